@@ -1,0 +1,66 @@
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "command.h"
+#include "config/any_config.h"
+#include "core/banner.h"
+#include "core/parallel.h"
+#include "graph/net.h"
+#include "train/bench.h"
+
+namespace cnn::cli {
+
+Run add_bench(CLI::App& app) {
+  auto* cmd = app.add_subcommand("bench", "images/s and per-layer time on synthetic data (like `caffe time`)");
+  struct Opts {
+    std::string config;
+    std::vector<std::string> sets;
+    BenchOptions bench;
+    bool json = false, layers = false;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("--config,-c", o->config, "model or recipe YAML")->required();
+  cmd->add_option("--batch", o->bench.batch, "batch size")->check(CLI::PositiveNumber);
+  cmd->add_flag("--train", o->bench.train, "time a training step (forward, loss, backward, SGD) instead of inference");
+  cmd->add_option("--iters", o->bench.iters, "timed iterations")->check(CLI::PositiveNumber);
+  cmd->add_option("--warmup", o->bench.warmup, "untimed iterations first")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--min-seconds", o->bench.min_seconds, "time at least this long");
+  cmd->add_option("--set", o->sets, "override a config field: dotted.key=value (repeatable)");
+  cmd->add_flag("--layers", o->layers, "print per-layer forward/backward time");
+  cmd->add_flag("--json", o->json, "machine-readable output");
+  return [o] {
+    ModelSpec spec = load_model_or_recipe(o->config, o->sets);
+    Net net(spec);
+    BenchResult r = run_bench(net, o->bench);
+    if (o->json) {
+      nlohmann::json layers = nlohmann::json::array();
+      for (const auto& l : r.layers)
+        layers.push_back({{"name", l.name}, {"type", l.type}, {"forward_ms", l.forward_ms}, {"backward_ms", l.backward_ms}});
+      nlohmann::json j{{"model", spec.name},       {"batch", o->bench.batch},  {"train", o->bench.train},
+                       {"threads", num_threads()}, {"iters", r.iters},         {"seconds", r.seconds},
+                       {"images_per_s", r.images_per_s}, {"ms_per_iter", r.ms_per_iter}, {"blas_core", blas_core_name()},
+                       {"layers", layers}};
+      fmt::print("{}\n", j.dump());
+      return 0;
+    }
+    print_banner();
+    fmt::print("{} {} batch {}: {:.1f} images/s, {:.2f} ms per iteration ({} iterations)\n", spec.name,
+               o->bench.train ? "train" : "inference", o->bench.batch, r.images_per_s, r.ms_per_iter, r.iters);
+    if (o->layers) {
+      size_t w = 5;
+      for (const auto& l : r.layers) w = std::max(w, l.name.size());
+      fmt::print("{:<{}}  {:<10}  {:>10}  {:>10}\n", "layer", w, "type", "fwd ms", "bwd ms");
+      double f = 0, b = 0;
+      for (const auto& l : r.layers) {
+        fmt::print("{:<{}}  {:<10}  {:>10.3f}  {:>10.3f}\n", l.name, w, l.type, l.forward_ms, l.backward_ms);
+        f += l.forward_ms;
+        b += l.backward_ms;
+      }
+      fmt::print("{:<{}}  {:<10}  {:>10.3f}  {:>10.3f}\n", "total", w, "", f, b);
+    }
+    return 0;
+  };
+}
+
+}  // namespace cnn::cli

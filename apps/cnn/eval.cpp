@@ -1,0 +1,49 @@
+#include <fmt/format.h>
+
+#include "command.h"
+#include "config/recipe.h"
+#include "data/load.h"
+#include "graph/net.h"
+#include "train/checkpoint.h"
+#include "train/evaluator.h"
+
+namespace cnn::cli {
+
+Run add_eval(CLI::App& app) {
+  auto* cmd = app.add_subcommand("eval", "evaluate a checkpoint on the recipe's test set");
+  struct Opts {
+    std::string config, checkpoint;
+    std::vector<std::string> sets;
+    bool no_confusion = false;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("--config,-c", o->config, "recipe YAML")->required();
+  cmd->add_option("--checkpoint", o->checkpoint, "weights (.safetensors)")->required();
+  cmd->add_option("--set", o->sets, "override a config field: dotted.key=value (repeatable)");
+  cmd->add_flag("--no-confusion", o->no_confusion, "do not print the confusion matrix");
+  return [o] {
+    Recipe recipe = load_recipe_file(o->config, o->sets);
+    Net net(recipe.model);
+    load_checkpoint(o->checkpoint, net);
+    print_banner();
+    ImageDataset test = load_dataset(recipe.data, "test");
+    const int64_t batch = recipe.data.eval_batch_size > 0 ? recipe.data.eval_batch_size : recipe.data.batch_size;
+    EvalResult r = evaluate(net, test, recipe.data.eval_transforms, batch);
+    fmt::print("{} on {} test ({} images): loss {:.4f}  top-1 {:.2f}%  top-5 {:.2f}%\n", recipe.model.name,
+               recipe.data.dataset, r.count, r.loss, r.top1, r.top5);
+    if (!o->no_confusion) {
+      fmt::print("confusion matrix (rows: true class, columns: predicted)\n{:>12}", "");
+      for (int c = 0; c < r.classes; ++c) fmt::print(" {:>6}", c);
+      fmt::print("\n");
+      for (int t = 0; t < r.classes; ++t) {
+        std::string name = t < int(test.class_names.size()) ? test.class_names[t] : std::to_string(t);
+        fmt::print("{:>12}", name.substr(0, 12));
+        for (int c = 0; c < r.classes; ++c) fmt::print(" {:>6}", r.confusion[size_t(t * r.classes + c)]);
+        fmt::print("\n");
+      }
+    }
+    return 0;
+  };
+}
+
+}  // namespace cnn::cli

@@ -1,0 +1,61 @@
+// cnn: train, evaluate, summarize and export convolutional networks on the CPU.
+// Exit codes: 0 success, 2 bad usage or config, 1 runtime failure.
+#include <cstdio>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "command.h"
+#include "core/banner.h"
+#include "core/error.h"
+#include "core/parallel.h"
+
+namespace cnn::cli {
+void print_banner() {
+  fmt::print(stderr, "{}\n", run_banner());
+  std::string w = blas_kernel_warning();
+  if (!w.empty()) fmt::print(stderr, "{}\n", w);
+}
+}  // namespace cnn::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{"cnn: train, evaluate, summarize and export convolutional networks on the CPU", "cnn"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  int threads = 0;
+  app.add_option("--threads", threads, "threads for all parallel work (default: all cores)")->check(CLI::NonNegativeNumber);
+  app.set_version_flag("--version", std::string("cnn ") + CNN_VERSION);
+
+  std::map<CLI::App*, cnn::cli::Run> runs;
+  for (auto add : {cnn::cli::add_train, cnn::cli::add_eval, cnn::cli::add_summary, cnn::cli::add_bench}) {
+    cnn::cli::Run run = add(app);
+    runs[app.get_subcommands({}).back()] = run;
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  } catch (const CLI::CallForVersion&) {
+    std::puts(app.version().c_str());
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    fmt::print(stderr, "error: {}\nrun 'cnn --help' for usage\n", e.what());
+    return 2;
+  }
+
+  try {
+    cnn::set_num_threads(threads);
+    for (auto* sub : app.get_subcommands())
+      if (runs.count(sub)) return runs[sub]();
+    return 2;
+  } catch (const cnn::ConfigError& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  }
+}

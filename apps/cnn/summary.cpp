@@ -1,0 +1,43 @@
+#include <fmt/format.h>
+
+#include "command.h"
+#include "config/any_config.h"
+#include "core/error.h"
+#include "graph/net.h"
+#include "io/summary_report.h"
+
+namespace cnn::cli {
+
+Run add_summary(CLI::App& app) {
+  auto* cmd = app.add_subcommand("summary", "per-layer output shapes, parameters and MACs of a model");
+  struct Opts {
+    std::string config, input;
+    std::vector<std::string> sets;
+    int64_t batch = 1;
+    bool json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("--config,-c", o->config, "model or recipe YAML")->required();
+  cmd->add_option("--input", o->input, "input shape CxHxW (default: the model's)");
+  cmd->add_option("--batch", o->batch, "batch size for the memory estimate")->check(CLI::PositiveNumber);
+  cmd->add_option("--set", o->sets, "override a config field: dotted.key=value (repeatable)");
+  cmd->add_flag("--json", o->json, "machine-readable output");
+  return [o] {
+    std::vector<std::string> sets = o->sets;
+    if (!o->input.empty()) {
+      std::string dims = o->input;
+      for (char& c : dims) {
+        if (c == 'x' || c == 'X') c = ',';
+        else if (!std::isdigit(static_cast<unsigned char>(c)))
+          throw ConfigError("--input: expected CxHxW such as 3x224x224, got '" + o->input + "'");
+      }
+      sets.push_back("input=[" + dims + "]");
+    }
+    ModelSpec spec = load_model_or_recipe(o->config, sets);
+    Net net(spec);
+    fmt::print("{}", o->json ? summary_json(net, o->batch) : summary_table(net, o->batch));
+    return 0;
+  };
+}
+
+}  // namespace cnn::cli

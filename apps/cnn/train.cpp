@@ -1,0 +1,38 @@
+#include <fmt/format.h>
+
+#include "command.h"
+#include "config/recipe.h"
+#include "train/trainer.h"
+
+namespace cnn::cli {
+
+Run add_train(CLI::App& app) {
+  auto* cmd = app.add_subcommand("train", "train a model from a recipe");
+  struct Opts {
+    std::string config, resume;
+    std::vector<std::string> sets;
+  };
+  auto o = std::make_shared<Opts>();
+  cmd->add_option("--config,-c", o->config, "recipe YAML")->required();
+  cmd->add_option("--set", o->sets, "override a config field: dotted.key=value (repeatable)");
+  cmd->add_option("--resume", o->resume, "continue from a checkpoint (last.safetensors)");
+  return [o] {
+    Recipe recipe = load_recipe_file(o->config, o->sets);
+    print_banner();
+    fmt::print("training {} on {} for {} epochs -> {}\n", recipe.model.name, recipe.data.dataset, recipe.train.epochs,
+               recipe.output);
+    std::fflush(stdout);
+    TrainOptions opts;
+    opts.resume = o->resume;
+    opts.log = [](const std::string& line) {
+      fmt::print("{}\n", line);
+      std::fflush(stdout);
+    };
+    TrainResult r = train(recipe, opts);
+    if (!r.epochs.empty())
+      fmt::print("best test accuracy {:.2f}%; checkpoints and metrics in {}\n", r.best_test_acc, r.output_dir);
+    return 0;
+  };
+}
+
+}  // namespace cnn::cli

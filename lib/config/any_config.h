@@ -1,0 +1,16 @@
+#pragma once
+// Commands that take "a model or a recipe" (summary, bench) load either: a document with a
+// top-level `layers` key is a model; otherwise it is a recipe and its model is used.
+#include <string>
+#include <vector>
+
+#include "config/model_spec.h"
+
+namespace cnn {
+
+// `overrides` use model paths for a model file (input=[...]) and recipe paths for a recipe
+// (model.input=[...]); a model-relative override like "input=..." given for a recipe is applied
+// to its model.
+ModelSpec load_model_or_recipe(const std::string& path, const std::vector<std::string>& overrides);
+
+}  // namespace cnn

@@ -1,0 +1,31 @@
+#pragma once
+// Expansion of a model document's `layers` into the flat node list of a ModelSpec: blocks
+// instantiated with their arguments, `$` expressions substituted, repeats unrolled, branches
+// joined by merge nodes, every node named by its path (docs/config.md, "Naming").
+#include <map>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "config/model_spec.h"
+
+namespace cnn::cfg {
+
+struct BlockDef {
+  std::string name;
+  YAML::Node body;                            // the mapping: args, layers, branches, merge, then
+  std::vector<std::string> arg_names;         // in declaration order
+  std::map<std::string, ArgValue> defaults;   // an argument without a default (null) is required
+  SourceLoc loc;
+};
+
+// Keys of an element mapping besides its layer type, and of a branch group / block body.
+inline const std::vector<std::string> kElementMetaKeys = {"name", "repeat"};
+inline const std::vector<std::string> kGroupKeys = {"layers", "branches", "merge", "then"};
+
+// Expands `layers` (a sequence) of a document located in `file`.
+std::vector<NodeSpec> expand_layers(const YAML::Node& layers, const std::string& file,
+                                    const std::map<std::string, BlockDef>& blocks);
+
+}  // namespace cnn::cfg

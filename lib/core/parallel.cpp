@@ -1,0 +1,144 @@
+#include "core/parallel.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+extern "C" {
+void openblas_set_num_threads(int);
+char* openblas_get_corename(void);
+char* openblas_get_config(void);
+}
+
+namespace cnn {
+namespace {
+
+thread_local bool in_parallel = false;
+
+// Workers spin briefly before sleeping: layer calls come back to back, and a condvar wake-up
+// costs more than a small layer's whole work.
+class ThreadPool {
+ public:
+  explicit ThreadPool(int n) : n_(n) {
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i] { loop(i); });
+  }
+  ~ThreadPool() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      stop_ = true;
+      generation_.fetch_add(1);
+    }
+    cv_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+  int size() const { return n_; }
+
+  void run(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn) {
+    int chunks = static_cast<int>(std::min<int64_t>(n, n_));
+    job_ = &fn;
+    job_n_ = n;
+    job_chunks_ = chunks;
+    pending_.store(chunks - 1, std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    cv_.notify_all();
+    run_chunk(0);
+    while (pending_.load(std::memory_order_acquire) > 0) {
+#if defined(__x86_64__)
+      __builtin_ia32_pause();
+#endif
+    }
+    job_ = nullptr;
+  }
+
+ private:
+  void run_chunk(int i) {
+    if (i >= job_chunks_) return;
+    int64_t begin = job_n_ * i / job_chunks_, end = job_n_ * (i + 1) / job_chunks_;
+    if (begin < end) (*job_)(begin, end, i);
+  }
+
+  void loop(int index) {
+    in_parallel = true;  // nested parallel_for calls from a worker run inline
+    uint64_t seen = 0;
+    for (;;) {
+      uint64_t g;
+      int spins = 0;
+      while ((g = generation_.load(std::memory_order_acquire)) == seen && spins < 20000) {
+        ++spins;
+#if defined(__x86_64__)
+        __builtin_ia32_pause();
+#endif
+      }
+      if (g == seen) {
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_.wait(lk, [&] { return generation_.load() != seen; });
+        g = generation_.load();
+      }
+      seen = g;
+      if (stop_) return;
+      if (index < job_chunks_) {
+        run_chunk(index);
+        pending_.fetch_sub(1, std::memory_order_acq_rel);
+      }
+    }
+  }
+
+  int n_;
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  const std::function<void(int64_t, int64_t, int)>* job_ = nullptr;
+  int64_t job_n_ = 0;
+  int job_chunks_ = 0;
+  bool stop_ = false;
+};
+
+std::unique_ptr<ThreadPool>& pool() {
+  static std::unique_ptr<ThreadPool> p;
+  return p;
+}
+
+}  // namespace
+
+void set_num_threads(int n) {
+  if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  openblas_set_num_threads(1);
+  if (pool() && pool()->size() == n) return;
+  pool().reset();
+  pool() = std::make_unique<ThreadPool>(n);
+}
+
+int num_threads() {
+  if (!pool()) set_num_threads(0);
+  return pool()->size();
+}
+
+void parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn) {
+  if (n <= 0) return;
+  if (!pool()) set_num_threads(0);
+  if (n == 1 || pool()->size() == 1 || in_parallel) {
+    fn(0, n, 0);
+    return;
+  }
+  in_parallel = true;
+  try {
+    pool()->run(n, fn);
+  } catch (...) {
+    in_parallel = false;
+    throw;
+  }
+  in_parallel = false;
+}
+
+const char* blas_core_name() { return openblas_get_corename(); }
+const char* blas_config() { return openblas_get_config(); }
+
+}  // namespace cnn

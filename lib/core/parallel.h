@@ -1,0 +1,22 @@
+#pragma once
+// The one thread pool that owns the cores. OpenBLAS is pinned to one thread; the engine's
+// layers split work (batch images, channels, GEMM row blocks) across this pool instead, so two
+// pools never fight over two cores. set_num_threads() is what `--threads` sets.
+#include <cstdint>
+#include <functional>
+
+namespace cnn {
+
+void set_num_threads(int n);  // n <= 0: all hardware threads
+int num_threads();
+
+// Calls fn(begin, end, thread_index) on contiguous chunks covering [0, n), one chunk per thread
+// (fewer when n is small). Runs inline when n is 1 or the pool has one thread. Not reentrant:
+// a nested call runs inline on the calling thread.
+void parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn);
+
+// BLAS library name and kernel as loaded ("OpenBLAS 0.3.21", "Haswell").
+const char* blas_core_name();
+const char* blas_config();
+
+}  // namespace cnn

@@ -1,0 +1,181 @@
+#include "graph/net.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "core/error.h"
+#include "core/rng.h"
+#include "layers/registry.h"
+
+namespace cnn {
+
+
+const Shape& Net::shape_of(int index) const { return index < 0 ? input_shape_ : nodes_[index].shape; }
+
+Net::Net(const ModelSpec& spec) : spec_(spec) {
+  if (spec.nodes.empty()) throw ConfigError(SourceLoc{spec.file, 0, 0}, "", "the model has no layers");
+  nodes_.reserve(spec.nodes.size());
+  for (const NodeSpec& ns : spec.nodes) {
+    Node n;
+    n.name = ns.name;
+    n.type = ns.type;
+    n.inputs = ns.inputs;
+    n.layer = make_layer(ns.args);
+    nodes_.push_back(std::move(n));
+  }
+  plan(1);  // builds parameters and validates every shape
+  for (Node& n : nodes_) {
+    bool needs = !n.layer->params().empty();
+    for (int i : n.inputs)
+      if (i >= 0 && nodes_[i].needs_grad) needs = true;
+    n.needs_grad = needs;
+    for (Param* p : n.layer->params()) params_.push_back({n.name + "." + p->name, p});
+    for (Buffer* b : n.layer->buffers()) buffers_.push_back({n.name + "." + b->name, b});
+  }
+  grad_written_.assign(nodes_.size(), 0);
+  init(0);
+}
+
+void Net::plan(int64_t batch) {
+  input_shape_ = spec_.input;
+  input_shape_.insert(input_shape_.begin(), batch);
+  for (Node& n : nodes_) {
+    std::vector<Shape> in;
+    for (int i : n.inputs) in.push_back(shape_of(i));
+    n.shape = n.layer->infer(in);
+    n.out.resize(n.shape);
+    n.grad.resize(n.shape);
+    n.extra.resize(n.inputs.size());
+  }
+  planned_batch_ = batch;
+}
+
+const Tensor& Net::forward(const Tensor& input, RunContext& ctx) {
+  const Shape& s = input.shape();
+  Shape per(s.begin() + (s.empty() ? 0 : 1), s.end());
+  if (s.empty() || per != spec_.input)
+    throw RuntimeError("model '" + spec_.name + "' expects input N x " + shape_str(spec_.input) + ", got " +
+                       shape_str(s));
+  if (s[0] != planned_batch_) plan(s[0]);
+  input_ = &input;
+  std::vector<const Tensor*> in;
+  for (Node& n : nodes_) {
+    in.clear();
+    for (int i : n.inputs) in.push_back(i < 0 ? input_ : &nodes_[i].out);
+    if (!profiling_) {
+      n.layer->forward(in, n.out, ctx);
+      continue;
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    n.layer->forward(in, n.out, ctx);
+    times_[size_t(&n - nodes_.data())].forward_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  return nodes_.back().out;
+}
+
+void Net::backward(RunContext& ctx) {
+  std::fill(grad_written_.begin(), grad_written_.end(), 0);
+  grad_written_.back() = 1;  // output_grad() was filled by the caller
+  std::vector<const Tensor*> in;
+  std::vector<Tensor*> din;
+  for (int idx = static_cast<int>(nodes_.size()) - 1; idx >= 0; --idx) {
+    Node& n = nodes_[idx];
+    if (!n.needs_grad || !grad_written_[idx]) continue;
+    in.clear();
+    din.clear();
+    std::vector<int> extra_slots;
+    for (size_t j = 0; j < n.inputs.size(); ++j) {
+      int k = n.inputs[j];
+      in.push_back(k < 0 ? input_ : &nodes_[k].out);
+      if (k < 0 || !nodes_[k].needs_grad) {
+        din.push_back(nullptr);
+      } else if (!grad_written_[k]) {
+        grad_written_[k] = 1;
+        din.push_back(&nodes_[k].grad);
+      } else {
+        n.extra[j].resize(nodes_[k].shape);
+        din.push_back(&n.extra[j]);
+        extra_slots.push_back(static_cast<int>(j));
+      }
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    n.layer->backward(in, n.out, n.grad, din, ctx);
+    for (int j : extra_slots) {
+      Tensor& g = nodes_[n.inputs[j]].grad;
+      const Tensor& e = n.extra[j];
+      for (int64_t i = 0; i < g.numel(); ++i) g[i] += e[i];
+    }
+    if (profiling_)
+      times_[size_t(idx)].backward_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+}
+
+void Net::set_profiling(bool on) {
+  profiling_ = on;
+  times_.assign(nodes_.size(), NodeTime{});
+}
+
+void Net::zero_grad() {
+  for (auto& p : params_) p.param->grad.zero();
+}
+
+void Net::init(uint64_t seed) {
+  Rng rng(seed);
+  for (Node& n : nodes_) n.layer->init(rng);
+}
+
+int64_t Net::num_params() const {
+  int64_t total = 0;
+  for (const auto& p : params_) total += p.param->value.numel();
+  return total;
+}
+
+Shape Net::output_shape() const {
+  Shape s = nodes_.back().shape;
+  return Shape(s.begin() + 1, s.end());
+}
+
+std::vector<LayerSummary> Net::summary() const {
+  std::vector<LayerSummary> rows;
+  Shape input = spec_.input;
+  input.insert(input.begin(), 1);
+  for (const Node& n : nodes_) {
+    LayerSummary r;
+    r.name = n.name;
+    r.type = n.type;
+    r.output = Shape(n.shape.begin() + 1, n.shape.end());
+    for (Param* p : n.layer->params()) r.params += p->value.numel();
+    for (Buffer* b : n.layer->buffers()) r.buffers += b->value.numel();
+    std::vector<Shape> in;
+    for (int i : n.inputs) {
+      Shape s = i < 0 ? input_shape_ : nodes_[i].shape;
+      s[0] = 1;
+      in.push_back(s);
+    }
+    Shape out = n.shape;
+    out[0] = 1;
+    r.macs = n.layer->macs(in, out);
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+static bool all_finite(const Tensor& t) {
+  for (int64_t i = 0; i < t.numel(); ++i)
+    if (!std::isfinite(t[i])) return false;
+  return true;
+}
+
+std::string Net::first_nonfinite_activation() const {
+  for (const Node& n : nodes_)
+    if (!all_finite(n.out)) return n.name;
+  return "";
+}
+
+std::string Net::first_nonfinite_gradient() const {
+  for (int i = static_cast<int>(nodes_.size()) - 1; i >= 0; --i)
+    if (nodes_[i].needs_grad && !all_finite(nodes_[i].grad)) return nodes_[i].name;
+  return "";
+}
+
+}  // namespace cnn

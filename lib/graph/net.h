@@ -1,0 +1,89 @@
+#pragma once
+// Net: the DAG of layers built from a ModelSpec. Activations and gradients are planned once per
+// batch size and reused; forward/backward walk the nodes in topological order.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/model_spec.h"
+#include "layers/layer.h"
+
+namespace cnn {
+
+struct NamedParam {
+  std::string name;  // "<node>.<param>", e.g. "conv1.weight"
+  Param* param;
+};
+struct NamedBuffer {
+  std::string name;
+  Buffer* buffer;
+};
+
+struct LayerSummary {
+  std::string name, type;
+  Shape output;            // per sample (no batch dim)
+  int64_t params = 0;      // trainable
+  int64_t buffers = 0;     // non-trainable state
+  int64_t macs = 0;        // per sample
+};
+
+class Net {
+ public:
+  // Builds every layer and checks every shape at batch 1; throws ConfigError naming the layer.
+  explicit Net(const ModelSpec& spec);
+  Net(const Net&) = delete;
+  Net& operator=(const Net&) = delete;
+
+  // input: N x <spec.input>. Returns the output node's activation (valid until the next call).
+  const Tensor& forward(const Tensor& input, RunContext& ctx);
+  // Gradient of the loss with respect to the output (sized by forward); fill it, then backward().
+  Tensor& output_grad() { return nodes_.back().grad; }
+  // Accumulates parameter gradients (call zero_grad() first). Needs the preceding forward's state.
+  void backward(RunContext& ctx);
+  void zero_grad();
+  void init(uint64_t seed);
+
+  const std::vector<NamedParam>& params() const { return params_; }
+  const std::vector<NamedBuffer>& buffers() const { return buffers_; }
+  int64_t num_params() const;
+  std::vector<LayerSummary> summary() const;  // at the spec's input shape
+  const ModelSpec& spec() const { return spec_; }
+  Shape output_shape() const;                 // per sample
+
+  // Names the first node (in order) whose activation holds a NaN or Inf, or "" if none.
+  std::string first_nonfinite_activation() const;
+  std::string first_nonfinite_gradient() const;
+
+  // Per-node wall time of forward and backward, accumulated while profiling is on (cnn bench).
+  struct NodeTime {
+    double forward_s = 0, backward_s = 0;
+  };
+  void set_profiling(bool on);
+  const std::vector<NodeTime>& node_times() const { return times_; }
+
+ private:
+  struct Node {
+    std::string name, type;
+    std::unique_ptr<Layer> layer;
+    std::vector<int> inputs;
+    Shape shape;               // with batch
+    Tensor out, grad;
+    std::vector<Tensor> extra; // per input slot: scratch for gradients that must be summed
+    bool needs_grad = false;   // some parameter at or before this node
+  };
+  void plan(int64_t batch);
+  const Shape& shape_of(int index) const;
+
+  ModelSpec spec_;
+  std::vector<Node> nodes_;
+  std::vector<NamedParam> params_;
+  std::vector<NamedBuffer> buffers_;
+  int64_t planned_batch_ = 0;
+  const Tensor* input_ = nullptr;
+  Shape input_shape_;
+  std::vector<char> grad_written_;
+  bool profiling_ = false;
+  std::vector<NodeTime> times_;
+};
+
+}  // namespace cnn

@@ -1,0 +1,408 @@
+#include "io/safetensors.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "core/error.h"
+
+namespace cnn {
+
+static_assert(std::endian::native == std::endian::little,
+              "safetensors I/O assumes a little-endian host");
+
+namespace {
+
+constexpr uint64_t kMaxHeaderBytes = 100'000'000;  // the reference implementation's limit
+
+// ---------------------------------------------------------------------------------------------
+// Atomic writes
+
+bool write_all(int fd, const void* data, size_t size) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    size_t chunk = std::min<size_t>(size, size_t(1) << 30);
+    ssize_t n = ::write(fd, p, chunk);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    if (n == 0) {
+      errno = EIO;
+      return false;
+    }
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+std::string dir_of(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+// Writes through `emit` (which calls write_all and returns false with errno set on failure) into
+// `<path>.tmp.<pid>`, fsyncs, renames over `path` and fsyncs the directory. On failure the temp
+// file is removed and RuntimeError("cannot write '<path>': <strerror>") is thrown.
+void atomic_write(const std::string& path, const std::function<bool(int fd)>& emit) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  auto fail = [&](int err, bool remove_tmp) {
+    if (remove_tmp) ::unlink(tmp.c_str());
+    throw RuntimeError(fmt::format("cannot write '{}': {}", path, std::strerror(err)));
+  };
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) fail(errno, false);
+  if (!emit(fd)) {
+    int err = errno;
+    ::close(fd);
+    fail(err, true);
+  }
+  if (::fsync(fd) != 0) {
+    int err = errno;
+    ::close(fd);
+    fail(err, true);
+  }
+  if (::close(fd) != 0) fail(errno, true);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) fail(errno, true);
+  // Make the rename durable. Some file systems refuse fsync on directories (EINVAL): harmless.
+  int dfd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    int rc = ::fsync(dfd);
+    int err = errno;
+    ::close(dfd);
+    if (rc != 0 && err != EINVAL && err != EROFS) fail(err, false);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+struct DtypeInfo {
+  const char* name;
+  int size;
+  bool supported;
+};
+
+// Every dtype of the safetensors format, so that unsupported ones are named precisely.
+constexpr DtypeInfo kDtypes[] = {
+    {"F32", 4, true},      {"F64", 8, true},      {"F16", 2, true},     {"BF16", 2, true},
+    {"I64", 8, false},     {"I32", 4, false},     {"I16", 2, false},    {"I8", 1, false},
+    {"U64", 8, false},     {"U32", 4, false},     {"U16", 2, false},    {"U8", 1, false},
+    {"BOOL", 1, false},    {"F8_E4M3", 1, false}, {"F8_E5M2", 1, false}, {"F8_E8M0", 1, false},
+    {"F6_E2M3", 1, false}, {"F6_E3M2", 1, false}, {"F4", 1, false},     {"C64", 8, false},
+};
+
+const DtypeInfo* find_dtype(const std::string& name) {
+  for (const auto& d : kDtypes)
+    if (name == d.name) return &d;
+  return nullptr;
+}
+
+float half_to_float(uint16_t h) {
+  uint32_t sign = uint32_t(h & 0x8000) << 16;
+  uint32_t exp = (h >> 10) & 0x1f;
+  uint32_t mant = h & 0x3ff;
+  uint32_t bits;
+  if (exp == 0) {
+    if (mant == 0) {
+      bits = sign;
+    } else {  // subnormal: normalize
+      int e = -1;
+      do {
+        ++e;
+        mant <<= 1;
+      } while ((mant & 0x400) == 0);
+      mant &= 0x3ff;
+      bits = sign | uint32_t(127 - 15 - e) << 23 | mant << 13;
+    }
+  } else if (exp == 0x1f) {
+    bits = sign | 0x7f800000u | mant << 13;  // inf / nan
+  } else {
+    bits = sign | (exp + 127 - 15) << 23 | mant << 13;
+  }
+  return std::bit_cast<float>(bits);
+}
+
+// One line, printable: parser messages may quote raw header bytes.
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  if (s.size() > 300) s = s.substr(0, 300) + "...";
+  return s;
+}
+
+class Reader {
+ public:
+  explicit Reader(const std::string& path) : path_(path) {}
+  ~Reader() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+
+  [[noreturn]] void fail(const std::string& problem) const {
+    throw RuntimeError(fmt::format("{}: {}", path_, problem));
+  }
+
+  void open() {
+    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) fail(fmt::format("cannot open: {}", std::strerror(errno)));
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) fail(fmt::format("cannot stat: {}", std::strerror(errno)));
+    if (!S_ISREG(st.st_mode)) fail("not a regular file");
+    size_ = static_cast<uint64_t>(st.st_size);
+  }
+
+  uint64_t size() const { return size_; }
+
+  // Reads exactly `n` bytes at `offset`; a short read means the file shrank under us.
+  void read_at(uint64_t offset, void* dst, uint64_t n) const {
+    char* p = static_cast<char*>(dst);
+    uint64_t done = 0;
+    while (done < n) {
+      size_t chunk = static_cast<size_t>(std::min<uint64_t>(n - done, uint64_t(1) << 30));
+      ssize_t r = ::pread(fd_, p + done, chunk, static_cast<off_t>(offset + done));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        fail(fmt::format("read error: {}", std::strerror(errno)));
+      }
+      if (r == 0)
+        fail(fmt::format("truncated: unexpected end of file at byte {} (file changed while reading?)",
+                         offset + done));
+      done += static_cast<uint64_t>(r);
+    }
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  uint64_t size_ = 0;
+};
+
+struct Entry {
+  std::string name;
+  const DtypeInfo* dtype;
+  Shape shape;
+  uint64_t begin, end;
+};
+
+}  // namespace
+
+// -----------------------------------------------------------------------------------------------
+
+void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
+                       const std::map<std::string, std::string>& metadata) {
+  nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  if (!metadata.empty()) {
+    nlohmann::ordered_json meta = nlohmann::ordered_json::object();
+    for (const auto& [k, v] : metadata) meta[k] = v;
+    header["__metadata__"] = std::move(meta);
+  }
+  std::set<std::string> seen;
+  uint64_t offset = 0;
+  for (const auto& nt : tensors) {
+    if (nt.name == "__metadata__" || nt.name.empty())
+      throw RuntimeError(fmt::format("cannot write '{}': invalid tensor name '{}'", path, nt.name));
+    if (!seen.insert(nt.name).second)
+      throw RuntimeError(fmt::format("cannot write '{}': duplicate tensor name '{}'", path, nt.name));
+    if (!nt.tensor || nt.tensor->numel() != numel_of(nt.tensor->shape()))
+      throw RuntimeError(
+          fmt::format("cannot write '{}': tensor '{}' is not allocated", path, nt.name));
+    uint64_t bytes = static_cast<uint64_t>(nt.tensor->numel()) * sizeof(float);
+    nlohmann::ordered_json entry = nlohmann::ordered_json::object();
+    entry["dtype"] = "F32";
+    entry["shape"] = nt.tensor->shape();
+    entry["data_offsets"] = {offset, offset + bytes};
+    header[nt.name] = std::move(entry);
+    offset += bytes;
+  }
+  std::string text;
+  try {
+    text = header.dump();
+  } catch (const nlohmann::json::exception& e) {  // e.g. a name or metadata value not UTF-8
+    throw RuntimeError(fmt::format("cannot write '{}': {}", path, one_line(e.what())));
+  }
+  text.append((8 - text.size() % 8) % 8, ' ');
+  uint64_t header_len = text.size();
+  unsigned char len_bytes[8];
+  for (int i = 0; i < 8; ++i) len_bytes[i] = static_cast<unsigned char>(header_len >> (8 * i));
+
+  atomic_write(path, [&](int fd) {
+    if (!write_all(fd, len_bytes, 8) || !write_all(fd, text.data(), text.size())) return false;
+    for (const auto& nt : tensors) {
+      if (nt.tensor->numel() == 0) continue;
+      if (!write_all(fd, nt.tensor->data(), static_cast<size_t>(nt.tensor->numel()) * sizeof(float)))
+        return false;
+    }
+    return true;
+  });
+}
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  atomic_write(path, [&](int fd) { return write_all(fd, content.data(), content.size()); });
+}
+
+SafetensorsFile read_safetensors(const std::string& path) {
+  Reader r(path);
+  r.open();
+  const uint64_t file_size = r.size();
+  if (file_size < 8)
+    r.fail(fmt::format("not a safetensors file: {} bytes, shorter than the 8-byte header length",
+                       file_size));
+  unsigned char len_bytes[8];
+  r.read_at(0, len_bytes, 8);
+  uint64_t header_len = 0;
+  for (int i = 0; i < 8; ++i) header_len |= uint64_t(len_bytes[i]) << (8 * i);
+  if (header_len > kMaxHeaderBytes)
+    r.fail(fmt::format("not a safetensors file: header length {} is absurd (limit {})", header_len,
+                       kMaxHeaderBytes));
+  if (header_len > file_size - 8)
+    r.fail(fmt::format("truncated: header length {} exceeds the {} bytes after the length field",
+                       header_len, file_size - 8));
+
+  std::string text(header_len, '\0');
+  if (header_len) r.read_at(8, text.data(), header_len);
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    r.fail("header is not valid JSON: " + one_line(e.what()));
+  }
+  if (!header.is_object()) r.fail("header is not a JSON object");
+
+  SafetensorsFile out;
+  std::vector<Entry> entries;
+  for (const auto& item : header.items()) {
+    const std::string& name = item.key();
+    const nlohmann::json& value = item.value();
+    if (name == "__metadata__") {
+      if (!value.is_object()) r.fail("__metadata__ is not an object");
+      for (const auto& [k, v] : value.items()) {
+        if (!v.is_string()) r.fail(fmt::format("__metadata__ value '{}' is not a string", k));
+        out.metadata[k] = v.get<std::string>();
+      }
+      continue;
+    }
+    auto bad = [&](const std::string& what) {
+      r.fail(fmt::format("tensor '{}': {}", one_line(name), what));
+    };
+    if (!value.is_object()) bad("entry is not an object");
+    auto dt = value.find("dtype");
+    auto sh = value.find("shape");
+    auto of = value.find("data_offsets");
+    if (dt == value.end()) bad("missing 'dtype'");
+    if (sh == value.end()) bad("missing 'shape'");
+    if (of == value.end()) bad("missing 'data_offsets'");
+    if (!dt->is_string()) bad("'dtype' is not a string");
+    Entry e;
+    e.name = name;
+    std::string dname = dt->get<std::string>();
+    e.dtype = find_dtype(dname);
+    if (!e.dtype) bad(fmt::format("unknown dtype '{}'", one_line(dname)));
+    if (!e.dtype->supported)
+      bad(fmt::format("unsupported dtype {} (supported: F32, F64, F16, BF16)", dname));
+    if (!sh->is_array()) bad("'shape' is not an array");
+    // numel * element size, refusing products beyond 2^62 bytes so nothing overflows.
+    uint64_t nbytes = static_cast<uint64_t>(e.dtype->size);
+    bool huge = false, zero = false;
+    for (const auto& d : *sh) {
+      if (!d.is_number_unsigned()) bad("'shape' must hold non-negative integers");
+      uint64_t v = d.get<uint64_t>();
+      if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) bad("dimension too large");
+      e.shape.push_back(static_cast<int64_t>(v));
+      if (v != 0 && nbytes > (uint64_t(1) << 62) / v) huge = true;
+      else if (v != 0) nbytes *= v;
+      else zero = true;
+    }
+    if (!of->is_array() || of->size() != 2 || !(*of)[0].is_number_unsigned() ||
+        !(*of)[1].is_number_unsigned())
+      bad("'data_offsets' must be [begin, end] with non-negative integers");
+    e.begin = (*of)[0].get<uint64_t>();
+    e.end = (*of)[1].get<uint64_t>();
+    if (e.begin > e.end) bad(fmt::format("bad data_offsets [{}, {}]: begin > end", e.begin, e.end));
+    if (zero && !huge) nbytes = 0;
+    if (huge || e.end - e.begin != nbytes)
+      bad(fmt::format("data_offsets [{}, {}] span {} bytes but shape [{}] of {} needs {}", e.begin,
+                      e.end, e.end - e.begin, fmt::join(e.shape, ", "), dname,
+                      huge ? std::string("more than 2^62") : std::to_string(nbytes)));
+    entries.push_back(std::move(e));
+  }
+
+  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+  });
+  uint64_t declared = 0;        // the largest end offset so far
+  const Entry* last = nullptr;  // the entry that reaches `declared`
+  for (const auto& e : entries) {
+    if (last && e.begin < declared)
+      r.fail(fmt::format("tensors '{}' [{}, {}] and '{}' [{}, {}] overlap", one_line(last->name),
+                         last->begin, last->end, one_line(e.name), e.begin, e.end));
+    if (!last || e.end >= declared) {
+      last = &e;
+      declared = e.end;
+    }
+  }
+  const uint64_t data_start = 8 + header_len;
+  const uint64_t available = file_size - data_start;
+  if (declared > available)
+    r.fail(fmt::format("truncated: header declares {} data bytes, file has {}", declared,
+                       available));
+
+  std::vector<char> scratch;
+  for (const auto& e : entries) {
+    Tensor t;
+    t.resize(e.shape);
+    const uint64_t n = static_cast<uint64_t>(t.numel());
+    if (n > 0) {
+      const std::string dname = e.dtype->name;
+      if (dname == "F32") {
+        r.read_at(data_start + e.begin, t.data(), n * 4);
+      } else {
+        scratch.resize(static_cast<size_t>(e.end - e.begin));
+        r.read_at(data_start + e.begin, scratch.data(), scratch.size());
+        float* dst = t.data();
+        const char* src = scratch.data();
+        if (dname == "F64") {
+          for (uint64_t i = 0; i < n; ++i) {
+            double v;
+            std::memcpy(&v, src + 8 * i, 8);
+            dst[i] = static_cast<float>(v);
+          }
+        } else if (dname == "F16") {
+          for (uint64_t i = 0; i < n; ++i) {
+            uint16_t v;
+            std::memcpy(&v, src + 2 * i, 2);
+            dst[i] = half_to_float(v);
+          }
+        } else {  // BF16
+          for (uint64_t i = 0; i < n; ++i) {
+            uint16_t v;
+            std::memcpy(&v, src + 2 * i, 2);
+            dst[i] = std::bit_cast<float>(uint32_t(v) << 16);
+          }
+        }
+      }
+    }
+    out.order.push_back(e.name);
+    out.tensors.emplace(e.name, std::move(t));
+  }
+  return out;
+}
+
+}  // namespace cnn

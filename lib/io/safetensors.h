@@ -1,0 +1,33 @@
+#pragma once
+// safetensors: 8-byte little-endian header length, JSON header
+// {"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, ..., "__metadata__": {str: str}},
+// then the raw little-endian data. Writes are atomic: temp file in the same directory, fsync,
+// rename, fsync of the directory. Reads validate everything and refuse truncated or corrupt files
+// with a RuntimeError naming the file and the problem.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace cnn {
+
+struct NamedTensor {
+  std::string name;
+  const Tensor* tensor;
+};
+
+struct SafetensorsFile {
+  std::map<std::string, Tensor> tensors;          // F32 only (F64/F16/BF16 are converted to F32)
+  std::map<std::string, std::string> metadata;    // __metadata__
+  std::vector<std::string> order;                 // tensor names in file order
+};
+
+void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
+                       const std::map<std::string, std::string>& metadata = {});
+SafetensorsFile read_safetensors(const std::string& path);
+
+// Writes `content` to `path` atomically (temp + fsync + rename). For metrics, configs, reports.
+void write_file_atomic(const std::string& path, const std::string& content);
+
+}  // namespace cnn

@@ -1,0 +1,84 @@
+#include "io/summary_report.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+namespace cnn {
+
+namespace {
+struct Totals {
+  int64_t params = 0, buffers = 0, macs = 0, activations = 0;
+};
+Totals totals(const std::vector<LayerSummary>& rows) {
+  Totals t;
+  for (const auto& r : rows) {
+    t.params += r.params;
+    t.buffers += r.buffers;
+    t.macs += r.macs;
+    t.activations += numel_of(r.output);
+  }
+  return t;
+}
+std::string with_commas(int64_t v) {
+  std::string s = std::to_string(v), out;
+  int n = 0;
+  for (auto it = s.rbegin(); it != s.rend(); ++it) {
+    if (n && n % 3 == 0 && *it != '-') out.insert(out.begin(), ',');
+    out.insert(out.begin(), *it);
+    ++n;
+  }
+  return out;
+}
+std::string mib(double bytes) { return fmt::format("{:.2f} MiB", bytes / (1024.0 * 1024.0)); }
+}  // namespace
+
+std::string summary_table(const Net& net, int64_t batch) {
+  auto rows = net.summary();
+  size_t wname = 5, wtype = 4;
+  for (const auto& r : rows) {
+    wname = std::max(wname, r.name.size());
+    wtype = std::max(wtype, r.type.size());
+  }
+  std::string out = fmt::format("model {}  input {}\n", net.spec().name, shape_str(net.spec().input));
+  std::string header = fmt::format("{:<{}}  {:<{}}  {:>16}  {:>12}  {:>15}\n", "layer", wname, "type", wtype, "output",
+                                   "params", "MACs");
+  out += header + std::string(header.size() - 1, '-') + "\n";
+  for (const auto& r : rows)
+    out += fmt::format("{:<{}}  {:<{}}  {:>16}  {:>12}  {:>15}\n", r.name, wname, r.type, wtype, shape_str(r.output),
+                       with_commas(r.params), with_commas(r.macs));
+  out += std::string(header.size() - 1, '-') + "\n";
+  Totals t = totals(rows);
+  const int64_t input = numel_of(net.spec().input);
+  out += fmt::format("total params:      {}  (all trainable; plus {} buffer values such as BN running stats)\n",
+                     with_commas(t.params), with_commas(t.buffers));
+  out += fmt::format("total MACs:        {}  ({:.3f} G multiply-adds of conv and linear layers per image)\n",
+                     with_commas(t.macs), t.macs / 1e9);
+  out += fmt::format("total FLOPs:       {}  (= 2 x MACs)\n", with_commas(2 * t.macs));
+  out += fmt::format("memory at batch {}: input {}, activations {} (forward; training keeps as much again for "
+                     "gradients), params {}\n",
+                     batch, mib(4.0 * input * batch), mib(4.0 * t.activations * batch), mib(4.0 * (t.params + t.buffers)));
+  return out;
+}
+
+std::string summary_json(const Net& net, int64_t batch) {
+  auto rows = net.summary();
+  Totals t = totals(rows);
+  nlohmann::json layers = nlohmann::json::array();
+  for (const auto& r : rows)
+    layers.push_back({{"name", r.name}, {"type", r.type}, {"output", r.output}, {"params", r.params},
+                      {"buffers", r.buffers}, {"macs", r.macs}});
+  nlohmann::json j{{"model", net.spec().name},
+                   {"input", net.spec().input},
+                   {"batch", batch},
+                   {"layers", layers},
+                   {"total_params", t.params},
+                   {"total_buffers", t.buffers},
+                   {"total_macs", t.macs},
+                   {"total_flops", 2 * t.macs},
+                   {"activation_bytes", 4 * t.activations * batch},
+                   {"param_bytes", 4 * (t.params + t.buffers)}};
+  return j.dump(2) + "\n";
+}
+
+}  // namespace cnn

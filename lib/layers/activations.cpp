@@ -1,0 +1,77 @@
+// Pointwise activations: relu, leaky_relu, tanh, sigmoid.
+#include "config/layer_args.h"
+#include "core/parallel.h"
+#include "kernels/activation.h"
+#include "layers/layer.h"
+
+namespace cnn {
+namespace {
+
+enum class Act { relu, leaky_relu, tanh, sigmoid };
+
+// Splits n elements across the pool in chunks big enough to be worth a wake-up.
+template <class F>
+void for_chunks(int64_t n, F&& f) {
+  constexpr int64_t grain = 1 << 15;
+  if (n < 2 * grain) {
+    f(0, n);
+    return;
+  }
+  parallel_for(n, [&](int64_t b, int64_t e, int) { f(b, e); });
+}
+
+class Activation : public Layer {
+ public:
+  Activation(Act a, float slope) : act_(a), slope_(slope) {}
+  Shape infer(const std::vector<Shape>& in) override { return in[0]; }
+
+  void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext&) override {
+    const float* x = in[0]->data();
+    float* y = out.data();
+    for_chunks(out.numel(), [&](int64_t b, int64_t e) {
+      switch (act_) {
+        case Act::relu: relu_forward(x + b, y + b, e - b); break;
+        case Act::leaky_relu: leaky_relu_forward(x + b, y + b, e - b, slope_); break;
+        case Act::tanh: tanh_forward(x + b, y + b, e - b); break;
+        case Act::sigmoid: sigmoid_forward(x + b, y + b, e - b); break;
+      }
+    });
+  }
+
+  void backward(const std::vector<const Tensor*>& in, const Tensor& out, const Tensor& dout,
+                const std::vector<Tensor*>& din, RunContext&) override {
+    if (!din[0]) return;
+    const float* x = in[0]->data();
+    const float* y = out.data();
+    const float* dy = dout.data();
+    float* dx = din[0]->data();
+    for_chunks(out.numel(), [&](int64_t b, int64_t e) {
+      switch (act_) {
+        case Act::relu: relu_backward(y + b, dy + b, dx + b, e - b); break;
+        case Act::leaky_relu: leaky_relu_backward(x + b, dy + b, dx + b, e - b, slope_); break;
+        case Act::tanh: tanh_backward(y + b, dy + b, dx + b, e - b); break;
+        case Act::sigmoid: sigmoid_backward(y + b, dy + b, dx + b, e - b); break;
+      }
+    });
+  }
+
+ private:
+  Act act_;
+  float slope_;
+};
+
+std::unique_ptr<Layer> make(Act a, const LayerArgs& args) {
+  float slope = 0.f;
+  if (a == Act::leaky_relu) slope = static_cast<float>(args.get_float("slope", 0.01));
+  args.finish();
+  return std::make_unique<Activation>(a, slope);
+}
+
+}  // namespace
+
+std::unique_ptr<Layer> make_relu(const LayerArgs& args) { return make(Act::relu, args); }
+std::unique_ptr<Layer> make_leaky_relu(const LayerArgs& args) { return make(Act::leaky_relu, args); }
+std::unique_ptr<Layer> make_tanh(const LayerArgs& args) { return make(Act::tanh, args); }
+std::unique_ptr<Layer> make_sigmoid(const LayerArgs& args) { return make(Act::sigmoid, args); }
+
+}  // namespace cnn

@@ -1,0 +1,175 @@
+// BatchNorm over channels (dim 1) of N x C x H x W or N x C inputs, PyTorch semantics:
+// training normalizes with the batch's biased variance and updates running stats with the
+// unbiased one (momentum 0.1); eval uses the running stats. Buffers are named as torchvision's.
+#include <cmath>
+
+#include "config/layer_args.h"
+#include "core/parallel.h"
+#include "layers/layer.h"
+
+namespace cnn {
+namespace {
+
+struct BatchNormOptions {
+  double eps = 1e-5, momentum = 0.1;
+  bool affine = true, zero_init = false;
+};
+
+class BatchNorm : public Layer {
+ public:
+  BatchNorm(BatchNormOptions o, const LayerArgs& args) : o_(o), args_(args) {}
+
+  Shape infer(const std::vector<Shape>& in) override {
+    const Shape& s = in[0];
+    if (s.size() != 4 && s.size() != 2) args_.fail("bn expects N x C x H x W or N x C input, got " + shape_str(s));
+    if (C_ && s[1] != C_) args_.fail("input channels changed from " + std::to_string(C_) + " to " + std::to_string(s[1]));
+    if (!C_) {
+      C_ = s[1];
+      if (o_.affine) {
+        gamma_ = {"weight", Tensor({C_}), Tensor({C_}), true, "bn_weight", 0, 0};
+        beta_ = {"bias", Tensor({C_}), Tensor({C_}), true, "bn_bias", 0, 0};
+      }
+      mean_ = {"running_mean", Tensor({C_})};
+      var_ = {"running_var", Tensor({C_})};
+      count_ = {"num_batches_tracked", Tensor(Shape{})};
+      init_state();
+    }
+    return s;
+  }
+
+  void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext& ctx) override {
+    const Tensor& x = *in[0];
+    const int64_t N = x.dim(0), HW = x.numel() / (N * C_);
+    batch_mean_.resize({C_});
+    batch_invstd_.resize({C_});
+    train_ = ctx.train;
+    parallel_for(C_, [&](int64_t b, int64_t e, int) {
+      for (int64_t c = b; c < e; ++c) {
+        float mean, invstd;
+        if (train_) {
+          double s = 0, ss = 0;
+          for (int64_t n = 0; n < N; ++n) {
+            const float* p = x.data() + (n * C_ + c) * HW;
+            float a = 0, aa = 0;
+            for (int64_t i = 0; i < HW; ++i) a += p[i];
+            s += a;
+            const float m_local = a / float(HW);
+            for (int64_t i = 0; i < HW; ++i) aa += (p[i] - m_local) * (p[i] - m_local);
+            ss += aa + double(HW) * m_local * m_local;  // sum of squares via per-image centring
+          }
+          const double M = double(N * HW);
+          const double m = s / M;
+          const double var = std::max(0.0, ss / M - m * m);
+          mean = float(m);
+          invstd = float(1.0 / std::sqrt(var + o_.eps));
+          const double unbiased = M > 1 ? var * M / (M - 1) : var;
+          mean_.value[c] = float((1 - o_.momentum) * mean_.value[c] + o_.momentum * m);
+          var_.value[c] = float((1 - o_.momentum) * var_.value[c] + o_.momentum * unbiased);
+        } else {
+          mean = mean_.value[c];
+          invstd = float(1.0 / std::sqrt(double(var_.value[c]) + o_.eps));
+        }
+        batch_mean_[c] = mean;
+        batch_invstd_[c] = invstd;
+        const float g = o_.affine ? gamma_.value[c] : 1.f, bt = o_.affine ? beta_.value[c] : 0.f;
+        const float scale = g * invstd, shift = bt - mean * scale;
+        for (int64_t n = 0; n < N; ++n) {
+          const float* p = x.data() + (n * C_ + c) * HW;
+          float* q = out.data() + (n * C_ + c) * HW;
+          for (int64_t i = 0; i < HW; ++i) q[i] = p[i] * scale + shift;
+        }
+      }
+    });
+    if (train_) count_.value[0] += 1;
+  }
+
+  void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
+                const std::vector<Tensor*>& din, RunContext&) override {
+    const Tensor& x = *in[0];
+    const int64_t N = x.dim(0), HW = x.numel() / (N * C_);
+    const double M = double(N * HW);
+    parallel_for(C_, [&](int64_t b, int64_t e, int) {
+      for (int64_t c = b; c < e; ++c) {
+        const float mean = batch_mean_[c], invstd = batch_invstd_[c];
+        double sdy = 0, sdyx = 0;
+        for (int64_t n = 0; n < N; ++n) {
+          const float* p = x.data() + (n * C_ + c) * HW;
+          const float* d = dout.data() + (n * C_ + c) * HW;
+          float a = 0, bsum = 0;
+          for (int64_t i = 0; i < HW; ++i) {
+            a += d[i];
+            bsum += d[i] * (p[i] - mean);
+          }
+          sdy += a;
+          sdyx += bsum;
+        }
+        const double sdxhat = sdyx * invstd;  // sum(dy * xhat)
+        if (o_.affine) {
+          gamma_.grad[c] += float(sdxhat);
+          beta_.grad[c] += float(sdy);
+        }
+        if (!din[0]) continue;
+        const float g = o_.affine ? gamma_.value[c] : 1.f;
+        if (train_) {
+          // dx = g * invstd * (dy - mean(dy) - xhat * mean(dy * xhat))
+          const float k = g * invstd, mdy = float(sdy / M), mdx = float(sdxhat / M);
+          for (int64_t n = 0; n < N; ++n) {
+            const float* p = x.data() + (n * C_ + c) * HW;
+            const float* d = dout.data() + (n * C_ + c) * HW;
+            float* dx = din[0]->data() + (n * C_ + c) * HW;
+            for (int64_t i = 0; i < HW; ++i) dx[i] = k * (d[i] - mdy - (p[i] - mean) * invstd * mdx);
+          }
+        } else {
+          const float k = g * invstd;
+          for (int64_t n = 0; n < N; ++n) {
+            const float* d = dout.data() + (n * C_ + c) * HW;
+            float* dx = din[0]->data() + (n * C_ + c) * HW;
+            for (int64_t i = 0; i < HW; ++i) dx[i] = k * d[i];
+          }
+        }
+      }
+    });
+  }
+
+  std::vector<Param*> params() override {
+    if (!o_.affine) return {};
+    return {&gamma_, &beta_};
+  }
+  std::vector<Buffer*> buffers() override { return {&mean_, &var_, &count_}; }
+  void init(Rng&) override { init_state(); }
+
+ private:
+  void init_state() {
+    if (o_.affine) {
+      gamma_.value.fill(o_.zero_init ? 0.f : 1.f);
+      beta_.value.zero();
+    }
+    mean_.value.zero();
+    var_.value.fill(1.f);
+    count_.value.zero();
+  }
+
+  BatchNormOptions o_;
+  LayerArgs args_;
+  int64_t C_ = 0;
+  bool train_ = true;
+  Param gamma_, beta_;
+  Buffer mean_, var_, count_;
+  Tensor batch_mean_, batch_invstd_;
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> make_batchnorm(const LayerArgs& args) {
+  BatchNormOptions o;
+  o.eps = args.get_float("eps", 1e-5);
+  o.momentum = args.get_float("momentum", 0.1);
+  o.affine = args.get_bool("affine", true);
+  o.zero_init = args.get_bool("zero_init", false);
+  args.finish();
+  if (o.eps <= 0) args.fail("eps", "expects a number > 0");
+  if (o.momentum < 0 || o.momentum > 1) args.fail("momentum", "expects a number in [0, 1]");
+  return std::make_unique<BatchNorm>(o, args);
+}
+
+}  // namespace cnn

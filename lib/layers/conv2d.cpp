@@ -1,0 +1,220 @@
+// Conv2d: im2col + SGEMM per image and group; 1x1/stride-1 convolutions skip im2col.
+// Parallel over images; each thread keeps its own column workspace and weight-gradient partial.
+#include <cmath>
+#include <cstring>
+
+#include "config/layer_args.h"
+#include "core/parallel.h"
+#include "core/rng.h"
+#include "core/workspace.h"
+#include "kernels/gemm.h"
+#include "kernels/im2col.h"
+#include "layers/init.h"
+#include "layers/layer.h"
+
+namespace cnn {
+namespace {
+
+struct Conv2dOptions {
+  int64_t out = 0;
+  std::vector<int64_t> k, stride, pad, dilation;
+  int64_t groups = 1;
+  bool bias = true;
+};
+
+class Conv2d : public Layer {
+ public:
+  Conv2d(Conv2dOptions o, const LayerArgs& args) : o_(std::move(o)), args_(args) {}
+
+  Shape infer(const std::vector<Shape>& in) override {
+    const Shape& s = in[0];
+    if (s.size() != 4) args_.fail("conv expects an N x C x H x W input, got " + shape_str(s));
+    const int64_t C = s[1];
+    if (C % o_.groups || o_.out % o_.groups)
+      args_.fail("groups=" + std::to_string(o_.groups) + " must divide input channels (" + std::to_string(C) +
+                 ") and out (" + std::to_string(o_.out) + ")");
+    if (!weight_.value.empty() && C != in_channels_)
+      args_.fail("input channels changed from " + std::to_string(in_channels_) + " to " + std::to_string(C));
+    in_channels_ = C;
+    g_.C = static_cast<int>(C / o_.groups);
+    g_.H = static_cast<int>(s[2]);
+    g_.W = static_cast<int>(s[3]);
+    g_.KH = int(o_.k[0]), g_.KW = int(o_.k[1]);
+    g_.SH = int(o_.stride[0]), g_.SW = int(o_.stride[1]);
+    g_.PH = int(o_.pad[0]), g_.PW = int(o_.pad[1]);
+    g_.PH_end = g_.PW_end = -1;
+    g_.DH = int(o_.dilation[0]), g_.DW = int(o_.dilation[1]);
+    g_.finish();
+    if (g_.OH <= 0 || g_.OW <= 0)
+      args_.fail("input " + shape_str({s[1], s[2], s[3]}) + " is too small for kernel " + std::to_string(g_.KH) + "x" +
+                 std::to_string(g_.KW) + " with this padding/dilation");
+    if (weight_.value.empty()) {
+      weight_.name = "weight";
+      weight_.value = Tensor({o_.out, g_.C, g_.KH, g_.KW});
+      weight_.grad = Tensor(weight_.value.shape());
+      weight_.init_kind = "conv";
+      weight_.fan_in = int64_t(g_.C) * g_.KH * g_.KW;
+      weight_.fan_out = o_.out / o_.groups * g_.KH * g_.KW;
+      if (o_.bias) {
+        bias_.name = "bias";
+        bias_.value = Tensor({o_.out});
+        bias_.grad = Tensor({o_.out});
+        bias_.init_kind = "bias";
+        bias_.fan_in = weight_.fan_in;
+        bias_.decay = true;
+      }
+    }
+    return {s[0], o_.out, g_.OH, g_.OW};
+  }
+
+  void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext&) override {
+    const Tensor& x = *in[0];
+    const int64_t N = x.dim(0);
+    const int64_t M = o_.out / o_.groups, K = g_.col_rows(), P = g_.col_cols();
+    const int64_t in_img = x.numel() / N, out_img = out.numel() / N;
+    const bool pw = g_.is_pointwise();
+    auto image = [&](int64_t n, int tid, bool parallel_gemm) {
+      const float* xn = x.data() + n * in_img;
+      float* yn = out.data() + n * out_img;
+      for (int64_t gi = 0; gi < o_.groups; ++gi) {
+        const float* xg = xn + gi * g_.C * int64_t(g_.H) * g_.W;
+        const float* col = xg;
+        if (!pw) {
+          float* c = scratch(tid, 0, size_t(K * P));
+          im2col(xg, g_, c);
+          col = c;
+        }
+        const float* w = weight_.value.data() + gi * M * K;
+        float* y = yn + gi * M * P;
+        if (parallel_gemm)
+          sgemm_parallel(false, false, int(M), int(P), int(K), 1.f, w, int(K), col, int(P), 0.f, y, int(P));
+        else
+          sgemm(false, false, int(M), int(P), int(K), 1.f, w, int(K), col, int(P), 0.f, y, int(P));
+      }
+      if (o_.bias) {
+        const float* b = bias_.value.data();
+        for (int64_t c = 0; c < o_.out; ++c) {
+          float* yc = yn + c * P;
+          const float bc = b[c];
+          for (int64_t i = 0; i < P; ++i) yc[i] += bc;
+        }
+      }
+    };
+    if (N >= num_threads()) {
+      parallel_for(N, [&](int64_t b, int64_t e, int tid) {
+        for (int64_t n = b; n < e; ++n) image(n, tid, false);
+      });
+    } else {
+      for (int64_t n = 0; n < N; ++n) image(n, 0, true);
+    }
+  }
+
+  void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
+                const std::vector<Tensor*>& din, RunContext&) override {
+    const Tensor& x = *in[0];
+    Tensor* dx = din[0];
+    const int64_t N = x.dim(0);
+    const int64_t M = o_.out / o_.groups, K = g_.col_rows(), P = g_.col_cols();
+    const int64_t in_img = x.numel() / N, out_img = dout.numel() / N;
+    const int64_t wsize = weight_.value.numel();
+    const bool pw = g_.is_pointwise();
+    const int chunks = static_cast<int>(std::min<int64_t>(N, num_threads()));
+    parallel_for(N, [&](int64_t b, int64_t e, int tid) {
+      // Thread 0 accumulates straight into the gradient; the others into partials reduced below.
+      float* dw = tid == 0 ? weight_.grad.data() : scratch(tid, 1, size_t(wsize));
+      if (tid != 0) std::memset(dw, 0, sizeof(float) * wsize);
+      for (int64_t n = b; n < e; ++n) {
+        const float* xn = x.data() + n * in_img;
+        const float* dyn = dout.data() + n * out_img;
+        for (int64_t gi = 0; gi < o_.groups; ++gi) {
+          const float* xg = xn + gi * g_.C * int64_t(g_.H) * g_.W;
+          const float* dy = dyn + gi * M * P;
+          const float* col = xg;
+          if (!pw) {
+            float* c = scratch(tid, 0, size_t(K * P));
+            im2col(xg, g_, c);
+            col = c;
+          }
+          sgemm(false, true, int(M), int(K), int(P), 1.f, dy, int(P), col, int(P), 1.f, dw + gi * M * K, int(K));
+          if (dx) {
+            const float* w = weight_.value.data() + gi * M * K;
+            float* dxg = dx->data() + n * in_img + gi * g_.C * int64_t(g_.H) * g_.W;
+            if (pw) {
+              sgemm(true, false, int(K), int(P), int(M), 1.f, w, int(K), dy, int(P), 0.f, dxg, int(P));
+            } else {
+              float* dcol = scratch(tid, 2, size_t(K * P));
+              sgemm(true, false, int(K), int(P), int(M), 1.f, w, int(K), dy, int(P), 0.f, dcol, int(P));
+              std::memset(dxg, 0, sizeof(float) * g_.C * g_.H * g_.W);
+              col2im(dcol, g_, dxg);
+            }
+          }
+        }
+      }
+    });
+    for (int t = 1; t < chunks; ++t) {
+      const float* part = scratch(t, 1, size_t(wsize));
+      float* g = weight_.grad.data();
+      for (int64_t i = 0; i < wsize; ++i) g[i] += part[i];
+    }
+    if (o_.bias) {
+      float* db = bias_.grad.data();
+      parallel_for(o_.out, [&](int64_t b, int64_t e, int) {
+        for (int64_t c = b; c < e; ++c) {
+          double s = 0;
+          for (int64_t n = 0; n < N; ++n) {
+            const float* d = dout.data() + n * out_img + c * P;
+            float acc = 0;
+            for (int64_t i = 0; i < P; ++i) acc += d[i];
+            s += acc;
+          }
+          db[c] += static_cast<float>(s);
+        }
+      });
+    }
+  }
+
+  std::vector<Param*> params() override {
+    std::vector<Param*> p{&weight_};
+    if (o_.bias) p.push_back(&bias_);
+    return p;
+  }
+
+  int64_t macs(const std::vector<Shape>&, const Shape& out) const override {
+    return out[1] * out[2] * out[3] * int64_t(g_.C) * g_.KH * g_.KW;
+  }
+
+  void init(Rng& rng) override {
+    init_pytorch_default(weight_, rng);
+    if (o_.bias) init_pytorch_default(bias_, rng);
+  }
+
+ private:
+  Conv2dOptions o_;
+  LayerArgs args_;
+  ConvGeom g_;
+  int64_t in_channels_ = 0;
+  Param weight_, bias_;
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> make_conv2d(const LayerArgs& args) {
+  Conv2dOptions o;
+  o.out = args.get_int("out");
+  o.k = args.get_ints("k", 2, {});
+  o.stride = args.get_ints("stride", 2, {1, 1});
+  o.pad = args.get_ints("pad", 2, {0, 0});
+  o.dilation = args.get_ints("dilation", 2, {1, 1});
+  o.groups = args.get_int("groups", 1);
+  o.bias = args.get_bool("bias", true);
+  args.finish();
+  if (o.out < 1) args.fail("out", "expects an integer >= 1");
+  for (auto v : o.k) if (v < 1) args.fail("k", "expects kernel sizes >= 1");
+  for (auto v : o.stride) if (v < 1) args.fail("stride", "expects strides >= 1");
+  for (auto v : o.pad) if (v < 0) args.fail("pad", "expects padding >= 0");
+  for (auto v : o.dilation) if (v < 1) args.fail("dilation", "expects dilation >= 1");
+  if (o.groups < 1) args.fail("groups", "expects an integer >= 1");
+  return std::make_unique<Conv2d>(std::move(o), args);
+}
+
+}  // namespace cnn

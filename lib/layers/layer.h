@@ -1,0 +1,57 @@
+#pragma once
+// The layer interface. A layer owns its parameters and whatever it saves for backward; the Net
+// owns activations and their gradients. Shapes here are per batch (N first).
+//
+// Contract:
+// - infer(): given input shapes (batch dim included), returns the output shape or throws
+//   ConfigError via args.fail(). Called when the net is built and whenever the batch size changes.
+// - forward(): writes `out` (already sized by the Net). `train` selects training behaviour.
+// - backward(): given dout, writes (overwrites, never accumulates) the gradient of each input into
+//   din[i] when din[i] is non-null, and accumulates (+=) parameter gradients into Param::grad.
+//   The inputs and output of the forward pass are still valid.
+// - Layers allocate their saved state on the first call for a shape and reuse it after.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace cnn {
+
+class Rng;
+
+struct Param {
+  std::string name;       // local name: "weight", "bias"
+  Tensor value;
+  Tensor grad;
+  bool decay = true;      // weight decay applies (BN and bias parameters can opt out)
+  std::string init_kind;  // "conv" / "linear" / "bias" / "bn_weight" / "bn_bias": init schemes pick by it
+  int64_t fan_in = 0, fan_out = 0;
+};
+
+struct Buffer {            // non-trainable state saved in checkpoints (BN running stats)
+  std::string name;
+  Tensor value;
+};
+
+struct RunContext {
+  bool train = true;
+  Rng* rng = nullptr;      // for dropout and friends; advanced deterministically
+};
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  virtual Shape infer(const std::vector<Shape>& in) = 0;
+  virtual void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext& ctx) = 0;
+  virtual void backward(const std::vector<const Tensor*>& in, const Tensor& out, const Tensor& dout,
+                        const std::vector<Tensor*>& din, RunContext& ctx) = 0;
+  virtual std::vector<Param*> params() { return {}; }
+  virtual std::vector<Buffer*> buffers() { return {}; }
+  // Multiply-adds of one forward pass for the given input shapes (conv and linear only; others 0).
+  virtual int64_t macs(const std::vector<Shape>& /*in*/, const Shape& /*out*/) const { return 0; }
+  // Default initialization (PyTorch's defaults for the layer kind).
+  virtual void init(Rng& /*rng*/) {}
+};
+
+}  // namespace cnn

@@ -1,0 +1,94 @@
+// Merge layers joining parallel branches: add (elementwise sum, shapes equal) and concat
+// (along channels, dim 1; the other dims equal).
+#include <cstring>
+
+#include "config/layer_args.h"
+#include "layers/layer.h"
+
+namespace cnn {
+namespace {
+
+class Add : public Layer {
+ public:
+  explicit Add(const LayerArgs& args) : args_(args) {}
+  Shape infer(const std::vector<Shape>& in) override {
+    for (size_t i = 1; i < in.size(); ++i)
+      if (in[i] != in[0])
+        args_.fail("add needs branches of equal shape, got " + shape_str(in[0]) + " and " + shape_str(in[i]));
+    return in[0];
+  }
+  void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext&) override {
+    const int64_t n = out.numel();
+    std::memcpy(out.data(), in[0]->data(), sizeof(float) * n);
+    for (size_t i = 1; i < in.size(); ++i) {
+      const float* x = in[i]->data();
+      float* y = out.data();
+      for (int64_t j = 0; j < n; ++j) y[j] += x[j];
+    }
+  }
+  void backward(const std::vector<const Tensor*>&, const Tensor&, const Tensor& dout, const std::vector<Tensor*>& din,
+                RunContext&) override {
+    for (Tensor* d : din)
+      if (d) std::memcpy(d->data(), dout.data(), sizeof(float) * dout.numel());
+  }
+
+ private:
+  LayerArgs args_;
+};
+
+class Concat : public Layer {
+ public:
+  explicit Concat(const LayerArgs& args) : args_(args) {}
+  Shape infer(const std::vector<Shape>& in) override {
+    Shape out = in[0];
+    if (out.size() < 2) args_.fail("concat needs inputs with a channel dimension, got " + shape_str(out));
+    for (size_t i = 1; i < in.size(); ++i) {
+      Shape a = in[i], b = in[0];
+      if (a.size() != b.size()) args_.fail("concat needs inputs of equal rank, got " + shape_str(b) + " and " + shape_str(a));
+      a[1] = b[1] = 0;
+      if (a != b)
+        args_.fail("concat needs inputs equal in all but the channel dimension, got " + shape_str(in[0]) + " and " +
+                   shape_str(in[i]));
+      out[1] += in[i][1];
+    }
+    return out;
+  }
+  void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext&) override {
+    const int64_t N = out.dim(0), out_img = out.numel() / N;
+    int64_t offset = 0;
+    for (const Tensor* x : in) {
+      const int64_t img = x->numel() / N;
+      for (int64_t n = 0; n < N; ++n)
+        std::memcpy(out.data() + n * out_img + offset, x->data() + n * img, sizeof(float) * img);
+      offset += img;
+    }
+  }
+  void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout, const std::vector<Tensor*>& din,
+                RunContext&) override {
+    const int64_t N = dout.dim(0), out_img = dout.numel() / N;
+    int64_t offset = 0;
+    for (size_t i = 0; i < in.size(); ++i) {
+      const int64_t img = in[i]->numel() / N;
+      if (din[i])
+        for (int64_t n = 0; n < N; ++n)
+          std::memcpy(din[i]->data() + n * img, dout.data() + n * out_img + offset, sizeof(float) * img);
+      offset += img;
+    }
+  }
+
+ private:
+  LayerArgs args_;
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> make_add(const LayerArgs& args) {
+  args.finish();
+  return std::make_unique<Add>(args);
+}
+std::unique_ptr<Layer> make_concat(const LayerArgs& args) {
+  args.finish();
+  return std::make_unique<Concat>(args);
+}
+
+}  // namespace cnn

@@ -1,0 +1,96 @@
+// MaxPool2d and AvgPool2d (PyTorch semantics: stride defaults to the kernel size, ceil mode,
+// count_include_pad), parallel over N*C planes.
+#include "config/layer_args.h"
+#include "core/parallel.h"
+#include "kernels/pool.h"
+#include "layers/layer.h"
+
+namespace cnn {
+namespace {
+
+struct PoolOptions {
+  std::vector<int64_t> k, stride, pad;
+  bool ceil = false;
+  bool count_include_pad = true;
+};
+
+PoolOptions parse_pool(const LayerArgs& args, bool avg) {
+  PoolOptions o;
+  o.k = args.get_ints("k", 2, {});
+  o.stride = args.get_ints("stride", 2, o.k);
+  o.pad = args.get_ints("pad", 2, {0, 0});
+  o.ceil = args.get_bool("ceil", false);
+  if (avg) o.count_include_pad = args.get_bool("count_include_pad", true);
+  args.finish();
+  for (auto v : o.k) if (v < 1) args.fail("k", "expects kernel sizes >= 1");
+  for (auto v : o.stride) if (v < 1) args.fail("stride", "expects strides >= 1");
+  for (int i = 0; i < 2; ++i)
+    if (o.pad[i] < 0 || 2 * o.pad[i] > o.k[i]) args.fail("pad", "expects padding between 0 and half the kernel size");
+  return o;
+}
+
+class Pool2d : public Layer {
+ public:
+  Pool2d(PoolOptions o, bool avg, const LayerArgs& args) : o_(std::move(o)), avg_(avg), args_(args) {}
+
+  Shape infer(const std::vector<Shape>& in) override {
+    const Shape& s = in[0];
+    if (s.size() != 4) args_.fail(std::string(avg_ ? "avgpool" : "maxpool") + " expects an N x C x H x W input, got " + shape_str(s));
+    g_.H = int(s[2]), g_.W = int(s[3]);
+    g_.KH = int(o_.k[0]), g_.KW = int(o_.k[1]);
+    g_.SH = int(o_.stride[0]), g_.SW = int(o_.stride[1]);
+    g_.PH = int(o_.pad[0]), g_.PW = int(o_.pad[1]);
+    g_.ceil_mode = o_.ceil;
+    g_.count_include_pad = o_.count_include_pad;
+    g_.finish();
+    if (g_.OH <= 0 || g_.OW <= 0) args_.fail("input " + shape_str({s[1], s[2], s[3]}) + " is smaller than the pooling window");
+    return {s[0], s[1], g_.OH, g_.OW};
+  }
+
+  void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext&) override {
+    const Tensor& x = *in[0];
+    const int64_t planes = x.dim(0) * x.dim(1), ip = int64_t(g_.H) * g_.W, op = int64_t(g_.OH) * g_.OW;
+    if (!avg_) argmax_.resize(size_t(planes * op));
+    parallel_for(planes, [&](int64_t b, int64_t e, int) {
+      for (int64_t p = b; p < e; ++p) {
+        if (avg_)
+          avgpool2d_forward(x.data() + p * ip, g_, out.data() + p * op);
+        else
+          maxpool2d_forward(x.data() + p * ip, g_, out.data() + p * op, argmax_.data() + p * op);
+      }
+    });
+  }
+
+  void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
+                const std::vector<Tensor*>& din, RunContext&) override {
+    if (!din[0]) return;
+    const Tensor& x = *in[0];
+    const int64_t planes = x.dim(0) * x.dim(1), ip = int64_t(g_.H) * g_.W, op = int64_t(g_.OH) * g_.OW;
+    parallel_for(planes, [&](int64_t b, int64_t e, int) {
+      for (int64_t p = b; p < e; ++p) {
+        if (avg_)
+          avgpool2d_backward(dout.data() + p * op, g_, din[0]->data() + p * ip);
+        else
+          maxpool2d_backward(dout.data() + p * op, argmax_.data() + p * op, g_, din[0]->data() + p * ip);
+      }
+    });
+  }
+
+ private:
+  PoolOptions o_;
+  bool avg_;
+  LayerArgs args_;
+  PoolGeom g_;
+  std::vector<int32_t> argmax_;
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> make_maxpool2d(const LayerArgs& args) {
+  return std::make_unique<Pool2d>(parse_pool(args, false), false, args);
+}
+std::unique_ptr<Layer> make_avgpool2d(const LayerArgs& args) {
+  return std::make_unique<Pool2d>(parse_pool(args, true), true, args);
+}
+
+}  // namespace cnn

@@ -1,0 +1,60 @@
+#include "optim/sgd.h"
+
+#include "core/error.h"
+#include "core/parallel.h"
+
+namespace cnn {
+
+Sgd::Sgd(std::vector<NamedParam> params, SgdOptions o) : params_(std::move(params)), o_(o) {
+  if (o_.momentum != 0)
+    for (auto& p : params_) momentum_.emplace_back(p.param->value.shape());
+}
+
+void Sgd::step(double lr_d) {
+  const float lr = float(lr_d), wd = float(o_.weight_decay), mom = float(o_.momentum);
+  const float damp = float(1 - o_.dampening);
+  const bool first = !started_;
+  started_ = true;
+  parallel_for(static_cast<int64_t>(params_.size()), [&](int64_t b, int64_t e, int) {
+    for (int64_t i = b; i < e; ++i) {
+      Param& p = *params_[i].param;
+      float* w = p.value.data();
+      const float* g = p.grad.data();
+      const float decay = p.decay ? wd : 0.f;
+      const int64_t n = p.value.numel();
+      if (mom == 0.f) {
+        for (int64_t j = 0; j < n; ++j) w[j] -= lr * (g[j] + decay * w[j]);
+        continue;
+      }
+      float* buf = momentum_[i].data();
+      for (int64_t j = 0; j < n; ++j) {
+        float d = g[j] + decay * w[j];
+        buf[j] = first ? d : mom * buf[j] + damp * d;
+        if (o_.nesterov) d += mom * buf[j];
+        else d = buf[j];
+        w[j] -= lr * d;
+      }
+    }
+  });
+}
+
+std::vector<NamedTensor> Sgd::state() const {
+  std::vector<NamedTensor> out;
+  if (!started_) return out;
+  for (size_t i = 0; i < momentum_.size(); ++i) out.push_back({params_[i].name, &momentum_[i]});
+  return out;
+}
+
+void Sgd::load_state(const std::string& name, const Tensor& m) {
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (params_[i].name != name) continue;
+    if (momentum_.empty() || m.shape() != momentum_[i].shape())
+      throw RuntimeError("optimizer state for '" + name + "' does not match the model");
+    momentum_[i] = m;
+    started_ = true;
+    return;
+  }
+  throw RuntimeError("optimizer state names unknown parameter '" + name + "'");
+}
+
+}  // namespace cnn

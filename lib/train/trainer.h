@@ -1,0 +1,34 @@
+#pragma once
+// The training loop: epochs of shuffled mini-batches, SGD, evaluation after each epoch,
+// metrics.jsonl, last/best checkpoints and the resolved config in the run directory.
+#include <functional>
+#include <string>
+
+#include "config/recipe.h"
+
+namespace cnn {
+
+struct EpochRecord {
+  int64_t epoch = 0;
+  double train_loss = 0, train_acc = 0, test_loss = 0, test_acc = 0, test_top5 = 0;
+  double lr = 0, images_per_s = 0, seconds = 0;
+  int64_t step = 0;
+};
+
+struct TrainOptions {
+  std::string resume;                                  // checkpoint to continue from
+  std::function<void(const std::string&)> log;         // receives one line at a time
+};
+
+struct TrainResult {
+  std::vector<EpochRecord> epochs;
+  double best_test_acc = -1;
+  std::string output_dir;
+};
+
+TrainResult train(const Recipe& recipe, const TrainOptions& options);
+
+// One JSON object per line, as written to metrics.jsonl.
+std::string epoch_json(const EpochRecord& r);
+
+}  // namespace cnn

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Bad input: one 'error:' line naming the file/field, exit 2 for usage/config, 1 for runtime,
+# and no partial files left behind.
+source "$(dirname "$0")/lib.sh" "$@"
+cd "$WORK"
+mkdir -p models recipes data
+cp "$SRC/configs/models/lenet5.yaml" models/
+
+# A tiny MNIST-format dataset so these tests never need the shared data.
+/usr/bin/python3 - <<'PY' || skip "python3 with gzip needed to write IDX fixtures"
+import gzip, struct, os
+def write(path, magic, dims, payload):
+    with gzip.open(path, 'wb') as f:
+        f.write(struct.pack('>I', magic) + b''.join(struct.pack('>I', d) for d in dims) + payload)
+n = 64
+write('data/train-images-idx3-ubyte.gz', 2051, [n, 28, 28], bytes((i * 7) % 256 for i in range(n * 784)))
+write('data/train-labels-idx1-ubyte.gz', 2049, [n], bytes(i % 10 for i in range(n)))
+write('data/t10k-images-idx3-ubyte.gz', 2051, [n, 28, 28], bytes((i * 3) % 256 for i in range(n * 784)))
+write('data/t10k-labels-idx1-ubyte.gz', 2049, [n], bytes(i % 10 for i in range(n)))
+PY
+cat > recipes/ok.yaml <<'Y'
+model: ../models/lenet5.yaml
+data: {dataset: mnist, root: data, batch_size: 16}
+train: {epochs: 1, optimizer: {type: sgd, lr: 0.01}}
+output: out/ok
+Y
+
+expect_error 2 "missing\.yaml" -- "$CNN" train --config missing.yaml
+printf 'model: ../models/lenet5.yaml\ndata: {dataset: mnist\n' > recipes/syntax.yaml
+expect_error 2 "recipes/syntax\.yaml:[0-9]+:[0-9]+" -- "$CNN" train --config recipes/syntax.yaml
+sed 's/maxpool: {k: 2}}                                # S2/maxpoool: {k: 2}}  # S2/' models/lenet5.yaml > models/bad_type.yaml
+expect_error 2 "bad_type\.yaml:[0-9]+:[0-9]+.*unknown layer type 'maxpoool'.*did you mean 'maxpool'.*conv" -- "$CNN" summary --config models/bad_type.yaml
+sed 's/out: 6, k: 5, pad: 2/out: six, k: 5, pad: 2/' models/lenet5.yaml > models/bad_field.yaml
+expect_error 2 "bad_field\.yaml:[0-9]+:[0-9]+.*conv1.*'out'.*integer" -- "$CNN" summary --config models/bad_field.yaml
+expect_error 2 "train\.epochz.*did you mean 'train\.epochs'" -- "$CNN" train --config recipes/ok.yaml --set train.epochz=3
+expect_error 2 "train\.epochs" -- "$CNN" train --config recipes/ok.yaml --set train.epochs=many
+expect_error 2 "unknown" -- "$CNN" train --config recipes/ok.yaml --bogus-flag
+[ ! -e out ] || fail "a config error left files behind: $(find out)"
+
+# Missing and truncated dataset files: runtime errors naming the file.
+expect_error 1 "nodata/train-images-idx3-ubyte" -- "$CNN" train --config recipes/ok.yaml --set data.root=nodata
+mkdir -p trunc && cp data/*.gz trunc/
+head -c 2000 data/train-images-idx3-ubyte.gz > trunc/train-images-idx3-ubyte.gz
+expect_error 1 "trunc/train-images-idx3-ubyte" -- "$CNN" train --config recipes/ok.yaml --set data.root=trunc
+[ ! -e out ] || fail "a data error left files behind: $(find out)"
+
+# A good run, then a checkpoint that does not match another model.
+"$CNN" --threads 1 train --config recipes/ok.yaml >/dev/null 2>&1 || fail "training the tiny recipe failed"
+[ -f out/ok/last.safetensors ] || fail "no last.safetensors"
+sed 's/out: 120/out: 100/' models/lenet5.yaml > models/other.yaml
+sed 's#lenet5.yaml#other.yaml#' recipes/ok.yaml > recipes/other.yaml
+expect_error 2 "last\.safetensors.*fc1\.weight.*shape" -- "$CNN" eval --config recipes/other.yaml --checkpoint out/ok/last.safetensors
+head -c 300 out/ok/last.safetensors > cut.safetensors
+expect_error 1 "cut\.safetensors" -- "$CNN" eval --config recipes/ok.yaml --checkpoint cut.safetensors
+ls out/ok | grep -q tmp && fail "temporary files left in out/ok: $(ls out/ok)"
+finish

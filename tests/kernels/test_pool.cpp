@@ -1,0 +1,219 @@
+// Max / average pooling against direct loops with PyTorch's semantics (padding, ceil mode,
+// count_include_pad), and pool_output_size against sizes computed by PyTorch.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "core/rng.h"
+#include "kernels/pool.h"
+
+using namespace cnn;
+
+namespace {
+
+struct SizeCase {
+  int in, k, s, p;
+  bool ceil;
+  int out;  // torch.nn.functional.max_pool2d / avg_pool2d output size (torch 1.13)
+};
+const SizeCase kSizes[] = {
+    {5, 2, 2, 1, false, 3},  {5, 2, 2, 1, true, 3},   {6, 3, 2, 0, false, 2},  {6, 3, 2, 0, true, 3},
+    {7, 3, 2, 1, false, 4},  {7, 3, 2, 1, true, 4},   {8, 3, 2, 1, false, 4},  {8, 3, 2, 1, true, 5},
+    {4, 3, 3, 1, false, 2},  {4, 3, 3, 1, true, 2},   {5, 3, 3, 0, false, 1},  {5, 3, 3, 0, true, 2},
+    {9, 4, 3, 2, false, 4},  {9, 4, 3, 2, true, 4},   {10, 3, 3, 1, false, 4}, {10, 3, 3, 1, true, 4},
+    {2, 2, 2, 1, false, 2},  {2, 2, 2, 1, true, 2},   {1, 1, 1, 0, false, 1},  {1, 1, 1, 0, true, 1},
+    {3, 3, 2, 1, false, 2},  {3, 3, 2, 1, true, 2},   {14, 3, 2, 0, false, 6}, {14, 3, 2, 0, true, 7},
+    {13, 3, 2, 0, false, 6}, {13, 3, 2, 0, true, 6},  {6, 2, 4, 0, false, 2},  {6, 2, 4, 0, true, 2},
+};
+
+PoolGeom geom(int H, int W, int KH, int KW, int SH, int SW, int PH, int PW, bool ceil, bool cip = true) {
+  PoolGeom g;
+  g.H = H, g.W = W, g.KH = KH, g.KW = KW, g.SH = SH, g.SW = SW, g.PH = PH, g.PW = PW;
+  g.ceil_mode = ceil;
+  g.count_include_pad = cip;
+  g.finish();
+  return g;
+}
+
+// Direct max pooling: first maximum in row-major window order.
+void ref_max(const std::vector<float>& x, const PoolGeom& g, std::vector<float>& y, std::vector<int>& arg) {
+  y.assign(size_t(g.OH) * g.OW, 0.f);
+  arg.assign(y.size(), -1);
+  for (int oh = 0; oh < g.OH; ++oh)
+    for (int ow = 0; ow < g.OW; ++ow) {
+      float best = -std::numeric_limits<float>::infinity();
+      int at = -1;
+      for (int i = 0; i < g.KH; ++i)
+        for (int j = 0; j < g.KW; ++j) {
+          int h = oh * g.SH - g.PH + i, w = ow * g.SW - g.PW + j;
+          if (h < 0 || h >= g.H || w < 0 || w >= g.W) continue;
+          if (at < 0 || x[size_t(h) * g.W + w] > best) best = x[size_t(h) * g.W + w], at = h * g.W + w;
+        }
+      y[size_t(oh) * g.OW + ow] = best;
+      arg[size_t(oh) * g.OW + ow] = at;
+    }
+}
+
+// Average pooling as PyTorch defines it: the window is clipped to the padded input
+// (H + 2p, so ceil-mode windows hanging past the padding do not count), its size is the divisor
+// with count_include_pad, else the number of real input cells.
+double ref_div(const PoolGeom& g, int oh, int ow) {
+  int h0 = oh * g.SH - g.PH, w0 = ow * g.SW - g.PW;
+  int h1 = std::min(h0 + g.KH, g.H + g.PH), w1 = std::min(w0 + g.KW, g.W + g.PW);
+  if (g.count_include_pad) return double(h1 - h0) * (w1 - w0);
+  int n = 0;
+  for (int h = h0; h < h1; ++h)
+    for (int w = w0; w < w1; ++w) n += (h >= 0 && h < g.H && w >= 0 && w < g.W);
+  return n;
+}
+
+std::vector<float> rand_vec(size_t n, Rng& rng) {
+  std::vector<float> v(n);
+  for (auto& x : v) x = rng.uniform(-1.f, 1.f);
+  return v;
+}
+
+std::vector<PoolGeom> geoms(bool cip) {
+  std::vector<PoolGeom> v;
+  for (bool ceil : {false, true}) {
+    v.push_back(geom(6, 6, 2, 2, 2, 2, 0, 0, ceil, cip));
+    v.push_back(geom(7, 7, 3, 3, 2, 2, 1, 1, ceil, cip));
+    v.push_back(geom(8, 5, 3, 3, 2, 2, 1, 1, ceil, cip));
+    v.push_back(geom(5, 5, 2, 2, 2, 2, 1, 1, ceil, cip));
+    v.push_back(geom(9, 7, 3, 2, 2, 3, 1, 1, ceil, cip));  // non-square kernel and stride
+    v.push_back(geom(6, 9, 4, 4, 3, 3, 2, 2, ceil, cip));
+    v.push_back(geom(13, 13, 3, 3, 2, 2, 0, 0, ceil, cip));
+    v.push_back(geom(14, 14, 3, 3, 2, 2, 0, 0, ceil, cip));
+    v.push_back(geom(5, 6, 3, 3, 1, 1, 1, 1, ceil, cip));  // overlapping windows
+    v.push_back(geom(6, 6, 2, 2, 4, 4, 0, 0, ceil, cip));  // stride > kernel: gaps
+  }
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("pool_output_size matches PyTorch", "[kernels][pool]") {
+  for (const auto& c : kSizes) {
+    INFO("in=" << c.in << " k=" << c.k << " s=" << c.s << " p=" << c.p << " ceil=" << c.ceil);
+    CHECK(pool_output_size(c.in, c.k, c.s, c.p, c.ceil) == c.out);
+  }
+  PoolGeom g = geom(7, 14, 3, 3, 2, 2, 1, 0, true);
+  CHECK(g.OH == 4);
+  CHECK(g.OW == 7);
+}
+
+TEST_CASE("maxpool2d forward and backward match direct loops", "[kernels][pool]") {
+  Rng rng(11);
+  for (const PoolGeom& g : geoms(true)) {
+    INFO("H=" << g.H << " W=" << g.W << " k=" << g.KH << "x" << g.KW << " s=" << g.SH << "," << g.SW << " p=" << g.PH
+              << "," << g.PW << " ceil=" << g.ceil_mode);
+    auto x = rand_vec(size_t(g.H) * g.W, rng);
+    std::vector<float> ry;
+    std::vector<int> rarg;
+    ref_max(x, g, ry, rarg);
+    std::vector<float> y(ry.size(), 99.f);
+    std::vector<int32_t> arg(ry.size(), -7);
+    maxpool2d_forward(x.data(), g, y.data(), arg.data());
+    CHECK(y == ry);
+    CHECK(std::vector<int>(arg.begin(), arg.end()) == rarg);
+
+    auto dy = rand_vec(y.size(), rng);
+    std::vector<float> dx(x.size(), 55.f);  // overwritten
+    maxpool2d_backward(dy.data(), arg.data(), g, dx.data());
+    std::vector<double> rdx(x.size(), 0.0);
+    for (size_t i = 0; i < dy.size(); ++i) rdx[size_t(rarg[i])] += dy[i];
+    int bad = 0;
+    for (size_t i = 0; i < x.size(); ++i)
+      if (std::abs(dx[i] - rdx[i]) > 1e-6) ++bad;
+    CHECK(bad == 0);
+  }
+}
+
+TEST_CASE("maxpool2d: first maximum on ties, NaN propagates", "[kernels][pool]") {
+  PoolGeom g = geom(4, 4, 2, 2, 2, 2, 0, 0, false);
+  std::vector<float> x(16, 1.f);
+  std::vector<float> y(4);
+  std::vector<int32_t> arg(4);
+  maxpool2d_forward(x.data(), g, y.data(), arg.data());
+  CHECK(std::vector<int32_t>(arg.begin(), arg.end()) == std::vector<int32_t>{0, 2, 8, 10});
+  // Ties inside a window with padding: the first real cell.
+  PoolGeom gp = geom(3, 3, 3, 3, 2, 2, 1, 1, false);
+  std::vector<float> c(9, -2.f);
+  std::vector<float> yp(size_t(gp.OH) * gp.OW);
+  std::vector<int32_t> ap(yp.size());
+  maxpool2d_forward(c.data(), gp, yp.data(), ap.data());
+  CHECK(yp[0] == -2.f);  // padding is not a zero candidate
+  CHECK(std::vector<int32_t>(ap.begin(), ap.end()) == std::vector<int32_t>{0, 1, 3, 4});  // as PyTorch
+  // NaN in a window wins (like PyTorch).
+  x[5] = std::nanf("");
+  maxpool2d_forward(x.data(), g, y.data(), arg.data());
+  CHECK(std::isnan(y[0]));
+  CHECK(arg[0] == 5);
+  CHECK(y[1] == 1.f);
+  // All -inf: the output is -inf and the gradient still lands inside the window.
+  std::vector<float> ninf(16, -std::numeric_limits<float>::infinity());
+  maxpool2d_forward(ninf.data(), g, y.data(), arg.data());
+  CHECK(y[3] == -std::numeric_limits<float>::infinity());
+  CHECK(arg[3] == 10);
+}
+
+TEST_CASE("avgpool2d forward and backward match direct loops", "[kernels][pool]") {
+  Rng rng(12);
+  for (bool cip : {true, false}) {
+    for (const PoolGeom& g : geoms(cip)) {
+      INFO("H=" << g.H << " W=" << g.W << " k=" << g.KH << "x" << g.KW << " s=" << g.SH << "," << g.SW << " p="
+                << g.PH << "," << g.PW << " ceil=" << g.ceil_mode << " count_include_pad=" << cip);
+      auto x = rand_vec(size_t(g.H) * g.W, rng);
+      std::vector<float> y(size_t(g.OH) * g.OW, 99.f);
+      avgpool2d_forward(x.data(), g, y.data());
+      auto dy = rand_vec(y.size(), rng);
+      std::vector<float> dx(x.size(), 55.f);
+      avgpool2d_backward(dy.data(), g, dx.data());
+      std::vector<double> rdx(x.size(), 0.0);
+      int bad_y = 0;
+      for (int oh = 0; oh < g.OH; ++oh)
+        for (int ow = 0; ow < g.OW; ++ow) {
+          const double div = ref_div(g, oh, ow);
+          double s = 0;
+          for (int i = 0; i < g.KH; ++i)
+            for (int j = 0; j < g.KW; ++j) {
+              int h = oh * g.SH - g.PH + i, w = ow * g.SW - g.PW + j;
+              if (h < 0 || h >= g.H || w < 0 || w >= g.W) continue;
+              s += x[size_t(h) * g.W + w];
+              rdx[size_t(h) * g.W + w] += dy[size_t(oh) * g.OW + ow] / div;
+            }
+          if (std::abs(y[size_t(oh) * g.OW + ow] - s / div) > 1e-6) ++bad_y;
+        }
+      CHECK(bad_y == 0);
+      int bad = 0;
+      for (size_t i = 0; i < x.size(); ++i)
+        if (std::abs(dx[i] - rdx[i]) > 1e-6) ++bad;
+      CHECK(bad == 0);
+    }
+  }
+}
+
+TEST_CASE("avgpool2d: padding and ceil-mode divisors by hand", "[kernels][pool]") {
+  // 3x3 ones, k=2, s=2, p=1: every window holds exactly one real cell... or more.
+  std::vector<float> x(9, 1.f);
+  PoolGeom g = geom(3, 3, 2, 2, 2, 2, 1, 1, false, true);
+  REQUIRE(g.OH == 2);
+  std::vector<float> y(4);
+  avgpool2d_forward(x.data(), g, y.data());
+  // Window (0,0) covers rows -1..0, cols -1..0: one real cell of four.
+  CHECK(y[0] == Approx(0.25));
+  CHECK(y[3] == Approx(1.0));  // rows 1..2, cols 1..2: all real
+  g = geom(3, 3, 2, 2, 2, 2, 1, 1, false, false);
+  avgpool2d_forward(x.data(), g, y.data());
+  for (float v : y) CHECK(v == Approx(1.0));
+  // Ceil mode: 4 wide, k=3, s=2, no padding -> windows at 0 and 2; the second hangs past the
+  // input and is averaged over its 2 real columns even with count_include_pad.
+  std::vector<float> row{1, 2, 3, 4};
+  PoolGeom c = geom(1, 4, 1, 3, 1, 2, 0, 0, true, true);
+  REQUIRE(c.OW == 2);
+  std::vector<float> yc(2);
+  avgpool2d_forward(row.data(), c, yc.data());
+  CHECK(yc[0] == Approx(2.0));
+  CHECK(yc[1] == Approx(3.5));
+}

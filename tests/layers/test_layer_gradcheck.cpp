@@ -1,0 +1,120 @@
+// Every registered layer through the finite-difference checker (tests/gradcheck.h), at batch 1
+// and at a batch larger than the thread count, with 1, 2 and 3 threads (conv has separate code
+// paths for N < threads and N >= threads).
+#include <catch2/catch.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "../gradcheck.h"
+#include "../layer_builder.h"
+#include "core/parallel.h"
+#include "layers/registry.h"
+
+using namespace cnn;
+using namespace cnn::test;
+
+namespace {
+
+struct ThreadGuard {
+  int saved;
+  explicit ThreadGuard(int n) : saved(num_threads()) { set_num_threads(n); }
+  ~ThreadGuard() { set_num_threads(saved); }
+};
+
+struct Case {
+  std::string label;
+  std::string type;
+  KeyValues args;
+  std::vector<Shape> inputs;  // per sample (no batch dim)
+  bool distinct = false;      // well-separated inputs (max pooling)
+  bool train = true;
+  int max_checks = 96;
+};
+
+const std::vector<Case>& cases() {
+  static const std::vector<Case> all = {
+      {"conv 3x3 pad 1", "conv", {{"out", "4"}, {"k", "3"}, {"pad", "1"}}, {{3, 6, 6}}},
+      {"conv 3x3 no pad", "conv", {{"out", "2"}, {"k", "3"}}, {{2, 5, 5}}},
+      {"conv stride 2 pad 1", "conv", {{"out", "3"}, {"k", "3"}, {"stride", "2"}, {"pad", "1"}}, {{2, 7, 7}}},
+      {"conv dilation 2", "conv", {{"out", "3"}, {"k", "3"}, {"pad", "2"}, {"dilation", "2"}}, {{2, 7, 6}}},
+      {"conv groups 2", "conv", {{"out", "6"}, {"k", "3"}, {"pad", "1"}, {"groups", "2"}}, {{4, 5, 5}}},
+      {"conv depthwise", "conv", {{"out", "4"}, {"k", "3"}, {"pad", "1"}, {"groups", "4"}}, {{4, 5, 6}}},
+      {"conv no bias", "conv", {{"out", "3"}, {"k", "3"}, {"bias", "false"}}, {{2, 5, 5}}},
+      {"conv 1x3", "conv", {{"out", "3"}, {"k", "[1, 3]"}, {"pad", "[0, 1]"}}, {{2, 4, 6}}},
+      {"conv 3x2 stride (2,1)", "conv", {{"out", "2"}, {"k", "[3, 2]"}, {"stride", "[2, 1]"}, {"pad", "1"}},
+       {{3, 7, 5}}},
+      {"conv 1x1 pointwise", "conv", {{"out", "3"}, {"k", "1"}}, {{5, 4, 3}}},
+      {"conv 1x1 pointwise groups", "conv", {{"out", "4"}, {"k", "1"}, {"groups", "2"}}, {{6, 3, 3}}},
+      {"conv 1x1 stride 2", "conv", {{"out", "3"}, {"k", "1"}, {"stride", "2"}}, {{2, 5, 5}}},
+      // Large enough for conv's parallel GEMM (N < threads) and multi-threaded partial sums.
+      {"conv large", "conv", {{"out", "16"}, {"k", "3"}, {"pad", "1"}}, {{8, 24, 24}}, false, true, 24},
+      {"linear", "linear", {{"out", "5"}}, {{7}}},
+      {"linear no bias", "linear", {{"out", "3"}, {"bias", "no"}}, {{4}}},
+      // N x 512 -> 128: at batch >= 4 big enough for sgemm_parallel to split.
+      {"linear large", "linear", {{"out", "128"}}, {{512}}, false, true, 32},
+      {"maxpool 2", "maxpool", {{"k", "2"}}, {{2, 6, 6}}, true},
+      {"maxpool 3 s2 p1 ceil", "maxpool", {{"k", "3"}, {"stride", "2"}, {"pad", "1"}, {"ceil", "true"}},
+       {{2, 8, 7}}, true},
+      {"maxpool 3 s2 ceil overhang", "maxpool", {{"k", "3"}, {"stride", "2"}, {"ceil", "true"}}, {{1, 6, 6}}, true},
+      {"maxpool [2,3]", "maxpool", {{"k", "[2, 3]"}, {"stride", "[2, 1]"}}, {{2, 5, 6}}, true},
+      {"avgpool 2", "avgpool", {{"k", "2"}}, {{2, 6, 6}}},
+      {"avgpool 3 s2 p1 ceil", "avgpool", {{"k", "3"}, {"stride", "2"}, {"pad", "1"}, {"ceil", "true"}}, {{2, 8, 7}}},
+      {"avgpool 3 s2 p1 ceil exclude pad", "avgpool",
+       {{"k", "3"}, {"stride", "2"}, {"pad", "1"}, {"ceil", "true"}, {"count_include_pad", "false"}},
+       {{2, 8, 7}}},
+      {"avgpool 2 p1 exclude pad", "avgpool", {{"k", "2"}, {"pad", "1"}, {"count_include_pad", "false"}},
+       {{1, 5, 5}}},
+      {"relu", "relu", {}, {{3, 4, 4}}},
+      {"leaky_relu", "leaky_relu", {{"slope", "0.1"}}, {{3, 4, 4}}},
+      {"leaky_relu default", "leaky_relu", {}, {{10}}},
+      {"tanh", "tanh", {}, {{2, 3, 5}}},
+      {"sigmoid", "sigmoid", {}, {{2, 3, 5}}},
+      {"flatten", "flatten", {}, {{2, 3, 4}}},
+      {"identity", "identity", {}, {{2, 3, 4}}},
+      {"dropout train", "dropout", {{"p", "0.3"}}, {{3, 5, 5}}},
+      {"dropout eval", "dropout", {{"p", "0.3"}}, {{3, 5, 5}}, false, false},
+      {"add 2", "add", {}, {{2, 3, 3}, {2, 3, 3}}},
+      {"add 3", "add", {}, {{4}, {4}, {4}}},
+      {"concat 2", "concat", {}, {{2, 3, 3}, {3, 3, 3}}},
+      {"concat 3", "concat", {}, {{1, 2, 2}, {2, 2, 2}, {1, 2, 2}}},
+      {"concat 2-D", "concat", {}, {{3}, {5}}},
+  };
+  return all;
+}
+
+void run(const Case& c, int64_t batch, uint64_t seed) {
+  auto layer = build_layer(c.type, c.args);
+  GradCheck gc;
+  for (Shape s : c.inputs) {
+    s.insert(s.begin(), batch);
+    gc.inputs.push_back(s);
+  }
+  gc.seed = seed;
+  gc.distinct = c.distinct;
+  gc.train = c.train;
+  gc.fd.max_checks = c.max_checks;
+  auto rep = gradcheck_layer(*layer, gc);
+  INFO(c.label << ", batch " << batch << ", threads " << num_threads());
+  CHECK_GRADS(rep);
+}
+
+}  // namespace
+
+TEST_CASE("gradcheck: every registered layer type has a case", "[layers][gradcheck]") {
+  std::set<std::string> covered;
+  for (const Case& c : cases()) covered.insert(c.type);
+  for (const std::string& name : layer_type_names()) {
+    INFO("layer type '" << name << "' is registered but has no gradcheck case in " << __FILE__);
+    CHECK(covered.count(name) == 1);
+  }
+}
+
+TEST_CASE("gradcheck: all layers, batch 1 and batch > threads, 1/2/3 threads", "[layers][gradcheck]") {
+  for (int threads : {1, 2, 3}) {
+    ThreadGuard tg(threads);
+    uint64_t seed = 1;
+    for (const Case& c : cases())
+      for (int64_t batch : {int64_t(1), int64_t(threads + 2)}) run(c, batch, seed++);
+  }
+}
