@@ -39,6 +39,18 @@ std::string show(const ArgValue& v) {
   return out + "]";
 }
 
+// closest_match, or else the longest accepted key that starts the word or that the word starts
+// ("kernel" -> "k", "padding" -> "pad", "out_channels" -> "out").
+std::string suggestion(const std::string& word, const std::vector<std::string>& accepted) {
+  std::string m = closest_match(word, accepted);
+  if (!m.empty()) return m;
+  for (const auto& a : accepted) {
+    bool prefix = word.rfind(a, 0) == 0 || (word.size() >= 2 && a.rfind(word, 0) == 0);
+    if (prefix && a.size() > m.size()) m = a;
+  }
+  return m;
+}
+
 std::string plural(size_t n, const char* word) { return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s"); }
 
 }  // namespace
@@ -139,7 +151,7 @@ void LayerArgs::finish() const {
     std::vector<std::string> accepted = used_;
     std::sort(accepted.begin(), accepted.end());
     std::string msg = fmt::format("unknown argument '{}' for layer type '{}'", key, type_);
-    std::string m = closest_match(key, accepted);
+    std::string m = suggestion(key, accepted);
     if (!m.empty()) msg += " (did you mean '" + m + "'?)";
     if (accepted.empty()) {
       msg += "; it takes no arguments";

@@ -35,14 +35,17 @@ class LayerArgs {
   bool get_bool(const std::string& key, bool def) const;  // true/false/yes/no/on/off
   std::string get_string(const std::string& key, const std::string& def) const;
   // One value or a list of n: `k: 3` -> {3, 3}; `k: [1, 7]` -> {1, 7}. A list of another
-  // length is an error.
+  // length is an error. n = 0: a non-empty list of any length (one value -> a list of one).
   std::vector<int64_t> get_ints(const std::string& key, size_t n, const std::vector<int64_t>& def) const;
   std::vector<double> get_floats(const std::string& key, const std::vector<double>& def) const;
 
-  // Throws ConfigError for the first key that no getter asked for, with "did you mean".
+  // Throws ConfigError for the first key that no getter asked for, with "did you mean" and the
+  // list of keys the getters asked for: "unknown argument 'kernel' for layer type 'conv' (did you
+  // mean 'k'?); accepted: k, out, pad, stride".
   void finish() const;
 
-  // For errors raised by the layer itself after parsing (e.g. shape mismatch).
+  // For errors raised by the layer itself after parsing (e.g. shape mismatch): "<loc>: <path>:
+  // <message>"; with a key, located at that argument's value: "<loc>: <path>: field 'k': <message>".
   [[noreturn]] void fail(const std::string& message) const;
   [[noreturn]] void fail(const std::string& key, const std::string& message) const;
 

@@ -174,7 +174,7 @@ class Expander {
     for (const auto& [name, def] : blocks_) blocks.push_back(name);
     std::vector<std::string> candidates = types;
     candidates.insert(candidates.end(), blocks.begin(), blocks.end());
-    candidates.push_back("identity");
+    if (!contains(candidates, "identity")) candidates.push_back("identity");
     std::string msg = fmt::format("unknown layer type '{}'{}; known types: {}", type, did_you_mean(type, candidates),
                                   join(types));
     msg += blocks.empty() ? "; no blocks defined" : "; blocks: " + join(blocks);

@@ -80,7 +80,7 @@ BlockDef parse_block(const YAML::Node& key, const YAML::Node& def, const std::st
         throw ConfigError(loc_of(it->first, file), apath,
                           "an argument name must be letters, digits and '_', starting with a letter or '_'");
       b.arg_names.push_back(name);
-      const YAML::Node& v = it->second;
+      const YAML::Node v = it->second;
       if (v.IsNull()) continue;  // required argument
       ArgValue av;
       av.loc = loc_of(v, file);
@@ -123,7 +123,7 @@ void apply_model_overrides(YAML::Node doc, const std::vector<Override>& override
   if (overrides.empty()) return;
   if (!doc.IsMap()) throw ConfigError(SourceLoc{"--set", 0, 0}, "", "cannot apply --set: the model is not a mapping");
   std::vector<std::string> block_names;
-  if (const YAML::Node blocks = static_cast<const YAML::Node&>(doc)["blocks"]; blocks.IsMap())
+  if (const YAML::Node blocks = static_cast<const YAML::Node&>(doc)["blocks"]; blocks.IsDefined() && blocks.IsMap())
     for (auto it = blocks.begin(); it != blocks.end(); ++it)
       if (it->first.IsScalar()) block_names.push_back(it->first.Scalar());
   auto is_index = [](const std::string& s) {

@@ -40,15 +40,24 @@ bool parse_index(const std::string& s, size_t& out) {
   return !s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
+// How the path up to segment `end` reads in messages: the prefix ("model.") plus the segments
+// from `first` on, or the prefix alone without its dot.
+std::string shown_path(const std::string& shown_prefix, const std::vector<std::string>& path, size_t first, size_t end) {
+  std::string rel = dotted(path, first, end);
+  if (!rel.empty()) return shown_prefix + rel;
+  if (!shown_prefix.empty() && shown_prefix.back() == '.') return shown_prefix.substr(0, shown_prefix.size() - 1);
+  return shown_prefix;
+}
+
 [[noreturn]] void unknown_key(const std::string& shown_prefix, const std::vector<std::string>& path, size_t first,
                               size_t i, const std::vector<std::string>& candidates) {
-  std::string parent = dotted(path, first, i);
-  std::string full = shown_prefix + dotted(path, first, path.size());
+  std::string parent = shown_path(shown_prefix, path, first, i);
+  std::string full = shown_path(shown_prefix, path, first, path.size());
   std::string m = closest_match(path[i], candidates);
   std::string msg = fmt::format("unknown key '{}'", full);
-  if (!m.empty()) msg += fmt::format(" (did you mean '{}'?)", shown_prefix + join_path(parent, m));
+  if (!m.empty()) msg += fmt::format(" (did you mean '{}'?)", join_path(parent, m));
   if (!candidates.empty())
-    msg += fmt::format("; keys {}: {}", parent.empty() ? "at the top level" : "under '" + shown_prefix + parent + "'",
+    msg += fmt::format("; keys {}: {}", parent.empty() ? "at the top level" : "under '" + parent + "'",
                        join(candidates));
   set_error(msg);
 }
@@ -105,17 +114,20 @@ void apply_override_in_document(YAML::Node doc, const Override& o, size_t first,
       }
     } else if (cur.IsSequence()) {
       size_t idx = 0;
+      const std::string full = shown_path(shown_prefix, path, first, path.size());
+      const std::string parent = shown_path(shown_prefix, path, first, i);
       if (!parse_index(seg, idx))
-        set_error(fmt::format("'{}': '{}' is a list; expected an index 0..{}, got '{}'", shown_prefix + o.key,
-                              shown_prefix + dotted(path, first, i), cur.size() - 1, seg));
+        set_error(fmt::format("'{}': '{}' is a list; expected an index 0..{}, got '{}'", full, parent,
+                              cur.size() - 1, seg));
       if (idx >= cur.size())
-        set_error(fmt::format("'{}': index {} is out of range: '{}' has {} item{}", shown_prefix + o.key, idx,
-                              shown_prefix + dotted(path, first, i), cur.size(), cur.size() == 1 ? "" : "s"));
+        set_error(fmt::format("'{}': index {} is out of range: '{}' has {} item{}", full, idx, parent, cur.size(),
+                              cur.size() == 1 ? "" : "s"));
       next.reset(cur[idx]);
     } else {
-      std::string parent = dotted(path, first, i);
-      set_error(fmt::format("unknown key '{}': '{}' is {}, not a mapping or list", shown_prefix + o.key,
-                            shown_prefix + (parent.empty() ? std::string("(document)") : parent), describe(cur)));
+      std::string parent = shown_path(shown_prefix, path, first, i);
+      set_error(fmt::format("unknown key '{}': '{}' is {}, not a mapping or list",
+                            shown_path(shown_prefix, path, first, path.size()),
+                            parent.empty() ? std::string("the document") : parent, describe(cur)));
     }
     if (last) {
       next = o.value;  // makes the document's node refer to the new value
@@ -133,7 +145,7 @@ void apply_override_with_schema(YAML::Node doc, const Override& o, const Schema&
     const std::string& seg = path[i];
     if (s->fields.empty()) {
       if (s->open) {  // below a free-form field: the path must exist in the document
-        apply_override_in_document(cur, o, i, dotted(path, 0, i) + ".", nullptr);
+        apply_override_in_document(cur, o, i, dotted(path, 0, i) + ".", nullptr);  // messages show the full key
         return;
       }
       set_error(fmt::format("unknown key '{}': '{}' has no sub-keys", o.key, dotted(path, 0, i)));

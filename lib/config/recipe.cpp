@@ -222,11 +222,12 @@ void emit_transforms(YAML::Emitter& e, const std::vector<TransformSpec>& ts) {
   e << YAML::EndSeq;
 }
 
+// `inline_model`: the model document to embed, or null to write the model path.
 std::string emit_recipe(const Recipe& r, const YAML::Node& inline_model) {
   YAML::Emitter e;
   e << YAML::BeginMap;
   e << YAML::Key << "model" << YAML::Value;
-  if (inline_model.IsDefined())
+  if (inline_model.IsMap())
     e << inline_model;
   else
     e << fs::absolute(r.model_path).lexically_normal().string();
@@ -286,7 +287,7 @@ Recipe load_recipe(const std::string& text, const std::string& file, const std::
   // model: a path relative to the recipe's directory (or, from --set, to the working directory), or inline.
   const YAML::Node& cdoc = doc;  // const access never adds entries
   YAML::Node model = cdoc["model"];
-  YAML::Node inline_model;
+  YAML::Node inline_model;  // null unless the resolved recipe embeds the model
   if (!model.IsDefined() || model.IsNull())
     throw ConfigError(SourceLoc{file, 0, 0}, "model", "missing required field: a model config path or an inline model");
   if (model.IsScalar()) {
@@ -313,7 +314,7 @@ Recipe load_recipe(const std::string& text, const std::string& file, const std::
   } else {
     rd.fail(model, "model", "a model config path or an inline model mapping");
   }
-  if (inline_model.IsDefined() && !static_cast<const YAML::Node&>(inline_model)["name"].IsDefined())
+  if (inline_model.IsMap() && !static_cast<const YAML::Node&>(inline_model)["name"].IsDefined())
     inline_model["name"] = r.model.name;
 
   // data

@@ -61,7 +61,7 @@ void check_keys(const YAML::Node& map, const std::vector<std::string>* allowed, 
                 const std::string& path, const std::string& what) {
   std::set<std::string> seen;
   for (auto it = map.begin(); it != map.end(); ++it) {
-    const YAML::Node& k = it->first;
+    const YAML::Node k = it->first;
     if (!k.IsScalar())
       throw ConfigError(loc_of(k, file), path, fmt::format("expected a plain {} name, got {}", what, describe(k)));
     const std::string& s = k.Scalar();
@@ -93,6 +93,7 @@ std::string join_path(const std::string& scope, const std::string& name) {
 }
 
 std::string describe(const YAML::Node& node) {
+  if (!node.IsDefined()) return "nothing";
   switch (node.Type()) {
     case YAML::NodeType::Scalar: return "'" + node.Scalar() + "'";
     case YAML::NodeType::Sequence: {

@@ -9,6 +9,9 @@ void ConvGeom::finish() {
   if (PW_end < 0) PW_end = PW;
   OH = (H + PH + PH_end - DH * (KH - 1) - 1) / SH + 1;
   OW = (W + PW + PW_end - DW * (KW - 1) - 1) / SW + 1;
+  // Floor division (as PyTorch): a kernel larger than the padded input gives no output, not 1.
+  if (H + PH + PH_end - DH * (KH - 1) - 1 < 0) OH = 0;
+  if (W + PW + PW_end - DW * (KW - 1) - 1 < 0) OW = 0;
 }
 
 bool ConvGeom::is_pointwise() const {
@@ -24,13 +27,14 @@ static inline void valid_range(int out, int in, int stride, int offset, int& lo,
   if (lo > hi) lo = hi;
 }
 
-void im2col(const float* x, const ConvGeom& g, float* col) {
+void im2col(const float* x, const ConvGeom& g, float* col, int64_t ld) {
   const int OH = g.OH, OW = g.OW;
+  if (ld <= 0) ld = int64_t(OH) * OW;
   for (int c = 0; c < g.C; ++c) {
     const float* xc = x + int64_t(c) * g.H * g.W;
     for (int ki = 0; ki < g.KH; ++ki) {
       for (int kj = 0; kj < g.KW; ++kj) {
-        float* out = col + ((int64_t(c) * g.KH + ki) * g.KW + kj) * OH * OW;
+        float* out = col + ((int64_t(c) * g.KH + ki) * g.KW + kj) * ld;
         const int off_w = kj * g.DW - g.PW;
         int ow_lo, ow_hi;
         valid_range(OW, g.W, g.SW, off_w, ow_lo, ow_hi);
@@ -55,13 +59,14 @@ void im2col(const float* x, const ConvGeom& g, float* col) {
   }
 }
 
-void col2im(const float* col, const ConvGeom& g, float* dx) {
+void col2im(const float* col, const ConvGeom& g, float* dx, int64_t ld) {
   const int OH = g.OH, OW = g.OW;
+  if (ld <= 0) ld = int64_t(OH) * OW;
   for (int c = 0; c < g.C; ++c) {
     float* xc = dx + int64_t(c) * g.H * g.W;
     for (int ki = 0; ki < g.KH; ++ki) {
       for (int kj = 0; kj < g.KW; ++kj) {
-        const float* in = col + ((int64_t(c) * g.KH + ki) * g.KW + kj) * OH * OW;
+        const float* in = col + ((int64_t(c) * g.KH + ki) * g.KW + kj) * ld;
         const int off_w = kj * g.DW - g.PW;
         int ow_lo, ow_hi;
         valid_range(OW, g.W, g.SW, off_w, ow_lo, ow_hi);

@@ -21,8 +21,10 @@ struct ConvGeom {
   bool is_pointwise() const;
 };
 
-void im2col(const float* x, const ConvGeom& g, float* col);
+// ld: distance between rows of col (default OH*OW); a larger ld lets several images share one
+// column matrix side by side, so one GEMM covers a batch of small images.
+void im2col(const float* x, const ConvGeom& g, float* col, int64_t ld = 0);
 // Adds the columns back into dx (dx must be zeroed or hold gradient to add to).
-void col2im(const float* col, const ConvGeom& g, float* dx);
+void col2im(const float* col, const ConvGeom& g, float* dx, int64_t ld = 0);
 
 }  // namespace cnn

@@ -9,6 +9,7 @@ namespace cnn {
 
 int pool_output_size(int in, int k, int s, int p, bool ceil_mode) {
   int span = in + 2 * p - k;
+  if ((ceil_mode ? span + s - 1 : span) < 0) return 0;  // floor division, as PyTorch: no output
   int out = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
   if (ceil_mode && (out - 1) * s >= in + p) --out;
   return out;

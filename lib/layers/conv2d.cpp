@@ -1,5 +1,6 @@
 // Conv2d: im2col + SGEMM per image and group; 1x1/stride-1 convolutions skip im2col.
 // Parallel over images; each thread keeps its own column workspace and weight-gradient partial.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -70,86 +71,26 @@ class Conv2d : public Layer {
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext&) override {
     const Tensor& x = *in[0];
     const int64_t N = x.dim(0);
-    const int64_t M = o_.out / o_.groups, K = g_.col_rows(), P = g_.col_cols();
-    const int64_t in_img = x.numel() / N, out_img = out.numel() / N;
-    const bool pw = g_.is_pointwise();
-    auto image = [&](int64_t n, int tid, bool parallel_gemm) {
-      const float* xn = x.data() + n * in_img;
-      float* yn = out.data() + n * out_img;
-      for (int64_t gi = 0; gi < o_.groups; ++gi) {
-        const float* xg = xn + gi * g_.C * int64_t(g_.H) * g_.W;
-        const float* col = xg;
-        if (!pw) {
-          float* c = scratch(tid, 0, size_t(K * P));
-          im2col(xg, g_, c);
-          col = c;
-        }
-        const float* w = weight_.value.data() + gi * M * K;
-        float* y = yn + gi * M * P;
-        if (parallel_gemm)
-          sgemm_parallel(false, false, int(M), int(P), int(K), 1.f, w, int(K), col, int(P), 0.f, y, int(P));
-        else
-          sgemm(false, false, int(M), int(P), int(K), 1.f, w, int(K), col, int(P), 0.f, y, int(P));
-      }
-      if (o_.bias) {
-        const float* b = bias_.value.data();
-        for (int64_t c = 0; c < o_.out; ++c) {
-          float* yc = yn + c * P;
-          const float bc = b[c];
-          for (int64_t i = 0; i < P; ++i) yc[i] += bc;
-        }
-      }
-    };
-    if (N >= num_threads()) {
-      parallel_for(N, [&](int64_t b, int64_t e, int tid) {
-        for (int64_t n = b; n < e; ++n) image(n, tid, false);
-      });
-    } else {
-      for (int64_t n = 0; n < N; ++n) image(n, 0, true);
+    if (N < num_threads()) {  // too few images to split: split each GEMM instead
+      for (int64_t n = 0; n < N; ++n) forward_images(x, out, n, 1, 0, true);
+      return;
     }
+    parallel_for(N, [&](int64_t b, int64_t e, int tid) {
+      for (int64_t n = b; n < e; n += images_per_gemm(e - n)) forward_images(x, out, n, images_per_gemm(e - n), tid, false);
+    });
   }
 
   void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
                 const std::vector<Tensor*>& din, RunContext&) override {
     const Tensor& x = *in[0];
-    Tensor* dx = din[0];
-    const int64_t N = x.dim(0);
-    const int64_t M = o_.out / o_.groups, K = g_.col_rows(), P = g_.col_cols();
-    const int64_t in_img = x.numel() / N, out_img = dout.numel() / N;
-    const int64_t wsize = weight_.value.numel();
-    const bool pw = g_.is_pointwise();
+    const int64_t N = x.dim(0), wsize = weight_.value.numel();
     const int chunks = static_cast<int>(std::min<int64_t>(N, num_threads()));
     parallel_for(N, [&](int64_t b, int64_t e, int tid) {
       // Thread 0 accumulates straight into the gradient; the others into partials reduced below.
       float* dw = tid == 0 ? weight_.grad.data() : scratch(tid, 1, size_t(wsize));
       if (tid != 0) std::memset(dw, 0, sizeof(float) * wsize);
-      for (int64_t n = b; n < e; ++n) {
-        const float* xn = x.data() + n * in_img;
-        const float* dyn = dout.data() + n * out_img;
-        for (int64_t gi = 0; gi < o_.groups; ++gi) {
-          const float* xg = xn + gi * g_.C * int64_t(g_.H) * g_.W;
-          const float* dy = dyn + gi * M * P;
-          const float* col = xg;
-          if (!pw) {
-            float* c = scratch(tid, 0, size_t(K * P));
-            im2col(xg, g_, c);
-            col = c;
-          }
-          sgemm(false, true, int(M), int(K), int(P), 1.f, dy, int(P), col, int(P), 1.f, dw + gi * M * K, int(K));
-          if (dx) {
-            const float* w = weight_.value.data() + gi * M * K;
-            float* dxg = dx->data() + n * in_img + gi * g_.C * int64_t(g_.H) * g_.W;
-            if (pw) {
-              sgemm(true, false, int(K), int(P), int(M), 1.f, w, int(K), dy, int(P), 0.f, dxg, int(P));
-            } else {
-              float* dcol = scratch(tid, 2, size_t(K * P));
-              sgemm(true, false, int(K), int(P), int(M), 1.f, w, int(K), dy, int(P), 0.f, dcol, int(P));
-              std::memset(dxg, 0, sizeof(float) * g_.C * g_.H * g_.W);
-              col2im(dcol, g_, dxg);
-            }
-          }
-        }
-      }
+      for (int64_t n = b; n < e; n += images_per_gemm(e - n))
+        backward_images(x, dout, din[0], dw, n, images_per_gemm(e - n), tid);
     });
     for (int t = 1; t < chunks; ++t) {
       const float* part = scratch(t, 1, size_t(wsize));
@@ -157,6 +98,7 @@ class Conv2d : public Layer {
       for (int64_t i = 0; i < wsize; ++i) g[i] += part[i];
     }
     if (o_.bias) {
+      const int64_t P = g_.col_cols(), out_img = dout.numel() / N;
       float* db = bias_.grad.data();
       parallel_for(o_.out, [&](int64_t b, int64_t e, int) {
         for (int64_t c = b; c < e; ++c) {
@@ -193,6 +135,98 @@ class Conv2d : public Layer {
   LayerArgs args_;
   ConvGeom g_;
   int64_t in_channels_ = 0;
+
+  // Images per GEMM: small images are laid side by side in one column matrix so the GEMM gets
+  // enough columns to run near peak; the matrix stays around 1 MiB so it lives in cache.
+  int64_t images_per_gemm(int64_t available) const {
+    const int64_t P = g_.col_cols(), K = g_.col_rows();
+    const int64_t target = std::max<int64_t>(P, std::min<int64_t>(2048, (1 << 18) / std::max<int64_t>(K, 1)));
+    return std::clamp<int64_t>(target / P, 1, available);
+  }
+
+  int64_t group_in() const { return int64_t(g_.C) * g_.H * g_.W; }
+
+  // The column matrix (K x nb*P) of images n0..n0+nb of group gi, in scratch slot 0, or the image
+  // itself for a single pointwise image.
+  const float* columns(const Tensor& x, int64_t n0, int64_t nb, int64_t gi, int tid) {
+    const int64_t K = g_.col_rows(), P = g_.col_cols(), L = nb * P, in_img = x.numel() / x.dim(0);
+    const bool pw = g_.is_pointwise();
+    if (pw && nb == 1) return x.data() + n0 * in_img + gi * group_in();
+    float* col = scratch(tid, 0, size_t(K * L));
+    for (int64_t i = 0; i < nb; ++i) {
+      const float* xi = x.data() + (n0 + i) * in_img + gi * group_in();
+      if (pw)
+        for (int64_t r = 0; r < K; ++r) std::memcpy(col + r * L + i * P, xi + r * P, sizeof(float) * P);
+      else
+        im2col(xi, g_, col + i * P, L);
+    }
+    return col;
+  }
+
+  void forward_images(const Tensor& x, Tensor& out, int64_t n0, int64_t nb, int tid, bool parallel_gemm) {
+    const int64_t M = o_.out / o_.groups, K = g_.col_rows(), P = g_.col_cols(), L = nb * P;
+    const int64_t out_img = out.numel() / out.dim(0);
+    auto gemm = parallel_gemm ? sgemm_parallel : sgemm;
+    for (int64_t gi = 0; gi < o_.groups; ++gi) {
+      const float* col = columns(x, n0, nb, gi, tid);
+      const float* w = weight_.value.data() + gi * M * K;
+      if (nb == 1) {
+        gemm(false, false, int(M), int(P), int(K), 1.f, w, int(K), col, int(P), 0.f,
+             out.data() + n0 * out_img + gi * M * P, int(P));
+        continue;
+      }
+      float* tmp = scratch(tid, 1, size_t(M * L));
+      gemm(false, false, int(M), int(L), int(K), 1.f, w, int(K), col, int(L), 0.f, tmp, int(L));
+      for (int64_t i = 0; i < nb; ++i)
+        for (int64_t m = 0; m < M; ++m)
+          std::memcpy(out.data() + (n0 + i) * out_img + (gi * M + m) * P, tmp + m * L + i * P, sizeof(float) * P);
+    }
+    if (o_.bias) {
+      const float* bias = bias_.value.data();
+      for (int64_t i = 0; i < nb; ++i)
+        for (int64_t c = 0; c < o_.out; ++c) {
+          float* y = out.data() + (n0 + i) * out_img + c * P;
+          const float bc = bias[c];
+          for (int64_t j = 0; j < P; ++j) y[j] += bc;
+        }
+    }
+  }
+
+  void backward_images(const Tensor& x, const Tensor& dout, Tensor* dx, float* dw, int64_t n0, int64_t nb, int tid) {
+    const int64_t M = o_.out / o_.groups, K = g_.col_rows(), P = g_.col_cols(), L = nb * P;
+    const int64_t in_img = x.numel() / x.dim(0), out_img = dout.numel() / dout.dim(0);
+    const bool pw = g_.is_pointwise();
+    for (int64_t gi = 0; gi < o_.groups; ++gi) {
+      const float* dy = dout.data() + n0 * out_img + gi * M * P;
+      if (nb > 1) {  // gather the images' output gradients side by side: M x nb*P
+        float* dyb = scratch(tid, 3, size_t(M * L));
+        for (int64_t i = 0; i < nb; ++i)
+          for (int64_t m = 0; m < M; ++m)
+            std::memcpy(dyb + m * L + i * P, dout.data() + (n0 + i) * out_img + (gi * M + m) * P, sizeof(float) * P);
+        dy = dyb;
+      }
+      const float* col = columns(x, n0, nb, gi, tid);
+      sgemm(false, true, int(M), int(K), int(L), 1.f, dy, int(L), col, int(L), 1.f, dw + gi * M * K, int(K));
+      if (!dx) continue;
+      const float* w = weight_.value.data() + gi * M * K;
+      float* dx0 = dx->data() + n0 * in_img + gi * group_in();
+      if (pw && nb == 1) {
+        sgemm(true, false, int(K), int(P), int(M), 1.f, w, int(K), dy, int(P), 0.f, dx0, int(P));
+        continue;
+      }
+      float* dcol = scratch(tid, 2, size_t(K * L));
+      sgemm(true, false, int(K), int(L), int(M), 1.f, w, int(K), dy, int(L), 0.f, dcol, int(L));
+      for (int64_t i = 0; i < nb; ++i) {
+        float* dxi = dx0 + i * in_img;
+        if (pw) {
+          for (int64_t r = 0; r < K; ++r) std::memcpy(dxi + r * P, dcol + r * L + i * P, sizeof(float) * P);
+        } else {
+          std::memset(dxi, 0, sizeof(float) * group_in());
+          col2im(dcol + i * P, g_, dxi, L);
+        }
+      }
+    }
+  }
   Param weight_, bias_;
 };
 
@@ -202,6 +236,7 @@ std::unique_ptr<Layer> make_conv2d(const LayerArgs& args) {
   Conv2dOptions o;
   o.out = args.get_int("out");
   o.k = args.get_ints("k", 2, {});
+  if (o.k.empty()) args.fail("missing required argument 'k' for layer type '" + args.type() + "'");
   o.stride = args.get_ints("stride", 2, {1, 1});
   o.pad = args.get_ints("pad", 2, {0, 0});
   o.dilation = args.get_ints("dilation", 2, {1, 1});

@@ -17,6 +17,7 @@ struct PoolOptions {
 PoolOptions parse_pool(const LayerArgs& args, bool avg) {
   PoolOptions o;
   o.k = args.get_ints("k", 2, {});
+  if (o.k.empty()) args.fail("missing required argument 'k' for layer type '" + args.type() + "'");
   o.stride = args.get_ints("stride", 2, o.k);
   o.pad = args.get_ints("pad", 2, {0, 0});
   o.ceil = args.get_bool("ceil", false);

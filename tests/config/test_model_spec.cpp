@@ -57,7 +57,7 @@ TEST_CASE("model: a plain sequence (LeNet-5)", "[config][model]") {
   CHECK(c1.args.loc().str() == fixture("lenet5.yaml") + ":4:5");
   CHECK(c1.args.get_int("out") == 6);
   CHECK(c1.args.get_ints("k", 2, {}) == std::vector<int64_t>{5, 5});
-  CHECK(c1.args.values().at("pad").loc.str() == fixture("lenet5.yaml") + ":4:30");
+  CHECK(c1.args.values().at("pad").loc.str() == fixture("lenet5.yaml") + ":4:32");
   CHECK(node(m, "1").type == "relu");
   CHECK(node(m, "1").args.values().empty());
   CHECK(node(m, "1").args.loc().str() == fixture("lenet5.yaml") + ":5:5");
@@ -70,7 +70,7 @@ TEST_CASE("model: a string model has no file and is named by name_for_errors", "
   CHECK(m.name == "tiny");
   CHECK(m.file.empty());
   CHECK(names(m) == std::vector<std::string>{"0", "1"});
-  CHECK(m.nodes[1].args.loc().str() == "models/tiny.yaml:2:27");
+  CHECK(m.nodes[1].args.loc().str() == "models/tiny.yaml:2:19");
 }
 
 TEST_CASE("model: block arguments and $ expressions", "[config][model]") {
@@ -102,7 +102,7 @@ layers:
   CHECK(node(m, "1.1").type == "relu");
   CHECK(arg(m, "1.2", "p") == "0.5");
   // Substituted values are located where they are used.
-  CHECK(node(m, "a.c").args.values().at("out").loc.str() == "m.yaml:6:23");
+  CHECK(node(m, "a.c").args.values().at("out").loc.str() == "m.yaml:6:22");
   CHECK(node(m, "a.c").args.loc().str() == "m.yaml:6:9");
 }
 
@@ -290,7 +290,7 @@ TEST_CASE("model errors: unknown keys with did-you-mean", "[config][model][error
         "m.yaml:3:5: x: element has no layer type: expected a layer type or block name as a key, e.g. {conv: {out: "
         "8, k: 3}, name: conv1}");
   CHECK(config_error([] { load_model_string("input: [1, 2, 2]\nlayers:\n  - {conv: {out: 2, out: 3}}\n", "m.yaml"); }) ==
-        "m.yaml:3:22: 0: duplicate argument 'out'");
+        "m.yaml:3:21: 0: duplicate argument 'out'");
 }
 
 TEST_CASE("model errors: YAML syntax and missing file", "[config][model][errors]") {
@@ -319,7 +319,7 @@ TEST_CASE("model errors: wrong types of fields", "[config][model][errors]") {
           load_model_string("input: [1, 2, 2]\nlayers:\n  - {conv: {out: 2}, repeat: two, name: c}\n", "m.yaml");
         }) == "m.yaml:3:30: c: field 'repeat' expects an integer >= 1, got 'two'");
   CHECK(config_error([] { load_model_string("input: [1, 2, 2]\nlayers:\n  - {relu: {}, repeat: 0}\n", "m.yaml"); }) ==
-        "m.yaml:3:23: 0: field 'repeat' expects an integer >= 1, got '0'");
+        "m.yaml:3:24: 0: field 'repeat' expects an integer >= 1, got '0'");
   CHECK(config_error([] { load_model_string("input: [1, 2, 2]\nlayers:\n  - {conv: 5}\n", "m.yaml"); }) ==
         "m.yaml:3:12: 0: arguments of layer type 'conv' must be a mapping like {out: 8}, got '5'");
   CHECK(config_error([] { load_model_string("input: [1, 2, 2]\nlayers:\n  - {conv: {k: {a: 1}}}\n", "m.yaml"); }) ==
@@ -329,7 +329,7 @@ TEST_CASE("model errors: wrong types of fields", "[config][model][errors]") {
   CHECK(config_error([] { load_model_string("input: [1, 2, 2]\nlayers:\n  - {conv: {k: }}\n", "m.yaml"); }) ==
         "m.yaml:3:16: 0: field 'k' has no value");
   CHECK(config_error([] { load_model_string("input: [1, 2, 2]\nlayers:\n  - {relu: {}, name: 'a b'}\n", "m.yaml"); }) ==
-        "m.yaml:3:23: 0: field 'name' expects a name made of letters, digits, '_', '-' and '.', got 'a b'");
+        "m.yaml:3:22: 0: field 'name' expects a name made of letters, digits, '_', '-' and '.', got 'a b'");
 }
 
 TEST_CASE("model errors: $ variables", "[config][model][errors]") {
@@ -352,17 +352,17 @@ layers:
           load_model_string(
               "input: [1, 2, 2]\nblocks:\n  b:\n    args: {w: 0}\n    layers: [{conv: {out: 8/$w}}]\nlayers: [b]\n",
               "m.yaml");
-        }) == "m.yaml:5:30: 0.0: field 'out': invalid expression '8/$w': division by zero");
+        }) == "m.yaml:5:27: 0.0: field 'out': invalid expression '8/$w': division by zero");
   CHECK(config_error([] {
           load_model_string(
               "input: [1, 2, 2]\nblocks:\n  b:\n    args: {w: [1, 2]}\n    layers: [{conv: {out: $w*2}}]\nlayers: [b]\n",
               "m.yaml");
-        }) == "m.yaml:5:30: 0.0: field 'out': variable '$w' is a list, not a number, in '$w*2'");
+        }) == "m.yaml:5:27: 0.0: field 'out': variable '$w' is a list, not a number, in '$w*2'");
   CHECK(config_error([] {
           load_model_string(
               "input: [1, 2, 2]\nblocks:\n  b:\n    args: {w: 2}\n    layers: [{conv: {out: $w*}}]\nlayers: [b]\n",
               "m.yaml");
-        }) == "m.yaml:5:30: 0.0: field 'out': invalid expression '$w*': unexpected end");
+        }) == "m.yaml:5:27: 0.0: field 'out': invalid expression '$w*': unexpected end");
 }
 
 TEST_CASE("model errors: block arguments and definitions", "[config][model][errors]") {
@@ -376,10 +376,10 @@ layers:
   CHECK(config_error([&] {
           load_model_string(std::string(blocks) + "  - {basic: {out: 32, strde: 2, need: 3}, name: layer1}\n",
                             "m.yaml");
-        }) == "m.yaml:7:24: layer1: block 'basic' has no argument 'strde' (did you mean 'stride'?); block 'basic' has "
+        }) == "m.yaml:7:23: layer1: block 'basic' has no argument 'strde' (did you mean 'stride'?); block 'basic' has "
               "arguments: need, out, stride");
   CHECK(config_error([&] { load_model_string(std::string(blocks) + "  - {basic: {out: 32}}\n", "m.yaml"); }) ==
-        "m.yaml:7:14: 0: block 'basic' requires argument 'need'");
+        "m.yaml:7:13: 0: block 'basic' requires argument 'need'");
   CHECK(config_error([] {
           load_model_string("input: [1, 2, 2]\nblocks:\n  conv: {layers: [relu]}\nlayers: [conv]\n", "m.yaml");
         }) == "m.yaml:3:3: blocks.conv: block 'conv' has the name of a layer type; rename the block");
@@ -398,7 +398,7 @@ layers:
 TEST_CASE("model errors: branches and merge", "[config][model][errors]") {
   CHECK(config_error([] {
           load_model_string("input: [1, 2, 2]\nlayers:\n  - {branches: [[relu], identity], name: g}\n", "m.yaml");
-        }) == "m.yaml:3:17: g: 'branches' needs 'merge: add' or 'merge: concat'");
+        }) == "m.yaml:3:16: g: 'branches' needs 'merge: add' or 'merge: concat'");
   CHECK(config_error([] {
           load_model_string("input: [1, 2, 2]\nlayers:\n  - {branches: [[relu], identity], merge: sum}\n", "m.yaml");
         }) == "m.yaml:3:43: 0: field 'merge' expects add or concat, got 'sum'");
@@ -408,7 +408,7 @@ TEST_CASE("model errors: branches and merge", "[config][model][errors]") {
   CHECK(config_error([] { load_model_string("input: [1, 2, 2]\nlayers:\n  - {layers: [relu], merge: add}\n", "m.yaml"); }) ==
         "m.yaml:3:22: 0: 'merge' without 'branches'");
   CHECK(config_error([] { load_model_string("input: [1, 2, 2]\nlayers:\n  - {branches: [[relu]], merge: add}\n", "m.yaml"); }) ==
-        "m.yaml:3:17: 0: field 'branches' expects a list of at least 2 branches, got [[...]]");
+        "m.yaml:3:16: 0: field 'branches' expects a list of at least 2 branches, got [[...]]");
   CHECK(config_error([] {
           load_model_string("input: [1, 2, 2]\nlayers:\n  - {layers: [relu], then: [relu], name: g}\n", "m.yaml");
         }) == "m.yaml:3:22: g: 'then' without 'branches': put the layers in 'layers' instead");
@@ -427,14 +427,16 @@ TEST_CASE("model errors: duplicate node names", "[config][model][errors]") {
 
 TEST_CASE("model --set: existing paths, new layer arguments", "[config][model][overrides]") {
   ModelSpec m = load_model_file(fixture("tiny_resnet.yaml"),
-                                {"input=[3,64,64]", "layers.0.conv.out=32", "blocks.basic.args.out=24",
-                                 "layers.2.repeat=3", "layers.0.conv.bias=false", "name=renamed", "layers.5.name=head"});
+                                {"input=[3,64,64]", "layers.0.conv.out=32", "blocks.basic.args.stride=2",
+                                 "layers.2.basic.out=24", "layers.2.repeat=3", "layers.0.conv.bias=false",
+                                 "name=renamed", "layers.5.name=head"});
   CHECK(m.input == cnn::Shape{3, 64, 64});
   CHECK(m.name == "renamed");
   CHECK(arg(m, "conv1", "out") == "32");
   CHECK(arg(m, "conv1", "bias") == "false");
   CHECK(node(m, "conv1").args.values().at("out").loc.str() == "--set");
-  CHECK(arg(m, "layer1.2.conv1", "out") == "24");  // the block default changed, and repeat 2 -> 3
+  CHECK(arg(m, "layer1.2.conv1", "out") == "24");  // repeat 2 -> 3, out 16 -> 24
+  CHECK(arg(m, "layer1.2.conv1", "stride") == "2");  // the block's default stride changed
   CHECK(index_of(m, "head") == static_cast<int>(m.nodes.size()) - 1);
   // The text is the overridden document, so it can be reloaded to the same model.
   ModelSpec again = load_model_string(m.text, "again.yaml");

@@ -72,6 +72,11 @@ TEST_CASE("ConvGeom::finish: PyTorch floor output size", "[kernels][im2col]") {
   CHECK(geom(1, 32, 32, 3, 3, 2, 2, 1, 1, 1, 1).OH == 16);
   CHECK(geom(1, 32, 32, 3, 3, 1, 1, 2, 2, 2, 2).OH == 32);
   CHECK(geom(1, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0).PH_end == 0);
+  // A kernel larger than the padded input has no output (floor division, not truncation).
+  CHECK(geom(1, 4, 4, 5, 5, 2, 2, 0, 0, 1, 1).OH <= 0);
+  CHECK(geom(1, 4, 4, 5, 5, 3, 3, 0, 0, 1, 1).OW <= 0);
+  CHECK(geom(1, 5, 5, 3, 3, 2, 2, 0, 0, 3, 3).OH <= 0);  // dilated extent 7 > 5
+  CHECK(geom(1, 4, 4, 5, 5, 2, 2, 1, 1, 1, 1).OH == 1);  // padded to 6: fits
   CHECK(geom(1, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1).PH_end == 1);
 }
 
@@ -139,5 +144,37 @@ TEST_CASE("col2im is the adjoint of im2col and accumulates", "[kernels][im2col]"
     for (size_t i = 0; i < nx; ++i)
       if (std::abs(acc[i] - (base[i] + dx[i])) > 1e-5) ++bad;
     CHECK(bad == 0);
+  }
+}
+
+TEST_CASE("im2col / col2im with ld: images side by side in one column matrix", "[kernels][im2col]") {
+  Rng rng(5);
+  for (const ConvGeom& g : cases()) {
+    const int64_t P = g.col_cols(), K = g.col_rows(), nimg = 3, ld = nimg * P + 2;  // + 2: ld need not be tight
+    const size_t nx = size_t(g.C) * g.H * g.W;
+    std::vector<std::vector<float>> xs;
+    std::vector<float> col(size_t(K * ld), 777.f);
+    for (int64_t i = 0; i < nimg; ++i) {
+      xs.push_back(rand_vec(nx, rng));
+      im2col(xs.back().data(), g, col.data() + i * P, ld);
+    }
+    int bad = 0;
+    for (int64_t i = 0; i < nimg; ++i) {
+      auto ref = ref_im2col(xs[size_t(i)], g);
+      for (int64_t r = 0; r < K; ++r)
+        for (int64_t c = 0; c < P; ++c) bad += col[size_t(r * ld + i * P + c)] != ref[size_t(r * P + c)];
+    }
+    for (int64_t r = 0; r < K; ++r) bad += col[size_t(r * ld + nimg * P)] != 777.f;  // the gap is untouched
+    CHECK(bad == 0);
+    // col2im with ld reads each image's block.
+    for (int64_t i = 0; i < nimg; ++i) {
+      std::vector<float> tight(size_t(K * P));
+      for (int64_t r = 0; r < K; ++r)
+        for (int64_t c = 0; c < P; ++c) tight[size_t(r * P + c)] = col[size_t(r * ld + i * P + c)];
+      std::vector<float> a(nx, 0.f), b(nx, 0.f);
+      col2im(col.data() + i * P, g, a.data(), ld);
+      col2im(tight.data(), g, b.data());
+      CHECK(a == b);
+    }
   }
 }

@@ -101,6 +101,11 @@ TEST_CASE("pool_output_size matches PyTorch", "[kernels][pool]") {
   PoolGeom g = geom(7, 14, 3, 3, 2, 2, 1, 0, true);
   CHECK(g.OH == 4);
   CHECK(g.OW == 7);
+  // A window larger than the input: PyTorch computes 0 in floor mode (and refuses), 1 in ceil mode.
+  CHECK(pool_output_size(3, 5, 5, 0, false) <= 0);
+  CHECK(pool_output_size(3, 5, 5, 0, true) == 1);
+  CHECK(pool_output_size(2, 4, 1, 0, false) <= 0);
+  CHECK(pool_output_size(1, 3, 2, 0, true) <= 0);  // span + s - 1 < 0
 }
 
 TEST_CASE("maxpool2d forward and backward match direct loops", "[kernels][pool]") {

@@ -1,0 +1,193 @@
+#!/usr/bin/python3
+"""Generates tests/layers/torch_reference.safetensors: PyTorch's outputs and gradients for the
+layer configurations that tests/layers/test_torch_parity.cpp checks the engine against.
+
+Run from anywhere:  /usr/bin/python3 tests/layers/make_torch_reference.py
+Needs torch (1.13 was used) and numpy; the safetensors file is written by hand (no safetensors
+package): 8-byte little-endian header length, JSON header
+{name: {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, "__metadata__": {...}},
+then the raw little-endian float32 data.
+
+Every case draws float32 inputs, weights and an upstream gradient `dout` from a fixed seed,
+computes in float64 with loss = sum(y * dout), and stores float32 results:
+  <case>.x, <case>.weight, <case>.bias (parameters, when the layer has them), <case>.dout,
+  <case>.y, <case>.dx, <case>.dweight, <case>.dbias.
+The metadata entry <case> holds the engine's layer type and arguments ("conv out=4 k=3 pad=1");
+"cases" lists the case names in order. The cross-entropy case stores logits as .x, labels (as
+floats) as .labels, the mean loss as .loss (shape [1]) and d(loss)/d(logits) as .dx.
+"""
+import json
+import os
+import struct
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "torch_reference.safetensors")
+
+tensors = {}  # name -> float32 numpy array (insertion order kept)
+meta = {}
+cases = []
+
+
+def f32(t):
+    return t.detach().to(torch.float32).cpu().numpy().copy()
+
+
+def rand(gen, *shape, lo=-1.0, hi=1.0):
+    # float32 values, so the engine sees exactly the numbers PyTorch used.
+    return (torch.rand(*shape, generator=gen, dtype=torch.float32) * (hi - lo) + lo)
+
+
+def add_case(name, spec):
+    assert name not in meta
+    cases.append(name)
+    meta[name] = spec
+
+
+def layer_case(name, spec, fn, x, params, gen):
+    """fn(x64, *params64) -> y64. params: list of (name, float32 tensor)."""
+    add_case(name, spec)
+    x64 = x.double().requires_grad_(True)
+    p64 = [p.double().requires_grad_(True) for _, p in params]
+    y = fn(x64, *p64)
+    dout = rand(gen, *y.shape)
+    (y * dout.double()).sum().backward()
+    tensors[name + ".x"] = f32(x)
+    for (pname, p) in params:
+        tensors[name + "." + pname] = f32(p)
+    tensors[name + ".dout"] = f32(dout)
+    tensors[name + ".y"] = f32(y)
+    tensors[name + ".dx"] = f32(x64.grad)
+    for (pname, _), p in zip(params, p64):
+        tensors[name + ".d" + pname] = f32(p.grad)
+
+
+def conv_case(name, gen, N, C, H, W, out, k, stride=1, pad=0, dilation=1, groups=1, bias=True):
+    kh, kw = (k, k) if isinstance(k, int) else k
+    sh, sw = (stride, stride) if isinstance(stride, int) else stride
+    ph, pw = (pad, pad) if isinstance(pad, int) else pad
+    dh, dw = (dilation, dilation) if isinstance(dilation, int) else dilation
+    x = rand(gen, N, C, H, W)
+    bound = 1.0 / np.sqrt(C // groups * kh * kw)
+    w = rand(gen, out, C // groups, kh, kw, lo=-bound, hi=bound)
+    params = [("weight", w)]
+    if bias:
+        params.append(("bias", rand(gen, out, lo=-bound, hi=bound)))
+    spec = "conv out=%d k=%d,%d stride=%d,%d pad=%d,%d dilation=%d,%d groups=%d bias=%s" % (
+        out, kh, kw, sh, sw, ph, pw, dh, dw, groups, "true" if bias else "false")
+
+    def fn(x64, w64, b64=None):
+        return F.conv2d(x64, w64, b64, stride=(sh, sw), padding=(ph, pw), dilation=(dh, dw), groups=groups)
+
+    layer_case(name, spec, fn, x, params, gen)
+
+
+def maxpool_case(name, gen, N, C, H, W, k, stride, pad, ceil):
+    x = rand(gen, N, C, H, W)  # continuous random values: no ties
+    spec = "maxpool k=%d stride=%d pad=%d ceil=%s" % (k, stride, pad, "true" if ceil else "false")
+    layer_case(name, spec, lambda t: F.max_pool2d(t, k, stride, pad, ceil_mode=ceil), x, [], gen)
+
+
+def avgpool_case(name, gen, N, C, H, W, k, stride, pad, ceil, cip):
+    x = rand(gen, N, C, H, W)
+    spec = "avgpool k=%d stride=%d pad=%d ceil=%s count_include_pad=%s" % (
+        k, stride, pad, "true" if ceil else "false", "true" if cip else "false")
+    layer_case(name, spec, lambda t: F.avg_pool2d(t, k, stride, pad, ceil_mode=ceil, count_include_pad=cip),
+               x, [], gen)
+
+
+def main():
+    gen = torch.Generator().manual_seed(20240601)
+
+    conv_case("conv_basic", gen, 2, 3, 7, 7, 4, 3, pad=1)
+    conv_case("conv_groups2", gen, 2, 4, 6, 5, 6, 3, pad=1, groups=2)
+    conv_case("conv_depthwise", gen, 2, 4, 6, 6, 4, 3, pad=1, groups=4)
+    conv_case("conv_stride2", gen, 2, 3, 9, 9, 5, 3, stride=2, pad=1)
+    conv_case("conv_stride2_nopad_even", gen, 1, 2, 8, 8, 3, 3, stride=2)
+    conv_case("conv_dilation2", gen, 2, 2, 8, 7, 3, 3, pad=2, dilation=2)
+    conv_case("conv_1x3_nobias", gen, 2, 3, 5, 6, 4, (1, 3), pad=(0, 1), bias=False)
+    conv_case("conv_3x1_stride21", gen, 2, 2, 7, 5, 3, (3, 1), stride=(2, 1), pad=(1, 0))
+    conv_case("conv_pointwise", gen, 3, 5, 4, 4, 3, 1)
+    conv_case("conv_5x5", gen, 1, 1, 12, 12, 6, 5)
+
+    for ceil in (True, False):
+        tag = "ceil" if ceil else "floor"
+        maxpool_case("maxpool_k3s2p1_" + tag, gen, 2, 3, 8, 8, 3, 2, 1, ceil)
+        maxpool_case("maxpool_k3s2p1_odd_" + tag, gen, 1, 2, 7, 9, 3, 2, 1, ceil)
+        maxpool_case("maxpool_k2s2_" + tag, gen, 2, 2, 7, 7, 2, 2, 0, ceil)
+
+    for cip in (True, False):
+        tag = "cip" if cip else "nocip"
+        avgpool_case("avgpool_k3s2p1_ceil_" + tag, gen, 2, 3, 8, 8, 3, 2, 1, True, cip)
+        avgpool_case("avgpool_k3s2p1_floor_" + tag, gen, 1, 2, 7, 9, 3, 2, 1, False, cip)
+        avgpool_case("avgpool_k2s2p1_" + tag, gen, 2, 2, 5, 7, 2, 2, 1, False, cip)
+        avgpool_case("avgpool_k3s2_ceil_nopad_" + tag, gen, 1, 2, 6, 6, 3, 2, 0, True, cip)
+
+    # linear
+    for name, N, fin, fout, bias in (("linear", 3, 10, 4, True), ("linear_nobias", 2, 6, 5, False)):
+        bound = 1.0 / np.sqrt(fin)
+        x = rand(gen, N, fin)
+        params = [("weight", rand(gen, fout, fin, lo=-bound, hi=bound))]
+        if bias:
+            params.append(("bias", rand(gen, fout, lo=-bound, hi=bound)))
+        layer_case(name, "linear out=%d bias=%s" % (fout, "true" if bias else "false"),
+                   lambda t, w, b=None: F.linear(t, w, b), x, params, gen)
+
+    # leaky_relu (default slope 0.01 and 0.2)
+    layer_case("leaky_relu_default", "leaky_relu", lambda t: F.leaky_relu(t, 0.01), rand(gen, 2, 3, 4, 4), [], gen)
+    layer_case("leaky_relu_0.2", "leaky_relu slope=0.2", lambda t: F.leaky_relu(t, 0.2), rand(gen, 2, 3, 4, 4),
+               [], gen)
+
+    # batch norm, training mode (batch statistics, biased variance), eps 1e-5
+    for name, shape in (("bn_train", (4, 3, 5, 5)), ("bn_train_2d", (6, 4))):
+        C = shape[1]
+        layer_case(name, "bn", lambda t, w, b: F.batch_norm(t, None, None, w, b, training=True, eps=1e-5),
+                   rand(gen, *shape, lo=-2.0, hi=3.0),
+                   [("weight", rand(gen, C, lo=0.5, hi=1.5)), ("bias", rand(gen, C))], gen)
+
+    # cross entropy with label smoothing 0.1, mean reduction
+    N, K = 6, 7
+    logits = rand(gen, N, K, lo=-3.0, hi=3.0)
+    labels = torch.randint(0, K, (N,), generator=gen)
+    z = logits.double().requires_grad_(True)
+    loss = F.cross_entropy(z, labels, label_smoothing=0.1)
+    loss.backward()
+    add_case("cross_entropy_ls0.1", "cross_entropy label_smoothing=0.1")
+    tensors["cross_entropy_ls0.1.x"] = f32(logits)
+    tensors["cross_entropy_ls0.1.labels"] = labels.to(torch.float32).numpy()
+    tensors["cross_entropy_ls0.1.loss"] = f32(loss.reshape(1))
+    tensors["cross_entropy_ls0.1.dx"] = f32(z.grad)
+
+    meta["cases"] = ",".join(cases)
+    meta["generator"] = "tests/layers/make_torch_reference.py, torch " + torch.__version__
+    write_safetensors(OUT, tensors, meta)
+    print("wrote %s: %d cases, %d tensors, %d bytes" % (OUT, len(cases), len(tensors), os.path.getsize(OUT)))
+
+
+def write_safetensors(path, named, metadata):
+    header = {}
+    offset = 0
+    blobs = []
+    for name, arr in named.items():
+        arr = np.ascontiguousarray(arr, dtype="<f4")
+        data = arr.tobytes()
+        header[name] = {"dtype": "F32", "shape": list(arr.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * ((8 - len(text) % 8) % 8)  # pad the header to a multiple of 8 bytes
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for b in blobs:
+            f.write(b)
+    os.replace(tmp, path)
+
+
+if __name__ == "__main__":
+    main()
