@@ -32,6 +32,7 @@ Run add_bench(CLI::App& app) {
   return [o] {
     ModelSpec spec = load_model_or_recipe(o->config, o->sets);
     Net net(spec);
+    o->bench.per_layer = o->layers;
     BenchResult r = run_bench(net, o->bench);
     if (o->json) {
       nlohmann::json layers = nlohmann::json::array();

@@ -25,7 +25,9 @@ const std::vector<std::string> kTopKeys = {"model", "data", "train", "output"};
 const std::vector<std::string> kDataKeys = {"dataset",    "root",       "train_transforms", "eval_transforms",
                                             "batch_size", "eval_batch_size", "workers",      "train_limit",
                                             "eval_limit"};
-const std::vector<std::string> kTrainKeys = {"epochs", "optimizer", "label_smoothing", "seed", "log_every"};
+const std::vector<std::string> kTrainKeys = {"epochs", "optimizer", "schedule", "label_smoothing", "seed", "log_every"};
+const std::vector<std::string> kScheduleKeys = {"type", "step_epochs", "gamma", "min_lr", "warmup_epochs"};
+const std::vector<std::string> kSchedules = {"constant", "step", "cosine"};
 const std::vector<std::string> kOptimizerKeys = {"type", "lr", "momentum", "dampening", "nesterov", "weight_decay"};
 const std::vector<std::string> kDatasets = {"mnist", "fashion_mnist"};
 const std::vector<std::string> kPlannedDatasets = {"cifar10", "image_folder"};
@@ -47,6 +49,7 @@ cfg::Schema recipe_schema() {
   s.fields["data"].fields["eval_transforms"].open = true;
   s.fields["train"] = leaves(kTrainKeys);
   s.fields["train"].fields["optimizer"] = leaves(kOptimizerKeys);
+  s.fields["train"].fields["schedule"] = leaves(kScheduleKeys);
   return s;
 }
 
@@ -257,6 +260,14 @@ std::string emit_recipe(const Recipe& r, const YAML::Node& inline_model) {
   e << YAML::Key << "nesterov" << YAML::Value << (o.nesterov ? "true" : "false");
   e << YAML::Key << "weight_decay" << YAML::Value << cfg::format_double(o.weight_decay);
   e << YAML::EndMap;
+  const ScheduleSpec& sc = t.schedule;
+  e << YAML::Key << "schedule" << YAML::Value << YAML::Flow << YAML::BeginMap;
+  e << YAML::Key << "type" << YAML::Value << sc.type;
+  e << YAML::Key << "step_epochs" << YAML::Value << sc.step_epochs;
+  e << YAML::Key << "gamma" << YAML::Value << cfg::format_double(sc.gamma);
+  e << YAML::Key << "min_lr" << YAML::Value << cfg::format_double(sc.min_lr);
+  e << YAML::Key << "warmup_epochs" << YAML::Value << cfg::format_double(sc.warmup_epochs);
+  e << YAML::EndMap;
   e << YAML::Key << "label_smoothing" << YAML::Value << cfg::format_double(t.label_smoothing);
   e << YAML::Key << "seed" << YAML::Value << t.seed;
   e << YAML::Key << "log_every" << YAML::Value << t.log_every;
@@ -368,6 +379,21 @@ Recipe load_recipe(const std::string& text, const std::string& file, const std::
                       fmt::format("Nesterov momentum requires momentum > 0 and dampening 0 (got momentum {}, "
                                   "dampening {})",
                                   cfg::format_double(o.momentum), cfg::format_double(o.dampening)));
+
+  const YAML::Node sched = rd.section(train, "schedule", "train.schedule", kScheduleKeys);
+  ScheduleSpec& sc = t.schedule;
+  sc.type = rd.get_string(sched, "type", "train.schedule.type", sc.type);
+  if (std::find(kSchedules.begin(), kSchedules.end(), sc.type) == kSchedules.end())
+    throw ConfigError(loc_of(sched["type"], file), "train.schedule.type",
+                      fmt::format("unknown schedule '{}'{}; supported: {}", sc.type,
+                                  cfg::did_you_mean(sc.type, kSchedules), cfg::join(kSchedules)));
+  sc.step_epochs = rd.get_int(sched, "step_epochs", "train.schedule.step_epochs", sc.step_epochs, 1);
+  sc.gamma = rd.get_number(sched, "gamma", "train.schedule.gamma", sc.gamma,
+                           [](double v) { return v > 0 && v <= 1; }, "a number in (0, 1]");
+  sc.min_lr = rd.get_number(sched, "min_lr", "train.schedule.min_lr", sc.min_lr,
+                            [](double v) { return v >= 0; }, "a number >= 0");
+  sc.warmup_epochs = rd.get_number(sched, "warmup_epochs", "train.schedule.warmup_epochs", sc.warmup_epochs,
+                                   [](double v) { return v >= 0; }, "a number >= 0");
 
   r.output = rd.get_string(doc, "output", "output", r.output);
   r.resolved_yaml = emit_recipe(r, inline_model);

@@ -36,9 +36,18 @@ struct OptimizerSpec {
   double weight_decay = 0.0;
 };
 
+struct ScheduleSpec {
+  std::string type = "constant";          // constant | step | cosine
+  int64_t step_epochs = 30;               // step: multiply by gamma every step_epochs epochs
+  double gamma = 0.1;
+  double min_lr = 0.0;                    // cosine: the floor
+  double warmup_epochs = 0;               // linear warm-up from 0 in front of any schedule
+};
+
 struct TrainSpec {
   int64_t epochs = 10;
   OptimizerSpec optimizer;
+  ScheduleSpec schedule;
   double label_smoothing = 0.0;
   uint64_t seed = 1;
   int64_t log_every = 0;                  // steps between progress lines (0: auto)

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -41,19 +42,32 @@ class ThreadPool {
     job_ = &fn;
     job_n_ = n;
     job_chunks_ = chunks;
-    pending_.store(chunks - 1, std::memory_order_relaxed);
+    // Every worker checks in, with or without a chunk, so none can see a later call's state.
+    pending_.store(n_ - 1, std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> lk(mu_);
       generation_.fetch_add(1, std::memory_order_release);
     }
     cv_.notify_all();
-    run_chunk(0);
-    while (pending_.load(std::memory_order_acquire) > 0) {
+    std::exception_ptr error;
+    try {
+      run_chunk(0);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    // Spin briefly, then yield: when another process holds the other core, a spinning caller
+    // would only delay the worker it waits for.
+    for (int spins = 0; pending_.load(std::memory_order_acquire) > 0; ++spins) {
+      if (spins < 4000) {
 #if defined(__x86_64__)
-      __builtin_ia32_pause();
+        __builtin_ia32_pause();
 #endif
+      } else {
+        std::this_thread::yield();
+      }
     }
     job_ = nullptr;
+    if (error) std::rethrow_exception(error);
   }
 
  private:
@@ -69,7 +83,7 @@ class ThreadPool {
     for (;;) {
       uint64_t g;
       int spins = 0;
-      while ((g = generation_.load(std::memory_order_acquire)) == seen && spins < 20000) {
+      while ((g = generation_.load(std::memory_order_acquire)) == seen && spins < 4000) {
         ++spins;
 #if defined(__x86_64__)
         __builtin_ia32_pause();
@@ -82,10 +96,8 @@ class ThreadPool {
       }
       seen = g;
       if (stop_) return;
-      if (index < job_chunks_) {
-        run_chunk(index);
-        pending_.fetch_sub(1, std::memory_order_acq_rel);
-      }
+      if (index < job_chunks_) run_chunk(index);  // layers never throw on worker threads
+      pending_.fetch_sub(1, std::memory_order_acq_rel);
     }
   }
 

@@ -44,6 +44,7 @@ BenchResult run_bench(Net& net, const BenchOptions& o) {
   r.ms_per_iter = 1000.0 * elapsed / r.iters;
   r.images_per_s = o.batch * r.iters / elapsed;
 
+  if (!o.per_layer) return r;
   const int profiled = std::max(1, std::min(r.iters, 5));
   net.set_profiling(true);
   for (int i = 0; i < profiled; ++i) step();

@@ -14,6 +14,7 @@ struct BenchOptions {
   int iters = 20;
   int warmup = 3;
   double min_seconds = 0;  // keep iterating until this much time has passed
+  bool per_layer = false;  // also time each layer (in extra iterations after the timed ones)
 };
 
 struct BenchLayer {

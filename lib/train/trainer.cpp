@@ -17,6 +17,7 @@
 #include "graph/net.h"
 #include "io/safetensors.h"
 #include "kernels/softmax.h"
+#include "optim/schedule.h"
 #include "optim/sgd.h"
 #include "train/checkpoint.h"
 #include "train/evaluator.h"
@@ -116,7 +117,8 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
     dropout_rng.reseed(hash_keys(ts.seed, uint64_t(epoch), 0xd0));
     double loss_sum = 0;
     int64_t correct = 0, seen = 0;
-    const double lr = ts.optimizer.lr;
+    const int64_t steps_per_epoch = (N + B - 1) / B;
+    double lr = 0;
     ctx.train = true;
     for (int64_t b = 0; b < N; b += B) {
       const int64_t n = std::min(B, N - b);
@@ -133,6 +135,7 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
       }
       net.zero_grad();
       net.backward(ctx);
+      lr = learning_rate(ts.schedule, ts.optimizer.lr, meta.step, steps_per_epoch, ts.epochs);
       opt.step(lr);
       ++meta.step;
       loss_sum += lres.loss * n;

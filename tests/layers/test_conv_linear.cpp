@@ -3,6 +3,7 @@
 // shapes, init bounds and macs.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <sstream>
 #include <vector>
 
 #include "../layer_builder.h"
@@ -44,7 +45,11 @@ int count_bad_sum(const Tensor& got, const std::vector<double>& want, const std:
   return bad;
 }
 
-std::string str(const std::vector<int64_t>& v) { return "[" + std::to_string(v[0]) + "," + std::to_string(v[1]) + "]"; }
+std::string str(const std::vector<int64_t>& v) {
+  std::ostringstream os;  // (not string concatenation: GCC 12 -Wrestrict false positive at -O3)
+  os << '[' << v[0] << ',' << v[1] << ']';
+  return os.str();
+}
 
 void check_conv(const ConvCfg& c, int64_t N, uint64_t seed) {
   INFO("conv C=" << c.C << " " << c.H << "x" << c.W << " out=" << c.out << " k=" << c.KH << "x" << c.KW << " s="
