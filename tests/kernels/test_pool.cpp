@@ -222,3 +222,28 @@ TEST_CASE("avgpool2d: padding and ceil-mode divisors by hand", "[kernels][pool]"
   CHECK(yc[0] == Approx(2.0));
   CHECK(yc[1] == Approx(3.5));
 }
+
+TEST_CASE("maxpool2d 2x2 vector path: ties pick the first maximum, NaN propagates", "[kernels][pool]") {
+  // Wide rows so the 8-wide path runs, values from {0, 1, 2} so ties are everywhere.
+  Rng rng(5);
+  for (int W : {16, 17, 34, 40}) {
+    PoolGeom g = geom(6, W, 2, 2, 2, 2, 0, 0, false);
+    std::vector<float> x(size_t(6) * W);
+    for (auto& v : x) v = float(rng.below(3));
+    std::vector<float> y(size_t(g.OH) * g.OW), ry;
+    std::vector<int32_t> arg(y.size());
+    std::vector<int> rarg;
+    maxpool2d_forward(x.data(), g, y.data(), arg.data());
+    ref_max(x, g, ry, rarg);
+    for (size_t i = 0; i < y.size(); ++i) {
+      INFO("W=" << W << " output " << i);
+      CHECK(y[i] == ry[i]);
+      CHECK(arg[i] == rarg[i]);
+    }
+    x[size_t(3) * W + 5] = std::numeric_limits<float>::quiet_NaN();  // window (1, 2)
+    maxpool2d_forward(x.data(), g, y.data(), arg.data());
+    CHECK(std::isnan(y[size_t(1) * g.OW + 2]));
+    CHECK(arg[size_t(1) * g.OW + 2] == 3 * W + 5);
+    CHECK(!std::isnan(y[0]));
+  }
+}

@@ -1,0 +1,445 @@
+// train(): determinism, the run directory (config.yaml, metrics.jsonl, last/best checkpoints),
+// learning, evaluation of best.safetensors, checkpoint errors, --resume and the NaN guard.
+// Everything runs on a tiny synthetic dataset in MNIST IDX format (raw, not gzipped) written to a
+// temporary directory: 256 train / 128 test 28x28 images, each class a bright square at its own
+// place on a noisy background, and a model of a few hundred parameters, so each run takes
+// milliseconds.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/recipe.h"
+#include "core/error.h"
+#include "core/parallel.h"
+#include "data/load.h"
+#include "graph/net.h"
+#include "io/safetensors.h"
+#include "optim/sgd.h"
+#include "train/checkpoint.h"
+#include "train/evaluator.h"
+#include "train/trainer.h"
+
+using namespace cnn;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kTrain = 256, kTest = 128, kSide = 28;
+
+void put_be32(std::string& s, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) s.push_back(char((v >> shift) & 0xff));
+}
+
+// Class c: a 3x3 square of brightish pixels at column 1 + 5*(c%5), row 3 + 12*(c/5), jittered by
+// up to 3 pixels (so neighbouring classes overlap), on uniform noise in [0, 150).
+void write_split(const fs::path& dir, const std::string& split, int count, uint64_t seed) {
+  uint64_t state = seed * 0x9E3779B97F4A7C15ull + 1;
+  auto next = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return uint32_t(state >> 33);
+  };
+  std::string images, labels;
+  put_be32(images, 2051), put_be32(images, uint32_t(count)), put_be32(images, kSide), put_be32(images, kSide);
+  put_be32(labels, 2049), put_be32(labels, uint32_t(count));
+  for (int i = 0; i < count; ++i) {
+    const int c = int(next() % 10);
+    std::vector<uint8_t> img(kSide * kSide);
+    for (auto& p : img) p = uint8_t(next() % 150);
+    const int x0 = 1 + 5 * (c % 5) + int(next() % 4), y0 = 3 + 12 * (c / 5) + int(next() % 4);
+    for (int y = y0; y < y0 + 3; ++y)
+      for (int x = x0; x < x0 + 3; ++x) img[y * kSide + x] = uint8_t(150 + next() % 106);
+    images.append(reinterpret_cast<const char*>(img.data()), img.size());
+    labels.push_back(char(c));
+  }
+  std::ofstream(dir / (split + "-images-idx3-ubyte"), std::ios::binary) << images;
+  std::ofstream(dir / (split + "-labels-idx1-ubyte"), std::ios::binary) << labels;
+}
+
+// A temporary directory with the dataset, removed at exit.
+struct TempRoot {
+  fs::path root;
+  TempRoot() {
+    root = fs::temp_directory_path() / ("cnn-test-train-" + std::to_string(::getpid()));
+    fs::remove_all(root);
+    fs::create_directories(root / "data");
+    write_split(root / "data", "train", kTrain, 1);
+    write_split(root / "data", "t10k", kTest, 2);
+  }
+  ~TempRoot() {
+    std::error_code ec;
+    fs::remove_all(root, ec);
+  }
+};
+
+const fs::path& tmp_root() {
+  static TempRoot t;
+  return t.root;
+}
+
+// conv -> bn -> relu -> maxpool -> flatten -> dropout -> linear: parameters, BN buffers and a
+// dropout RNG, all of which determinism and resume must carry.
+std::string recipe_text(const std::string& run_name, bool batchnorm = true) {
+  const fs::path root = tmp_root();
+  std::ostringstream y;
+  y << "model:\n"
+       "  name: tiny\n"
+       "  input: [1, 28, 28]\n"
+       "  layers:\n"
+       "    - {conv: {out: 4, k: 3, stride: 2, pad: 1}, name: conv1}\n";
+  if (batchnorm) y << "    - {bn: {}, name: bn1}\n";
+  y << "    - relu\n"
+       "    - {maxpool: {k: 2}}\n"
+       "    - flatten\n"
+       "    - {dropout: {p: 0.1}}\n"
+       "    - {linear: {out: 10}, name: fc}\n"
+       "data:\n"
+       "  dataset: mnist\n"
+       "  root: "
+    << (root / "data").string()
+    << "\n"
+       "  train_transforms: [{normalize: {mean: [0.15], std: [0.3]}}]\n"
+       "  eval_transforms: [{normalize: {mean: [0.15], std: [0.3]}}]\n"
+       "  batch_size: 32\n"
+       "  eval_batch_size: 50\n"
+       "train:\n"
+       "  epochs: 3\n"
+       "  optimizer: {type: sgd, lr: 0.05, momentum: 0.9, weight_decay: 5.0e-4}\n"
+       "  schedule: {type: step, step_epochs: 2, gamma: 0.5}\n"
+       "  seed: 1\n"
+       "output: "
+    << (root / run_name).string() << "\n";
+  return y.str();
+}
+
+Recipe make_recipe(const std::string& run_name, const std::vector<std::string>& overrides = {},
+                   bool batchnorm = true) {
+  return load_recipe_string(recipe_text(run_name, batchnorm), "test-recipe.yaml", tmp_root().string(), overrides);
+}
+
+TrainResult run(const Recipe& r, const std::string& resume = "") {
+  TrainOptions o;
+  o.resume = resume;
+  return train(r, o);
+}
+
+std::string out_file(const Recipe& r, const std::string& name) { return (fs::path(r.output) / name).string(); }
+
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// Every tensor of two safetensors files, bit for bit; `what` explains a failure.
+void check_same_tensors(const std::string& a_path, const std::string& b_path, const std::string& what) {
+  const SafetensorsFile a = read_safetensors(a_path), b = read_safetensors(b_path);
+  INFO(what << ": " << a_path << " vs " << b_path);
+  CHECK(a.order == b.order);
+  for (const auto& [name, ta] : a.tensors) {
+    auto it = b.tensors.find(name);
+    if (it == b.tensors.end()) {
+      FAIL_CHECK("tensor '" << name << "' only in " << a_path);
+      continue;
+    }
+    const Tensor& tb = it->second;
+    REQUIRE(ta.shape() == tb.shape());
+    int64_t differ = 0;
+    double worst = 0;
+    for (int64_t i = 0; i < ta.numel(); ++i)
+      if (std::memcmp(&ta.data()[i], &tb.data()[i], sizeof(float)) != 0) {
+        ++differ;
+        worst = std::max(worst, std::fabs(double(ta.data()[i]) - double(tb.data()[i])));
+      }
+    INFO("tensor '" << name << "': " << differ << " of " << ta.numel() << " values differ, worst by " << worst);
+    CHECK(differ == 0);
+  }
+}
+
+bool any_tensor_differs(const std::string& a_path, const std::string& b_path) {
+  const SafetensorsFile a = read_safetensors(a_path), b = read_safetensors(b_path);
+  for (const auto& [name, ta] : a.tensors) {
+    auto it = b.tensors.find(name);
+    if (it == b.tensors.end() || it->second.shape() != ta.shape()) return true;
+    if (std::memcmp(ta.data(), it->second.data(), sizeof(float) * size_t(ta.numel())) != 0) return true;
+  }
+  return false;
+}
+
+void check_same_records(const EpochRecord& a, const EpochRecord& b) {
+  INFO("epoch " << a.epoch << " vs " << b.epoch);
+  CHECK(a.epoch == b.epoch);
+  CHECK(a.step == b.step);
+  CHECK(same_bits(a.train_loss, b.train_loss));
+  CHECK(same_bits(a.train_acc, b.train_acc));
+  CHECK(same_bits(a.test_loss, b.test_loss));
+  CHECK(same_bits(a.test_acc, b.test_acc));
+  CHECK(same_bits(a.test_top5, b.test_top5));
+  CHECK(same_bits(a.lr, b.lr));
+}
+
+std::vector<nlohmann::json> read_metrics(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<nlohmann::json> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    INFO(path << " line " << out.size() + 1 << ": " << line);
+    REQUIRE_NOTHROW(out.push_back(nlohmann::json::parse(line)));
+  }
+  return out;
+}
+
+std::string runtime_error_message(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const RuntimeError& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string("<not a RuntimeError: ") + e.what() + ">";
+  }
+  return "<no RuntimeError thrown>";
+}
+
+std::string config_error_message(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const ConfigError& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string("<not a ConfigError: ") + e.what() + ">";
+  }
+  return "<no ConfigError thrown>";
+}
+
+}  // namespace
+
+TEST_CASE("train is deterministic for a seed and thread count; another seed differs", "[train]") {
+  set_num_threads(2);
+  const Recipe a = make_recipe("det-a"), b = make_recipe("det-b"), c = make_recipe("det-c", {"train.seed=2"});
+  const TrainResult ra = run(a), rb = run(b), rc = run(c);
+  REQUIRE(ra.epochs.size() == 3);
+  REQUIRE(rb.epochs.size() == 3);
+  REQUIRE(rc.epochs.size() == 3);
+  for (size_t i = 0; i < ra.epochs.size(); ++i) check_same_records(ra.epochs[i], rb.epochs[i]);
+  CHECK(same_bits(ra.best_test_acc, rb.best_test_acc));
+  check_same_tensors(out_file(a, "last.safetensors"), out_file(b, "last.safetensors"), "same seed, final weights");
+  check_same_tensors(out_file(a, "best.safetensors"), out_file(b, "best.safetensors"), "same seed, best weights");
+
+  CHECK_FALSE(same_bits(ra.epochs[0].train_loss, rc.epochs[0].train_loss));
+  CHECK(any_tensor_differs(out_file(a, "last.safetensors"), out_file(c, "last.safetensors")));
+}
+
+TEST_CASE("train writes config.yaml, metrics.jsonl, last and best checkpoints", "[train]") {
+  set_num_threads(2);
+  const Recipe r = make_recipe("outputs");
+  const TrainResult res = run(r);
+  REQUIRE(res.epochs.size() == 3);
+  CHECK(res.output_dir == r.output);
+  for (const char* f : {"config.yaml", "metrics.jsonl", "last.safetensors", "best.safetensors"}) {
+    INFO(f);
+    CHECK(fs::is_regular_file(out_file(r, f)));
+  }
+  // No temporary files left behind by the atomic writes.
+  for (const auto& e : fs::directory_iterator(r.output)) {
+    INFO("unexpected file in the run directory: " << e.path());
+    CHECK((e.path().filename() == "config.yaml" || e.path().filename() == "metrics.jsonl" ||
+           e.path().filename() == "last.safetensors" || e.path().filename() == "best.safetensors"));
+  }
+
+  // metrics.jsonl: one JSON object per epoch, with the values of the returned records.
+  const auto lines = read_metrics(out_file(r, "metrics.jsonl"));
+  REQUIRE(lines.size() == 3);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const auto& j = lines[i];
+    const EpochRecord& rec = res.epochs[i];
+    for (const char* key : {"epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "images_per_s", "seconds"}) {
+      INFO("line " << i + 1 << " key " << key << ": " << j.dump());
+      CHECK(j.contains(key));
+    }
+    CHECK(j.value("epoch", -1) == int64_t(i + 1));
+    CHECK(j.value("train_loss", -1.0) == rec.train_loss);
+    CHECK(j.value("train_acc", -1.0) == rec.train_acc);
+    CHECK(j.value("test_loss", -1.0) == rec.test_loss);
+    CHECK(j.value("test_acc", -1.0) == rec.test_acc);
+    CHECK(j.value("lr", -1.0) == rec.lr);
+    CHECK(j.value("images_per_s", -1.0) > 0);
+    CHECK(j.value("seconds", -1.0) > 0);
+  }
+  // lr of the last step of each epoch under the step schedule (step_epochs 2, gamma 0.5).
+  CHECK(res.epochs[0].lr == Approx(0.05));
+  CHECK(res.epochs[1].lr == Approx(0.05));
+  CHECK(res.epochs[2].lr == Approx(0.025));
+  CHECK(res.epochs[2].step == 3 * (kTrain / 32));
+
+  // config.yaml reloads into the same recipe.
+  const Recipe back = load_recipe_file(out_file(r, "config.yaml"));
+  CHECK(back.resolved_yaml == r.resolved_yaml);
+  CHECK(back.output == r.output);
+  CHECK(back.data.root == r.data.root);
+  CHECK(back.train.epochs == r.train.epochs);
+  CHECK(back.train.optimizer.lr == r.train.optimizer.lr);
+  CHECK(back.train.optimizer.weight_decay == r.train.optimizer.weight_decay);
+  CHECK(back.train.schedule.type == r.train.schedule.type);
+  CHECK(back.model.nodes.size() == r.model.nodes.size());
+
+  // Checkpoint metadata: the last one is at the final epoch, the best one at the best epoch.
+  Net net(r.model);
+  const CheckpointMeta last = load_checkpoint(out_file(r, "last.safetensors"), net);
+  CHECK(last.epoch == 3);
+  CHECK(last.step == res.epochs.back().step);
+  CHECK(last.config == r.resolved_yaml);
+  CHECK(last.best_metric == Approx(res.best_test_acc));
+}
+
+TEST_CASE("train learns the synthetic task: loss falls, accuracy gets high", "[train]") {
+  set_num_threads(2);
+  const Recipe r = make_recipe("learn", {"train.epochs=5", "train.schedule.type=constant"});
+  const TrainResult res = run(r);
+  REQUIRE(res.epochs.size() == 5);
+  for (const auto& e : res.epochs) INFO("epoch " << e.epoch << " train_loss " << e.train_loss << " test_acc " << e.test_acc);
+  std::ostringstream curve;
+  for (const auto& e : res.epochs)
+    curve << "epoch " << e.epoch << ": train_loss " << e.train_loss << " train_acc " << e.train_acc << " test_loss "
+          << e.test_loss << " test_acc " << e.test_acc << "\n";
+  INFO(curve.str());
+  CHECK(std::log(10.0) * 0.95 > res.epochs.back().train_loss);
+  CHECK(res.epochs.back().train_loss < 0.5 * res.epochs.front().train_loss);
+  CHECK(res.epochs.back().test_loss < res.epochs.front().test_loss);
+  CHECK(res.epochs.back().test_acc >= 90.0);
+  CHECK(res.epochs.back().train_acc >= 90.0);
+  double best = -1;
+  for (const auto& e : res.epochs) best = std::max(best, e.test_acc);
+  CHECK(res.best_test_acc == best);
+}
+
+TEST_CASE("evaluate() on best.safetensors reproduces the best epoch's test accuracy", "[train]") {
+  set_num_threads(2);
+  const Recipe r = make_recipe("best", {"train.epochs=4"});
+  const TrainResult res = run(r);
+  REQUIRE(res.epochs.size() == 4);
+  // The best epoch is the first one reaching the highest test accuracy (strictly better replaces).
+  const EpochRecord* best = &res.epochs[0];
+  for (const auto& e : res.epochs)
+    if (e.test_acc > best->test_acc) best = &e;
+  CHECK(res.best_test_acc == best->test_acc);
+
+  Net net(r.model);
+  const CheckpointMeta meta = load_checkpoint(out_file(r, "best.safetensors"), net);
+  CHECK(meta.epoch == best->epoch);
+  const ImageDataset test_set = load_dataset(r.data, "test");
+  REQUIRE(test_set.count == kTest);
+  const EvalResult ev = evaluate(net, test_set, r.data.eval_transforms, r.data.eval_batch_size);
+  CHECK(ev.count == kTest);
+  CHECK(ev.top1 == best->test_acc);
+  CHECK(ev.loss == Approx(best->test_loss).epsilon(1e-9));
+
+  // And last.safetensors reproduces the last epoch.
+  Net net2(r.model);
+  load_checkpoint(out_file(r, "last.safetensors"), net2);
+  const EvalResult ev2 = evaluate(net2, test_set, r.data.eval_transforms, r.data.eval_batch_size);
+  CHECK(ev2.top1 == res.epochs.back().test_acc);
+}
+
+TEST_CASE("load_checkpoint errors: mismatched model (ConfigError), truncated file (RuntimeError)", "[train]") {
+  set_num_threads(2);
+  const Recipe r = make_recipe("ckpt-errors", {"train.epochs=1"});
+  run(r);
+  const std::string last = out_file(r, "last.safetensors");
+
+  SECTION("a wider conv: the mis-shaped tensors are named") {
+    const Recipe other = make_recipe("unused", {"model.layers.0.conv.out=6"});
+    Net net(other.model);
+    const std::string msg = config_error_message([&] { load_checkpoint(last, net); });
+    INFO(msg);
+    CHECK_THAT(msg, Catch::Contains("conv1.weight"));
+    CHECK_THAT(msg, Catch::Contains(last));
+  }
+  SECTION("a model without batchnorm: the unexpected tensors are named") {
+    const Recipe other = make_recipe("unused", {}, /*batchnorm=*/false);
+    Net net(other.model);
+    const std::string msg = config_error_message([&] { load_checkpoint(last, net); });
+    INFO(msg);
+    CHECK_THAT(msg, Catch::Contains("bn1.weight"));
+  }
+  SECTION("a truncated file: RuntimeError naming the file") {
+    const std::string cut = (fs::path(r.output) / "truncated.safetensors").string();
+    fs::copy_file(last, cut, fs::copy_options::overwrite_existing);
+    const auto size = fs::file_size(cut);
+    REQUIRE(size > 100);
+    for (auto keep : {size - 4, size / 2, uintmax_t(20), uintmax_t(5)}) {
+      fs::copy_file(last, cut, fs::copy_options::overwrite_existing);
+      fs::resize_file(cut, keep);
+      Net net(r.model);
+      const std::string msg = runtime_error_message([&] { load_checkpoint(cut, net); });
+      INFO("kept " << keep << " of " << size << " bytes: " << msg);
+      CHECK_THAT(msg, Catch::StartsWith(cut) || Catch::Contains("'" + cut + "'"));
+      CHECK_THAT(msg, !Catch::StartsWith("<no RuntimeError") && !Catch::StartsWith("<not a RuntimeError"));
+    }
+  }
+}
+
+TEST_CASE("resume: a finished run trains nothing", "[train]") {
+  set_num_threads(2);
+  const Recipe r = make_recipe("resume-done", {"train.epochs=2"});
+  run(r);
+  const std::string last = out_file(r, "last.safetensors");
+  const auto before = fs::last_write_time(last);
+  const TrainResult again = run(r, last);
+  CHECK(again.epochs.empty());
+  CHECK(read_metrics(out_file(r, "metrics.jsonl")).size() == 2);
+  CHECK(fs::last_write_time(last) == before);
+}
+
+TEST_CASE("resume: 2 epochs then resume to 4 equals 4 straight epochs", "[train]") {
+  set_num_threads(2);
+  // The step schedule does not depend on train.epochs, so both runs see the same lr at every
+  // step; momentum buffers, BN running stats and the step count travel in the checkpoint, and
+  // shuffling and dropout are keyed by (seed, epoch).
+  const Recipe straight = make_recipe("resume-straight", {"train.epochs=4", "train.schedule.step_epochs=1"});
+  const Recipe first = make_recipe("resume-split", {"train.epochs=2", "train.schedule.step_epochs=1"});
+  const Recipe second = make_recipe("resume-split", {"train.epochs=4", "train.schedule.step_epochs=1"});
+  const TrainResult rs = run(straight);
+  const TrainResult r1 = run(first);
+  const TrainResult r2 = run(second, out_file(first, "last.safetensors"));
+  REQUIRE(rs.epochs.size() == 4);
+  REQUIRE(r1.epochs.size() == 2);
+  REQUIRE(r2.epochs.size() == 2);
+  {
+    INFO("the first two epochs of both runs are the same training");
+    check_same_records(r1.epochs[0], rs.epochs[0]);
+    check_same_records(r1.epochs[1], rs.epochs[1]);
+  }
+  {
+    INFO("RESUME MISMATCH: epochs 3-4 after resuming from epoch 2 must equal epochs 3-4 of the straight run "
+         "(model weights, BN buffers and optimizer momentum all restored; shuffling keyed by (seed, epoch))");
+    check_same_records(r2.epochs[0], rs.epochs[2]);
+    check_same_records(r2.epochs[1], rs.epochs[3]);
+    check_same_tensors(out_file(second, "last.safetensors"), out_file(straight, "last.safetensors"),
+                       "RESUME MISMATCH: final weights/momentum after 2 + 2 epochs vs 4 straight epochs");
+  }
+  CHECK(r2.best_test_acc == rs.best_test_acc);
+  // metrics.jsonl of the resumed run holds all four epochs, in order.
+  const auto lines = read_metrics(out_file(second, "metrics.jsonl"));
+  REQUIRE(lines.size() == 4);
+  for (size_t i = 0; i < lines.size(); ++i) CHECK(lines[i].value("epoch", -1) == int64_t(i + 1));
+  Net net(second.model);
+  const CheckpointMeta m = load_checkpoint(out_file(second, "last.safetensors"), net);
+  CHECK(m.epoch == 4);
+  CHECK(m.step == rs.epochs.back().step);
+}
+
+TEST_CASE("train stops on a non-finite loss, naming the step and the last good checkpoint", "[train]") {
+  set_num_threads(2);
+  const Recipe r = make_recipe("nan", {"train.optimizer.lr=1e6", "train.epochs=3"}, /*batchnorm=*/false);
+  const std::string msg = runtime_error_message([&] { run(r); });
+  INFO(msg);
+  CHECK_THAT(msg, Catch::Contains("step "));
+  CHECK_THAT(msg, Catch::Contains("last good checkpoint"));
+  CHECK_THAT(msg, !Catch::StartsWith("<no RuntimeError") && !Catch::StartsWith("<not a RuntimeError"));
+}
