@@ -1,12 +1,13 @@
 #include "optim/schedule.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace cnn {
 
 double learning_rate(const ScheduleSpec& s, double base_lr, int64_t step, int64_t steps_per_epoch, int64_t epochs) {
   const double warmup = s.warmup_epochs * double(steps_per_epoch);
-  if (step < warmup) return base_lr * (double(step) + 1) / warmup;
+  if (step < warmup) return base_lr * std::min(1.0, (double(step) + 1) / warmup);
   const double epoch = double(step) / double(steps_per_epoch);  // fractional epochs done
   if (s.type == "step") return base_lr * std::pow(s.gamma, std::floor(epoch / double(s.step_epochs)));
   if (s.type == "cosine") {

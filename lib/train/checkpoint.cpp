@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include <fmt/format.h>
+
 #include "core/error.h"
 #include "optim/sgd.h"
 
@@ -23,7 +25,7 @@ void save_checkpoint(const std::string& path, const Net& net, const Sgd* optimiz
   std::map<std::string, std::string> md{{"format", "cnn-checkpoint-1"},
                                         {"epoch", std::to_string(meta.epoch)},
                                         {"step", std::to_string(meta.step)},
-                                        {"best_metric", std::to_string(meta.best_metric)},
+                                        {"best_metric", fmt::format("{}", meta.best_metric)},
                                         {"model_name", net.spec().name},
                                         {"config", meta.config},
                                         {"model", meta.model}};

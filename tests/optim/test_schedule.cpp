@@ -124,7 +124,8 @@ TEST_CASE("schedule: linear warm-up in front of constant, step and cosine", "[op
 
 TEST_CASE("schedule: a fractional warm-up never exceeds the base lr", "[optim][schedule]") {
   // warmup_epochs is a float (recipe field). With 0.5 epochs of 7 steps, W = 3.5 steps: the
-  // warm-up must rise monotonically to the base lr, never above it.
+  // warm-up must rise monotonically to the base lr, never above it. (Fails while
+  // lib/optim/schedule.cpp computes base * (step + 1) / W unclamped: step 3 gets 4/3.5 * base.)
   const double base = 0.1;
   const int64_t spe = 7, epochs = 4;
   for (const std::string type : {"constant", "cosine"}) {
