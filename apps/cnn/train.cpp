@@ -1,7 +1,11 @@
 #include <fmt/format.h>
 
 #include "command.h"
+#include <cstdio>
+#include <unistd.h>
+
 #include "config/recipe.h"
+#include "core/interrupt.h"
 #include "train/trainer.h"
 
 namespace cnn::cli {
@@ -24,11 +28,23 @@ Run add_train(CLI::App& app) {
     std::fflush(stdout);
     TrainOptions opts;
     opts.resume = o->resume;
+    const bool tty = isatty(fileno(stdout));
+    opts.progress = tty ? Progress::bar : Progress::lines;
     opts.log = [](const std::string& line) {
       fmt::print("{}\n", line);
       std::fflush(stdout);
     };
-    TrainResult r = train(recipe, opts);
+    opts.status = [](const std::string& line) {
+      fmt::print("\r\033[K{}", line);  // redraw the status line in place
+      std::fflush(stdout);
+    };
+    install_interrupt_handlers();
+    TrainResult r;
+    try {
+      r = train(recipe, opts);
+    } catch (const Interrupted&) {
+      return 130;
+    }
     if (!r.epochs.empty())
       fmt::print("best test accuracy {:.2f}%; checkpoints and metrics in {}\n", r.best_test_acc, r.output_dir);
     return 0;

@@ -25,7 +25,9 @@ const std::vector<std::string> kTopKeys = {"model", "data", "train", "output"};
 const std::vector<std::string> kDataKeys = {"dataset",    "root",       "train_transforms", "eval_transforms",
                                             "batch_size", "eval_batch_size", "workers",      "train_limit",
                                             "eval_limit"};
-const std::vector<std::string> kTrainKeys = {"epochs", "optimizer", "schedule", "label_smoothing", "seed", "log_every"};
+const std::vector<std::string> kTrainKeys = {"epochs", "optimizer", "schedule", "label_smoothing", "seed", "log_every",
+                                             "eval_every", "best_metric"};
+const std::vector<std::string> kBestMetrics = {"test_acc", "test_top5", "test_loss"};
 const std::vector<std::string> kScheduleKeys = {"type", "step_epochs", "gamma", "min_lr", "warmup_epochs"};
 const std::vector<std::string> kSchedules = {"constant", "step", "cosine"};
 const std::vector<std::string> kOptimizerKeys = {"type", "lr", "momentum", "dampening", "nesterov", "weight_decay"};
@@ -271,6 +273,8 @@ std::string emit_recipe(const Recipe& r, const YAML::Node& inline_model) {
   e << YAML::Key << "label_smoothing" << YAML::Value << cfg::format_double(t.label_smoothing);
   e << YAML::Key << "seed" << YAML::Value << t.seed;
   e << YAML::Key << "log_every" << YAML::Value << t.log_every;
+  e << YAML::Key << "eval_every" << YAML::Value << t.eval_every;
+  e << YAML::Key << "best_metric" << YAML::Value << t.best_metric;
   e << YAML::EndMap;
   e << YAML::Key << "output" << YAML::Value << r.output;
   e << YAML::EndMap;
@@ -359,6 +363,12 @@ Recipe load_recipe(const std::string& text, const std::string& file, const std::
                                     [](double v) { return v >= 0 && v < 1; }, "a number in [0, 1)");
   t.seed = rd.get_uint(train, "seed", "train.seed", t.seed);
   t.log_every = rd.get_int(train, "log_every", "train.log_every", t.log_every, 0);
+  t.eval_every = rd.get_int(train, "eval_every", "train.eval_every", t.eval_every, 1);
+  t.best_metric = rd.get_string(train, "best_metric", "train.best_metric", t.best_metric);
+  if (std::find(kBestMetrics.begin(), kBestMetrics.end(), t.best_metric) == kBestMetrics.end())
+    throw ConfigError(loc_of(train["best_metric"], file), "train.best_metric",
+                      fmt::format("unknown metric '{}'{}; supported: {}", t.best_metric,
+                                  cfg::did_you_mean(t.best_metric, kBestMetrics), cfg::join(kBestMetrics)));
   const YAML::Node opt = rd.section(train, "optimizer", "train.optimizer", kOptimizerKeys);
   OptimizerSpec& o = t.optimizer;
   o.type = rd.get_string(opt, "type", "train.optimizer.type", o.type);

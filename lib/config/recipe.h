@@ -50,7 +50,9 @@ struct TrainSpec {
   ScheduleSpec schedule;
   double label_smoothing = 0.0;
   uint64_t seed = 1;
-  int64_t log_every = 0;                  // steps between progress lines (0: auto)
+  int64_t log_every = 0;                  // steps between progress lines and step metrics (0: auto)
+  int64_t eval_every = 1;                 // evaluate on the test set every N epochs (and after the last)
+  std::string best_metric = "test_acc";   // best.safetensors keeps the best by: test_acc | test_top5 | test_loss
 };
 
 struct Recipe {

@@ -1,6 +1,7 @@
 #include "train/checkpoint.h"
 
 #include <set>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -28,7 +29,14 @@ void save_checkpoint(const std::string& path, const Net& net, const Sgd* optimiz
                                         {"best_metric", fmt::format("{}", meta.best_metric)},
                                         {"model_name", net.spec().name},
                                         {"config", meta.config},
-                                        {"model", meta.model}};
+                                        {"model", meta.model},
+                                        {"epoch_step", std::to_string(meta.epoch_step)},
+                                        {"epoch_loss_sum", fmt::format("{}", meta.epoch_loss_sum)},
+                                        {"epoch_seconds", fmt::format("{}", meta.epoch_seconds)},
+                                        {"epoch_correct", std::to_string(meta.epoch_correct)},
+                                        {"epoch_seen", std::to_string(meta.epoch_seen)},
+                                        {"rng_state", fmt::format("{} {} {} {}", meta.rng_state[0], meta.rng_state[1],
+                                                                  meta.rng_state[2], meta.rng_state[3])}};
   write_safetensors(path, tensors, md);
 }
 
@@ -81,6 +89,15 @@ CheckpointMeta load_checkpoint(const std::string& path, Net& net, Sgd* optimizer
   meta.step = to_int(f.metadata, "step");
   if (auto it = f.metadata.find("best_metric"); it != f.metadata.end()) meta.best_metric = std::atof(it->second.c_str());
   if (auto it = f.metadata.find("config"); it != f.metadata.end()) meta.config = it->second;
+  meta.epoch_step = to_int(f.metadata, "epoch_step");
+  meta.epoch_correct = to_int(f.metadata, "epoch_correct");
+  meta.epoch_seen = to_int(f.metadata, "epoch_seen");
+  if (auto it = f.metadata.find("epoch_loss_sum"); it != f.metadata.end()) meta.epoch_loss_sum = std::atof(it->second.c_str());
+  if (auto it = f.metadata.find("epoch_seconds"); it != f.metadata.end()) meta.epoch_seconds = std::atof(it->second.c_str());
+  if (auto it = f.metadata.find("rng_state"); it != f.metadata.end()) {
+    std::istringstream in(it->second);
+    for (auto& w : meta.rng_state) in >> w;
+  }
   if (auto it = f.metadata.find("model"); it != f.metadata.end()) meta.model = it->second;
   return meta;
 }

@@ -2,6 +2,7 @@
 // Checkpoints: safetensors holding parameters and buffers under their model names
 // ("conv1.weight"), optimizer state under "optimizer.momentum.<name>", and __metadata__ with
 // epoch, step, best metric and the resolved config text. Written atomically.
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -15,7 +16,13 @@ class Sgd;
 struct CheckpointMeta {
   int64_t epoch = 0;          // epochs completed
   int64_t step = 0;           // optimizer steps taken
-  double best_metric = -1;    // best test accuracy so far (percent)
+  double best_metric = -1;    // best value so far of train.best_metric (sign-adjusted: higher is better)
+  // A checkpoint written mid-epoch (on an interrupt) also holds where the epoch stood, so
+  // --resume continues the same run: batches done, running sums, and the dropout Rng state.
+  int64_t epoch_step = 0;     // batches of epoch `epoch + 1` already done (0: at an epoch boundary)
+  double epoch_loss_sum = 0, epoch_seconds = 0;
+  int64_t epoch_correct = 0, epoch_seen = 0;
+  std::array<uint64_t, 4> rng_state{};
   std::string config;         // resolved recipe YAML
   std::string model;          // model YAML text
 };

@@ -11,13 +11,22 @@ namespace cnn {
 struct EpochRecord {
   int64_t epoch = 0;
   double train_loss = 0, train_acc = 0, test_loss = 0, test_acc = 0, test_top5 = 0;
+  bool evaluated = true;                               // false on epochs skipped by train.eval_every
   double lr = 0, images_per_s = 0, seconds = 0;
   int64_t step = 0;
+};
+
+enum class Progress {
+  none,   // only epoch lines
+  bar,    // a status line redrawn in place (a terminal)
+  lines,  // a plain line every train.log_every steps (logs, CI)
 };
 
 struct TrainOptions {
   std::string resume;                                  // checkpoint to continue from
   std::function<void(const std::string&)> log;         // receives one line at a time
+  Progress progress = Progress::none;
+  std::function<void(const std::string&)> status;      // Progress::bar: the line to redraw ("" clears it)
 };
 
 struct TrainResult {
@@ -26,6 +35,8 @@ struct TrainResult {
   std::string output_dir;
 };
 
+// Throws Interrupted after saving last.safetensors when a signal asked it to stop
+// (core/interrupt.h); a later train() with resume = that file continues the same run.
 TrainResult train(const Recipe& recipe, const TrainOptions& options);
 
 // One JSON object per line, as written to metrics.jsonl.

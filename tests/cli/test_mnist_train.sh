@@ -7,7 +7,10 @@ cd "$WORK"
 out=$("$CNN" train --config "$SRC/configs/recipes/mnist-lenet5.yaml" --set train.epochs=1 \
       --set data.root="$SHARED_DATA/mnist" --set output=run 2>&1) || { echo "$out"; fail "training failed"; finish; }
 echo "$out"
-acc=$(/usr/bin/python3 -c "import json; print(json.loads(open('run/metrics.jsonl').readline())['test_acc'])")
+acc=$(/usr/bin/python3 -c "
+import json
+recs = [json.loads(l) for l in open('run/metrics.jsonl')]
+print([r for r in recs if r['type'] == 'epoch'][0]['test_acc'])")
 /usr/bin/python3 -c "import sys; sys.exit(0 if $acc >= 98.0 else 1)" || fail "test accuracy $acc < 98%"
 for f in config.yaml metrics.jsonl last.safetensors best.safetensors; do [ -f "run/$f" ] || fail "run/$f missing"; done
 ev=$("$CNN" eval --config "$SRC/configs/recipes/mnist-lenet5.yaml" --set data.root="$SHARED_DATA/mnist" \

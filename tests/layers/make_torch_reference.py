@@ -161,6 +161,30 @@ def main():
     tensors["cross_entropy_ls0.1.loss"] = f32(loss.reshape(1))
     tensors["cross_entropy_ls0.1.dx"] = f32(z.grad)
 
+    # local response norm (AlexNet: size 5, alpha 1e-4, beta 0.75, k 2); wide inputs and larger
+    # alphas so the cross-channel terms are well above the 1e-5 tolerance; even size 4 pads
+    # asymmetrically; size 5 on 3 channels is wider than C.
+    for name, size, alpha, beta, k, shape, mag in (
+            ("lrn_size5_k2", 5, 1e-4, 0.75, 2.0, (2, 8, 4, 4), 30.0),
+            ("lrn_size5_k2_alpha1", 5, 1.0, 0.75, 2.0, (2, 7, 3, 3), 2.0),
+            ("lrn_size4_k1", 4, 0.5, 0.75, 1.0, (2, 6, 3, 4), 2.0),
+            ("lrn_size4_k2", 4, 1e-4, 0.75, 2.0, (1, 9, 5, 5), 30.0),
+            ("lrn_size5_k1_c3", 5, 2.0, 0.6, 1.0, (2, 3, 3, 3), 2.0)):
+        layer_case(name, "lrn size=%d alpha=%r beta=%r k=%r" % (size, alpha, beta, k),
+                   lambda t, s=size, a=alpha, b=beta, kk=k: F.local_response_norm(t, s, alpha=a, beta=b, k=kk),
+                   rand(gen, *shape, lo=-mag, hi=mag), [], gen)
+
+    # adaptive average pooling (overlapping windows, exact division, upsampling, non-square) and
+    # global average pooling
+    for name, out, shape in (("adaptive_avgpool_7_from_13", (7, 7), (2, 3, 13, 13)),
+                             ("adaptive_avgpool_6_from_15", (6, 6), (2, 2, 15, 15)),
+                             ("adaptive_avgpool_5_from_3", (5, 5), (2, 2, 3, 3)),
+                             ("adaptive_avgpool_3x4_from_10x7", (3, 4), (1, 3, 10, 7))):
+        layer_case(name, "adaptive_avgpool out=%d,%d" % out,
+                   lambda t, o=out: F.adaptive_avg_pool2d(t, o), rand(gen, *shape), [], gen)
+    layer_case("global_avgpool", "global_avgpool", lambda t: F.adaptive_avg_pool2d(t, 1), rand(gen, 3, 5, 7, 6),
+               [], gen)
+
     meta["cases"] = ",".join(cases)
     meta["generator"] = "tests/layers/make_torch_reference.py, torch " + torch.__version__
     write_safetensors(OUT, tensors, meta)

@@ -148,6 +148,13 @@ TEST_CASE("torch parity: layers and loss match PyTorch 1.13", "[layers][torch]")
     INFO(must);
     CHECK(std::find(cases.begin(), cases.end(), must) != cases.end());
   }
+  // lrn (odd/even sizes, k 2 and 1), adaptive/global average pooling (overlap, upsampling).
+  for (const char* must : {"lrn_size5_k2", "lrn_size5_k2_alpha1", "lrn_size4_k1", "lrn_size4_k2", "lrn_size5_k1_c3",
+                           "adaptive_avgpool_7_from_13", "adaptive_avgpool_6_from_15", "adaptive_avgpool_5_from_3",
+                           "adaptive_avgpool_3x4_from_10x7", "global_avgpool"}) {
+    INFO(must);
+    CHECK(std::find(cases.begin(), cases.end(), must) != cases.end());
+  }
   for (int threads : {1, 2}) {
     ThreadGuard tg(threads);
     for (const std::string& name : cases) {

@@ -22,6 +22,7 @@
 
 #include "config/recipe.h"
 #include "core/error.h"
+#include "core/interrupt.h"
 #include "core/parallel.h"
 #include "data/load.h"
 #include "graph/net.h"
@@ -184,13 +185,18 @@ void check_same_records(const EpochRecord& a, const EpochRecord& b) {
   CHECK(same_bits(a.lr, b.lr));
 }
 
-std::vector<nlohmann::json> read_metrics(const std::string& path) {
+// The records of one type ("epoch" or "step") from metrics.jsonl, in file order.
+std::vector<nlohmann::json> read_metrics(const std::string& path, const std::string& type = "epoch") {
   std::ifstream in(path);
   std::vector<nlohmann::json> out;
   std::string line;
+  int n = 0;
   while (std::getline(in, line)) {
-    INFO(path << " line " << out.size() + 1 << ": " << line);
-    REQUIRE_NOTHROW(out.push_back(nlohmann::json::parse(line)));
+    INFO(path << " line " << ++n << ": " << line);
+    nlohmann::json j;
+    REQUIRE_NOTHROW(j = nlohmann::json::parse(line));
+    REQUIRE(j.contains("type"));
+    if (j["type"] == type) out.push_back(j);
   }
   return out;
 }
@@ -429,6 +435,15 @@ TEST_CASE("resume: 2 epochs then resume to 4 equals 4 straight epochs", "[train]
   const auto lines = read_metrics(out_file(second, "metrics.jsonl"));
   REQUIRE(lines.size() == 4);
   for (size_t i = 0; i < lines.size(); ++i) CHECK(lines[i].value("epoch", -1) == int64_t(i + 1));
+  // Step records too: the same steps with the same losses as the straight run.
+  const auto steps = read_metrics(out_file(second, "metrics.jsonl"), "step");
+  const auto steps_straight = read_metrics(out_file(straight, "metrics.jsonl"), "step");
+  REQUIRE(!steps.empty());
+  REQUIRE(steps.size() == steps_straight.size());
+  for (size_t i = 0; i < steps.size(); ++i) {
+    CHECK(steps[i]["step"] == steps_straight[i]["step"]);
+    CHECK(steps[i]["train_loss"] == steps_straight[i]["train_loss"]);
+  }
   Net net(second.model);
   const CheckpointMeta m = load_checkpoint(out_file(second, "last.safetensors"), net);
   CHECK(m.epoch == 4);
@@ -474,4 +489,44 @@ TEST_CASE("checkpoints keep the best test accuracy exactly (resume compares agai
        << "), best test_acc of the run: " << res.best_test_acc
        << ". A rounded value makes a resumed run treat an epoch with the same accuracy as a new best.");
   CHECK(same_bits(meta.best_metric, res.best_test_acc));
+}
+
+TEST_CASE("an interrupt mid-epoch saves last.safetensors; resuming gives the uninterrupted run", "[train]") {
+  set_num_threads(2);
+  // Dropout is in the model, so the saved Rng state matters as well as the batch position.
+  const std::vector<std::string> common{"train.epochs=3", "train.log_every=3"};
+  const Recipe straight = make_recipe("interrupt-straight", common);
+  const Recipe cut = make_recipe("interrupt-cut", common);
+  const TrainResult rs = run(straight);
+
+  // Ask to stop at the second progress line of epoch 2 (as Ctrl-C would), from inside the run.
+  TrainOptions o;
+  o.progress = Progress::lines;
+  int progress_lines = 0;
+  o.log = [&](const std::string& line) {
+    if (line.rfind("  epoch 2/", 0) == 0 && ++progress_lines == 2) request_interrupt();
+  };
+  bool interrupted = false;
+  try {
+    train(cut, o);
+  } catch (const Interrupted&) {
+    interrupted = true;
+  }
+  clear_interrupt();
+  REQUIRE(interrupted);
+  Net probe(cut.model);
+  const CheckpointMeta m = load_checkpoint(out_file(cut, "last.safetensors"), probe);
+  CHECK(m.epoch == 1);
+  CHECK(m.epoch_step == 6);
+
+  const TrainResult rr = run(cut, out_file(cut, "last.safetensors"));
+  REQUIRE(rr.epochs.size() == 2);
+  check_same_records(rr.epochs[0], rs.epochs[1]);
+  check_same_records(rr.epochs[1], rs.epochs[2]);
+  check_same_tensors(out_file(cut, "last.safetensors"), out_file(straight, "last.safetensors"),
+                     "weights after an interrupted and resumed run vs a straight run");
+  const auto steps = read_metrics(out_file(cut, "metrics.jsonl"), "step");
+  const auto steps_straight = read_metrics(out_file(straight, "metrics.jsonl"), "step");
+  REQUIRE(steps.size() == steps_straight.size());
+  for (size_t i = 0; i < steps.size(); ++i) CHECK(steps[i]["train_loss"] == steps_straight[i]["train_loss"]);
 }
