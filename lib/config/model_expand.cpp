@@ -29,8 +29,11 @@ class Expander {
  public:
   Expander(const std::string& file, const std::map<std::string, BlockDef>& blocks) : file_(file), blocks_(blocks) {}
 
-  std::vector<NodeSpec> run(const YAML::Node& layers) {
+  std::vector<NodeSpec> run(const YAML::Node& layers, std::vector<HeadSpec>* heads) {
     sequence(layers, "", "", -1, Env{});
+    if (!heads_.empty() && heads_.back().node == static_cast<int>(nodes_.size()) - 1)
+      throw ConfigError(loc(layers), heads_.back().name, "a head cannot be the model's last element: the main output must follow it");
+    if (heads) *heads = std::move(heads_);
     return std::move(nodes_);
   }
 
@@ -43,16 +46,22 @@ class Expander {
   SourceLoc loc(const YAML::Node& n) const { return loc_of(n, file_); }
 
   // Elements of `seq` in order, each taking the previous one's output. Unnamed elements are
-  // named `<pos_scope>.<i>`, named ones `<named_scope>.<name>`.
+  // named `<pos_scope>.<i>`, named ones `<named_scope>.<name>`. `position` (spliced sequences)
+  // continues the enclosing sequence's count.
   int sequence(const YAML::Node& seq, const std::string& named_scope, const std::string& pos_scope, int input,
-               const Env& env) {
+               const Env& env, size_t* position = nullptr) {
     int x = input;
-    for (size_t i = 0; i < seq.size(); ++i) x = element(seq[i], i, named_scope, pos_scope, x, env);
+    size_t pos = position ? *position : 0;
+    for (size_t i = 0; i < seq.size(); ++i) x = element(seq[i], pos, named_scope, pos_scope, x, env);
+    if (position) *position = pos;
     return x;
   }
 
-  int element(const YAML::Node& el, size_t index, const std::string& named_scope, const std::string& pos_scope,
+  // Names an element by position `pos` in its sequence and advances `pos` past it (by more than
+  // one for a spliced element).
+  int element(const YAML::Node& el, size_t& pos, const std::string& named_scope, const std::string& pos_scope,
               int input, const Env& env) {
+    const size_t index = pos++;
     const std::string pos_path = join_path(pos_scope, std::to_string(index));
     if (el.IsScalar()) {
       std::string type = el.Scalar();
@@ -109,6 +118,27 @@ class Expander {
       if (type_keys.size() > 1) reject_extra_keys(type_keys, path);
     }
 
+    double head_weight = 0;
+    if (const YAML::Node h = el["head"]; h.IsDefined()) {
+      double w = -1;
+      try {
+        w = h.IsScalar() ? h.as<double>() : -1;
+      } catch (const YAML::Exception&) {
+      }
+      if (!(w > 0))
+        throw ConfigError(loc(h), path, fmt::format("field 'head' expects the head's loss weight, a number > 0, got {}", describe(h)));
+      if (rep.IsDefined()) throw ConfigError(loc(h), path, "a head cannot be repeated");
+      head_weight = w;
+    }
+
+    if (const YAML::Node sp = el["splice"]; sp.IsDefined() && splice_flag(sp, path)) {
+      if (head_weight > 0 || el["name"].IsDefined())
+        throw ConfigError(loc(el), path,
+                          "a spliced element takes its names from the enclosing list: it cannot have 'name' or 'head'");
+      pos = index;
+      return splice(el, is_group ? YAML::Node() : type_keys[0], repeat, pos, named_scope, pos_scope, input, env);
+    }
+
     int x = input;
     for (int64_t r = 0; r < repeat; ++r) {
       std::string inst = rep.IsDefined() ? path + "." + std::to_string(r) : path;
@@ -117,6 +147,56 @@ class Expander {
       } else {
         const YAML::Node& key = type_keys[0];
         x = instantiate(key.Scalar(), el[key.Scalar()], key, inst, loc(el), x, env, r > 0);
+      }
+    }
+    if (head_weight > 0) {
+      // A side output: the sequence goes on from this element's input.
+      if (x == input) throw ConfigError(loc(el), path, "a head needs at least one layer");
+      heads_.push_back(HeadSpec{path, x, head_weight});
+      return input;
+    }
+    return x;
+  }
+
+  bool splice_flag(const YAML::Node& sp, const std::string& path) const {
+    bool on = false;
+    if (!sp.IsScalar() || !YAML::convert<bool>::decode(sp, on))
+      throw ConfigError(loc(sp), path, fmt::format("field 'splice' expects true or false, got {}", describe(sp)));
+    return on;
+  }
+
+  // `splice: true` (docs/config.md, "Splicing"): the element is written out in the enclosing
+  // sequence, as torchvision builds an nn.Sequential from a list (`layers += [conv, relu]`).
+  // Each repetition of a layer, or of a block or group with branches, takes the next position; a
+  // block or group made only of `layers` contributes those layers, each at the next position.
+  int splice(const YAML::Node& el, const YAML::Node& type_key, int64_t repeat, size_t& pos,
+             const std::string& named_scope, const std::string& pos_scope, int input, const Env& env) {
+    auto layers_only = [](const YAML::Node& b) {
+      return b["layers"].IsDefined() && !b["branches"].IsDefined() && !b["merge"].IsDefined() && !b["then"].IsDefined();
+    };
+    int x = input;
+    for (int64_t r = 0; r < repeat; ++r) {
+      const std::string inst = join_path(pos_scope, std::to_string(pos));
+      if (!type_key.IsDefined()) {  // an inline group
+        if (layers_only(el)) {
+          x = sequence(el["layers"], named_scope, pos_scope, x, env, &pos);
+        } else {
+          ++pos;
+          x = body(el, inst, x, env);
+        }
+        continue;
+      }
+      const std::string type = type_key.Scalar();
+      const YAML::Node args = el[type];
+      auto it = blocks_.find(type);
+      if (it != blocks_.end() && !is_layer_type(type) && layers_only(it->second.body)) {
+        Env benv = block_env(it->second, args, inst, env, r > 0);
+        stack_.push_back(type);
+        x = sequence(it->second.body["layers"], named_scope, pos_scope, x, benv, &pos);
+        stack_.pop_back();
+      } else {
+        ++pos;
+        x = instantiate(type, args, type_key, inst, loc(el), x, env, r > 0);
       }
     }
     return x;
@@ -220,6 +300,16 @@ class Expander {
 
   int block_instance(const BlockDef& def, const YAML::Node& args, const std::string& path, int input,
                      const Env& caller, bool later_repeat) {
+    Env env = block_env(def, args, path, caller, later_repeat);
+    stack_.push_back(def.name);
+    int x = body(def.body, path, input, env);
+    stack_.pop_back();
+    return x;
+  }
+
+  // The variables of an instance of `def`: its defaults, overridden by `args` evaluated in the caller's scope.
+  Env block_env(const BlockDef& def, const YAML::Node& args, const std::string& path, const Env& caller,
+                bool later_repeat) {
     if (contains(stack_, def.name)) {
       std::string chain = join(stack_, " -> ") + " -> " + def.name;
       throw ConfigError(def.loc, path, fmt::format("block '{}' uses itself ({})", def.name, chain));
@@ -246,10 +336,7 @@ class Expander {
       if (!env.vars.count(a))
         throw ConfigError(args.IsDefined() ? loc(args) : def.loc, path,
                           fmt::format("block '{}' requires argument '{}'", def.name, a));
-    stack_.push_back(def.name);
-    int x = body(def.body, path, input, env);
-    stack_.pop_back();
-    return x;
+    return env;
   }
 
   static std::string arguments_of(const BlockDef& def) {
@@ -289,10 +376,11 @@ class Expander {
       for (size_t b = 0; b < branches.size(); ++b) {
         const YAML::Node br = branches[b];
         std::string scope = join_path(inst, "branch" + std::to_string(b + 1));
+        size_t pos = 0;
         if (br.IsSequence())
           outs.push_back(sequence(br, inst, scope, x, env));
         else if (br.IsScalar() || br.IsMap())
-          outs.push_back(element(br, 0, inst, scope, x, env));
+          outs.push_back(element(br, pos, inst, scope, x, env));
         else
           throw ConfigError(loc(br), scope, "empty branch: write 'identity' for a branch that passes its input");
       }
@@ -395,6 +483,7 @@ class Expander {
   const std::string& file_;
   const std::map<std::string, BlockDef>& blocks_;
   std::vector<NodeSpec> nodes_;
+  std::vector<HeadSpec> heads_;
   std::map<std::string, SourceLoc> names_;
   std::vector<std::string> stack_;
 };
@@ -402,8 +491,8 @@ class Expander {
 }  // namespace
 
 std::vector<NodeSpec> expand_layers(const YAML::Node& layers, const std::string& file,
-                                    const std::map<std::string, BlockDef>& blocks) {
-  return Expander(file, blocks).run(layers);
+                                    const std::map<std::string, BlockDef>& blocks, std::vector<HeadSpec>* heads) {
+  return Expander(file, blocks).run(layers, heads);
 }
 
 }  // namespace cnn::cfg

@@ -21,11 +21,12 @@ struct BlockDef {
 };
 
 // Keys of an element mapping besides its layer type, and of a branch group / block body.
-inline const std::vector<std::string> kElementMetaKeys = {"name", "repeat"};
+inline const std::vector<std::string> kElementMetaKeys = {"name", "repeat", "head", "splice"};
 inline const std::vector<std::string> kGroupKeys = {"layers", "branches", "merge", "then"};
 
 // Expands `layers` (a sequence) of a document located in `file`.
+// `heads` receives the side outputs marked with `head: <loss weight>`.
 std::vector<NodeSpec> expand_layers(const YAML::Node& layers, const std::string& file,
-                                    const std::map<std::string, BlockDef>& blocks);
+                                    const std::map<std::string, BlockDef>& blocks, std::vector<HeadSpec>* heads = nullptr);
 
 }  // namespace cnn::cfg

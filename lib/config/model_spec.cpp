@@ -9,6 +9,7 @@
 
 #include "config/model_build.h"
 #include "config/model_expand.h"
+#include "config/model_init.h"
 #include "config/yaml_util.h"
 #include "layers/registry.h"
 
@@ -18,7 +19,7 @@ namespace cfg {
 
 namespace {
 
-const std::vector<std::string> kTopKeys = {"name", "input", "blocks", "layers"};
+const std::vector<std::string> kTopKeys = {"name", "input", "blocks", "layers", "init"};
 const std::vector<std::string> kBlockKeys = {"args", "layers", "branches", "merge", "then"};
 
 bool is_identifier(const std::string& s) {
@@ -131,6 +132,7 @@ void apply_model_overrides(YAML::Node doc, const std::vector<Override>& override
   };
   AllowNewKey allow = [&](const std::vector<std::string>& parent, const std::string& key) {
     if (parent.empty()) return std::find(kTopKeys.begin(), kTopKeys.end(), key) != kTopKeys.end();
+    if (parent[0] == "init") return true;  // parse_init checks every key of `init:`
     const std::string& last = parent.back();
     if (is_index(last))  // an element mapping: its meta keys
       return std::find(kElementMetaKeys.begin(), kElementMetaKeys.end(), key) != kElementMetaKeys.end();
@@ -176,7 +178,8 @@ ModelSpec build_model(const YAML::Node& doc, const std::string& file, const std:
   if (!layers.IsDefined()) throw ConfigError(top, "", "missing required key 'layers' (the list of layers)");
   if (!layers.IsSequence() || layers.size() == 0)
     throw ConfigError(loc_of(layers, file), "layers", "expected a non-empty list of layers, got " + describe(layers));
-  spec.nodes = expand_layers(layers, file, defs);
+  spec.nodes = expand_layers(layers, file, defs, &spec.heads);
+  spec.init = parse_init(doc["init"], file, spec.nodes);
   if (spec.nodes.empty()) throw ConfigError(loc_of(layers, file), "layers", "the model has no layers (only identity)");
   return spec;
 }

@@ -16,12 +16,53 @@ struct NodeSpec {
   std::vector<int> inputs;   // indices of earlier nodes; -1 is the network input
 };
 
+// A side output (GoogLeNet/Inception auxiliary classifier): trained with a weighted loss,
+// skipped at eval and export.
+struct HeadSpec {
+  std::string name;   // the element's path, e.g. "aux1"
+  int node = -1;      // the node whose output is the head's logits
+  double weight = 0;  // loss weight
+};
+
+// Model-level `init:` (see docs/config.md "Initialization"). A scheme with an empty type is
+// "not set": the parameter keeps PyTorch's default (or LSUV's orthogonal pre-init).
+struct InitScheme {
+  std::string type;                         // "" | default | xavier_uniform | xavier_normal | kaiming_uniform |
+                                            // kaiming_normal | orthogonal | constant | zeros | ones | normal | uniform
+  double gain = 1.0;                        // xavier_*, orthogonal
+  std::string mode = "fan_in";              // kaiming_*: fan_in | fan_out
+  std::string nonlinearity = "leaky_relu";  // kaiming_*: as torch.nn.init.calculate_gain
+  double a = 0.0;                           // kaiming_*: negative slope (leaky_relu); uniform: lower bound
+  double b = 1.0;                           // uniform: upper bound
+  double mean = 0.0, std = 1.0;             // normal
+  double value = 0.0;                       // constant
+  SourceLoc loc;                            // where it was written (for errors found when the net is built)
+  std::string path;                         // its dotted field, e.g. "init.layers.fc"
+  bool set() const { return !type.empty(); }
+};
+
+struct LsuvSpec {            // Mishkin & Matas 2015; the trainer runs it once before epoch 1
+  bool enabled = false;
+  int64_t batch = 0;         // images of the first training batch to use (0: all of it)
+  double tol = 0.1;          // done when |Var(output) - 1| < tol
+  int64_t iters = 10;        // at most this many measurements per layer
+};
+
+struct InitSpec {
+  InitScheme conv, linear, bias, bn;  // by parameter kind: conv / linear weights, their biases, BN gammas
+  std::vector<std::pair<std::string, InitScheme>> layers;  // "<node>" (its weight) or "<node>.<param>"
+  LsuvSpec lsuv;
+  bool empty() const { return !conv.set() && !linear.set() && !bias.set() && !bn.set() && layers.empty() && !lsuv.enabled; }
+};
+
 struct ModelSpec {
   std::string name;
   std::string file;          // source file ("" for a string)
   std::string text;          // the YAML text it was parsed from
   Shape input;               // per-sample shape, e.g. {1, 28, 28}
   std::vector<NodeSpec> nodes;  // topological order; the last node is the output
+  std::vector<HeadSpec> heads;  // side outputs, in order
+  InitSpec init;             // top-level `init:` (empty: PyTorch's defaults)
 };
 
 // Parses and expands a model YAML file / string. Throws ConfigError with file:line:col and the

@@ -26,15 +26,44 @@ const std::vector<std::string> kDataKeys = {"dataset",    "root",       "train_t
                                             "batch_size", "eval_batch_size", "workers",      "train_limit",
                                             "eval_limit"};
 const std::vector<std::string> kTrainKeys = {"epochs", "optimizer", "schedule", "label_smoothing", "seed", "log_every",
-                                             "eval_every", "best_metric"};
+                                             "eval_every", "best_metric", "aux_weight"};
 const std::vector<std::string> kBestMetrics = {"test_acc", "test_top5", "test_loss"};
-const std::vector<std::string> kScheduleKeys = {"type", "step_epochs", "gamma", "min_lr", "warmup_epochs"};
-const std::vector<std::string> kSchedules = {"constant", "step", "cosine"};
-const std::vector<std::string> kOptimizerKeys = {"type", "lr", "momentum", "dampening", "nesterov", "weight_decay"};
+const std::vector<std::string> kScheduleKeys = {"type",       "step_epochs",      "gamma",           "milestones",
+                                                "min_lr",     "pct_start",        "div_factor",      "final_div_factor",
+                                                "anneal_strategy", "three_phase", "warmup_epochs"};
+const std::vector<std::string> kSchedules = {"constant", "step", "multistep", "exponential", "cosine", "onecycle"};
+const std::vector<std::string> kAnneal = {"cos", "linear"};
+// The fields each schedule uses besides type and warmup_epochs (others are ignored and not emitted).
+const std::vector<std::pair<std::string, std::vector<std::string>>> kScheduleFields = {
+    {"constant", {}},
+    {"step", {"step_epochs", "gamma"}},
+    {"multistep", {"milestones", "gamma"}},
+    {"exponential", {"gamma"}},
+    {"cosine", {"min_lr"}},
+    {"onecycle", {"pct_start", "div_factor", "final_div_factor", "anneal_strategy", "three_phase"}}};
+const std::vector<std::string> kOptimizerKeys = {"type",     "lr",    "momentum",         "dampening",     "nesterov",
+                                                 "weight_decay", "alpha", "eps",           "centered",      "betas",
+                                                 "amsgrad",  "no_decay_bn_bias", "grad_clip_norm"};
+// The fields each optimizer uses besides type, lr, weight_decay, no_decay_bn_bias, grad_clip_norm.
+// Setting another type's field is an error.
+const std::vector<std::pair<std::string, std::vector<std::string>>> kOptimizerFields = {
+    {"sgd", {"momentum", "dampening", "nesterov"}},
+    {"rmsprop", {"alpha", "eps", "momentum", "centered"}},
+    {"adam", {"betas", "eps", "amsgrad"}},
+    {"adamw", {"betas", "eps", "amsgrad"}}};
+const std::vector<std::string> kOptimizerCommon = {"type", "lr", "weight_decay", "no_decay_bn_bias", "grad_clip_norm"};
+
+const std::vector<std::string>& fields_of(const std::vector<std::pair<std::string, std::vector<std::string>>>& table,
+                                          const std::string& type) {
+  static const std::vector<std::string> none;
+  for (const auto& [t, f] : table)
+    if (t == type) return f;
+  return none;
+}
 const std::vector<std::string> kDatasets = {"mnist", "fashion_mnist"};
 const std::vector<std::string> kPlannedDatasets = {"cifar10", "image_folder"};
 const std::vector<std::string> kTransforms = {"normalize"};
-const std::vector<std::string> kOptimizers = {"sgd"};
+const std::vector<std::string> kOptimizers = {"sgd", "rmsprop", "adam", "adamw"};
 
 // The keys --set may name (checked against this, not the document, so absent fields can be set).
 cfg::Schema recipe_schema() {
@@ -227,6 +256,53 @@ void emit_transforms(YAML::Emitter& e, const std::vector<TransformSpec>& ts) {
   e << YAML::EndSeq;
 }
 
+// Only the fields the type uses, so that the resolved YAML loads back.
+void emit_optimizer(YAML::Emitter& e, const OptimizerSpec& o) {
+  const std::vector<std::string>& used = fields_of(kOptimizerFields, o.type);
+  auto uses = [&](const char* k) { return std::find(used.begin(), used.end(), k) != used.end(); };
+  auto b = [](bool v) { return v ? "true" : "false"; };
+  e << YAML::Flow << YAML::BeginMap;
+  e << YAML::Key << "type" << YAML::Value << o.type;
+  e << YAML::Key << "lr" << YAML::Value << cfg::format_double(o.lr);
+  if (uses("alpha")) e << YAML::Key << "alpha" << YAML::Value << cfg::format_double(o.alpha);
+  if (uses("betas"))
+    e << YAML::Key << "betas" << YAML::Value << YAML::Flow << YAML::BeginSeq << cfg::format_double(o.beta1)
+      << cfg::format_double(o.beta2) << YAML::EndSeq;
+  if (uses("eps")) e << YAML::Key << "eps" << YAML::Value << cfg::format_double(o.eps);
+  if (uses("momentum")) e << YAML::Key << "momentum" << YAML::Value << cfg::format_double(o.momentum);
+  if (uses("dampening")) e << YAML::Key << "dampening" << YAML::Value << cfg::format_double(o.dampening);
+  if (uses("nesterov")) e << YAML::Key << "nesterov" << YAML::Value << b(o.nesterov);
+  if (uses("centered")) e << YAML::Key << "centered" << YAML::Value << b(o.centered);
+  if (uses("amsgrad")) e << YAML::Key << "amsgrad" << YAML::Value << b(o.amsgrad);
+  e << YAML::Key << "weight_decay" << YAML::Value << cfg::format_double(o.weight_decay);
+  e << YAML::Key << "no_decay_bn_bias" << YAML::Value << b(o.no_decay_bn_bias);
+  e << YAML::Key << "grad_clip_norm" << YAML::Value << cfg::format_double(o.grad_clip_norm);
+  e << YAML::EndMap;
+}
+
+void emit_schedule(YAML::Emitter& e, const ScheduleSpec& sc) {
+  const std::vector<std::string>& used = fields_of(kScheduleFields, sc.type);
+  auto uses = [&](const char* k) { return std::find(used.begin(), used.end(), k) != used.end(); };
+  e << YAML::Flow << YAML::BeginMap;
+  e << YAML::Key << "type" << YAML::Value << sc.type;
+  if (uses("step_epochs")) e << YAML::Key << "step_epochs" << YAML::Value << sc.step_epochs;
+  if (uses("milestones")) {
+    e << YAML::Key << "milestones" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (int64_t m : sc.milestones) e << m;
+    e << YAML::EndSeq;
+  }
+  if (uses("gamma")) e << YAML::Key << "gamma" << YAML::Value << cfg::format_double(sc.gamma);
+  if (uses("min_lr")) e << YAML::Key << "min_lr" << YAML::Value << cfg::format_double(sc.min_lr);
+  if (uses("pct_start")) e << YAML::Key << "pct_start" << YAML::Value << cfg::format_double(sc.pct_start);
+  if (uses("div_factor")) e << YAML::Key << "div_factor" << YAML::Value << cfg::format_double(sc.div_factor);
+  if (uses("final_div_factor"))
+    e << YAML::Key << "final_div_factor" << YAML::Value << cfg::format_double(sc.final_div_factor);
+  if (uses("anneal_strategy")) e << YAML::Key << "anneal_strategy" << YAML::Value << sc.anneal_strategy;
+  if (uses("three_phase")) e << YAML::Key << "three_phase" << YAML::Value << (sc.three_phase ? "true" : "false");
+  e << YAML::Key << "warmup_epochs" << YAML::Value << cfg::format_double(sc.warmup_epochs);
+  e << YAML::EndMap;
+}
+
 // `inline_model`: the model document to embed, or null to write the model path.
 std::string emit_recipe(const Recipe& r, const YAML::Node& inline_model) {
   YAML::Emitter e;
@@ -254,31 +330,116 @@ std::string emit_recipe(const Recipe& r, const YAML::Node& inline_model) {
   const OptimizerSpec& o = t.optimizer;
   e << YAML::Key << "train" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "epochs" << YAML::Value << t.epochs;
-  e << YAML::Key << "optimizer" << YAML::Value << YAML::Flow << YAML::BeginMap;
-  e << YAML::Key << "type" << YAML::Value << o.type;
-  e << YAML::Key << "lr" << YAML::Value << cfg::format_double(o.lr);
-  e << YAML::Key << "momentum" << YAML::Value << cfg::format_double(o.momentum);
-  e << YAML::Key << "dampening" << YAML::Value << cfg::format_double(o.dampening);
-  e << YAML::Key << "nesterov" << YAML::Value << (o.nesterov ? "true" : "false");
-  e << YAML::Key << "weight_decay" << YAML::Value << cfg::format_double(o.weight_decay);
-  e << YAML::EndMap;
-  const ScheduleSpec& sc = t.schedule;
-  e << YAML::Key << "schedule" << YAML::Value << YAML::Flow << YAML::BeginMap;
-  e << YAML::Key << "type" << YAML::Value << sc.type;
-  e << YAML::Key << "step_epochs" << YAML::Value << sc.step_epochs;
-  e << YAML::Key << "gamma" << YAML::Value << cfg::format_double(sc.gamma);
-  e << YAML::Key << "min_lr" << YAML::Value << cfg::format_double(sc.min_lr);
-  e << YAML::Key << "warmup_epochs" << YAML::Value << cfg::format_double(sc.warmup_epochs);
-  e << YAML::EndMap;
+  e << YAML::Key << "optimizer" << YAML::Value;
+  emit_optimizer(e, o);
+  e << YAML::Key << "schedule" << YAML::Value;
+  emit_schedule(e, t.schedule);
   e << YAML::Key << "label_smoothing" << YAML::Value << cfg::format_double(t.label_smoothing);
   e << YAML::Key << "seed" << YAML::Value << t.seed;
   e << YAML::Key << "log_every" << YAML::Value << t.log_every;
   e << YAML::Key << "eval_every" << YAML::Value << t.eval_every;
   e << YAML::Key << "best_metric" << YAML::Value << t.best_metric;
+  e << YAML::Key << "aux_weight" << YAML::Value << cfg::format_double(t.aux_weight);
   e << YAML::EndMap;
   e << YAML::Key << "output" << YAML::Value << r.output;
   e << YAML::EndMap;
   return std::string(e.c_str()) + "\n";
+}
+
+void parse_optimizer(const Reader& rd, const YAML::Node& train, OptimizerSpec& o) {
+  const std::string& file = rd.file();
+  const YAML::Node opt = rd.section(train, "optimizer", "train.optimizer", kOptimizerKeys);
+  o.type = rd.get_string(opt, "type", "train.optimizer.type", o.type);
+  if (std::find(kOptimizers.begin(), kOptimizers.end(), o.type) == kOptimizers.end())
+    throw ConfigError(loc_of(opt["type"], file), "train.optimizer.type",
+                      fmt::format("unknown optimizer '{}'{}; supported: {}", o.type,
+                                  cfg::did_you_mean(o.type, kOptimizers), cfg::join(kOptimizers)));
+  // A field of another optimizer type, set explicitly, is an error.
+  const std::vector<std::string>& used = fields_of(kOptimizerFields, o.type);
+  for (auto it = opt.begin(); it != opt.end(); ++it) {
+    const std::string k = it->first.Scalar();
+    if (std::find(kOptimizerCommon.begin(), kOptimizerCommon.end(), k) != kOptimizerCommon.end() ||
+        std::find(used.begin(), used.end(), k) != used.end())
+      continue;
+    std::vector<std::string> users;
+    for (const auto& [t, f] : kOptimizerFields)
+      if (std::find(f.begin(), f.end(), k) != f.end()) users.push_back(t);
+    throw ConfigError(loc_of(it->second, file), "train.optimizer." + k,
+                      fmt::format("not used by {} (only by {})", o.type, cfg::join(users)));
+  }
+  const bool adam = o.type == "adam" || o.type == "adamw";
+  auto in01 = [](double v) { return v >= 0 && v <= 1; };
+  o.lr = rd.get_number(opt, "lr", "train.optimizer.lr", adam ? 1e-3 : o.lr, [](double v) { return v > 0; },
+                       "a number > 0");
+  o.momentum = rd.get_number(opt, "momentum", "train.optimizer.momentum", o.momentum, in01, "a number in [0, 1]");
+  o.dampening = rd.get_number(opt, "dampening", "train.optimizer.dampening", o.dampening, in01, "a number in [0, 1]");
+  o.nesterov = rd.get_bool(opt, "nesterov", "train.optimizer.nesterov", o.nesterov);
+  o.weight_decay = rd.get_number(opt, "weight_decay", "train.optimizer.weight_decay",
+                                 o.type == "adamw" ? 1e-2 : o.weight_decay, [](double v) { return v >= 0; },
+                                 "a number >= 0");
+  o.alpha = rd.get_number(opt, "alpha", "train.optimizer.alpha", o.alpha, in01, "a number in [0, 1]");
+  o.eps = rd.get_number(opt, "eps", "train.optimizer.eps", o.eps, [](double v) { return v >= 0; }, "a number >= 0");
+  o.centered = rd.get_bool(opt, "centered", "train.optimizer.centered", o.centered);
+  if (const YAML::Node n = opt["betas"]; n.IsDefined()) {
+    double b1 = 0, b2 = 0;
+    if (!n.IsSequence() || n.size() != 2 || !n[0].IsScalar() || !n[1].IsScalar() ||
+        !Reader::parse_double(n[0].Scalar(), b1) || !Reader::parse_double(n[1].Scalar(), b2) || !(b1 >= 0 && b1 < 1) ||
+        !(b2 >= 0 && b2 < 1))
+      rd.fail(n, "train.optimizer.betas", "a list of 2 numbers in [0, 1), e.g. [0.9, 0.999]");
+    o.beta1 = b1, o.beta2 = b2;
+  }
+  o.amsgrad = rd.get_bool(opt, "amsgrad", "train.optimizer.amsgrad", o.amsgrad);
+  o.no_decay_bn_bias = rd.get_bool(opt, "no_decay_bn_bias", "train.optimizer.no_decay_bn_bias", o.no_decay_bn_bias);
+  o.grad_clip_norm = rd.get_number(opt, "grad_clip_norm", "train.optimizer.grad_clip_norm", o.grad_clip_norm,
+                                   [](double v) { return v >= 0; }, "a number >= 0 (0: off)");
+  if (o.nesterov && (o.momentum <= 0 || o.dampening != 0))
+    throw ConfigError(loc_of(opt["nesterov"], file), "train.optimizer.nesterov",
+                      fmt::format("Nesterov momentum requires momentum > 0 and dampening 0 (got momentum {}, "
+                                  "dampening {})",
+                                  cfg::format_double(o.momentum), cfg::format_double(o.dampening)));
+}
+
+void parse_schedule(const Reader& rd, const YAML::Node& train, ScheduleSpec& sc) {
+  const std::string& file = rd.file();
+  const YAML::Node sched = rd.section(train, "schedule", "train.schedule", kScheduleKeys);
+  sc.type = rd.get_string(sched, "type", "train.schedule.type", sc.type);
+  if (std::find(kSchedules.begin(), kSchedules.end(), sc.type) == kSchedules.end())
+    throw ConfigError(loc_of(sched["type"], file), "train.schedule.type",
+                      fmt::format("unknown schedule '{}'{}; supported: {}", sc.type,
+                                  cfg::did_you_mean(sc.type, kSchedules), cfg::join(kSchedules)));
+  sc.step_epochs = rd.get_int(sched, "step_epochs", "train.schedule.step_epochs", sc.step_epochs, 1);
+  sc.gamma = rd.get_number(sched, "gamma", "train.schedule.gamma", sc.gamma,
+                           [](double v) { return v > 0 && v <= 1; }, "a number in (0, 1]");
+  if (const YAML::Node n = sched["milestones"]; n.IsDefined() && !n.IsNull()) {
+    const std::string expected = "a list of increasing epochs >= 1, e.g. [30, 60, 80]";
+    if (!n.IsSequence()) rd.fail(n, "train.schedule.milestones", expected);
+    for (const auto& item : n) {
+      int64_t m = 0;
+      if (!item.IsScalar() || !Reader::parse(item.Scalar(), m) || m < 1 ||
+          (!sc.milestones.empty() && m <= sc.milestones.back()))
+        rd.fail(n, "train.schedule.milestones", expected);
+      sc.milestones.push_back(m);
+    }
+  }
+  if (sc.type == "multistep" && sc.milestones.empty())
+    throw ConfigError(loc_of(sched["milestones"].IsDefined() ? sched["milestones"] : sched["type"], file),
+                      "train.schedule.milestones", "multistep needs milestones: a list of epochs, e.g. [30, 60, 80]");
+  sc.min_lr = rd.get_number(sched, "min_lr", "train.schedule.min_lr", sc.min_lr,
+                            [](double v) { return v >= 0; }, "a number >= 0");
+  sc.pct_start = rd.get_number(sched, "pct_start", "train.schedule.pct_start", sc.pct_start,
+                               [](double v) { return v > 0 && v <= 1; }, "a number in (0, 1]");
+  sc.div_factor = rd.get_number(sched, "div_factor", "train.schedule.div_factor", sc.div_factor,
+                                [](double v) { return v > 0; }, "a number > 0");
+  sc.final_div_factor = rd.get_number(sched, "final_div_factor", "train.schedule.final_div_factor",
+                                      sc.final_div_factor, [](double v) { return v > 0; }, "a number > 0");
+  sc.anneal_strategy = rd.get_string(sched, "anneal_strategy", "train.schedule.anneal_strategy", sc.anneal_strategy);
+  if (std::find(kAnneal.begin(), kAnneal.end(), sc.anneal_strategy) == kAnneal.end())
+    throw ConfigError(loc_of(sched["anneal_strategy"], file), "train.schedule.anneal_strategy",
+                      fmt::format("unknown anneal strategy '{}'{}; supported: {}", sc.anneal_strategy,
+                                  cfg::did_you_mean(sc.anneal_strategy, kAnneal), cfg::join(kAnneal)));
+  sc.three_phase = rd.get_bool(sched, "three_phase", "train.schedule.three_phase", sc.three_phase);
+  sc.warmup_epochs = rd.get_number(sched, "warmup_epochs", "train.schedule.warmup_epochs", sc.warmup_epochs,
+                                   [](double v) { return v >= 0; }, "a number >= 0");
 }
 
 Recipe load_recipe(const std::string& text, const std::string& file, const std::string& base_dir,
@@ -365,45 +526,14 @@ Recipe load_recipe(const std::string& text, const std::string& file, const std::
   t.log_every = rd.get_int(train, "log_every", "train.log_every", t.log_every, 0);
   t.eval_every = rd.get_int(train, "eval_every", "train.eval_every", t.eval_every, 1);
   t.best_metric = rd.get_string(train, "best_metric", "train.best_metric", t.best_metric);
+  t.aux_weight = rd.get_number(train, "aux_weight", "train.aux_weight", t.aux_weight,
+                               [](double v) { return v >= 0 || v == -1; }, "a number >= 0 (or -1: the model's head weights)");
   if (std::find(kBestMetrics.begin(), kBestMetrics.end(), t.best_metric) == kBestMetrics.end())
     throw ConfigError(loc_of(train["best_metric"], file), "train.best_metric",
                       fmt::format("unknown metric '{}'{}; supported: {}", t.best_metric,
                                   cfg::did_you_mean(t.best_metric, kBestMetrics), cfg::join(kBestMetrics)));
-  const YAML::Node opt = rd.section(train, "optimizer", "train.optimizer", kOptimizerKeys);
-  OptimizerSpec& o = t.optimizer;
-  o.type = rd.get_string(opt, "type", "train.optimizer.type", o.type);
-  if (std::find(kOptimizers.begin(), kOptimizers.end(), o.type) == kOptimizers.end())
-    throw ConfigError(loc_of(opt["type"], file), "train.optimizer.type",
-                      fmt::format("unknown optimizer '{}'{}; supported: {}", o.type,
-                                  cfg::did_you_mean(o.type, kOptimizers), cfg::join(kOptimizers)));
-  o.lr = rd.get_number(opt, "lr", "train.optimizer.lr", o.lr, [](double v) { return v > 0; }, "a number > 0");
-  o.momentum = rd.get_number(opt, "momentum", "train.optimizer.momentum", o.momentum,
-                             [](double v) { return v >= 0 && v <= 1; }, "a number in [0, 1]");
-  o.dampening = rd.get_number(opt, "dampening", "train.optimizer.dampening", o.dampening,
-                              [](double v) { return v >= 0 && v <= 1; }, "a number in [0, 1]");
-  o.nesterov = rd.get_bool(opt, "nesterov", "train.optimizer.nesterov", o.nesterov);
-  o.weight_decay = rd.get_number(opt, "weight_decay", "train.optimizer.weight_decay", o.weight_decay,
-                                 [](double v) { return v >= 0; }, "a number >= 0");
-  if (o.nesterov && (o.momentum <= 0 || o.dampening != 0))
-    throw ConfigError(loc_of(opt["nesterov"], file), "train.optimizer.nesterov",
-                      fmt::format("Nesterov momentum requires momentum > 0 and dampening 0 (got momentum {}, "
-                                  "dampening {})",
-                                  cfg::format_double(o.momentum), cfg::format_double(o.dampening)));
-
-  const YAML::Node sched = rd.section(train, "schedule", "train.schedule", kScheduleKeys);
-  ScheduleSpec& sc = t.schedule;
-  sc.type = rd.get_string(sched, "type", "train.schedule.type", sc.type);
-  if (std::find(kSchedules.begin(), kSchedules.end(), sc.type) == kSchedules.end())
-    throw ConfigError(loc_of(sched["type"], file), "train.schedule.type",
-                      fmt::format("unknown schedule '{}'{}; supported: {}", sc.type,
-                                  cfg::did_you_mean(sc.type, kSchedules), cfg::join(kSchedules)));
-  sc.step_epochs = rd.get_int(sched, "step_epochs", "train.schedule.step_epochs", sc.step_epochs, 1);
-  sc.gamma = rd.get_number(sched, "gamma", "train.schedule.gamma", sc.gamma,
-                           [](double v) { return v > 0 && v <= 1; }, "a number in (0, 1]");
-  sc.min_lr = rd.get_number(sched, "min_lr", "train.schedule.min_lr", sc.min_lr,
-                            [](double v) { return v >= 0; }, "a number >= 0");
-  sc.warmup_epochs = rd.get_number(sched, "warmup_epochs", "train.schedule.warmup_epochs", sc.warmup_epochs,
-                                   [](double v) { return v >= 0; }, "a number >= 0");
+  parse_optimizer(rd, train, t.optimizer);
+  parse_schedule(rd, train, t.schedule);
 
   r.output = rd.get_string(doc, "output", "output", r.output);
   r.resolved_yaml = emit_recipe(r, inline_model);

@@ -27,20 +27,35 @@ struct DataSpec {
   int64_t eval_limit = 0;
 };
 
+// train.optimizer (torch.optim semantics; docs/config.md lists which fields each type uses).
 struct OptimizerSpec {
-  std::string type = "sgd";
-  double lr = 0.01;
-  double momentum = 0.0;
-  double dampening = 0.0;
-  bool nesterov = false;
-  double weight_decay = 0.0;
+  std::string type = "sgd";               // sgd | rmsprop | adam | adamw
+  double lr = 0.01;                       // default 0.01 (sgd, rmsprop), 0.001 (adam, adamw)
+  double momentum = 0.0;                  // sgd, rmsprop
+  double dampening = 0.0;                 // sgd
+  bool nesterov = false;                  // sgd
+  double weight_decay = 0.0;              // L2 added to the gradient; adamw: decoupled (default 0.01)
+  double alpha = 0.99;                    // rmsprop: smoothing constant of the squared-gradient average
+  double eps = 1e-8;                      // rmsprop, adam, adamw
+  bool centered = false;                  // rmsprop
+  double beta1 = 0.9, beta2 = 0.999;      // adam, adamw (`betas: [b1, b2]`)
+  bool amsgrad = false;                   // adam, adamw
+  bool no_decay_bn_bias = false;          // no weight decay on BN parameters and biases
+  double grad_clip_norm = 0.0;            // clip the global gradient L2 norm to this (0: off)
 };
 
+// train.schedule: the learning rate of every optimizer step (optim/schedule.h).
 struct ScheduleSpec {
-  std::string type = "constant";          // constant | step | cosine
+  std::string type = "constant";          // constant | step | multistep | exponential | cosine | onecycle
   int64_t step_epochs = 30;               // step: multiply by gamma every step_epochs epochs
-  double gamma = 0.1;
+  double gamma = 0.1;                     // step, multistep, exponential (per epoch)
+  std::vector<int64_t> milestones;        // multistep: epochs at which the lr is multiplied by gamma
   double min_lr = 0.0;                    // cosine: the floor
+  double pct_start = 0.3;                 // onecycle: fraction of the steps spent rising to lr
+  double div_factor = 25.0;               // onecycle: starts at lr / div_factor
+  double final_div_factor = 1e4;          // onecycle: ends at lr / div_factor / final_div_factor
+  std::string anneal_strategy = "cos";    // onecycle: cos | linear
+  bool three_phase = false;               // onecycle: torch's three_phase
   double warmup_epochs = 0;               // linear warm-up from 0 in front of any schedule
 };
 
@@ -49,6 +64,7 @@ struct TrainSpec {
   OptimizerSpec optimizer;
   ScheduleSpec schedule;
   double label_smoothing = 0.0;
+  double aux_weight = -1;                 // loss weight of every side head; < 0: the model's own (head: w)
   uint64_t seed = 1;
   int64_t log_every = 0;                  // steps between progress lines and step metrics (0: auto)
   int64_t eval_every = 1;                 // evaluate on the test set every N epochs (and after the last)

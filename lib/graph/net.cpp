@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "layers/init.h"
 #include "layers/registry.h"
 
 namespace cnn {
@@ -33,7 +34,13 @@ Net::Net(const ModelSpec& spec) : spec_(spec) {
     for (Buffer* b : n.layer->buffers()) buffers_.push_back({n.name + "." + b->name, b});
   }
   grad_written_.assign(nodes_.size(), 0);
-  init(0);
+  main_path_.assign(nodes_.size(), 0);
+  main_path_.back() = 1;
+  for (int i = static_cast<int>(nodes_.size()) - 1; i >= 0; --i)
+    if (main_path_[size_t(i)])
+      for (int k : nodes_[size_t(i)].inputs)
+        if (k >= 0) main_path_[size_t(k)] = 1;
+  init_defaults(0);
 }
 
 void Net::plan(int64_t batch) {
@@ -60,6 +67,7 @@ const Tensor& Net::forward(const Tensor& input, RunContext& ctx) {
   input_ = &input;
   std::vector<const Tensor*> in;
   for (Node& n : nodes_) {
+    if (!ctx.train && !main_path_[size_t(&n - nodes_.data())]) continue;
     in.clear();
     for (int i : n.inputs) in.push_back(i < 0 ? input_ : &nodes_[i].out);
     if (!profiling_) {
@@ -75,7 +83,8 @@ const Tensor& Net::forward(const Tensor& input, RunContext& ctx) {
 
 void Net::backward(RunContext& ctx) {
   std::fill(grad_written_.begin(), grad_written_.end(), 0);
-  grad_written_.back() = 1;  // output_grad() was filled by the caller
+  grad_written_.back() = 1;  // output_grad() and head_grad() were filled by the caller
+  for (const HeadSpec& h : spec_.heads) grad_written_[size_t(h.node)] = 1;
   std::vector<const Tensor*> in;
   std::vector<Tensor*> din;
   for (int idx = static_cast<int>(nodes_.size()) - 1; idx >= 0; --idx) {
@@ -119,9 +128,119 @@ void Net::zero_grad() {
   for (auto& p : params_) p.param->grad.zero();
 }
 
-void Net::init(uint64_t seed) {
+void Net::init_defaults(uint64_t seed) {
   Rng rng(seed);
   for (Node& n : nodes_) n.layer->init(rng);
+}
+
+void Net::init(uint64_t seed) {
+  init_defaults(seed);
+  apply_init_spec(seed);
+}
+
+namespace {
+
+uint64_t name_hash(const std::string& s) {  // FNV-1a
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+}  // namespace
+
+void Net::apply_init_spec(uint64_t seed) {
+  const InitSpec& is = spec_.init;
+  if (is.empty()) return;
+  InitScheme lsuv_ortho;  // LSUV's pre-init for conv/linear weights not given a scheme
+  if (is.lsuv.enabled) {
+    lsuv_ortho.type = "orthogonal";
+    lsuv_ortho.path = "init.lsuv";
+  }
+  std::vector<char> used(is.layers.size(), 0);
+  for (size_t ni = 0; ni < nodes_.size(); ++ni) {
+    Node& n = nodes_[ni];
+    for (Param* p : n.layer->params()) {
+      const std::string full = n.name + "." + p->name;
+      const InitScheme* s = nullptr;
+      for (size_t k = 0; k < is.layers.size(); ++k) {  // the last matching key wins
+        const std::string& key = is.layers[k].first;
+        if (key == full || (key == n.name && p->name == "weight")) s = &is.layers[k].second, used[k] = 1;
+      }
+      if (!s) {
+        const std::string& kind = p->init_kind;
+        if (kind == "conv") s = is.conv.set() ? &is.conv : &lsuv_ortho;
+        else if (kind == "linear") s = is.linear.set() ? &is.linear : &lsuv_ortho;
+        else if (kind == "bias") s = &is.bias;
+        else if (kind == "bn_weight" && !spec_.nodes[ni].args.get_bool("zero_init", false)) s = &is.bn;
+      }
+      if (!s || !s->set() || s->type == "default") continue;  // the layer's default stays
+      Rng rng(hash_keys(seed, name_hash(full), 0x1a17));
+      apply_init_scheme(*p, *s, rng);
+    }
+  }
+  for (size_t k = 0; k < is.layers.size(); ++k) {
+    if (used[k]) continue;
+    const auto& [key, s] = is.layers[k];
+    std::string missing = key, have;
+    for (const Node& n : nodes_) {
+      if (key == n.name) missing = key + ".weight";
+      else if (key.rfind(n.name + ".", 0) != 0) continue;
+      for (Param* p : n.layer->params()) have += (have.empty() ? "" : ", ") + n.name + "." + p->name;
+    }
+    throw ConfigError(s.loc, s.path,
+                      "the model has no parameter '" + missing + "'" +
+                          (have.empty() ? " (the layer has no parameters)" : "; the layer has: " + have));
+  }
+}
+
+std::vector<Net::LsuvLayer> Net::lsuv(const Tensor& input, double tol, int64_t iters) {
+  const Shape& s = input.shape();
+  Shape per(s.begin() + (s.empty() ? 0 : 1), s.end());
+  if (s.empty() || per != spec_.input)
+    throw RuntimeError("model '" + spec_.name + "' expects input N x " + shape_str(spec_.input) + ", got " +
+                       shape_str(s));
+  if (s[0] != planned_batch_) plan(s[0]);
+  input_ = &input;
+  Rng rng(0);
+  RunContext ctx{false, &rng};
+  std::vector<const Tensor*> in;
+  auto run = [&](size_t i) {
+    in.clear();
+    for (int k : nodes_[i].inputs) in.push_back(k < 0 ? input_ : &nodes_[size_t(k)].out);
+    nodes_[i].layer->forward(in, nodes_[i].out, ctx);
+  };
+  auto variance = [](const Tensor& t) {
+    const int64_t n = t.numel();
+    double mean = 0, var = 0;
+    for (int64_t i = 0; i < n; ++i) mean += t[i];
+    mean /= double(n);
+    for (int64_t i = 0; i < n; ++i) var += (t[i] - mean) * (t[i] - mean);
+    return var / double(n);
+  };
+  std::vector<LsuvLayer> out;
+  size_t done = 0;  // nodes [0, done) are computed
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    Param* w = nullptr;
+    for (Param* p : nodes_[i].layer->params())
+      if (p->name == "weight" && (p->init_kind == "conv" || p->init_kind == "linear")) w = p;
+    if (!w) continue;
+    for (; done <= i; ++done) run(done);
+    LsuvLayer rec;
+    rec.name = nodes_[i].name;
+    for (;;) {
+      rec.variance = variance(nodes_[i].out);
+      if (std::fabs(rec.variance - 1) < tol || rec.scalings >= iters || !(rec.variance > 0) ||
+          !std::isfinite(rec.variance))
+        break;
+      const float scale = float(1 / std::sqrt(rec.variance));
+      float* v = w->value.data();
+      for (int64_t j = 0; j < w->value.numel(); ++j) v[j] *= scale;
+      ++rec.scalings;
+      run(i);
+    }
+    out.push_back(rec);
+  }
+  return out;
 }
 
 int64_t Net::num_params() const {
@@ -155,6 +274,7 @@ std::vector<LayerSummary> Net::summary() const {
     Shape out = n.shape;
     out[0] = 1;
     r.macs = n.layer->macs(in, out);
+    r.head = !main_path_[rows.size()];
     rows.push_back(r);
   }
   return rows;

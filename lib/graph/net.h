@@ -25,6 +25,7 @@ struct LayerSummary {
   int64_t params = 0;      // trainable
   int64_t buffers = 0;     // non-trainable state
   int64_t macs = 0;        // per sample
+  bool head = false;       // only feeds a side head (dropped at eval and export)
 };
 
 class Net {
@@ -35,13 +36,35 @@ class Net {
   Net& operator=(const Net&) = delete;
 
   // input: N x <spec.input>. Returns the output node's activation (valid until the next call).
+  // In eval mode (ctx.train false) the nodes that only feed side heads are skipped.
   const Tensor& forward(const Tensor& input, RunContext& ctx);
+
+  // Side heads (auxiliary classifiers): their outputs after a training forward, and the
+  // gradients of the loss with respect to them, to fill before backward().
+  const std::vector<HeadSpec>& heads() const { return spec_.heads; }
+  const Tensor& head_output(size_t i) const { return nodes_[size_t(spec_.heads[i].node)].out; }
+  Tensor& head_grad(size_t i) { return nodes_[size_t(spec_.heads[i].node)].grad; }
   // Gradient of the loss with respect to the output (sized by forward); fill it, then backward().
   Tensor& output_grad() { return nodes_.back().grad; }
+  const Tensor& output() const { return nodes_.back().out; }
   // Accumulates parameter gradients (call zero_grad() first). Needs the preceding forward's state.
   void backward(RunContext& ctx);
   void zero_grad();
+  // Initializes every parameter and buffer: PyTorch's defaults for each layer (from an Rng seeded
+  // with `seed`, in node order), then the model's `init:` schemes (ModelSpec::init; each
+  // parameter they touch draws from its own stream keyed by (seed, parameter name)). The
+  // constructor applies only the defaults, with seed 0. LSUV needs data: see lsuv().
   void init(uint64_t seed);
+  // LSUV (Mishkin & Matas 2015), after init(): for each conv/linear node in order, run the
+  // net on `input` in eval mode (BN uses its running stats, dropout is off; nothing is updated)
+  // and scale the node's weight by 1/sqrt(Var(output)) until |Var - 1| < tol, at most `iters`
+  // times. Returns one record per layer.
+  struct LsuvLayer {
+    std::string name;
+    double variance = 0;  // of the output after the last scaling
+    int64_t scalings = 0;
+  };
+  std::vector<LsuvLayer> lsuv(const Tensor& input, double tol, int64_t iters);
 
   const std::vector<NamedParam>& params() const { return params_; }
   const std::vector<NamedBuffer>& buffers() const { return buffers_; }
@@ -72,6 +95,8 @@ class Net {
     bool needs_grad = false;   // some parameter at or before this node
   };
   void plan(int64_t batch);
+  void init_defaults(uint64_t seed);
+  void apply_init_spec(uint64_t seed);
   const Shape& shape_of(int index) const;
 
   ModelSpec spec_;
@@ -82,6 +107,7 @@ class Net {
   const Tensor* input_ = nullptr;
   Shape input_shape_;
   std::vector<char> grad_written_;
+  std::vector<char> main_path_;  // nodes the main output depends on
   bool profiling_ = false;
   std::vector<NodeTime> times_;
 };

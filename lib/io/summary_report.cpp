@@ -41,15 +41,25 @@ std::string summary_table(const Net& net, int64_t batch) {
     wtype = std::max(wtype, r.type.size());
   }
   std::string out = fmt::format("model {}  input {}\n", net.spec().name, shape_str(net.spec().input));
-  std::string header = fmt::format("{:<{}}  {:<{}}  {:>16}  {:>12}  {:>15}\n", "layer", wname, "type", wtype, "output",
+  std::string header = fmt::format("{:<{}}  {:<{}}  {:>16}  {:>12}  {:>15}\n", "layer", wname + 2, "type", wtype, "output",
                                    "params", "MACs");
   out += header + std::string(header.size() - 1, '-') + "\n";
-  for (const auto& r : rows)
-    out += fmt::format("{:<{}}  {:<{}}  {:>16}  {:>12}  {:>15}\n", r.name, wname, r.type, wtype, shape_str(r.output),
-                       with_commas(r.params), with_commas(r.macs));
+  bool any_head = false;
+  for (const auto& r : rows) {
+    any_head |= r.head;
+    out += fmt::format("{:<{}}  {:<{}}  {:>16}  {:>12}  {:>15}\n", r.name + (r.head ? " *" : ""), wname + 2, r.type,
+                       wtype, shape_str(r.output), with_commas(r.params), with_commas(r.macs));
+  }
   out += std::string(header.size() - 1, '-') + "\n";
   Totals t = totals(rows);
   const int64_t input = numel_of(net.spec().input);
+  if (any_head) {
+    int64_t head_params = 0, head_macs = 0;
+    for (const auto& r : rows)
+      if (r.head) head_params += r.params, head_macs += r.macs;
+    out += fmt::format("* side head (training only; dropped at eval and export): {} params, {} MACs included below\n",
+                       with_commas(head_params), with_commas(head_macs));
+  }
   out += fmt::format("total params:      {}  (all trainable; plus {} buffer values such as BN running stats)\n",
                      with_commas(t.params), with_commas(t.buffers));
   out += fmt::format("total MACs:        {}  ({:.3f} G multiply-adds of conv and linear layers per image)\n",
@@ -67,7 +77,7 @@ std::string summary_json(const Net& net, int64_t batch) {
   nlohmann::json layers = nlohmann::json::array();
   for (const auto& r : rows)
     layers.push_back({{"name", r.name}, {"type", r.type}, {"output", r.output}, {"params", r.params},
-                      {"buffers", r.buffers}, {"macs", r.macs}});
+                      {"buffers", r.buffers}, {"macs", r.macs}, {"head", r.head}});
   nlohmann::json j{{"model", net.spec().name},
                    {"input", net.spec().input},
                    {"batch", batch},

@@ -8,6 +8,7 @@
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "core/workspace.h"
+#include "kernels/depthwise.h"
 #include "kernels/gemm.h"
 #include "kernels/im2col.h"
 #include "layers/init.h"
@@ -71,6 +72,11 @@ class Conv2d : public Layer {
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext&) override {
     const Tensor& x = *in[0];
     const int64_t N = x.dim(0);
+    if (depthwise()) {  // direct kernel, parallel over (image, channel) planes
+      depthwise_forward(x.data(), weight_.value.data(), o_.bias ? bias_.value.data() : nullptr, g_, N,
+                        int(in_channels_), int(o_.out / o_.groups), out.data());
+      return;
+    }
     if (N < num_threads()) {  // too few images to split: split each GEMM instead
       for (int64_t n = 0; n < N; ++n) forward_images(x, out, n, 1, 0, true);
       return;
@@ -84,7 +90,11 @@ class Conv2d : public Layer {
                 const std::vector<Tensor*>& din, RunContext&) override {
     const Tensor& x = *in[0];
     const int64_t N = x.dim(0), wsize = weight_.value.numel();
-    const int chunks = static_cast<int>(std::min<int64_t>(N, num_threads()));
+    const int chunks = depthwise() ? 0 : static_cast<int>(std::min<int64_t>(N, num_threads()));
+    if (depthwise())
+      depthwise_backward(x.data(), dout.data(), weight_.value.data(), g_, N, int(in_channels_),
+                         int(o_.out / o_.groups), din[0] ? din[0]->data() : nullptr, weight_.grad.data());
+    else
     parallel_for(N, [&](int64_t b, int64_t e, int tid) {
       // Thread 0 accumulates straight into the gradient; the others into partials reduced below.
       float* dw = tid == 0 ? weight_.grad.data() : scratch(tid, 1, size_t(wsize));
@@ -135,6 +145,9 @@ class Conv2d : public Layer {
   LayerArgs args_;
   ConvGeom g_;
   int64_t in_channels_ = 0;
+
+  // groups == input channels (> 1): the direct depthwise kernel instead of one tiny GEMM per channel.
+  bool depthwise() const { return o_.groups > 1 && o_.groups == in_channels_; }
 
   // Images per GEMM: small images are laid side by side in one column matrix so the GEMM gets
   // enough columns to run near peak; the matrix stays around 1 MiB so it lives in cache.

@@ -1,11 +1,13 @@
 // The layer registry table: CNN_LAYER(config name, factory function). One line per layer type.
 // Included by registry.cpp only.
 CNN_LAYER("conv", make_conv2d)
+CNN_LAYER("conv_transpose", make_conv_transpose2d)
 CNN_LAYER("linear", make_linear)
 CNN_LAYER("bn", make_batchnorm)
 CNN_LAYER("maxpool", make_maxpool2d)
 CNN_LAYER("avgpool", make_avgpool2d)
 CNN_LAYER("relu", make_relu)
+CNN_LAYER("relu6", make_relu6)
 CNN_LAYER("leaky_relu", make_leaky_relu)
 CNN_LAYER("tanh", make_tanh)
 CNN_LAYER("sigmoid", make_sigmoid)
@@ -18,3 +20,4 @@ CNN_LAYER("adaptive_avgpool", make_adaptive_avgpool)
 CNN_LAYER("identity", make_identity)
 CNN_LAYER("add", make_add)
 CNN_LAYER("concat", make_concat)
+CNN_LAYER("shortcut", make_shortcut)

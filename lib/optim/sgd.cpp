@@ -5,12 +5,17 @@
 
 namespace cnn {
 
-Sgd::Sgd(std::vector<NamedParam> params, SgdOptions o) : params_(std::move(params)), o_(o) {
+Sgd::Sgd(std::vector<NamedParam> params, SgdOptions o, OptimizerCommon common)
+    : Optimizer(std::move(params), common), o_(o) {
   if (o_.momentum != 0)
-    for (auto& p : params_) momentum_.emplace_back(p.param->value.shape());
+    for (auto& p : params_) {
+      momentum_.emplace_back(p.param->value.shape());
+      names_.push_back("momentum." + p.name);
+    }
+  loaded_.assign(momentum_.size(), 0);
 }
 
-void Sgd::step(double lr_d) {
+void Sgd::update(double lr_d) {
   const float lr = float(lr_d), wd = float(o_.weight_decay), mom = float(o_.momentum);
   const float damp = float(1 - o_.dampening);
   const bool first = !started_;
@@ -20,7 +25,7 @@ void Sgd::step(double lr_d) {
       Param& p = *params_[i].param;
       float* w = p.value.data();
       const float* g = p.grad.data();
-      const float decay = p.decay ? wd : 0.f;
+      const float decay = decays(size_t(i)) ? wd : 0.f;
       const int64_t n = p.value.numel();
       if (mom == 0.f) {
         for (int64_t j = 0; j < n; ++j) w[j] -= lr * (g[j] + decay * w[j]);
@@ -41,20 +46,26 @@ void Sgd::step(double lr_d) {
 std::vector<NamedTensor> Sgd::state() const {
   std::vector<NamedTensor> out;
   if (!started_) return out;
-  for (size_t i = 0; i < momentum_.size(); ++i) out.push_back({params_[i].name, &momentum_[i]});
+  for (size_t i = 0; i < momentum_.size(); ++i) out.push_back({names_[i], &momentum_[i]});
   return out;
 }
 
 void Sgd::load_state(const std::string& name, const Tensor& m) {
-  for (size_t i = 0; i < params_.size(); ++i) {
-    if (params_[i].name != name) continue;
-    if (momentum_.empty() || m.shape() != momentum_[i].shape())
-      throw RuntimeError("optimizer state for '" + name + "' does not match the model");
-    momentum_[i] = m;
-    started_ = true;
-    return;
-  }
-  throw RuntimeError("optimizer state names unknown parameter '" + name + "'");
+  if (name.rfind("momentum.", 0) != 0 || momentum_.empty())
+    unknown_state(name, momentum_.empty() ? "none (momentum is 0)" : "momentum.<param>");
+  const size_t i = param_index(name.substr(9), name);
+  check_shape(name, m, momentum_[i]);
+  momentum_[i] = m;
+  loaded_[i] = 1;
+  started_ = true;
+}
+
+void Sgd::check_loaded_state() const {
+  bool any = false;
+  for (char l : loaded_) any |= l != 0;
+  if (!any) return;
+  for (size_t i = 0; i < loaded_.size(); ++i)
+    if (!loaded_[i]) throw RuntimeError("optimizer state '" + names_[i] + "' is missing");
 }
 
 }  // namespace cnn

@@ -2,11 +2,11 @@
 // SGD with momentum, dampening, Nesterov and L2 weight decay, exactly as torch.optim.SGD:
 //   g = grad + wd * p;  buf = g (first step) or momentum * buf + (1 - dampening) * g;
 //   g = nesterov ? g + momentum * buf : buf;  p -= lr * g
+// State: "momentum.<param>" (only with momentum > 0).
 #include <string>
 #include <vector>
 
-#include "graph/net.h"
-#include "io/safetensors.h"
+#include "optim/optimizer.h"
 
 namespace cnn {
 
@@ -15,19 +15,23 @@ struct SgdOptions {
   bool nesterov = false;
 };
 
-class Sgd {
+class Sgd : public Optimizer {
  public:
-  Sgd(std::vector<NamedParam> params, SgdOptions o);
-  void step(double lr);  // lr: this step's learning rate (schedules set it)
-  // Momentum buffers by parameter name (checkpointed); empty before the first step.
-  std::vector<NamedTensor> state() const;
-  void load_state(const std::string& param_name, const Tensor& momentum);
+  Sgd(std::vector<NamedParam> params, SgdOptions o, OptimizerCommon common = {});
+  std::vector<NamedTensor> state() const override;
+  void load_state(const std::string& name, const Tensor& value) override;
+  void check_loaded_state() const override;
+  std::string type() const override { return "sgd"; }
   const SgdOptions& options() const { return o_; }
 
+ protected:
+  void update(double lr) override;
+
  private:
-  std::vector<NamedParam> params_;
   SgdOptions o_;
   std::vector<Tensor> momentum_;
+  std::vector<std::string> names_;  // "momentum.<param>"
+  std::vector<char> loaded_;
   bool started_ = false;
 };
 

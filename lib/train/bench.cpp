@@ -3,7 +3,7 @@
 #include <chrono>
 
 #include "core/rng.h"
-#include "kernels/softmax.h"
+#include "train/loss.h"
 #include "optim/sgd.h"
 
 namespace cnn {
@@ -23,9 +23,9 @@ BenchResult run_bench(Net& net, const BenchOptions& o) {
   RunContext ctx{o.train, &drop_rng};
 
   auto step = [&] {
-    const Tensor& logits = net.forward(input, ctx);
+    net.forward(input, ctx);
     if (!o.train) return;
-    softmax_cross_entropy(logits.data(), labels.data(), o.batch, K, 0.f, net.output_grad().data());
+    classification_loss(net, labels.data(), o.batch, 0.f);
     net.zero_grad();
     net.backward(ctx);
     opt.step(0.01);

@@ -6,13 +6,15 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
-#include "optim/sgd.h"
+#include "optim/optimizer.h"
 
 namespace cnn {
 
-static const char* kOptimPrefix = "optimizer.momentum.";
+// Every optimizer state tensor is "optimizer.<name>" with <name> from Optimizer::state(); SGD's
+// "momentum.<param>" keeps the names of checkpoints written before other optimizers existed.
+static const char* kOptimPrefix = "optimizer.";
 
-void save_checkpoint(const std::string& path, const Net& net, const Sgd* optimizer, const CheckpointMeta& meta) {
+void save_checkpoint(const std::string& path, const Net& net, const Optimizer* optimizer, const CheckpointMeta& meta) {
   std::vector<NamedTensor> tensors;
   for (const auto& p : net.params()) tensors.push_back({p.name, &p.param->value});
   for (const auto& b : net.buffers()) tensors.push_back({b.name, &b.buffer->value});
@@ -50,7 +52,7 @@ static int64_t to_int(const std::map<std::string, std::string>& md, const std::s
   }
 }
 
-CheckpointMeta load_checkpoint(const std::string& path, Net& net, Sgd* optimizer) {
+CheckpointMeta load_checkpoint(const std::string& path, Net& net, Optimizer* optimizer) {
   SafetensorsFile f = read_safetensors(path);
   std::vector<std::string> problems;
   std::set<std::string> used;
@@ -81,9 +83,16 @@ CheckpointMeta load_checkpoint(const std::string& path, Net& net, Sgd* optimizer
     if (problems.size() > 8) msg += "; and " + std::to_string(problems.size() - 8) + " more";
     throw ConfigError(path + ": does not match model '" + net.spec().name + "': " + msg);
   }
-  if (optimizer)
-    for (const auto& name : f.order)
-      if (name.rfind(kOptimPrefix, 0) == 0) optimizer->load_state(name.substr(std::string(kOptimPrefix).size()), f.tensors[name]);
+  if (optimizer) {
+    try {
+      for (const auto& name : f.order)
+        if (!used.count(name) && name.rfind(kOptimPrefix, 0) == 0)
+          optimizer->load_state(name.substr(std::string(kOptimPrefix).size()), f.tensors[name]);
+      optimizer->check_loaded_state();
+    } catch (const RuntimeError& e) {
+      throw RuntimeError(path + ": " + e.what());
+    }
+  }
   CheckpointMeta meta;
   meta.epoch = to_int(f.metadata, "epoch");
   meta.step = to_int(f.metadata, "step");

@@ -1,6 +1,7 @@
 #pragma once
 // Checkpoints: safetensors holding parameters and buffers under their model names
-// ("conv1.weight"), optimizer state under "optimizer.momentum.<name>", and __metadata__ with
+// ("conv1.weight"), optimizer state under "optimizer.<state name>" (optim/optimizer.h: e.g.
+// "optimizer.momentum.conv1.weight", "optimizer.exp_avg.fc.bias", "optimizer.step"), and __metadata__ with
 // epoch, step, best metric and the resolved config text. Written atomically.
 #include <array>
 #include <cstdint>
@@ -11,7 +12,7 @@
 
 namespace cnn {
 
-class Sgd;
+class Optimizer;
 
 struct CheckpointMeta {
   int64_t epoch = 0;          // epochs completed
@@ -27,10 +28,10 @@ struct CheckpointMeta {
   std::string model;          // model YAML text
 };
 
-void save_checkpoint(const std::string& path, const Net& net, const Sgd* optimizer, const CheckpointMeta& meta);
+void save_checkpoint(const std::string& path, const Net& net, const Optimizer* optimizer, const CheckpointMeta& meta);
 
 // Loads weights (and optimizer state when `optimizer` is given and the file has it) into `net`.
 // Every missing, unexpected or mis-shaped tensor is named in one ConfigError.
-CheckpointMeta load_checkpoint(const std::string& path, Net& net, Sgd* optimizer = nullptr);
+CheckpointMeta load_checkpoint(const std::string& path, Net& net, Optimizer* optimizer = nullptr);
 
 }  // namespace cnn

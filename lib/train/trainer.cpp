@@ -19,9 +19,11 @@
 #include "io/safetensors.h"
 #include "kernels/softmax.h"
 #include "optim/schedule.h"
-#include "optim/sgd.h"
+#include "optim/lsuv.h"
+#include "optim/optimizer.h"
 #include "train/checkpoint.h"
 #include "train/evaluator.h"
+#include "train/loss.h"
 
 namespace cnn {
 
@@ -93,15 +95,12 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
 
   Net net(recipe.model);
   net.init(ts.seed);
-  SgdOptions so{ts.optimizer.lr, ts.optimizer.momentum, ts.optimizer.dampening, ts.optimizer.weight_decay,
-                ts.optimizer.nesterov};
-  Sgd opt(net.params(), so);
+  std::unique_ptr<Optimizer> opt = make_optimizer(ts.optimizer, net.params());
 
   const Shape out_shape = net.output_shape();
   if (out_shape.size() != 1 || out_shape[0] < train_set.num_classes)
     throw ConfigError(recipe.model.file + ": the model must end in N x " + std::to_string(train_set.num_classes) +
                       " logits for '" + ds.dataset + "', it ends in N x " + shape_str(out_shape));
-  const int64_t K = out_shape[0];
 
   TrainResult result;
   result.output_dir = recipe.output;
@@ -116,7 +115,7 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
   const std::string best_path = (out_dir / "best.safetensors").string();
   bool resumed_mid_epoch = false;
   if (!options.resume.empty()) {
-    CheckpointMeta m = load_checkpoint(options.resume, net, &opt);
+    CheckpointMeta m = load_checkpoint(options.resume, net, opt.get());
     m.config = meta.config;
     m.model = meta.model;
     meta = m;
@@ -129,6 +128,7 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
     log(fmt::format("resuming from {} at epoch {}{} (step {})", options.resume, meta.epoch + 1,
                     resumed_mid_epoch ? fmt::format(", batch {}", meta.epoch_step + 1) : "", meta.step));
   }
+  if (options.resume.empty()) run_lsuv(net, train_set, ds, ts.seed, log);
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) throw RuntimeError("cannot create output directory '" + recipe.output + "': " + ec.message());
@@ -172,14 +172,12 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
     for (int64_t bi = first_batch; bi < steps_per_epoch; ++bi) {
       const int64_t b = bi * B, n = std::min(B, N - b);
       make_batch(train_set, order.data() + b, n, ds.train_transforms, images, labels);
-      const Tensor& logits = net.forward(images, ctx);
-      Tensor& dlogits = net.output_grad();
-      LossResult lres =
-          softmax_cross_entropy(logits.data(), labels.data(), n, K, float(ts.label_smoothing), dlogits.data());
+      net.forward(images, ctx);
+      const StepLoss lres = classification_loss(net, labels.data(), n, float(ts.label_smoothing), ts.aux_weight);
       const std::string last_good = fs::exists(last_path) ? last_path : "none";
-      if (!std::isfinite(lres.loss)) {
+      if (!std::isfinite(lres.total)) {
         std::string where = net.first_nonfinite_activation();
-        throw RuntimeError(fmt::format("loss became {} at epoch {} step {}{}; last good checkpoint: {}", lres.loss,
+        throw RuntimeError(fmt::format("loss became {} at epoch {} step {}{}; last good checkpoint: {}", lres.total,
                                        epoch, meta.step + 1,
                                        where.empty() ? "" : " (first non-finite output: layer '" + where + "')",
                                        last_good));
@@ -199,12 +197,12 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
         }
       }
       lr = learning_rate(ts.schedule, ts.optimizer.lr, meta.step, steps_per_epoch, ts.epochs);
-      opt.step(lr);
+      opt->step(lr);
       ++meta.step;
-      loss_sum += lres.loss * n;
+      loss_sum += lres.total * n;
       correct += lres.correct;
       seen += n;
-      window_loss += lres.loss * n;
+      window_loss += lres.total * n;
       window_correct += lres.correct;
       window_seen += n;
 
@@ -250,7 +248,7 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
         meta.epoch_seen = seen;
         meta.epoch_seconds = seconds_before + std::chrono::duration<double>(Clock::now() - t0).count();
         meta.rng_state = dropout_rng.state();
-        save_checkpoint(last_path, net, &opt, meta);
+        save_checkpoint(last_path, net, opt.get(), meta);
         write_file_atomic(metrics_path, metrics_text);
         log(fmt::format("interrupted at epoch {} batch {}/{} (step {}); saved {}; continue with --resume {}", epoch,
                         bi + 1, steps_per_epoch, meta.step, last_path, last_path));
@@ -287,8 +285,8 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
     meta.epoch_step = 0;
     meta.epoch_loss_sum = meta.epoch_seconds = 0;
     meta.epoch_correct = meta.epoch_seen = 0;
-    save_checkpoint(last_path, net, &opt, meta);
-    if (best) save_checkpoint(best_path, net, &opt, meta);
+    save_checkpoint(last_path, net, opt.get(), meta);
+    if (best) save_checkpoint(best_path, net, opt.get(), meta);
     metrics_text += epoch_json(rec) + "\n";
     write_file_atomic(metrics_path, metrics_text);
     const std::string test_part =

@@ -266,7 +266,7 @@ layers:
 TEST_CASE("model errors: unknown keys with did-you-mean", "[config][model][errors]") {
   CHECK(config_error([] { load_model_string("input: [1, 28, 28]\nlayer: [relu]\n", "m.yaml"); }) ==
         "m.yaml:2:1: unknown top-level key 'layer' (did you mean 'layers'?); expected one of: name, input, blocks, "
-        "layers");
+        "layers, init");
   CHECK(config_error([] {
           load_model_string("input: [1, 2, 2]\nblocks:\n  b:\n    args: {x: 1}\n    layer: [relu]\nlayers: [b]\n",
                             "m.yaml");
@@ -279,13 +279,13 @@ TEST_CASE("model errors: unknown keys with did-you-mean", "[config][model][error
           load_model_string("input: [1, 2, 2]\nlayers:\n  - {brnaches: [[relu], [tanh]], merge: add, name: g}\n",
                             "m.yaml");
         }) == "m.yaml:3:6: g: unknown key 'brnaches' (did you mean 'branches'?); expected one of: layers, branches, "
-              "merge, then, name, repeat");
+              "merge, then, name, repeat, head, splice");
   CHECK(config_error([] {
           load_model_string("input: [1, 2, 2]\nlayers:\n  - {conv: {out: 2}, tanh: {}}\n", "m.yaml");
         }) == "m.yaml:3:22: 0: element has more than one layer type ('conv' and 'tanh'): write one element per layer");
   CHECK(config_error([] { load_model_string("input: [1, 2, 2]\nlayers:\n  - {conv: {out: 2}, foo: 1}\n", "m.yaml"); }) ==
         "m.yaml:3:22: 0: unknown key 'foo' next to layer type 'conv': an element has one layer type or block name "
-        "plus optional keys: name, repeat");
+        "plus optional keys: name, repeat, head, splice");
   CHECK(config_error([] { load_model_string("input: [1, 2, 2]\nlayers:\n  - {name: x}\n", "m.yaml"); }) ==
         "m.yaml:3:5: x: element has no layer type: expected a layer type or block name as a key, e.g. {conv: {out: "
         "8, k: 3}, name: conv1}");

@@ -202,13 +202,14 @@ TEST_CASE("recipe: errors name file:line:col and the field", "[config][recipe][e
         "momentum 0.0, dampening 0.0)");
   CHECK(recipe_error("model: lenet5.yaml\ntrain: {optimizer: {nesterov: maybe}}\n") ==
         "r.yaml:2:31: train.optimizer.nesterov: expected true or false, got 'maybe'");
-  CHECK(recipe_error("model: lenet5.yaml\ntrain: {optimizer: {type: adam}}\n") ==
-        "r.yaml:2:27: train.optimizer.type: unknown optimizer 'adam'; supported: sgd");
+  CHECK(recipe_error("model: lenet5.yaml\ntrain: {optimizer: {type: adan}}\n") ==
+        "r.yaml:2:27: train.optimizer.type: unknown optimizer 'adan' (did you mean 'adam'?); supported: sgd, rmsprop, "
+        "adam, adamw");
   CHECK(recipe_error("model: lenet5.yaml\ntrain: {seed: -1}\n") ==
         "r.yaml:2:15: train.seed: expected an integer >= 0, got -1");
   CHECK(recipe_error("model: lenet5.yaml\ntrain: {epochz: 3}\n") ==
         "r.yaml:2:9: train: unknown key 'epochz' (did you mean 'epochs'?); expected one of: epochs, optimizer, "
-        "schedule, label_smoothing, seed, log_every, eval_every, best_metric");
+        "schedule, label_smoothing, seed, log_every, eval_every, best_metric, aux_weight");
   CHECK(recipe_error("model: lenet5.yaml\ndata: {datset: mnist}\n") ==
         "r.yaml:2:8: data: unknown key 'datset' (did you mean 'dataset'?); expected one of: dataset, root, "
         "train_transforms, eval_transforms, batch_size, eval_batch_size, workers, train_limit, eval_limit");
@@ -281,7 +282,7 @@ TEST_CASE("recipe --set overrides", "[config][recipe][overrides]") {
 
 TEST_CASE("recipe --set errors", "[config][recipe][overrides][errors]") {
   CHECK(recipe_error("model: lenet5.yaml\n", {"train.epochz=1"}) ==
-        "--set: unknown key 'train.epochz' (did you mean 'train.epochs'?); keys under 'train': best_metric, epochs, eval_every, label_smoothing, "
+        "--set: unknown key 'train.epochz' (did you mean 'train.epochs'?); keys under 'train': aux_weight, best_metric, epochs, eval_every, label_smoothing, "
         "log_every, optimizer, schedule, seed");
   CHECK(recipe_error("model: lenet5.yaml\n", {"trian.epochs=1"}) ==
         "--set: unknown key 'trian.epochs' (did you mean 'train'?); keys at the top level: data, model, output, train");

@@ -85,6 +85,25 @@ def conv_case(name, gen, N, C, H, W, out, k, stride=1, pad=0, dilation=1, groups
     layer_case(name, spec, fn, x, params, gen)
 
 
+def conv_transpose_case(name, gen, N, C, H, W, out, k, stride=1, pad=0, output_pad=0, dilation=1, groups=1,
+                        bias=True):
+    # Weights are in x out/groups x kH x kW; PyTorch's fan_in is weight.size(1) * kH * kW.
+    x = rand(gen, N, C, H, W)
+    bound = 1.0 / np.sqrt(out // groups * k * k)
+    w = rand(gen, C, out // groups, k, k, lo=-bound, hi=bound)
+    params = [("weight", w)]
+    if bias:
+        params.append(("bias", rand(gen, out, lo=-bound, hi=bound)))
+    spec = "conv_transpose out=%d k=%d stride=%d pad=%d output_pad=%d dilation=%d groups=%d bias=%s" % (
+        out, k, stride, pad, output_pad, dilation, groups, "true" if bias else "false")
+
+    def fn(x64, w64, b64=None):
+        return F.conv_transpose2d(x64, w64, b64, stride=stride, padding=pad, output_padding=output_pad,
+                                  groups=groups, dilation=dilation)
+
+    layer_case(name, spec, fn, x, params, gen)
+
+
 def maxpool_case(name, gen, N, C, H, W, k, stride, pad, ceil):
     x = rand(gen, N, C, H, W)  # continuous random values: no ties
     spec = "maxpool k=%d stride=%d pad=%d ceil=%s" % (k, stride, pad, "true" if ceil else "false")
@@ -184,6 +203,18 @@ def main():
                    lambda t, o=out: F.adaptive_avg_pool2d(t, o), rand(gen, *shape), [], gen)
     layer_case("global_avgpool", "global_avgpool", lambda t: F.adaptive_avg_pool2d(t, 1), rand(gen, 3, 5, 7, 6),
                [], gen)
+
+    # depthwise convolutions (the direct kernel) and transposed convolutions; their own generator,
+    # so the cases above keep their data
+    gen_dw = torch.Generator().manual_seed(20240602)
+    conv_case("conv_depthwise_3x3_s1", gen_dw, 2, 8, 9, 21, 8, 3, pad=1, groups=8)
+    conv_case("conv_depthwise_3x3_s2", gen_dw, 2, 6, 11, 19, 6, 3, stride=2, pad=1, groups=6)
+    conv_case("conv_depthwise_5x5_d2", gen_dw, 2, 4, 12, 13, 4, 5, pad=4, dilation=2, groups=4)
+    conv_case("conv_depthwise_m2_nobias", gen_dw, 2, 3, 7, 9, 6, 3, pad=1, groups=3, bias=False)
+    conv_transpose_case("conv_transpose_s2_p1_op1", gen_dw, 2, 3, 5, 4, 4, 3, stride=2, pad=1, output_pad=1)
+    conv_transpose_case("conv_transpose_groups2", gen_dw, 2, 4, 4, 4, 6, 3, stride=2, pad=1, groups=2)
+    conv_transpose_case("conv_transpose_dilation2", gen_dw, 2, 3, 5, 5, 2, 3, pad=2, dilation=2, bias=False)
+    conv_transpose_case("conv_transpose_k4s2p1", gen_dw, 3, 4, 6, 6, 3, 4, stride=2, pad=1)
 
     meta["cases"] = ",".join(cases)
     meta["generator"] = "tests/layers/make_torch_reference.py, torch " + torch.__version__

@@ -54,6 +54,33 @@ const std::vector<Case>& cases() {
       {"conv 1x1 stride 2", "conv", {{"out", "3"}, {"k", "1"}, {"stride", "2"}}, {{2, 5, 5}}},
       // Large enough for conv's parallel GEMM (N < threads) and multi-threaded partial sums.
       {"conv large", "conv", {{"out", "16"}, {"k", "3"}, {"pad", "1"}}, {{8, 24, 24}}, false, true, 24, true},
+      // Depthwise (groups == in channels): the direct kernel in kernels/depthwise.cpp.
+      {"conv depthwise stride 2", "conv", {{"out", "3"}, {"k", "3"}, {"stride", "2"}, {"pad", "1"}, {"groups", "3"}},
+       {{3, 9, 8}}, false, true, 96, true},
+      {"conv depthwise 5x5 dilation 2", "conv",
+       {{"out", "2"}, {"k", "5"}, {"pad", "4"}, {"dilation", "2"}, {"groups", "2"}}, {{2, 9, 9}}},
+      {"conv depthwise multiplier 2", "conv", {{"out", "6"}, {"k", "3"}, {"pad", "1"}, {"groups", "3"}}, {{3, 6, 5}},
+       false, true, 96, true},
+      {"conv depthwise stride (2,1) no bias wide", "conv",
+       {{"out", "3"}, {"k", "3"}, {"stride", "[2, 1]"}, {"pad", "[0, 1]"}, {"groups", "3"}, {"bias", "false"}},
+       {{3, 7, 37}}},
+      {"conv depthwise 1x3 stride 3", "conv",
+       {{"out", "2"}, {"k", "[1, 3]"}, {"stride", "3"}, {"pad", "[1, 2]"}, {"groups", "2"}}, {{2, 7, 10}}},
+      {"conv_transpose 3x3", "conv_transpose", {{"out", "3"}, {"k", "3"}}, {{2, 4, 4}}},
+      {"conv_transpose stride 2 pad 1 output_pad 1", "conv_transpose",
+       {{"out", "3"}, {"k", "3"}, {"stride", "2"}, {"pad", "1"}, {"output_pad", "1"}}, {{2, 4, 5}}, false, true, 96,
+       true},
+      {"conv_transpose groups 2", "conv_transpose",
+       {{"out", "4"}, {"k", "3"}, {"stride", "2"}, {"pad", "1"}, {"groups", "2"}}, {{4, 3, 3}}, false, true, 96, true},
+      {"conv_transpose dilation 2", "conv_transpose", {{"out", "2"}, {"k", "3"}, {"pad", "1"}, {"dilation", "2"}},
+       {{3, 4, 4}}},
+      {"conv_transpose [2,3] stride [2,1] no bias", "conv_transpose",
+       {{"out", "2"}, {"k", "[2, 3]"}, {"stride", "[2, 1]"}, {"pad", "[0, 1]"}, {"bias", "false"}}, {{3, 3, 4}}},
+      {"conv_transpose output_pad 2 via dilation 3", "conv_transpose",
+       {{"out", "2"}, {"k", "3"}, {"dilation", "3"}, {"output_pad", "2"}}, {{2, 3, 3}}},
+      {"conv_transpose 1x1", "conv_transpose", {{"out", "3"}, {"k", "1"}}, {{4, 3, 3}}},
+      {"conv_transpose large", "conv_transpose", {{"out", "8"}, {"k", "4"}, {"stride", "2"}, {"pad", "1"}},
+       {{8, 10, 10}}, false, true, 24, true},
       {"linear", "linear", {{"out", "5"}}, {{7}}},
       {"linear no bias", "linear", {{"out", "3"}, {"bias", "no"}}, {{4}}},
       // N x 512 -> 128: at batch >= 4 big enough for sgemm_parallel to split.
@@ -101,6 +128,14 @@ const std::vector<Case>& cases() {
       {"bn eval", "bn", {}, {{3, 4, 4}}, false, false},
       {"bn no affine", "bn", {{"affine", "false"}}, {{2, 3, 3}}},
       {"bn 2-D", "bn", {}, {{5}}, false, true, 96, false, 2},
+      {"relu6", "relu6", {}, {{3, 4, 4}}},  // the clamp at 6: tests/layers/test_shortcut_relu6.cpp
+      {"shortcut identity", "shortcut", {{"out", "3"}}, {{3, 4, 4}}},
+      {"shortcut B projection stride 2", "shortcut", {{"out", "5"}, {"stride", "2"}}, {{3, 5, 6}}, false, true, 96,
+       true, 2},
+      {"shortcut B projection eval", "shortcut", {{"out", "4"}}, {{2, 3, 3}}, false, false},
+      {"shortcut A pad stride 2", "shortcut", {{"out", "6"}, {"stride", "2"}, {"type", "A"}}, {{2, 5, 4}}},
+      {"shortcut A pad odd", "shortcut", {{"out", "5"}, {"stride", "3"}, {"type", "A"}}, {{2, 7, 7}}},
+      {"shortcut identity type, mismatch (zeros)", "shortcut", {{"out", "4"}, {"type", "identity"}}, {{2, 3, 3}}},
   };
   return all;
 }

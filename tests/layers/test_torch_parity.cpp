@@ -155,6 +155,13 @@ TEST_CASE("torch parity: layers and loss match PyTorch 1.13", "[layers][torch]")
     INFO(must);
     CHECK(std::find(cases.begin(), cases.end(), must) != cases.end());
   }
+  // Depthwise conv (the direct kernel) and conv_transpose (stride/output_pad, groups, dilation).
+  for (const char* must : {"conv_depthwise_3x3_s1", "conv_depthwise_3x3_s2", "conv_depthwise_5x5_d2",
+                           "conv_depthwise_m2_nobias", "conv_transpose_s2_p1_op1", "conv_transpose_groups2",
+                           "conv_transpose_dilation2", "conv_transpose_k4s2p1"}) {
+    INFO(must);
+    CHECK(std::find(cases.begin(), cases.end(), must) != cases.end());
+  }
   for (int threads : {1, 2}) {
     ThreadGuard tg(threads);
     for (const std::string& name : cases) {

@@ -1,10 +1,13 @@
 // learning_rate() against torch's schedulers (tests/optim/optim_reference.safetensors, made by
-// make_optim_reference.py): constant; step (torch StepLR stepped per epoch: every step of an epoch
-// uses that epoch's lr); cosine (torch CosineAnnealingLR with T_max = all steps, stepped per step).
+// make_optim_reference.py): constant; step, multistep, exponential (torch StepLR / MultiStepLR /
+// ExponentialLR stepped per epoch: every step of an epoch uses that epoch's lr); cosine (torch
+// CosineAnnealingLR with T_max = all steps, stepped per step); onecycle (torch OneCycleLR with
+// total_steps = all steps, stepped per step: cos, linear, three_phase).
 // The linear warm-up, base * (step + 1) / warmup_steps, is checked against the formula directly.
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <sstream>
 #include <string>
 
 #include "optim/schedule.h"
@@ -32,6 +35,16 @@ ScheduleSpec spec_of(const std::string& name) {
   if (kv.count("step_epochs")) s.step_epochs = std::stoll(kv.at("step_epochs"));
   if (kv.count("gamma")) s.gamma = std::stod(kv.at("gamma"));
   if (kv.count("min_lr")) s.min_lr = std::stod(kv.at("min_lr"));
+  if (kv.count("milestones")) {
+    std::stringstream ss(kv.at("milestones"));
+    std::string m;
+    while (std::getline(ss, m, ',')) s.milestones.push_back(std::stoll(m));
+  }
+  if (kv.count("pct_start")) s.pct_start = std::stod(kv.at("pct_start"));
+  if (kv.count("div_factor")) s.div_factor = std::stod(kv.at("div_factor"));
+  if (kv.count("final_div_factor")) s.final_div_factor = std::stod(kv.at("final_div_factor"));
+  if (kv.count("anneal_strategy")) s.anneal_strategy = kv.at("anneal_strategy");
+  if (kv.count("three_phase")) s.three_phase = kv.at("three_phase") == "1";
   return s;
 }
 
@@ -140,6 +153,85 @@ TEST_CASE("schedule: a fractional warm-up never exceeds the base lr", "[optim][s
       CHECK(lr <= base * (1 + 1e-12));
       if (step < 4) CHECK(lr >= prev);
       prev = lr;
+    }
+  }
+}
+
+TEST_CASE("schedule: multistep and exponential match torch stepped per epoch", "[optim][schedule]") {
+  const SchedSetup su = setup();
+  for (const std::string name : {"multistep", "exponential"}) {
+    SECTION(name) {
+      const ScheduleSpec s = spec_of(name);
+      const Tensor& want = ref_tensor("sched." + name);  // per epoch
+      REQUIRE(want.numel() == su.epochs);
+      for (int64_t e = 0; e < su.epochs; ++e)
+        for (int64_t i = 0; i < su.steps_per_epoch; ++i) {
+          const int64_t step = e * su.steps_per_epoch + i;
+          check_lr(name + ", epoch " + std::to_string(e) + " step " + std::to_string(step),
+                   learning_rate(s, su.base_lr, step, su.steps_per_epoch, su.epochs), want[e]);
+        }
+    }
+  }
+}
+
+TEST_CASE("schedule: onecycle matches torch OneCycleLR stepped per step", "[optim][schedule]") {
+  const SchedSetup su = setup();
+  const int64_t total = su.steps_per_epoch * su.epochs;
+  for (const std::string name : {"onecycle", "onecycle_linear", "onecycle_three_phase"}) {
+    SECTION(name) {
+      const ScheduleSpec s = spec_of(name);
+      REQUIRE(s.type == "onecycle");
+      const Tensor& want = ref_tensor("sched." + name);
+      REQUIRE(want.numel() == total);
+      for (int64_t step = 0; step < total; ++step)
+        check_lr(name + " step " + std::to_string(step),
+                 learning_rate(s, su.base_lr, step, su.steps_per_epoch, su.epochs), want[step], 2e-6);
+      // Starts at lr / div_factor, peaks at lr, ends at lr / div_factor / final_div_factor, stays there.
+      CHECK(learning_rate(s, su.base_lr, 0, su.steps_per_epoch, su.epochs) ==
+            Approx(su.base_lr / s.div_factor).epsilon(1e-12));
+      const double end = su.base_lr / s.div_factor / s.final_div_factor;
+      CHECK(learning_rate(s, su.base_lr, total - 1, su.steps_per_epoch, su.epochs) == Approx(end).epsilon(1e-9));
+      CHECK(learning_rate(s, su.base_lr, total + 3, su.steps_per_epoch, su.epochs) == Approx(end).epsilon(1e-9));
+      double peak = 0;
+      for (int64_t step = 0; step < total; ++step)
+        peak = std::max(peak, learning_rate(s, su.base_lr, step, su.steps_per_epoch, su.epochs));
+      CHECK(peak <= su.base_lr * (1 + 1e-12));
+      CHECK(peak >= su.base_lr * 0.95);
+    }
+  }
+}
+
+TEST_CASE("schedule: warm-up in front of multistep, exponential and onecycle", "[optim][schedule]") {
+  // Epoch-based schedules count epochs from step 0; onecycle runs over the steps after the
+  // warm-up (W rounded up), and the warm-up rises to onecycle's start lr / div_factor.
+  const double base = 0.1;
+  const int64_t spe = 7, epochs = 6, total = spe * epochs;
+  for (const std::string type : {"multistep", "exponential", "onecycle"}) {
+    SECTION(type) {
+      ScheduleSpec s;
+      s.type = type;
+      s.warmup_epochs = 1.5;  // W = 10.5 steps: steps 0..10 warm up
+      s.milestones = {3, 5};
+      s.gamma = 0.5;
+      const double W = 1.5 * spe;
+      ScheduleSpec plain = s;  // the same schedule without warm-up, for onecycle over fewer steps
+      plain.warmup_epochs = 0;
+      for (int64_t step = 0; step < total; ++step) {
+        const double e = double(step / spe);
+        double want;
+        const double start = type == "onecycle" ? base / s.div_factor : base;
+        if (step < W) want = start * std::min(1.0, double(step + 1) / W);
+        else if (type == "multistep") want = base * std::pow(0.5, double((e >= 3) + (e >= 5)));
+        else if (type == "exponential") want = base * std::pow(0.5, e);
+        else want = learning_rate(plain, base, step - 11, 1, total - 11);  // onecycle over total - 11 steps
+        check_lr(type + " with warm-up, step " + std::to_string(step), learning_rate(s, base, step, spe, epochs), want,
+                 1e-12);
+        CHECK(learning_rate(s, base, step, spe, epochs) <= base * (1 + 1e-12));
+      }
+      if (type == "onecycle") {  // continuous: the warm-up ends where onecycle starts
+        CHECK(learning_rate(s, base, 10, spe, epochs) == Approx(base / s.div_factor).epsilon(1e-12));
+        CHECK(learning_rate(s, base, 11, spe, epochs) == Approx(base / s.div_factor).epsilon(1e-12));
+      }
     }
   }
 }

@@ -1,6 +1,7 @@
 // Sgd against torch.optim.SGD (tests/optim/optim_reference.safetensors, made by
 // make_optim_reference.py): plain, momentum, dampening, Nesterov and weight decay, five steps with
-// a different lr each; the momentum buffers; Param::decay = false; state()/load_state round trip.
+// a different lr each; the momentum buffers ("momentum.<param>"); Param::decay = false; state()/load_state
+// round trip.
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -95,7 +96,7 @@ TEST_CASE("Sgd matches torch.optim.SGD step by step", "[optim][sgd]") {
       const auto st = opt.state();
       if (o.momentum > 0) {
         REQUIRE(st.size() == 1);
-        CHECK(st[0].name == "w");
+        CHECK(st[0].name == "momentum.w");
         const Tensor& want = ref_tensor("sgd." + c + ".momentum");
         REQUIRE(st[0].tensor->shape() == want.shape());
         compare_values(c + " momentum buffer", st[0].tensor->data(), want.data(), kNumel);
@@ -133,7 +134,7 @@ TEST_CASE("Sgd steps several parameters independently (threaded), honouring Para
   const auto st = opt.state();
   REQUIRE(st.size() == 6);
   for (int i = 0; i < 6; ++i) {
-    const Tensor* m = find_state(st, pname(i));
+    const Tensor* m = find_state(st, "momentum." + pname(i));
     REQUIRE(m != nullptr);
     const std::string c = i % 2 == 0 ? "weight_decay" : "momentum";
     compare_values(pname(i) + " momentum", m->data(), ref_tensor("sgd." + c + ".momentum").data(),
@@ -178,7 +179,7 @@ TEST_CASE("Sgd state()/load_state round trip reproduces the next steps exactly",
       auto b = make_param();
       b->value = a->value;
       Sgd ob({{"w", b.get()}}, o);
-      ob.load_state("w", saved);
+      ob.load_state("momentum.w", saved);
       REQUIRE(ob.state().size() == 1);
       for (int s = 3; s < kSteps; ++s) {
         set_grad(*a, s), set_grad(*b, s);
@@ -197,9 +198,13 @@ TEST_CASE("Sgd load_state rejects unknown names and mismatched shapes", "[optim]
   Sgd opt({{"w", p.get()}}, SgdOptions{0.1, 0.9, 0, 0, false});
   CHECK_THROWS_AS(opt.load_state("nope", Tensor({3, 4})), RuntimeError);
   CHECK_THROWS_WITH(opt.load_state("nope", Tensor({3, 4})), Catch::Contains("nope"));
-  CHECK_THROWS_AS(opt.load_state("w", Tensor({4, 3})), RuntimeError);
-  CHECK_THROWS_WITH(opt.load_state("w", Tensor({4, 3})), Catch::Contains("'w'"));
+  CHECK_THROWS_WITH(opt.load_state("momentum.nope", Tensor({3, 4})), Catch::Contains("'nope'"));
+  CHECK_THROWS_AS(opt.load_state("momentum.w", Tensor({4, 3})), RuntimeError);
+  CHECK_THROWS_WITH(opt.load_state("momentum.w", Tensor({4, 3})), Catch::Contains("'momentum.w'"));
+  // State of another optimizer (or the pre-prefix name) is rejected.
+  CHECK_THROWS_WITH(opt.load_state("exp_avg.w", Tensor({3, 4})), Catch::Contains("not kept by sgd"));
+  CHECK_THROWS_AS(opt.load_state("w", Tensor({3, 4})), RuntimeError);
   // Without momentum there is no state to load.
   Sgd plain({{"w", p.get()}}, SgdOptions{0.1, 0, 0, 0, false});
-  CHECK_THROWS_AS(plain.load_state("w", Tensor({3, 4})), RuntimeError);
+  CHECK_THROWS_AS(plain.load_state("momentum.w", Tensor({3, 4})), RuntimeError);
 }

@@ -1,0 +1,328 @@
+#include "kernels/depthwise.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "core/parallel.h"
+#include "core/workspace.h"
+
+namespace cnn {
+namespace {
+
+// One SIMD register's worth of floats (GCC/Clang vector extension: AVX-512, AVX or SSE pairs).
+#if defined(__AVX512F__)
+constexpr int VW = 16;
+#else
+constexpr int VW = 8;
+#endif
+typedef float vf __attribute__((vector_size(VW * sizeof(float))));
+
+inline vf ld(const float* p) {
+  vf v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void st(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
+inline vf splat(float s) { return vf{} + s; }
+inline float hsum(vf v) {
+  float s = 0;
+  for (int l = 0; l < VW; ++l) s += v[l];
+  return s;
+}
+inline int round_up(int n) { return (n + VW - 1) / VW * VW; }
+
+// out[i] = b + sum_t wt[t] * src[t][i] for i < n; reads src[t][0 .. round_up(n)). NT > 0 fixes
+// the tap count at compile time (the 3x3 interior rows).
+template <int NT>
+void taps_row(int nt, const float* wt, const float* const* src, float b, int n, float* out) {
+  const int cnt = NT > 0 ? NT : nt;
+  int i = 0;
+  for (; i + 4 * VW <= n; i += 4 * VW) {
+    vf a0 = splat(b), a1 = a0, a2 = a0, a3 = a0;
+    for (int t = 0; t < cnt; ++t) {
+      const vf wv = splat(wt[t]);
+      const float* s = src[t] + i;
+      a0 += wv * ld(s);
+      a1 += wv * ld(s + VW);
+      a2 += wv * ld(s + 2 * VW);
+      a3 += wv * ld(s + 3 * VW);
+    }
+    st(out + i, a0), st(out + i + VW, a1), st(out + i + 2 * VW, a2), st(out + i + 3 * VW, a3);
+  }
+  for (; i + 2 * VW <= n; i += 2 * VW) {
+    vf a0 = splat(b), a1 = a0;
+    for (int t = 0; t < cnt; ++t) {
+      const vf wv = splat(wt[t]);
+      a0 += wv * ld(src[t] + i);
+      a1 += wv * ld(src[t] + i + VW);
+    }
+    st(out + i, a0), st(out + i + VW, a1);
+  }
+  for (; i < n; i += VW) {
+    vf a = splat(b);
+    for (int t = 0; t < cnt; ++t) a += splat(wt[t]) * ld(src[t] + i);
+    if (i + VW <= n) st(out + i, a);
+    else std::memcpy(out + i, &a, sizeof(float) * size_t(n - i));
+  }
+}
+
+void run_taps(int nt, const float* wt, const float* const* src, float b, int n, float* out) {
+  if (nt == 9) taps_row<9>(nt, wt, src, b, n, out);
+  else taps_row<0>(nt, wt, src, b, n, out);
+}
+
+// Tap lists, reused across calls.
+struct Taps {
+  std::vector<float> w;
+  std::vector<const float*> src;
+  void reserve(size_t n) {
+    if (w.size() < n) w.resize(n), src.resize(n);
+  }
+};
+thread_local Taps tl_taps;
+
+// The zero-padded, phase-split copy of an input plane: buffered row ih (padded row ih + PH)
+// holds SW phases of PL floats; padded column c is at phase c % SW, index c / SW.
+struct InputRows {
+  int L = 0;     // largest in-phase tap offset: (KW-1)*DW / SW
+  int OWr = 0;   // OW rounded up to whole vectors
+  int PL = 0;    // phase length: L + OWr
+  int RL = 0;    // row length: SW * PL
+  int rows = 0;  // buffered input rows (those some output reads)
+
+  explicit InputRows(const ConvGeom& g) {
+    L = (g.KW - 1) * g.DW / g.SW;
+    OWr = round_up(g.OW);
+    PL = L + OWr;
+    RL = g.SW * PL;
+    const int needed = g.OH > 0 ? (g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1 : 0;  // padded rows read
+    rows = std::clamp(needed - g.PH, 0, g.H);
+  }
+  size_t floats() const { return size_t(rows + 1) * RL; }  // plus a zero row
+  // Fills buf; returns the zero row.
+  const float* build(const float* x, const ConvGeom& g, float* buf) const {
+    for (int ih = 0; ih < rows; ++ih) {
+      const float* xr = x + int64_t(ih) * g.W;
+      float* row = buf + int64_t(ih) * RL;
+      for (int p = 0; p < g.SW; ++p) {
+        float* d = row + p * PL;
+        // Index i holds input column p + SW*i - PW when that is inside [0, W).
+        const int a = g.PW - p, e = g.W + g.PW - p;
+        int lo = a > 0 ? (a + g.SW - 1) / g.SW : 0;
+        int hi = e > 0 ? (e - 1) / g.SW + 1 : 0;
+        hi = std::min(hi, PL);
+        lo = std::min(lo, hi);
+        std::fill(d, d + lo, 0.f);
+        if (g.SW == 1) {
+          std::memcpy(d + lo, xr + lo - g.PW, sizeof(float) * size_t(hi - lo));
+        } else {
+          const float* xs = xr + p - g.PW;
+          for (int i = lo; i < hi; ++i) d[i] = xs[i * g.SW];
+        }
+        std::fill(d + hi, d + PL, 0.f);
+      }
+    }
+    float* zero = buf + int64_t(rows) * RL;
+    std::fill(zero, zero + RL, 0.f);
+    return zero;
+  }
+  // Padded row r, or null when it is padding (or never read).
+  const float* row(const float* buf, const ConvGeom& g, int r) const {
+    const int ih = r - g.PH;
+    return ih >= 0 && ih < rows ? buf + int64_t(ih) * RL : nullptr;
+  }
+  // Offset of tap column kj within a row.
+  int col(const ConvGeom& g, int kj) const {
+    const int c = kj * g.DW;
+    return (c % g.SW) * PL + c / g.SW;
+  }
+};
+
+// Output-gradient rows for backward-data: each dy row with L zeros in front and zeros after, so a
+// tap at in-phase offset o reads dy[q - o] for q in [q0, q0 + QNr) without bounds checks.
+struct GradRows {
+  int L = 0, q0 = 0, QN = 0, QNr = 0, RL = 0;
+  explicit GradRows(const ConvGeom& g) {
+    L = (g.KW - 1) * g.DW / g.SW;
+    q0 = g.PW / g.SW;                       // first phase index an input column maps to
+    QN = (g.PW + g.W - 1) / g.SW - q0 + 1;  // phase indices covering the input columns
+    QNr = round_up(QN);
+    RL = q0 + QNr + L;
+  }
+  size_t floats(const ConvGeom& g, int m) const { return size_t(m) * g.OH * RL + size_t(g.SW) * QNr; }
+};
+
+template <int TB>
+void wgrad_block(const InputRows& in, const float* xbuf, const float* zero, const ConvGeom& g, const float* dyp,
+                 int t0, float* dw) {
+  vf acc[TB];
+  for (int t = 0; t < TB; ++t) acc[t] = vf{};
+  int ki[TB], off[TB];
+  for (int t = 0; t < TB; ++t) ki[t] = (t0 + t) / g.KW, off[t] = in.col(g, (t0 + t) % g.KW);
+  for (int oh = 0; oh < g.OH; ++oh) {
+    const float* s[TB];
+    for (int t = 0; t < TB; ++t) {
+      const float* r = in.row(xbuf, g, oh * g.SH + ki[t] * g.DH);
+      s[t] = (r ? r : zero) + off[t];
+    }
+    const float* d = dyp + int64_t(oh) * in.OWr;
+    for (int i = 0; i < in.OWr; i += VW) {
+      const vf dv = ld(d + i);
+      for (int t = 0; t < TB; ++t) acc[t] += dv * ld(s[t] + i);
+    }
+  }
+  for (int t = 0; t < TB; ++t) dw[t0 + t] += hsum(acc[t]);
+}
+
+}  // namespace
+
+size_t depthwise_workspace_floats(const ConvGeom& g, int m) {
+  const InputRows in(g);
+  const GradRows gr(g);
+  return std::max(in.floats() + size_t(g.OH) * in.OWr, gr.floats(g, m)) + VW;
+}
+
+void depthwise_forward_plane(const float* x, const float* w, const float* bias, const ConvGeom& g, int m, float* y,
+                             float* ws) {
+  if (g.OH <= 0 || g.OW <= 0) return;
+  const InputRows in(g);
+  in.build(x, g, ws);
+  const int KK = g.KH * g.KW;
+  Taps& tp = tl_taps;
+  tp.reserve(size_t(KK));
+  for (int j = 0; j < m; ++j) {
+    const float* wj = w + j * KK;
+    const float b = bias ? bias[j] : 0.f;
+    for (int oh = 0; oh < g.OH; ++oh) {
+      int nt = 0;
+      for (int ki = 0; ki < g.KH; ++ki) {
+        const float* r = in.row(ws, g, oh * g.SH + ki * g.DH);
+        if (!r) continue;
+        for (int kj = 0; kj < g.KW; ++kj) {
+          tp.w[size_t(nt)] = wj[ki * g.KW + kj];
+          tp.src[size_t(nt++)] = r + in.col(g, kj);
+        }
+      }
+      run_taps(nt, tp.w.data(), tp.src.data(), b, g.OW, y + (int64_t(j) * g.OH + oh) * g.OW);
+    }
+  }
+}
+
+void depthwise_backward_data_plane(const float* dy, const float* w, const ConvGeom& g, int m, float* dx, float* ws) {
+  const GradRows gr(g);
+  // Padded dy rows.
+  const int ncopy = std::min(g.OW, gr.RL - gr.L);
+  for (int64_t r = 0; r < int64_t(m) * g.OH; ++r) {
+    float* d = ws + r * gr.RL;
+    std::fill(d, d + gr.L, 0.f);
+    std::memcpy(d + gr.L, dy + r * g.OW, sizeof(float) * size_t(std::max(ncopy, 0)));
+    std::fill(d + gr.L + std::max(ncopy, 0), d + gr.RL, 0.f);
+  }
+  float* tmp = ws + int64_t(m) * g.OH * gr.RL;
+  const int KK = g.KH * g.KW;
+  Taps& tp = tl_taps;
+  tp.reserve(size_t(KK) * size_t(m));
+  for (int ih = 0; ih < g.H; ++ih) {
+    const int r = ih + g.PH;
+    float* dxr = dx + int64_t(ih) * g.W;
+    for (int p = 0; p < g.SW; ++p) {
+      int nt = 0;
+      for (int ki = 0; ki < g.KH; ++ki) {
+        const int t = r - ki * g.DH;
+        if (t < 0) break;
+        if (t % g.SH) continue;
+        const int oh = t / g.SH;
+        if (oh >= g.OH) continue;
+        for (int kj = 0; kj < g.KW; ++kj) {
+          const int c = kj * g.DW;
+          if (c % g.SW != p) continue;
+          for (int j = 0; j < m; ++j) {
+            tp.w[size_t(nt)] = w[j * KK + ki * g.KW + kj];
+            tp.src[size_t(nt++)] = ws + (int64_t(j) * g.OH + oh) * gr.RL + gr.L - c / g.SW + gr.q0;
+          }
+        }
+      }
+      if (g.SW == 1) {
+        run_taps(nt, tp.w.data(), tp.src.data(), 0.f, g.W, dxr);
+      } else {
+        run_taps(nt, tp.w.data(), tp.src.data(), 0.f, gr.QN, tmp + p * gr.QNr);
+        // Scatter phase p back to its input columns: iw + PW == p (mod SW).
+        const int iw0 = ((p - g.PW) % g.SW + g.SW) % g.SW;
+        const float* tq = tmp + p * gr.QNr + (iw0 + g.PW) / g.SW - gr.q0;
+        for (int iw = iw0, q = 0; iw < g.W; iw += g.SW, ++q) dxr[iw] = tq[q];
+      }
+    }
+  }
+}
+
+void depthwise_backward_weight_plane(const float* x, const float* dy, const ConvGeom& g, int m, float* dw,
+                                     float* ws) {
+  if (g.OH <= 0 || g.OW <= 0) return;
+  const InputRows in(g);
+  const float* zero = in.build(x, g, ws);
+  float* dyp = ws + in.floats();
+  const int KK = g.KH * g.KW;
+  for (int j = 0; j < m; ++j) {
+    const float* dyj = dy + int64_t(j) * g.OH * g.OW;
+    for (int oh = 0; oh < g.OH; ++oh) {
+      float* d = dyp + int64_t(oh) * in.OWr;
+      std::memcpy(d, dyj + int64_t(oh) * g.OW, sizeof(float) * size_t(g.OW));
+      std::fill(d + g.OW, d + in.OWr, 0.f);
+    }
+    float* dwj = dw + j * KK;
+    for (int t0 = 0; t0 < KK; t0 += 9) {
+      switch (std::min(9, KK - t0)) {
+        case 1: wgrad_block<1>(in, ws, zero, g, dyp, t0, dwj); break;
+        case 2: wgrad_block<2>(in, ws, zero, g, dyp, t0, dwj); break;
+        case 3: wgrad_block<3>(in, ws, zero, g, dyp, t0, dwj); break;
+        case 4: wgrad_block<4>(in, ws, zero, g, dyp, t0, dwj); break;
+        case 5: wgrad_block<5>(in, ws, zero, g, dyp, t0, dwj); break;
+        case 6: wgrad_block<6>(in, ws, zero, g, dyp, t0, dwj); break;
+        case 7: wgrad_block<7>(in, ws, zero, g, dyp, t0, dwj); break;
+        case 8: wgrad_block<8>(in, ws, zero, g, dyp, t0, dwj); break;
+        default: wgrad_block<9>(in, ws, zero, g, dyp, t0, dwj); break;
+      }
+    }
+  }
+}
+
+void depthwise_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, int64_t N, int C, int m,
+                       float* y) {
+  const int64_t in_plane = int64_t(g.H) * g.W, out_plane = int64_t(g.OH) * g.OW, KK = int64_t(g.KH) * g.KW;
+  const size_t wsz = depthwise_workspace_floats(g, m);
+  parallel_for(N * C, [&](int64_t b, int64_t e, int tid) {
+    float* ws = scratch(tid, 0, wsz);
+    for (int64_t p = b; p < e; ++p) {
+      const int64_t c = p % C;
+      depthwise_forward_plane(x + p * in_plane, w + c * m * KK, bias ? bias + c * m : nullptr, g, m,
+                              y + p * m * out_plane, ws);
+    }
+  });
+}
+
+void depthwise_backward(const float* x, const float* dy, const float* w, const ConvGeom& g, int64_t N, int C, int m,
+                        float* dx, float* dw) {
+  const int64_t in_plane = int64_t(g.H) * g.W, out_plane = int64_t(g.OH) * g.OW, KK = int64_t(g.KH) * g.KW;
+  const int64_t wsize = int64_t(C) * m * KK;
+  const size_t wsz = depthwise_workspace_floats(g, m);
+  const int chunks = static_cast<int>(std::min<int64_t>(N * C, num_threads()));
+  parallel_for(N * C, [&](int64_t b, int64_t e, int tid) {
+    float* ws = scratch(tid, 0, wsz);
+    // Thread 0 accumulates straight into dw; the others into partials reduced below.
+    float* dwp = tid == 0 ? dw : scratch(tid, 1, size_t(wsize));
+    if (tid != 0) std::memset(dwp, 0, sizeof(float) * size_t(wsize));
+    for (int64_t p = b; p < e; ++p) {
+      const int64_t c = p % C;
+      const float* dyp = dy + p * m * out_plane;
+      depthwise_backward_weight_plane(x + p * in_plane, dyp, g, m, dwp + c * m * KK, ws);
+      if (dx) depthwise_backward_data_plane(dyp, w + c * m * KK, g, m, dx + p * in_plane, ws);
+    }
+  });
+  for (int t = 1; t < chunks; ++t) {
+    const float* part = scratch(t, 1, size_t(wsize));
+    for (int64_t i = 0; i < wsize; ++i) dw[i] += part[i];
+  }
+}
+
+}  // namespace cnn

@@ -1,0 +1,171 @@
+// Shortcut: the skip branch of a residual block, decided by the shapes at infer().
+//   {shortcut: {out: 128, stride: 2, type: B}, name: downsample}
+// When the input already has `out` channels and stride is 1 it is the identity (no parameters).
+// Otherwise, by type:
+//   B (default)  a 1x1 convolution (stride, no bias) + BatchNorm, as torchvision's `downsample`:
+//                parameters "0.weight", "1.weight", "1.bias" and buffers "1.running_mean",
+//                "1.running_var", "1.num_batches_tracked", so a node named `layer2.0.downsample`
+//                has torchvision's state_dict keys. Built from the registered conv and bn layers.
+//   A            He et al. 2015's CIFAR option A (akamaster's implementation):
+//                F.pad(x[:, :, ::stride, ::stride], channels (out-C)//2 before, the rest after).
+//   identity     no shortcut at all (the branch contributes zeros): MobileNetV2's residual, which
+//                exists only when stride == 1 and the channels match (torchvision's use_res_connect).
+#include <algorithm>
+#include <cstring>
+
+#include "config/layer_args.h"
+#include "layers/layer.h"
+#include "layers/registry.h"
+
+namespace cnn {
+namespace {
+
+enum class Kind { identity, projection, pad, zero };
+
+LayerArgs inner_args(const LayerArgs& outer, const std::string& suffix, const std::string& type,
+                     const std::vector<std::pair<std::string, std::string>>& kv) {
+  LayerArgs a(outer.path() + "." + suffix, type, outer.loc());
+  for (const auto& [k, v] : kv) a.set(k, ArgValue{{v}, false, outer.loc()});
+  return a;
+}
+
+class Shortcut : public Layer {
+ public:
+  Shortcut(int64_t out, int64_t stride, std::string type, const LayerArgs& args)
+      : out_(out), stride_(stride), type_(std::move(type)), args_(args) {}
+
+  Shape infer(const std::vector<Shape>& in) override {
+    const Shape& s = in[0];
+    if (s.size() != 4) args_.fail("shortcut expects an N x C x H x W input, got " + shape_str(s));
+    const int64_t C = s[1];
+    if (C_ && C != C_) args_.fail("input channels changed from " + std::to_string(C_) + " to " + std::to_string(C));
+    if (!C_) {
+      C_ = C;
+      if (C == out_ && stride_ == 1) kind_ = Kind::identity;
+      else if (type_ == "A") kind_ = Kind::pad;
+      else if (type_ == "identity") kind_ = Kind::zero;
+      else kind_ = Kind::projection;
+      if (kind_ == Kind::pad && out_ < C)
+        args_.fail("type A pads channels: out (" + std::to_string(out_) + ") must be at least the input channels (" +
+                   std::to_string(C) + ")");
+      if (kind_ == Kind::projection) {
+        conv_ = make_layer(inner_args(args_, "0", "conv",
+                                      {{"out", std::to_string(out_)}, {"k", "1"}, {"stride", std::to_string(stride_)},
+                                       {"bias", "false"}}));
+        bn_ = make_layer(inner_args(args_, "1", "bn", {}));
+      }
+    }
+    if (kind_ == Kind::identity) return s;
+    if (kind_ == Kind::projection) {
+      Shape o = bn_->infer({conv_->infer(in)});
+      if (!named_) {  // the inner layers create their parameters at their first infer()
+        for (Param* p : conv_->params()) p->name = "0." + p->name;
+        for (Param* p : bn_->params()) p->name = "1." + p->name;
+        for (Buffer* b : bn_->buffers()) b->name = "1." + b->name;
+        named_ = true;
+      }
+      return o;
+    }
+    return {s[0], out_, (s[2] + stride_ - 1) / stride_, (s[3] + stride_ - 1) / stride_};
+  }
+
+  void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext& ctx) override {
+    const Tensor& x = *in[0];
+    switch (kind_) {
+      case Kind::identity: std::memcpy(out.data(), x.data(), sizeof(float) * x.numel()); break;
+      case Kind::zero: out.zero(); break;
+      case Kind::projection:
+        mid_.resize(out.shape());
+        conv_->forward(in, mid_, ctx);
+        bn_->forward({&mid_}, out, ctx);
+        break;
+      case Kind::pad: subsample_pad<false>(x, out); break;
+    }
+  }
+
+  void backward(const std::vector<const Tensor*>& in, const Tensor& out, const Tensor& dout,
+                const std::vector<Tensor*>& din, RunContext& ctx) override {
+    Tensor* dx = din[0];
+    switch (kind_) {
+      case Kind::identity:
+        if (dx) std::memcpy(dx->data(), dout.data(), sizeof(float) * dout.numel());
+        break;
+      case Kind::zero:
+        if (dx) dx->zero();
+        break;
+      case Kind::projection:
+        dmid_.resize(out.shape());
+        bn_->backward({&mid_}, out, dout, {&dmid_}, ctx);
+        conv_->backward(in, mid_, dmid_, din, ctx);
+        break;
+      case Kind::pad:
+        if (dx) subsample_pad<true>(dout, *dx);
+        break;
+    }
+  }
+
+  std::vector<Param*> params() override {
+    if (kind_ != Kind::projection) return {};
+    std::vector<Param*> p = conv_->params();
+    for (Param* q : bn_->params()) p.push_back(q);
+    return p;
+  }
+  std::vector<Buffer*> buffers() override { return kind_ == Kind::projection ? bn_->buffers() : std::vector<Buffer*>{}; }
+
+  int64_t macs(const std::vector<Shape>& in, const Shape& out) const override {
+    return kind_ == Kind::projection ? conv_->macs(in, out) : 0;  // the conv's; its output shape is ours
+  }
+
+  void init(Rng& rng) override {
+    if (kind_ == Kind::projection) {
+      conv_->init(rng);
+      bn_->init(rng);
+    }
+  }
+
+ private:
+  template <bool kBackward>
+  void subsample_pad(const Tensor& src, Tensor& dst) const {
+    const Tensor& x = kBackward ? dst : src;  // the input-shaped tensor
+    const Tensor& y = kBackward ? src : dst;  // the output-shaped tensor
+    const int64_t N = x.dim(0), H = x.dim(2), W = x.dim(3), OH = y.dim(2), OW = y.dim(3);
+    const int64_t before = (out_ - C_) / 2;
+    dst.zero();
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t c = 0; c < C_; ++c) {
+        const int64_t xo = (n * C_ + c) * H * W, yo = (n * out_ + before + c) * OH * OW;
+        for (int64_t i = 0; i < OH; ++i)
+          for (int64_t j = 0; j < OW; ++j) {
+            const int64_t xi = xo + i * stride_ * W + j * stride_, yi = yo + i * OW + j;
+            if (kBackward) dst[xi] = src[yi];
+            else dst[yi] = src[xi];
+          }
+      }
+  }
+
+  int64_t out_, stride_;
+  std::string type_;
+  LayerArgs args_;
+  int64_t C_ = 0;
+  Kind kind_ = Kind::identity;
+  bool named_ = false;
+  std::unique_ptr<Layer> conv_, bn_;
+  Tensor mid_, dmid_;
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> make_shortcut(const LayerArgs& args) {
+  const int64_t out = args.get_int("out");
+  const int64_t stride = args.get_int("stride", 1);
+  const std::string type = args.get_string("type", "B");
+  args.finish();
+  if (out < 1) args.fail("out", "expects an integer >= 1");
+  if (stride < 1) args.fail("stride", "expects an integer >= 1");
+  if (type != "A" && type != "B" && type != "identity")
+    args.fail("type", "expects A (zero-padding), B (1x1 conv + BN projection) or identity (no shortcut when the "
+                      "shapes differ), got '" + type + "'");
+  return std::make_unique<Shortcut>(out, stride, type, args);
+}
+
+}  // namespace cnn
