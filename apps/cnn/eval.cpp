@@ -2,6 +2,7 @@
 
 #include "command.h"
 #include "config/recipe.h"
+#include "core/error.h"
 #include "data/load.h"
 #include "graph/net.h"
 #include "train/checkpoint.h"
@@ -12,19 +13,24 @@ namespace cnn::cli {
 Run add_eval(CLI::App& app) {
   auto* cmd = app.add_subcommand("eval", "evaluate a checkpoint on the recipe's test set");
   struct Opts {
-    std::string config, checkpoint;
+    std::string config, checkpoint, weights;
     std::vector<std::string> sets;
     bool no_confusion = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--config,-c", o->config, "recipe YAML")->required();
-  cmd->add_option("--checkpoint", o->checkpoint, "weights (.safetensors)")->required();
+  auto* ck = cmd->add_option("--checkpoint", o->checkpoint, "a checkpoint of ours (.safetensors)");
+  cmd->add_option("--weights", o->weights, "weights only: a checkpoint or a PyTorch state_dict (.safetensors)")
+      ->excludes(ck);
   cmd->add_option("--set", o->sets, "override a config field: dotted.key=value (repeatable)");
   cmd->add_flag("--no-confusion", o->no_confusion, "do not print the confusion matrix");
   return [o] {
+    if (o->checkpoint.empty() && o->weights.empty())
+      throw ConfigError("eval: --checkpoint <file> or --weights <file> is required");
     Recipe recipe = load_recipe_file(o->config, o->sets);
     Net net(recipe.model);
-    load_checkpoint(o->checkpoint, net);
+    if (!o->weights.empty()) load_weights(o->weights, net);
+    else load_checkpoint(o->checkpoint, net);
     print_banner();
     ImageDataset test = load_dataset(recipe.data, "test");
     const int64_t batch = recipe.data.eval_batch_size > 0 ? recipe.data.eval_batch_size : recipe.data.batch_size;

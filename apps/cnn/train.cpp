@@ -13,13 +13,16 @@ namespace cnn::cli {
 Run add_train(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "train a model from a recipe");
   struct Opts {
-    std::string config, resume;
+    std::string config, resume, weights;
     std::vector<std::string> sets;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--config,-c", o->config, "recipe YAML")->required();
   cmd->add_option("--set", o->sets, "override a config field: dotted.key=value (repeatable)");
-  cmd->add_option("--resume", o->resume, "continue from a checkpoint (last.safetensors)");
+  auto* resume = cmd->add_option("--resume", o->resume, "continue from a checkpoint (last.safetensors)");
+  cmd->add_option("--weights", o->weights,
+                  "start from these weights (a checkpoint or a PyTorch state_dict .safetensors) instead of init")
+      ->excludes(resume);
   return [o] {
     Recipe recipe = load_recipe_file(o->config, o->sets);
     print_banner();
@@ -28,6 +31,7 @@ Run add_train(CLI::App& app) {
     std::fflush(stdout);
     TrainOptions opts;
     opts.resume = o->resume;
+    opts.weights = o->weights;
     const bool tty = isatty(fileno(stdout));
     opts.progress = tty ? Progress::bar : Progress::lines;
     opts.log = [](const std::string& line) {

@@ -105,6 +105,23 @@ class Expander {
     int64_t repeat = 1;
     const YAML::Node rep = el["repeat"];
     if (rep.IsDefined()) repeat = parse_repeat(rep, env, path);
+    // `repeat_from: k` (docs/config.md, "Numbering from k"): instances <name><k>, <name><k+1>, ...
+    int64_t repeat_from = -1;
+    if (const YAML::Node rf = el["repeat_from"]; rf.IsDefined()) {
+      if (!rep.IsDefined() || !el["name"].IsDefined())
+        throw ConfigError(loc(rf), path,
+                          "'repeat_from' needs 'repeat' and 'name': it names the instances <name><k>, <name><k+1>, ...");
+      repeat_from = parse_count(rf, env, path, "repeat_from", 0);
+    }
+    // `scope: false` (docs/config.md, "Groups without a scope"): the group's named elements are
+    // named in the enclosing scope, as modules a torchvision forward() wires up by hand.
+    bool own_scope = true;
+    if (const YAML::Node sc = el["scope"]; sc.IsDefined()) {
+      if (!sc.IsScalar() || !YAML::convert<bool>::decode(sc, own_scope))
+        throw ConfigError(loc(sc), path, fmt::format("field 'scope' expects true or false, got {}", describe(sc)));
+      if (!own_scope && !is_group)
+        throw ConfigError(loc(sc), path, "'scope: false' applies to an inline group ({branches: ..., merge: ...})");
+    }
 
     if (is_group) {
       std::vector<std::string> allowed = kGroupKeys;
@@ -136,14 +153,17 @@ class Expander {
         throw ConfigError(loc(el), path,
                           "a spliced element takes its names from the enclosing list: it cannot have 'name' or 'head'");
       pos = index;
-      return splice(el, is_group ? YAML::Node() : type_keys[0], repeat, pos, named_scope, pos_scope, input, env);
+      return splice(el, is_group ? nullptr : &type_keys[0], repeat, pos, named_scope, pos_scope, input, env,
+                    own_scope);
     }
 
     int x = input;
     for (int64_t r = 0; r < repeat; ++r) {
-      std::string inst = rep.IsDefined() ? path + "." + std::to_string(r) : path;
+      std::string inst = !rep.IsDefined() ? path
+                         : repeat_from >= 0 ? path + std::to_string(repeat_from + r)
+                                            : path + "." + std::to_string(r);
       if (is_group) {
-        x = body(el, inst, x, env);
+        x = body(el, inst, x, env, own_scope ? inst : named_scope);
       } else {
         const YAML::Node& key = type_keys[0];
         x = instantiate(key.Scalar(), el[key.Scalar()], key, inst, loc(el), x, env, r > 0);
@@ -169,24 +189,25 @@ class Expander {
   // sequence, as torchvision builds an nn.Sequential from a list (`layers += [conv, relu]`).
   // Each repetition of a layer, or of a block or group with branches, takes the next position; a
   // block or group made only of `layers` contributes those layers, each at the next position.
-  int splice(const YAML::Node& el, const YAML::Node& type_key, int64_t repeat, size_t& pos,
-             const std::string& named_scope, const std::string& pos_scope, int input, const Env& env) {
+  int splice(const YAML::Node& el, const YAML::Node* type_key, int64_t repeat, size_t& pos,
+             const std::string& named_scope, const std::string& pos_scope, int input, const Env& env,
+             bool own_scope) {
     auto layers_only = [](const YAML::Node& b) {
       return b["layers"].IsDefined() && !b["branches"].IsDefined() && !b["merge"].IsDefined() && !b["then"].IsDefined();
     };
     int x = input;
     for (int64_t r = 0; r < repeat; ++r) {
       const std::string inst = join_path(pos_scope, std::to_string(pos));
-      if (!type_key.IsDefined()) {  // an inline group
+      if (!type_key) {  // an inline group
         if (layers_only(el)) {
           x = sequence(el["layers"], named_scope, pos_scope, x, env, &pos);
         } else {
           ++pos;
-          x = body(el, inst, x, env);
+          x = body(el, inst, x, env, own_scope ? inst : named_scope);
         }
         continue;
       }
-      const std::string type = type_key.Scalar();
+      const std::string type = type_key->Scalar();
       const YAML::Node args = el[type];
       auto it = blocks_.find(type);
       if (it != blocks_.end() && !is_layer_type(type) && layers_only(it->second.body)) {
@@ -196,25 +217,30 @@ class Expander {
         stack_.pop_back();
       } else {
         ++pos;
-        x = instantiate(type, args, type_key, inst, loc(el), x, env, r > 0);
+        x = instantiate(type, args, *type_key, inst, loc(el), x, env, r > 0);
       }
     }
     return x;
   }
 
   int64_t parse_repeat(const YAML::Node& rep, const Env& env, const std::string& path) {
+    return parse_count(rep, env, path, "repeat", 1);
+  }
+
+  // An integer >= `min`, literal or `$` expression, for the meta key `field`.
+  int64_t parse_count(const YAML::Node& rep, const Env& env, const std::string& path, const char* field, int64_t min) {
     std::string got = describe(rep);
     if (rep.IsScalar()) {
       std::string text = rep.Scalar();
       if (text.find('$') != std::string::npos) {
-        ArgValue v = evaluate(rep, env, path, "repeat");
+        ArgValue v = evaluate(rep, env, path, field);
         if (!v.is_list && v.items.size() == 1) got = "'" + (text = v.items[0]) + "'";
       }
       int64_t n = 0;
       auto r = std::from_chars(text.data(), text.data() + text.size(), n);
-      if (!text.empty() && r.ec == std::errc() && r.ptr == text.data() + text.size() && n >= 1) return n;
+      if (!text.empty() && r.ec == std::errc() && r.ptr == text.data() + text.size() && n >= min) return n;
     }
-    throw ConfigError(loc(rep), path, fmt::format("field 'repeat' expects an integer >= 1, got {}", got));
+    throw ConfigError(loc(rep), path, fmt::format("field '{}' expects an integer >= {}, got {}", field, min, got));
   }
 
   [[noreturn]] void reject_extra_keys(const std::vector<YAML::Node>& keys, const std::string& path) {
@@ -346,8 +372,12 @@ class Expander {
     return fmt::format("block '{}' has arguments: {}", def.name, join(sorted));
   }
 
-  // A block body or inline group: layers, then branches joined by merge, then `then`.
+  // A block body or inline group: layers, then branches joined by merge, then `then`. Named
+  // elements are `<names>.<name>` (`names` is `inst` unless the group has `scope: false`).
   int body(const YAML::Node& map, const std::string& inst, int input, const Env& env) {
+    return body(map, inst, input, env, inst);
+  }
+  int body(const YAML::Node& map, const std::string& inst, int input, const Env& env, const std::string& names) {
     const YAML::Node layers = map["layers"], branches = map["branches"], merge = map["merge"], then = map["then"];
     auto need_sequence = [&](const YAML::Node& n, const char* field) {
       if (!n.IsSequence())
@@ -358,7 +388,7 @@ class Expander {
     int x = input;
     if (layers.IsDefined()) {
       need_sequence(layers, "layers");
-      x = sequence(layers, inst, inst, x, env);
+      x = sequence(layers, names, inst, x, env);
     }
     if (branches.IsDefined()) {
       if (!branches.IsSequence() || branches.size() < 2)
@@ -378,9 +408,9 @@ class Expander {
         std::string scope = join_path(inst, "branch" + std::to_string(b + 1));
         size_t pos = 0;
         if (br.IsSequence())
-          outs.push_back(sequence(br, inst, scope, x, env));
+          outs.push_back(sequence(br, names, scope, x, env));
         else if (br.IsScalar() || br.IsMap())
-          outs.push_back(element(br, pos, inst, scope, x, env));
+          outs.push_back(element(br, pos, names, scope, x, env));
         else
           throw ConfigError(loc(br), scope, "empty branch: write 'identity' for a branch that passes its input");
       }
@@ -398,7 +428,7 @@ class Expander {
     }
     if (then.IsDefined()) {
       need_sequence(then, "then");
-      x = sequence(then, inst, join_path(inst, "then"), x, env);
+      x = sequence(then, names, join_path(inst, "then"), x, env);
     }
     return x;
   }

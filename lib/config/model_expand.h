@@ -21,7 +21,7 @@ struct BlockDef {
 };
 
 // Keys of an element mapping besides its layer type, and of a branch group / block body.
-inline const std::vector<std::string> kElementMetaKeys = {"name", "repeat", "head", "splice"};
+inline const std::vector<std::string> kElementMetaKeys = {"name", "repeat", "head", "splice", "repeat_from", "scope"};
 inline const std::vector<std::string> kGroupKeys = {"layers", "branches", "merge", "then"};
 
 // Expands `layers` (a sequence) of a document located in `file`.

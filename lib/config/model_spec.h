@@ -43,7 +43,7 @@ struct InitScheme {
 
 struct LsuvSpec {            // Mishkin & Matas 2015; the trainer runs it once before epoch 1
   bool enabled = false;
-  int64_t batch = 0;         // images of the first training batch to use (0: all of it)
+  int64_t batch = 0;         // the first N images of epoch 1's order (0: data.batch_size)
   double tol = 0.1;          // done when |Var(output) - 1| < tol
   int64_t iters = 10;        // at most this many measurements per layer
 };

@@ -102,9 +102,9 @@ struct DtypeInfo {
 // Every dtype of the safetensors format, so that unsupported ones are named precisely.
 constexpr DtypeInfo kDtypes[] = {
     {"F32", 4, true},      {"F64", 8, true},      {"F16", 2, true},     {"BF16", 2, true},
-    {"I64", 8, false},     {"I32", 4, false},     {"I16", 2, false},    {"I8", 1, false},
-    {"U64", 8, false},     {"U32", 4, false},     {"U16", 2, false},    {"U8", 1, false},
-    {"BOOL", 1, false},    {"F8_E4M3", 1, false}, {"F8_E5M2", 1, false}, {"F8_E8M0", 1, false},
+    {"I64", 8, true},      {"I32", 4, true},      {"I16", 2, true},     {"I8", 1, true},
+    {"U64", 8, true},      {"U32", 4, true},      {"U16", 2, true},     {"U8", 1, true},
+    {"BOOL", 1, true},    {"F8_E4M3", 1, false}, {"F8_E5M2", 1, false}, {"F8_E8M0", 1, false},
     {"F6_E2M3", 1, false}, {"F6_E3M2", 1, false}, {"F4", 1, false},     {"C64", 8, false},
 };
 
@@ -137,6 +137,17 @@ float half_to_float(uint16_t h) {
     bits = sign | (exp + 127 - 15) << 23 | mant << 13;
   }
   return std::bit_cast<float>(bits);
+}
+
+// Integer tensors (torchvision's BatchNorm `num_batches_tracked` is I64) become floats, exactly
+// up to 2^24 in magnitude, rounded to nearest beyond.
+template <typename T>
+void convert_ints(const char* src, float* dst, uint64_t n) {
+  for (uint64_t i = 0; i < n; ++i) {
+    T v;
+    std::memcpy(&v, src + sizeof(T) * i, sizeof(T));
+    dst[i] = static_cast<float>(v);
+  }
 }
 
 // One line, printable: parser messages may quote raw header bytes.
@@ -316,7 +327,7 @@ SafetensorsFile read_safetensors(const std::string& path) {
     e.dtype = find_dtype(dname);
     if (!e.dtype) bad(fmt::format("unknown dtype '{}'", one_line(dname)));
     if (!e.dtype->supported)
-      bad(fmt::format("unsupported dtype {} (supported: F32, F64, F16, BF16)", dname));
+      bad(fmt::format("unsupported dtype {} (supported: F32, F64, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL)", dname));
     if (!sh->is_array()) bad("'shape' is not an array");
     // numel * element size, refusing products beyond 2^62 bytes so nothing overflows.
     uint64_t nbytes = static_cast<uint64_t>(e.dtype->size);
@@ -390,12 +401,30 @@ SafetensorsFile read_safetensors(const std::string& path) {
             std::memcpy(&v, src + 2 * i, 2);
             dst[i] = half_to_float(v);
           }
-        } else {  // BF16
+        } else if (dname == "BF16") {
           for (uint64_t i = 0; i < n; ++i) {
             uint16_t v;
             std::memcpy(&v, src + 2 * i, 2);
             dst[i] = std::bit_cast<float>(uint32_t(v) << 16);
           }
+        } else if (dname == "I64") {
+          convert_ints<int64_t>(src, dst, n);
+        } else if (dname == "I32") {
+          convert_ints<int32_t>(src, dst, n);
+        } else if (dname == "I16") {
+          convert_ints<int16_t>(src, dst, n);
+        } else if (dname == "I8") {
+          convert_ints<int8_t>(src, dst, n);
+        } else if (dname == "U64") {
+          convert_ints<uint64_t>(src, dst, n);
+        } else if (dname == "U32") {
+          convert_ints<uint32_t>(src, dst, n);
+        } else if (dname == "U16") {
+          convert_ints<uint16_t>(src, dst, n);
+        } else if (dname == "U8") {
+          convert_ints<uint8_t>(src, dst, n);
+        } else {  // BOOL: any non-zero byte is true
+          for (uint64_t i = 0; i < n; ++i) dst[i] = src[i] != 0 ? 1.0f : 0.0f;
         }
       }
     }

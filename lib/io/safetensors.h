@@ -18,7 +18,9 @@ struct NamedTensor {
 };
 
 struct SafetensorsFile {
-  std::map<std::string, Tensor> tensors;          // F32 only (F64/F16/BF16 are converted to F32)
+  // Held as float: F64/F16/BF16 and the integer dtypes (I64/I32/I16/I8, U64/U32/U16/U8, BOOL as
+  // 0/1) are converted on reading; writes are always F32.
+  std::map<std::string, Tensor> tensors;
   std::map<std::string, std::string> metadata;    // __metadata__
   std::vector<std::string> order;                 // tensor names in file order
 };

@@ -24,7 +24,7 @@ inline vf ld(const float* p) {
   return v;
 }
 inline void st(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
-inline vf splat(float s) { return vf{} + s; }
+inline vf splat(float s) { return s - vf{}; }  // s - 0 == s exactly: a plain broadcast (0 + s is not: -0.f)
 inline float hsum(vf v) {
   float s = 0;
   for (int l = 0; l < VW; ++l) s += v[l];
@@ -32,13 +32,15 @@ inline float hsum(vf v) {
 }
 inline int round_up(int n) { return (n + VW - 1) / VW * VW; }
 
-// out[i] = b + sum_t wt[t] * src[t][i] for i < n; reads src[t][0 .. round_up(n)). NT > 0 fixes
-// the tap count at compile time (the 3x3 interior rows).
+// out[i] = b + sum_t wt[t] * src[t][i] for i < n; reads src[t][0 .. round_up(n)). With `room`,
+// out has space for round_up(n) floats (whole vectors are stored past n). NT > 0 fixes the tap
+// count at compile time (the 3x3 interior rows).
 template <int NT>
-void taps_row(int nt, const float* wt, const float* const* src, float b, int n, float* out) {
+void taps_row(int nt, const float* wt, const float* const* src, float b, int n, float* out, bool room) {
   const int cnt = NT > 0 ? NT : nt;
+  const int nv = room ? round_up(n) : n / VW * VW;  // floats stored as whole vectors
   int i = 0;
-  for (; i + 4 * VW <= n; i += 4 * VW) {
+  for (; i + 4 * VW <= nv; i += 4 * VW) {
     vf a0 = splat(b), a1 = a0, a2 = a0, a3 = a0;
     for (int t = 0; t < cnt; ++t) {
       const vf wv = splat(wt[t]);
@@ -50,7 +52,7 @@ void taps_row(int nt, const float* wt, const float* const* src, float b, int n, 
     }
     st(out + i, a0), st(out + i + VW, a1), st(out + i + 2 * VW, a2), st(out + i + 3 * VW, a3);
   }
-  for (; i + 2 * VW <= n; i += 2 * VW) {
+  for (; i + 2 * VW <= nv; i += 2 * VW) {
     vf a0 = splat(b), a1 = a0;
     for (int t = 0; t < cnt; ++t) {
       const vf wv = splat(wt[t]);
@@ -59,28 +61,99 @@ void taps_row(int nt, const float* wt, const float* const* src, float b, int n, 
     }
     st(out + i, a0), st(out + i + VW, a1);
   }
-  for (; i < n; i += VW) {
+  for (; i < nv; i += VW) {
     vf a = splat(b);
     for (int t = 0; t < cnt; ++t) a += splat(wt[t]) * ld(src[t] + i);
-    if (i + VW <= n) st(out + i, a);
-    else std::memcpy(out + i, &a, sizeof(float) * size_t(n - i));
+    st(out + i, a);
+  }
+  if (i < n) {
+    vf a = splat(b);
+    for (int t = 0; t < cnt; ++t) a += splat(wt[t]) * ld(src[t] + i);
+    std::memcpy(out + i, &a, sizeof(float) * size_t(n - i));
   }
 }
 
-void run_taps(int nt, const float* wt, const float* const* src, float b, int n, float* out) {
-  if (nt == 9) taps_row<9>(nt, wt, src, b, n, out);
-  else taps_row<0>(nt, wt, src, b, n, out);
+void run_taps(int nt, const float* wt, const float* const* src, float b, int n, float* out, bool room) {
+  if (nt == 9) taps_row<9>(nt, wt, src, b, n, out, room);
+  else taps_row<0>(nt, wt, src, b, n, out, room);
 }
 
-// Tap lists, reused across calls.
+// The 3x3 fast path: runs of rows where all nine taps exist, the weights held in registers.
+// Row k of the run: out[k*ostep + i] = b + sum_{a,c} w[a*3+c] * (base[a] + k*step)[o[c] + i] for
+// i < n. ROOM: whole vectors may be stored past n (see taps_row).
+template <bool ROOM>
+void rows3x3(const float* const* base, int64_t step, const int* o, const float* w, float b, int n, float* out,
+             int64_t ostep, int nrows) {
+  const vf w0 = splat(w[0]), w1 = splat(w[1]), w2 = splat(w[2]), w3 = splat(w[3]), w4 = splat(w[4]);
+  const vf w5 = splat(w[5]), w6 = splat(w[6]), w7 = splat(w[7]), w8 = splat(w[8]), bv = splat(b);
+  const int nv = ROOM ? round_up(n) : n / VW * VW;
+  for (int k = 0; k < nrows; ++k) {
+    const float* r0 = base[0] + k * step;
+    const float* r1 = base[1] + k * step;
+    const float* r2 = base[2] + k * step;
+    const float *s0 = r0 + o[0], *s1 = r0 + o[1], *s2 = r0 + o[2], *s3 = r1 + o[0], *s4 = r1 + o[1];
+    const float *s5 = r1 + o[2], *s6 = r2 + o[0], *s7 = r2 + o[1], *s8 = r2 + o[2];
+    float* y = out + k * ostep;
+    auto at = [&](int i) {
+      vf a = bv + w0 * ld(s0 + i);
+      a += w1 * ld(s1 + i);
+      a += w2 * ld(s2 + i);
+      a += w3 * ld(s3 + i);
+      a += w4 * ld(s4 + i);
+      a += w5 * ld(s5 + i);
+      a += w6 * ld(s6 + i);
+      a += w7 * ld(s7 + i);
+      a += w8 * ld(s8 + i);
+      return a;
+    };
+    int i = 0;
+    for (; i + 4 * VW <= nv; i += 4 * VW) {
+      const vf a0 = at(i), a1 = at(i + VW), a2 = at(i + 2 * VW), a3 = at(i + 3 * VW);
+      st(y + i, a0), st(y + i + VW, a1), st(y + i + 2 * VW, a2), st(y + i + 3 * VW, a3);
+    }
+    for (; i < nv; i += VW) st(y + i, at(i));
+    if (!ROOM && i < n) {
+      const vf a = at(i);
+      std::memcpy(y + i, &a, sizeof(float) * size_t(n - i));
+    }
+  }
+}
+
+// Rows [k0, k1) of a plane of `rows` rows of n floats through rows3x3: whole-vector stores while
+// they stay inside the plane.
+void run_rows3x3(const float* const* base, int64_t step, const int* o, const float* w, float b, int n, float* out,
+                 int rows, int k0, int k1) {
+  const int kr = std::clamp(rows - (VW - 1 + n - 1) / n, k0, k1);  // rows before kr have room
+  const float* bk[3] = {base[0], base[1], base[2]};
+  if (kr > k0) rows3x3<true>(bk, step, o, w, b, n, out + int64_t(k0) * n, n, kr - k0);
+  for (auto& p : bk) p += (kr - k0) * step;
+  if (k1 > kr) rows3x3<false>(bk, step, o, w, b, n, out + int64_t(kr) * n, n, k1 - kr);
+}
+
+// Tap lists and per-plane index tables, reused across calls.
 struct Taps {
   std::vector<float> w;
   std::vector<const float*> src;
-  void reserve(size_t n) {
+  std::vector<int> a, b, c;
+  void reserve(size_t n, size_t k) {
     if (w.size() < n) w.resize(n), src.resize(n);
+    if (a.size() < k) a.resize(k), b.resize(k), c.resize(k);
   }
 };
+
+// t / s when s divides t (common strides without a division).
+inline bool exact_div(int t, int s, int& q) {
+  if (s == 1) return q = t, true;
+  if (s == 2) return q = t >> 1, (t & 1) == 0;
+  q = t / s;
+  return t % s == 0;
+}
 thread_local Taps tl_taps;
+
+// d[i] = x[i * stride] for i < n.
+void copy_strided(const float* __restrict x, float* __restrict d, int n, int stride) {
+  for (int i = 0; i < n; ++i) d[i] = x[i * stride];
+}
 
 // The zero-padded, phase-split copy of an input plane: buffered row ih (padded row ih + PH)
 // holds SW phases of PL floats; padded column c is at phase c % SW, index c / SW.
@@ -102,28 +175,24 @@ struct InputRows {
   size_t floats() const { return size_t(rows + 1) * RL; }  // plus a zero row
   // Fills buf; returns the zero row.
   const float* build(const float* x, const ConvGeom& g, float* buf) const {
-    for (int ih = 0; ih < rows; ++ih) {
-      const float* xr = x + int64_t(ih) * g.W;
-      float* row = buf + int64_t(ih) * RL;
-      for (int p = 0; p < g.SW; ++p) {
-        float* d = row + p * PL;
-        // Index i holds input column p + SW*i - PW when that is inside [0, W).
-        const int a = g.PW - p, e = g.W + g.PW - p;
-        int lo = a > 0 ? (a + g.SW - 1) / g.SW : 0;
-        int hi = e > 0 ? (e - 1) / g.SW + 1 : 0;
-        hi = std::min(hi, PL);
-        lo = std::min(lo, hi);
-        std::fill(d, d + lo, 0.f);
-        if (g.SW == 1) {
-          std::memcpy(d + lo, xr + lo - g.PW, sizeof(float) * size_t(hi - lo));
-        } else {
-          const float* xs = xr + p - g.PW;
-          for (int i = lo; i < hi; ++i) d[i] = xs[i * g.SW];
-        }
-        std::fill(d + hi, d + PL, 0.f);
+    float* zero = buf + int64_t(rows) * RL;
+    for (int p = 0; p < g.SW; ++p) {
+      // Index i of phase p holds input column p + SW*i - PW when that is inside [0, W).
+      const int a = g.PW - p, e = g.W + g.PW - p;
+      int lo = a > 0 ? (a + g.SW - 1) / g.SW : 0;
+      int hi = e > 0 ? (e - 1) / g.SW + 1 : 0;
+      hi = std::min(hi, PL);
+      lo = std::min(lo, hi);
+      const int n = hi - lo;
+      const float* xs = x + lo * g.SW + p - g.PW;
+      float* d = buf + p * PL;
+      for (int ih = 0; ih < rows; ++ih, xs += g.W, d += RL) {
+        for (int i = 0; i < lo; ++i) d[i] = 0.f;
+        if (g.SW == 1) std::memcpy(d + lo, xs, sizeof(float) * size_t(n));
+        else copy_strided(xs, d + lo, n, g.SW);
+        for (int i = hi; i < PL; ++i) d[i] = 0.f;
       }
     }
-    float* zero = buf + int64_t(rows) * RL;
     std::fill(zero, zero + RL, 0.f);
     return zero;
   }
@@ -190,21 +259,34 @@ void depthwise_forward_plane(const float* x, const float* w, const float* bias, 
   in.build(x, g, ws);
   const int KK = g.KH * g.KW;
   Taps& tp = tl_taps;
-  tp.reserve(size_t(KK));
+  tp.reserve(size_t(KK), size_t(g.KW));
+  int* coff = tp.a.data();
+  for (int kj = 0; kj < g.KW; ++kj) coff[kj] = in.col(g, kj);
   for (int j = 0; j < m; ++j) {
     const float* wj = w + j * KK;
     const float b = bias ? bias[j] : 0.f;
     for (int oh = 0; oh < g.OH; ++oh) {
+      if (g.KH == 3 && g.KW == 3 && in.row(ws, g, oh * g.SH) && in.row(ws, g, oh * g.SH + 2 * g.DH)) {
+        int e = oh + 1;  // the run of rows with all three kernel rows inside the image
+        while (e < g.OH && in.row(ws, g, e * g.SH + 2 * g.DH)) ++e;
+        const float* base[3] = {in.row(ws, g, oh * g.SH), in.row(ws, g, oh * g.SH + g.DH),
+                                in.row(ws, g, oh * g.SH + 2 * g.DH)};
+        run_rows3x3(base, int64_t(g.SH) * in.RL, coff, wj, b, g.OW, y + int64_t(j) * g.OH * g.OW, g.OH, oh, e);
+        oh = e - 1;
+        continue;
+      }
       int nt = 0;
       for (int ki = 0; ki < g.KH; ++ki) {
         const float* r = in.row(ws, g, oh * g.SH + ki * g.DH);
         if (!r) continue;
         for (int kj = 0; kj < g.KW; ++kj) {
           tp.w[size_t(nt)] = wj[ki * g.KW + kj];
-          tp.src[size_t(nt++)] = r + in.col(g, kj);
+          tp.src[size_t(nt++)] = r + coff[kj];
         }
       }
-      run_taps(nt, tp.w.data(), tp.src.data(), b, g.OW, y + (int64_t(j) * g.OH + oh) * g.OW);
+      // Whole vectors may overhang into the rows below, written afterwards; not past the plane.
+      run_taps(nt, tp.w.data(), tp.src.data(), b, g.OW, y + (int64_t(j) * g.OH + oh) * g.OW,
+               (oh + 1) * g.OW + VW - 1 <= g.OH * g.OW);
     }
   }
 }
@@ -222,36 +304,66 @@ void depthwise_backward_data_plane(const float* dy, const float* w, const ConvGe
   float* tmp = ws + int64_t(m) * g.OH * gr.RL;
   const int KK = g.KH * g.KW;
   Taps& tp = tl_taps;
-  tp.reserve(size_t(KK) * size_t(m));
+  tp.reserve(size_t(KK) * size_t(m), size_t(std::max(g.KW, g.KH) + g.SW + 1));
+  // Kernel columns by phase: kjs[pb[p] .. pb[p+1]) have (kj*DW) % SW == p, reading at kjo.
+  int *kjs = tp.a.data(), *kjo = tp.b.data(), *pb = tp.c.data();
+  {
+    int n = 0;
+    for (int p = 0; p < g.SW; ++p) {
+      pb[p] = n;
+      for (int kj = 0; kj < g.KW; ++kj)
+        if (kj * g.DW % g.SW == p) kjs[n] = kj, kjo[n++] = gr.L - kj * g.DW / g.SW + gr.q0;
+    }
+    pb[g.SW] = n;
+  }
+  int kis[64], ohs[64];  // kernel rows (and their output row) that reach an input row
+  std::vector<int> big_ki, big_oh;
+  int *kir = kis, *ohr = ohs;
+  if (g.KH > 64) big_ki.resize(size_t(g.KH)), big_oh.resize(size_t(g.KH)), kir = big_ki.data(), ohr = big_oh.data();
   for (int ih = 0; ih < g.H; ++ih) {
     const int r = ih + g.PH;
     float* dxr = dx + int64_t(ih) * g.W;
+    if (m == 1 && g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && r - 2 * g.DH >= 0 && r < g.OH) {
+      int e = ih + 1;  // the run of rows every kernel row reaches
+      while (e < g.H && e + g.PH < g.OH) ++e;
+      const float* base[3];
+      for (int a = 0; a < 3; ++a) base[a] = ws + int64_t(r - a * g.DH) * gr.RL;
+      run_rows3x3(base, gr.RL, kjo, w, 0.f, g.W, dx, g.H, ih, e);
+      ih = e - 1;
+      continue;
+    }
+    int nk = 0;
+    for (int ki = 0; ki < g.KH; ++ki) {
+      const int t = r - ki * g.DH;
+      int oh;
+      if (t < 0) break;
+      if (exact_div(t, g.SH, oh) && oh < g.OH) kir[nk] = ki, ohr[nk++] = oh;
+    }
     for (int p = 0; p < g.SW; ++p) {
       int nt = 0;
-      for (int ki = 0; ki < g.KH; ++ki) {
-        const int t = r - ki * g.DH;
-        if (t < 0) break;
-        if (t % g.SH) continue;
-        const int oh = t / g.SH;
-        if (oh >= g.OH) continue;
-        for (int kj = 0; kj < g.KW; ++kj) {
-          const int c = kj * g.DW;
-          if (c % g.SW != p) continue;
+      for (int k = 0; k < nk; ++k)
+        for (int e = pb[p]; e < pb[p + 1]; ++e)
           for (int j = 0; j < m; ++j) {
-            tp.w[size_t(nt)] = w[j * KK + ki * g.KW + kj];
-            tp.src[size_t(nt++)] = ws + (int64_t(j) * g.OH + oh) * gr.RL + gr.L - c / g.SW + gr.q0;
+            tp.w[size_t(nt)] = w[j * KK + kir[k] * g.KW + kjs[e]];
+            tp.src[size_t(nt++)] = ws + (int64_t(j) * g.OH + ohr[k]) * gr.RL + kjo[e];
           }
-        }
-      }
       if (g.SW == 1) {
-        run_taps(nt, tp.w.data(), tp.src.data(), 0.f, g.W, dxr);
+        run_taps(nt, tp.w.data(), tp.src.data(), 0.f, g.W, dxr, (ih + 1) * g.W + VW - 1 <= g.H * g.W);
       } else {
-        run_taps(nt, tp.w.data(), tp.src.data(), 0.f, gr.QN, tmp + p * gr.QNr);
+        run_taps(nt, tp.w.data(), tp.src.data(), 0.f, gr.QN, tmp + p * gr.QNr, true);
+        if (g.SW == 2) continue;
         // Scatter phase p back to its input columns: iw + PW == p (mod SW).
         const int iw0 = ((p - g.PW) % g.SW + g.SW) % g.SW;
         const float* tq = tmp + p * gr.QNr + (iw0 + g.PW) / g.SW - gr.q0;
         for (int iw = iw0, q = 0; iw < g.W; iw += g.SW, ++q) dxr[iw] = tq[q];
       }
+    }
+    if (g.SW == 2) {  // interleave the two phases: dx[2k] = a[k], dx[2k+1] = b[k]
+      const bool odd = g.PW % 2;
+      const float* a = tmp + (odd ? gr.QNr : 0);
+      const float* b = odd ? tmp + 1 : tmp + gr.QNr;
+      for (int k = 0; k < g.W / 2; ++k) dxr[2 * k] = a[k], dxr[2 * k + 1] = b[k];
+      if (g.W % 2) dxr[g.W - 1] = a[g.W / 2];
     }
   }
 }

@@ -52,42 +52,93 @@ static int64_t to_int(const std::map<std::string, std::string>& md, const std::s
   }
 }
 
-CheckpointMeta load_checkpoint(const std::string& path, Net& net, Optimizer* optimizer) {
-  SafetensorsFile f = read_safetensors(path);
-  std::vector<std::string> problems;
+namespace {
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// Copies every parameter and buffer of `net` from `f` by name. Entries "optimizer.*" are
+// skipped (their names go into `optimizer_entries`). Every missing, unexpected or mis-shaped
+// tensor is named in one ConfigError. With `lenient_counters`, a missing BatchNorm
+// "*.num_batches_tracked" is not an error (state_dicts saved before PyTorch 0.4.1 lack it, as
+// do hand-written ones); the buffer keeps its value.
+void load_net_tensors(const std::string& path, SafetensorsFile& f, Net& net, bool lenient_counters,
+                      std::vector<std::string>* optimizer_entries) {
+  std::vector<std::string> missing, unexpected, misshaped;
   std::set<std::string> used;
-  auto take = [&](const std::string& name, Tensor& dst) {
+  auto take = [&](const std::string& name, Tensor& dst, bool counter) {
     auto it = f.tensors.find(name);
     if (it == f.tensors.end()) {
-      problems.push_back("missing '" + name + "'");
+      if (!(counter && lenient_counters)) missing.push_back(name);
       return;
     }
     used.insert(name);
     if (it->second.shape() != dst.shape()) {
-      problems.push_back("'" + name + "' has shape " + shape_str(it->second.shape()) + ", the model expects " +
-                         shape_str(dst.shape()));
+      auto dims = [](const Shape& s) { return s.empty() ? std::string("[] (a scalar)") : fmt::format("[{}]", shape_str(s)); };
+      misshaped.push_back(name + " " + dims(it->second.shape()) + ", the model has " + dims(dst.shape()));
       return;
     }
     dst = it->second;
   };
-  for (const auto& p : net.params()) take(p.name, p.param->value);
-  for (const auto& b : net.buffers()) take(b.name, b.buffer->value);
+  auto is_counter = [](const std::string& name) {
+    static const std::string suffix = ".num_batches_tracked";
+    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  for (const auto& p : net.params()) take(p.name, p.param->value, false);
+  for (const auto& b : net.buffers()) take(b.name, b.buffer->value, is_counter(b.name));
   for (const auto& name : f.order) {
     if (used.count(name)) continue;
-    if (name.rfind(kOptimPrefix, 0) == 0) continue;
-    problems.push_back("unexpected '" + name + "'");
+    if (name.rfind(kOptimPrefix, 0) == 0) {
+      if (optimizer_entries) optimizer_entries->push_back(name);
+      continue;
+    }
+    unexpected.push_back(name);
   }
-  if (!problems.empty()) {
-    std::string msg;
-    for (size_t i = 0; i < problems.size() && i < 8; ++i) msg += (i ? "; " : "") + problems[i];
-    if (problems.size() > 8) msg += "; and " + std::to_string(problems.size() - 8) + " more";
-    throw ConfigError(path + ": does not match model '" + net.spec().name + "': " + msg);
+  if (missing.empty() && unexpected.empty() && misshaped.empty()) return;
+  std::string msg = path + ": does not match model '" + net.spec().name + "':";
+  std::string sep = " ";
+  if (!missing.empty()) {
+    msg += sep + std::to_string(missing.size()) + " missing: " + join_names(missing);
+    sep = "; ";
   }
+  if (!unexpected.empty()) {
+    msg += sep + std::to_string(unexpected.size()) + " unexpected: " + join_names(unexpected);
+    sep = "; ";
+  }
+  if (!misshaped.empty()) msg += sep + std::to_string(misshaped.size()) + " mis-shaped: " + join_names(misshaped);
+  // A whole-model mismatch is usually a prefix: DataParallel's "module.", a wrapper's "model.".
+  if (used.empty() && !unexpected.empty()) {
+    const std::string& first = unexpected.front();
+    size_t dot = first.find('.');
+    if (dot != std::string::npos) {
+      std::string prefix = first.substr(0, dot + 1);
+      bool all = true;
+      for (const auto& n : unexpected) all = all && n.rfind(prefix, 0) == 0;
+      if (all && unexpected.size() > 1)
+        msg += " (every tensor in the file starts with '" + prefix + "': saved from a wrapper module?)";
+    }
+  }
+  throw ConfigError(msg);
+}
+
+}  // namespace
+
+void load_weights(const std::string& path, Net& net) {
+  SafetensorsFile f = read_safetensors(path);
+  load_net_tensors(path, f, net, /*lenient_counters=*/true, nullptr);
+}
+
+CheckpointMeta load_checkpoint(const std::string& path, Net& net, Optimizer* optimizer) {
+  SafetensorsFile f = read_safetensors(path);
+  std::vector<std::string> optimizer_entries;
+  load_net_tensors(path, f, net, /*lenient_counters=*/false, &optimizer_entries);
   if (optimizer) {
     try {
-      for (const auto& name : f.order)
-        if (!used.count(name) && name.rfind(kOptimPrefix, 0) == 0)
-          optimizer->load_state(name.substr(std::string(kOptimPrefix).size()), f.tensors[name]);
+      for (const auto& name : optimizer_entries)
+        optimizer->load_state(name.substr(std::string(kOptimPrefix).size()), f.tensors[name]);
       optimizer->check_loaded_state();
     } catch (const RuntimeError& e) {
       throw RuntimeError(path + ": " + e.what());

@@ -34,4 +34,12 @@ void save_checkpoint(const std::string& path, const Net& net, const Optimizer* o
 // Every missing, unexpected or mis-shaped tensor is named in one ConfigError.
 CheckpointMeta load_checkpoint(const std::string& path, Net& net, Optimizer* optimizer = nullptr);
 
+// Loads only the weights into `net` from either a checkpoint of ours or a plain state_dict saved
+// as safetensors (e.g. a torchvision model's, whose names and shapes our torchvision-layout
+// configs reproduce). Integer tensors (num_batches_tracked: I64) are converted; "optimizer.*"
+// entries are ignored; a missing "*.num_batches_tracked" keeps the buffer's value. Every missing,
+// unexpected or mis-shaped tensor is named in one ConfigError; an unreadable file is a
+// RuntimeError naming it.
+void load_weights(const std::string& path, Net& net);
+
 }  // namespace cnn

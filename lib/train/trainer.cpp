@@ -95,6 +95,7 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
 
   Net net(recipe.model);
   net.init(ts.seed);
+  if (!options.weights.empty()) load_weights(options.weights, net);
   std::unique_ptr<Optimizer> opt = make_optimizer(ts.optimizer, net.params());
 
   const Shape out_shape = net.output_shape();
@@ -128,7 +129,7 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
     log(fmt::format("resuming from {} at epoch {}{} (step {})", options.resume, meta.epoch + 1,
                     resumed_mid_epoch ? fmt::format(", batch {}", meta.epoch_step + 1) : "", meta.step));
   }
-  if (options.resume.empty()) run_lsuv(net, train_set, ds, ts.seed, log);
+  if (options.resume.empty() && options.weights.empty()) run_lsuv(net, train_set, ds, ts.seed, log);
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) throw RuntimeError("cannot create output directory '" + recipe.output + "': " + ec.message());

@@ -49,7 +49,7 @@ expect_error 1 "trunc/train-images-idx3-ubyte" -- "$CNN" train --config recipes/
 [ -f out/ok/last.safetensors ] || fail "no last.safetensors"
 sed 's/out: 120/out: 100/' models/lenet5.yaml > models/other.yaml
 sed 's#lenet5.yaml#other.yaml#' recipes/ok.yaml > recipes/other.yaml
-expect_error 2 "last\.safetensors.*fc1\.weight.*shape" -- "$CNN" eval --config recipes/other.yaml --checkpoint out/ok/last.safetensors
+expect_error 2 "last\.safetensors.*mis-shaped.*fc1\.weight" -- "$CNN" eval --config recipes/other.yaml --checkpoint out/ok/last.safetensors
 head -c 300 out/ok/last.safetensors > cut.safetensors
 expect_error 1 "cut\.safetensors" -- "$CNN" eval --config recipes/ok.yaml --checkpoint cut.safetensors
 ls out/ok | grep -q tmp && fail "temporary files left in out/ok: $(ls out/ok)"

@@ -279,13 +279,13 @@ TEST_CASE("model errors: unknown keys with did-you-mean", "[config][model][error
           load_model_string("input: [1, 2, 2]\nlayers:\n  - {brnaches: [[relu], [tanh]], merge: add, name: g}\n",
                             "m.yaml");
         }) == "m.yaml:3:6: g: unknown key 'brnaches' (did you mean 'branches'?); expected one of: layers, branches, "
-              "merge, then, name, repeat, head, splice");
+              "merge, then, name, repeat, head, splice, repeat_from, scope");
   CHECK(config_error([] {
           load_model_string("input: [1, 2, 2]\nlayers:\n  - {conv: {out: 2}, tanh: {}}\n", "m.yaml");
         }) == "m.yaml:3:22: 0: element has more than one layer type ('conv' and 'tanh'): write one element per layer");
   CHECK(config_error([] { load_model_string("input: [1, 2, 2]\nlayers:\n  - {conv: {out: 2}, foo: 1}\n", "m.yaml"); }) ==
         "m.yaml:3:22: 0: unknown key 'foo' next to layer type 'conv': an element has one layer type or block name "
-        "plus optional keys: name, repeat, head, splice");
+        "plus optional keys: name, repeat, head, splice, repeat_from, scope");
   CHECK(config_error([] { load_model_string("input: [1, 2, 2]\nlayers:\n  - {name: x}\n", "m.yaml"); }) ==
         "m.yaml:3:5: x: element has no layer type: expected a layer type or block name as a key, e.g. {conv: {out: "
         "8, k: 3}, name: conv1}");

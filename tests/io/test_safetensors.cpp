@@ -225,10 +225,13 @@ TEST_CASE("safetensors: corrupt headers are refused with a precise message", "[i
   refuse("{\"a\": {\"shape\": [4], \"data_offsets\": [0, 16]}}", "tensor 'a': missing 'dtype'");
   refuse("{\"a\": {\"dtype\": \"F32\", \"data_offsets\": [0, 16]}}", "tensor 'a': missing 'shape'");
   refuse("{\"a\": {\"dtype\": \"F32\", \"shape\": [4]}}", "tensor 'a': missing 'data_offsets'");
-  refuse("{\"a\": {\"dtype\": \"I64\", \"shape\": [2], \"data_offsets\": [0, 16]}}",
-         "tensor 'a': unsupported dtype I64 (supported: F32, F64, F16, BF16)");
-  refuse("{\"a\": {\"dtype\": \"U8\", \"shape\": [16], \"data_offsets\": [0, 16]}}",
-         "unsupported dtype U8");
+  refuse("{\"a\": {\"dtype\": \"C64\", \"shape\": [2], \"data_offsets\": [0, 16]}}",
+         "tensor 'a': unsupported dtype C64 (supported: F32, F64, F16, BF16, I64, I32, I16, I8, U64, U32, U16, "
+         "U8, BOOL)");
+  refuse("{\"a\": {\"dtype\": \"F8_E4M3\", \"shape\": [16], \"data_offsets\": [0, 16]}}",
+         "unsupported dtype F8_E4M3");
+  refuse("{\"a\": {\"dtype\": \"I64\", \"shape\": [3], \"data_offsets\": [0, 16]}}",
+         "tensor 'a': data_offsets [0, 16] span 16 bytes but shape [3] of I64 needs 24");
   refuse("{\"a\": {\"dtype\": \"F31\", \"shape\": [4], \"data_offsets\": [0, 16]}}",
          "tensor 'a': unknown dtype 'F31'");
   refuse("{\"a\": {\"dtype\": 32, \"shape\": [4], \"data_offsets\": [0, 16]}}",
@@ -306,6 +309,67 @@ TEST_CASE("safetensors: reads F64, F16 and BF16 as float, in data order", "[io][
   CHECK(a[2] == 3.0f);
   CHECK(f.tensors.at("d").shape() == Shape{1, 1});
   CHECK(f.tensors.at("d")[0] == 42.0f);
+}
+
+TEST_CASE("safetensors: reads integer and bool tensors as float", "[io][safetensors]") {
+  // torchvision state_dicts hold BatchNorm's num_batches_tracked as a 0-d I64.
+  TempDir dir;
+  const std::string path = dir / "ints.safetensors";
+  std::string data, header = "{";
+  uint64_t off = 0;
+  auto add = [&](const std::string& name, const std::string& dtype, const std::string& shape, const std::string& bytes) {
+    if (header.size() > 1) header += ",";
+    header += "\"" + name + "\":{\"dtype\":\"" + dtype + "\",\"shape\":" + shape + ",\"data_offsets\":[" +
+              std::to_string(off) + "," + std::to_string(off + bytes.size()) + "]}";
+    data += bytes;
+    off += bytes.size();
+  };
+  auto raw = [](const auto&... v) {
+    std::string s;
+    ((s += std::string(reinterpret_cast<const char*>(&v), sizeof(v))), ...);
+    return s;
+  };
+  add("bn.num_batches_tracked", "I64", "[]", raw(int64_t(7)));
+  add("i64", "I64", "[4]", raw(int64_t(-1), int64_t(0), int64_t(1) << 40, int64_t(16777217)));
+  add("i32", "I32", "[2]", raw(int32_t(-2147483647 - 1), int32_t(123456)));
+  add("i16", "I16", "[2]", raw(int16_t(-32768), int16_t(32767)));
+  add("i8", "I8", "[2]", raw(int8_t(-128), int8_t(127)));
+  add("u64", "U64", "[1]", raw(uint64_t(1) << 63));
+  add("u32", "U32", "[1]", raw(uint32_t(4294967295u)));
+  add("u16", "U16", "[1]", raw(uint16_t(65535)));
+  add("u8", "U8", "[3]", raw(uint8_t(0), uint8_t(200), uint8_t(255)));
+  add("mask", "BOOL", "[2, 2]", raw(uint8_t(0), uint8_t(1), uint8_t(1), uint8_t(0)));
+  add("empty", "I64", "[0]", "");
+  header += "}";
+  spit(path, make_file(header, data));
+  SafetensorsFile f = read_safetensors(path);
+  const Tensor& nbt = f.tensors.at("bn.num_batches_tracked");
+  CHECK(nbt.shape().empty());
+  CHECK(nbt[0] == 7.0f);
+  const Tensor& i64 = f.tensors.at("i64");
+  CHECK(i64[0] == -1.0f);
+  CHECK(i64[1] == 0.0f);
+  CHECK(i64[2] == std::ldexp(1.0f, 40));
+  CHECK(i64[3] == 16777216.0f);  // beyond 2^24: rounded to the nearest float
+  CHECK(f.tensors.at("i32")[0] == -2147483648.0f);
+  CHECK(f.tensors.at("i32")[1] == 123456.0f);
+  CHECK(f.tensors.at("i16")[0] == -32768.0f);
+  CHECK(f.tensors.at("i16")[1] == 32767.0f);
+  CHECK(f.tensors.at("i8")[0] == -128.0f);
+  CHECK(f.tensors.at("i8")[1] == 127.0f);
+  CHECK(f.tensors.at("u64")[0] == std::ldexp(1.0f, 63));
+  CHECK(f.tensors.at("u32")[0] == 4294967296.0f);
+  CHECK(f.tensors.at("u16")[0] == 65535.0f);
+  CHECK(f.tensors.at("u8")[1] == 200.0f);
+  CHECK(f.tensors.at("u8")[2] == 255.0f);
+  const Tensor& mask = f.tensors.at("mask");
+  REQUIRE(mask.shape() == Shape{2, 2});
+  CHECK(mask[0] == 0.0f);
+  CHECK(mask[1] == 1.0f);
+  CHECK(mask[2] == 1.0f);
+  CHECK(mask[3] == 0.0f);
+  CHECK(f.tensors.at("empty").shape() == Shape{0});
+  CHECK(f.order.front() == "bn.num_batches_tracked");
 }
 
 TEST_CASE("safetensors: atomic writes", "[io][safetensors]") {

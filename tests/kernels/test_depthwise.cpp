@@ -1,6 +1,7 @@
 // Direct depthwise convolution kernels against naive loops (the definition), over kernel sizes,
 // strides, paddings (asymmetric too), dilations, multipliers and plane widths around the SIMD
 // width; and the batch drivers against the plane kernels at 1, 2 and 3 threads.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
@@ -82,10 +83,16 @@ void check_plane(const ConvGeom& g, int m, bool bias, uint64_t seed) {
   const Ref r = reference(x, w, b, dy, g, m);
   std::vector<float> ws(depthwise_workspace_floats(g, m));
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  std::vector<float> y(m * P, nan), dx(x.size(), nan), dw0 = rand_vec(m * KK, rng), dw = dw0;
+  // Outputs are followed by guard values that must survive (no stores past the plane).
+  const size_t guard = 40;
+  std::vector<float> y(m * P + guard, nan), dx(x.size() + guard, nan), dw0 = rand_vec(m * KK, rng), dw = dw0;
+  std::fill(y.end() - guard, y.end(), 7.f), std::fill(dx.end() - guard, dx.end(), 7.f);
   depthwise_forward_plane(x.data(), w.data(), bias ? b.data() : nullptr, g, m, y.data(), ws.data());
-  expect_close("forward", y, r.y);
   depthwise_backward_data_plane(dy.data(), w.data(), g, m, dx.data(), ws.data());
+  CHECK(std::count(y.end() - guard, y.end(), 7.f) == long(guard));
+  CHECK(std::count(dx.end() - guard, dx.end(), 7.f) == long(guard));
+  y.resize(y.size() - guard), dx.resize(dx.size() - guard);
+  expect_close("forward", y, r.y);
   expect_close("backward data", dx, r.dx);
   depthwise_backward_weight_plane(x.data(), dy.data(), g, m, dw.data(), ws.data());
   std::vector<double> want_dw(dw0.size());
