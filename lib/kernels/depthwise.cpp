@@ -7,6 +7,10 @@
 #include "core/parallel.h"
 #include "core/workspace.h"
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 namespace cnn {
 namespace {
 
@@ -244,7 +248,174 @@ void wgrad_block(const InputRows& in, const float* xbuf, const float* zero, cons
   for (int t = 0; t < TB; ++t) dw[t0 + t] += hsum(acc[t]);
 }
 
+
+// ---- The 3x3 path without copies (AVX-512): 3x3 kernels, dilation 1, equal strides of 1 or 2,
+// symmetric padding <= 2 (MobileNet's depthwise layers). Masked loads read straight from the
+// planes (masked lanes never fault): no padded buffers, no per-row tables, which matters most on
+// the small planes (14x14, 7x7) where those dominated. Loops run over 16-column strips outside
+// and rows inside, so each strip's masks are computed once.
+bool simd3x3_enabled = true;  // tests turn it off to check the general path on 3x3 too
+
+#if defined(__AVX512F__)
+bool use_simd3x3(const ConvGeom& g) {
+  return simd3x3_enabled && g.KH == 3 && g.KW == 3 && g.DH == 1 && g.DW == 1 && g.SH == g.SW && g.SW <= 2 &&
+         g.PH == g.PW && g.PH <= 2 && g.PH_end == g.PH && g.PW_end == g.PW;
+}
+
+// Lanes l with 0 <= start + l < n.
+inline __mmask16 range_mask(int start, int n) {
+  const int lo = std::clamp(-start, 0, 16), hi = std::clamp(n - start, 0, 16);
+  return hi > lo ? __mmask16(((1u << hi) - 1) & ~((1u << lo) - 1)) : __mmask16(0);
+}
+
+// Per strip of 16 outputs starting at column o0 and tap column c: the masks of the input
+// columns the taps read (S 1: o0 - P + c + l; S 2: 2*o0 - P + c + l for l < 32, even lanes kept).
+struct Strip {
+  __mmask16 m[3], m2[3];
+  int start[3];
+  __mmask16 out;
+  void set(int o0, int S, int P, int W, int OW) {
+    for (int c = 0; c < 3; ++c) {
+      start[c] = S * o0 - P + c;
+      m[c] = range_mask(start[c], W);
+      m2[c] = range_mask(start[c] + 16, W);
+    }
+    out = range_mask(o0, OW);
+  }
+  // The 16 inputs tap column c meets in row xr.
+  __m512 taps(const float* xr, int c, int S, __m512i even) const {
+    const __m512 a = _mm512_maskz_loadu_ps(m[c], xr + start[c]);
+    if (S == 1) return a;
+    return _mm512_permutex2var_ps(a, even, _mm512_maskz_loadu_ps(m2[c], xr + start[c] + 16));
+  }
+};
+
+inline __m512i even_lanes() {
+  return _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+}
+
+// y (OH x OW) = bias + x (H x W) correlated with w (3x3), or y += that when accumulate.
+template <int S>
+void simd3x3_forward_s(const float* x, int H, int W, const float* w, float b, int P, float* y, int OH, int OW,
+                       bool accumulate) {
+  __m512 wv[9];
+  for (int t = 0; t < 9; ++t) wv[t] = _mm512_set1_ps(w[t]);
+  const __m512 bv = _mm512_set1_ps(b);
+  const __m512i even = even_lanes();
+  Strip sp;
+  for (int o0 = 0; o0 < OW; o0 += 16) {
+    sp.set(o0, S, P, W, OW);
+    for (int oh = 0; oh < OH; ++oh) {
+      float* yr = y + int64_t(oh) * OW + o0;
+      __m512 acc = accumulate ? _mm512_maskz_loadu_ps(sp.out, yr) : bv;
+      for (int a = 0; a < 3; ++a) {
+        const int ih = oh * S - P + a;
+        if (ih < 0 || ih >= H) continue;
+        const float* xr = x + int64_t(ih) * W;
+        acc = _mm512_fmadd_ps(wv[3 * a], sp.taps(xr, 0, S, even), acc);
+        acc = _mm512_fmadd_ps(wv[3 * a + 1], sp.taps(xr, 1, S, even), acc);
+        acc = _mm512_fmadd_ps(wv[3 * a + 2], sp.taps(xr, 2, S, even), acc);
+      }
+      _mm512_mask_storeu_ps(yr, sp.out, acc);
+    }
+  }
+}
+
+void simd3x3_forward(const float* x, int H, int W, const float* w, float b, int S, int P, float* y, int OH, int OW,
+                     bool accumulate) {
+  if (S == 1) simd3x3_forward_s<1>(x, H, W, w, b, P, y, OH, OW, accumulate);
+  else simd3x3_forward_s<2>(x, H, W, w, b, P, y, OH, OW, accumulate);
+}
+
+// dw (3x3) += sum over outputs of dy * the inputs each tap met. (Nine named accumulators: an
+// array indexed in a loop ends up on the stack.)
+template <int S>
+void simd3x3_weight_s(const float* x, int H, int W, const float* dy, int P, int OH, int OW, float* dw) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0;
+  const __m512i even = even_lanes();
+  Strip sp;
+  for (int o0 = 0; o0 < OW; o0 += 16) {
+    sp.set(o0, S, P, W, OW);
+    for (int oh = 0; oh < OH; ++oh) {
+      const __m512 d = _mm512_maskz_loadu_ps(sp.out, dy + int64_t(oh) * OW + o0);
+      const int ih = oh * S - P;
+      if (ih >= 0 && ih < H) {
+        const float* xr = x + int64_t(ih) * W;
+        a0 = _mm512_fmadd_ps(d, sp.taps(xr, 0, S, even), a0);
+        a1 = _mm512_fmadd_ps(d, sp.taps(xr, 1, S, even), a1);
+        a2 = _mm512_fmadd_ps(d, sp.taps(xr, 2, S, even), a2);
+      }
+      if (ih + 1 >= 0 && ih + 1 < H) {
+        const float* xr = x + int64_t(ih + 1) * W;
+        a3 = _mm512_fmadd_ps(d, sp.taps(xr, 0, S, even), a3);
+        a4 = _mm512_fmadd_ps(d, sp.taps(xr, 1, S, even), a4);
+        a5 = _mm512_fmadd_ps(d, sp.taps(xr, 2, S, even), a5);
+      }
+      if (ih + 2 >= 0 && ih + 2 < H) {
+        const float* xr = x + int64_t(ih + 2) * W;
+        a6 = _mm512_fmadd_ps(d, sp.taps(xr, 0, S, even), a6);
+        a7 = _mm512_fmadd_ps(d, sp.taps(xr, 1, S, even), a7);
+        a8 = _mm512_fmadd_ps(d, sp.taps(xr, 2, S, even), a8);
+      }
+    }
+  }
+  const __m512 acc[9] = {a0, a1, a2, a3, a4, a5, a6, a7, a8};
+  for (int t = 0; t < 9; ++t) {  // (not _mm512_reduce_add_ps: GCC 12's header trips -Wuninitialized)
+    float lanes[16];
+    _mm512_storeu_ps(lanes, acc[t]);
+    float sum = 0;
+    for (float v : lanes) sum += v;
+    dw[t] += sum;
+  }
+}
+
+void simd3x3_weight(const float* x, int H, int W, const float* dy, int S, int P, int OH, int OW, float* dw) {
+  if (S == 1) simd3x3_weight_s<1>(x, H, W, dy, P, OH, OW, dw);
+  else simd3x3_weight_s<2>(x, H, W, dy, P, OH, OW, dw);
+}
+
+// Stride-2 input gradient: dx[ih][iw] (+)= sum w[a][c] dy[(ih+P-a)/2][(iw+P-c)/2] over the taps
+// with both halves exact. Per strip and tap column, the dy values are spread onto the lanes of
+// the right parity (a zero-masked permute).
+void simd3x3_data_s2(const float* dy, int OH, int OW, const float* w, int P, float* dx, int H, int W,
+                     bool accumulate) {
+  __m512 wv[9];
+  for (int t = 0; t < 9; ++t) wv[t] = _mm512_set1_ps(w[t]);
+  const __m512i spread[2] = {_mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7),
+                             _mm512_setr_epi32(0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8)};
+  const __mmask16 parity[2] = {0x5555, 0xAAAA};  // lanes l with (l + r0) even
+  for (int i0 = 0; i0 < W; i0 += 16) {
+    int base[3], r0[3];
+    __mmask16 m[3];
+    for (int c = 0; c < 3; ++c) {
+      const int t0 = i0 + P - c;
+      base[c] = t0 >= 0 ? t0 / 2 : -((1 - t0) / 2);  // floor(t0 / 2)
+      r0[c] = t0 - 2 * base[c];
+      m[c] = range_mask(base[c], OW);
+    }
+    const __mmask16 out = range_mask(i0, W);
+    for (int ih = 0; ih < H; ++ih) {
+      float* dr = dx + int64_t(ih) * W + i0;
+      __m512 acc = accumulate ? _mm512_maskz_loadu_ps(out, dr) : _mm512_setzero_ps();
+      for (int a = 0; a < 3; ++a) {
+        const int t = ih + P - a;
+        if (t < 0 || (t & 1) || t / 2 >= OH) continue;
+        const float* yr = dy + int64_t(t / 2) * OW;
+        for (int c = 0; c < 3; ++c) {
+          const __m512 v = _mm512_maskz_loadu_ps(m[c], yr + base[c]);
+          acc = _mm512_fmadd_ps(wv[3 * a + c], _mm512_maskz_permutexvar_ps(parity[r0[c]], spread[r0[c]], v), acc);
+        }
+      }
+      _mm512_mask_storeu_ps(dr, out, acc);
+    }
+  }
+}
+#else
+bool use_simd3x3(const ConvGeom&) { return false; }
+#endif
 }  // namespace
+
+void depthwise_set_simd3x3(bool on) { simd3x3_enabled = on; }
 
 size_t depthwise_workspace_floats(const ConvGeom& g, int m) {
   const InputRows in(g);
@@ -255,6 +426,14 @@ size_t depthwise_workspace_floats(const ConvGeom& g, int m) {
 void depthwise_forward_plane(const float* x, const float* w, const float* bias, const ConvGeom& g, int m, float* y,
                              float* ws) {
   if (g.OH <= 0 || g.OW <= 0) return;
+#if defined(__AVX512F__)
+  if (use_simd3x3(g)) {
+    for (int j = 0; j < m; ++j)
+      simd3x3_forward(x, g.H, g.W, w + 9 * j, bias ? bias[j] : 0.f, g.SW, g.PW, y + int64_t(j) * g.OH * g.OW, g.OH,
+                      g.OW, false);
+    return;
+  }
+#endif
   const InputRows in(g);
   in.build(x, g, ws);
   const int KK = g.KH * g.KW;
@@ -292,6 +471,21 @@ void depthwise_forward_plane(const float* x, const float* w, const float* bias, 
 }
 
 void depthwise_backward_data_plane(const float* dy, const float* w, const ConvGeom& g, int m, float* dx, float* ws) {
+#if defined(__AVX512F__)
+  if (use_simd3x3(g)) {
+    for (int j = 0; j < m; ++j) {
+      const float* dyj = dy + int64_t(j) * g.OH * g.OW;
+      if (g.SW == 2) {
+        simd3x3_data_s2(dyj, g.OH, g.OW, w + 9 * j, g.PW, dx, g.H, g.W, j > 0);
+      } else {  // a stride-1 correlation of dy with the flipped kernel, padding 2 - P
+        float f[9];
+        for (int t = 0; t < 9; ++t) f[t] = w[9 * j + 8 - t];
+        simd3x3_forward(dyj, g.OH, g.OW, f, 0.f, 1, 2 - g.PW, dx, g.H, g.W, j > 0);
+      }
+    }
+    return;
+  }
+#endif
   const GradRows gr(g);
   // Padded dy rows.
   const int ncopy = std::min(g.OW, gr.RL - gr.L);
@@ -371,6 +565,13 @@ void depthwise_backward_data_plane(const float* dy, const float* w, const ConvGe
 void depthwise_backward_weight_plane(const float* x, const float* dy, const ConvGeom& g, int m, float* dw,
                                      float* ws) {
   if (g.OH <= 0 || g.OW <= 0) return;
+#if defined(__AVX512F__)
+  if (use_simd3x3(g)) {
+    for (int j = 0; j < m; ++j)
+      simd3x3_weight(x, g.H, g.W, dy + int64_t(j) * g.OH * g.OW, g.SW, g.PW, g.OH, g.OW, dw + 9 * j);
+    return;
+  }
+#endif
   const InputRows in(g);
   const float* zero = in.build(x, g, ws);
   float* dyp = ws + in.floats();

@@ -30,6 +30,10 @@ void depthwise_backward_data_plane(const float* dy, const float* w, const ConvGe
 void depthwise_backward_weight_plane(const float* x, const float* dy, const ConvGeom& g, int m, float* dw,
                                      float* ws);
 
+// The copy-free AVX-512 path for 3x3 / dilation 1 / stride 1 or 2 / symmetric padding <= 2 is on
+// by default where compiled in; tests switch it off to run the general path on those shapes.
+void depthwise_set_simd3x3(bool on);
+
 // Whole batches, split over the thread pool by (image, channel) planes. x: N x C x H x W,
 // y/dy: N x (C*m) x OH x OW, w/dw: (C*m) x KH x KW. Backward accumulates into dw and overwrites
 // dx unless dx is null. Bias gradients are left to the caller.

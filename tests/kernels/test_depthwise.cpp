@@ -109,15 +109,22 @@ struct ThreadGuard {
 }  // namespace
 
 TEST_CASE("depthwise: 3x3 planes, stride 1 and 2, padding 0..2, widths around the SIMD width", "[kernels][depthwise]") {
-  uint64_t seed = 1;
-  for (int W : {1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 56, 64, 65, 112})
-    for (int S : {1, 2})
-      for (int P : {0, 1, 2}) {
-        const ConvGeom g = geom(W % 5 + 3, W, 3, 3, S, S, P, P, 1, 1);
-        if (g.OH <= 0 || g.OW <= 0) continue;
-        check_plane(g, 1, seed % 2 == 0, seed);
-        ++seed;
-      }
+  // Both the copy-free AVX-512 3x3 path (where compiled in) and the general path.
+  for (bool simd : {true, false}) {
+    depthwise_set_simd3x3(simd);
+    uint64_t seed = 1;
+    for (int W : {1, 2, 3, 7, 8, 9, 14, 15, 16, 17, 28, 31, 32, 33, 56, 64, 65, 112})
+      for (int S : {1, 2})
+        for (int P : {0, 1, 2})
+          for (int m : {1, 2}) {
+            const ConvGeom g = geom(W % 5 + 3, W, 3, 3, S, S, P, P, 1, 1);
+            if (g.OH <= 0 || g.OW <= 0 || (m == 2 && W % 3)) continue;
+            INFO("simd3x3 " << simd);
+            check_plane(g, m, seed % 2 == 0, seed);
+            ++seed;
+          }
+  }
+  depthwise_set_simd3x3(true);
 }
 
 TEST_CASE("depthwise: general kernels, strides, dilations, asymmetric padding, multipliers", "[kernels][depthwise]") {
