@@ -14,11 +14,13 @@
 namespace cnn {
 namespace {
 
-// One SIMD register's worth of floats (GCC/Clang vector extension: AVX-512, AVX or SSE pairs).
+// One SIMD register's worth of floats (GCC/Clang vector extension: AVX-512, AVX or SSE).
 #if defined(__AVX512F__)
 constexpr int VW = 16;
-#else
+#elif defined(__AVX__)
 constexpr int VW = 8;
+#else
+constexpr int VW = 4;
 #endif
 typedef float vf __attribute__((vector_size(VW * sizeof(float))));
 
@@ -410,8 +412,6 @@ void simd3x3_data_s2(const float* dy, int OH, int OW, const float* w, int P, flo
     }
   }
 }
-#else
-bool use_simd3x3(const ConvGeom&) { return false; }
 #endif
 }  // namespace
 
