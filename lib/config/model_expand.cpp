@@ -321,6 +321,7 @@ class Expander {
         n.args.set(key, evaluate(it->second, env, path, key));
       }
     }
+    if (type == "max_unpool") link_max_pool(n, args);
     return add_node(std::move(n));
   }
 
@@ -499,6 +500,40 @@ class Expander {
     } catch (const ExpressionError& e) {
       throw ConfigError(at, path, fmt::format("field '{}': {}", field, e.what()));
     }
+  }
+
+  // max_unpool reads the indices of an earlier max pool, named by `indices:` (looked up in the
+  // node's own scope, then each enclosing scope, then as a full path). It gets the pool's input
+  // as its second input and the pool's window arguments.
+  void link_max_pool(NodeSpec& n, const YAML::Node& args) {
+    const ArgValue* ref = n.args.values().count("indices") ? &n.args.values().at("indices") : nullptr;
+    if (!ref || ref->is_list || ref->items.size() != 1)
+      throw ConfigError(n.args.loc(), n.name,
+                        "max_unpool needs 'indices: <name of an earlier maxpool layer>' (a single name)");
+    const std::string& want = ref->items[0];
+    int found = -1;
+    std::string scope = n.name;
+    while (found < 0) {
+      size_t dot = scope.rfind('.');
+      scope = dot == std::string::npos ? "" : scope.substr(0, dot);
+      const std::string full = scope.empty() ? want : scope + "." + want;
+      for (size_t i = 0; i < nodes_.size() && found < 0; ++i)
+        if (nodes_[i].name == full) found = int(i);
+      if (scope.empty()) break;
+    }
+    if (found < 0)
+      throw ConfigError(ref->loc, n.name, fmt::format("field 'indices': no earlier layer named '{}'", want));
+    const NodeSpec& pool = nodes_[size_t(found)];
+    if (pool.type != "maxpool")
+      throw ConfigError(ref->loc, n.name,
+                        fmt::format("field 'indices': '{}' is a {} layer, expected a maxpool", pool.name, pool.type));
+    for (const char* key : {"k", "stride", "pad", "ceil"}) {
+      if (args.IsMap() && args[key])
+        throw ConfigError(loc(args[key]), n.name,
+                          fmt::format("field '{}': max_unpool takes its window from the max pool '{}'", key, pool.name));
+      if (pool.args.has(key)) n.args.set(key, pool.args.values().at(key));
+    }
+    n.inputs.push_back(pool.inputs[0]);
   }
 
   int add_node(NodeSpec n) {

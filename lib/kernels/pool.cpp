@@ -114,6 +114,17 @@ void maxpool2d_backward(const float* dy, const int32_t* argmax, const PoolGeom& 
   for (int i = 0; i < n; ++i) dx[argmax[i]] += dy[i];
 }
 
+void maxunpool2d_forward(const float* x, const int32_t* argmax, const PoolGeom& g, float* y) {
+  std::memset(y, 0, sizeof(float) * g.H * g.W);
+  const int n = g.OH * g.OW;
+  for (int i = 0; i < n; ++i) y[argmax[i]] = x[i];
+}
+
+void maxunpool2d_backward(const float* dy, const int32_t* argmax, const PoolGeom& g, float* dx) {
+  const int n = g.OH * g.OW;
+  for (int i = 0; i < n; ++i) dx[i] = dy[argmax[i]];
+}
+
 // The window of output (oh, ow) clipped to the input, and PyTorch's divisor.
 static inline void avg_window(const PoolGeom& g, int oh, int ow, int& h0, int& h1, int& w0, int& w1,
                               float& inv) {

@@ -23,6 +23,12 @@ void maxpool2d_forward(const float* x, const PoolGeom& g, float* y, int32_t* arg
 // dx (H x W) is overwritten.
 void maxpool2d_backward(const float* dy, const int32_t* argmax, const PoolGeom& g, float* dx);
 
+// Max unpooling (PyTorch's MaxUnpool2d) on one plane: y (H x W) is zeroed, then
+// y[argmax[i]] = x[i] for the OH x OW entries of x in order (a later entry wins on a repeated index).
+void maxunpool2d_forward(const float* x, const int32_t* argmax, const PoolGeom& g, float* y);
+// dx (OH x OW) is overwritten: dx[i] = dy[argmax[i]].
+void maxunpool2d_backward(const float* dy, const int32_t* argmax, const PoolGeom& g, float* dx);
+
 void avgpool2d_forward(const float* x, const PoolGeom& g, float* y);
 // dx (H x W) is overwritten.
 void avgpool2d_backward(const float* dy, const PoolGeom& g, float* dx);

@@ -1,5 +1,5 @@
-// MaxPool2d and AvgPool2d (PyTorch semantics: stride defaults to the kernel size, ceil mode,
-// count_include_pad), parallel over N*C planes.
+// MaxPool2d, AvgPool2d and MaxUnpool2d (PyTorch semantics: stride defaults to the kernel size,
+// ceil mode, count_include_pad), parallel over N*C planes.
 #include "config/layer_args.h"
 #include "core/parallel.h"
 #include "kernels/pool.h"
@@ -14,8 +14,10 @@ struct PoolOptions {
   bool count_include_pad = true;
 };
 
-PoolOptions parse_pool(const LayerArgs& args, bool avg) {
+PoolOptions parse_pool(const LayerArgs& args, bool avg, bool unpool = false) {
   PoolOptions o;
+  // The model expander resolves `indices: <max pool>` and copies that pool's window here.
+  if (unpool) (void)args.get_string("indices", "");
   o.k = args.get_ints("k", 2, {});
   if (o.k.empty()) args.fail("missing required argument 'k' for layer type '" + args.type() + "'");
   o.stride = args.get_ints("stride", 2, o.k);
@@ -85,8 +87,73 @@ class Pool2d : public Layer {
   std::vector<int32_t> argmax_;
 };
 
+// Inputs: x (N x C x OH x OW, the pooled values or anything of that shape) and the max pool's
+// input P (N x C x H x W). Output: N x C x H x W, zero except that x's entries go where
+// maxpool(P) found its maxima. The argmax is recomputed from P with the pool's own window and the
+// same kernel, so the indices are exactly those of the max pool node (`indices:` in the config).
+// P gets a zero gradient: the indices are piecewise constant in P.
+class MaxUnpool2d : public Layer {
+ public:
+  MaxUnpool2d(PoolOptions o, const LayerArgs& args) : o_(std::move(o)), args_(args) {}
+
+  Shape infer(const std::vector<Shape>& in) override {
+    if (in.size() != 2)
+      args_.fail("max_unpool expects 2 inputs (the values and the max pool's input), got " + std::to_string(in.size()));
+    const Shape& s = in[1];
+    if (s.size() != 4) args_.fail("max_unpool expects an N x C x H x W pool input, got " + shape_str(s));
+    g_.H = int(s[2]), g_.W = int(s[3]);
+    g_.KH = int(o_.k[0]), g_.KW = int(o_.k[1]);
+    g_.SH = int(o_.stride[0]), g_.SW = int(o_.stride[1]);
+    g_.PH = int(o_.pad[0]), g_.PW = int(o_.pad[1]);
+    g_.ceil_mode = o_.ceil;
+    g_.finish();
+    if (g_.OH <= 0 || g_.OW <= 0) args_.fail("pool input " + shape_str({s[1], s[2], s[3]}) + " is smaller than the pooling window");
+    const Shape want = {s[0], s[1], g_.OH, g_.OW};
+    if (in[0] != want)
+      args_.fail("max_unpool input " + shape_str(Shape(in[0].begin() + 1, in[0].end())) + " does not match the max pool's output " +
+                 shape_str(Shape(want.begin() + 1, want.end())));
+    return s;
+  }
+
+  void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext&) override {
+    const Tensor& x = *in[0];
+    const Tensor& p = *in[1];
+    const int64_t planes = x.dim(0) * x.dim(1), ip = int64_t(g_.H) * g_.W, op = int64_t(g_.OH) * g_.OW;
+    argmax_.resize(size_t(planes * op));
+    pooled_.resize(size_t(planes * op));
+    parallel_for(planes, [&](int64_t b, int64_t e, int) {
+      for (int64_t q = b; q < e; ++q) {
+        maxpool2d_forward(p.data() + q * ip, g_, pooled_.data() + q * op, argmax_.data() + q * op);
+        maxunpool2d_forward(x.data() + q * op, argmax_.data() + q * op, g_, out.data() + q * ip);
+      }
+    });
+  }
+
+  void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
+                const std::vector<Tensor*>& din, RunContext&) override {
+    if (din[1]) din[1]->zero();
+    if (!din[0]) return;
+    const Tensor& x = *in[0];
+    const int64_t planes = x.dim(0) * x.dim(1), ip = int64_t(g_.H) * g_.W, op = int64_t(g_.OH) * g_.OW;
+    parallel_for(planes, [&](int64_t b, int64_t e, int) {
+      for (int64_t q = b; q < e; ++q)
+        maxunpool2d_backward(dout.data() + q * ip, argmax_.data() + q * op, g_, din[0]->data() + q * op);
+    });
+  }
+
+ private:
+  PoolOptions o_;
+  LayerArgs args_;
+  PoolGeom g_;
+  std::vector<int32_t> argmax_;
+  std::vector<float> pooled_;
+};
+
 }  // namespace
 
+std::unique_ptr<Layer> make_max_unpool2d(const LayerArgs& args) {
+  return std::make_unique<MaxUnpool2d>(parse_pool(args, false, true), args);
+}
 std::unique_ptr<Layer> make_maxpool2d(const LayerArgs& args) {
   return std::make_unique<Pool2d>(parse_pool(args, false), false, args);
 }

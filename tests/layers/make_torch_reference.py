@@ -216,6 +216,25 @@ def main():
     conv_transpose_case("conv_transpose_dilation2", gen_dw, 2, 3, 5, 5, 2, 3, pad=2, dilation=2, bias=False)
     conv_transpose_case("conv_transpose_k4s2p1", gen_dw, 3, 4, 6, 6, 3, 4, stride=2, pad=1)
 
+    # max unpooling with the indices of a max pool over `pre`; output size = pre's size
+    gen_up = torch.Generator().manual_seed(20240603)
+    for name, shape, k, stride, pad in (("max_unpool_k2s2", (2, 3, 6, 6), 2, 2, 0),
+                                        ("max_unpool_k2s2_odd", (1, 2, 7, 7), 2, 2, 0),
+                                        ("max_unpool_k3s2p1", (2, 2, 7, 9), 3, 2, 1)):
+        add_case(name, "max_unpool k=%d stride=%d pad=%d" % (k, stride, pad))
+        pre = rand(gen_up, *shape)
+        pooled, idx = F.max_pool2d(pre, k, stride, pad, return_indices=True)
+        x = rand(gen_up, *pooled.shape)
+        x64 = x.double().requires_grad_(True)
+        y = F.max_unpool2d(x64, idx, k, stride, pad, output_size=shape[-2:])
+        dout = rand(gen_up, *y.shape)
+        (y * dout.double()).sum().backward()
+        tensors[name + ".x"] = f32(x)
+        tensors[name + ".pre"] = f32(pre)
+        tensors[name + ".dout"] = f32(dout)
+        tensors[name + ".y"] = f32(y)
+        tensors[name + ".dx"] = f32(x64.grad)
+
     meta["cases"] = ",".join(cases)
     meta["generator"] = "tests/layers/make_torch_reference.py, torch " + torch.__version__
     write_safetensors(OUT, tensors, meta)

@@ -90,6 +90,12 @@ const std::vector<Case>& cases() {
        {{2, 8, 7}}, true, true, 96, true},
       {"maxpool 3 s2 ceil overhang", "maxpool", {{"k", "3"}, {"stride", "2"}, {"ceil", "true"}}, {{1, 6, 6}}, true},
       {"maxpool [2,3]", "maxpool", {{"k", "[2, 3]"}, {"stride", "[2, 1]"}}, {{2, 5, 6}}, true},
+      // Inputs: the values (pool output shape) and the max pool's input, whose argmax places them.
+      {"max_unpool 2", "max_unpool", {{"k", "2"}}, {{2, 3, 3}, {2, 6, 6}}, true},
+      // Not overlapping windows: there a maximum can be chosen twice, the forward keeps the later
+      // value and, like PyTorch's, the backward gathers for both (tests/layers/test_torch_parity.cpp).
+      {"max_unpool [2,3] stride [2,3] ceil", "max_unpool",
+       {{"k", "[2, 3]"}, {"stride", "[2, 3]"}, {"ceil", "true"}}, {{2, 4, 3}, {2, 7, 8}}, true, true, 96, true},
       {"avgpool 2", "avgpool", {{"k", "2"}}, {{2, 6, 6}}},
       {"avgpool 3 s2 p1 ceil", "avgpool", {{"k", "3"}, {"stride", "2"}, {"pad", "1"}, {"ceil", "true"}}, {{2, 8, 7}}},
       {"avgpool 3 s2 p1 ceil exclude pad", "avgpool",

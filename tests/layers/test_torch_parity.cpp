@@ -115,6 +115,26 @@ void run_layer_case(const std::string& name, const std::string& spec) {
   for (Param* p : params) compare(name + " " + p->name + " gradient", p->grad, get(name + ".d" + p->name));
 }
 
+// Two inputs: the values and the max pool's input (tests/layers/make_torch_reference.py).
+void run_unpool_case(const std::string& name, const std::string& spec) {
+  KeyValues kv = parse_key_values(spec);
+  kv.erase(kv.begin());
+  auto layer = build_layer("max_unpool", kv, name);
+  const Tensor& x = get(name + ".x");
+  const Tensor& pre = get(name + ".pre");
+  Shape ys = layer->infer({x.shape(), pre.shape()});
+  REQUIRE(ys == get(name + ".y").shape());
+  Tensor y(ys), dx(x.shape()), dpre(pre.shape());
+  dx.fill(std::nanf(""));
+  dpre.fill(std::nanf(""));
+  RunContext ctx;
+  layer->forward({&x, &pre}, y, ctx);
+  compare(name + " output", y, get(name + ".y"));
+  layer->backward({&x, &pre}, y, get(name + ".dout"), {&dx, &dpre}, ctx);
+  compare(name + " input gradient", dx, get(name + ".dx"));
+  for (int64_t i = 0; i < dpre.numel(); ++i) REQUIRE(dpre[i] == 0.0f);
+}
+
 void run_cross_entropy_case(const std::string& name, const std::string& spec) {
   KeyValues kv = parse_key_values(spec);
   double eps = 0;
@@ -158,7 +178,8 @@ TEST_CASE("torch parity: layers and loss match PyTorch 1.13", "[layers][torch]")
   // Depthwise conv (the direct kernel) and conv_transpose (stride/output_pad, groups, dilation).
   for (const char* must : {"conv_depthwise_3x3_s1", "conv_depthwise_3x3_s2", "conv_depthwise_5x5_d2",
                            "conv_depthwise_m2_nobias", "conv_transpose_s2_p1_op1", "conv_transpose_groups2",
-                           "conv_transpose_dilation2", "conv_transpose_k4s2p1"}) {
+                           "conv_transpose_dilation2", "conv_transpose_k4s2p1", "max_unpool_k2s2",
+                           "max_unpool_k2s2_odd", "max_unpool_k3s2p1"}) {
     INFO(must);
     CHECK(std::find(cases.begin(), cases.end(), must) != cases.end());
   }
@@ -169,6 +190,7 @@ TEST_CASE("torch parity: layers and loss match PyTorch 1.13", "[layers][torch]")
       const std::string& spec = meta.at(name);
       INFO("case " << name << " (" << spec << "), threads " << threads);
       if (spec.rfind("cross_entropy", 0) == 0) run_cross_entropy_case(name, spec);
+      else if (spec.rfind("max_unpool", 0) == 0) run_unpool_case(name, spec);
       else run_layer_case(name, spec);
     }
   }
