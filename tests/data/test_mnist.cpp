@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "data/mnist.h"
 #include "skip.h"
+#include "../temp_dir.h"
 
 #ifndef CNN_SHARED_DATA
 #define CNN_SHARED_DATA "../shared/data"
@@ -20,23 +21,9 @@
 
 namespace fs = std::filesystem;
 using namespace cnn;
+using cnn::test::TempDir;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "cnn_mnist_XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string str() const { return path.string(); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 std::string be32(uint32_t v) {
   return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),

@@ -14,25 +14,13 @@
 #include "graph/net.h"
 #include "io/safetensors.h"
 #include "train/checkpoint.h"
+#include "../temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace cnn;
+using cnn::test::TempDir;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "cnn_lw_XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 // conv.weight 2x1x3x3, conv.bias 2, bn.{weight,bias,running_mean,running_var} 2,
 // bn.num_batches_tracked [], fc.weight 3x32, fc.bias 3.
