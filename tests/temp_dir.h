@@ -1,10 +1,13 @@
 #pragma once
-// A fresh directory under the system temp dir, removed with everything in it on destruction.
+// A fresh directory under the system temp dir, removed with everything in it on destruction;
+// whole-file read and write for tests that build or corrupt files byte by byte.
 #include <stdlib.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -34,5 +37,17 @@ struct TempDir {
     return out;
   }
 };
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+inline void spit(const std::string& path, const std::string& bytes) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
 
 }  // namespace cnn::test

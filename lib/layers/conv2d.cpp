@@ -11,6 +11,7 @@
 #include "kernels/depthwise.h"
 #include "kernels/gemm.h"
 #include "kernels/im2col.h"
+#include "layers/conv_common.h"
 #include "layers/init.h"
 #include "layers/layer.h"
 
@@ -82,47 +83,22 @@ class Conv2d : public Layer {
       return;
     }
     parallel_for(N, [&](int64_t b, int64_t e, int tid) {
-      for (int64_t n = b; n < e; n += images_per_gemm(e - n)) forward_images(x, out, n, images_per_gemm(e - n), tid, false);
+      for (int64_t n = b, nb; n < e; n += nb) forward_images(x, out, n, nb = batch_for(e - n), tid, false);
     });
   }
 
   void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
                 const std::vector<Tensor*>& din, RunContext&) override {
     const Tensor& x = *in[0];
-    const int64_t N = x.dim(0), wsize = weight_.value.numel();
-    const int chunks = depthwise() ? 0 : static_cast<int>(std::min<int64_t>(N, num_threads()));
+    const int64_t N = x.dim(0);
     if (depthwise())
       depthwise_backward(x.data(), dout.data(), weight_.value.data(), g_, N, int(in_channels_),
                          int(o_.out / o_.groups), din[0] ? din[0]->data() : nullptr, weight_.grad.data());
     else
-    parallel_for(N, [&](int64_t b, int64_t e, int tid) {
-      // Thread 0 accumulates straight into the gradient; the others into partials reduced below.
-      float* dw = tid == 0 ? weight_.grad.data() : scratch(tid, 1, size_t(wsize));
-      if (tid != 0) std::memset(dw, 0, sizeof(float) * wsize);
-      for (int64_t n = b; n < e; n += images_per_gemm(e - n))
-        backward_images(x, dout, din[0], dw, n, images_per_gemm(e - n), tid);
-    });
-    for (int t = 1; t < chunks; ++t) {
-      const float* part = scratch(t, 1, size_t(wsize));
-      float* g = weight_.grad.data();
-      for (int64_t i = 0; i < wsize; ++i) g[i] += part[i];
-    }
-    if (o_.bias) {
-      const int64_t P = g_.col_cols(), out_img = dout.numel() / N;
-      float* db = bias_.grad.data();
-      parallel_for(o_.out, [&](int64_t b, int64_t e, int) {
-        for (int64_t c = b; c < e; ++c) {
-          double s = 0;
-          for (int64_t n = 0; n < N; ++n) {
-            const float* d = dout.data() + n * out_img + c * P;
-            float acc = 0;
-            for (int64_t i = 0; i < P; ++i) acc += d[i];
-            s += acc;
-          }
-          db[c] += static_cast<float>(s);
-        }
+      accumulate_weight_grad_over_images(N, weight_.grad, [&](int64_t b, int64_t e, int tid, float* dw) {
+        for (int64_t n = b, nb; n < e; n += nb) backward_images(x, dout, din[0], dw, n, nb = batch_for(e - n), tid);
       });
-    }
+    if (o_.bias) accumulate_channel_bias_grad(dout, o_.out, g_.col_cols(), bias_.grad.data());
   }
 
   std::vector<Param*> params() override {
@@ -149,13 +125,7 @@ class Conv2d : public Layer {
   // groups == input channels (> 1): the direct depthwise kernel instead of one tiny GEMM per channel.
   bool depthwise() const { return o_.groups > 1 && o_.groups == in_channels_; }
 
-  // Images per GEMM: small images are laid side by side in one column matrix so the GEMM gets
-  // enough columns to run near peak; the matrix stays around 1 MiB so it lives in cache.
-  int64_t images_per_gemm(int64_t available) const {
-    const int64_t P = g_.col_cols(), K = g_.col_rows();
-    const int64_t target = std::max<int64_t>(P, std::min<int64_t>(2048, (1 << 18) / std::max<int64_t>(K, 1)));
-    return std::clamp<int64_t>(target / P, 1, available);
-  }
+  int64_t batch_for(int64_t available) const { return images_per_gemm(g_.col_cols(), g_.col_rows(), available); }
 
   int64_t group_in() const { return int64_t(g_.C) * g_.H * g_.W; }
 
@@ -166,13 +136,10 @@ class Conv2d : public Layer {
     const bool pw = g_.is_pointwise();
     if (pw && nb == 1) return x.data() + n0 * in_img + gi * group_in();
     float* col = scratch(tid, 0, size_t(K * L));
-    for (int64_t i = 0; i < nb; ++i) {
-      const float* xi = x.data() + (n0 + i) * in_img + gi * group_in();
-      if (pw)
-        for (int64_t r = 0; r < K; ++r) std::memcpy(col + r * L + i * P, xi + r * P, sizeof(float) * P);
-      else
-        im2col(xi, g_, col + i * P, L);
-    }
+    const float* x0 = x.data() + n0 * in_img + gi * group_in();
+    if (pw) gather_side_by_side(x0, in_img, K, P, nb, col);
+    else
+      for (int64_t i = 0; i < nb; ++i) im2col(x0 + i * in_img, g_, col + i * P, L);
     return col;
   }
 
@@ -190,19 +157,9 @@ class Conv2d : public Layer {
       }
       float* tmp = scratch(tid, 1, size_t(M * L));
       gemm(false, false, int(M), int(L), int(K), 1.f, w, int(K), col, int(L), 0.f, tmp, int(L));
-      for (int64_t i = 0; i < nb; ++i)
-        for (int64_t m = 0; m < M; ++m)
-          std::memcpy(out.data() + (n0 + i) * out_img + (gi * M + m) * P, tmp + m * L + i * P, sizeof(float) * P);
+      scatter_side_by_side(tmp, M, P, nb, out.data() + n0 * out_img + gi * M * P, out_img);
     }
-    if (o_.bias) {
-      const float* bias = bias_.value.data();
-      for (int64_t i = 0; i < nb; ++i)
-        for (int64_t c = 0; c < o_.out; ++c) {
-          float* y = out.data() + (n0 + i) * out_img + c * P;
-          const float bc = bias[c];
-          for (int64_t j = 0; j < P; ++j) y[j] += bc;
-        }
-    }
+    if (o_.bias) add_channel_bias(out.data() + n0 * out_img, bias_.value.data(), nb, o_.out, P);
   }
 
   void backward_images(const Tensor& x, const Tensor& dout, Tensor* dx, float* dw, int64_t n0, int64_t nb, int tid) {
@@ -213,9 +170,7 @@ class Conv2d : public Layer {
       const float* dy = dout.data() + n0 * out_img + gi * M * P;
       if (nb > 1) {  // gather the images' output gradients side by side: M x nb*P
         float* dyb = scratch(tid, 3, size_t(M * L));
-        for (int64_t i = 0; i < nb; ++i)
-          for (int64_t m = 0; m < M; ++m)
-            std::memcpy(dyb + m * L + i * P, dout.data() + (n0 + i) * out_img + (gi * M + m) * P, sizeof(float) * P);
+        gather_side_by_side(dy, out_img, M, P, nb, dyb);
         dy = dyb;
       }
       const float* col = columns(x, n0, nb, gi, tid);
@@ -229,14 +184,14 @@ class Conv2d : public Layer {
       }
       float* dcol = scratch(tid, 2, size_t(K * L));
       sgemm(true, false, int(K), int(L), int(M), 1.f, w, int(K), dy, int(L), 0.f, dcol, int(L));
+      if (pw) {
+        scatter_side_by_side(dcol, K, P, nb, dx0, in_img);
+        continue;
+      }
       for (int64_t i = 0; i < nb; ++i) {
         float* dxi = dx0 + i * in_img;
-        if (pw) {
-          for (int64_t r = 0; r < K; ++r) std::memcpy(dxi + r * P, dcol + r * L + i * P, sizeof(float) * P);
-        } else {
-          std::memset(dxi, 0, sizeof(float) * group_in());
-          col2im(dcol + i * P, g_, dxi, L);
-        }
+        std::memset(dxi, 0, sizeof(float) * group_in());
+        col2im(dcol + i * P, g_, dxi, L);
       }
     }
   }

@@ -14,6 +14,7 @@
 #include "core/workspace.h"
 #include "kernels/gemm.h"
 #include "kernels/im2col.h"
+#include "layers/conv_common.h"
 #include "layers/init.h"
 #include "layers/layer.h"
 
@@ -87,44 +88,17 @@ class ConvTranspose2d : public Layer {
       return;
     }
     parallel_for(N, [&](int64_t b, int64_t e, int tid) {
-      for (int64_t n = b; n < e; n += images_per_gemm(e - n))
-        forward_images(x, out, n, images_per_gemm(e - n), tid, false);
+      for (int64_t n = b, nb; n < e; n += nb) forward_images(x, out, n, nb = batch_for(e - n), tid, false);
     });
   }
 
   void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
                 const std::vector<Tensor*>& din, RunContext&) override {
     const Tensor& x = *in[0];
-    const int64_t N = x.dim(0), wsize = weight_.value.numel();
-    const int chunks = static_cast<int>(std::min<int64_t>(N, num_threads()));
-    parallel_for(N, [&](int64_t b, int64_t e, int tid) {
-      // Thread 0 accumulates straight into the gradient; the others into partials reduced below.
-      float* dw = tid == 0 ? weight_.grad.data() : scratch(tid, 1, size_t(wsize));
-      if (tid != 0) std::memset(dw, 0, sizeof(float) * size_t(wsize));
-      for (int64_t n = b; n < e; n += images_per_gemm(e - n))
-        backward_images(x, dout, din[0], dw, n, images_per_gemm(e - n), tid);
+    accumulate_weight_grad_over_images(x.dim(0), weight_.grad, [&](int64_t b, int64_t e, int tid, float* dw) {
+      for (int64_t n = b, nb; n < e; n += nb) backward_images(x, dout, din[0], dw, n, nb = batch_for(e - n), tid);
     });
-    for (int t = 1; t < chunks; ++t) {
-      const float* part = scratch(t, 1, size_t(wsize));
-      float* g = weight_.grad.data();
-      for (int64_t i = 0; i < wsize; ++i) g[i] += part[i];
-    }
-    if (o_.bias) {
-      const int64_t P = int64_t(g_.H) * g_.W, out_img = dout.numel() / N;
-      float* db = bias_.grad.data();
-      parallel_for(o_.out, [&](int64_t b, int64_t e, int) {
-        for (int64_t c = b; c < e; ++c) {
-          double s = 0;
-          for (int64_t n = 0; n < N; ++n) {
-            const float* d = dout.data() + n * out_img + c * P;
-            float acc = 0;
-            for (int64_t i = 0; i < P; ++i) acc += d[i];
-            s += acc;
-          }
-          db[c] += static_cast<float>(s);
-        }
-      });
-    }
+    if (o_.bias) accumulate_channel_bias_grad(dout, o_.out, int64_t(g_.H) * g_.W, bias_.grad.data());
   }
 
   std::vector<Param*> params() override {
@@ -153,12 +127,7 @@ class ConvTranspose2d : public Layer {
   int64_t cin_g() const { return in_channels_ / o_.groups; }
   int64_t cout_g() const { return o_.out / o_.groups; }
 
-  // Images per GEMM, as Conv2d: enough columns for the GEMM, the column matrix around 1 MiB.
-  int64_t images_per_gemm(int64_t available) const {
-    const int64_t P = g_.col_cols(), K = g_.col_rows();
-    const int64_t target = std::max<int64_t>(P, std::min<int64_t>(2048, (1 << 18) / std::max<int64_t>(K, 1)));
-    return std::clamp<int64_t>(target / P, 1, available);
-  }
+  int64_t batch_for(int64_t available) const { return images_per_gemm(g_.col_cols(), g_.col_rows(), available); }
 
   // Group gi of images n0..n0+nb of t (channels x P each, P = H*W of the layer input) side by side
   // (rows of nb*P), or the image itself when nb == 1.
@@ -167,9 +136,7 @@ class ConvTranspose2d : public Layer {
     const float* base = t.data() + n0 * img + gi * channels * P;
     if (nb == 1) return base;
     float* buf = scratch(tid, slot, size_t(channels * nb * P));
-    for (int64_t i = 0; i < nb; ++i)
-      for (int64_t r = 0; r < channels; ++r)
-        std::memcpy(buf + r * nb * P + i * P, base + i * img + r * P, sizeof(float) * size_t(P));
+    gather_side_by_side(base, img, channels, P, nb, buf);
     return buf;
   }
 
@@ -188,16 +155,7 @@ class ConvTranspose2d : public Layer {
         col2im(col + i * P, g_, y, L);
       }
     }
-    if (o_.bias) {
-      const int64_t HW = int64_t(g_.H) * g_.W;
-      const float* bias = bias_.value.data();
-      for (int64_t i = 0; i < nb; ++i)
-        for (int64_t c = 0; c < o_.out; ++c) {
-          float* y = out.data() + (n0 + i) * out_img + c * HW;
-          const float bc = bias[c];
-          for (int64_t j = 0; j < HW; ++j) y[j] += bc;
-        }
-    }
+    if (o_.bias) add_channel_bias(out.data() + n0 * out_img, bias_.value.data(), nb, o_.out, int64_t(g_.H) * g_.W);
   }
 
   void backward_images(const Tensor& x, const Tensor& dout, Tensor* dx, float* dw, int64_t n0, int64_t nb, int tid) {
@@ -219,9 +177,7 @@ class ConvTranspose2d : public Layer {
       }
       float* dxb = scratch(tid, 3, size_t(M * L));
       sgemm(false, false, int(M), int(L), int(K), 1.f, w, int(K), dcol, int(L), 0.f, dxb, int(L));
-      for (int64_t i = 0; i < nb; ++i)
-        for (int64_t r = 0; r < M; ++r)
-          std::memcpy(dx0 + i * in_img + r * P, dxb + r * L + i * P, sizeof(float) * size_t(P));
+      scatter_side_by_side(dxb, M, P, nb, dx0, in_img);
     }
   }
 };

@@ -8,18 +8,15 @@
 #include <vector>
 
 #include "core/parallel.h"
+#include "../thread_guard.h"
 #include "core/rng.h"
 #include "core/tensor.h"
 #include "core/workspace.h"
 
 using namespace cnn;
+using cnn::test::ThreadGuard;
 
 namespace {
-struct ThreadGuard {
-  int saved;
-  explicit ThreadGuard(int n) : saved(num_threads()) { set_num_threads(n); }
-  ~ThreadGuard() { set_num_threads(saved); }
-};
 bool aligned64(const void* p) { return reinterpret_cast<uintptr_t>(p) % 64 == 0; }
 }  // namespace
 

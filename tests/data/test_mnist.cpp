@@ -22,6 +22,8 @@
 namespace fs = std::filesystem;
 using namespace cnn;
 using cnn::test::TempDir;
+using cnn::test::slurp;
+using cnn::test::spit;
 
 namespace {
 
@@ -60,13 +62,6 @@ void write_gz(const std::string& path, const std::string& bytes) {
   REQUIRE(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())) ==
           static_cast<int>(bytes.size()));
   REQUIRE(gzclose(f) == Z_OK);
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
 }
 
 // Writes a small split (`n` images of rows x cols), raw or gzipped.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../gradcheck.h"
+#include "../thread_guard.h"
 #include "../layer_builder.h"
 #include "core/error.h"
 #include "core/parallel.h"
@@ -17,12 +18,6 @@ using namespace cnn;
 using namespace cnn::test;
 
 namespace {
-
-struct ThreadGuard {
-  int saved;
-  explicit ThreadGuard(int n) : saved(num_threads()) { set_num_threads(n); }
-  ~ThreadGuard() { set_num_threads(saved); }
-};
 
 struct SpecBuilder {
   ModelSpec spec;

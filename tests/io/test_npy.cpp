@@ -17,20 +17,10 @@
 namespace fs = std::filesystem;
 using namespace cnn;
 using cnn::test::TempDir;
+using cnn::test::slurp;
+using cnn::test::spit;
 
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-void spit(const std::string& path, const std::string& bytes) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 // A version 1.0 .npy file with `dict` as its header (padded as numpy pads) and `data`.
 std::string npy_file(const std::string& dict, const std::string& data, int major = 1) {

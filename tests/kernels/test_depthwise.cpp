@@ -8,10 +8,12 @@
 #include <vector>
 
 #include "core/parallel.h"
+#include "../thread_guard.h"
 #include "core/rng.h"
 #include "kernels/depthwise.h"
 
 using namespace cnn;
+using cnn::test::ThreadGuard;
 
 namespace {
 
@@ -99,12 +101,6 @@ void check_plane(const ConvGeom& g, int m, bool bias, uint64_t seed) {
   for (size_t i = 0; i < dw0.size(); ++i) want_dw[i] = r.dw[i] + dw0[i];  // accumulates
   expect_close("backward weight", dw, want_dw);
 }
-
-struct ThreadGuard {
-  int saved;
-  explicit ThreadGuard(int n) : saved(num_threads()) { set_num_threads(n); }
-  ~ThreadGuard() { set_num_threads(saved); }
-};
 
 }  // namespace
 

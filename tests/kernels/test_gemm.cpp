@@ -4,10 +4,12 @@
 #include <vector>
 
 #include "core/parallel.h"
+#include "../thread_guard.h"
 #include "core/rng.h"
 #include "kernels/gemm.h"
 
 using namespace cnn;
+using cnn::test::ThreadGuard;
 
 namespace {
 
@@ -32,12 +34,6 @@ std::vector<float> rand_vec(size_t n, Rng& rng) {
   for (auto& x : v) x = rng.uniform(-1.f, 1.f);
   return v;
 }
-
-struct ThreadGuard {
-  int saved;
-  explicit ThreadGuard(int n) : saved(num_threads()) { set_num_threads(n); }
-  ~ThreadGuard() { set_num_threads(saved); }
-};
 
 void run_case(bool parallel, bool ta, bool tb, int M, int N, int K, float alpha, float beta, int pad_a, int pad_b,
               int pad_c, uint64_t seed) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../layer_builder.h"
+#include "../thread_guard.h"
 #include "core/parallel.h"
 #include "core/rng.h"
 
@@ -14,12 +15,6 @@ using namespace cnn;
 using namespace cnn::test;
 
 namespace {
-
-struct ThreadGuard {
-  int saved;
-  explicit ThreadGuard(int n) : saved(num_threads()) { set_num_threads(n); }
-  ~ThreadGuard() { set_num_threads(saved); }
-};
 
 struct ConvCfg {
   int C, H, W, out, KH, KW, SH, SW, PH, PW, DH, DW, groups;

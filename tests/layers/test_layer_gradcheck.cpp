@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../gradcheck.h"
+#include "../thread_guard.h"
 #include "../layer_builder.h"
 #include "core/parallel.h"
 #include "layers/registry.h"
@@ -15,12 +16,6 @@ using namespace cnn;
 using namespace cnn::test;
 
 namespace {
-
-struct ThreadGuard {
-  int saved;
-  explicit ThreadGuard(int n) : saved(num_threads()) { set_num_threads(n); }
-  ~ThreadGuard() { set_num_threads(saved); }
-};
 
 struct Case {
   std::string label;

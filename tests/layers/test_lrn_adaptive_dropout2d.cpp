@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "../layer_builder.h"
+#include "../thread_guard.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/rng.h"
@@ -14,12 +15,6 @@ using namespace cnn;
 using namespace cnn::test;
 
 namespace {
-
-struct ThreadGuard {
-  int saved;
-  explicit ThreadGuard(int n) : saved(num_threads()) { set_num_threads(n); }
-  ~ThreadGuard() { set_num_threads(saved); }
-};
 
 void fill(Tensor& t, Rng& rng, float lo = -1.f, float hi = 1.f) {
   for (int64_t i = 0; i < t.numel(); ++i) t[i] = rng.uniform(lo, hi);

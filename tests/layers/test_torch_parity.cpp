@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../layer_builder.h"
+#include "../thread_guard.h"
 #include "../skip.h"
 #include "core/parallel.h"
 #include "io/safetensors.h"
@@ -71,12 +72,6 @@ void compare(const std::string& what, const Tensor& got, const Tensor& want) {
                      << scale);
   CHECK(err <= 1e-5 * std::max(scale, 1e-3));
 }
-
-struct ThreadGuard {
-  int saved;
-  explicit ThreadGuard(int n) : saved(num_threads()) { set_num_threads(n); }
-  ~ThreadGuard() { set_num_threads(saved); }
-};
 
 void run_layer_case(const std::string& name, const std::string& spec) {
   KeyValues kv = parse_key_values(spec);

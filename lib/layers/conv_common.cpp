@@ -1,0 +1,71 @@
+#include "layers/conv_common.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/parallel.h"
+#include "core/workspace.h"
+
+namespace cnn {
+
+int64_t images_per_gemm(int64_t P, int64_t K, int64_t available) {
+  const int64_t target = std::max<int64_t>(P, std::min<int64_t>(2048, (1 << 18) / std::max<int64_t>(K, 1)));
+  return std::clamp<int64_t>(target / P, 1, available);
+}
+
+void gather_side_by_side(const float* src, int64_t image_stride, int64_t rows, int64_t P, int64_t nb, float* dst) {
+  for (int64_t i = 0; i < nb; ++i)
+    for (int64_t r = 0; r < rows; ++r)
+      std::memcpy(dst + r * nb * P + i * P, src + i * image_stride + r * P, sizeof(float) * size_t(P));
+}
+
+void scatter_side_by_side(const float* src, int64_t rows, int64_t P, int64_t nb, float* dst, int64_t image_stride) {
+  for (int64_t i = 0; i < nb; ++i)
+    for (int64_t r = 0; r < rows; ++r)
+      std::memcpy(dst + i * image_stride + r * P, src + r * nb * P + i * P, sizeof(float) * size_t(P));
+}
+
+void add_channel_bias(float* y, const float* bias, int64_t nb, int64_t C, int64_t P) {
+  for (int64_t i = 0; i < nb; ++i)
+    for (int64_t c = 0; c < C; ++c) {
+      float* yc = y + (i * C + c) * P;
+      const float bc = bias[c];
+      for (int64_t j = 0; j < P; ++j) yc[j] += bc;
+    }
+}
+
+void accumulate_channel_bias_grad(const Tensor& dy, int64_t C, int64_t P, float* db) {
+  const int64_t N = dy.dim(0), img = C * P;
+  parallel_for(C, [&](int64_t b, int64_t e, int) {
+    for (int64_t c = b; c < e; ++c) {
+      double s = 0;
+      for (int64_t n = 0; n < N; ++n) {
+        const float* d = dy.data() + n * img + c * P;
+        float acc = 0;
+        for (int64_t i = 0; i < P; ++i) acc += d[i];
+        s += acc;
+      }
+      db[c] += static_cast<float>(s);
+    }
+  });
+}
+
+void accumulate_weight_grad_over_images(
+    int64_t N, Tensor& weight_grad,
+    const std::function<void(int64_t begin, int64_t end, int tid, float* dw)>& body) {
+  const int64_t wsize = weight_grad.numel();
+  const int chunks = static_cast<int>(std::min<int64_t>(N, num_threads()));
+  // Workspace slot 1 holds each helper thread's partial.
+  parallel_for(N, [&](int64_t b, int64_t e, int tid) {
+    float* dw = tid == 0 ? weight_grad.data() : scratch(tid, 1, size_t(wsize));
+    if (tid != 0) std::memset(dw, 0, sizeof(float) * size_t(wsize));
+    body(b, e, tid, dw);
+  });
+  float* g = weight_grad.data();
+  for (int t = 1; t < chunks; ++t) {
+    const float* part = scratch(t, 1, size_t(wsize));
+    for (int64_t i = 0; i < wsize; ++i) g[i] += part[i];
+  }
+}
+
+}  // namespace cnn
