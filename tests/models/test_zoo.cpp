@@ -20,15 +20,16 @@
 #include "config/model_spec.h"
 #include "core/rng.h"
 #include "graph/net.h"
+#include "zoo_util.h"
 
 namespace fs = std::filesystem;
 using namespace cnn;
 
-namespace {
+using cnn::test::describe_diff;
+using cnn::test::our_state;
+using cnn::test::zoo_config_path;
 
-std::string config_path(const std::string& name) {
-  return std::string(CNN_SOURCE_DIR) + "/configs/models/" + name + ".yaml";
-}
+namespace {
 
 const nlohmann::json& reference() {
   static const nlohmann::json j = [] {
@@ -92,31 +93,6 @@ void keep_freed_memory() {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
 }
 
-std::map<std::string, Shape> our_state(const Net& net) {
-  std::map<std::string, Shape> s;
-  for (const auto& p : net.params()) CHECK(s.emplace(p.name, p.param->value.shape()).second);
-  for (const auto& b : net.buffers()) CHECK(s.emplace(b.name, b.buffer->value.shape()).second);
-  return s;
-}
-
-std::string describe_diff(const std::map<std::string, Shape>& ours, const std::map<std::string, Shape>& theirs) {
-  std::string msg;
-  int shown = 0;
-  for (const auto& [k, v] : theirs) {
-    auto it = ours.find(k);
-    if (it == ours.end()) msg += "  missing: " + k + " " + shape_str(v) + "\n";
-    else if (it->second != v) msg += "  shape: " + k + " ours " + shape_str(it->second) + ", theirs " + shape_str(v) + "\n";
-    else continue;
-    if (++shown == 12) return msg + "  ...\n";
-  }
-  for (const auto& [k, v] : ours)
-    if (!theirs.count(k)) {
-      msg += "  extra: " + k + " " + shape_str(v) + "\n";
-      if (++shown == 12) return msg + "  ...\n";
-    }
-  return msg;
-}
-
 }  // namespace
 
 // A config is covered here, or by another test in this directory with its own reference JSON
@@ -140,7 +116,7 @@ TEST_CASE("zoo: every config in configs/models has an entry here or in another t
   }
   for (const auto& z : zoo()) {
     INFO(z.name);
-    CHECK(fs::exists(config_path(z.name)));
+    CHECK(fs::exists(zoo_config_path(z.name)));
   }
 }
 
@@ -158,7 +134,7 @@ TEST_CASE("zoo: counts and state_dict names equal torchvision's / the reference'
     const auto& r = group.at(z.name);
     std::vector<std::string> sets;
     if (!z.test_input.empty()) sets.push_back(z.test_input);
-    ModelSpec spec = load_model_file(config_path(z.name), sets);
+    ModelSpec spec = load_model_file(zoo_config_path(z.name), sets);
     CHECK(spec.name == z.name);
     Net net(spec);
 
@@ -205,7 +181,7 @@ TEST_CASE("zoo: configs build at their own input size", "[models][zoo]") {
   for (const auto& z : zoo()) {
     if (z.params > 100'000'000 || z.test_input.empty()) continue;
     INFO(z.name);
-    Net net(load_model_file(config_path(z.name)));
+    Net net(load_model_file(zoo_config_path(z.name)));
     CHECK(net.num_params() == z.params);
     CHECK(net.output_shape() == Shape{z.classes});
   }
@@ -227,7 +203,7 @@ TEST_CASE("zoo: MobileNet v1 width and resolution multipliers (the paper's Table
   };
   for (const Row& r : rows) {
     INFO((r.sets.empty() ? std::string("1.0-224") : r.sets[0]));
-    Net net(load_model_file(config_path("mobilenet_v1"), r.sets));
+    Net net(load_model_file(zoo_config_path("mobilenet_v1"), r.sets));
     int64_t macs = 0;
     for (const auto& l : net.summary()) macs += l.macs;
     CHECK(std::round(net.num_params() / 1e5) / 10 == Approx(r.mparams));
@@ -237,7 +213,7 @@ TEST_CASE("zoo: MobileNet v1 width and resolution multipliers (the paper's Table
 
 TEST_CASE("zoo: ResNet zero_init starts the last BN of every block at zero", "[models][zoo]") {
   for (bool on : {false, true}) {
-    ModelSpec spec = load_model_file(config_path("resnet18"), {std::string("blocks.basic.args.zero_init=") +
+    ModelSpec spec = load_model_file(zoo_config_path("resnet18"), {std::string("blocks.basic.args.zero_init=") +
                                                                (on ? "true" : "false")});
     Net net(spec);
     int checked = 0;

@@ -19,16 +19,17 @@
 #include "config/model_spec.h"
 #include "core/rng.h"
 #include "graph/net.h"
+#include "zoo_util.h"
 #include "skip.h"
 
 namespace fs = std::filesystem;
 using namespace cnn;
 
-namespace {
+using cnn::test::describe_diff;
+using cnn::test::our_state;
+using cnn::test::zoo_config_path;
 
-std::string config_path(const std::string& name) {
-  return std::string(CNN_SOURCE_DIR) + "/configs/models/" + name + ".yaml";
-}
+namespace {
 
 const nlohmann::json& reference() {
   static const std::string path = std::string(CNN_SOURCE_DIR) + "/tests/models/torchvision_inception_densenet.json";
@@ -66,31 +67,6 @@ const std::vector<Model>& models() {
   return all;
 }
 
-std::map<std::string, Shape> our_state(const Net& net) {
-  std::map<std::string, Shape> s;
-  for (const auto& p : net.params()) CHECK(s.emplace(p.name, p.param->value.shape()).second);
-  for (const auto& b : net.buffers()) CHECK(s.emplace(b.name, b.buffer->value.shape()).second);
-  return s;
-}
-
-std::string describe_diff(const std::map<std::string, Shape>& ours, const std::map<std::string, Shape>& theirs) {
-  std::string msg;
-  int shown = 0;
-  for (const auto& [k, v] : theirs) {
-    auto it = ours.find(k);
-    if (it == ours.end()) msg += "  missing: " + k + " " + shape_str(v) + "\n";
-    else if (it->second != v) msg += "  shape: " + k + " ours " + shape_str(it->second) + ", theirs " + shape_str(v) + "\n";
-    else continue;
-    if (++shown == 12) return msg + "  ...\n";
-  }
-  for (const auto& [k, v] : ours)
-    if (!theirs.count(k)) {
-      msg += "  extra: " + k + " " + shape_str(v) + "\n";
-      if (++shown == 12) return msg + "  ...\n";
-    }
-  return msg;
-}
-
 double abs_sum(const Tensor& t) {
   double s = 0;
   for (int64_t i = 0; i < t.numel(); ++i) s += std::abs(t[i]);
@@ -117,7 +93,7 @@ TEST_CASE("zoo inception/densenet: parameter counts and state_dict names and sha
   for (const Model& m : models()) {
     INFO(m.name);
     const auto& r = ref.at("torchvision_models").at(m.name);
-    ModelSpec spec = load_model_file(config_path(m.name));
+    ModelSpec spec = load_model_file(zoo_config_path(m.name));
     CHECK(spec.name == m.name);
     Net net(spec);
     CHECK(net.num_params() == m.params);
@@ -135,7 +111,7 @@ TEST_CASE("zoo inception/densenet: parameter counts and state_dict names and sha
 TEST_CASE("zoo inception/densenet: auxiliary heads", "[models][zoo]") {
   for (const Model& m : models()) {
     INFO(m.name);
-    ModelSpec spec = load_model_file(config_path(m.name));
+    ModelSpec spec = load_model_file(zoo_config_path(m.name));
     REQUIRE(spec.heads.size() == m.heads.size());
     for (size_t i = 0; i < m.heads.size(); ++i) {
       CHECK(spec.heads[i].name == m.heads[i].name);
@@ -154,13 +130,13 @@ TEST_CASE("zoo inception/densenet: auxiliary heads", "[models][zoo]") {
     CHECK(head_params == expected);
   }
   // GoogLeNet's heads read inception4a's and inception4d's outputs (torchvision's aux1, aux2).
-  ModelSpec g = load_model_file(config_path("googlenet"));
+  ModelSpec g = load_model_file(zoo_config_path("googlenet"));
   for (const auto& n : g.nodes) {
     if (n.name == "aux1.0") CHECK(g.nodes[size_t(n.inputs.at(0))].name == "inception4a.merge");
     if (n.name == "aux2.0") CHECK(g.nodes[size_t(n.inputs.at(0))].name == "inception4d.merge");
     if (n.name == "inception4b.branch1.conv") CHECK(g.nodes[size_t(n.inputs.at(0))].name == "inception4a.merge");
   }
-  ModelSpec v3 = load_model_file(config_path("inception_v3"));
+  ModelSpec v3 = load_model_file(zoo_config_path("inception_v3"));
   for (const auto& n : v3.nodes)
     if (n.name == "AuxLogits.0") CHECK(v3.nodes[size_t(n.inputs.at(0))].name == "Mixed_6e.merge");
 }
@@ -173,7 +149,7 @@ TEST_CASE("zoo inception/densenet: forward + backward at batch 2", "[models][zoo
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<std::string> sets;
     if (!m.test_input.empty()) sets.push_back(m.test_input);
-    ModelSpec spec = load_model_file(config_path(m.name), sets);
+    ModelSpec spec = load_model_file(zoo_config_path(m.name), sets);
     Net net(spec);
     net.init(7);
     CHECK(net.output_shape() == Shape{1000});
@@ -222,7 +198,7 @@ TEST_CASE("zoo inception/densenet: GoogLeNet keeps torchvision's ceil-mode pooli
   };
   for (const Row& r : std::vector<Row>{{224, 56, 7}, {96, 24, 3}, {100, 25, 3}, {113, 28, 4}}) {
     INFO(r.side);
-    ModelSpec spec = load_model_file(config_path("googlenet"),
+    ModelSpec spec = load_model_file(zoo_config_path("googlenet"),
                                      {"input=[3," + std::to_string(r.side) + "," + std::to_string(r.side) + "]"});
     Net net(spec);
     int seen = 0;
