@@ -32,17 +32,23 @@ Run add_eval(CLI::App& app) {
     if (!o->weights.empty()) load_weights(o->weights, net);
     else load_checkpoint(o->checkpoint, net);
     print_banner();
-    ImageDataset test = load_dataset(recipe.data, "test");
+    const std::unique_ptr<Dataset> test = load_dataset(recipe.data, "test");
     const int64_t batch = recipe.data.eval_batch_size > 0 ? recipe.data.eval_batch_size : recipe.data.batch_size;
-    EvalResult r = evaluate(net, test, recipe.data.eval_transforms, batch);
-    fmt::print("{} on {} test ({} images): loss {:.4f}  top-1 {:.2f}%  top-5 {:.2f}%\n", recipe.model.name,
-               recipe.data.dataset, r.count, r.loss, r.top1, r.top5);
+    const EvalOptions options{recipe.data.workers, recipe.train.seed, recipe.data.bad_images == "skip",
+                              recipe.data.dataset};
+    EvalResult r = evaluate(net, *test, recipe.data.eval_transforms, batch, 0.f, options);
+    for (const auto& m : r.skipped) fmt::print(stderr, "warning: skipped unreadable image: {}\n", m);
+    fmt::print("{} on {} test ({} images{}): loss {:.4f}  top-1 {:.2f}%  top-5 {:.2f}%\n", recipe.model.name,
+               recipe.data.dataset, r.count,
+               r.skipped.empty() ? "" : fmt::format(", {} unreadable skipped", r.skipped.size()), r.loss, r.top1,
+               r.top5);
     if (!o->no_confusion) {
       fmt::print("confusion matrix (rows: true class, columns: predicted)\n{:>12}", "");
       for (int c = 0; c < r.classes; ++c) fmt::print(" {:>6}", c);
       fmt::print("\n");
       for (int t = 0; t < r.classes; ++t) {
-        std::string name = t < int(test.class_names.size()) ? test.class_names[t] : std::to_string(t);
+        const auto& names = test->class_names();
+        std::string name = t < int(names.size()) ? names[t] : std::to_string(t);
         fmt::print("{:>12}", name.substr(0, 12));
         for (int c = 0; c < r.classes; ++c) fmt::print(" {:>6}", r.confusion[size_t(t * r.classes + c)]);
         fmt::print("\n");

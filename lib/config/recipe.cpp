@@ -11,6 +11,7 @@
 
 #include "config/model_build.h"
 #include "config/overrides.h"
+#include "config/recipe_transforms.h"
 #include "config/yaml_util.h"
 
 namespace cnn {
@@ -24,7 +25,7 @@ using cfg::loc_of;
 const std::vector<std::string> kTopKeys = {"model", "data", "train", "output"};
 const std::vector<std::string> kDataKeys = {"dataset",    "root",       "train_transforms", "eval_transforms",
                                             "batch_size", "eval_batch_size", "workers",      "train_limit",
-                                            "eval_limit"};
+                                            "eval_limit", "class_names", "bad_images"};
 const std::vector<std::string> kTrainKeys = {"epochs", "optimizer", "schedule", "label_smoothing", "seed", "log_every",
                                              "eval_every", "best_metric", "aux_weight"};
 const std::vector<std::string> kBestMetrics = {"test_acc", "test_top5", "test_loss"};
@@ -60,9 +61,8 @@ const std::vector<std::string>& fields_of(const std::vector<std::pair<std::strin
     if (t == type) return f;
   return none;
 }
-const std::vector<std::string> kDatasets = {"mnist", "fashion_mnist"};
-const std::vector<std::string> kPlannedDatasets = {"cifar10", "image_folder"};
-const std::vector<std::string> kTransforms = {"normalize"};
+const std::vector<std::string> kDatasets = {"mnist", "fashion_mnist", "cifar10", "image_folder"};
+const std::vector<std::string> kBadImages = {"fatal", "skip"};
 const std::vector<std::string> kOptimizers = {"sgd", "rmsprop", "adam", "adamw"};
 
 // The keys --set may name (checked against this, not the document, so absent fields can be set).
@@ -86,6 +86,8 @@ cfg::Schema recipe_schema() {
 
 std::string default_root(const std::string& dataset) {
   if (dataset == "fashion_mnist") return "/usr/share/datasets/fashion-mnist";
+  if (dataset == "cifar10") return "data/cifar-10-batches-bin";
+  if (dataset == "image_folder") return "data/imagenet";
   return "data/mnist";
 }
 
@@ -197,65 +199,6 @@ class Reader {
   const std::string& file_;
 };
 
-std::vector<TransformSpec> parse_transforms(const Reader& rd, const YAML::Node& data, const std::string& key) {
-  std::vector<TransformSpec> out;
-  const std::string path = "data." + key;
-  const YAML::Node list = data[key];
-  if (!list.IsDefined() || list.IsNull()) return out;
-  if (!list.IsSequence()) rd.fail(list, path, "a list of transforms, e.g. [{normalize: {mean: [0.5], std: [0.5]}}]");
-  for (size_t i = 0; i < list.size(); ++i) {
-    const YAML::Node item = list[i];
-    std::string ipath = path + "." + std::to_string(i);
-    std::string type;
-    YAML::Node args, type_node;
-    type_node.reset(item);
-    if (item.IsScalar()) {
-      type = item.Scalar();
-    } else if (item.IsMap() && item.size() == 1) {
-      type_node.reset(item.begin()->first);
-      type = type_node.Scalar();
-      args.reset(item.begin()->second);
-    } else {
-      rd.fail(item, ipath, "a transform: a name or a mapping {name: {args}}");
-    }
-    if (std::find(kTransforms.begin(), kTransforms.end(), type) == kTransforms.end())
-      throw ConfigError(loc_of(type_node, rd.file()), ipath,
-                        fmt::format("unknown transform '{}'{}; known: {}", type, cfg::did_you_mean(type, kTransforms),
-                                    cfg::join(kTransforms)));
-    TransformSpec t;
-    t.type = type;
-    std::string apath = ipath + "." + type;
-    const YAML::Node& cargs = args;
-    if (!cargs.IsMap()) rd.fail(item, apath, "arguments {mean: [...], std: [...]}");
-    cfg::check_keys(cargs, std::vector<std::string>{"mean", "std"}, rd.file(), apath);
-    for (const char* k : {"mean", "std"})
-      if (!cargs[k].IsDefined())
-        throw ConfigError(loc_of(cargs, rd.file()), apath, fmt::format("missing required argument '{}'", k));
-    t.mean = rd.get_numbers(cargs["mean"], apath + ".mean", false);
-    t.std = rd.get_numbers(cargs["std"], apath + ".std", true);
-    if (t.mean.size() != t.std.size())
-      throw ConfigError(loc_of(cargs["std"], rd.file()), apath,
-                        fmt::format("'mean' has {} values but 'std' has {}: give one per channel", t.mean.size(),
-                                    t.std.size()));
-    out.push_back(std::move(t));
-  }
-  return out;
-}
-
-void emit_transforms(YAML::Emitter& e, const std::vector<TransformSpec>& ts) {
-  e << YAML::Flow << YAML::BeginSeq;
-  for (const auto& t : ts) {
-    e << YAML::BeginMap << YAML::Key << t.type << YAML::Value << YAML::BeginMap;
-    for (auto [k, v] : {std::pair{"mean", &t.mean}, std::pair{"std", &t.std}}) {
-      e << YAML::Key << k << YAML::Value << YAML::BeginSeq;
-      for (double x : *v) e << cfg::format_double(x);
-      e << YAML::EndSeq;
-    }
-    e << YAML::EndMap << YAML::EndMap;
-  }
-  e << YAML::EndSeq;
-}
-
 // Only the fields the type uses, so that the resolved YAML loads back.
 void emit_optimizer(YAML::Emitter& e, const OptimizerSpec& o) {
   const std::vector<std::string>& used = fields_of(kOptimizerFields, o.type);
@@ -316,10 +259,12 @@ std::string emit_recipe(const Recipe& r, const YAML::Node& inline_model) {
   e << YAML::Key << "data" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "dataset" << YAML::Value << d.dataset;
   e << YAML::Key << "root" << YAML::Value << d.root;
+  if (!d.class_names.empty()) e << YAML::Key << "class_names" << YAML::Value << d.class_names;
+  e << YAML::Key << "bad_images" << YAML::Value << d.bad_images;
   e << YAML::Key << "train_transforms" << YAML::Value;
-  emit_transforms(e, d.train_transforms);
+  cfg::emit_transforms(e, d.train_transforms);
   e << YAML::Key << "eval_transforms" << YAML::Value;
-  emit_transforms(e, d.eval_transforms);
+  cfg::emit_transforms(e, d.eval_transforms);
   e << YAML::Key << "batch_size" << YAML::Value << d.batch_size;
   e << YAML::Key << "eval_batch_size" << YAML::Value << d.eval_batch_size;
   e << YAML::Key << "workers" << YAML::Value << d.workers;
@@ -499,17 +444,22 @@ Recipe load_recipe(const std::string& text, const std::string& file, const std::
   d.dataset = rd.get_string(data, "dataset", "data.dataset", d.dataset);
   if (std::find(kDatasets.begin(), kDatasets.end(), d.dataset) == kDatasets.end()) {
     const YAML::Node n = data["dataset"];
-    if (std::find(kPlannedDatasets.begin(), kPlannedDatasets.end(), d.dataset) != kPlannedDatasets.end())
-      throw ConfigError(loc_of(n, file), "data.dataset",
-                        fmt::format("unsupported dataset '{}' (not implemented yet); supported: {}", d.dataset,
-                                    cfg::join(kDatasets)));
     throw ConfigError(loc_of(n, file), "data.dataset",
                       fmt::format("unknown dataset '{}'{}; supported: {}", d.dataset,
                                   cfg::did_you_mean(d.dataset, kDatasets), cfg::join(kDatasets)));
   }
   d.root = rd.get_string(data, "root", "data.root", default_root(d.dataset));
-  d.train_transforms = parse_transforms(rd, data, "train_transforms");
-  d.eval_transforms = parse_transforms(rd, data, "eval_transforms");
+  d.class_names = rd.get_string(data, "class_names", "data.class_names", d.class_names);
+  if (!d.class_names.empty() && d.dataset != "image_folder")
+    throw ConfigError(loc_of(data["class_names"], file), "data.class_names",
+                      fmt::format("only used by dataset image_folder, not {}", d.dataset));
+  d.bad_images = rd.get_string(data, "bad_images", "data.bad_images", d.bad_images);
+  if (std::find(kBadImages.begin(), kBadImages.end(), d.bad_images) == kBadImages.end())
+    throw ConfigError(loc_of(data["bad_images"], file), "data.bad_images",
+                      fmt::format("unknown policy '{}'{}; supported: {}", d.bad_images,
+                                  cfg::did_you_mean(d.bad_images, kBadImages), cfg::join(kBadImages)));
+  d.train_transforms = cfg::parse_transforms(data, "train_transforms", file);
+  d.eval_transforms = cfg::parse_transforms(data, "eval_transforms", file);
   d.batch_size = rd.get_int(data, "batch_size", "data.batch_size", d.batch_size, 1);
   d.eval_batch_size = rd.get_int(data, "eval_batch_size", "data.eval_batch_size", d.eval_batch_size, 0);
   d.workers = rd.get_int(data, "workers", "data.workers", d.workers, 0);

@@ -9,15 +9,29 @@
 
 namespace cnn {
 
+// One step of a data pipeline (data/transforms.h applies it; docs/config.md lists the types).
+// 8-bit steps (random_crop, hflip, resize, center_crop, random_resized_crop, color_jitter) come
+// before the float steps (normalize, random_erasing, cutout).
 struct TransformSpec {
-  std::string type;           // "normalize" (issue 2); more come with the data pipeline
-  std::vector<double> mean;   // normalize: per channel, on [0,1] pixel values
+  std::string type;
+  std::vector<double> mean;               // normalize: per channel, on [0,1] pixel values
   std::vector<double> std;
+  std::vector<int64_t> size;              // crops, resize: [s] (square; resize: shorter side) or [h, w]; cutout: [s]
+  int64_t pad = 0;                        // random_crop: zero padding on every side
+  double p = 0.5;                         // hflip, random_erasing, cutout: probability
+  double scale[2] = {0.08, 1.0};          // random_resized_crop (area fraction), random_erasing (0.02, 0.33)
+  double ratio[2] = {3.0 / 4.0, 4.0 / 3.0};  // aspect ratio w/h range: random_resized_crop, random_erasing (0.3, 3.3)
+  double brightness[2] = {1, 1};          // color_jitter factor ranges ([1, 1]: off)
+  double contrast[2] = {1, 1};
+  double saturation[2] = {1, 1};
+  double value = 0;                       // random_erasing: the fill value (after normalize)
 };
 
 struct DataSpec {
-  std::string dataset = "mnist";          // mnist | fashion_mnist
+  std::string dataset = "mnist";          // mnist | fashion_mnist | cifar10 | image_folder
   std::string root;                       // default per dataset (see recipe.cpp)
+  std::string class_names;                // image_folder: optional file of "<folder> <name>" lines ("" none)
+  std::string bad_images = "fatal";       // image_folder: an unreadable image stops the run (fatal) or is skipped
   std::vector<TransformSpec> train_transforms;
   std::vector<TransformSpec> eval_transforms;
   int64_t batch_size = 64;

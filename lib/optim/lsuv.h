@@ -14,7 +14,7 @@ namespace cnn {
 // without an explicit scheme are orthogonal). Takes the first min(lsuv.batch or
 // data.batch_size, N) images of epoch 1's shuffled order (the trainer's, keyed by
 // (seed, epoch 1)), with the train transforms, and calls Net::lsuv. `log` gets a summary line.
-void run_lsuv(Net& net, const ImageDataset& train_set, const DataSpec& data, uint64_t seed,
+void run_lsuv(Net& net, const Dataset& train_set, const DataSpec& data, uint64_t seed,
               const std::function<void(const std::string&)>& log);
 
 }  // namespace cnn

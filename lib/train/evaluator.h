@@ -1,5 +1,6 @@
 #pragma once
 // Evaluation in eval mode over a whole dataset: loss, top-1/top-5 accuracy, confusion matrix.
+#include <string>
 #include <vector>
 
 #include "config/recipe.h"
@@ -9,15 +10,24 @@
 namespace cnn {
 
 struct EvalResult {
-  int64_t count = 0;
+  int64_t count = 0;              // images evaluated (skipped ones excluded)
   double loss = 0;
   double top1 = 0;                // percent
   double top5 = 0;                // percent (equals 100 when there are at most 5 classes)
   int classes = 0;
   std::vector<int64_t> confusion; // classes x classes: row = true label, column = prediction
+  std::vector<std::string> skipped;  // unreadable images left out (data.bad_images: skip), one message each
 };
 
-EvalResult evaluate(Net& net, const ImageDataset& data, const std::vector<TransformSpec>& transforms,
-                    int64_t batch_size, float label_smoothing = 0.f);
+struct EvalOptions {
+  int64_t workers = 0;            // loader threads (data.workers)
+  uint64_t seed = 1;              // for random eval transforms (train.seed)
+  bool skip_bad = false;          // data.bad_images: skip
+  std::string dataset = "data";   // names the dataset in errors
+};
+
+// Samples go through `transforms` (data.eval_transforms) in index order, epoch key 0.
+EvalResult evaluate(Net& net, const Dataset& data, const std::vector<TransformSpec>& transforms,
+                    int64_t batch_size, float label_smoothing = 0.f, const EvalOptions& options = {});
 
 }  // namespace cnn

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <limits>
 #include <numeric>
+#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -13,8 +14,9 @@
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/rng.h"
-#include "data/batch.h"
 #include "data/load.h"
+#include "data/loader.h"
+#include "data/transforms.h"
 #include "graph/net.h"
 #include "io/safetensors.h"
 #include "kernels/softmax.h"
@@ -33,7 +35,7 @@ using Clock = std::chrono::steady_clock;
 std::string epoch_json(const EpochRecord& r) {
   nlohmann::json j{{"type", "epoch"}, {"epoch", r.epoch},         {"step", r.step},
                    {"train_loss", r.train_loss}, {"train_acc", r.train_acc}, {"lr", r.lr},
-                   {"images_per_s", r.images_per_s}, {"seconds", r.seconds}};
+                   {"images_per_s", r.images_per_s}, {"seconds", r.seconds}, {"skipped_images", r.skipped}};
   if (r.evaluated) {
     j["test_loss"] = r.test_loss;
     j["test_acc"] = r.test_acc;
@@ -84,23 +86,23 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
   const DataSpec& ds = recipe.data;
   const TrainSpec& ts = recipe.train;
 
-  ImageDataset train_set = load_dataset(ds, "train");
-  ImageDataset test_set = load_dataset(ds, "test");
-  check_transforms(ds.train_transforms, train_set, "data.train_transforms");
-  check_transforms(ds.eval_transforms, test_set, "data.eval_transforms");
-  Shape sample{train_set.channels, train_set.height, train_set.width};
-  if (sample != recipe.model.input)
-    throw ConfigError(recipe.file + ": model input " + shape_str(recipe.model.input) + " does not match dataset '" +
-                      ds.dataset + "' samples " + shape_str(sample) + " (set the model's input)");
-
+  const std::unique_ptr<Dataset> train_set = load_dataset(ds, "train");
+  const std::unique_ptr<Dataset> test_set = load_dataset(ds, "test");
+  const Pipeline train_pipeline(ds.train_transforms, train_set->channels(), "data.train_transforms");
+  const Shape sample =
+      checked_sample_shape(train_pipeline, *train_set, recipe.model.input, ds.dataset, "data.train_transforms");
+  {  // checks the eval pipeline before any training
+    const Pipeline eval_pipeline(ds.eval_transforms, test_set->channels(), "data.eval_transforms");
+    checked_sample_shape(eval_pipeline, *test_set, recipe.model.input, ds.dataset, "data.eval_transforms");
+  }
   Net net(recipe.model);
   net.init(ts.seed);
   if (!options.weights.empty()) load_weights(options.weights, net);
   std::unique_ptr<Optimizer> opt = make_optimizer(ts.optimizer, net.params());
 
   const Shape out_shape = net.output_shape();
-  if (out_shape.size() != 1 || out_shape[0] < train_set.num_classes)
-    throw ConfigError(recipe.model.file + ": the model must end in N x " + std::to_string(train_set.num_classes) +
+  if (out_shape.size() != 1 || out_shape[0] < train_set->num_classes())
+    throw ConfigError(recipe.model.file + ": the model must end in N x " + std::to_string(train_set->num_classes()) +
                       " logits for '" + ds.dataset + "', it ends in N x " + shape_str(out_shape));
 
   TrainResult result;
@@ -129,19 +131,25 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
     log(fmt::format("resuming from {} at epoch {}{} (step {})", options.resume, meta.epoch + 1,
                     resumed_mid_epoch ? fmt::format(", batch {}", meta.epoch_step + 1) : "", meta.step));
   }
-  if (options.resume.empty() && options.weights.empty()) run_lsuv(net, train_set, ds, ts.seed, log);
+  if (options.resume.empty() && options.weights.empty()) run_lsuv(net, *train_set, ds, ts.seed, log);
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) throw RuntimeError("cannot create output directory '" + recipe.output + "': " + ec.message());
   write_file_atomic((out_dir / "config.yaml").string(), recipe.resolved_yaml);
 
-  const int64_t N = train_set.count, B = ds.batch_size;
+  const int64_t N = train_set->size(), B = ds.batch_size;
   const int64_t eval_batch = ds.eval_batch_size > 0 ? ds.eval_batch_size : B;
   const int64_t steps_per_epoch = (N + B - 1) / B;
   const int64_t log_every = ts.log_every > 0 ? ts.log_every : std::max<int64_t>(1, steps_per_epoch / 10);
   std::vector<int64_t> order(static_cast<size_t>(N));
-  Tensor images;
-  std::vector<int32_t> labels;
+  const bool skip_bad = ds.bad_images == "skip";
+  Loader loader(*train_set, train_pipeline, sample, {B, ds.workers, ts.seed, skip_bad, 0});
+  EvalOptions eval_options{ds.workers, ts.seed, skip_bad, ds.dataset};
+  std::set<std::string> reported;  // unreadable files already named in the log
+  auto report_skipped = [&](const std::vector<std::string>& messages) {
+    for (const auto& m : messages)
+      if (reported.insert(m).second) log("warning: skipped unreadable image: " + m);
+  };
   Rng dropout_rng;
   RunContext ctx{true, &dropout_rng};
 
@@ -169,12 +177,18 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
     int64_t window_correct = 0, window_seen = 0;
     auto window_start = Clock::now();
     const int64_t seen_at_start = seen;
+    int64_t skipped = 0;
+    loader.start(uint64_t(epoch), order, first_batch);
 
     for (int64_t bi = first_batch; bi < steps_per_epoch; ++bi) {
-      const int64_t b = bi * B, n = std::min(B, N - b);
-      make_batch(train_set, order.data() + b, n, ds.train_transforms, images, labels);
-      net.forward(images, ctx);
-      const StepLoss lres = classification_loss(net, labels.data(), n, float(ts.label_smoothing), ts.aux_weight);
+      const Batch* batch = loader.next();
+      skipped += int64_t(batch->skipped.size());
+      report_skipped(batch->skipped);
+      const int64_t n = batch->size;
+      if (n == 0) continue;  // every image of the batch was unreadable
+      net.forward(batch->images, ctx);
+      const StepLoss lres =
+          classification_loss(net, batch->labels.data(), n, float(ts.label_smoothing), ts.aux_weight);
       const std::string last_good = fs::exists(last_path) ? last_path : "none";
       if (!std::isfinite(lres.total)) {
         std::string where = net.first_nonfinite_activation();
@@ -267,10 +281,13 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
     rec.train_acc = seen ? 100.0 * correct / seen : 0;
     rec.lr = lr;
     rec.images_per_s = train_seconds > 0 ? seen / train_seconds : 0;
+    rec.skipped = skipped;
     rec.evaluated = epoch % ts.eval_every == 0 || epoch == ts.epochs;
     bool best = false;
     if (rec.evaluated) {
-      EvalResult ev = evaluate(net, test_set, ds.eval_transforms, eval_batch);
+      EvalResult ev = evaluate(net, *test_set, ds.eval_transforms, eval_batch, 0.f, eval_options);
+      report_skipped(ev.skipped);
+      rec.skipped += int64_t(ev.skipped.size());
       rec.test_loss = ev.loss;
       rec.test_acc = ev.top1;
       rec.test_top5 = ev.top5;
@@ -293,9 +310,9 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
     const std::string test_part =
         rec.evaluated ? fmt::format("test_loss {:.4f}  test_acc {:6.2f}%", rec.test_loss, rec.test_acc)
                       : std::string("(not evaluated this epoch)");
-    log(fmt::format("epoch {:>3}/{}  loss {:.4f}  train_acc {:6.2f}%  {}  lr {:.4g}  {:7.0f} img/s  {:6.1f} s{}", epoch,
+    log(fmt::format("epoch {:>3}/{}  loss {:.4f}  train_acc {:6.2f}%  {}  lr {:.4g}  {:7.0f} img/s  {:6.1f} s{}{}", epoch,
                     ts.epochs, rec.train_loss, rec.train_acc, test_part, lr, rec.images_per_s, rec.seconds,
-                    best ? "  *best" : ""));
+                    rec.skipped ? fmt::format("  skipped {} unreadable", rec.skipped) : "", best ? "  *best" : ""));
     if (interrupt_requested()) {
       log(fmt::format("interrupted after epoch {}; saved {}; continue with --resume {}", epoch, last_path, last_path));
       throw Interrupted{};

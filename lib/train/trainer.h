@@ -13,6 +13,7 @@ struct EpochRecord {
   double train_loss = 0, train_acc = 0, test_loss = 0, test_acc = 0, test_top5 = 0;
   bool evaluated = true;                               // false on epochs skipped by train.eval_every
   double lr = 0, images_per_s = 0, seconds = 0;
+  int64_t skipped = 0;                                 // unreadable images left out (train and test)
   int64_t step = 0;
 };
 

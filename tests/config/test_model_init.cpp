@@ -418,19 +418,20 @@ TEST_CASE("LSUV from the recipe: run_lsuv uses the first training batch", "[conf
   d.labels.assign(50, 0);
   DataSpec ds;
   ds.batch_size = 8;
+  const MemoryDataset data(d);
   Net net(spec);
   net.init(1);
   std::string line;
-  run_lsuv(net, d, ds, 1, [&](const std::string& s) { line = s; });
+  run_lsuv(net, data, ds, 1, [&](const std::string& s) { line = s; });
   CHECK_THAT(line, Catch::StartsWith("lsuv: 2 layers on 20 images"));
   // Same batch, same result: deterministic.
   Net net2(spec);
   net2.init(1);
-  run_lsuv(net2, d, ds, 1, nullptr);
+  run_lsuv(net2, data, ds, 1, nullptr);
   for (size_t i = 0; i < net.params().size(); ++i) CHECK(same(net.params()[i].param->value, net2.params()[i].param->value));
   // Without init.lsuv nothing happens.
   Net plain(load_model_string("input: [1, 6, 6]\nlayers: [flatten, {linear: {out: 3}}]\n", "p.yaml"));
   line.clear();
-  run_lsuv(plain, d, ds, 1, [&](const std::string& s) { line = s; });
+  run_lsuv(plain, data, ds, 1, [&](const std::string& s) { line = s; });
   CHECK(line.empty());
 }

@@ -212,16 +212,19 @@ TEST_CASE("recipe: errors name file:line:col and the field", "[config][recipe][e
         "schedule, label_smoothing, seed, log_every, eval_every, best_metric, aux_weight");
   CHECK(recipe_error("model: lenet5.yaml\ndata: {datset: mnist}\n") ==
         "r.yaml:2:8: data: unknown key 'datset' (did you mean 'dataset'?); expected one of: dataset, root, "
-        "train_transforms, eval_transforms, batch_size, eval_batch_size, workers, train_limit, eval_limit");
+        "train_transforms, eval_transforms, batch_size, eval_batch_size, workers, train_limit, eval_limit, class_names, "
+        "bad_images");
   CHECK(recipe_error("model: lenet5.yaml\noutptu: x\n") ==
         "r.yaml:2:1: unknown top-level key 'outptu' (did you mean 'output'?); expected one of: model, data, train, "
         "output");
   CHECK(recipe_error("model: lenet5.yaml\ntrain: 5\n") == "r.yaml:2:8: train: expected a mapping, got '5'");
   CHECK(recipe_error("model: lenet5.yaml\ndata: {dataset: mnsit}\n") ==
-        "r.yaml:2:17: data.dataset: unknown dataset 'mnsit' (did you mean 'mnist'?); supported: mnist, fashion_mnist");
-  CHECK(recipe_error("model: lenet5.yaml\ndata: {dataset: cifar10}\n") ==
-        "r.yaml:2:17: data.dataset: unsupported dataset 'cifar10' (not implemented yet); supported: mnist, "
-        "fashion_mnist");
+        "r.yaml:2:17: data.dataset: unknown dataset 'mnsit' (did you mean 'mnist'?); supported: mnist, fashion_mnist, "
+        "cifar10, image_folder");
+  CHECK(recipe_error("model: lenet5.yaml\ndata: {dataset: cifar10, class_names: c.txt}\n") ==
+        "r.yaml:2:39: data.class_names: only used by dataset image_folder, not cifar10");
+  CHECK(recipe_error("model: lenet5.yaml\ndata: {dataset: image_folder, bad_images: ignore}\n") ==
+        "r.yaml:2:43: data.bad_images: unknown policy 'ignore'; supported: fatal, skip");
   CHECK(recipe_error("data: {dataset: mnist}\n") ==
         "r.yaml: model: missing required field: a model config path or an inline model");
   CHECK(recipe_error("model: [a]\n") == "r.yaml:1:8: model: expected a model config path or an inline model mapping, got [a]");
@@ -239,9 +242,10 @@ TEST_CASE("recipe: errors name file:line:col and the field", "[config][recipe][e
 TEST_CASE("recipe errors: transforms", "[config][recipe][errors]") {
   CHECK(recipe_error("model: lenet5.yaml\ndata:\n  train_transforms: [{normalise: {mean: [0.5], std: [0.5]}}]\n") ==
         "r.yaml:3:23: data.train_transforms.0: unknown transform 'normalise' (did you mean 'normalize'?); known: "
-        "normalize");
-  CHECK(recipe_error("model: lenet5.yaml\ndata:\n  eval_transforms: [hflip]\n") ==
-        "r.yaml:3:21: data.eval_transforms.0: unknown transform 'hflip'; known: normalize");
+        "normalize, random_crop, hflip, resize, center_crop, random_resized_crop, color_jitter, random_erasing, cutout");
+  CHECK(recipe_error("model: lenet5.yaml\ndata:\n  eval_transforms: [hfilp]\n") ==
+        "r.yaml:3:21: data.eval_transforms.0: unknown transform 'hfilp' (did you mean 'hflip'?); known: normalize, "
+        "random_crop, hflip, resize, center_crop, random_resized_crop, color_jitter, random_erasing, cutout");
   CHECK(recipe_error("model: lenet5.yaml\ndata:\n  train_transforms: [{normalize: {mean: [0.5], std: [0]}}]\n") ==
         "r.yaml:3:53: data.train_transforms.0.normalize.std: expected a list of numbers > 0, got [0]");
   CHECK(recipe_error("model: lenet5.yaml\ndata:\n  train_transforms: [{normalize: {mean: [0.5, 0.5], std: [0.5]}}]\n") ==

@@ -337,9 +337,9 @@ TEST_CASE("evaluate() on best.safetensors reproduces the best epoch's test accur
   Net net(r.model);
   const CheckpointMeta meta = load_checkpoint(out_file(r, "best.safetensors"), net);
   CHECK(meta.epoch == best->epoch);
-  const ImageDataset test_set = load_dataset(r.data, "test");
-  REQUIRE(test_set.count == kTest);
-  const EvalResult ev = evaluate(net, test_set, r.data.eval_transforms, r.data.eval_batch_size);
+  const std::unique_ptr<Dataset> test_set = load_dataset(r.data, "test");
+  REQUIRE(test_set->size() == kTest);
+  const EvalResult ev = evaluate(net, *test_set, r.data.eval_transforms, r.data.eval_batch_size);
   CHECK(ev.count == kTest);
   CHECK(ev.top1 == best->test_acc);
   CHECK(ev.loss == Approx(best->test_loss).epsilon(1e-9));
@@ -347,7 +347,7 @@ TEST_CASE("evaluate() on best.safetensors reproduces the best epoch's test accur
   // And last.safetensors reproduces the last epoch.
   Net net2(r.model);
   load_checkpoint(out_file(r, "last.safetensors"), net2);
-  const EvalResult ev2 = evaluate(net2, test_set, r.data.eval_transforms, r.data.eval_batch_size);
+  const EvalResult ev2 = evaluate(net2, *test_set, r.data.eval_transforms, r.data.eval_batch_size);
   CHECK(ev2.top1 == res.epochs.back().test_acc);
 }
 
