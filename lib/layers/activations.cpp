@@ -1,4 +1,5 @@
-// Pointwise activations: relu, leaky_relu, tanh, sigmoid.
+// Pointwise activations: relu, leaky_relu, tanh, sigmoid, and scale (times a constant, as the
+// 0.125 on ResNet-9's logits in Page's DAWNBench network).
 #include "config/layer_args.h"
 #include "core/parallel.h"
 #include "kernels/activation.h"
@@ -7,7 +8,7 @@
 namespace cnn {
 namespace {
 
-enum class Act { relu, leaky_relu, tanh, sigmoid };
+enum class Act { relu, leaky_relu, tanh, sigmoid, scale };
 
 // Splits n elements across the pool in chunks big enough to be worth a wake-up.
 template <class F>
@@ -34,6 +35,9 @@ class Activation : public Layer {
         case Act::leaky_relu: leaky_relu_forward(x + b, y + b, e - b, slope_); break;
         case Act::tanh: tanh_forward(x + b, y + b, e - b); break;
         case Act::sigmoid: sigmoid_forward(x + b, y + b, e - b); break;
+        case Act::scale:
+          for (int64_t i = b; i < e; ++i) y[i] = slope_ * x[i];
+          break;
       }
     });
   }
@@ -51,18 +55,22 @@ class Activation : public Layer {
         case Act::leaky_relu: leaky_relu_backward(x + b, dy + b, dx + b, e - b, slope_); break;
         case Act::tanh: tanh_backward(y + b, dy + b, dx + b, e - b); break;
         case Act::sigmoid: sigmoid_backward(y + b, dy + b, dx + b, e - b); break;
+        case Act::scale:
+          for (int64_t i = b; i < e; ++i) dx[i] = slope_ * dy[i];
+          break;
       }
     });
   }
 
  private:
   Act act_;
-  float slope_;
+  float slope_;  // leaky_relu: the negative slope; scale: the factor
 };
 
 std::unique_ptr<Layer> make(Act a, const LayerArgs& args) {
   float slope = 0.f;
   if (a == Act::leaky_relu) slope = static_cast<float>(args.get_float("slope", 0.01));
+  if (a == Act::scale) slope = static_cast<float>(args.get_float("factor"));
   args.finish();
   return std::make_unique<Activation>(a, slope);
 }
@@ -73,5 +81,6 @@ std::unique_ptr<Layer> make_relu(const LayerArgs& args) { return make(Act::relu,
 std::unique_ptr<Layer> make_leaky_relu(const LayerArgs& args) { return make(Act::leaky_relu, args); }
 std::unique_ptr<Layer> make_tanh(const LayerArgs& args) { return make(Act::tanh, args); }
 std::unique_ptr<Layer> make_sigmoid(const LayerArgs& args) { return make(Act::sigmoid, args); }
+std::unique_ptr<Layer> make_scale(const LayerArgs& args) { return make(Act::scale, args); }
 
 }  // namespace cnn

@@ -204,6 +204,27 @@ class MobileNetV1(nn.Module):  # Howard et al. 2017, Table 1, alpha 1.0
         self.fc = nn.Linear(1024, 1000)
 
 
+class CBRNamed(nn.Module):  # conv-BN-ReLU with ResNet-9's names
+    def __init__(self, c_in, c_out):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(c_out)
+
+
+class Residual9(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.a, self.b = CBRNamed(c, c), CBRNamed(c, c)
+
+
+class ResNet9(nn.Module):  # Page 2018 (Myrtle.ai DAWNBench), half width
+    def __init__(self, w=32):
+        super().__init__()
+        self.prep, self.layer1, self.res1 = CBRNamed(3, w), CBRNamed(w, 2 * w), Residual9(2 * w)
+        self.layer2, self.layer3, self.res3 = CBRNamed(2 * w, 4 * w), CBRNamed(4 * w, 8 * w), Residual9(8 * w)
+        self.fc = nn.Linear(8 * w, 10, bias=False)
+
+
 REFERENCE = {
     "lenet5": (LeNet5, "LeNet-5 on 28 x 28 (configs/models/lenet5.yaml)"),
     "lenet5-classic": (LeNet5Classic, "LeNet-5 (LeCun et al. 1998), simplified"),
@@ -215,6 +236,7 @@ REFERENCE = {
               "VGG configuration C, torchvision's VGG layout"),
     "mobilenet_v1": (MobileNetV1, "MobileNet v1 1.0 (Howard et al. 2017)"),
     "resnet18-cifar": (KResNet18, "kuangliu/pytorch-cifar ResNet18"),
+    "resnet9-cifar": (ResNet9, "ResNet-9 (Page 2018, Myrtle.ai DAWNBench) at half width"),
 }
 for n in (3, 5, 7, 9, 18):
     REFERENCE[f"resnet{6 * n + 2}-cifar"] = (lambda n=n: CifarResNet(n),

@@ -103,6 +103,7 @@ const std::vector<Case>& cases() {
       {"leaky_relu default", "leaky_relu", {}, {{10}}},
       {"tanh", "tanh", {}, {{2, 3, 5}}},
       {"sigmoid", "sigmoid", {}, {{2, 3, 5}}},
+      {"scale", "scale", {{"factor", "0.125"}}, {{2, 3, 5}}},
       {"flatten", "flatten", {}, {{2, 3, 4}}},
       {"identity", "identity", {}, {{2, 3, 4}}},
       {"dropout train", "dropout", {{"p", "0.3"}}, {{3, 5, 5}}},

@@ -81,6 +81,7 @@ const std::vector<ZooEntry>& zoo() {
       {"resnet56-cifar", false, 853'018, "", 10},
       {"resnet110-cifar", false, 1'727'962, "", 10},
       {"resnet18-cifar", false, 11'173'962, "", 10},
+      {"resnet9-cifar", false, 1'646'112, "", 10},
   };
   return all;
 }
