@@ -3,6 +3,7 @@
 #include "core/parallel.h"
 #include "kernels/activation.h"
 #include "layers/layer.h"
+#include "layers/options.h"
 
 namespace cnn {
 namespace {
@@ -62,12 +63,18 @@ class Activation : public Layer {
 
 std::unique_ptr<Layer> make(Act a, const LayerArgs& args) {
   float slope = 0.f;
-  if (a == Act::leaky_relu) slope = static_cast<float>(args.get_float("slope", 0.01));
-  args.finish();
+  if (a == Act::leaky_relu) slope = static_cast<float>(parse_leaky_relu_slope(args));
+  else args.finish();
   return std::make_unique<Activation>(a, slope);
 }
 
 }  // namespace
+
+double parse_leaky_relu_slope(const LayerArgs& args) {
+  const double slope = args.get_float("slope", 0.01);
+  args.finish();
+  return slope;
+}
 
 std::unique_ptr<Layer> make_relu(const LayerArgs& args) { return make(Act::relu, args); }
 std::unique_ptr<Layer> make_leaky_relu(const LayerArgs& args) { return make(Act::leaky_relu, args); }

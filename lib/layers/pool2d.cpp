@@ -4,17 +4,14 @@
 #include "core/parallel.h"
 #include "kernels/pool.h"
 #include "layers/layer.h"
+#include "layers/options.h"
 
 namespace cnn {
 namespace {
 
-struct PoolOptions {
-  std::vector<int64_t> k, stride, pad;
-  bool ceil = false;
-  bool count_include_pad = true;
-};
+}  // namespace
 
-PoolOptions parse_pool(const LayerArgs& args, bool avg) {
+PoolOptions parse_pool2d(const LayerArgs& args, bool avg) {
   PoolOptions o;
   o.k = args.get_ints("k", 2, {});
   if (o.k.empty()) args.fail("missing required argument 'k' for layer type '" + args.type() + "'");
@@ -29,6 +26,8 @@ PoolOptions parse_pool(const LayerArgs& args, bool avg) {
     if (o.pad[i] < 0 || 2 * o.pad[i] > o.k[i]) args.fail("pad", "expects padding between 0 and half the kernel size");
   return o;
 }
+
+namespace {
 
 class Pool2d : public Layer {
  public:
@@ -88,10 +87,10 @@ class Pool2d : public Layer {
 }  // namespace
 
 std::unique_ptr<Layer> make_maxpool2d(const LayerArgs& args) {
-  return std::make_unique<Pool2d>(parse_pool(args, false), false, args);
+  return std::make_unique<Pool2d>(parse_pool2d(args, false), false, args);
 }
 std::unique_ptr<Layer> make_avgpool2d(const LayerArgs& args) {
-  return std::make_unique<Pool2d>(parse_pool(args, true), true, args);
+  return std::make_unique<Pool2d>(parse_pool2d(args, true), true, args);
 }
 
 }  // namespace cnn
