@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Compares two output batches: OK when max |a - b| <= 1e-4 * max(1, max |b|) (the tolerance is
-relative to the logit scale of the reference b). Prints one line; exit 1 on a mismatch.
+"""Compares two output batches: OK when max |a - b| <= 1e-4 * max |b| (relative to the logit scale of
+the reference b; 1e-7 absolute for an all-zero b). Prints one line; exit 1 on a mismatch.
 
 Usage: compare.py OURS.npy REFERENCE.npy [LABEL]"""
 import sys
@@ -14,7 +14,7 @@ if a.shape != b.shape:
     sys.exit(1)
 diff = float(np.abs(a - b).max())
 peak = float(np.abs(b).max())
-tol = 1e-4 * max(1.0, peak)
+tol = max(1e-4 * peak, 1e-7)
 ok = diff <= tol and np.isfinite(a).all() and np.isfinite(b).all()
 print("%s %s max abs diff %.3g (max |output| %.3g, tolerance %.3g)" % ("ok" if ok else "FAIL", label, diff, peak, tol))
 sys.exit(0 if ok else 1)
