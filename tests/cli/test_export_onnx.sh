@@ -54,6 +54,14 @@ else
   fail "every_layer --dynamic-batch --softmax: export failed"
 fi
 
+# A recipe's dataset gives the class names in the metadata.
+if "$CNN" export -c "$SRC/configs/recipes/fashion-mnist-lenet5.yaml" --init-seed 1 --out "$WORK/f.onnx" >/dev/null 2>&1; then
+  grep -aq 'class_names.\{1,4\}\["T-shirt/top","Trouser",' "$WORK/f.onnx" && echo "ok: Fashion-MNIST class names in the metadata" ||
+    fail "the recipe's class names are not in the ONNX metadata"
+else
+  fail "export of the fashion-mnist-lenet5 recipe failed"
+fi
+
 # --- errors: one line naming the layer and the reason, exit 2, nothing at --out -----------------
 cat >"$WORK/even_lrn.yaml" <<'YAML'
 name: even_lrn
