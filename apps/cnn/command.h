@@ -12,6 +12,7 @@ Run add_eval(CLI::App& app);
 Run add_summary(CLI::App& app);
 Run add_bench(CLI::App& app);
 Run add_predict(CLI::App& app);
+Run add_export(CLI::App& app);
 
 // Prints the run banner (and a BLAS warning) to stderr.
 void print_banner();

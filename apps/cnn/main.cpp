@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("cnn ") + CNN_VERSION);
 
   std::map<CLI::App*, cnn::cli::Run> runs;
-  for (auto add : {cnn::cli::add_train, cnn::cli::add_eval, cnn::cli::add_summary, cnn::cli::add_bench, cnn::cli::add_predict}) {
+  for (auto add : {cnn::cli::add_train, cnn::cli::add_eval, cnn::cli::add_summary, cnn::cli::add_bench, cnn::cli::add_predict,
+                    cnn::cli::add_export}) {
     cnn::cli::Run run = add(app);
     runs[app.get_subcommands({}).back()] = run;
   }

@@ -10,6 +10,13 @@
 namespace cnn {
 
 ModelSpec load_model_or_recipe(const std::string& path, const std::vector<std::string>& overrides) {
+  std::string dataset;
+  return load_model_or_recipe(path, overrides, dataset);
+}
+
+ModelSpec load_model_or_recipe(const std::string& path, const std::vector<std::string>& overrides,
+                               std::string& dataset) {
+  dataset.clear();
   bool is_model = true;
   try {
     YAML::Node doc = YAML::LoadFile(path);
@@ -25,7 +32,9 @@ ModelSpec load_model_or_recipe(const std::string& path, const std::vector<std::s
                             key.rfind("train.", 0) == 0 || key == "output" || key == "model";
     recipe_overrides.push_back(recipe_key ? o : "model." + o);
   }
-  return load_recipe_file(path, recipe_overrides).model;
+  Recipe recipe = load_recipe_file(path, recipe_overrides);
+  dataset = recipe.data.dataset;
+  return std::move(recipe.model);
 }
 
 }  // namespace cnn

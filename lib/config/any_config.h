@@ -13,4 +13,8 @@ namespace cnn {
 // to its model.
 ModelSpec load_model_or_recipe(const std::string& path, const std::vector<std::string>& overrides);
 
+// The same, and the recipe's dataset name ("" for a model file), e.g. for its class names.
+ModelSpec load_model_or_recipe(const std::string& path, const std::vector<std::string>& overrides,
+                               std::string& dataset);
+
 }  // namespace cnn

@@ -234,13 +234,16 @@ ImageDataset load_mnist(const std::string& root, const std::string& split, bool 
   ds.pixels.assign(reinterpret_cast<const uint8_t*>(img.data()) + 16,
                    reinterpret_cast<const uint8_t*>(img.data()) + 16 + keep * image_bytes);
   ds.num_classes = 10;
-  if (fashion) {
-    ds.class_names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                      "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
-  } else {
-    for (int c = 0; c < 10; ++c) ds.class_names.push_back(std::to_string(c));
-  }
+  ds.class_names = mnist_class_names(fashion);
   return ds;
+}
+
+std::vector<std::string> mnist_class_names(bool fashion) {
+  if (fashion)
+    return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+  std::vector<std::string> names;
+  for (int c = 0; c < 10; ++c) names.push_back(std::to_string(c));
+  return names;
 }
 
 }  // namespace cnn

@@ -7,12 +7,14 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <vector>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -235,9 +237,9 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
     if (!nt.tensor || nt.tensor->numel() != numel_of(nt.tensor->shape()))
       throw RuntimeError(
           fmt::format("cannot write '{}': tensor '{}' is not allocated", path, nt.name));
-    uint64_t bytes = static_cast<uint64_t>(nt.tensor->numel()) * sizeof(float);
+    uint64_t bytes = static_cast<uint64_t>(nt.tensor->numel()) * (nt.as_i64 ? sizeof(int64_t) : sizeof(float));
     nlohmann::ordered_json entry = nlohmann::ordered_json::object();
-    entry["dtype"] = "F32";
+    entry["dtype"] = nt.as_i64 ? "I64" : "F32";
     entry["shape"] = nt.tensor->shape();
     entry["data_offsets"] = {offset, offset + bytes};
     header[nt.name] = std::move(entry);
@@ -258,6 +260,12 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
     if (!write_all(fd, len_bytes, 8) || !write_all(fd, text.data(), text.size())) return false;
     for (const auto& nt : tensors) {
       if (nt.tensor->numel() == 0) continue;
+      if (nt.as_i64) {
+        std::vector<int64_t> v(static_cast<size_t>(nt.tensor->numel()));
+        for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<int64_t>(std::llround(nt.tensor->data()[i]));
+        if (!write_all(fd, v.data(), v.size() * sizeof(int64_t))) return false;
+        continue;
+      }
       if (!write_all(fd, nt.tensor->data(), static_cast<size_t>(nt.tensor->numel()) * sizeof(float)))
         return false;
     }

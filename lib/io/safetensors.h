@@ -15,11 +15,12 @@ namespace cnn {
 struct NamedTensor {
   std::string name;
   const Tensor* tensor;
+  bool as_i64 = false;  // write as I64 (values rounded), e.g. PyTorch's num_batches_tracked
 };
 
 struct SafetensorsFile {
   // Held as float: F64/F16/BF16 and the integer dtypes (I64/I32/I16/I8, U64/U32/U16/U8, BOOL as
-  // 0/1) are converted on reading; writes are always F32.
+  // 0/1) are converted on reading; writes are F32 (I64 for tensors marked as_i64).
   std::map<std::string, Tensor> tensors;
   std::map<std::string, std::string> metadata;    // __metadata__
   std::vector<std::string> order;                 // tensor names in file order

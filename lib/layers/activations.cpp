@@ -4,6 +4,7 @@
 #include "core/parallel.h"
 #include "kernels/activation.h"
 #include "layers/layer.h"
+#include "layers/options.h"
 
 namespace cnn {
 namespace {
@@ -69,13 +70,25 @@ class Activation : public Layer {
 
 std::unique_ptr<Layer> make(Act a, const LayerArgs& args) {
   float slope = 0.f;
-  if (a == Act::leaky_relu) slope = static_cast<float>(args.get_float("slope", 0.01));
-  if (a == Act::scale) slope = static_cast<float>(args.get_float("factor"));
-  args.finish();
+  if (a == Act::leaky_relu) slope = static_cast<float>(parse_leaky_relu_slope(args));
+  else if (a == Act::scale) slope = static_cast<float>(parse_scale_factor(args));
+  else args.finish();
   return std::make_unique<Activation>(a, slope);
 }
 
 }  // namespace
+
+double parse_leaky_relu_slope(const LayerArgs& args) {
+  const double slope = args.get_float("slope", 0.01);
+  args.finish();
+  return slope;
+}
+
+double parse_scale_factor(const LayerArgs& args) {
+  const double factor = args.get_float("factor");
+  args.finish();
+  return factor;
+}
 
 std::unique_ptr<Layer> make_relu(const LayerArgs& args) { return make(Act::relu, args); }
 std::unique_ptr<Layer> make_leaky_relu(const LayerArgs& args) { return make(Act::leaky_relu, args); }

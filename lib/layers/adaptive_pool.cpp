@@ -4,6 +4,7 @@
 #include "core/parallel.h"
 #include "kernels/adaptive_pool.h"
 #include "layers/layer.h"
+#include "layers/options.h"
 
 namespace cnn {
 namespace {
@@ -53,12 +54,17 @@ class AdaptiveAvgPool : public Layer {
 
 }  // namespace
 
-std::unique_ptr<Layer> make_adaptive_avgpool(const LayerArgs& args) {
+std::vector<int64_t> parse_adaptive_avgpool(const LayerArgs& args) {
   auto out = args.get_ints("out", 2, {});
   if (out.empty()) args.fail("missing required argument 'out' for layer type '" + args.type() + "'");
   args.finish();
   for (auto v : out)
     if (v < 1 || v > 1 << 20) args.fail("out", "expects output sizes >= 1, got " + std::to_string(v));
+  return out;
+}
+
+std::unique_ptr<Layer> make_adaptive_avgpool(const LayerArgs& args) {
+  const auto out = parse_adaptive_avgpool(args);
   return std::make_unique<AdaptiveAvgPool>(out[0], out[1], args);
 }
 

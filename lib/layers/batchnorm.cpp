@@ -6,14 +6,10 @@
 #include "config/layer_args.h"
 #include "core/parallel.h"
 #include "layers/layer.h"
+#include "layers/options.h"
 
 namespace cnn {
 namespace {
-
-struct BatchNormOptions {
-  double eps = 1e-5, momentum = 0.1;
-  bool affine = true, zero_init = false;
-};
 
 class BatchNorm : public Layer {
  public:
@@ -160,7 +156,7 @@ class BatchNorm : public Layer {
 
 }  // namespace
 
-std::unique_ptr<Layer> make_batchnorm(const LayerArgs& args) {
+BatchNormOptions parse_batchnorm(const LayerArgs& args) {
   BatchNormOptions o;
   o.eps = args.get_float("eps", 1e-5);
   o.momentum = args.get_float("momentum", 0.1);
@@ -169,7 +165,9 @@ std::unique_ptr<Layer> make_batchnorm(const LayerArgs& args) {
   args.finish();
   if (o.eps <= 0) args.fail("eps", "expects a number > 0");
   if (o.momentum < 0 || o.momentum > 1) args.fail("momentum", "expects a number in [0, 1]");
-  return std::make_unique<BatchNorm>(o, args);
+  return o;
 }
+
+std::unique_ptr<Layer> make_batchnorm(const LayerArgs& args) { return std::make_unique<BatchNorm>(parse_batchnorm(args), args); }
 
 }  // namespace cnn

@@ -14,16 +14,10 @@
 #include "layers/conv_common.h"
 #include "layers/init.h"
 #include "layers/layer.h"
+#include "layers/options.h"
 
 namespace cnn {
 namespace {
-
-struct Conv2dOptions {
-  int64_t out = 0;
-  std::vector<int64_t> k, stride, pad, dilation;
-  int64_t groups = 1;
-  bool bias = true;
-};
 
 class Conv2d : public Layer {
  public:
@@ -200,7 +194,7 @@ class Conv2d : public Layer {
 
 }  // namespace
 
-std::unique_ptr<Layer> make_conv2d(const LayerArgs& args) {
+Conv2dOptions parse_conv2d(const LayerArgs& args) {
   Conv2dOptions o;
   o.out = args.get_int("out");
   o.k = args.get_ints("k", 2, {});
@@ -217,7 +211,9 @@ std::unique_ptr<Layer> make_conv2d(const LayerArgs& args) {
   for (auto v : o.pad) if (v < 0) args.fail("pad", "expects padding >= 0");
   for (auto v : o.dilation) if (v < 1) args.fail("dilation", "expects dilation >= 1");
   if (o.groups < 1) args.fail("groups", "expects an integer >= 1");
-  return std::make_unique<Conv2d>(std::move(o), args);
+  return o;
 }
+
+std::unique_ptr<Layer> make_conv2d(const LayerArgs& args) { return std::make_unique<Conv2d>(parse_conv2d(args), args); }
 
 }  // namespace cnn

@@ -17,16 +17,10 @@
 #include "layers/conv_common.h"
 #include "layers/init.h"
 #include "layers/layer.h"
+#include "layers/options.h"
 
 namespace cnn {
 namespace {
-
-struct ConvTransposeOptions {
-  int64_t out = 0;
-  std::vector<int64_t> k, stride, pad, output_pad, dilation;
-  int64_t groups = 1;
-  bool bias = true;
-};
 
 class ConvTranspose2d : public Layer {
  public:
@@ -184,7 +178,7 @@ class ConvTranspose2d : public Layer {
 
 }  // namespace
 
-std::unique_ptr<Layer> make_conv_transpose2d(const LayerArgs& args) {
+ConvTransposeOptions parse_conv_transpose2d(const LayerArgs& args) {
   ConvTransposeOptions o;
   o.out = args.get_int("out");
   o.k = args.get_ints("k", 2, {});
@@ -205,7 +199,11 @@ std::unique_ptr<Layer> make_conv_transpose2d(const LayerArgs& args) {
     if (o.output_pad[d] < 0 || (o.output_pad[d] >= o.stride[d] && o.output_pad[d] >= o.dilation[d]))
       args.fail("output_pad", "must be >= 0 and smaller than either stride or dilation (as PyTorch)");
   if (o.groups < 1) args.fail("groups", "expects an integer >= 1");
-  return std::make_unique<ConvTranspose2d>(std::move(o), args);
+  return o;
+}
+
+std::unique_ptr<Layer> make_conv_transpose2d(const LayerArgs& args) {
+  return std::make_unique<ConvTranspose2d>(parse_conv_transpose2d(args), args);
 }
 
 }  // namespace cnn

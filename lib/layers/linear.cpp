@@ -4,6 +4,7 @@
 #include "kernels/gemm.h"
 #include "layers/init.h"
 #include "layers/layer.h"
+#include "layers/options.h"
 
 namespace cnn {
 namespace {
@@ -77,12 +78,18 @@ class Linear : public Layer {
 
 }  // namespace
 
-std::unique_ptr<Layer> make_linear(const LayerArgs& args) {
-  int64_t out = args.get_int("out");
-  bool bias = args.get_bool("bias", true);
+LinearOptions parse_linear(const LayerArgs& args) {
+  LinearOptions o;
+  o.out = args.get_int("out");
+  o.bias = args.get_bool("bias", true);
   args.finish();
-  if (out < 1) args.fail("out", "expects an integer >= 1");
-  return std::make_unique<Linear>(out, bias, args);
+  if (o.out < 1) args.fail("out", "expects an integer >= 1");
+  return o;
+}
+
+std::unique_ptr<Layer> make_linear(const LayerArgs& args) {
+  const LinearOptions o = parse_linear(args);
+  return std::make_unique<Linear>(o.out, o.bias, args);
 }
 
 }  // namespace cnn

@@ -8,6 +8,7 @@
 #include "core/parallel.h"
 #include "kernels/lrn.h"
 #include "layers/layer.h"
+#include "layers/options.h"
 
 namespace cnn {
 namespace {
@@ -67,7 +68,7 @@ class Lrn : public Layer {
 
 }  // namespace
 
-std::unique_ptr<Layer> make_lrn(const LayerArgs& args) {
+LrnParams parse_lrn(const LayerArgs& args) {
   LrnParams p;
   const int64_t size = args.get_int("size");
   const double alpha = args.get_float("alpha", 1e-4), beta = args.get_float("beta", 0.75), k = args.get_float("k", 1.0);
@@ -80,7 +81,9 @@ std::unique_ptr<Layer> make_lrn(const LayerArgs& args) {
   p.alpha = float(alpha);
   p.beta = float(beta);
   p.k = float(k);
-  return std::make_unique<Lrn>(p, args);
+  return p;
 }
+
+std::unique_ptr<Layer> make_lrn(const LayerArgs& args) { return std::make_unique<Lrn>(parse_lrn(args), args); }
 
 }  // namespace cnn

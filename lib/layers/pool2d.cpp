@@ -4,17 +4,12 @@
 #include "core/parallel.h"
 #include "kernels/pool.h"
 #include "layers/layer.h"
+#include "layers/options.h"
 
 namespace cnn {
 namespace {
 
-struct PoolOptions {
-  std::vector<int64_t> k, stride, pad;
-  bool ceil = false;
-  bool count_include_pad = true;
-};
-
-PoolOptions parse_pool(const LayerArgs& args, bool avg, bool unpool = false) {
+PoolOptions parse_window(const LayerArgs& args, bool avg, bool unpool) {
   PoolOptions o;
   // The model expander resolves `indices: <max pool>` and copies that pool's window here.
   if (unpool) (void)args.get_string("indices", "");
@@ -31,6 +26,13 @@ PoolOptions parse_pool(const LayerArgs& args, bool avg, bool unpool = false) {
     if (o.pad[i] < 0 || 2 * o.pad[i] > o.k[i]) args.fail("pad", "expects padding between 0 and half the kernel size");
   return o;
 }
+
+}  // namespace
+
+PoolOptions parse_pool2d(const LayerArgs& args, bool avg) { return parse_window(args, avg, false); }
+PoolOptions parse_max_unpool2d(const LayerArgs& args) { return parse_window(args, false, true); }
+
+namespace {
 
 class Pool2d : public Layer {
  public:
@@ -152,13 +154,13 @@ class MaxUnpool2d : public Layer {
 }  // namespace
 
 std::unique_ptr<Layer> make_max_unpool2d(const LayerArgs& args) {
-  return std::make_unique<MaxUnpool2d>(parse_pool(args, false, true), args);
+  return std::make_unique<MaxUnpool2d>(parse_max_unpool2d(args), args);
 }
 std::unique_ptr<Layer> make_maxpool2d(const LayerArgs& args) {
-  return std::make_unique<Pool2d>(parse_pool(args, false), false, args);
+  return std::make_unique<Pool2d>(parse_pool2d(args, false), false, args);
 }
 std::unique_ptr<Layer> make_avgpool2d(const LayerArgs& args) {
-  return std::make_unique<Pool2d>(parse_pool(args, true), true, args);
+  return std::make_unique<Pool2d>(parse_pool2d(args, true), true, args);
 }
 
 }  // namespace cnn

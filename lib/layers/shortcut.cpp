@@ -15,12 +15,13 @@
 
 #include "config/layer_args.h"
 #include "layers/layer.h"
+#include "layers/options.h"
 #include "layers/registry.h"
 
 namespace cnn {
 namespace {
 
-enum class Kind { identity, projection, pad, zero };
+using Kind = ShortcutKind;
 
 LayerArgs inner_args(const LayerArgs& outer, const std::string& suffix, const std::string& type,
                      const std::vector<std::pair<std::string, std::string>>& kv) {
@@ -31,8 +32,7 @@ LayerArgs inner_args(const LayerArgs& outer, const std::string& suffix, const st
 
 class Shortcut : public Layer {
  public:
-  Shortcut(int64_t out, int64_t stride, std::string type, const LayerArgs& args)
-      : out_(out), stride_(stride), type_(std::move(type)), args_(args) {}
+  Shortcut(ShortcutOptions o, const LayerArgs& args) : o_(std::move(o)), out_(o_.out), stride_(o_.stride), args_(args) {}
 
   Shape infer(const std::vector<Shape>& in) override {
     const Shape& s = in[0];
@@ -41,10 +41,7 @@ class Shortcut : public Layer {
     if (C_ && C != C_) args_.fail("input channels changed from " + std::to_string(C_) + " to " + std::to_string(C));
     if (!C_) {
       C_ = C;
-      if (C == out_ && stride_ == 1) kind_ = Kind::identity;
-      else if (type_ == "A") kind_ = Kind::pad;
-      else if (type_ == "identity") kind_ = Kind::zero;
-      else kind_ = Kind::projection;
+      kind_ = shortcut_kind(o_, C);
       if (kind_ == Kind::pad && out_ < C)
         args_.fail("type A pads channels: out (" + std::to_string(out_) + ") must be at least the input channels (" +
                    std::to_string(C) + ")");
@@ -143,8 +140,8 @@ class Shortcut : public Layer {
       }
   }
 
+  ShortcutOptions o_;
   int64_t out_, stride_;
-  std::string type_;
   LayerArgs args_;
   int64_t C_ = 0;
   Kind kind_ = Kind::identity;
@@ -155,17 +152,29 @@ class Shortcut : public Layer {
 
 }  // namespace
 
-std::unique_ptr<Layer> make_shortcut(const LayerArgs& args) {
-  const int64_t out = args.get_int("out");
-  const int64_t stride = args.get_int("stride", 1);
-  const std::string type = args.get_string("type", "B");
+ShortcutKind shortcut_kind(const ShortcutOptions& o, int64_t in_channels) {
+  if (in_channels == o.out && o.stride == 1) return ShortcutKind::identity;
+  if (o.type == "A") return ShortcutKind::pad;
+  if (o.type == "identity") return ShortcutKind::zero;
+  return ShortcutKind::projection;
+}
+
+ShortcutOptions parse_shortcut(const LayerArgs& args) {
+  ShortcutOptions o;
+  o.out = args.get_int("out");
+  o.stride = args.get_int("stride", 1);
+  o.type = args.get_string("type", "B");
   args.finish();
+  const int64_t out = o.out, stride = o.stride;
+  const std::string& type = o.type;
   if (out < 1) args.fail("out", "expects an integer >= 1");
   if (stride < 1) args.fail("stride", "expects an integer >= 1");
   if (type != "A" && type != "B" && type != "identity")
     args.fail("type", "expects A (zero-padding), B (1x1 conv + BN projection) or identity (no shortcut when the "
                       "shapes differ), got '" + type + "'");
-  return std::make_unique<Shortcut>(out, stride, type, args);
+  return o;
 }
+
+std::unique_ptr<Layer> make_shortcut(const LayerArgs& args) { return std::make_unique<Shortcut>(parse_shortcut(args), args); }
 
 }  // namespace cnn
