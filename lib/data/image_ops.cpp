@@ -58,11 +58,16 @@ inline uint8_t luma(const uint8_t* p) {
   return uint8_t((uint32_t(p[0]) * 19595 + uint32_t(p[1]) * 38470 + uint32_t(p[2]) * 7471 + 0x8000) >> 16);
 }
 
-// Pillow's ImagingBlend(in1 = degenerate, in2 = image, alpha): truncation toward zero, clipping
-// only when extrapolating.
+// Pillow's ImagingBlend(in1 = degenerate, in2 = image, alpha): in1 + alpha * (in2 - in1) in float
+// with two roundings (product, then sum), truncated toward zero, clipped only when extrapolating.
+// The product is rounded to float explicitly so that no compiler fuses it into an FMA.
+inline float blend_value(int in1, int in2, float alpha) {
+  const float prod = float(double(alpha) * double(in2 - in1));  // exact in double, then one rounding
+  return float(double(in1) + double(prod));
+}
 inline uint8_t blend(int in1, int in2, float alpha) {
-  if (alpha >= 0 && alpha <= 1.0f) return uint8_t(float(in1) + alpha * float(in2 - in1));
-  const float t = float(in1) + alpha * float(in2 - in1);
+  const float t = blend_value(in1, in2, alpha);
+  if (alpha >= 0 && alpha <= 1.0f) return uint8_t(t);
   if (t <= 0.0f) return 0;
   if (t >= 255.0f) return 255;
   return uint8_t(t);
