@@ -123,6 +123,23 @@ void resize_bilinear(const Image& src, int64_t h, int64_t w, Image& dst, ResizeS
     for (int64_t y = y_first; y < y_last; ++y) {
       const uint8_t* in = src.data() + y * src.width * C;
       uint8_t* out = t.data() + (y - y_first) * w * C;
+      if (C == 3) {  // the common case, with the three sums in registers
+        for (int64_t x = 0; x < w; ++x) {
+          const int xmin = s.bx[size_t(x * 2)], n = s.bx[size_t(x * 2 + 1)];
+          const int32_t* k = s.kx.data() + x * kh;
+          const uint8_t* p = in + xmin * 3;
+          int32_t s0 = 1 << (kPrecisionBits - 1), s1 = s0, s2 = s0;
+          for (int i = 0; i < n; ++i) {
+            s0 += int32_t(p[i * 3 + 0]) * k[i];
+            s1 += int32_t(p[i * 3 + 1]) * k[i];
+            s2 += int32_t(p[i * 3 + 2]) * k[i];
+          }
+          out[x * 3 + 0] = clip8(s0);
+          out[x * 3 + 1] = clip8(s1);
+          out[x * 3 + 2] = clip8(s2);
+        }
+        continue;
+      }
       for (int64_t x = 0; x < w; ++x) {
         const int xmin = s.bx[size_t(x * 2)], n = s.bx[size_t(x * 2 + 1)];
         const int32_t* k = s.kx.data() + x * kh;
@@ -139,16 +156,21 @@ void resize_bilinear(const Image& src, int64_t h, int64_t w, Image& dst, ResizeS
   if (!need_v) return;
   dst.reshape(h, w, C);
   const int64_t row = w * C;
+  // Row by row: one tap at a time over the whole row (contiguous, vectorizes); same sums.
+  s.acc.resize(size_t(row));
+  int32_t* acc = s.acc.data();
   for (int64_t y = 0; y < h; ++y) {
     const int ymin = s.by[size_t(y * 2)] - int(mid_offset), n = s.by[size_t(y * 2 + 1)];
     const int32_t* k = s.ky.data() + y * kv;
     uint8_t* out = dst.data() + y * row;
     const uint8_t* in = mid->data() + int64_t(ymin) * row;
-    for (int64_t x = 0; x < row; ++x) {
-      int32_t ss = 1 << (kPrecisionBits - 1);
-      for (int i = 0; i < n; ++i) ss += int32_t(in[i * row + x]) * k[i];
-      out[x] = clip8(ss);
+    for (int64_t x = 0; x < row; ++x) acc[x] = 1 << (kPrecisionBits - 1);
+    for (int i = 0; i < n; ++i) {
+      const int32_t ki = k[i];
+      const uint8_t* r = in + i * row;
+      for (int64_t x = 0; x < row; ++x) acc[x] += int32_t(r[x]) * ki;
     }
+    for (int64_t x = 0; x < row; ++x) out[x] = clip8(acc[x]);
   }
 }
 
