@@ -6,6 +6,8 @@
 #include "config/any_config.h"
 #include "core/banner.h"
 #include "core/parallel.h"
+#include "config/recipe.h"
+#include "data/loader_bench.h"
 #include "graph/net.h"
 #include "train/bench.h"
 
@@ -17,7 +19,8 @@ Run add_bench(CLI::App& app) {
     std::string config;
     std::vector<std::string> sets;
     BenchOptions bench;
-    bool json = false, layers = false;
+    bool json = false, layers = false, data = false;
+    int64_t epochs = 3;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--config,-c", o->config, "model or recipe YAML")->required();
@@ -29,7 +32,30 @@ Run add_bench(CLI::App& app) {
   cmd->add_option("--set", o->sets, "override a config field: dotted.key=value (repeatable)");
   cmd->add_flag("--layers", o->layers, "print per-layer forward/backward time");
   cmd->add_flag("--json", o->json, "machine-readable output");
+  cmd->add_flag("--data", o->data,
+                "time the recipe's training data path instead (read, decode, transforms, batches; data.workers "
+                "threads): images/s over whole epochs after one warm-up epoch");
+  cmd->add_option("--epochs", o->epochs, "--data: timed epochs (at least; --min-seconds also applies)")
+      ->check(CLI::PositiveNumber);
   return [o] {
+    if (o->data) {
+      const Recipe recipe = load_recipe_file(o->config, o->sets);
+      const LoaderBenchResult r = bench_loader(recipe, o->epochs, o->bench.min_seconds);
+      if (o->json) {
+        nlohmann::json j{{"dataset", recipe.data.dataset}, {"batch", recipe.data.batch_size},
+                         {"workers", recipe.data.workers}, {"threads", num_threads()},
+                         {"images", r.images},          {"epochs", r.epochs},
+                         {"seconds", r.seconds},        {"images_per_s", r.images_per_s},
+                         {"skipped", r.skipped}};
+        fmt::print("{}\n", j.dump());
+        return 0;
+      }
+      print_banner();
+      fmt::print("{} training data, batch {}, {} workers: {:.1f} images/s ({} images in {} epochs, {:.2f} s{})\n",
+                 recipe.data.dataset, recipe.data.batch_size, recipe.data.workers, r.images_per_s, r.images, r.epochs,
+                 r.seconds, r.skipped ? fmt::format(", {} unreadable skipped", r.skipped) : "");
+      return 0;
+    }
     ModelSpec spec = load_model_or_recipe(o->config, o->sets);
     Net net(spec);
     o->bench.per_layer = o->layers;

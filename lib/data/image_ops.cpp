@@ -58,11 +58,16 @@ inline uint8_t luma(const uint8_t* p) {
   return uint8_t((uint32_t(p[0]) * 19595 + uint32_t(p[1]) * 38470 + uint32_t(p[2]) * 7471 + 0x8000) >> 16);
 }
 
-// Pillow's ImagingBlend(in1 = degenerate, in2 = image, alpha): truncation toward zero, clipping
-// only when extrapolating.
+// Pillow's ImagingBlend(in1 = degenerate, in2 = image, alpha): in1 + alpha * (in2 - in1) in float
+// with two roundings (product, then sum), truncated toward zero, clipped only when extrapolating.
+// The product is rounded to float explicitly so that no compiler fuses it into an FMA.
+inline float blend_value(int in1, int in2, float alpha) {
+  const float prod = float(double(alpha) * double(in2 - in1));  // exact in double, then one rounding
+  return float(double(in1) + double(prod));
+}
 inline uint8_t blend(int in1, int in2, float alpha) {
-  if (alpha >= 0 && alpha <= 1.0f) return uint8_t(float(in1) + alpha * float(in2 - in1));
-  const float t = float(in1) + alpha * float(in2 - in1);
+  const float t = blend_value(in1, in2, alpha);
+  if (alpha >= 0 && alpha <= 1.0f) return uint8_t(t);
   if (t <= 0.0f) return 0;
   if (t >= 255.0f) return 255;
   return uint8_t(t);
@@ -118,6 +123,23 @@ void resize_bilinear(const Image& src, int64_t h, int64_t w, Image& dst, ResizeS
     for (int64_t y = y_first; y < y_last; ++y) {
       const uint8_t* in = src.data() + y * src.width * C;
       uint8_t* out = t.data() + (y - y_first) * w * C;
+      if (C == 3) {  // the common case, with the three sums in registers
+        for (int64_t x = 0; x < w; ++x) {
+          const int xmin = s.bx[size_t(x * 2)], n = s.bx[size_t(x * 2 + 1)];
+          const int32_t* k = s.kx.data() + x * kh;
+          const uint8_t* p = in + xmin * 3;
+          int32_t s0 = 1 << (kPrecisionBits - 1), s1 = s0, s2 = s0;
+          for (int i = 0; i < n; ++i) {
+            s0 += int32_t(p[i * 3 + 0]) * k[i];
+            s1 += int32_t(p[i * 3 + 1]) * k[i];
+            s2 += int32_t(p[i * 3 + 2]) * k[i];
+          }
+          out[x * 3 + 0] = clip8(s0);
+          out[x * 3 + 1] = clip8(s1);
+          out[x * 3 + 2] = clip8(s2);
+        }
+        continue;
+      }
       for (int64_t x = 0; x < w; ++x) {
         const int xmin = s.bx[size_t(x * 2)], n = s.bx[size_t(x * 2 + 1)];
         const int32_t* k = s.kx.data() + x * kh;
@@ -134,16 +156,21 @@ void resize_bilinear(const Image& src, int64_t h, int64_t w, Image& dst, ResizeS
   if (!need_v) return;
   dst.reshape(h, w, C);
   const int64_t row = w * C;
+  // Row by row: one tap at a time over the whole row (contiguous, vectorizes); same sums.
+  s.acc.resize(size_t(row));
+  int32_t* acc = s.acc.data();
   for (int64_t y = 0; y < h; ++y) {
     const int ymin = s.by[size_t(y * 2)] - int(mid_offset), n = s.by[size_t(y * 2 + 1)];
     const int32_t* k = s.ky.data() + y * kv;
     uint8_t* out = dst.data() + y * row;
     const uint8_t* in = mid->data() + int64_t(ymin) * row;
-    for (int64_t x = 0; x < row; ++x) {
-      int32_t ss = 1 << (kPrecisionBits - 1);
-      for (int i = 0; i < n; ++i) ss += int32_t(in[i * row + x]) * k[i];
-      out[x] = clip8(ss);
+    for (int64_t x = 0; x < row; ++x) acc[x] = 1 << (kPrecisionBits - 1);
+    for (int i = 0; i < n; ++i) {
+      const int32_t ki = k[i];
+      const uint8_t* r = in + i * row;
+      for (int64_t x = 0; x < row; ++x) acc[x] += int32_t(r[x]) * ki;
     }
+    for (int64_t x = 0; x < row; ++x) out[x] = clip8(acc[x]);
   }
 }
 

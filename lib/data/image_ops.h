@@ -14,6 +14,7 @@ struct ResizeScratch {
   std::vector<int32_t> kx, ky;  // fixed-point coefficients
   std::vector<int> bx, by;      // per output pixel: first input index, count
   std::vector<double> pre;
+  std::vector<int32_t> acc;     // one row of sums
 };
 
 // dst = the h x w window of src at (top, left); parts outside src are 0 (zero padding).

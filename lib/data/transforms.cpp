@@ -36,8 +36,10 @@ void resized_size(const TransformSpec& t, int64_t h, int64_t w, int64_t& oh, int
 
 // torchvision RandomResizedCrop.get_params: up to 10 tries at a random area and aspect ratio,
 // then the largest centred crop within the ratio range.
-void rrc_params(const TransformSpec& t, int64_t height, int64_t width, Rng& rng, int64_t& top, int64_t& left,
-                int64_t& h, int64_t& w) {
+}  // namespace
+
+void random_resized_crop_params(const TransformSpec& t, int64_t height, int64_t width, Rng& rng, int64_t& top,
+                                int64_t& left, int64_t& h, int64_t& w) {
   const double area = double(height) * double(width);
   const double lr0 = std::log(t.ratio[0]), lr1 = std::log(t.ratio[1]);
   for (int attempt = 0; attempt < 10; ++attempt) {
@@ -65,6 +67,8 @@ void rrc_params(const TransformSpec& t, int64_t height, int64_t width, Rng& rng,
   top = (height - h) / 2;
   left = (width - w) / 2;
 }
+
+namespace {
 
 // torchvision F.center_crop: zero padding (left/top get the smaller half) when the crop is larger.
 int64_t center_offset(int64_t size, int64_t crop) {
@@ -179,7 +183,7 @@ void Pipeline::apply_bytes(Image& img, TransformScratch& s, Rng& rng) const {
       std::swap(img, s.a);
     } else if (t.type == "random_resized_crop") {
       int64_t top = 0, left = 0, h = 0, w = 0;
-      rrc_params(t, img.height, img.width, rng, top, left, h, w);
+      random_resized_crop_params(t, img.height, img.width, rng, top, left, h, w);
       crop_pad(img, top, left, h, w, s.b);
       resize_bilinear(s.b, size_h(t), size_w(t), s.a, s.resize);
       std::swap(img, s.a);

@@ -48,6 +48,12 @@ class Pipeline {
   bool lut_normalizes_ = false;
 };
 
+// torchvision's RandomResizedCrop.get_params with `rng`: up to 10 tries of an area fraction in
+// t.scale and a log-uniform aspect ratio in t.ratio (sides rounded half to even, as Python's
+// round), then the fallback: the whole image clamped to the ratio range, centred.
+void random_resized_crop_params(const TransformSpec& t, int64_t height, int64_t width, Rng& rng, int64_t& top,
+                                int64_t& left, int64_t& h, int64_t& w);
+
 // A double in [0, 1) with 53 random bits.
 inline double uniform01(Rng& rng) { return double(rng.next_u64() >> 11) * (1.0 / 9007199254740992.0); }
 

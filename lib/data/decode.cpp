@@ -1,0 +1,160 @@
+#include "data/decode.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csetjmp>
+#include <cstdio>
+#include <cstring>
+
+// jpeglib.h needs FILE and size_t declared first.
+#include <jpeglib.h>
+#include <jerror.h>
+
+#include <fmt/format.h>
+
+#include "data/dataset.h"
+
+// stb_image's own code trips GCC's -Wmaybe-uninitialized when inlined here; it is not ours to fix.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#define STBI_NO_STDIO
+#define STBI_ONLY_PNG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_PNM
+#define STBI_FAILURE_USERMSG
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#include <stb_image.h>
+
+namespace cnn {
+
+namespace {
+
+[[noreturn]] void bad(const std::string& path, const std::string& what) {
+  throw BadSampleError(fmt::format("{}: {}", path, what));
+}
+
+struct JpegError {
+  jpeg_error_mgr mgr;
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX] = {0};
+  bool truncated = false;
+};
+
+void jpeg_fail(j_common_ptr cinfo) {
+  auto* err = reinterpret_cast<JpegError*>(cinfo->err);
+  (*cinfo->err->format_message)(cinfo, err->message);
+  std::longjmp(err->jump, 1);
+}
+
+// Warnings: a premature end of data is an error (PIL: "image file is truncated"); others (extra
+// bytes before a marker, ...) are ignored, as PIL ignores them.
+void jpeg_message(j_common_ptr cinfo, int level) {
+  auto* err = reinterpret_cast<JpegError*>(cinfo->err);
+  if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF) {
+    err->truncated = true;
+    (*cinfo->err->format_message)(cinfo, err->message);
+    std::longjmp(err->jump, 1);
+  }
+}
+
+// PIL's cmyk2rgb on the inverted ("CMYK;I") values libjpeg returns for Adobe files:
+// C = 255 - c, nk = 255 - K = k; R = nk - C * nk / 255 (rounded as MULDIV255).
+inline uint8_t cmyk_channel(unsigned c, unsigned k) {
+  const unsigned C = 255 - c, nk = k;
+  const unsigned tmp = C * nk + 128;
+  const unsigned muldiv = ((tmp >> 8) + tmp) >> 8;
+  const int v = int(nk) - int(muldiv);
+  return uint8_t(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+
+// Returns an empty string on success, else the problem. Only plain C types live in this frame,
+// so longjmp out of libjpeg skips no destructors.
+std::string decode_jpeg(const uint8_t* data, size_t size, Image& out) {
+  jpeg_decompress_struct cinfo;
+  JpegError err;
+  cinfo.err = jpeg_std_error(&err.mgr);
+  err.mgr.error_exit = jpeg_fail;
+  err.mgr.emit_message = jpeg_message;
+  uint8_t* volatile row_buffer = nullptr;  // set after setjmp: volatile keeps it valid after a longjmp
+  if (setjmp(err.jump)) {
+    jpeg_destroy_decompress(&cinfo);
+    std::free(row_buffer);
+    return err.truncated ? std::string("truncated JPEG: ") + err.message : std::string("corrupt JPEG: ") + err.message;
+  }
+  jpeg_create_decompress(&cinfo);
+  jpeg_mem_src(&cinfo, data, static_cast<unsigned long>(size));
+  jpeg_read_header(&cinfo, TRUE);
+  const bool cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+  cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;  // libjpeg-turbo expands grayscale to RGB
+  jpeg_start_decompress(&cinfo);
+  const int64_t w = cinfo.output_width, h = cinfo.output_height;
+  out.reshape(h, w, 3);
+  if (cmyk) row_buffer = static_cast<uint8_t*>(std::malloc(size_t(w) * 4));
+  while (cinfo.output_scanline < cinfo.output_height) {
+    const int64_t y = cinfo.output_scanline;
+    uint8_t* dst = out.data() + y * w * 3;
+    JSAMPROW row = cmyk ? row_buffer : dst;
+    jpeg_read_scanlines(&cinfo, &row, 1);
+    if (cmyk)
+      for (int64_t x = 0; x < w; ++x) {
+        const uint8_t* p = row_buffer + x * 4;
+        for (int c = 0; c < 3; ++c) dst[x * 3 + c] = cmyk_channel(p[c], p[3]);
+      }
+  }
+  jpeg_finish_decompress(&cinfo);
+  jpeg_destroy_decompress(&cinfo);
+  std::free(row_buffer);
+  return "";
+}
+
+}  // namespace
+
+void decode_image(const std::string& path, const uint8_t* data, size_t size, Image& out) {
+  if (size == 0) bad(path, "empty file");
+  if (size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF) {
+    const std::string problem = decode_jpeg(data, size, out);
+    if (!problem.empty()) bad(path, problem);
+    return;
+  }
+  int w = 0, h = 0, comp = 0;
+  stbi_uc* px = stbi_load_from_memory(data, int(size), &w, &h, &comp, 3);
+  if (!px) {
+    const char* why = stbi_failure_reason();
+    const bool known = size >= 8 && (std::memcmp(data, "\x89PNG", 4) == 0 || std::memcmp(data, "BM", 2) == 0 ||
+                                     data[0] == 'P');
+    bad(path, known ? fmt::format("corrupt image: {}", why ? why : "decoder error")
+                    : "not a JPEG, PNG, BMP or PNM image (unknown file signature)");
+  }
+  out.reshape(h, w, 3);
+  std::memcpy(out.data(), px, size_t(w) * size_t(h) * 3);
+  stbi_image_free(px);
+}
+
+void load_image_file(const std::string& path, Image& out, std::vector<uint8_t>& buffer) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) bad(path, fmt::format("cannot open: {}", std::strerror(errno)));
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    bad(path, "not a regular file");
+  }
+  buffer.resize(size_t(st.st_size));
+  size_t got = 0;
+  while (got < buffer.size()) {
+    const ssize_t n = ::read(fd, buffer.data() + got, buffer.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int e = errno;
+      ::close(fd);
+      bad(path, n < 0 ? fmt::format("read error: {}", std::strerror(e)) : "file shrank while reading");
+    }
+    got += size_t(n);
+  }
+  ::close(fd);
+  decode_image(path, buffer.data(), buffer.size(), out);
+}
+
+}  // namespace cnn

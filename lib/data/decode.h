@@ -1,0 +1,22 @@
+#pragma once
+// Image files to 8-bit RGB, as torchvision's ImageFolder loader (PIL's Image.open(f).convert("RGB"))
+// gives them. JPEG goes through libjpeg-turbo, the library PIL uses, with PIL's settings, so the
+// pixels are PIL's exactly: grayscale is replicated to three channels, CMYK and YCCK (Adobe,
+// inverted, as ImageNet's 22 CMYK files) convert with PIL's formula, EXIF orientation is ignored.
+// PNG, BMP and PNM go through stb_image (alpha dropped). A file that cannot be decoded throws
+// BadSampleError "<path>: <what is wrong>".
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data/image.h"
+
+namespace cnn {
+
+// Decodes `size` bytes of an image file; `path` names it in errors.
+void decode_image(const std::string& path, const uint8_t* data, size_t size, Image& out);
+
+// Reads and decodes a file. `buffer` holds the file's bytes (reused between calls).
+void load_image_file(const std::string& path, Image& out, std::vector<uint8_t>& buffer);
+
+}  // namespace cnn
