@@ -6,7 +6,7 @@
 #include "command.h"
 #include "config/any_config.h"
 #include "core/error.h"
-#include "data/mnist.h"
+#include "train/class_names.h"
 #include "export/onnx_export.h"
 #include "export/state_dict_export.h"
 #include "graph/net.h"
@@ -19,16 +19,6 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::vector<std::string> read_class_names(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw RuntimeError(path + ": cannot open the class names file (one name per line)");
-  std::vector<std::string> names;
-  for (std::string line; std::getline(f, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!line.empty()) names.push_back(line);
-  }
-  return names;
-}
 
 }  // namespace
 
@@ -59,7 +49,7 @@ Run add_export(CLI::App& app) {
   cmd->add_flag("--softmax", o->softmax, "onnx: end with a softmax (output 'probabilities' instead of 'logits')");
   cmd->add_option("--input", o->input, "input shape CxHxW (default: the model's)");
   cmd->add_option("--classes", o->classes,
-                  "onnx: class names, one per line, for the metadata (default: the recipe's dataset's, if known)");
+                  "onnx: class names, one per line, for the metadata (default: the checkpoint's, else the recipe's dataset's)");
   cmd->add_option("--set", o->sets, "override a config field: dotted.key=value (repeatable)");
   return [o, seed] {
     const bool init = seed->count() > 0;
@@ -105,8 +95,7 @@ Run add_export(CLI::App& app) {
     opts.opset = o->opset;
     opts.fold_bn = o->fold_bn;
     opts.softmax = o->softmax;
-    if (!o->classes.empty()) opts.class_names = read_class_names(o->classes);
-    else if (dataset == "mnist" || dataset == "fashion_mnist") opts.class_names = mnist_class_names(dataset == "fashion_mnist");
+    opts.class_names = resolve_class_names(o->classes, o->checkpoint, dataset);
     opts.doc = fmt::format("{} ({}), exported by cnn {}", spec.name, source, CNN_VERSION);
     export_onnx(net, opts, o->out);
     fmt::print("{}: ONNX opset {}, input {} x {}{}{}, checked -> {}\n", spec.name, opts.opset,

@@ -6,18 +6,102 @@
 #include "command.h"
 #include "config/any_config.h"
 #include "core/error.h"
+#include "core/rng.h"
+#include "data/decode.h"
+#include "data/transforms.h"
 #include "graph/net.h"
 #include "io/npy.h"
+#include "kernels/softmax.h"
 #include "train/checkpoint.h"
+#include "train/class_names.h"
 
 namespace cnn::cli {
+namespace {
+
+// PIL's convert("L"): L = (R * 299 + G * 587 + B * 114) / 1000, rounded.
+void to_grayscale(Image& img) {
+  if (img.channels == 1) return;
+  const int64_t n = img.height * img.width;
+  uint8_t* p = img.data();
+  for (int64_t i = 0; i < n; ++i) {
+    const uint8_t* rgb = p + i * img.channels;
+    p[i] = uint8_t((rgb[0] * 19595 + rgb[1] * 38470 + rgb[2] * 7471 + 0x8000) >> 16);
+  }
+  img.channels = 1;
+}
+
+// Top-k classes of each image file, through the recipe's eval transforms (a model file: none, so
+// the images must already have the model's input size).
+int predict_images(const std::vector<std::string>& images, const std::string& config,
+                   const std::vector<std::string>& sets, const std::string& weights, const std::string& classes_file,
+                   int64_t top, int64_t batch_size) {
+  AnyConfig cfg = load_any_config(config, sets);
+  const ModelSpec& spec = cfg.model;
+  if (spec.input.size() != 3 || (spec.input[0] != 1 && spec.input[0] != 3))
+    throw ConfigError(fmt::format("predict: images need a model with a 1- or 3-channel C x H x W input; '{}' takes {}",
+                                  spec.name, shape_str(spec.input)));
+  Net net(spec);
+  load_weights(weights, net);
+  const Shape out = net.output_shape();
+  if (out.size() != 1) throw ConfigError("predict: the model's output " + shape_str(out) + " is not a vector of logits");
+  const int64_t K = out[0];
+  std::vector<std::string> names =
+      resolve_class_names(classes_file, weights, cfg.recipe ? cfg.recipe->data.dataset : "");
+  const std::vector<TransformSpec> none;
+  const Pipeline pipeline(cfg.recipe ? cfg.recipe->data.eval_transforms : none, spec.input[0],
+                          "data.eval_transforms");
+  const int64_t per = numel_of(spec.input);
+  top = std::min(top, K);
+  Tensor batch;
+  Image img;
+  TransformScratch scratch;
+  std::vector<uint8_t> buffer;
+  std::vector<float> probs;
+  Rng rng(0);  // eval transforms draw nothing
+  RunContext ctx{false, nullptr};
+  for (size_t b = 0; b < images.size(); b += size_t(batch_size)) {
+    const size_t n = std::min(images.size() - b, size_t(batch_size));
+    batch.resize(Shape{int64_t(n), spec.input[0], spec.input[1], spec.input[2]});
+    for (size_t i = 0; i < n; ++i) {
+      const std::string& path = images[b + i];
+      load_image_file(path, img, buffer);
+      if (spec.input[0] == 1) to_grayscale(img);
+      pipeline.apply_bytes(img, scratch, rng);
+      if (img.height != spec.input[1] || img.width != spec.input[2])
+        throw ConfigError(fmt::format("{}: after the eval transforms the image is {}x{}, the model '{}' expects {}{}",
+                                      path, img.height, img.width, spec.name, shape_str(spec.input),
+                                      cfg.recipe ? " (check data.eval_transforms: resize / center_crop)"
+                                                 : " (pass a recipe whose data.eval_transforms resize and crop)"));
+      pipeline.apply_floats(img, rng, batch.data() + int64_t(i) * per);
+    }
+    const Tensor& logits = net.forward(batch, ctx);
+    probs.resize(size_t(logits.numel()));
+    softmax_rows(logits.data(), int64_t(n), K, probs.data());
+    for (size_t i = 0; i < n; ++i) {
+      const float* p = probs.data() + int64_t(i) * K;
+      std::vector<int64_t> order(static_cast<size_t>(K));
+      for (int64_t k = 0; k < K; ++k) order[size_t(k)] = k;
+      std::partial_sort(order.begin(), order.begin() + top, order.end(),
+                        [&](int64_t x, int64_t y) { return p[x] > p[y] || (p[x] == p[y] && x < y); });
+      fmt::print("{}\n", images[b + i]);
+      for (int64_t r = 0; r < top; ++r) {
+        const int64_t k = order[size_t(r)];
+        const std::string name = k < int64_t(names.size()) ? names[size_t(k)] : "class " + std::to_string(k);
+        fmt::print("  {}  {:6.2f}%  {}\n", r + 1, 100.0 * p[k], name);
+      }
+    }
+  }
+  return 0;
+}
+
+}  // namespace
 
 Run add_predict(CLI::App& app) {
   auto* cmd = app.add_subcommand("predict", "run a batch through a model in eval mode and write its logits");
   struct Opts {
-    std::string config, weights, npy, out;
+    std::string config, weights, npy, out, classes;
     std::vector<std::string> sets, images;
-    int64_t batch = 32;
+    int64_t batch = 32, top = 5;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--config,-c", o->config, "model or recipe YAML")->required();
@@ -28,12 +112,18 @@ Run add_predict(CLI::App& app) {
   cmd->add_option("--out,-o", o->out, "where to write the logits: float32 N x classes (.npy)");
   cmd->add_option("--batch", o->batch, "images per forward pass")->check(CLI::PositiveNumber);
   cmd->add_option("--set", o->sets, "override a config field: dotted.key=value (repeatable)");
-  cmd->add_option("images", o->images, "image files (not yet: needs the image pipeline)");
+  cmd->add_option("images", o->images,
+                  "image files (JPEG, PNG, BMP, PNM): top classes with probabilities, through the recipe's eval "
+                  "transforms");
+  cmd->add_option("--top", o->top, "images: how many classes to show (default 5)")->check(CLI::PositiveNumber);
+  cmd->add_option("--classes", o->classes,
+                  "images: class names, one per line (default: the checkpoint's, else the recipe's dataset's)");
   return [o] {
-    if (!o->images.empty())
-      throw ConfigError("predict: image input needs the image pipeline (issue 4); pass a preprocessed float32 "
-                        "N x C x H x W batch with --npy");
-    if (o->npy.empty()) throw ConfigError("predict: --npy <input.npy> is required");
+    if (!o->images.empty()) {
+      if (!o->npy.empty()) throw ConfigError("predict: give image files or --npy, not both");
+      return predict_images(o->images, o->config, o->sets, o->weights, o->classes, o->top, o->batch);
+    }
+    if (o->npy.empty()) throw ConfigError("predict: give image files, or --npy <input.npy> with --out <logits.npy>");
     if (o->out.empty()) throw ConfigError("predict: --out <logits.npy> is required");
     ModelSpec spec = load_model_or_recipe(o->config, o->sets);
     Net net(spec);

@@ -16,7 +16,12 @@ ModelSpec load_model_or_recipe(const std::string& path, const std::vector<std::s
 
 ModelSpec load_model_or_recipe(const std::string& path, const std::vector<std::string>& overrides,
                                std::string& dataset) {
-  dataset.clear();
+  AnyConfig c = load_any_config(path, overrides);
+  dataset = c.recipe ? c.recipe->data.dataset : "";
+  return std::move(c.model);
+}
+
+AnyConfig load_any_config(const std::string& path, const std::vector<std::string>& overrides) {
   bool is_model = true;
   try {
     YAML::Node doc = YAML::LoadFile(path);
@@ -24,7 +29,7 @@ ModelSpec load_model_or_recipe(const std::string& path, const std::vector<std::s
   } catch (const YAML::Exception&) {
     // let the model loader report the problem with file:line:col
   }
-  if (is_model) return load_model_file(path, overrides);
+  if (is_model) return {load_model_file(path, overrides), std::nullopt};
   std::vector<std::string> recipe_overrides;
   for (const auto& o : overrides) {
     const std::string key = o.substr(0, o.find('='));
@@ -32,9 +37,10 @@ ModelSpec load_model_or_recipe(const std::string& path, const std::vector<std::s
                             key.rfind("train.", 0) == 0 || key == "output" || key == "model";
     recipe_overrides.push_back(recipe_key ? o : "model." + o);
   }
-  Recipe recipe = load_recipe_file(path, recipe_overrides);
-  dataset = recipe.data.dataset;
-  return std::move(recipe.model);
+  AnyConfig c;
+  c.recipe = load_recipe_file(path, recipe_overrides);
+  c.model = c.recipe->model;
+  return c;
 }
 
 }  // namespace cnn

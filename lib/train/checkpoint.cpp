@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "optim/optimizer.h"
@@ -39,6 +40,7 @@ void save_checkpoint(const std::string& path, const Net& net, const Optimizer* o
                                         {"epoch_seen", std::to_string(meta.epoch_seen)},
                                         {"rng_state", fmt::format("{} {} {} {}", meta.rng_state[0], meta.rng_state[1],
                                                                   meta.rng_state[2], meta.rng_state[3])}};
+  if (!meta.class_names.empty()) md["class_names"] = nlohmann::json(meta.class_names).dump();
   write_safetensors(path, tensors, md);
 }
 
@@ -144,21 +146,35 @@ CheckpointMeta load_checkpoint(const std::string& path, Net& net, Optimizer* opt
       throw RuntimeError(path + ": " + e.what());
     }
   }
+  return checkpoint_meta(f.metadata);
+}
+
+CheckpointMeta read_checkpoint_meta(const std::string& path) { return checkpoint_meta(read_safetensors(path).metadata); }
+
+CheckpointMeta checkpoint_meta(const std::map<std::string, std::string>& metadata) {
+  const auto& md = metadata;
   CheckpointMeta meta;
-  meta.epoch = to_int(f.metadata, "epoch");
-  meta.step = to_int(f.metadata, "step");
-  if (auto it = f.metadata.find("best_metric"); it != f.metadata.end()) meta.best_metric = std::atof(it->second.c_str());
-  if (auto it = f.metadata.find("config"); it != f.metadata.end()) meta.config = it->second;
-  meta.epoch_step = to_int(f.metadata, "epoch_step");
-  meta.epoch_correct = to_int(f.metadata, "epoch_correct");
-  meta.epoch_seen = to_int(f.metadata, "epoch_seen");
-  if (auto it = f.metadata.find("epoch_loss_sum"); it != f.metadata.end()) meta.epoch_loss_sum = std::atof(it->second.c_str());
-  if (auto it = f.metadata.find("epoch_seconds"); it != f.metadata.end()) meta.epoch_seconds = std::atof(it->second.c_str());
-  if (auto it = f.metadata.find("rng_state"); it != f.metadata.end()) {
+  meta.epoch = to_int(md, "epoch");
+  meta.step = to_int(md, "step");
+  if (auto it = md.find("best_metric"); it != md.end()) meta.best_metric = std::atof(it->second.c_str());
+  if (auto it = md.find("config"); it != md.end()) meta.config = it->second;
+  meta.epoch_step = to_int(md, "epoch_step");
+  meta.epoch_correct = to_int(md, "epoch_correct");
+  meta.epoch_seen = to_int(md, "epoch_seen");
+  if (auto it = md.find("epoch_loss_sum"); it != md.end()) meta.epoch_loss_sum = std::atof(it->second.c_str());
+  if (auto it = md.find("epoch_seconds"); it != md.end()) meta.epoch_seconds = std::atof(it->second.c_str());
+  if (auto it = md.find("rng_state"); it != md.end()) {
     std::istringstream in(it->second);
     for (auto& w : meta.rng_state) in >> w;
   }
-  if (auto it = f.metadata.find("model"); it != f.metadata.end()) meta.model = it->second;
+  if (auto it = md.find("model"); it != md.end()) meta.model = it->second;
+  if (auto it = md.find("class_names"); it != md.end()) {
+    try {
+      meta.class_names = nlohmann::json::parse(it->second).get<std::vector<std::string>>();
+    } catch (const nlohmann::json::exception&) {
+      meta.class_names.clear();  // not ours: the names are optional
+    }
+  }
   return meta;
 }
 

@@ -5,7 +5,9 @@
 // epoch, step, best metric and the resolved config text. Written atomically.
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "graph/net.h"
 #include "io/safetensors.h"
@@ -26,6 +28,7 @@ struct CheckpointMeta {
   std::array<uint64_t, 4> rng_state{};
   std::string config;         // resolved recipe YAML
   std::string model;          // model YAML text
+  std::vector<std::string> class_names;  // the training set's, when known (predict, export)
 };
 
 void save_checkpoint(const std::string& path, const Net& net, const Optimizer* optimizer, const CheckpointMeta& meta);
@@ -41,5 +44,9 @@ CheckpointMeta load_checkpoint(const std::string& path, Net& net, Optimizer* opt
 // unexpected or mis-shaped tensor is named in one ConfigError; an unreadable file is a
 // RuntimeError naming it.
 void load_weights(const std::string& path, Net& net);
+
+// The metadata of a checkpoint (no net needed); a plain state_dict gives the defaults.
+CheckpointMeta read_checkpoint_meta(const std::string& path);
+CheckpointMeta checkpoint_meta(const std::map<std::string, std::string>& safetensors_metadata);
 
 }  // namespace cnn

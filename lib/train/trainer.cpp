@@ -111,6 +111,7 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
   meta.best_metric = -std::numeric_limits<double>::infinity();
   meta.config = recipe.resolved_yaml;
   meta.model = recipe.model.text;
+  meta.class_names = train_set->class_names();
   std::string metrics_text;
   const fs::path out_dir(recipe.output);
   const std::string metrics_path = (out_dir / "metrics.jsonl").string();
@@ -121,6 +122,7 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
     CheckpointMeta m = load_checkpoint(options.resume, net, opt.get());
     m.config = meta.config;
     m.model = meta.model;
+    m.class_names = meta.class_names;
     meta = m;
     if (meta.epoch >= ts.epochs) {
       log(fmt::format("{}: already trained {} of {} epochs; nothing to do", options.resume, meta.epoch, ts.epochs));

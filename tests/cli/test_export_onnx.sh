@@ -54,6 +54,21 @@ else
   fail "every_layer --dynamic-batch --softmax: export failed"
 fi
 
+# max_unpool and scale (their own fixture: an encoder-decoder).
+UFIX=$EX/fixtures/unpool_scale.yaml
+"$PY" -c "import numpy as np; np.save('$WORK/xu.npy', np.random.RandomState(2).randn(2, 2, 8, 10).astype(np.float32))"
+if "$CNN" export -c "$UFIX" --init-seed 4 --out "$WORK/u.safetensors" >/dev/null 2>&1 &&
+   "$CNN" predict -c "$UFIX" --weights "$WORK/u.safetensors" --npy "$WORK/xu.npy" --out "$WORK/yu.npy" >/dev/null 2>&1 &&
+   "$CNN" export -c "$UFIX" --weights "$WORK/u.safetensors" --out "$WORK/u.onnx" --batch 2 >"$WORK/export.log" 2>&1; then
+  check "max_unpool + scale" "$WORK/u.onnx" "$WORK/xu.npy" "$WORK/yu.npy"
+else
+  fail "max_unpool + scale: export or predict failed: $(tail -n 1 "$WORK/export.log")"
+fi
+# An unpooling whose size ONNX's MaxUnpool cannot give back without output_shape is refused.
+expect_error 2 "unpool: .*ONNX MaxUnpool without output_shape" -- \
+  "$CNN" export -c "$UFIX" --init-seed 1 --set input=[2,9,10] --out "$WORK/u9.onnx"
+[ -e "$WORK/u9.onnx" ] && fail "a refused max_unpool export left $WORK/u9.onnx"
+
 # A recipe's dataset gives the class names in the metadata.
 if "$CNN" export -c "$SRC/configs/recipes/fashion-mnist-lenet5.yaml" --init-seed 1 --out "$WORK/f.onnx" >/dev/null 2>&1; then
   grep -aq 'class_names.\{1,4\}\["T-shirt/top","Trouser",' "$WORK/f.onnx" && echo "ok: Fashion-MNIST class names in the metadata" ||

@@ -44,6 +44,53 @@ printf '%s\n' "$ev" | grep -q "on image_folder test (50 images): .* top-1 $(prin
   || fail "eval does not reproduce $acc%"
 printf '%s\n' "$ev" | grep -q "^ *tench " || fail "class names from classes.txt missing in the confusion matrix"
 
+# cnn predict on image files: the recipe's eval transforms, class names from the checkpoint. The
+# reference: torchvision's Resize(72) + CenterCrop(64) + ToTensor + Normalize on PIL, then
+# `cnn predict --npy` and a softmax in numpy; the printed top-5 must agree.
+imgs=("$INET/val/n01440764/$(ls "$INET/val/n01440764" | head -1)" "$INET/val/n02102040/$(ls "$INET/val/n02102040" | head -1)"
+      "$INET/edge-cases/cmyk_n03888257_parachute.JPEG")
+pr=$("$CNN" predict --config "$RECIPE" "${small[@]}" --checkpoint run/last.safetensors "${imgs[@]}" 2>&1) \
+  || fail "predict on images failed: $pr"
+printf '%s\n' "$pr"
+if /usr/bin/python3 -c "import torchvision" 2>/dev/null; then
+  /usr/bin/python3 - "${imgs[@]}" <<'PY' || fail "writing the torchvision-preprocessed batch failed"
+import sys
+import numpy as np
+from PIL import Image
+import torchvision.transforms as T
+t = T.Compose([T.Resize(72), T.CenterCrop(64), T.ToTensor(),
+               T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+np.save("imgs.npy", np.stack([t(Image.open(p).convert("RGB")).numpy() for p in sys.argv[1:]]).astype(np.float32))
+PY
+  "$CNN" predict --config "$RECIPE" "${small[@]}" --checkpoint run/last.safetensors --npy imgs.npy --out logits.npy \
+    >/dev/null 2>&1 || fail "predict --npy on the torchvision batch failed"
+  printf '%s\n' "$pr" > predicted.txt
+  /usr/bin/python3 - "$INET/classes.txt" "${imgs[@]}" <<'PY' || fail "image predictions differ from torchvision preprocessing + predict --npy"
+import sys
+import numpy as np
+names = [l.split(" ", 1)[1].strip() for l in open(sys.argv[1]) if l.strip()]
+paths = sys.argv[2:]
+z = np.load("logits.npy").astype(np.float64)
+p = np.exp(z - z.max(axis=1, keepdims=True))
+p /= p.sum(axis=1, keepdims=True)
+lines = open("predicted.txt").read().splitlines()
+for i, path in enumerate(paths):
+    at = lines.index(path)
+    got = [l.split(None, 2) for l in lines[at + 1:at + 6]]
+    order = np.argsort(-p[i], kind="stable")[:5]
+    for r, (k, row) in enumerate(zip(order, got)):
+        assert row[0] == str(r + 1), row
+        assert row[2] == names[k], (path, r, row, names[k])
+        assert abs(float(row[1].rstrip("%")) - 100 * p[i, k]) <= 0.02, (path, row, 100 * p[i, k])
+print("ok: top-5 of %d images match torchvision preprocessing + predict --npy" % len(paths))
+PY
+else
+  echo "skipped the torchvision comparison of predict: /usr/bin/python3 has no torchvision"
+fi
+expect_error 2 "after the eval transforms the image is [0-9]+x[0-9]+, the model 'tiny-imagenet-smoke' expects 3x64x64" -- \
+  "$CNN" predict --config tiny.yaml --checkpoint run/last.safetensors "${imgs[0]}"
+expect_error 1 "nothere.jpg" -- "$CNN" predict --config "$RECIPE" "${small[@]}" --checkpoint run/last.safetensors nothere.jpg
+
 # A copy of three classes with a CMYK JPEG, a truncated JPEG and a text file named .JPEG.
 mkdir -p bad/train bad/val
 for c in n01440764 n02102040 n02979186; do

@@ -109,9 +109,10 @@ expect_error 1 "absent.npy: cannot open" -- \
   "$CNN" predict -c "$MODEL" --weights lenet5.safetensors --npy absent.npy --out e.npy
 expect_error 2 "other.safetensors: does not match model 'lenet5': 1 missing: fc3.bias; 1 unexpected: head.bias; 1 mis-shaped: fc3.weight \[5x84\], the model has \[10x84\]" -- \
   "$CNN" predict -c "$MODEL" --weights other.safetensors --npy x.npy --out e.npy
-expect_error 2 "image input needs the image pipeline \(issue 4\)" -- \
-  "$CNN" predict -c "$MODEL" --weights lenet5.safetensors digit.png
-expect_error 2 "--npy <input.npy> is required" -- "$CNN" predict -c "$MODEL" --weights lenet5.safetensors --out e.npy
+expect_error 1 "digit.png: " -- "$CNN" predict -c "$MODEL" --weights lenet5.safetensors digit.png
+expect_error 2 "give image files or --npy, not both" -- \
+  "$CNN" predict -c "$MODEL" --weights lenet5.safetensors --npy x.npy --out e.npy digit.png
+expect_error 2 "give image files, or --npy <input.npy> with --out <logits.npy>" -- "$CNN" predict -c "$MODEL" --weights lenet5.safetensors --out e.npy
 expect_error 2 "--out <logits.npy> is required" -- "$CNN" predict -c "$MODEL" --weights lenet5.safetensors --npy x.npy
 expect_error 2 "weights" -- "$CNN" predict -c "$MODEL" --npy x.npy --out e.npy
 [ -e e.npy ] && fail "a failed predict wrote e.npy"

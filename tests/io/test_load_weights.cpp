@@ -14,11 +14,13 @@
 #include "graph/net.h"
 #include "io/safetensors.h"
 #include "train/checkpoint.h"
+#include "train/class_names.h"
 #include "../temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace cnn;
 using cnn::test::TempDir;
+using cnn::test::spit;
 
 namespace {
 
@@ -183,4 +185,23 @@ TEST_CASE("load_weights: every missing, unexpected and mis-shaped tensor in one 
   CHECK_THROWS_AS(load_weights(dir / "absent.safetensors", net4), RuntimeError);
   CHECK_THROWS_WITH(load_weights(dir / "absent.safetensors", net4),
                     Catch::Contains(dir / "absent.safetensors") && Catch::Contains("cannot open"));
+}
+
+TEST_CASE("checkpoint metadata: class names round trip; a plain state_dict has none", "[io][weights]") {
+  TempDir dir;
+  Net a(tiny());
+  CheckpointMeta meta;
+  meta.epoch = 2;
+  meta.class_names = {"tench", "English springer", "cassette \"player\""};
+  save_checkpoint(dir / "ck.safetensors", a, nullptr, meta);
+  CheckpointMeta back = read_checkpoint_meta(dir / "ck.safetensors");
+  CHECK(back.epoch == 2);
+  CHECK(back.class_names == meta.class_names);
+  CHECK(resolve_class_names("", dir / "ck.safetensors", "cifar10") == meta.class_names);
+  write_state_dict(dir / "sd.safetensors", {{"fc.bias", filled({3}, 0)}}, 1);
+  CHECK(read_checkpoint_meta(dir / "sd.safetensors").class_names.empty());
+  CHECK(resolve_class_names("", dir / "sd.safetensors", "cifar10").at(3) == "cat");
+  CHECK(resolve_class_names("", "", "image_folder").empty());
+  spit(dir / "names.txt", "a\r\n\nb\n");
+  CHECK(resolve_class_names(dir / "names.txt", dir / "ck.safetensors", "cifar10") == std::vector<std::string>{"a", "b"});
 }
