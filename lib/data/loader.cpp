@@ -16,6 +16,12 @@ constexpr uint64_t kAugmentKey = 0xa46d;  // keeps augmentation streams apart fr
 
 }  // namespace
 
+// images: n x C x H x W, through the batch's own Shape (assigning reuses its capacity).
+void Loader::set_images_shape(Batch& out, int64_t n) const {
+  out.shape.assign({n, sample_[0], sample_[1], sample_[2]});
+  out.images.resize(out.shape);
+}
+
 Loader::Loader(const Dataset& data, const Pipeline& pipeline, const Shape& sample, const LoaderOptions& options)
     : data_(data), pipeline_(pipeline), sample_(sample), opt_(options) {
   if (opt_.batch_size < 1) throw ConfigError("data.batch_size: expected an integer >= 1");
@@ -53,7 +59,7 @@ void Loader::start(uint64_t epoch, const std::vector<int64_t>& order, int64_t fi
 void Loader::fill(int64_t b, Batch& out, TransformScratch& scratch, Image& img) const {
   const int64_t B = opt_.batch_size, first = b * B, n = std::min<int64_t>(B, int64_t(order_.size()) - first);
   const int64_t S = numel_of(sample_);
-  out.images.resize({n, sample_[0], sample_[1], sample_[2]});
+  set_images_shape(out, n);
   out.labels.resize(size_t(n));
   out.skipped.clear();
   int64_t k = 0;
@@ -78,7 +84,7 @@ void Loader::fill(int64_t b, Batch& out, TransformScratch& scratch, Image& img) 
   }
   out.size = k;
   if (k < n) {
-    out.images.resize({k, sample_[0], sample_[1], sample_[2]});
+    set_images_shape(out, k);
     out.labels.resize(size_t(k));
   }
 }
@@ -93,14 +99,14 @@ void Loader::fill_inline(int64_t b, Batch& out) {
     inline_scratch_.resize(size_t(threads));
     inline_images_.resize(size_t(threads));
   }
-  out.images.resize({n, sample_[0], sample_[1], sample_[2]});
+  set_images_shape(out, n);
   out.labels.resize(size_t(n));
   out.skipped.clear();
   inline_ok_.assign(size_t(n), 0);
   std::vector<std::exception_ptr> errors;  // empty unless something fails
   std::mutex errors_m;
   std::vector<std::pair<int64_t, std::string>> skipped;
-  parallel_for(n, [&](int64_t lo, int64_t hi, int t) {
+  auto body = [&](int64_t lo, int64_t hi, int t) {
     TransformScratch& scratch = inline_scratch_[size_t(t)];
     Image& img = inline_images_[size_t(t)];
     for (int64_t i = lo; i < hi; ++i) {
@@ -130,7 +136,9 @@ void Loader::fill_inline(int64_t b, Batch& out) {
         errors[size_t(i)] = std::current_exception();
       }
     }
-  });
+  };
+  // One captured reference: std::function keeps it inline, no allocation per batch.
+  parallel_for(n, [&body](int64_t lo, int64_t hi, int t) { body(lo, hi, t); });
   for (const auto& e : errors)
     if (e) std::rethrow_exception(e);
   int64_t k = 0;
@@ -146,7 +154,7 @@ void Loader::fill_inline(int64_t b, Batch& out) {
   for (auto& s : skipped) out.skipped.push_back(std::move(s.second));
   out.size = k;
   if (k < n) {
-    out.images.resize({k, sample_[0], sample_[1], sample_[2]});
+    set_images_shape(out, k);
     out.labels.resize(size_t(k));
   }
 }

@@ -32,6 +32,7 @@ struct Batch {
   std::vector<int32_t> labels;         // n
   int64_t size = 0;                    // n: the batch's samples minus the skipped ones
   std::vector<std::string> skipped;    // one message (naming the file) per skipped sample
+  Shape shape;                         // scratch for images' shape (no allocation per batch)
 };
 
 class Loader {
@@ -60,6 +61,7 @@ class Loader {
   };
   void fill(int64_t b, Batch& out, TransformScratch& scratch, Image& img) const;
   void fill_inline(int64_t b, Batch& out);
+  void set_images_shape(Batch& out, int64_t n) const;
   void worker_loop();
 
   const Dataset& data_;
