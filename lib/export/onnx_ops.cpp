@@ -219,7 +219,9 @@ std::string emit_max_unpool(GraphBuilder& b, const ExportNode& n) {
   auto& unpool = b.node("MaxUnpool", {n.inputs[0], indices}, n.out(), n.spec.name);
   attr(unpool, "kernel_shape", o.k);
   attr(unpool, "strides", o.stride);
-  attr(unpool, "pads", pads_of(o.pad, o.pad));
+  // Zero pads are ONNX's default; left out because OpenCV 4.6 refuses a MaxUnpool whose pads
+  // attribute has the 4 values ONNX specifies (it expects 2).
+  if (o.pad[0] || o.pad[1]) attr(unpool, "pads", pads_of(o.pad, o.pad));
   return n.out();
 }
 
