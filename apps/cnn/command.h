@@ -1,7 +1,11 @@
 #pragma once
 // Each subcommand registers its flags on the CLI11 app and returns the function that runs it.
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <functional>
+#include <string>
+
+#include "core/error.h"
 
 namespace cnn::cli {
 
@@ -13,6 +17,17 @@ Run add_summary(CLI::App& app);
 Run add_bench(CLI::App& app);
 Run add_predict(CLI::App& app);
 Run add_export(CLI::App& app);
+
+// `--input CxHxW` (e.g. 3x224x224) as the model override "input=[C,H,W]"; ConfigError otherwise.
+inline std::string input_override(const std::string& cxhxw) {
+  std::string dims = cxhxw;
+  for (char& c : dims) {
+    if (c == 'x' || c == 'X') c = ',';
+    else if (!std::isdigit(static_cast<unsigned char>(c)))
+      throw ConfigError("--input: expected CxHxW such as 3x224x224, got '" + cxhxw + "'");
+  }
+  return "input=[" + dims + "]";
+}
 
 // Prints the run banner (and a BLAS warning) to stderr.
 void print_banner();

@@ -66,15 +66,7 @@ Run add_export(CLI::App& app) {
       throw ConfigError("export: --checkpoint <weights.safetensors> is required (or --init-seed N for freshly "
                         "initialized weights)");
     std::vector<std::string> sets = o->sets;
-    if (!o->input.empty()) {
-      std::string dims = o->input;
-      for (char& c : dims) {
-        if (c == 'x' || c == 'X') c = ',';
-        else if (!std::isdigit(static_cast<unsigned char>(c)))
-          throw ConfigError("--input: expected CxHxW such as 3x224x224, got '" + o->input + "'");
-      }
-      sets.push_back("input=[" + dims + "]");
-    }
+    if (!o->input.empty()) sets.push_back(input_override(o->input));
     std::string dataset;
     ModelSpec spec = load_model_or_recipe(o->config, sets, dataset);
     Net net(spec);

@@ -24,15 +24,7 @@ Run add_summary(CLI::App& app) {
   cmd->add_flag("--json", o->json, "machine-readable output");
   return [o] {
     std::vector<std::string> sets = o->sets;
-    if (!o->input.empty()) {
-      std::string dims = o->input;
-      for (char& c : dims) {
-        if (c == 'x' || c == 'X') c = ',';
-        else if (!std::isdigit(static_cast<unsigned char>(c)))
-          throw ConfigError("--input: expected CxHxW such as 3x224x224, got '" + o->input + "'");
-      }
-      sets.push_back("input=[" + dims + "]");
-    }
+    if (!o->input.empty()) sets.push_back(input_override(o->input));
     ModelSpec spec = load_model_or_recipe(o->config, sets);
     Net net(spec);
     fmt::print("{}", o->json ? summary_json(net, o->batch) : summary_table(net, o->batch));
