@@ -25,7 +25,7 @@ using cfg::loc_of;
 const std::vector<std::string> kTopKeys = {"model", "data", "train", "output"};
 const std::vector<std::string> kDataKeys = {"dataset",    "root",       "train_transforms", "eval_transforms",
                                             "batch_size", "eval_batch_size", "workers",      "train_limit",
-                                            "eval_limit", "class_names", "bad_images"};
+                                            "eval_limit", "class_names", "bad_images", "eval_tta"};
 const std::vector<std::string> kTrainKeys = {"epochs", "optimizer", "schedule", "label_smoothing", "seed", "log_every",
                                              "eval_every", "best_metric", "aux_weight"};
 const std::vector<std::string> kBestMetrics = {"test_acc", "test_top5", "test_loss"};
@@ -63,6 +63,7 @@ const std::vector<std::string>& fields_of(const std::vector<std::pair<std::strin
 }
 const std::vector<std::string> kDatasets = {"mnist", "fashion_mnist", "cifar10", "image_folder"};
 const std::vector<std::string> kBadImages = {"fatal", "skip"};
+const std::vector<std::string> kEvalTta = {"none", "hflip"};
 const std::vector<std::string> kOptimizers = {"sgd", "rmsprop", "adam", "adamw"};
 
 // The keys --set may name (checked against this, not the document, so absent fields can be set).
@@ -265,6 +266,7 @@ std::string emit_recipe(const Recipe& r, const YAML::Node& inline_model) {
   cfg::emit_transforms(e, d.train_transforms);
   e << YAML::Key << "eval_transforms" << YAML::Value;
   cfg::emit_transforms(e, d.eval_transforms);
+  e << YAML::Key << "eval_tta" << YAML::Value << d.eval_tta;
   e << YAML::Key << "batch_size" << YAML::Value << d.batch_size;
   e << YAML::Key << "eval_batch_size" << YAML::Value << d.eval_batch_size;
   e << YAML::Key << "workers" << YAML::Value << d.workers;
@@ -460,6 +462,11 @@ Recipe load_recipe(const std::string& text, const std::string& file, const std::
                                   cfg::did_you_mean(d.bad_images, kBadImages), cfg::join(kBadImages)));
   d.train_transforms = cfg::parse_transforms(data, "train_transforms", file);
   d.eval_transforms = cfg::parse_transforms(data, "eval_transforms", file);
+  d.eval_tta = rd.get_string(data, "eval_tta", "data.eval_tta", d.eval_tta);
+  if (std::find(kEvalTta.begin(), kEvalTta.end(), d.eval_tta) == kEvalTta.end())
+    throw ConfigError(loc_of(data["eval_tta"], file), "data.eval_tta",
+                      fmt::format("unknown test-time augmentation '{}'{}; supported: {}", d.eval_tta,
+                                  cfg::did_you_mean(d.eval_tta, kEvalTta), cfg::join(kEvalTta)));
   d.batch_size = rd.get_int(data, "batch_size", "data.batch_size", d.batch_size, 1);
   d.eval_batch_size = rd.get_int(data, "eval_batch_size", "data.eval_batch_size", d.eval_batch_size, 0);
   d.workers = rd.get_int(data, "workers", "data.workers", d.workers, 0);

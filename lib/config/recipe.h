@@ -34,6 +34,7 @@ struct DataSpec {
   std::string bad_images = "fatal";       // image_folder: an unreadable image stops the run (fatal) or is skipped
   std::vector<TransformSpec> train_transforms;
   std::vector<TransformSpec> eval_transforms;
+  std::string eval_tta = "none";          // none | hflip: evaluation averages the logits of each image and its mirror
   int64_t batch_size = 64;
   int64_t eval_batch_size = 0;            // 0: same as batch_size
   int64_t workers = 0;

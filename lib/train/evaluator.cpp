@@ -10,6 +10,22 @@
 
 namespace cnn {
 
+namespace {
+
+// out = in mirrored along the width (the last axis of N x C x H x W, or any rank >= 1).
+void mirror_width(const Tensor& in, Tensor& out) {
+  out.resize(in.shape());
+  const int64_t w = in.shape().back();
+  const int64_t rows = w ? in.numel() / w : 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* src = in.data() + r * w;
+    float* dst = out.data() + r * w;
+    for (int64_t x = 0; x < w; ++x) dst[x] = src[w - 1 - x];
+  }
+}
+
+}  // namespace
+
 EvalResult evaluate(Net& net, const Dataset& data, const std::vector<TransformSpec>& transforms,
                     int64_t batch_size, float label_smoothing, const EvalOptions& options) {
   EvalResult r;
@@ -31,11 +47,20 @@ EvalResult evaluate(Net& net, const Dataset& data, const std::vector<TransformSp
   RunContext ctx{false, nullptr};
   double loss_sum = 0;
   int64_t top1 = 0, top5 = 0;
+  Tensor mirrored, averaged;
   while (const Batch* batch = loader.next()) {
     for (const auto& s : batch->skipped) r.skipped.push_back(s);
     const int64_t n = batch->size;
     if (n == 0) continue;
-    const Tensor& logits = net.forward(batch->images, ctx);
+    const Tensor* out = &net.forward(batch->images, ctx);
+    if (options.hflip_tta) {
+      averaged = *out;
+      mirror_width(batch->images, mirrored);
+      const Tensor& second = net.forward(mirrored, ctx);
+      for (int64_t i = 0; i < averaged.numel(); ++i) averaged.data()[i] = 0.5f * (averaged.data()[i] + second.data()[i]);
+      out = &averaged;
+    }
+    const Tensor& logits = *out;
     const int32_t* labels = batch->labels.data();
     LossResult lr = softmax_cross_entropy(logits.data(), labels, n, K, label_smoothing, nullptr);
     loss_sum += lr.loss * n;

@@ -24,6 +24,7 @@ struct EvalOptions {
   uint64_t seed = 1;              // for random eval transforms (train.seed)
   bool skip_bad = false;          // data.bad_images: skip
   std::string dataset = "data";   // names the dataset in errors
+  bool hflip_tta = false;         // data.eval_tta: hflip: logits averaged over each image and its mirror
 };
 
 // Samples go through `transforms` (data.eval_transforms) in index order, epoch key 0.

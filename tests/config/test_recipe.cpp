@@ -213,7 +213,7 @@ TEST_CASE("recipe: errors name file:line:col and the field", "[config][recipe][e
   CHECK(recipe_error("model: lenet5.yaml\ndata: {datset: mnist}\n") ==
         "r.yaml:2:8: data: unknown key 'datset' (did you mean 'dataset'?); expected one of: dataset, root, "
         "train_transforms, eval_transforms, batch_size, eval_batch_size, workers, train_limit, eval_limit, class_names, "
-        "bad_images");
+        "bad_images, eval_tta");
   CHECK(recipe_error("model: lenet5.yaml\noutptu: x\n") ==
         "r.yaml:2:1: unknown top-level key 'outptu' (did you mean 'output'?); expected one of: model, data, train, "
         "output");
@@ -225,6 +225,9 @@ TEST_CASE("recipe: errors name file:line:col and the field", "[config][recipe][e
         "r.yaml:2:39: data.class_names: only used by dataset image_folder, not cifar10");
   CHECK(recipe_error("model: lenet5.yaml\ndata: {dataset: image_folder, bad_images: ignore}\n") ==
         "r.yaml:2:43: data.bad_images: unknown policy 'ignore'; supported: fatal, skip");
+  CHECK(recipe_error("model: lenet5.yaml\ndata: {eval_tta: hflp}\n") ==
+        "r.yaml:2:18: data.eval_tta: unknown test-time augmentation 'hflp' (did you mean 'hflip'?); supported: none, "
+        "hflip");
   CHECK(recipe_error("data: {dataset: mnist}\n") ==
         "r.yaml: model: missing required field: a model config path or an inline model");
   CHECK(recipe_error("model: [a]\n") == "r.yaml:1:8: model: expected a model config path or an inline model mapping, got [a]");
