@@ -15,6 +15,7 @@ Run add_train(CLI::App& app) {
   struct Opts {
     std::string config, resume, weights;
     std::vector<std::string> sets;
+    bool overwrite = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--config,-c", o->config, "recipe YAML")->required();
@@ -22,6 +23,9 @@ Run add_train(CLI::App& app) {
   auto* resume = cmd->add_option("--resume", o->resume, "continue from a checkpoint (last.safetensors)");
   cmd->add_option("--weights", o->weights,
                   "start from these weights (a checkpoint or a PyTorch state_dict .safetensors) instead of init")
+      ->excludes(resume);
+  cmd->add_flag("--overwrite", o->overwrite,
+                "start over in an output directory that holds another run (its checkpoints are replaced)")
       ->excludes(resume);
   return [o] {
     Recipe recipe = load_recipe_file(o->config, o->sets);
@@ -32,6 +36,7 @@ Run add_train(CLI::App& app) {
     TrainOptions opts;
     opts.resume = o->resume;
     opts.weights = o->weights;
+    opts.overwrite = o->overwrite;
     const bool tty = isatty(fileno(stdout));
     opts.progress = tty ? Progress::bar : Progress::lines;
     opts.log = [](const std::string& line) {

@@ -74,6 +74,19 @@ std::string duration_str(double s) {
   return fmt::format("{}h{:02d}m", int(s) / 3600, (int(s) % 3600) / 60);
 }
 
+// A fresh run (no --resume) into a directory that holds another run's checkpoints would replace
+// them: refuse unless told to start over.
+void refuse_to_replace_run(const std::string& output, const TrainOptions& options) {
+  if (!options.resume.empty() || options.overwrite) return;
+  for (const char* name : {"last.safetensors", "best.safetensors"}) {
+    const fs::path p = fs::path(output) / name;
+    if (fs::exists(p))
+      throw ConfigError(fmt::format("output '{}' already holds a run ({}); continue it with --resume {}, start over "
+                                    "with --overwrite, or set another output",
+                                    output, name, (fs::path(output) / "last.safetensors").string()));
+  }
+}
+
 }  // namespace
 
 TrainResult train(const Recipe& recipe, const TrainOptions& options) {
@@ -104,6 +117,7 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
   if (out_shape.size() != 1 || out_shape[0] < train_set->num_classes())
     throw ConfigError(recipe.model.file + ": the model must end in N x " + std::to_string(train_set->num_classes()) +
                       " logits for '" + ds.dataset + "', it ends in N x " + shape_str(out_shape));
+  refuse_to_replace_run(recipe.output, options);  // after every check of the config and data
 
   TrainResult result;
   result.output_dir = recipe.output;

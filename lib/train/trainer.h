@@ -26,6 +26,7 @@ enum class Progress {
 struct TrainOptions {
   std::string resume;                                  // checkpoint to continue from
   std::string weights;                                 // initial weights (load_weights) after init; no LSUV
+  bool overwrite = false;                              // start over in an output directory that holds a run
   std::function<void(const std::string&)> log;         // receives one line at a time
   Progress progress = Progress::none;
   std::function<void(const std::string&)> status;      // Progress::bar: the line to redraw ("" clears it)

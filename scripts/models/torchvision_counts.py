@@ -225,6 +225,25 @@ class ResNet9(nn.Module):  # Page 2018 (Myrtle.ai DAWNBench), half width
         self.fc = nn.Linear(8 * w, 10, bias=False)
 
 
+class AirbenchGroup(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+
+
+class AirbenchNet(nn.Module):  # after Keller Jordan's airbench94 (2024), learned stem
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 24, 2, bias=False)
+        self.stem_bn = nn.BatchNorm2d(24)
+        self.block1, self.block2 = AirbenchGroup(24, 64), AirbenchGroup(64, 256)
+        self.block3 = AirbenchGroup(256, 256)
+        self.fc = nn.Linear(256, 10, bias=False)
+
+
 REFERENCE = {
     "lenet5": (LeNet5, "LeNet-5 on 28 x 28 (configs/models/lenet5.yaml)"),
     "lenet5-classic": (LeNet5Classic, "LeNet-5 (LeCun et al. 1998), simplified"),
@@ -237,6 +256,7 @@ REFERENCE = {
     "mobilenet_v1": (MobileNetV1, "MobileNet v1 1.0 (Howard et al. 2017)"),
     "resnet18-cifar": (KResNet18, "kuangliu/pytorch-cifar ResNet18"),
     "resnet9-cifar": (ResNet9, "ResNet-9 (Page 2018, Myrtle.ai DAWNBench) at half width"),
+    "airbench-cifar": (AirbenchNet, "airbench94's network (Jordan 2024) with a learned conv-BN stem"),
 }
 for n in (3, 5, 7, 9, 18):
     REFERENCE[f"resnet{6 * n + 2}-cifar"] = (lambda n=n: CifarResNet(n),

@@ -47,6 +47,13 @@ expect_error 1 "trunc/train-images-idx3-ubyte" -- "$CNN" train --config recipes/
 # A good run, then a checkpoint that does not match another model.
 "$CNN" --threads 1 train --config recipes/ok.yaml >/dev/null 2>&1 || fail "training the tiny recipe failed"
 [ -f out/ok/last.safetensors ] || fail "no last.safetensors"
+# A second fresh run into the same output would replace that run: refused, nothing touched.
+before=$(cat out/ok/last.safetensors out/ok/config.yaml out/ok/metrics.jsonl | md5sum)
+expect_error 2 "output 'out/ok' already holds a run \(last\.safetensors\).*--resume out/ok/last\.safetensors.*--overwrite" \
+  -- "$CNN" train --config recipes/ok.yaml --set train.epochs=0
+[ "$(cat out/ok/last.safetensors out/ok/config.yaml out/ok/metrics.jsonl | md5sum)" = "$before" ] \
+  || fail "a refused run changed the existing run's files"
+"$CNN" --threads 1 train --config recipes/ok.yaml --overwrite >/dev/null 2>&1 || fail "--overwrite did not start over"
 sed 's/out: 120/out: 100/' models/lenet5.yaml > models/other.yaml
 sed 's#lenet5.yaml#other.yaml#' recipes/ok.yaml > recipes/other.yaml
 expect_error 2 "last\.safetensors.*mis-shaped.*fc1\.weight" -- "$CNN" eval --config recipes/other.yaml --checkpoint out/ok/last.safetensors

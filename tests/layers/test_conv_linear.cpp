@@ -144,6 +144,12 @@ const ConvCfg kConvs[] = {
     {2, 5, 5, 3, 1, 1, 2, 2, 0, 0, 1, 1, 1, true},     // 1x1 stride 2: im2col path
     {8, 24, 24, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, true},  // big enough for the parallel GEMM
     {32, 20, 20, 32, 1, 1, 1, 1, 0, 0, 1, 1, 1, true}, // big pointwise
+    // ResNet-like channel counts, grouped, no/more padding, 5x5
+    {16, 6, 7, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, true},
+    {16, 5, 6, 8, 3, 3, 1, 1, 0, 0, 1, 1, 1, false},   // no padding
+    {32, 5, 5, 8, 3, 2, 1, 1, 2, 1, 1, 1, 2, true},    // grouped, padding k-1, 3x2
+    {16, 4, 4, 6, 5, 5, 1, 1, 2, 2, 1, 1, 1, true},    // 5x5
+    {16, 7, 7, 4, 3, 3, 1, 1, 2, 2, 2, 2, 1, true},    // dilated
 };
 
 }  // namespace

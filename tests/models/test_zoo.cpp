@@ -25,8 +25,7 @@
 namespace fs = std::filesystem;
 using namespace cnn;
 
-using cnn::test::describe_diff;
-using cnn::test::our_state;
+using cnn::test::check_state_dict;
 using cnn::test::zoo_config_path;
 
 namespace {
@@ -82,6 +81,7 @@ const std::vector<ZooEntry>& zoo() {
       {"resnet110-cifar", false, 1'727'962, "", 10},
       {"resnet18-cifar", false, 11'173'962, "", 10},
       {"resnet9-cifar", false, 1'646'112, "", 10},
+      {"airbench-cifar", false, 1'972'816, "", 10},
   };
   return all;
 }
@@ -141,15 +141,7 @@ TEST_CASE("zoo: counts and state_dict names equal torchvision's / the reference'
 
     CHECK(net.num_params() == z.params);
     CHECK(r.at("params").get<int64_t>() == z.params);
-    std::map<std::string, Shape> theirs;
-    for (const auto& kv : r.at("state_dict")) theirs[kv.at(0).get<std::string>()] = kv.at(1).get<Shape>();
-    CHECK(theirs.size() == r.at("state_dict").size());
-    const auto ours = our_state(net);
-    {
-      INFO("state_dict differences (ours vs " << r.at("source").get<std::string>() << "):\n"
-                                              << describe_diff(ours, theirs));
-      CHECK(ours == theirs);
-    }
+    check_state_dict(net, r);
 
     CHECK(net.output_shape() == Shape{z.classes});
     Shape in_shape = spec.input;

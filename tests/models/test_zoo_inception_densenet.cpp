@@ -25,8 +25,7 @@
 namespace fs = std::filesystem;
 using namespace cnn;
 
-using cnn::test::describe_diff;
-using cnn::test::our_state;
+using cnn::test::check_state_dict;
 using cnn::test::zoo_config_path;
 
 namespace {
@@ -98,13 +97,7 @@ TEST_CASE("zoo inception/densenet: parameter counts and state_dict names and sha
     Net net(spec);
     CHECK(net.num_params() == m.params);
     CHECK(r.at("params").get<int64_t>() == m.params);
-    std::map<std::string, Shape> theirs;
-    for (const auto& kv : r.at("state_dict")) theirs[kv.at(0).get<std::string>()] = kv.at(1).get<Shape>();
-    CHECK(theirs.size() == r.at("state_dict").size());
-    const auto ours = our_state(net);
-    INFO("state_dict differences (ours vs " << r.at("source").get<std::string>() << "):\n"
-                                            << describe_diff(ours, theirs));
-    CHECK(ours == theirs);
+    check_state_dict(net, r);
   }
 }
 

@@ -5,6 +5,8 @@
 #include <map>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "graph/net.h"
 
 namespace cnn::test {
@@ -38,6 +40,18 @@ inline std::string describe_diff(const std::map<std::string, Shape>& ours, const
       if (++shown == 12) return msg + "  ...\n";
     }
   return msg;
+}
+
+// The net's state_dict names and shapes equal the reference entry's ({"state_dict": [[name,
+// shape], ...], "source": ...}); on failure the message lists the differences.
+inline void check_state_dict(const Net& net, const nlohmann::json& reference) {
+  std::map<std::string, Shape> theirs;
+  for (const auto& kv : reference.at("state_dict")) theirs[kv.at(0).get<std::string>()] = kv.at(1).get<Shape>();
+  CHECK(theirs.size() == reference.at("state_dict").size());
+  const auto ours = our_state(net);
+  INFO("state_dict differences (ours vs " << reference.at("source").get<std::string>() << "):\n"
+                                          << describe_diff(ours, theirs));
+  CHECK(ours == theirs);
 }
 
 }  // namespace cnn::test

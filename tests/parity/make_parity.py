@@ -51,32 +51,10 @@ LABELS = [3, 7]
 
 
 def write_safetensors(path, tensors, metadata=None):
-    """tensors: list of (name, torch.Tensor); writes F32/I64 as the format specifies."""
-    import torch
-    dtypes = {torch.float32: "F32", torch.int64: "I64"}
-    header = {}
-    if metadata:
-        header["__metadata__"] = metadata
-    offset = 0
-    blobs = []
-    for name, t in tensors:
-        t = t.detach().contiguous().cpu()
-        if t.dtype not in dtypes:
-            t = t.float()
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": dtypes[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-        blobs.append(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(len(text).to_bytes(8, "little"))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
-    os.replace(tmp, path)
+    """tensors: list of (name, torch.Tensor), written in that order as F32/I64."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    import st_numpy
+    st_numpy.write(path, {name: t.detach().contiguous().cpu().numpy() for name, t in tensors}, metadata)
 
 
 def build(name):

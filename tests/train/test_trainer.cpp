@@ -223,6 +223,25 @@ std::string config_error_message(const std::function<void()>& f) {
   return "<no ConfigError thrown>";
 }
 
+// Trains `r`, requesting an interrupt (as Ctrl-C would) from inside the run at the `line`-th
+// progress line of epoch 2; true when the run stopped with Interrupted.
+bool interrupted_in_epoch_2(const Recipe& r, int line) {
+  TrainOptions o;
+  o.progress = Progress::lines;
+  int progress_lines = 0;
+  o.log = [&](const std::string& text) {
+    if (text.rfind("  epoch 2/", 0) == 0 && ++progress_lines == line) request_interrupt();
+  };
+  bool interrupted = false;
+  try {
+    train(r, o);
+  } catch (const Interrupted&) {
+    interrupted = true;
+  }
+  clear_interrupt();
+  return interrupted;
+}
+
 }  // namespace
 
 TEST_CASE("train is deterministic for a seed and thread count; another seed differs", "[train]") {
@@ -354,8 +373,8 @@ TEST_CASE("evaluate() on best.safetensors reproduces the best epoch's test accur
 TEST_CASE("load_checkpoint errors: mismatched model (ConfigError), truncated file (RuntimeError)", "[train]") {
   set_num_threads(2);
   const Recipe r = make_recipe("ckpt-errors", {"train.epochs=1"});
-  run(r);
   const std::string last = out_file(r, "last.safetensors");
+  if (!fs::exists(last)) run(r);  // once for all sections
 
   SECTION("a wider conv: the mis-shaped tensors are named") {
     const Recipe other = make_recipe("unused", {"model.layers.0.conv.out=6"});
@@ -387,6 +406,23 @@ TEST_CASE("load_checkpoint errors: mismatched model (ConfigError), truncated fil
       CHECK_THAT(msg, !Catch::StartsWith("<no RuntimeError") && !Catch::StartsWith("<not a RuntimeError"));
     }
   }
+}
+
+TEST_CASE("a fresh run into a directory holding a run is refused; overwrite starts over", "[train]") {
+  set_num_threads(2);
+  const Recipe r = make_recipe("refuse", {"train.epochs=1"});
+  run(r);
+  const std::string last = out_file(r, "last.safetensors");
+  const auto before = fs::last_write_time(last);
+  const Recipe zero = make_recipe("refuse", {"train.epochs=0"});
+  const std::string msg = config_error_message([&] { run(zero); });
+  CHECK(msg == "output '" + r.output + "' already holds a run (last.safetensors); continue it with --resume " + last +
+                   ", start over with --overwrite, or set another output");
+  CHECK(fs::last_write_time(last) == before);
+  CHECK(read_metrics(out_file(r, "metrics.jsonl")).size() == 1);
+  TrainOptions o;
+  o.overwrite = true;
+  CHECK(train(r, o).epochs.size() == 1);
 }
 
 TEST_CASE("resume: a finished run trains nothing", "[train]") {
@@ -500,20 +536,7 @@ TEST_CASE("an interrupt mid-epoch saves last.safetensors; resuming gives the uni
   const TrainResult rs = run(straight);
 
   // Ask to stop at the second progress line of epoch 2 (as Ctrl-C would), from inside the run.
-  TrainOptions o;
-  o.progress = Progress::lines;
-  int progress_lines = 0;
-  o.log = [&](const std::string& line) {
-    if (line.rfind("  epoch 2/", 0) == 0 && ++progress_lines == 2) request_interrupt();
-  };
-  bool interrupted = false;
-  try {
-    train(cut, o);
-  } catch (const Interrupted&) {
-    interrupted = true;
-  }
-  clear_interrupt();
-  REQUIRE(interrupted);
+  REQUIRE(interrupted_in_epoch_2(cut, 2));
   Net probe(cut.model);
   const CheckpointMeta m = load_checkpoint(out_file(cut, "last.safetensors"), probe);
   CHECK(m.epoch == 1);
@@ -550,20 +573,7 @@ TEST_CASE("augmented training gives the same run with 0 or 3 loader workers, als
   CHECK_FALSE(same_bits(plain.epochs[0].train_loss, a.epochs[0].train_loss));
 
   // Interrupted in epoch 2 with workers filling ahead, then resumed: the straight run.
-  TrainOptions o;
-  o.progress = Progress::lines;
-  int progress_lines = 0;
-  o.log = [&](const std::string& line) {
-    if (line.rfind("  epoch 2/", 0) == 0 && ++progress_lines == 1) request_interrupt();
-  };
-  bool interrupted = false;
-  try {
-    train(cut, o);
-  } catch (const Interrupted&) {
-    interrupted = true;
-  }
-  clear_interrupt();
-  REQUIRE(interrupted);
+  REQUIRE(interrupted_in_epoch_2(cut, 1));
   const TrainResult rr = run(cut, out_file(cut, "last.safetensors"));
   REQUIRE(rr.epochs.size() == 2);
   check_same_records(rr.epochs[0], a.epochs[1]);
