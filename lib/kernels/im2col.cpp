@@ -1,5 +1,6 @@
 #include "kernels/im2col.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace cnn {
@@ -27,9 +28,48 @@ static inline void valid_range(int out, int in, int stride, int offset, int& lo,
   if (lo > hi) lo = hi;
 }
 
+// Stride 1 with the output as wide as the input ("same" padding, as every 3x3/pad-1 conv): the
+// valid rows of one (c, ki, kj) plane are a single shifted copy of the image's rows, so one
+// memcpy per plane replaces one per row (ResNet's 8- to 32-float rows made the call overhead a
+// large part of im2col); only the left/right border columns then need zeros.
+static void im2col_same_width(const float* x, const ConvGeom& g, float* col, int64_t ld) {
+  const int OH = g.OH, OW = g.OW, W = g.W;
+  for (int c = 0; c < g.C; ++c) {
+    const float* xc = x + int64_t(c) * g.H * W;
+    for (int ki = 0; ki < g.KH; ++ki) {
+      const int ih0 = ki * g.DH - g.PH;  // input row of output row 0
+      const int oh_lo = std::min(OH, ih0 >= 0 ? 0 : -ih0);
+      const int oh_hi = std::max(oh_lo, std::min(OH, g.H - ih0));
+      for (int kj = 0; kj < g.KW; ++kj) {
+        float* out = col + ((int64_t(c) * g.KH + ki) * g.KW + kj) * ld;
+        const int off_w = kj * g.DW - g.PW;
+        int ow_lo, ow_hi;
+        valid_range(OW, W, 1, off_w, ow_lo, ow_hi);
+        if (oh_lo > 0) std::memset(out, 0, sizeof(float) * size_t(oh_lo) * OW);
+        if (oh_hi < OH) std::memset(out + int64_t(oh_hi) * OW, 0, sizeof(float) * size_t(OH - oh_hi) * OW);
+        if (oh_hi == oh_lo) continue;
+        // out[oh * OW + ow] = xc[(oh + ih0) * W + ow + off_w] over the block, flattened; the ends
+        // that would read outside the plane are border columns, zeroed below with the others.
+        float* dst = out + int64_t(oh_lo) * OW;
+        const float* src = xc + int64_t(oh_lo + ih0) * W + off_w;
+        const int64_t count = int64_t(oh_hi - oh_lo) * OW;
+        const int64_t b = off_w < 0 ? -off_w : 0, e = count - (off_w > 0 ? off_w : 0);
+        if (e > b) std::memcpy(dst + b, src + b, sizeof(float) * size_t(e - b));
+        if (ow_lo > 0 || ow_hi < OW)
+          for (int oh = oh_lo; oh < oh_hi; ++oh) {
+            float* row = out + int64_t(oh) * OW;
+            for (int ow = 0; ow < ow_lo; ++ow) row[ow] = 0.f;
+            for (int ow = ow_hi; ow < OW; ++ow) row[ow] = 0.f;
+          }
+      }
+    }
+  }
+}
+
 void im2col(const float* x, const ConvGeom& g, float* col, int64_t ld) {
   const int OH = g.OH, OW = g.OW;
   if (ld <= 0) ld = int64_t(OH) * OW;
+  if (g.SH == 1 && g.SW == 1 && OW == g.W) return im2col_same_width(x, g, col, ld);
   for (int c = 0; c < g.C; ++c) {
     const float* xc = x + int64_t(c) * g.H * g.W;
     for (int ki = 0; ki < g.KH; ++ki) {
@@ -48,7 +88,8 @@ void im2col(const float* x, const ConvGeom& g, float* col, int64_t ld) {
           const float* xrow = xc + int64_t(ih) * g.W;
           for (int ow = 0; ow < ow_lo; ++ow) row[ow] = 0.f;
           if (g.SW == 1) {
-            std::memcpy(row + ow_lo, xrow + ow_lo + off_w, sizeof(float) * (ow_hi - ow_lo));
+            const float* src = xrow + off_w;
+            for (int ow = ow_lo; ow < ow_hi; ++ow) row[ow] = src[ow];  // short rows: no memcpy call
           } else {
             for (int ow = ow_lo; ow < ow_hi; ++ow) row[ow] = xrow[ow * g.SW + off_w];
           }

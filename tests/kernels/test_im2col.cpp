@@ -57,6 +57,9 @@ const std::vector<ConvGeom>& cases() {
       geom(2, 7, 8, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1),  // asymmetric padding: bottom/right only
       geom(1, 6, 5, 2, 2, 2, 2, 1, 0, 1, 1, 0, 1),  // top only / right only
       geom(3, 5, 5, 3, 3, 4, 4, 3, 3, 1, 1),   // stride larger than kernel, large pad
+      geom(2, 5, 6, 3, 3, 1, 1, 2, 2, 1, 1, 0, 0),  // same width, padding top/left only
+      geom(1, 2, 3, 5, 3, 1, 1, 4, 1, 1, 1, 0, 1),  // same width, rows entirely in the padding
+      geom(4, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1),      // ResNet's 3x3
   };
   return all;
 }
