@@ -34,9 +34,7 @@ Run add_eval(CLI::App& app) {
     print_banner();
     const std::unique_ptr<Dataset> test = load_dataset(recipe.data, "test");
     const int64_t batch = recipe.data.eval_batch_size > 0 ? recipe.data.eval_batch_size : recipe.data.batch_size;
-    const EvalOptions options{recipe.data.workers, recipe.train.seed, recipe.data.bad_images == "skip",
-                              recipe.data.dataset, recipe.data.eval_tta == "hflip"};
-    EvalResult r = evaluate(net, *test, recipe.data.eval_transforms, batch, 0.f, options);
+    EvalResult r = evaluate(net, *test, recipe.data.eval_transforms, batch, 0.f, eval_options_of(recipe));
     for (const auto& m : r.skipped) fmt::print(stderr, "warning: skipped unreadable image: {}\n", m);
     fmt::print("{} on {} test ({} images{}): loss {:.4f}  top-1 {:.2f}%  top-5 {:.2f}%\n", recipe.model.name,
                recipe.data.dataset, r.count,

@@ -26,6 +26,11 @@ void mirror_width(const Tensor& in, Tensor& out) {
 
 }  // namespace
 
+EvalOptions eval_options_of(const Recipe& recipe) {
+  const DataSpec& d = recipe.data;
+  return {d.workers, recipe.train.seed, d.bad_images == "skip", d.dataset, d.eval_tta == "hflip"};
+}
+
 EvalResult evaluate(Net& net, const Dataset& data, const std::vector<TransformSpec>& transforms,
                     int64_t batch_size, float label_smoothing, const EvalOptions& options) {
   EvalResult r;

@@ -27,6 +27,10 @@ struct EvalOptions {
   bool hflip_tta = false;         // data.eval_tta: hflip: logits averaged over each image and its mirror
 };
 
+// The options a recipe's data and train sections give (data.workers, train.seed,
+// data.bad_images, data.dataset, data.eval_tta).
+EvalOptions eval_options_of(const Recipe& recipe);
+
 // Samples go through `transforms` (data.eval_transforms) in index order, epoch key 0.
 EvalResult evaluate(Net& net, const Dataset& data, const std::vector<TransformSpec>& transforms,
                     int64_t batch_size, float label_smoothing = 0.f, const EvalOptions& options = {});

@@ -160,7 +160,7 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
   std::vector<int64_t> order(static_cast<size_t>(N));
   const bool skip_bad = ds.bad_images == "skip";
   Loader loader(*train_set, train_pipeline, sample, {B, ds.workers, ts.seed, skip_bad, 0});
-  EvalOptions eval_options{ds.workers, ts.seed, skip_bad, ds.dataset, ds.eval_tta == "hflip"};
+  const EvalOptions eval_options = eval_options_of(recipe);
   std::set<std::string> reported;  // unreadable files already named in the log
   auto report_skipped = [&](const std::vector<std::string>& messages) {
     for (const auto& m : messages)

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "config/model_spec.h"
+#include "config/recipe.h"
 #include "core/rng.h"
 #include "data/dataset.h"
 #include "graph/net.h"
@@ -58,4 +59,19 @@ TEST_CASE("eval_tta hflip: the logits are the mean over each image and its mirro
   CHECK(mirrored.loss == Approx(expect.loss).epsilon(1e-6));
   CHECK(mirrored.top1 == Approx(100.0 * expect.correct / kCount));
   CHECK(std::abs(mirrored.loss - plain.loss) > 1e-4);  // the mirror did change the logits
+}
+
+TEST_CASE("eval_options_of: the recipe's data and train fields", "[train][eval]") {
+  const Recipe r = load_recipe_string(
+      "model: {name: lin, input: [1, 2, 2], layers: [flatten, {linear: {out: 2}}]}\n"
+      "data: {dataset: image_folder, bad_images: skip, workers: 3, eval_tta: hflip}\ntrain: {seed: 9}\n",
+      "r.yaml", ".");
+  const EvalOptions o = eval_options_of(r);
+  CHECK(o.workers == 3);
+  CHECK(o.seed == 9);
+  CHECK(o.skip_bad);
+  CHECK(o.dataset == "image_folder");
+  CHECK(o.hflip_tta);
+  CHECK_FALSE(eval_options_of(load_recipe_string("model: {name: lin, input: [1, 2, 2], layers: [flatten]}\n", "r.yaml",
+                                                 ".")).hflip_tta);
 }
