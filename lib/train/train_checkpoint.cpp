@@ -1,0 +1,31 @@
+// save_epoch and save_interrupted: the checkpoints and metrics of a run (train/train_run.h).
+#include "train/train_run.h"
+
+namespace cnn {
+
+void save_epoch(TrainRun& run, const EpochRecord& rec, bool best) {
+  CheckpointMeta& meta = run.meta;
+  meta.epoch = rec.epoch;
+  meta.epoch_step = 0;
+  meta.epoch_loss_sum = meta.epoch_seconds = 0;
+  meta.epoch_correct = meta.epoch_seen = 0;
+  save_checkpoint(run.last_path, *run.net, run.opt.get(), meta);
+  if (best) save_checkpoint(run.best_path, *run.net, run.opt.get(), meta);
+  run.metrics_text += epoch_json(rec) + "\n";
+  write_file_atomic(run.metrics_path, run.metrics_text);
+}
+
+void save_interrupted(TrainRun& run, const EpochProgress& ep, int64_t batch_index) {
+  CheckpointMeta& meta = run.meta;
+  meta.epoch = ep.epoch - 1;
+  meta.epoch_step = batch_index + 1;
+  meta.epoch_loss_sum = ep.loss_sum;
+  meta.epoch_correct = ep.correct;
+  meta.epoch_seen = ep.seen;
+  meta.epoch_seconds = ep.seconds();
+  meta.rng_state = run.dropout_rng.state();
+  save_checkpoint(run.last_path, *run.net, run.opt.get(), meta);
+  write_file_atomic(run.metrics_path, run.metrics_text);
+}
+
+}  // namespace cnn

@@ -1,0 +1,94 @@
+#pragma once
+// The named parts of a training run, called in order by train() (trainer.cpp):
+//   setup_run        data, net, weights, resume, LSUV, the run directory   (train_setup.cpp)
+//   begin_epoch      shuffle, restore a mid-epoch resume, start the loader  (train_step.cpp)
+//   train_step       forward, loss, checks, backward, optimizer step       (train_step.cpp)
+//   evaluate_epoch   the epoch's record and the test-set evaluation         (train_evaluation.cpp)
+//   save_epoch / save_interrupted   checkpoints and metrics.jsonl           (train_checkpoint.cpp)
+// A feature (EMA, mixup, freezing, accumulation) adds its state to TrainRun and its work to the
+// part it belongs to, so the loop itself stays the same.
+#include <chrono>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/rng.h"
+#include "data/dataset.h"
+#include "data/loader.h"
+#include "data/transforms.h"
+#include "graph/net.h"
+#include "optim/optimizer.h"
+#include "train/checkpoint.h"
+#include "train/evaluator.h"
+#include "train/loss.h"
+#include "train/trainer.h"
+
+namespace cnn {
+
+using TrainClock = std::chrono::steady_clock;
+
+// Everything a run holds from setup to the last checkpoint. Not movable: the loader refers to
+// the dataset and pipeline.
+struct TrainRun {
+  const Recipe& recipe;
+  const TrainOptions& options;
+  std::unique_ptr<Dataset> train_set, test_set;
+  Pipeline train_pipeline;
+  Shape sample;                          // [C, H, W] of a transformed training sample
+  std::unique_ptr<Net> net;
+  std::unique_ptr<Optimizer> opt;
+  CheckpointMeta meta;                   // where the run stands (saved in every checkpoint)
+  bool finished = false;                 // the resumed checkpoint already holds every epoch
+  bool resumed_mid_epoch = false;
+  std::string metrics_text;              // metrics.jsonl so far
+  std::string metrics_path, last_path, best_path;
+  int64_t steps_per_epoch = 0, log_every = 0, eval_batch = 0;
+  std::unique_ptr<Loader> loader;
+  EvalOptions eval_options;
+  std::set<std::string> reported;        // unreadable files already named in the log
+  Rng dropout_rng;
+  RunContext ctx{true, nullptr};
+  TrainResult result;
+
+  TrainRun(const Recipe& r, const TrainOptions& o) : recipe(r), options(o) {}
+  TrainRun(const TrainRun&) = delete;
+  TrainRun& operator=(const TrainRun&) = delete;
+
+  void log(const std::string& s) const;
+  void status(const std::string& s) const;  // the redrawn line (Progress::bar only)
+  void report_skipped(const std::vector<std::string>& messages);
+};
+
+// The running sums of one epoch (restored from the checkpoint when resuming mid-epoch).
+struct EpochProgress {
+  int64_t epoch = 0;
+  TrainClock::time_point t0;
+  int64_t first_batch = 0;
+  double loss_sum = 0, seconds_before = 0, lr = 0;
+  int64_t correct = 0, seen = 0, seen_at_start = 0, skipped = 0;
+  // the window between two progress lines
+  double window_loss = 0;
+  int64_t window_correct = 0, window_seen = 0;
+  TrainClock::time_point window_start;
+
+  double seconds() const;  // of training in this epoch so far, including before a resume
+};
+
+// Throws ConfigError for a config or data that cannot train, before anything is written.
+std::unique_ptr<TrainRun> setup_run(const Recipe& recipe, const TrainOptions& options);
+
+EpochProgress begin_epoch(TrainRun& run, int64_t epoch, std::vector<int64_t>& order);
+// One optimizer step on `batch` (n > 0); throws RuntimeError on a non-finite loss or gradient.
+void train_step(TrainRun& run, const Batch& batch, EpochProgress& ep);
+
+// The epoch's record; evaluates on the test set when train.eval_every says so. Sets `best`
+// when the evaluation beats meta.best_metric (which it updates).
+EpochRecord evaluate_epoch(TrainRun& run, const EpochProgress& ep, bool& best);
+
+// At the end of an epoch: last (and best) checkpoint and metrics.jsonl.
+void save_epoch(TrainRun& run, const EpochRecord& rec, bool best);
+// On an interrupt after batch `batch_index` of the epoch: a mid-epoch checkpoint to resume from.
+void save_interrupted(TrainRun& run, const EpochProgress& ep, int64_t batch_index);
+
+}  // namespace cnn

@@ -1,0 +1,147 @@
+// setup_run: the first part of a training run (train/train_run.h).
+#include <filesystem>
+#include <fstream>
+#include <limits>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "data/load.h"
+#include "optim/lsuv.h"
+#include "train/train_run.h"
+
+namespace cnn {
+
+namespace fs = std::filesystem;
+
+void TrainRun::log(const std::string& s) const {
+  if (options.log) options.log(s);
+}
+
+void TrainRun::status(const std::string& s) const {
+  if (options.progress == Progress::bar && options.status) options.status(s);
+}
+
+void TrainRun::report_skipped(const std::vector<std::string>& messages) {
+  for (const auto& m : messages)
+    if (reported.insert(m).second) log("warning: skipped unreadable image: " + m);
+}
+
+namespace {
+
+// Keeps the lines of an existing metrics.jsonl that precede the resumed position.
+std::string previous_metrics(const std::string& path, int64_t step) {
+  std::ifstream in(path);
+  std::string line, out;
+  while (std::getline(in, line)) {
+    try {
+      auto j = nlohmann::json::parse(line);
+      if (j.value("step", int64_t(0)) <= step) out += line + "\n";
+    } catch (...) {
+    }
+  }
+  return out;
+}
+
+// A fresh run (no --resume) into a directory that holds another run's checkpoints would replace
+// them: refuse unless told to start over.
+void refuse_to_replace_run(const std::string& output, const TrainOptions& options) {
+  if (!options.resume.empty() || options.overwrite) return;
+  for (const char* name : {"last.safetensors", "best.safetensors"}) {
+    const fs::path p = fs::path(output) / name;
+    if (fs::exists(p))
+      throw ConfigError(fmt::format("output '{}' already holds a run ({}); continue it with --resume {}, start over "
+                                    "with --overwrite, or set another output",
+                                    output, name, (fs::path(output) / "last.safetensors").string()));
+  }
+}
+
+// Datasets, pipelines (both checked against the model input), the net and its optimizer.
+void build_model_and_data(TrainRun& run) {
+  const Recipe& recipe = run.recipe;
+  const DataSpec& ds = recipe.data;
+  run.train_set = load_dataset(ds, "train");
+  run.test_set = load_dataset(ds, "test");
+  run.train_pipeline = Pipeline(ds.train_transforms, run.train_set->channels(), "data.train_transforms");
+  run.sample = checked_sample_shape(run.train_pipeline, *run.train_set, recipe.model.input, ds.dataset,
+                                    "data.train_transforms");
+  {  // checks the eval pipeline before any training
+    const Pipeline eval_pipeline(ds.eval_transforms, run.test_set->channels(), "data.eval_transforms");
+    checked_sample_shape(eval_pipeline, *run.test_set, recipe.model.input, ds.dataset, "data.eval_transforms");
+  }
+  run.net = std::make_unique<Net>(recipe.model);
+  run.net->init(recipe.train.seed);
+  if (!run.options.weights.empty()) load_weights(run.options.weights, *run.net);
+  run.opt = make_optimizer(recipe.train.optimizer, run.net->params());
+
+  const Shape out_shape = run.net->output_shape();
+  const int64_t classes = run.train_set->num_classes();
+  if (out_shape.size() != 1 || out_shape[0] < classes)
+    throw ConfigError(recipe.model.file + ": the model must end in N x " + std::to_string(classes) + " logits for '" +
+                      ds.dataset + "', it ends in N x " + shape_str(out_shape));
+}
+
+// --resume: the checkpoint's weights, optimizer state and position; the config stays this run's.
+void resume_run(TrainRun& run) {
+  const std::string& from = run.options.resume;
+  CheckpointMeta m = load_checkpoint(from, *run.net, run.opt.get());
+  m.config = run.meta.config;
+  m.model = run.meta.model;
+  m.class_names = run.meta.class_names;
+  run.meta = m;
+  const int64_t epochs = run.recipe.train.epochs;
+  if (run.meta.epoch >= epochs) {
+    run.log(fmt::format("{}: already trained {} of {} epochs; nothing to do", from, run.meta.epoch, epochs));
+    run.finished = true;
+    return;
+  }
+  run.resumed_mid_epoch = run.meta.epoch_step > 0;
+  run.metrics_text = previous_metrics(run.metrics_path, run.meta.step);
+  run.log(fmt::format("resuming from {} at epoch {}{} (step {})", from, run.meta.epoch + 1,
+                      run.resumed_mid_epoch ? fmt::format(", batch {}", run.meta.epoch_step + 1) : "",
+                      run.meta.step));
+}
+
+}  // namespace
+
+std::unique_ptr<TrainRun> setup_run(const Recipe& recipe, const TrainOptions& options) {
+  auto run = std::make_unique<TrainRun>(recipe, options);
+  const DataSpec& ds = recipe.data;
+  const TrainSpec& ts = recipe.train;
+  build_model_and_data(*run);
+  refuse_to_replace_run(recipe.output, options);  // after every check of the config and data
+
+  run->result.output_dir = recipe.output;
+  run->meta.best_metric = -std::numeric_limits<double>::infinity();
+  run->meta.config = recipe.resolved_yaml;
+  run->meta.model = recipe.model.text;
+  run->meta.class_names = run->train_set->class_names();
+  const fs::path out_dir(recipe.output);
+  run->metrics_path = (out_dir / "metrics.jsonl").string();
+  run->last_path = (out_dir / "last.safetensors").string();
+  run->best_path = (out_dir / "best.safetensors").string();
+  if (!options.resume.empty()) {
+    resume_run(*run);
+    if (run->finished) return run;
+  }
+  if (options.resume.empty() && options.weights.empty())
+    run_lsuv(*run->net, *run->train_set, ds, ts.seed, [&r = *run](const std::string& s) { r.log(s); });
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) throw RuntimeError("cannot create output directory '" + recipe.output + "': " + ec.message());
+  write_file_atomic((out_dir / "config.yaml").string(), recipe.resolved_yaml);
+
+  const int64_t N = run->train_set->size(), B = ds.batch_size;
+  run->eval_batch = ds.eval_batch_size > 0 ? ds.eval_batch_size : B;
+  run->steps_per_epoch = (N + B - 1) / B;
+  run->log_every = ts.log_every > 0 ? ts.log_every : std::max<int64_t>(1, run->steps_per_epoch / 10);
+  const bool skip_bad = ds.bad_images == "skip";
+  run->loader =
+      std::make_unique<Loader>(*run->train_set, run->train_pipeline, run->sample, LoaderOptions{B, ds.workers, ts.seed, skip_bad, 0});
+  run->eval_options = eval_options_of(recipe);
+  run->ctx = RunContext{true, &run->dropout_rng};
+  return run;
+}
+
+}  // namespace cnn

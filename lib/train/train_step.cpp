@@ -1,0 +1,97 @@
+// begin_epoch and train_step: the per-batch part of a training run (train/train_run.h).
+#include <cmath>
+#include <filesystem>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "optim/schedule.h"
+#include "train/train_run.h"
+
+namespace cnn {
+
+namespace fs = std::filesystem;
+
+double EpochProgress::seconds() const {
+  return seconds_before + std::chrono::duration<double>(TrainClock::now() - t0).count();
+}
+
+EpochProgress begin_epoch(TrainRun& run, int64_t epoch, std::vector<int64_t>& order) {
+  const TrainSpec& ts = run.recipe.train;
+  EpochProgress ep;
+  ep.epoch = epoch;
+  ep.t0 = TrainClock::now();
+  std::iota(order.begin(), order.end(), 0);
+  Rng shuffle_rng(hash_keys(ts.seed, uint64_t(epoch), 0x5f));
+  shuffle(order.data(), uint64_t(order.size()), shuffle_rng);
+  if (run.resumed_mid_epoch) {
+    const CheckpointMeta& m = run.meta;
+    run.dropout_rng.set_state(m.rng_state);
+    ep.first_batch = m.epoch_step;
+    ep.loss_sum = m.epoch_loss_sum;
+    ep.correct = m.epoch_correct;
+    ep.seen = m.epoch_seen;
+    ep.seconds_before = m.epoch_seconds;
+    run.resumed_mid_epoch = false;
+  } else {
+    run.dropout_rng.reseed(hash_keys(ts.seed, uint64_t(epoch), 0xd0));
+  }
+  run.ctx.train = true;
+  ep.window_start = TrainClock::now();
+  ep.seen_at_start = ep.seen;
+  run.loader->start(uint64_t(epoch), order, ep.first_batch);
+  return ep;
+}
+
+namespace {
+
+std::string last_good_checkpoint(const TrainRun& run) {
+  return fs::exists(run.last_path) ? run.last_path : "none";
+}
+
+void check_finite_loss(const TrainRun& run, const EpochProgress& ep, double loss) {
+  if (std::isfinite(loss)) return;
+  const std::string where = run.net->first_nonfinite_activation();
+  throw RuntimeError(fmt::format("loss became {} at epoch {} step {}{}; last good checkpoint: {}", loss, ep.epoch,
+                                 run.meta.step + 1,
+                                 where.empty() ? "" : " (first non-finite output: layer '" + where + "')",
+                                 last_good_checkpoint(run)));
+}
+
+void check_finite_gradients(const TrainRun& run, const EpochProgress& ep) {
+  double sq = 0;
+  for (const auto& p : run.net->params())
+    for (int64_t i = 0; i < p.param->grad.numel(); ++i) sq += double(p.param->grad[i]) * p.param->grad[i];
+  if (std::isfinite(sq)) return;
+  const std::string where = run.net->first_nonfinite_gradient();
+  throw RuntimeError(fmt::format("gradient became non-finite at epoch {} step {}{}; last good checkpoint: {}",
+                                 ep.epoch, run.meta.step + 1,
+                                 where.empty() ? "" : " (first non-finite gradient: layer '" + where + "')",
+                                 last_good_checkpoint(run)));
+}
+
+}  // namespace
+
+void train_step(TrainRun& run, const Batch& batch, EpochProgress& ep) {
+  const TrainSpec& ts = run.recipe.train;
+  Net& net = *run.net;
+  const int64_t n = batch.size;
+  net.forward(batch.images, run.ctx);
+  const StepLoss lres = classification_loss(net, batch.labels.data(), n, float(ts.label_smoothing), ts.aux_weight);
+  check_finite_loss(run, ep, lres.total);
+  net.zero_grad();
+  net.backward(run.ctx);
+  check_finite_gradients(run, ep);
+  ep.lr = learning_rate(ts.schedule, ts.optimizer.lr, run.meta.step, run.steps_per_epoch, ts.epochs);
+  run.opt->step(ep.lr);
+  ++run.meta.step;
+  ep.loss_sum += lres.total * n;
+  ep.correct += lres.correct;
+  ep.seen += n;
+  ep.window_loss += lres.total * n;
+  ep.window_correct += lres.correct;
+  ep.window_seen += n;
+}
+
+}  // namespace cnn
