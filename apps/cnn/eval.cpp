@@ -7,6 +7,7 @@
 #include "graph/net.h"
 #include "train/checkpoint.h"
 #include "train/evaluator.h"
+#include "train/model_classes.h"
 
 namespace cnn::cli {
 
@@ -28,11 +29,15 @@ Run add_eval(CLI::App& app) {
     if (o->checkpoint.empty() && o->weights.empty())
       throw ConfigError("eval: --checkpoint <file> or --weights <file> is required");
     Recipe recipe = load_recipe_file(o->config, o->sets);
+    const std::unique_ptr<Dataset> test = load_dataset(recipe.data, "test");
+    std::string note;
+    recipe = fit_model_to_classes(recipe, test->num_classes(), note);
     Net net(recipe.model);
+    check_model_classes(net, recipe, test->num_classes());
     if (!o->weights.empty()) load_weights(o->weights, net);
     else load_checkpoint(o->checkpoint, net);
     print_banner();
-    const std::unique_ptr<Dataset> test = load_dataset(recipe.data, "test");
+    if (!note.empty()) fmt::print("{}\n", note);
     const int64_t batch = recipe.data.eval_batch_size > 0 ? recipe.data.eval_batch_size : recipe.data.batch_size;
     EvalResult r = evaluate(net, *test, recipe.data.eval_transforms, batch, 0.f, eval_options_of(recipe));
     for (const auto& m : r.skipped) fmt::print(stderr, "warning: skipped unreadable image: {}\n", m);

@@ -29,8 +29,10 @@ class Expander {
  public:
   Expander(const std::string& file, const std::map<std::string, BlockDef>& blocks) : file_(file), blocks_(blocks) {}
 
-  std::vector<NodeSpec> run(const YAML::Node& layers, std::vector<HeadSpec>* heads) {
-    sequence(layers, "", "", -1, Env{});
+  std::vector<NodeSpec> run(const YAML::Node& layers, std::vector<HeadSpec>* heads, const BlockDef* model_args) {
+    Env top;
+    if (model_args && !model_args->arg_names.empty()) top = Env{model_args, model_args->defaults};
+    sequence(layers, "", "", -1, top);
     if (!heads_.empty() && heads_.back().node == static_cast<int>(nodes_.size()) - 1)
       throw ConfigError(loc(layers), heads_.back().name, "a head cannot be the model's last element: the main output must follow it");
     if (heads) *heads = std::move(heads_);
@@ -367,6 +369,7 @@ class Expander {
   }
 
   static std::string arguments_of(const BlockDef& def) {
+    if (def.name.empty()) return fmt::format("the model has arguments: {}", join(def.arg_names));
     if (def.arg_names.empty()) return fmt::format("block '{}' takes no arguments", def.name);
     std::vector<std::string> sorted = def.arg_names;
     std::sort(sorted.begin(), sorted.end());
@@ -556,8 +559,9 @@ class Expander {
 }  // namespace
 
 std::vector<NodeSpec> expand_layers(const YAML::Node& layers, const std::string& file,
-                                    const std::map<std::string, BlockDef>& blocks, std::vector<HeadSpec>* heads) {
-  return Expander(file, blocks).run(layers, heads);
+                                    const std::map<std::string, BlockDef>& blocks, std::vector<HeadSpec>* heads,
+                                    const BlockDef* model_args) {
+  return Expander(file, blocks).run(layers, heads, model_args);
 }
 
 }  // namespace cnn::cfg

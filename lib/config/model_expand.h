@@ -25,8 +25,10 @@ inline const std::vector<std::string> kElementMetaKeys = {"name", "repeat", "hea
 inline const std::vector<std::string> kGroupKeys = {"layers", "branches", "merge", "then"};
 
 // Expands `layers` (a sequence) of a document located in `file`.
-// `heads` receives the side outputs marked with `head: <loss weight>`.
+// `heads` receives the side outputs marked with `head: <loss weight>`. `model_args` (name ""):
+// the model's own `args:`, the variables of the top-level elements.
 std::vector<NodeSpec> expand_layers(const YAML::Node& layers, const std::string& file,
-                                    const std::map<std::string, BlockDef>& blocks, std::vector<HeadSpec>* heads = nullptr);
+                                    const std::map<std::string, BlockDef>& blocks, std::vector<HeadSpec>* heads = nullptr,
+                                    const BlockDef* model_args = nullptr);
 
 }  // namespace cnn::cfg

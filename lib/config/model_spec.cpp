@@ -19,7 +19,7 @@ namespace cfg {
 
 namespace {
 
-const std::vector<std::string> kTopKeys = {"name", "input", "blocks", "layers", "init"};
+const std::vector<std::string> kTopKeys = {"name", "input", "args", "blocks", "layers", "init"};
 const std::vector<std::string> kBlockKeys = {"args", "layers", "branches", "merge", "then"};
 
 bool is_identifier(const std::string& s) {
@@ -50,33 +50,20 @@ Shape parse_input(const YAML::Node& n, const std::string& file) {
   return out;
 }
 
-BlockDef parse_block(const YAML::Node& key, const YAML::Node& def, const std::string& file) {
-  BlockDef b;
-  b.name = key.Scalar();
-  b.loc = loc_of(key, file);
-  std::string path = "blocks." + b.name;
-  if (!is_identifier(b.name))
-    throw ConfigError(b.loc, path, "a block name must be letters, digits and '_', starting with a letter or '_'");
-  if (is_layer_type(b.name))
-    throw ConfigError(b.loc, path, fmt::format("block '{}' has the name of a layer type; rename the block", b.name));
-  if (is_reserved(b.name)) throw ConfigError(b.loc, path, fmt::format("'{}' is a reserved word; rename the block", b.name));
-  if (!def.IsMap())
-    throw ConfigError(loc_of(def, file), path,
-                      fmt::format("a block is a mapping with 'args', 'layers', 'branches', 'merge', 'then'; got {}",
-                                  describe(def)));
-  check_keys(def, kBlockKeys, file, path);
-  b.body = def;
-  const YAML::Node args = def["args"];
+// The `args:` mapping of a block (or of the model) into b.arg_names and b.defaults; `path` is
+// "blocks.<name>" ("" for the model's own args).
+void parse_args(const YAML::Node& args, const std::string& file, const std::string& owner, BlockDef& b) {
+  const std::string path = owner.empty() ? "args" : owner + ".args";
   if (args.IsDefined() && !args.IsNull()) {
     if (!args.IsMap())
-      throw ConfigError(loc_of(args, file), path + ".args",
+      throw ConfigError(loc_of(args, file), path,
                         fmt::format("expected a mapping of argument names to defaults, e.g. {{out: 16, stride: 1}}, "
                                     "got {}",
                                     describe(args)));
-    check_keys(args, nullptr, file, path + ".args", "argument");
+    check_keys(args, nullptr, file, path, "argument");
     for (auto it = args.begin(); it != args.end(); ++it) {
       const std::string& name = it->first.Scalar();
-      std::string apath = path + ".args." + name;
+      std::string apath = path + "." + name;
       if (!is_identifier(name))
         throw ConfigError(loc_of(it->first, file), apath,
                           "an argument name must be letters, digits and '_', starting with a letter or '_'");
@@ -103,6 +90,25 @@ BlockDef parse_block(const YAML::Node& key, const YAML::Node& def, const std::st
       b.defaults[name] = std::move(av);
     }
   }
+}
+
+BlockDef parse_block(const YAML::Node& key, const YAML::Node& def, const std::string& file) {
+  BlockDef b;
+  b.name = key.Scalar();
+  b.loc = loc_of(key, file);
+  std::string path = "blocks." + b.name;
+  if (!is_identifier(b.name))
+    throw ConfigError(b.loc, path, "a block name must be letters, digits and '_', starting with a letter or '_'");
+  if (is_layer_type(b.name))
+    throw ConfigError(b.loc, path, fmt::format("block '{}' has the name of a layer type; rename the block", b.name));
+  if (is_reserved(b.name)) throw ConfigError(b.loc, path, fmt::format("'{}' is a reserved word; rename the block", b.name));
+  if (!def.IsMap())
+    throw ConfigError(loc_of(def, file), path,
+                      fmt::format("a block is a mapping with 'args', 'layers', 'branches', 'merge', 'then'; got {}",
+                                  describe(def)));
+  check_keys(def, kBlockKeys, file, path);
+  b.body = def;
+  parse_args(def["args"], file, path, b);
   return b;
 }
 
@@ -140,7 +146,18 @@ void apply_model_overrides(YAML::Node doc, const std::vector<Override>& override
       return is_layer_type(last) || std::find(block_names.begin(), block_names.end(), last) != block_names.end();
     return false;
   };
-  for (const auto& o : overrides) apply_override_in_document(doc, o, first, shown_prefix, allow);
+  const YAML::Node model_args = static_cast<const YAML::Node&>(doc)["args"];
+  for (const auto& o : overrides) {
+    // `classes=5` names the model argument args.classes (a key that is no top-level key).
+    if (o.path.size() == first + 1 && std::find(kTopKeys.begin(), kTopKeys.end(), o.path[first]) == kTopKeys.end() &&
+        model_args.IsDefined() && model_args.IsMap() && model_args[o.path[first]].IsDefined()) {
+      Override a = o;
+      a.path.insert(a.path.begin() + std::ptrdiff_t(first), "args");
+      apply_override_in_document(doc, a, first, shown_prefix, allow);
+      continue;
+    }
+    apply_override_in_document(doc, o, first, shown_prefix, allow);
+  }
 }
 
 ModelSpec build_model(const YAML::Node& doc, const std::string& file, const std::string& text,
@@ -178,7 +195,16 @@ ModelSpec build_model(const YAML::Node& doc, const std::string& file, const std:
   if (!layers.IsDefined()) throw ConfigError(top, "", "missing required key 'layers' (the list of layers)");
   if (!layers.IsSequence() || layers.size() == 0)
     throw ConfigError(loc_of(layers, file), "layers", "expected a non-empty list of layers, got " + describe(layers));
-  spec.nodes = expand_layers(layers, file, defs, &spec.heads);
+  BlockDef model_args;  // the model's own `args:`, variables of the top-level layers
+  model_args.loc = top;
+  parse_args(doc["args"], file, "", model_args);
+  for (const auto& a : model_args.arg_names) {
+    if (!model_args.defaults.count(a))
+      throw ConfigError(loc_of(doc["args"][a], file), "args." + a,
+                        "a model argument needs a value (set it in the recipe with model_args)");
+    spec.args.emplace_back(a, model_args.defaults[a].items);
+  }
+  spec.nodes = expand_layers(layers, file, defs, &spec.heads, &model_args);
   spec.init = parse_init(doc["init"], file, spec.nodes);
   if (spec.nodes.empty()) throw ConfigError(loc_of(layers, file), "layers", "the model has no layers (only identity)");
   return spec;
@@ -207,6 +233,16 @@ ModelSpec load_model_string(const std::string& yaml_text, const std::string& nam
   ModelSpec spec = cfg::load_document(yaml_text, name_for_errors, overrides);
   spec.file.clear();
   return spec;
+}
+
+}  // namespace cnn
+
+namespace cnn {
+
+bool ModelSpec::has_arg(const std::string& arg) const {
+  for (const auto& [n, v] : args)
+    if (n == arg) return true;
+  return false;
 }
 
 }  // namespace cnn

@@ -63,6 +63,9 @@ struct ModelSpec {
   std::vector<NodeSpec> nodes;  // topological order; the last node is the output
   std::vector<HeadSpec> heads;  // side outputs, in order
   InitSpec init;             // top-level `init:` (empty: PyTorch's defaults)
+  // The model's own `args:` after overrides (`classes`, MobileNet's `alpha`), in declaration order.
+  std::vector<std::pair<std::string, std::vector<std::string>>> args;
+  bool has_arg(const std::string& name) const;
 };
 
 // Parses and expands a model YAML file / string. Throws ConfigError with file:line:col and the

@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 using cfg::describe;
 using cfg::loc_of;
 
-const std::vector<std::string> kTopKeys = {"model", "data", "train", "output"};
+const std::vector<std::string> kTopKeys = {"model", "model_args", "data", "train", "output"};
 const std::vector<std::string> kDataKeys = {"dataset",    "root",       "train_transforms", "eval_transforms",
                                             "batch_size", "eval_batch_size", "workers",      "train_limit",
                                             "eval_limit", "class_names", "bad_images", "eval_tta"};
@@ -75,6 +75,7 @@ cfg::Schema recipe_schema() {
     return sec;
   };
   s.fields["model"] = cfg::Schema{};
+  s.fields["model_args"] = cfg::Schema{};
   s.fields["output"] = cfg::Schema{};
   s.fields["data"] = leaves(kDataKeys);
   s.fields["data"].fields["train_transforms"].open = true;
@@ -389,6 +390,50 @@ void parse_schedule(const Reader& rd, const YAML::Node& train, ScheduleSpec& sc)
                                    [](double v) { return v >= 0; }, "a number >= 0");
 }
 
+// `model_args: {classes: 5}` as overrides of the model document's `args:` (before --set model.*).
+std::vector<cfg::Override> model_arg_overrides(const Reader& rd, const YAML::Node& doc) {
+  std::vector<cfg::Override> out;
+  const YAML::Node args = doc["model_args"];
+  if (!args.IsDefined() || args.IsNull()) return out;
+  if (!args.IsMap()) rd.fail(args, "model_args", "a mapping of model arguments, e.g. {classes: 5}");
+  for (auto it = args.begin(); it != args.end(); ++it) {
+    cfg::Override o;
+    o.key = "args." + it->first.Scalar();
+    o.text = "model_args." + it->first.Scalar();
+    o.path = {"model", "args", it->first.Scalar()};
+    o.value = cfg::detached_copy(it->second);
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+// Every key of model_args must be an argument the model declares.
+void check_model_args(const Reader& rd, const YAML::Node& doc, const YAML::Node& mdoc) {
+  const YAML::Node args = doc["model_args"];
+  if (!args.IsDefined() || !args.IsMap()) return;
+  const YAML::Node declared = mdoc.IsMap() ? static_cast<const YAML::Node&>(mdoc)["args"] : YAML::Node();
+  std::vector<std::string> names;
+  if (declared.IsDefined() && declared.IsMap())
+    for (auto it = declared.begin(); it != declared.end(); ++it) names.push_back(it->first.Scalar());
+  for (auto it = args.begin(); it != args.end(); ++it) {
+    const std::string k = it->first.Scalar();
+    if (std::find(names.begin(), names.end(), k) == names.end())
+      throw ConfigError(loc_of(it->first, rd.file()), "model_args." + k,
+                        names.empty() ? std::string("the model declares no arguments (a top-level `args:`)")
+                                      : fmt::format("the model has no argument '{}'{}; its arguments: {}", k,
+                                                    cfg::did_you_mean(k, names), cfg::join(names)));
+  }
+}
+
+// Does the recipe set the model's class count (model_args.classes, --set model.classes or
+// model.args.classes)?
+bool sets_classes(const std::vector<cfg::Override>& model_overrides) {
+  for (const auto& o : model_overrides)
+    if (o.path.back() == "classes" && (o.path.size() == 2 || (o.path.size() == 3 && o.path[1] == "args")))
+      return true;
+  return false;
+}
+
 Recipe load_recipe(const std::string& text, const std::string& file, const std::string& base_dir,
                    const std::vector<std::string>& override_texts) {
   std::vector<cfg::Override> overrides = cfg::parse_overrides(override_texts);
@@ -406,6 +451,15 @@ Recipe load_recipe(const std::string& text, const std::string& file, const std::
 
   Recipe r;
   Reader rd(file);
+  r.source_text = text;
+  r.source_name = file;
+  r.base_dir = base_dir;
+  r.overrides = override_texts;
+  {
+    std::vector<cfg::Override> from_recipe = model_arg_overrides(rd, doc);
+    model_overrides.insert(model_overrides.begin(), from_recipe.begin(), from_recipe.end());
+  }
+  r.classes_set = sets_classes(model_overrides);
 
   // model: a path relative to the recipe's directory (or, from --set, to the working directory), or inline.
   const YAML::Node& cdoc = doc;  // const access never adds entries
@@ -425,11 +479,13 @@ Recipe load_recipe(const std::string& text, const std::string& file, const std::
       throw ConfigError(at, "model", e.what());
     }
     YAML::Node mdoc = cfg::parse_yaml(mtext, r.model_path);
+    check_model_args(rd, doc, mdoc);
     cfg::apply_model_overrides(mdoc, model_overrides, 1, "model.");
     r.model = cfg::build_model(mdoc, r.model_path, model_overrides.empty() ? mtext : cfg::emit_yaml(mdoc),
                                fs::path(r.model_path).stem().string());
     if (!model_overrides.empty()) inline_model = cfg::detached_copy(mdoc);
   } else if (model.IsMap()) {
+    check_model_args(rd, doc, model);
     cfg::apply_model_overrides(model, model_overrides, 1, "model.");
     std::string default_name = fs::path(file).stem().string();
     r.model = cfg::build_model(model, file, cfg::emit_yaml(model), default_name.empty() ? "model" : default_name);
@@ -510,6 +566,16 @@ Recipe load_recipe_string(const std::string& yaml_text, const std::string& name_
                           const std::vector<std::string>& overrides) {
   Recipe r = load_recipe(yaml_text, name_for_errors, base_dir, overrides);
   r.file.clear();
+  return r;
+}
+
+Recipe with_model_classes(const Recipe& recipe, int64_t classes) {
+  if (recipe.classes_set || !recipe.model.has_arg("classes")) return recipe;
+  std::vector<std::string> overrides = recipe.overrides;
+  overrides.push_back(fmt::format("model.args.classes={}", classes));
+  Recipe r = load_recipe(recipe.source_text, recipe.source_name, recipe.base_dir, overrides);
+  r.file = recipe.file;
+  r.classes_from_data = true;
   return r;
 }
 

@@ -94,6 +94,11 @@ struct Recipe {
   TrainSpec train;
   std::string output = "runs/run";
   std::string resolved_yaml;              // the whole recipe after defaults and overrides
+  bool classes_set = false;               // model_args.classes or --set model.classes given
+  bool classes_from_data = false;         // `classes` was set from the dataset (with_model_classes)
+  // What it was loaded from (with_model_classes reloads it with one more override).
+  std::string source_text, source_name, base_dir;
+  std::vector<std::string> overrides;
 };
 
 // Loads a recipe file; `overrides` are `dotted.key=value` strings from --set. The model path is
@@ -102,5 +107,9 @@ struct Recipe {
 Recipe load_recipe_file(const std::string& path, const std::vector<std::string>& overrides = {});
 Recipe load_recipe_string(const std::string& yaml_text, const std::string& name_for_errors,
                           const std::string& base_dir, const std::vector<std::string>& overrides = {});
+
+// The recipe with the model argument `classes` set to the dataset's class count, as timm's
+// --num-classes: unchanged when the recipe sets classes itself or the model has no such argument.
+Recipe with_model_classes(const Recipe& recipe, int64_t classes);
 
 }  // namespace cnn

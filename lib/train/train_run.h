@@ -31,7 +31,7 @@ using TrainClock = std::chrono::steady_clock;
 // Everything a run holds from setup to the last checkpoint. Not movable: the loader refers to
 // the dataset and pipeline.
 struct TrainRun {
-  const Recipe& recipe;
+  Recipe recipe;                         // with the model's classes fitted to the dataset
   const TrainOptions& options;
   std::unique_ptr<Dataset> train_set, test_set;
   Pipeline train_pipeline;

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "data/load.h"
 #include "optim/lsuv.h"
+#include "train/model_classes.h"
 #include "train/train_run.h"
 
 namespace cnn {
@@ -59,10 +60,13 @@ void refuse_to_replace_run(const std::string& output, const TrainOptions& option
 
 // Datasets, pipelines (both checked against the model input), the net and its optimizer.
 void build_model_and_data(TrainRun& run) {
-  const Recipe& recipe = run.recipe;
-  const DataSpec& ds = recipe.data;
+  const DataSpec& ds = run.recipe.data;
   run.train_set = load_dataset(ds, "train");
   run.test_set = load_dataset(ds, "test");
+  std::string note;
+  run.recipe = fit_model_to_classes(run.recipe, run.train_set->num_classes(), note);
+  if (!note.empty()) run.log(note);
+  const Recipe& recipe = run.recipe;
   run.train_pipeline = Pipeline(ds.train_transforms, run.train_set->channels(), "data.train_transforms");
   run.sample = checked_sample_shape(run.train_pipeline, *run.train_set, recipe.model.input, ds.dataset,
                                     "data.train_transforms");
@@ -71,15 +75,10 @@ void build_model_and_data(TrainRun& run) {
     checked_sample_shape(eval_pipeline, *run.test_set, recipe.model.input, ds.dataset, "data.eval_transforms");
   }
   run.net = std::make_unique<Net>(recipe.model);
+  check_model_classes(*run.net, recipe, run.train_set->num_classes());
   run.net->init(recipe.train.seed);
   if (!run.options.weights.empty()) load_weights(run.options.weights, *run.net);
   run.opt = make_optimizer(recipe.train.optimizer, run.net->params());
-
-  const Shape out_shape = run.net->output_shape();
-  const int64_t classes = run.train_set->num_classes();
-  if (out_shape.size() != 1 || out_shape[0] < classes)
-    throw ConfigError(recipe.model.file + ": the model must end in N x " + std::to_string(classes) + " logits for '" +
-                      ds.dataset + "', it ends in N x " + shape_str(out_shape));
 }
 
 // --resume: the checkpoint's weights, optimizer state and position; the config stays this run's.
@@ -105,11 +104,12 @@ void resume_run(TrainRun& run) {
 
 }  // namespace
 
-std::unique_ptr<TrainRun> setup_run(const Recipe& recipe, const TrainOptions& options) {
-  auto run = std::make_unique<TrainRun>(recipe, options);
+std::unique_ptr<TrainRun> setup_run(const Recipe& recipe_in, const TrainOptions& options) {
+  auto run = std::make_unique<TrainRun>(recipe_in, options);
+  build_model_and_data(*run);
+  const Recipe& recipe = run->recipe;
   const DataSpec& ds = recipe.data;
   const TrainSpec& ts = recipe.train;
-  build_model_and_data(*run);
   refuse_to_replace_run(recipe.output, options);  // after every check of the config and data
 
   run->result.output_dir = recipe.output;

@@ -101,7 +101,7 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
   const std::unique_ptr<TrainRun> run_ptr = setup_run(recipe, options);
   TrainRun& run = *run_ptr;
   if (run.finished) return run.result;
-  const TrainSpec& ts = recipe.train;
+  const TrainSpec& ts = run.recipe.train;
   std::vector<int64_t> order(static_cast<size_t>(run.train_set->size()));
   for (int64_t epoch = run.meta.epoch + 1; epoch <= ts.epochs; ++epoch) {
     EpochProgress ep = begin_epoch(run, epoch, order);

@@ -265,7 +265,7 @@ layers:
 
 TEST_CASE("model errors: unknown keys with did-you-mean", "[config][model][errors]") {
   CHECK(config_error([] { load_model_string("input: [1, 28, 28]\nlayer: [relu]\n", "m.yaml"); }) ==
-        "m.yaml:2:1: unknown top-level key 'layer' (did you mean 'layers'?); expected one of: name, input, blocks, "
+        "m.yaml:2:1: unknown top-level key 'layer' (did you mean 'layers'?); expected one of: name, input, args, blocks, "
         "layers, init");
   CHECK(config_error([] {
           load_model_string("input: [1, 2, 2]\nblocks:\n  b:\n    args: {x: 1}\n    layer: [relu]\nlayers: [b]\n",
