@@ -15,15 +15,17 @@ Run add_train(CLI::App& app) {
   struct Opts {
     std::string config, resume, weights;
     std::vector<std::string> sets;
-    bool overwrite = false;
+    bool overwrite = false, weights_strict = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--config,-c", o->config, "recipe YAML")->required();
   cmd->add_option("--set", o->sets, "override a config field: dotted.key=value (repeatable)");
   auto* resume = cmd->add_option("--resume", o->resume, "continue from a checkpoint (last.safetensors)");
-  cmd->add_option("--weights", o->weights,
-                  "start from these weights (a checkpoint or a PyTorch state_dict .safetensors) instead of init")
-      ->excludes(resume);
+  auto* weights = cmd->add_option("--weights", o->weights,
+                                  "start from these weights (a checkpoint or a PyTorch state_dict .safetensors): "
+                                  "the tensors that fit; the rest (a head for other classes) start fresh")
+                      ->excludes(resume);
+  cmd->add_flag("--weights-strict", o->weights_strict, "--weights must match the model exactly")->needs(weights);
   cmd->add_flag("--overwrite", o->overwrite,
                 "start over in an output directory that holds another run (its checkpoints are replaced)")
       ->excludes(resume);
@@ -36,6 +38,7 @@ Run add_train(CLI::App& app) {
     TrainOptions opts;
     opts.resume = o->resume;
     opts.weights = o->weights;
+    opts.weights_strict = o->weights_strict;
     opts.overwrite = o->overwrite;
     const bool tty = isatty(fileno(stdout));
     opts.progress = tty ? Progress::bar : Progress::lines;

@@ -27,7 +27,10 @@ const std::vector<std::string> kDataKeys = {"dataset",    "root",       "train_t
                                             "batch_size", "eval_batch_size", "workers",      "train_limit",
                                             "eval_limit", "class_names", "bad_images", "eval_tta"};
 const std::vector<std::string> kTrainKeys = {"epochs", "optimizer", "schedule", "label_smoothing", "seed", "log_every",
-                                             "eval_every", "best_metric", "aux_weight"};
+                                             "eval_every", "best_metric", "aux_weight",
+                                             "init_from", "init_strict", "weights_map", "freeze", "unfreeze",
+                                             "freeze_bn", "param_groups"};
+const std::vector<std::string> kParamGroupKeys = {"match", "lr_mult", "wd_mult"};
 const std::vector<std::string> kBestMetrics = {"test_acc", "test_top5", "test_loss"};
 const std::vector<std::string> kScheduleKeys = {"type",       "step_epochs",      "gamma",           "milestones",
                                                 "min_lr",     "pct_start",        "div_factor",      "final_div_factor",
@@ -248,6 +251,81 @@ void emit_schedule(YAML::Emitter& e, const ScheduleSpec& sc) {
   e << YAML::EndMap;
 }
 
+// A name or a list of names (`freeze: layer1` or `freeze: [conv1, bn1]`); `--set` gives "[a,b]".
+std::vector<std::string> names_of(const Reader& rd, const YAML::Node& sec, const std::string& key,
+                                  const std::string& path) {
+  std::vector<std::string> out;
+  const YAML::Node n = sec[key];
+  if (!n.IsDefined() || n.IsNull()) return out;
+  const std::string expected = "a parameter name or prefix, or a list of them, e.g. [conv1, layer1]";
+  if (n.IsScalar()) {
+    if (n.Scalar().empty()) rd.fail(n, path, expected);
+    return {n.Scalar()};
+  }
+  if (!n.IsSequence()) rd.fail(n, path, expected);
+  for (const auto& item : n) {
+    if (!item.IsScalar() || item.Scalar().empty()) rd.fail(n, path, expected);
+    out.push_back(item.Scalar());
+  }
+  return out;
+}
+
+void parse_finetuning(const Reader& rd, const YAML::Node& train, TrainSpec& t) {
+  t.init_from = rd.get_string(train, "init_from", "train.init_from", t.init_from);
+  t.init_strict = rd.get_bool(train, "init_strict", "train.init_strict", t.init_strict);
+  if (const YAML::Node n = train["weights_map"]; n.IsDefined() && !n.IsNull()) {
+    const std::string expected = "a mapping of key prefixes, e.g. {\"classifier.\": \"fc.\"}";
+    if (!n.IsMap()) rd.fail(n, "train.weights_map", expected);
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      if (!it->first.IsScalar() || !it->second.IsScalar() || it->first.Scalar().empty())
+        rd.fail(n, "train.weights_map", expected);
+      t.weights_map.emplace_back(it->first.Scalar(), it->second.Scalar());
+    }
+  }
+  t.freeze = names_of(rd, train, "freeze", "train.freeze");
+  t.unfreeze = names_of(rd, train, "unfreeze", "train.unfreeze");
+  t.freeze_bn = rd.get_bool(train, "freeze_bn", "train.freeze_bn", t.freeze_bn);
+  if (const YAML::Node n = train["param_groups"]; n.IsDefined() && !n.IsNull()) {
+    if (!n.IsSequence()) rd.fail(n, "train.param_groups", "a list of {match: <name>, lr_mult: x, wd_mult: y}");
+    for (size_t i = 0; i < n.size(); ++i) {
+      const std::string path = fmt::format("train.param_groups.{}", i);
+      const YAML::Node g = n[i];
+      if (!g.IsMap()) rd.fail(g, path, "a mapping {match: <name>, lr_mult: x, wd_mult: y}");
+      cfg::check_keys(g, kParamGroupKeys, rd.file(), path);
+      ParamGroupSpec pg;
+      pg.match = rd.get_string(g, "match", path + ".match", "");
+      if (pg.match.empty())
+        throw ConfigError(loc_of(g, rd.file()), path + ".match", "missing: the parameter name or prefix it applies to");
+      auto nonneg = [](double v) { return v >= 0; };
+      pg.lr_mult = rd.get_number(g, "lr_mult", path + ".lr_mult", pg.lr_mult, nonneg, "a number >= 0");
+      pg.wd_mult = rd.get_number(g, "wd_mult", path + ".wd_mult", pg.wd_mult, nonneg, "a number >= 0");
+      t.param_groups.push_back(pg);
+    }
+  }
+}
+
+void emit_finetuning(YAML::Emitter& e, const TrainSpec& t) {
+  auto seq = [&](const char* key, const std::vector<std::string>& v) {
+    e << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const auto& s : v) e << s;
+    e << YAML::EndSeq;
+  };
+  if (!t.init_from.empty()) e << YAML::Key << "init_from" << YAML::Value << t.init_from;
+  e << YAML::Key << "init_strict" << YAML::Value << (t.init_strict ? "true" : "false");
+  e << YAML::Key << "weights_map" << YAML::Value << YAML::Flow << YAML::BeginMap;
+  for (const auto& [from, to] : t.weights_map) e << YAML::Key << from << YAML::Value << to;
+  e << YAML::EndMap;
+  seq("freeze", t.freeze);
+  seq("unfreeze", t.unfreeze);
+  e << YAML::Key << "freeze_bn" << YAML::Value << (t.freeze_bn ? "true" : "false");
+  e << YAML::Key << "param_groups" << YAML::Value << YAML::BeginSeq;
+  for (const auto& g : t.param_groups)
+    e << YAML::Flow << YAML::BeginMap << YAML::Key << "match" << YAML::Value << g.match << YAML::Key << "lr_mult"
+      << YAML::Value << cfg::format_double(g.lr_mult) << YAML::Key << "wd_mult" << YAML::Value
+      << cfg::format_double(g.wd_mult) << YAML::EndMap;
+  e << YAML::EndSeq;
+}
+
 // `inline_model`: the model document to embed, or null to write the model path.
 std::string emit_recipe(const Recipe& r, const YAML::Node& inline_model) {
   YAML::Emitter e;
@@ -288,6 +366,7 @@ std::string emit_recipe(const Recipe& r, const YAML::Node& inline_model) {
   e << YAML::Key << "eval_every" << YAML::Value << t.eval_every;
   e << YAML::Key << "best_metric" << YAML::Value << t.best_metric;
   e << YAML::Key << "aux_weight" << YAML::Value << cfg::format_double(t.aux_weight);
+  emit_finetuning(e, t);
   e << YAML::EndMap;
   e << YAML::Key << "output" << YAML::Value << r.output;
   e << YAML::EndMap;
@@ -547,6 +626,7 @@ Recipe load_recipe(const std::string& text, const std::string& file, const std::
                                   cfg::did_you_mean(t.best_metric, kBestMetrics), cfg::join(kBestMetrics)));
   parse_optimizer(rd, train, t.optimizer);
   parse_schedule(rd, train, t.schedule);
+  parse_finetuning(rd, train, t);
 
   r.output = rd.get_string(doc, "output", "output", r.output);
   r.resolved_yaml = emit_recipe(r, inline_model);

@@ -74,6 +74,14 @@ struct ScheduleSpec {
   double warmup_epochs = 0;               // linear warm-up from 0 in front of any schedule
 };
 
+// train.param_groups: per-parameter multipliers of the learning rate and weight decay (Caffe's
+// lr_mult / decay_mult), for parameters whose name matches (a node name or prefix, see freeze).
+struct ParamGroupSpec {
+  std::string match;
+  double lr_mult = 1.0;
+  double wd_mult = 1.0;
+};
+
 struct TrainSpec {
   int64_t epochs = 10;
   OptimizerSpec optimizer;
@@ -84,6 +92,14 @@ struct TrainSpec {
   int64_t log_every = 0;                  // steps between progress lines and step metrics (0: auto)
   int64_t eval_every = 1;                 // evaluate on the test set every N epochs (and after the last)
   std::string best_metric = "test_acc";   // best.safetensors keeps the best by: test_acc | test_top5 | test_loss
+  // Fine-tuning (docs/config.md "Fine-tuning").
+  std::string init_from;                  // weights to start from: the tensors that fit ("" none; --weights wins)
+  bool init_strict = false;               // init_from must match the model exactly (--weights-strict)
+  std::vector<std::pair<std::string, std::string>> weights_map;  // key prefix renames for init_from
+  std::vector<std::string> freeze;        // parameter names or prefixes ("layer1" = "layer1.*"); "*": all
+  std::vector<std::string> unfreeze;      // exceptions to freeze
+  bool freeze_bn = false;                 // BN layers whose parameters are frozen run in eval mode
+  std::vector<ParamGroupSpec> param_groups;  // the first match applies
 };
 
 struct Recipe {

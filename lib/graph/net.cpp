@@ -66,16 +66,18 @@ const Tensor& Net::forward(const Tensor& input, RunContext& ctx) {
   if (s[0] != planned_batch_) plan(s[0]);
   input_ = &input;
   std::vector<const Tensor*> in;
+  RunContext eval_ctx{false, ctx.rng};  // for the nodes set_frozen keeps in eval mode
   for (Node& n : nodes_) {
     if (!ctx.train && !main_path_[size_t(&n - nodes_.data())]) continue;
     in.clear();
     for (int i : n.inputs) in.push_back(i < 0 ? input_ : &nodes_[i].out);
+    RunContext& node_ctx = n.eval_in_train ? eval_ctx : ctx;
     if (!profiling_) {
-      n.layer->forward(in, n.out, ctx);
+      n.layer->forward(in, n.out, node_ctx);
       continue;
     }
     auto t0 = std::chrono::steady_clock::now();
-    n.layer->forward(in, n.out, ctx);
+    n.layer->forward(in, n.out, node_ctx);
     times_[size_t(&n - nodes_.data())].forward_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   return nodes_.back().out;
@@ -117,7 +119,26 @@ void Net::backward(RunContext& ctx) {
     if (profiling_)
       times_[size_t(idx)].backward_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
+  // A frozen parameter on the way to a trainable one had its gradient computed: it gets none.
+  for (size_t i = 0; i < frozen_.size(); ++i)
+    if (frozen_[i]) params_[i].param->grad.zero();
 }
+
+void Net::set_frozen(const std::vector<char>& frozen, const std::set<std::string>& eval_nodes) {
+  frozen_ = frozen;
+  frozen_.resize(params_.size(), 0);
+  size_t pi = 0;
+  for (Node& n : nodes_) {
+    bool needs = false;
+    for (size_t k = 0; k < n.layer->params().size(); ++k, ++pi) needs = needs || !frozen_[pi];
+    for (int i : n.inputs)
+      if (i >= 0 && nodes_[size_t(i)].needs_grad) needs = true;
+    n.needs_grad = needs;
+    n.eval_in_train = eval_nodes.count(n.name) != 0;
+  }
+}
+
+bool Net::is_frozen(size_t param_index) const { return param_index < frozen_.size() && frozen_[param_index]; }
 
 void Net::set_profiling(bool on) {
   profiling_ = on;

@@ -2,6 +2,7 @@
 // Net: the DAG of layers built from a ModelSpec. Activations and gradients are planned once per
 // batch size and reused; forward/backward walk the nodes in topological order.
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,12 @@ class Net {
   };
   std::vector<LsuvLayer> lsuv(const Tensor& input, double tol, int64_t iters);
 
+  // Fine-tuning: `frozen[i]` freezes params()[i] (its gradient stays zero); backward skips the
+  // nodes with nothing trainable at or before them. `eval_nodes` run in eval mode even when
+  // training (frozen BatchNorm: running statistics, no updates).
+  void set_frozen(const std::vector<char>& frozen, const std::set<std::string>& eval_nodes = {});
+  bool is_frozen(size_t param_index) const;
+
   const std::vector<NamedParam>& params() const { return params_; }
   const std::vector<NamedBuffer>& buffers() const { return buffers_; }
   int64_t num_params() const;
@@ -92,7 +99,8 @@ class Net {
     Shape shape;               // with batch
     Tensor out, grad;
     std::vector<Tensor> extra; // per input slot: scratch for gradients that must be summed
-    bool needs_grad = false;   // some parameter at or before this node
+    bool needs_grad = false;   // some trainable parameter at or before this node
+    bool eval_in_train = false;  // runs in eval mode during training (set_frozen)
   };
   void plan(int64_t batch);
   void init_defaults(uint64_t seed);
@@ -109,6 +117,7 @@ class Net {
   std::vector<char> grad_written_;
   std::vector<char> main_path_;  // nodes the main output depends on
   bool profiling_ = false;
+  std::vector<char> frozen_;     // per params_ entry (set_frozen)
   std::vector<NodeTime> times_;
 };
 

@@ -36,18 +36,20 @@ void Adam::update(double lr) {
   const double t = double(step_);
   const double bias_correction1 = 1 - std::pow(o_.beta1, t);
   const double bias_correction2 = 1 - std::pow(o_.beta2, t);
-  const float neg_step_size = float(-(lr / bias_correction1));
   const float bc2_sqrt = float(std::sqrt(bias_correction2));
   const float b1 = float(o_.beta1), c1 = float(1 - o_.beta1), b2 = float(o_.beta2), c2 = float(1 - o_.beta2);
-  const float eps = float(o_.eps), wd = float(o_.weight_decay);
-  const float shrink = float(1 - lr * o_.weight_decay);  // adamw
+  const float eps = float(o_.eps);
   parallel_for(static_cast<int64_t>(params_.size()), [&](int64_t b, int64_t e, int) {
     for (int64_t i = b; i < e; ++i) {
       const size_t pi = size_t(i);
       Param& p = *params_[pi].param;
       float* w = p.value.data();
       const float* grad = p.grad.data();
-      const bool decay = decays(pi) && o_.weight_decay != 0;
+      const double p_lr = lr * lr_mult(pi), p_wd = o_.weight_decay * wd_mult(pi);
+      const float neg_step_size = float(-(p_lr / bias_correction1));
+      const float wd = float(p_wd);
+      const float shrink = float(1 - p_lr * p_wd);  // adamw
+      const bool decay = decays(pi) && p_wd != 0;
       float* m = tensors_[0][pi].data();
       float* v = tensors_[1][pi].data();
       float* vmax = o_.amsgrad ? tensors_[2][pi].data() : nullptr;

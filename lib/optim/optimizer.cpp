@@ -50,6 +50,13 @@ Optimizer::Optimizer(std::vector<NamedParam> params, OptimizerCommon common)
     decay_.push_back(p.param->decay && !(common_.no_decay_bn_bias && is_bn_or_bias(*p.param)) ? 1 : 0);
 }
 
+void Optimizer::set_multipliers(std::vector<double> lr_mult, std::vector<double> wd_mult) {
+  lr_mult_ = std::move(lr_mult);
+  wd_mult_ = std::move(wd_mult);
+  lr_mult_.resize(params_.size(), 1.0);
+  wd_mult_.resize(params_.size(), 1.0);
+}
+
 void Optimizer::step(double lr) {
   if (common_.grad_clip_norm > 0) last_grad_norm_ = clip_grad_norm(params_, common_.grad_clip_norm);
   update(lr);

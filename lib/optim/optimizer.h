@@ -54,6 +54,11 @@ class Optimizer {
   const std::vector<NamedParam>& params() const { return params_; }
   // Does weight decay apply to params()[i]? (Param::decay, minus BN/bias with no_decay_bn_bias.)
   bool decays(size_t i) const { return decay_[i] != 0; }
+  // Per-parameter multipliers of the learning rate and weight decay (train.param_groups: torch's
+  // param groups with lr = base lr x lr_mult); 1 for every parameter unless set.
+  void set_multipliers(std::vector<double> lr_mult, std::vector<double> wd_mult);
+  double lr_mult(size_t i) const { return lr_mult_.empty() ? 1.0 : lr_mult_[i]; }
+  double wd_mult(size_t i) const { return wd_mult_.empty() ? 1.0 : wd_mult_[i]; }
 
  protected:
   virtual void update(double lr) = 0;
@@ -65,6 +70,7 @@ class Optimizer {
 
   std::vector<NamedParam> params_;
   std::vector<char> decay_;
+  std::vector<double> lr_mult_, wd_mult_;  // empty: all 1
   OptimizerCommon common_;
 
  private:

@@ -33,7 +33,7 @@ Rmsprop::Slot* Rmsprop::slot(const std::string& kind) {
 void Rmsprop::update(double lr_d) {
   started_ = true;
   const float alpha = float(o_.alpha), c = float(1 - o_.alpha), eps = float(o_.eps), mom = float(o_.momentum);
-  const float wd = float(o_.weight_decay), neg_lr = float(-lr_d);
+
   Slot* sq = slot("square_avg");
   Slot* ga = slot("grad_avg");
   Slot* mb = slot("momentum_buffer");
@@ -42,7 +42,8 @@ void Rmsprop::update(double lr_d) {
       Param& p = *params_[size_t(i)].param;
       float* w = p.value.data();
       const float* grad = p.grad.data();
-      const float decay = decays(size_t(i)) ? wd : 0.f;
+      const float decay = decays(size_t(i)) ? float(o_.weight_decay * wd_mult(size_t(i))) : 0.f;
+      const float neg_lr = float(-(lr_d * lr_mult(size_t(i))));
       float* v = sq->tensors[size_t(i)].data();
       float* m = ga ? ga->tensors[size_t(i)].data() : nullptr;
       float* buf = mb ? mb->tensors[size_t(i)].data() : nullptr;

@@ -16,7 +16,7 @@ Sgd::Sgd(std::vector<NamedParam> params, SgdOptions o, OptimizerCommon common)
 }
 
 void Sgd::update(double lr_d) {
-  const float lr = float(lr_d), wd = float(o_.weight_decay), mom = float(o_.momentum);
+  const float mom = float(o_.momentum);
   const float damp = float(1 - o_.dampening);
   const bool first = !started_;
   started_ = true;
@@ -25,7 +25,8 @@ void Sgd::update(double lr_d) {
       Param& p = *params_[i].param;
       float* w = p.value.data();
       const float* g = p.grad.data();
-      const float decay = decays(size_t(i)) ? wd : 0.f;
+      const float lr = float(lr_d * lr_mult(size_t(i)));
+      const float decay = decays(size_t(i)) ? float(o_.weight_decay * wd_mult(size_t(i))) : 0.f;
       const int64_t n = p.value.numel();
       if (mom == 0.f) {
         for (int64_t j = 0; j < n; ++j) w[j] -= lr * (g[j] + decay * w[j]);

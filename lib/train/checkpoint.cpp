@@ -68,13 +68,14 @@ std::string join_names(const std::vector<std::string>& names) {
 // "*.num_batches_tracked" is not an error (state_dicts saved before PyTorch 0.4.1 lack it, as
 // do hand-written ones); the buffer keeps its value.
 void load_net_tensors(const std::string& path, SafetensorsFile& f, Net& net, bool lenient_counters,
-                      std::vector<std::string>* optimizer_entries) {
+                      std::vector<std::string>* optimizer_entries, const std::set<std::string>& optional_nodes = {}) {
   std::vector<std::string> missing, unexpected, misshaped;
   std::set<std::string> used;
   auto take = [&](const std::string& name, Tensor& dst, bool counter) {
     auto it = f.tensors.find(name);
     if (it == f.tensors.end()) {
-      if (!(counter && lenient_counters)) missing.push_back(name);
+      const bool optional = optional_nodes.count(name.substr(0, name.rfind('.'))) != 0;
+      if (!(counter && lenient_counters) && !optional) missing.push_back(name);
       return;
     }
     used.insert(name);
@@ -128,9 +129,17 @@ void load_net_tensors(const std::string& path, SafetensorsFile& f, Net& net, boo
 
 }  // namespace
 
+std::set<std::string> side_head_nodes(const Net& net) {
+  std::set<std::string> out;
+  for (const auto& row : net.summary())
+    if (row.head) out.insert(row.name);
+  return out;
+}
+
 void load_weights(const std::string& path, Net& net) {
   SafetensorsFile f = read_safetensors(path);
-  load_net_tensors(path, f, net, /*lenient_counters=*/true, nullptr);
+  // torchvision ships GoogLeNet / Inception v3 weights without their auxiliary heads
+  load_net_tensors(path, f, net, /*lenient_counters=*/true, nullptr, side_head_nodes(net));
 }
 
 CheckpointMeta load_checkpoint(const std::string& path, Net& net, Optimizer* optimizer) {

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,8 +43,12 @@ CheckpointMeta load_checkpoint(const std::string& path, Net& net, Optimizer* opt
 // configs reproduce). Integer tensors (num_batches_tracked: I64) are converted; "optimizer.*"
 // entries are ignored; a missing "*.num_batches_tracked" keeps the buffer's value. Every missing,
 // unexpected or mis-shaped tensor is named in one ConfigError; an unreadable file is a
-// RuntimeError naming it.
+// RuntimeError naming it. The tensors of side heads (nodes only they use) may be missing: they
+// keep their values (evaluation, prediction and export never run them).
 void load_weights(const std::string& path, Net& net);
+
+// The names of the nodes that only feed side heads (LayerSummary::head).
+std::set<std::string> side_head_nodes(const Net& net);
 
 // The metadata of a checkpoint (no net needed); a plain state_dict gives the defaults.
 CheckpointMeta read_checkpoint_meta(const std::string& path);

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "data/load.h"
 #include "optim/lsuv.h"
+#include "train/finetune.h"
 #include "train/model_classes.h"
 #include "train/train_run.h"
 
@@ -77,8 +78,9 @@ void build_model_and_data(TrainRun& run) {
   run.net = std::make_unique<Net>(recipe.model);
   check_model_classes(*run.net, recipe, run.train_set->num_classes());
   run.net->init(recipe.train.seed);
-  if (!run.options.weights.empty()) load_weights(run.options.weights, *run.net);
-  run.opt = make_optimizer(recipe.train.optimizer, run.net->params());
+  auto log = [&run](const std::string& s) { run.log(s); };
+  load_initial_weights(*run.net, recipe.train, run.options.weights, run.options.weights_strict, log);
+  run.opt = make_finetune_optimizer(*run.net, recipe.train, log);
 }
 
 // --resume: the checkpoint's weights, optimizer state and position; the config stays this run's.
@@ -125,7 +127,7 @@ std::unique_ptr<TrainRun> setup_run(const Recipe& recipe_in, const TrainOptions&
     resume_run(*run);
     if (run->finished) return run;
   }
-  if (options.resume.empty() && options.weights.empty())
+  if (options.resume.empty() && options.weights.empty() && ts.init_from.empty())
     run_lsuv(*run->net, *run->train_set, ds, ts.seed, [&r = *run](const std::string& s) { r.log(s); });
   std::error_code ec;
   fs::create_directories(out_dir, ec);

@@ -25,7 +25,8 @@ enum class Progress {
 
 struct TrainOptions {
   std::string resume;                                  // checkpoint to continue from
-  std::string weights;                                 // initial weights (load_weights) after init; no LSUV
+  std::string weights;                                 // initial weights after init (instead of train.init_from); no LSUV
+  bool weights_strict = false;                         // every tensor must match (else: those that fit, noted)
   bool overwrite = false;                              // start over in an output directory that holds a run
   std::function<void(const std::string&)> log;         // receives one line at a time
   Progress progress = Progress::none;
