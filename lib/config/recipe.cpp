@@ -29,7 +29,8 @@ const std::vector<std::string> kDataKeys = {"dataset",    "root",       "train_t
 const std::vector<std::string> kTrainKeys = {"epochs", "optimizer", "schedule", "label_smoothing", "seed", "log_every",
                                              "eval_every", "best_metric", "aux_weight",
                                              "init_from", "init_strict", "weights_map", "freeze", "unfreeze",
-                                             "freeze_bn", "param_groups"};
+                                             "freeze_bn", "param_groups", "ema"};
+const std::vector<std::string> kEmaKeys = {"decay", "every", "warmup"};
 const std::vector<std::string> kParamGroupKeys = {"match", "lr_mult", "wd_mult"};
 const std::vector<std::string> kBestMetrics = {"test_acc", "test_top5", "test_loss"};
 const std::vector<std::string> kScheduleKeys = {"type",       "step_epochs",      "gamma",           "milestones",
@@ -86,6 +87,7 @@ cfg::Schema recipe_schema() {
   s.fields["train"] = leaves(kTrainKeys);
   s.fields["train"].fields["optimizer"] = leaves(kOptimizerKeys);
   s.fields["train"].fields["schedule"] = leaves(kScheduleKeys);
+  s.fields["train"].fields["ema"] = leaves(kEmaKeys);
   return s;
 }
 
@@ -304,7 +306,18 @@ void parse_finetuning(const Reader& rd, const YAML::Node& train, TrainSpec& t) {
   }
 }
 
+void parse_ema(const Reader& rd, const YAML::Node& train, EmaSpec& ema) {
+  const YAML::Node sec = rd.section(train, "ema", "train.ema", kEmaKeys);
+  ema.decay = rd.get_number(sec, "decay", "train.ema.decay", ema.decay, [](double v) { return v >= 0 && v < 1; },
+                            "a number in [0, 1) (0: off), e.g. 0.9998");
+  ema.every = rd.get_int(sec, "every", "train.ema.every", ema.every, 1);
+  ema.warmup = rd.get_int(sec, "warmup", "train.ema.warmup", ema.warmup, 0);
+}
+
 void emit_finetuning(YAML::Emitter& e, const TrainSpec& t) {
+  e << YAML::Key << "ema" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "decay" << YAML::Value
+    << cfg::format_double(t.ema.decay) << YAML::Key << "every" << YAML::Value << t.ema.every << YAML::Key << "warmup"
+    << YAML::Value << t.ema.warmup << YAML::EndMap;
   auto seq = [&](const char* key, const std::vector<std::string>& v) {
     e << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginSeq;
     for (const auto& s : v) e << s;
@@ -627,6 +640,7 @@ Recipe load_recipe(const std::string& text, const std::string& file, const std::
   parse_optimizer(rd, train, t.optimizer);
   parse_schedule(rd, train, t.schedule);
   parse_finetuning(rd, train, t);
+  parse_ema(rd, train, t.ema);
 
   r.output = rd.get_string(doc, "output", "output", r.output);
   r.resolved_yaml = emit_recipe(r, inline_model);

@@ -82,6 +82,15 @@ struct ParamGroupSpec {
   double wd_mult = 1.0;
 };
 
+// train.ema: an exponential moving average of the weights (train/ema.h), evaluated instead of
+// the raw weights and checkpointed beside them.
+struct EmaSpec {
+  double decay = 0;                       // 0: off; else in (0, 1), e.g. 0.9998
+  int64_t every = 1;                      // update every N optimizer steps (torchvision's model_ema_steps)
+  int64_t warmup = 0;                     // epochs during which the average copies the weights
+  bool enabled() const { return decay > 0; }
+};
+
 struct TrainSpec {
   int64_t epochs = 10;
   OptimizerSpec optimizer;
@@ -100,6 +109,7 @@ struct TrainSpec {
   std::vector<std::string> unfreeze;      // exceptions to freeze
   bool freeze_bn = false;                 // BN layers whose parameters are frozen run in eval mode
   std::vector<ParamGroupSpec> param_groups;  // the first match applies
+  EmaSpec ema;
 };
 
 struct Recipe {

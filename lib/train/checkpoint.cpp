@@ -14,8 +14,10 @@ namespace cnn {
 // Every optimizer state tensor is "optimizer.<name>" with <name> from Optimizer::state(); SGD's
 // "momentum.<param>" keeps the names of checkpoints written before other optimizers existed.
 static const char* kOptimPrefix = "optimizer.";
+static const char* kEmaPrefix = "ema.";
 
-void save_checkpoint(const std::string& path, const Net& net, const Optimizer* optimizer, const CheckpointMeta& meta) {
+void save_checkpoint(const std::string& path, const Net& net, const Optimizer* optimizer, const CheckpointMeta& meta,
+                     const std::vector<NamedTensor>& extra) {
   std::vector<NamedTensor> tensors;
   for (const auto& p : net.params()) tensors.push_back({p.name, &p.param->value});
   for (const auto& b : net.buffers()) tensors.push_back({b.name, &b.buffer->value});
@@ -26,6 +28,7 @@ void save_checkpoint(const std::string& path, const Net& net, const Optimizer* o
     for (auto& s : st) optim_names.push_back(kOptimPrefix + s.name);
     for (size_t i = 0; i < st.size(); ++i) tensors.push_back({optim_names[i], st[i].tensor});
   }
+  tensors.insert(tensors.end(), extra.begin(), extra.end());
   std::map<std::string, std::string> md{{"format", "cnn-checkpoint-1"},
                                         {"epoch", std::to_string(meta.epoch)},
                                         {"step", std::to_string(meta.step)},
@@ -98,6 +101,7 @@ void load_net_tensors(const std::string& path, SafetensorsFile& f, Net& net, boo
       if (optimizer_entries) optimizer_entries->push_back(name);
       continue;
     }
+    if (name.rfind(kEmaPrefix, 0) == 0) continue;  // train.ema's average (load_checkpoint's extra)
     unexpected.push_back(name);
   }
   if (missing.empty() && unexpected.empty() && misshaped.empty()) return;
@@ -142,8 +146,12 @@ void load_weights(const std::string& path, Net& net) {
   load_net_tensors(path, f, net, /*lenient_counters=*/true, nullptr, side_head_nodes(net));
 }
 
-CheckpointMeta load_checkpoint(const std::string& path, Net& net, Optimizer* optimizer) {
+CheckpointMeta load_checkpoint(const std::string& path, Net& net, Optimizer* optimizer,
+                               std::map<std::string, Tensor>* extra) {
   SafetensorsFile f = read_safetensors(path);
+  if (extra)
+    for (const auto& [name, t] : f.tensors)
+      if (name.rfind(kEmaPrefix, 0) == 0) (*extra)[name] = t;
   std::vector<std::string> optimizer_entries;
   load_net_tensors(path, f, net, /*lenient_counters=*/false, &optimizer_entries);
   if (optimizer) {

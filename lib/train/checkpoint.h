@@ -32,11 +32,15 @@ struct CheckpointMeta {
   std::vector<std::string> class_names;  // the training set's, when known (predict, export)
 };
 
-void save_checkpoint(const std::string& path, const Net& net, const Optimizer* optimizer, const CheckpointMeta& meta);
+// `extra`: more tensors to store, named with a prefix of their own (train.ema: "ema.*").
+void save_checkpoint(const std::string& path, const Net& net, const Optimizer* optimizer, const CheckpointMeta& meta,
+                     const std::vector<NamedTensor>& extra = {});
 
 // Loads weights (and optimizer state when `optimizer` is given and the file has it) into `net`.
 // Every missing, unexpected or mis-shaped tensor is named in one ConfigError.
-CheckpointMeta load_checkpoint(const std::string& path, Net& net, Optimizer* optimizer = nullptr);
+// Entries "ema.*" are not the model's: they go to `extra` when given, else they are ignored.
+CheckpointMeta load_checkpoint(const std::string& path, Net& net, Optimizer* optimizer = nullptr,
+                               std::map<std::string, Tensor>* extra = nullptr);
 
 // Loads only the weights into `net` from either a checkpoint of ours or a plain state_dict saved
 // as safetensors (e.g. a torchvision model's, whose names and shapes our torchvision-layout

@@ -46,7 +46,7 @@ WeightsReport load_fitting_weights(const std::string& path, Net& net,
   std::map<std::string, const Tensor*> by_key;  // renamed key -> tensor
   std::vector<std::string> keys;                // renamed, in file order
   for (const auto& name : f.order) {
-    if (name.rfind("optimizer.", 0) == 0) continue;
+    if (name.rfind("optimizer.", 0) == 0 || name.rfind("ema.", 0) == 0) continue;
     const std::string key = mapped_key(name, weights_map);
     if (by_key.emplace(key, &f.tensors.at(name)).second) keys.push_back(key);
   }

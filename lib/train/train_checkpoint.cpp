@@ -3,14 +3,24 @@
 
 namespace cnn {
 
+namespace {
+
+void save(const TrainRun& run, const std::string& path) {
+  std::vector<std::string> names;
+  const std::vector<NamedTensor> extra = run.ema ? ema_entries(*run.ema, *run.net, names) : std::vector<NamedTensor>{};
+  save_checkpoint(path, *run.net, run.opt.get(), run.meta, extra);
+}
+
+}  // namespace
+
 void save_epoch(TrainRun& run, const EpochRecord& rec, bool best) {
   CheckpointMeta& meta = run.meta;
   meta.epoch = rec.epoch;
   meta.epoch_step = 0;
   meta.epoch_loss_sum = meta.epoch_seconds = 0;
   meta.epoch_correct = meta.epoch_seen = 0;
-  save_checkpoint(run.last_path, *run.net, run.opt.get(), meta);
-  if (best) save_checkpoint(run.best_path, *run.net, run.opt.get(), meta);
+  save(run, run.last_path);
+  if (best) save(run, run.best_path);
   run.metrics_text += epoch_json(rec) + "\n";
   write_file_atomic(run.metrics_path, run.metrics_text);
 }
@@ -24,7 +34,7 @@ void save_interrupted(TrainRun& run, const EpochProgress& ep, int64_t batch_inde
   meta.epoch_seen = ep.seen;
   meta.epoch_seconds = ep.seconds();
   meta.rng_state = run.dropout_rng.state();
-  save_checkpoint(run.last_path, *run.net, run.opt.get(), meta);
+  save(run, run.last_path);
   write_file_atomic(run.metrics_path, run.metrics_text);
 }
 

@@ -31,7 +31,9 @@ EpochRecord evaluate_epoch(TrainRun& run, const EpochProgress& ep, bool& best) {
   best = false;
   if (rec.evaluated) {
     const DataSpec& ds = run.recipe.data;
+    if (run.ema) swap_ema(*run.ema, *run.net);  // train.ema: the average is what is evaluated
     EvalResult ev = evaluate(*run.net, *run.test_set, ds.eval_transforms, run.eval_batch, 0.f, run.eval_options);
+    if (run.ema) swap_ema(*run.ema, *run.net);
     run.report_skipped(ev.skipped);
     rec.skipped += int64_t(ev.skipped.size());
     rec.test_loss = ev.loss;

@@ -20,6 +20,7 @@
 #include "graph/net.h"
 #include "optim/optimizer.h"
 #include "train/checkpoint.h"
+#include "train/ema.h"
 #include "train/evaluator.h"
 #include "train/loss.h"
 #include "train/trainer.h"
@@ -38,6 +39,7 @@ struct TrainRun {
   Shape sample;                          // [C, H, W] of a transformed training sample
   std::unique_ptr<Net> net;
   std::unique_ptr<Optimizer> opt;
+  std::unique_ptr<Ema> ema;              // train.ema: the average of the weights (null: off)
   CheckpointMeta meta;                   // where the run stands (saved in every checkpoint)
   bool finished = false;                 // the resumed checkpoint already holds every epoch
   bool resumed_mid_epoch = false;
@@ -85,6 +87,9 @@ void train_step(TrainRun& run, const Batch& batch, EpochProgress& ep);
 // The epoch's record; evaluates on the test set when train.eval_every says so. Sets `best`
 // when the evaluation beats meta.best_metric (which it updates).
 EpochRecord evaluate_epoch(TrainRun& run, const EpochProgress& ep, bool& best);
+
+// train.ema after an optimizer step of epoch `epoch` (meta.step already counts it).
+void update_run_ema(TrainRun& run, int64_t epoch);
 
 // At the end of an epoch: last (and best) checkpoint and metrics.jsonl.
 void save_epoch(TrainRun& run, const EpochRecord& rec, bool best);

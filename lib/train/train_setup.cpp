@@ -81,12 +81,15 @@ void build_model_and_data(TrainRun& run) {
   auto log = [&run](const std::string& s) { run.log(s); };
   load_initial_weights(*run.net, recipe.train, run.options.weights, run.options.weights_strict, log);
   run.opt = make_finetune_optimizer(*run.net, recipe.train, log);
+  if (recipe.train.ema.enabled()) run.ema = std::make_unique<Ema>(make_ema(*run.net));
 }
 
 // --resume: the checkpoint's weights, optimizer state and position; the config stays this run's.
 void resume_run(TrainRun& run) {
   const std::string& from = run.options.resume;
-  CheckpointMeta m = load_checkpoint(from, *run.net, run.opt.get());
+  std::map<std::string, Tensor> extra;
+  CheckpointMeta m = load_checkpoint(from, *run.net, run.opt.get(), &extra);
+  if (run.ema) load_ema(*run.ema, *run.net, extra, from);
   m.config = run.meta.config;
   m.model = run.meta.model;
   m.class_names = run.meta.class_names;

@@ -73,6 +73,12 @@ void check_finite_gradients(const TrainRun& run, const EpochProgress& ep) {
 
 }  // namespace
 
+void update_run_ema(TrainRun& run, int64_t epoch) {
+  const EmaSpec& e = run.recipe.train.ema;
+  if (!run.ema || run.meta.step % e.every != 0) return;
+  update_ema(*run.ema, *run.net, e.decay, /*copy=*/epoch <= e.warmup);
+}
+
 void train_step(TrainRun& run, const Batch& batch, EpochProgress& ep) {
   const TrainSpec& ts = run.recipe.train;
   Net& net = *run.net;
@@ -86,6 +92,7 @@ void train_step(TrainRun& run, const Batch& batch, EpochProgress& ep) {
   ep.lr = learning_rate(ts.schedule, ts.optimizer.lr, run.meta.step, run.steps_per_epoch, ts.epochs);
   run.opt->step(ep.lr);
   ++run.meta.step;
+  update_run_ema(run, ep.epoch);
   ep.loss_sum += lres.total * n;
   ep.correct += lres.correct;
   ep.seen += n;
