@@ -25,7 +25,9 @@ using cfg::loc_of;
 const std::vector<std::string> kTopKeys = {"model", "model_args", "data", "train", "output"};
 const std::vector<std::string> kDataKeys = {"dataset",    "root",       "train_transforms", "eval_transforms",
                                             "batch_size", "eval_batch_size", "workers",      "train_limit",
-                                            "eval_limit", "class_names", "bad_images", "eval_tta"};
+                                            "eval_limit", "class_names", "bad_images", "eval_tta",
+                                            "mixup",      "cutmix",     "mix_prob",   "mix_switch_prob"};
+const std::vector<std::string> kMixKeys = {"alpha"};
 const std::vector<std::string> kTrainKeys = {"epochs", "optimizer", "schedule", "label_smoothing", "seed", "log_every",
                                              "eval_every", "best_metric", "aux_weight",
                                              "init_from", "init_strict", "weights_map", "freeze", "unfreeze",
@@ -84,6 +86,8 @@ cfg::Schema recipe_schema() {
   s.fields["data"] = leaves(kDataKeys);
   s.fields["data"].fields["train_transforms"].open = true;
   s.fields["data"].fields["eval_transforms"].open = true;
+  s.fields["data"].fields["mixup"] = leaves(kMixKeys);
+  s.fields["data"].fields["cutmix"] = leaves(kMixKeys);
   s.fields["train"] = leaves(kTrainKeys);
   s.fields["train"].fields["optimizer"] = leaves(kOptimizerKeys);
   s.fields["train"].fields["schedule"] = leaves(kScheduleKeys);
@@ -306,6 +310,20 @@ void parse_finetuning(const Reader& rd, const YAML::Node& train, TrainSpec& t) {
   }
 }
 
+void parse_mix(const Reader& rd, const YAML::Node& data, MixSpec& m) {
+  auto alpha = [&](const char* key, double def) {
+    const YAML::Node sec = rd.section(data, key, std::string("data.") + key, kMixKeys);
+    return rd.get_number(sec, "alpha", std::string("data.") + key + ".alpha", def, [](double v) { return v >= 0; },
+                         "a number >= 0 (0: off)");
+  };
+  m.mixup_alpha = alpha("mixup", m.mixup_alpha);
+  m.cutmix_alpha = alpha("cutmix", m.cutmix_alpha);
+  auto in01 = [](double v) { return v >= 0 && v <= 1; };
+  m.prob = rd.get_number(data, "mix_prob", "data.mix_prob", m.prob, in01, "a number in [0, 1]");
+  m.switch_prob = rd.get_number(data, "mix_switch_prob", "data.mix_switch_prob", m.switch_prob, in01,
+                                "a number in [0, 1]");
+}
+
 void parse_ema(const Reader& rd, const YAML::Node& train, EmaSpec& ema) {
   const YAML::Node sec = rd.section(train, "ema", "train.ema", kEmaKeys);
   ema.decay = rd.get_number(sec, "decay", "train.ema.decay", ema.decay, [](double v) { return v >= 0 && v < 1; },
@@ -364,6 +382,12 @@ std::string emit_recipe(const Recipe& r, const YAML::Node& inline_model) {
   e << YAML::Key << "workers" << YAML::Value << d.workers;
   e << YAML::Key << "train_limit" << YAML::Value << d.train_limit;
   e << YAML::Key << "eval_limit" << YAML::Value << d.eval_limit;
+  e << YAML::Key << "mixup" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "alpha" << YAML::Value
+    << cfg::format_double(d.mix.mixup_alpha) << YAML::EndMap;
+  e << YAML::Key << "cutmix" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "alpha" << YAML::Value
+    << cfg::format_double(d.mix.cutmix_alpha) << YAML::EndMap;
+  e << YAML::Key << "mix_prob" << YAML::Value << cfg::format_double(d.mix.prob);
+  e << YAML::Key << "mix_switch_prob" << YAML::Value << cfg::format_double(d.mix.switch_prob);
   e << YAML::EndMap;
   const TrainSpec& t = r.train;
   const OptimizerSpec& o = t.optimizer;
@@ -620,6 +644,7 @@ Recipe load_recipe(const std::string& text, const std::string& file, const std::
   d.workers = rd.get_int(data, "workers", "data.workers", d.workers, 0);
   d.train_limit = rd.get_int(data, "train_limit", "data.train_limit", d.train_limit, 0);
   d.eval_limit = rd.get_int(data, "eval_limit", "data.eval_limit", d.eval_limit, 0);
+  parse_mix(rd, data, d.mix);
 
   // train
   const YAML::Node train = rd.section(doc, "train", "train", kTrainKeys);

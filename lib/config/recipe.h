@@ -27,6 +27,15 @@ struct TransformSpec {
   double value = 0;                       // random_erasing: the fill value (after normalize)
 };
 
+// data.mixup / data.cutmix (train/mixup.h: timm's Mixup, per sample).
+struct MixSpec {
+  double mixup_alpha = 0;                 // data.mixup.alpha: Beta(alpha, alpha) mixing weights (0: off)
+  double cutmix_alpha = 0;                // data.cutmix.alpha (0: off)
+  double prob = 1.0;                      // data.mix_prob: probability that a sample is mixed at all
+  double switch_prob = 0.5;               // data.mix_switch_prob: CutMix instead of mixup when both are on
+  bool enabled() const { return mixup_alpha > 0 || cutmix_alpha > 0; }
+};
+
 struct DataSpec {
   std::string dataset = "mnist";          // mnist | fashion_mnist | cifar10 | image_folder
   std::string root;                       // default per dataset (see recipe.cpp)
@@ -40,6 +49,7 @@ struct DataSpec {
   int64_t workers = 0;
   int64_t train_limit = 0;                // use only the first N training samples (0: all)
   int64_t eval_limit = 0;
+  MixSpec mix;
 };
 
 // train.optimizer (torch.optim semantics; docs/config.md lists which fields each type uses).

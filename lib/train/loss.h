@@ -17,4 +17,10 @@ struct StepLoss {
 // aux_weight < 0: each head's weight from the model; otherwise this weight for every head.
 StepLoss classification_loss(Net& net, const int32_t* labels, int64_t n, float label_smoothing, double aux_weight = -1);
 
+// Soft-target cross-entropy (timm's SoftTargetCrossEntropy; torch's cross_entropy with class
+// probabilities as the target): loss_i = sum_k -t[i, k] log softmax(z_i)_k, mean over the batch,
+// gradient (p - t) / n; for the main output and every side head (same targets, weighted as
+// above). `targets`: n x K rows; `correct` counts top-1 hits against `labels`.
+StepLoss soft_target_loss(Net& net, const float* targets, const int32_t* labels, int64_t n, double aux_weight = -1);
+
 }  // namespace cnn

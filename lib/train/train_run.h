@@ -39,7 +39,8 @@ struct TrainRun {
   Shape sample;                          // [C, H, W] of a transformed training sample
   std::unique_ptr<Net> net;
   std::unique_ptr<Optimizer> opt;
-  std::unique_ptr<Ema> ema;              // train.ema: the average of the weights (null: off)
+  std::unique_ptr<Ema> ema;
+  Tensor mixed_images, soft_targets;     // data.mixup / cutmix: the batch after mixing, its targets              // train.ema: the average of the weights (null: off)
   CheckpointMeta meta;                   // where the run stands (saved in every checkpoint)
   bool finished = false;                 // the resumed checkpoint already holds every epoch
   bool resumed_mid_epoch = false;
@@ -81,8 +82,9 @@ struct EpochProgress {
 std::unique_ptr<TrainRun> setup_run(const Recipe& recipe, const TrainOptions& options);
 
 EpochProgress begin_epoch(TrainRun& run, int64_t epoch, std::vector<int64_t>& order);
-// One optimizer step on `batch` (n > 0); throws RuntimeError on a non-finite loss or gradient.
-void train_step(TrainRun& run, const Batch& batch, EpochProgress& ep);
+// One optimizer step on `batch` (number `batch_index` of the epoch, n > 0); throws RuntimeError
+// on a non-finite loss or gradient.
+void train_step(TrainRun& run, const Batch& batch, int64_t batch_index, EpochProgress& ep);
 
 // The epoch's record; evaluates on the test set when train.eval_every says so. Sets `best`
 // when the evaluation beats meta.best_metric (which it updates).

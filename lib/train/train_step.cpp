@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "optim/schedule.h"
+#include "train/mixup.h"
 #include "train/train_run.h"
 
 namespace cnn {
@@ -79,12 +80,34 @@ void update_run_ema(TrainRun& run, int64_t epoch) {
   update_ema(*run.ema, *run.net, e.decay, /*copy=*/epoch <= e.warmup);
 }
 
-void train_step(TrainRun& run, const Batch& batch, EpochProgress& ep) {
+namespace {
+
+// data.mixup / cutmix: mixes a copy of the batch and makes its soft targets (train/mixup.h).
+StepLoss mixed_forward_and_loss(TrainRun& run, const Batch& batch, int64_t batch_index, int64_t epoch) {
+  const TrainSpec& ts = run.recipe.train;
+  const int64_t n = batch.size, K = numel_of(run.net->output_shape());
+  run.mixed_images = batch.images;
+  const std::vector<float> lam =
+      mix_batch(run.mixed_images, n, run.recipe.data.mix, MixKey{ts.seed, epoch, batch_index});
+  run.soft_targets.resize({n, K});
+  mixed_targets(batch.labels.data(), lam, n, K, float(ts.label_smoothing), run.soft_targets.data());
+  run.net->forward(run.mixed_images, run.ctx);
+  return soft_target_loss(*run.net, run.soft_targets.data(), batch.labels.data(), n, ts.aux_weight);
+}
+
+}  // namespace
+
+void train_step(TrainRun& run, const Batch& batch, int64_t batch_index, EpochProgress& ep) {
   const TrainSpec& ts = run.recipe.train;
   Net& net = *run.net;
   const int64_t n = batch.size;
-  net.forward(batch.images, run.ctx);
-  const StepLoss lres = classification_loss(net, batch.labels.data(), n, float(ts.label_smoothing), ts.aux_weight);
+  StepLoss lres;
+  if (run.recipe.data.mix.enabled()) {
+    lres = mixed_forward_and_loss(run, batch, batch_index, ep.epoch);
+  } else {
+    net.forward(batch.images, run.ctx);
+    lres = classification_loss(net, batch.labels.data(), n, float(ts.label_smoothing), ts.aux_weight);
+  }
   check_finite_loss(run, ep, lres.total);
   net.zero_grad();
   net.backward(run.ctx);

@@ -82,7 +82,7 @@ void run_batches(TrainRun& run, EpochProgress& ep) {
     ep.skipped += int64_t(batch->skipped.size());
     run.report_skipped(batch->skipped);
     if (batch->size == 0) continue;  // every image of the batch was unreadable
-    train_step(run, *batch, ep);
+    train_step(run, *batch, bi, ep);
     report_progress(run, ep, bi);
     if (interrupt_requested() && bi + 1 != run.steps_per_epoch) {
       run.status("");
