@@ -18,7 +18,7 @@
 #include <span>
 #include <string_view>
 
-#include "kernels/isa.h"
+#include "core/isa.h"
 
 namespace cnn {
 

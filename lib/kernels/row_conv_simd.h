@@ -5,6 +5,8 @@
 //
 // forward: a register tile of kRowConvMB output channels x QV vectors of positions; per
 // (channel, tap) QV unaligned loads of x, kRowConvMB broadcast weights, kRowConvMB * QV FMAs.
+// Channels are taken in blocks whose weights (per output-channel block) stay in L1; later blocks
+// add to the partial sums already in y.
 // wgrad: a tile of MW output channels x JB (channel, tap) pairs, vectors over positions,
 // summed over a chunk of positions and reduced to scalars once per chunk.
 #include <algorithm>
@@ -13,6 +15,9 @@
 
 namespace cnn::row_conv_simd {
 
+// Input channels per block: the block's weights for one output-channel block stay around 16 KB.
+inline int channel_block(int C, int T) { return std::clamp(4096 / (T * kRowConvMB), 1, C); }
+
 // Positions per chunk: the chunk's input rows (C of them) stay in L2 while every output-channel
 // block sweeps them.
 inline int64_t chunk_positions(int C) {
@@ -20,16 +25,18 @@ inline int64_t chunk_positions(int C) {
   return target / kRowConvQAlign * kRowConvQAlign;
 }
 
+// wb: the packed weights of channel c0 in this output-channel block. add: y holds partial sums.
 template <class V, int QV>
-inline void forward_tile(const RowConvArgs& a, const float* wb, int mvalid, int64_t q, float* const* yrow) {
+inline void forward_tile(const RowConvArgs& a, const float* wb, int c0, int c1, bool add, int mvalid, int64_t q,
+                         float* const* yrow) {
   constexpr int L = V::kLanes, MB = kRowConvMB;
   typename V::reg acc[MB][QV];
 #pragma GCC unroll 8
   for (int i = 0; i < MB; ++i)
 #pragma GCC unroll 8
-    for (int j = 0; j < QV; ++j) acc[i][j] = V::zero();
+    for (int j = 0; j < QV; ++j) acc[i][j] = add ? V::load(yrow[i] + q + j * L) : V::zero();
   const float* wp = wb;
-  for (int c = 0; c < a.C; ++c) {
+  for (int c = c0; c < c1; ++c) {
     const float* xc = a.x + c * a.x_stride + q;
     for (int t = 0; t < a.T; ++t, wp += MB) {
       const float* xp = xc + a.off[t];
@@ -55,15 +62,19 @@ template <class V, int QV>
 void forward(const RowConvArgs& a, int64_t q0, int64_t q1) {
   constexpr int tile = V::kLanes * QV;
   static_assert(kRowConvQAlign % tile == 0, "a tile must divide the alignment");
-  const int64_t chunk = chunk_positions(a.C), wblock = int64_t(a.C) * a.T * kRowConvMB;
-  for (int64_t c0 = q0; c0 < q1; c0 += chunk) {
-    const int64_t c1 = std::min(q1, c0 + chunk);
-    for (int m0 = 0; m0 < a.M; m0 += kRowConvMB) {
-      const int mvalid = std::min(kRowConvMB, a.M - m0);
-      float* yrow[kRowConvMB];
-      for (int i = 0; i < kRowConvMB; ++i) yrow[i] = a.y + (m0 + std::min(i, mvalid - 1)) * a.y_stride;
-      const float* wb = a.w + (m0 / kRowConvMB) * wblock;
-      for (int64_t q = c0; q < c1; q += tile) forward_tile<V, QV>(a, wb, mvalid, q, yrow);
+  const int cb = channel_block(a.C, a.T);
+  const int64_t chunk = chunk_positions(cb), wblock = int64_t(a.C) * a.T * kRowConvMB;
+  for (int64_t p0 = q0; p0 < q1; p0 += chunk) {
+    const int64_t p1 = std::min(q1, p0 + chunk);
+    for (int c0 = 0; c0 < a.C; c0 += cb) {
+      const int c1 = std::min(a.C, c0 + cb);
+      for (int m0 = 0; m0 < a.M; m0 += kRowConvMB) {
+        const int mvalid = std::min(kRowConvMB, a.M - m0);
+        float* yrow[kRowConvMB];
+        for (int i = 0; i < kRowConvMB; ++i) yrow[i] = a.y + (m0 + std::min(i, mvalid - 1)) * a.y_stride;
+        const float* wb = a.w + (m0 / kRowConvMB) * wblock + int64_t(c0) * a.T * kRowConvMB;
+        for (int64_t q = p0; q < p1; q += tile) forward_tile<V, QV>(a, wb, c0, c1, c0 > 0, mvalid, q, yrow);
+      }
     }
   }
 }
