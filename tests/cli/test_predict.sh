@@ -128,7 +128,13 @@ if [ -f "$SHARED_DATA/mnist/train-images-idx3-ubyte.gz" ]; then
   expect_error 2 "excludes" -- "$CNN" eval -c "$RECIPE" --checkpoint a --weights b
   expect_error 2 "excludes" -- "$CNN" train -c "$RECIPE" --resume a --weights b
   expect_error 2 "other.safetensors: does not match model 'lenet5'" -- \
-    "$CNN" train -c "$RECIPE" --set data.root="$SHARED_DATA/mnist" --set output=bad --weights other.safetensors
+    "$CNN" train -c "$RECIPE" --set data.root="$SHARED_DATA/mnist" --set output=bad --weights other.safetensors \
+    --weights-strict
+  # without --weights-strict: what fits is loaded, the rest starts fresh and is named in one note
+  ft=$("$CNN" train -c "$RECIPE" --set data.root="$SHARED_DATA/mnist" --set train.epochs=1 --set data.train_limit=64 \
+       --set data.eval_limit=50 --set output=finetuned --weights other.safetensors 2>&1) || fail "train --weights (fitting) failed: $ft"
+  printf '%s\n' "$ft" | grep -q "note: other.safetensors: loaded 8 tensors; initialized fresh: 1 of another shape: fc3.weight \[5x84\], the model has \[10x84\]; 1 missing: fc3.bias; ignored 1 not in the model: head.bias" \
+    || fail "train --weights printed no note on the tensors left fresh: $ft"
   # lr 1e-30: the weights pass through one epoch unchanged (updates far below their ulp), so last.safetensors predicts as they do.
   tr=$("$CNN" train -c "$RECIPE" --set data.root="$SHARED_DATA/mnist" --set train.epochs=1 \
        --set data.train_limit=128 --set data.eval_limit=100 --set train.optimizer.lr=1e-30 --set output=run \

@@ -54,7 +54,7 @@ TEST_CASE("every zoo model takes classes", "[config]") {
         Net(load_model_file(kModels + "/mobilenet_v1.yaml")).num_params());
 }
 
-TEST_CASE("recipe model_args and --set model.classes; with_model_classes fills in the dataset's count", "[config]") {
+TEST_CASE("recipe model_args and --set model.classes, with_model_classes fills in the dataset's count", "[config]") {
   const std::string recipe = "model: " + kModels + "/resnet20-cifar.yaml\ndata: {dataset: cifar10}\n";
   Recipe plain = load_recipe_string(recipe, "r.yaml", "");
   CHECK_FALSE(plain.classes_set);

@@ -209,11 +209,12 @@ TEST_CASE("recipe: errors name file:line:col and the field", "[config][recipe][e
         "r.yaml:2:15: train.seed: expected an integer >= 0, got -1");
   CHECK(recipe_error("model: lenet5.yaml\ntrain: {epochz: 3}\n") ==
         "r.yaml:2:9: train: unknown key 'epochz' (did you mean 'epochs'?); expected one of: epochs, optimizer, "
-        "schedule, label_smoothing, seed, log_every, eval_every, best_metric, aux_weight");
+        "schedule, label_smoothing, seed, log_every, eval_every, best_metric, aux_weight, init_from, init_strict, "
+        "weights_map, freeze, unfreeze, freeze_bn, param_groups, ema");
   CHECK(recipe_error("model: lenet5.yaml\ndata: {datset: mnist}\n") ==
         "r.yaml:2:8: data: unknown key 'datset' (did you mean 'dataset'?); expected one of: dataset, root, "
         "train_transforms, eval_transforms, batch_size, eval_batch_size, workers, train_limit, eval_limit, class_names, "
-        "bad_images, eval_tta");
+        "bad_images, eval_tta, mixup, cutmix, mix_prob, mix_switch_prob");
   CHECK(recipe_error("model: lenet5.yaml\noutptu: x\n") ==
         "r.yaml:2:1: unknown top-level key 'outptu' (did you mean 'output'?); expected one of: model, model_args, data, train, "
         "output");
@@ -289,8 +290,9 @@ TEST_CASE("recipe --set overrides", "[config][recipe][overrides]") {
 
 TEST_CASE("recipe --set errors", "[config][recipe][overrides][errors]") {
   CHECK(recipe_error("model: lenet5.yaml\n", {"train.epochz=1"}) ==
-        "--set: unknown key 'train.epochz' (did you mean 'train.epochs'?); keys under 'train': aux_weight, best_metric, epochs, eval_every, label_smoothing, "
-        "log_every, optimizer, schedule, seed");
+        "--set: unknown key 'train.epochz' (did you mean 'train.epochs'?); keys under 'train': aux_weight, best_metric, ema, epochs, eval_every, freeze, "
+        "freeze_bn, init_from, init_strict, label_smoothing, "
+        "log_every, optimizer, param_groups, schedule, seed, unfreeze, weights_map");
   CHECK(recipe_error("model: lenet5.yaml\n", {"trian.epochs=1"}) ==
         "--set: unknown key 'trian.epochs' (did you mean 'train'?); keys at the top level: data, model, model_args, output, train");
   CHECK(recipe_error("model: lenet5.yaml\n", {"train.epochs.x=1"}) ==

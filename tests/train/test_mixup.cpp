@@ -33,7 +33,7 @@ TEST_CASE("beta_sample: Beta(a, a) has mean 1/2 and variance 1 / (4 (2a + 1))", 
   }
 }
 
-TEST_CASE("mix_batch: mixup blends sample i with n-1-i; cutmix pastes a box of 1 - lambda of the area",
+TEST_CASE("mix_batch: mixup blends sample i with n-1-i, cutmix pastes a box of 1 - lambda of the area",
           "[train][mixup]") {
   const int64_t n = 6, C = 2, H = 8, W = 10;
   auto batch = [&] {
@@ -77,7 +77,7 @@ TEST_CASE("mix_batch: mixup blends sample i with n-1-i; cutmix pastes a box of 1
   CHECK(mix_batch(z, n, never, {1, 1, 0}) == std::vector<float>(size_t(n), 1.f));
 }
 
-TEST_CASE("mixed targets with label smoothing; unmixed soft targets give the hard-label loss and gradient",
+TEST_CASE("mixed targets with label smoothing, unmixed soft targets give the hard-label loss and gradient",
           "[train][mixup]") {
   const int32_t labels[4] = {0, 2, 1, 2};
   float t[4 * 3];
