@@ -79,7 +79,7 @@ rounds=3
 seconds=3
 warmup=3
 markdown=0
-coretypes=env
+coretypes="env"
 case_list=""
 with_torch=1
 
@@ -187,7 +187,8 @@ run_torch() {
   json_of "torch_bench.py" "$work/torch.out" "$work/torch.err"
 }
 
-field() { sed -n "s/.*\"$1\": *\([0-9.]*\).*/\1/p" <<< "$2" | cut -d. -f1; }
+# A number field of a one-line JSON object, rounded: field <name> <json>
+field() { sed -n "s/.*\"$1\": *\([0-9.]*\).*/\1/p" <<< "$2" | awk '{ printf "%.1f\n", $1 }'; }
 
 # Same network on both sides: cnn summary's total_params against torch_models.py's count.
 check_params() {

@@ -60,8 +60,11 @@ class Runs:
                     yield f"{case} {engine}: ran with {j.get('threads')} threads, not {threads}"
 
 
-def num(x, fmt="{:,.0f}"):
-    return "-" if x is None else fmt.format(x)
+def num(x, fmt=None):
+    """x with thousands separators; one decimal below 100 (ResNet-50 trains at tens of images/s)."""
+    if x is None:
+        return "-"
+    return (fmt or ("{:,.1f}" if abs(x) < 100 else "{:,.0f}")).format(x)
 
 
 def table(runs, cases, meta, cores):
@@ -118,8 +121,9 @@ def header_lines(a, runs, cases, meta, cores):
     params = "; ".join(f"{name} {n:,}" for name, n in models.items())
     lines += [
         f"parameters ({'equal on both sides' if runs.has_torch() else 'cnn'}): {params}",
-        f"threads: {a.threads} for both engines; {a.rounds} alternating round(s) per engine and case, "
-        f"each {a.warmup} warm-up step(s) then >= {a.seconds} s; median images/s",
+        (f"threads: {a.threads} for both engines; {a.rounds} alternating round(s) per engine and case"
+         if runs.has_torch() else f"threads: {a.threads}; {a.rounds} round(s) per case") +
+        f", each {a.warmup} warm-up step(s) then >= {a.seconds} s; median images/s",
         "peak RSS: GNU time's %M (the process's maximum resident set size), largest over the runs",
         f"load average (1 min): {a.load_start} at start, {a.load_end} at end",
     ]
