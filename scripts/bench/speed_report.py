@@ -84,9 +84,10 @@ def table(runs, cases, meta, cores):
         if torch:
             t = runs.median_ips(cid, "torch")
             row += [num(t)] + [num(x / t if x and t else None, "{:.2f}x") for x in cnn]
-        row += [num(runs.peak_rss_mib(cid, f"cnn{ci}")) for ci in range(len(cores))]
+        mib = "{:,.0f}"
+        row += [num(runs.peak_rss_mib(cid, f"cnn{ci}"), mib) for ci in range(len(cores))]
         if torch:
-            row += [num(runs.peak_rss_mib(cid, "torch"))]
+            row += [num(runs.peak_rss_mib(cid, "torch"), mib)]
         row += [meta.get((cid, "kernels"), "?")]
         rows.append(row)
     return header, rows

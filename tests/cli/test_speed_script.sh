@@ -50,7 +50,7 @@ for pattern in '^- machine: [0-9]+ CPUs' '^- cnn: cnn ' '^- cnn ISA: [a-z0-9]+ .
   printf '%s\n' "$out" | grep -qE -- "$pattern" || fail "no line matching /$pattern/"
 done
 # rows in the table's order (train before infer), every cell filled
-row='[0-9,]+ \| [0-9,]+ \| [0-9]+\.[0-9]{2}x \| [0-9,]+ \| [0-9,]+ \| [a-z].* x[0-9]+ \|$'
+row='[0-9.,]+ \| [0-9.,]+ \| [0-9]+\.[0-9]{2}x \| [0-9,]+ \| [0-9,]+ \| [a-z].* x[0-9]+ \|$'
 printf '%s\n' "$out" | grep -E '^\| LeNet-5' | head -n 1 | grep -qE "^\| LeNet-5 train b64 \| $row" \
   || fail "LeNet-5 train row missing or malformed"
 printf '%s\n' "$out" | grep -qE "^\| LeNet-5 infer b64 \| $row" || fail "LeNet-5 infer row missing or malformed"
@@ -58,7 +58,7 @@ printf '%s\n' "$out" | grep -qE "^\| LeNet-5 infer b64 \| $row" || fail "LeNet-5
 out=$("$SPEED" --quick --seconds 0.05 --cases lenet5-infer --no-torch 2>"$WORK/err") \
   || fail "speed.sh --no-torch failed: $(tail -n 5 "$WORK/err")"
 printf '%s\n' "$out" | grep -q torch && fail "--no-torch output mentions torch"
-printf '%s\n' "$out" | grep -qE '^LeNet-5 infer b64 +[0-9,]+ +[0-9,]+ +[a-z]' || fail "--no-torch row malformed"
+printf '%s\n' "$out" | grep -qE '^LeNet-5 infer b64 +[0-9.,]+ +[0-9,]+ +[a-z].* x[0-9]+$' || fail "--no-torch row malformed"
 
 for bad in "--cases nope" "--rounds 0" "--seconds x" "--bogus"; do
   # shellcheck disable=SC2086
