@@ -149,10 +149,14 @@ void pack_phase_rows(const float* src, int64_t N, int64_t C, const ConvGeom& g, 
                 std::memset(out, 0, sizeof(float) * size_t(p.B));
                 continue;
               }
-              for (int64_t b = 0; b < p.B; ++b) {
-                const int64_t iw = b * p.SW + pw - g.PW;
-                out[b] = iw >= 0 && iw < W ? img[ih * W + iw] : 0.f;
-              }
+              // Columns b whose input column b * SW + pw - PW lies in [0, W): [b0, b1).
+              const int64_t last = W - 1 + g.PW - pw;
+              const int64_t b0 = std::min<int64_t>(p.B, (std::max<int64_t>(0, g.PW - pw) + p.SW - 1) / p.SW);
+              const int64_t b1 = std::clamp<int64_t>(last < 0 ? 0 : last / p.SW + 1, b0, p.B);
+              const float* in = img + ih * W + pw - g.PW;
+              for (int64_t b = 0; b < b0; ++b) out[b] = 0.f;
+              for (int64_t b = b0; b < b1; ++b) out[b] = in[b * p.SW];
+              for (int64_t b = b1; b < p.B; ++b) out[b] = 0.f;
             }
           }
           std::memset(row + N * plane, 0, sizeof(float) * size_t(p.phase_len - N * plane));
@@ -168,10 +172,13 @@ void unpack_phase_rows(const float* rows, int64_t N, int64_t C, const ConvGeom& 
         float* img = dst + (n * C + c) * H * W;
         for (int64_t ih = 0; ih < H; ++ih) {
           const int64_t hp = ih + g.PH;
-          const float* rowh = rows + c * p.x.length + (hp % p.SH) * p.SW * p.phase_len + n * plane + hp / p.SH * p.B;
-          for (int64_t iw = 0; iw < W; ++iw) {
-            const int64_t wp = iw + g.PW;
-            img[ih * W + iw] = rowh[(wp % p.SW) * p.phase_len + wp / p.SW];
+          for (int pw = 0; pw < p.SW; ++pw) {
+            // Input columns iw with (iw + PW) % SW == pw come from phase column (iw + PW) / SW.
+            const int64_t iw0 = ((pw - g.PW) % p.SW + p.SW) % p.SW;
+            const float* r = rows + c * p.x.length + ((hp % p.SH) * p.SW + pw) * p.phase_len + n * plane +
+                             hp / p.SH * p.B + (iw0 + g.PW) / p.SW;
+            float* o = img + ih * W;
+            for (int64_t iw = iw0, k = 0; iw < W; iw += p.SW, ++k) o[iw] = r[k];
           }
         }
       }
