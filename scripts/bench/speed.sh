@@ -36,7 +36,8 @@
 #   --rounds N       runs per engine and case (default 3)
 #   --seconds S      minimum timed seconds per run (default 3)
 #   --quick          1 round of >= 0.5 s, 1 warm-up step (rough numbers; checks that all works)
-#   --cases LIST     comma-separated case ids (default: the nine above); --list prints them
+#   --cases LIST     comma-separated case ids (default: the nine above; they run and appear in
+#                    the order listed above); --list prints the ids
 #   --no-torch       cnn only (no PyTorch runs, no parameter comparison)
 #   --markdown       print the header and table as Markdown
 #   --coretype LIST  comma-separated OPENBLAS_CORETYPE values for cnn, one cnn column each:
