@@ -50,6 +50,18 @@ void backward_data_strided(const DirectConvPlan& p, const float* dyrows, const f
 
 }  // namespace
 
+namespace {
+constexpr int64_t kDefaultGroupBudget = int64_t(16) << 20;
+int64_t group_budget = kDefaultGroupBudget;
+}  // namespace
+
+int64_t direct_conv_group(const ConvGeom& g, int M, int64_t N) {
+  const int64_t per_image = (int64_t(g.H) + g.KH) * (int64_t(g.W) + g.KW) * (g.C + M);
+  return std::clamp<int64_t>(group_budget / std::max<int64_t>(per_image, 1), 1, std::max<int64_t>(N, 1));
+}
+
+void set_direct_conv_group_budget(int64_t floats) { group_budget = floats > 0 ? floats : kDefaultGroupBudget; }
+
 size_t DirectConvPlan::forward_floats() const {
   return size_t(C) * rows.x.length + size_t(packed_row_conv_weights(M, C, rows.T));
 }
