@@ -51,7 +51,10 @@ void backward_data_strided(const DirectConvPlan& p, const float* dyrows, const f
 }  // namespace
 
 namespace {
-constexpr int64_t kDefaultGroupBudget = int64_t(16) << 20;
+// 4 MiB of rows: the packed rows of a group are still in cache when the kernel reads them.
+// Measured (1 thread, ResNet-20 shapes, CPU time on a loaded machine): 1 Mi floats gave 0-15%
+// more GFLOP/s than 16 Mi floats; 256 Ki floats no better.
+constexpr int64_t kDefaultGroupBudget = int64_t(1) << 20;
 int64_t group_budget = kDefaultGroupBudget;
 }  // namespace
 

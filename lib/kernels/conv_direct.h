@@ -31,7 +31,8 @@ DirectConvPlan plan_direct_conv(const ConvGeom& g, int M, int64_t N, const RowCo
 inline bool direct_conv_fits(const DirectConvPlan& p) { return p.rows.ok; }
 
 // Images per direct-convolution call for a batch of N: the rows of x and dy for a group stay
-// under the budget (default 16 Mi floats, 64 MiB), so the workspace does not grow with the batch.
+// under the budget (default 1 Mi floats, 4 MiB), so the workspace does not grow with the batch
+// and the packed rows are still in cache when the kernels read them.
 int64_t direct_conv_group(const ConvGeom& g, int M, int64_t N);
 // Test seam: sets the budget in floats (<= 0 restores the default).
 void set_direct_conv_group_budget(int64_t floats);

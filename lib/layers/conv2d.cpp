@@ -169,7 +169,8 @@ class Conv2d : public Layer {
     const RowConvKernel& k = select_row_conv_kernel();
     // The naive reference kernel is slower than im2col + GEMM: the direct path needs SIMD kernels.
     if (o_.groups != 1 || k.isa == Isa::generic) return;
-    // Groups of images bound the workspace (ImageNet batches would need gigabytes of rows).
+    // Groups of images bound the workspace (ImageNet batches would need gigabytes of rows) and
+    // keep the packed rows in cache between packing and the kernel.
     const int64_t group = direct_conv_group(g_, int(o_.out), N);
     direct_ = plan_direct_conv(g_, int(o_.out), group, k);
     if (!direct_conv_fits(direct_)) return;
