@@ -10,6 +10,7 @@
 // wgrad: a tile of MW output channels x JB (channel, tap) pairs, vectors over positions,
 // summed over a chunk of positions and reduced to scalars once per chunk.
 #include <algorithm>
+#include <cstring>
 
 #include "kernels/row_conv.h"
 
@@ -26,15 +27,16 @@ inline int64_t chunk_positions(int C) {
 }
 
 // wb: the packed weights of channel c0 in this output-channel block. add: y holds partial sums.
+// Outputs for positions [q, q + QV * lanes) go to yrow[i] + yq.
 template <class V, int QV>
 inline void forward_tile(const RowConvArgs& a, const float* wb, int c0, int c1, bool add, int mvalid, int64_t q,
-                         float* const* yrow) {
+                         float* const* yrow, int64_t yq) {
   constexpr int L = V::kLanes, MB = kRowConvMB;
   typename V::reg acc[MB][QV];
 #pragma GCC unroll 8
   for (int i = 0; i < MB; ++i)
 #pragma GCC unroll 8
-    for (int j = 0; j < QV; ++j) acc[i][j] = add ? V::load(yrow[i] + q + j * L) : V::zero();
+    for (int j = 0; j < QV; ++j) acc[i][j] = add ? V::load(yrow[i] + yq + j * L) : V::zero();
   const float* wp = wb;
   for (int c = c0; c < c1; ++c) {
     const float* xc = a.x + c * a.x_stride + q;
@@ -55,7 +57,38 @@ inline void forward_tile(const RowConvArgs& a, const float* wb, int c0, int c1, 
   for (int i = 0; i < MB; ++i)
     if (i < mvalid)
 #pragma GCC unroll 8
-      for (int j = 0; j < QV; ++j) V::store(yrow[i] + q + j * L, acc[i][j]);
+      for (int j = 0; j < QV; ++j) V::store(yrow[i] + yq + j * L, acc[i][j]);
+}
+
+// One kRowConvQAlign tile written straight to a.out through a.runs: computed into a buffer in
+// L1, then each run copied out (with the bias after the last channel block).
+template <class V, int QV>
+void forward_tile_to_runs(const RowConvArgs& a, const float* wb, int c0, int c1, int m0, int mvalid, int64_t t0) {
+  constexpr int A = kRowConvQAlign, tile = V::kLanes * QV;
+  alignas(64) float buf[kRowConvMB][A];
+  float* rows[kRowConvMB];
+  for (int i = 0; i < kRowConvMB; ++i) rows[i] = buf[i];
+  const OutputRuns& r = *a.runs;
+  const int64_t k = t0 / A, cs = r.channel_stride;
+  const bool add = c0 > 0, last = c1 == a.C;
+  if (add) {  // partial sums of the earlier channel blocks; padding positions start at 0 (no denormals)
+    std::memset(buf, 0, sizeof buf);
+    for (int32_t ri = r.first[size_t(k)]; ri < r.first[size_t(k) + 1]; ++ri) {
+      const OutputRuns::Run& run = r.runs[size_t(ri)];
+      for (int i = 0; i < mvalid; ++i)
+        std::memcpy(buf[i] + run.begin, a.out + run.dst + (m0 + i) * cs, sizeof(float) * size_t(run.len));
+    }
+  }
+  for (int j = 0; j < A; j += tile) forward_tile<V, QV>(a, wb, c0, c1, add, mvalid, t0 + j, rows, j);
+  for (int32_t ri = r.first[size_t(k)]; ri < r.first[size_t(k) + 1]; ++ri) {
+    const OutputRuns::Run& run = r.runs[size_t(ri)];
+    for (int i = 0; i < mvalid; ++i) {
+      float* o = a.out + run.dst + (m0 + i) * cs;
+      const float* b = buf[i] + run.begin;
+      const float bias = last && a.bias ? a.bias[m0 + i] : 0.f;
+      for (int32_t e = 0; e < run.len; ++e) o[e] = b[e] + bias;
+    }
+  }
 }
 
 template <class V, int QV>
@@ -71,9 +104,13 @@ void forward(const RowConvArgs& a, int64_t q0, int64_t q1) {
       for (int m0 = 0; m0 < a.M; m0 += kRowConvMB) {
         const int mvalid = std::min(kRowConvMB, a.M - m0);
         float* yrow[kRowConvMB];
-        for (int i = 0; i < kRowConvMB; ++i) yrow[i] = a.y + (m0 + std::min(i, mvalid - 1)) * a.y_stride;
         const float* wb = a.w + (m0 / kRowConvMB) * wblock + int64_t(c0) * a.T * kRowConvMB;
-        for (int64_t q = p0; q < p1; q += tile) forward_tile<V, QV>(a, wb, c0, c1, c0 > 0, mvalid, q, yrow);
+        if (a.runs) {
+          for (int64_t t0 = p0; t0 < p1; t0 += kRowConvQAlign) forward_tile_to_runs<V, QV>(a, wb, c0, c1, m0, mvalid, t0);
+          continue;
+        }
+        for (int i = 0; i < kRowConvMB; ++i) yrow[i] = a.y + (m0 + std::min(i, mvalid - 1)) * a.y_stride;
+        for (int64_t q = p0; q < p1; q += tile) forward_tile<V, QV>(a, wb, c0, c1, c0 > 0, mvalid, q, yrow, q);
       }
     }
   }
