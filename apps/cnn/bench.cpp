@@ -29,7 +29,7 @@ Run add_bench(CLI::App& app) {
   cmd->add_option("--iters", o->bench.iters, "timed iterations")->check(CLI::PositiveNumber);
   cmd->add_option("--warmup", o->bench.warmup, "untimed iterations first")->check(CLI::NonNegativeNumber);
   cmd->add_option("--min-seconds", o->bench.min_seconds, "time at least this long");
-  cmd->add_option("--set", o->sets, "override a config field: dotted.key=value (repeatable)");
+  add_set_option(cmd, o->sets);
   cmd->add_flag("--layers", o->layers, "print per-layer forward/backward time");
   cmd->add_flag("--json", o->json, "machine-readable output");
   cmd->add_flag("--data", o->data,

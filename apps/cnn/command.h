@@ -17,6 +17,15 @@ Run add_summary(CLI::App& app);
 Run add_bench(CLI::App& app);
 Run add_predict(CLI::App& app);
 Run add_export(CLI::App& app);
+Run add_explain(CLI::App& app);
+Run add_report(CLI::App& app);
+
+// `--set dotted.key=value`, repeatable, one value per occurrence (so that `--set x=1 img.jpg`
+// leaves img.jpg to the positional arguments).
+inline CLI::Option* add_set_option(CLI::App* cmd, std::vector<std::string>& sets) {
+  return cmd->add_option("--set", sets, "override a config field: dotted.key=value (repeatable)")
+      ->allow_extra_args(false);
+}
 
 // `--input CxHxW` (e.g. 3x224x224) as the model override "input=[C,H,W]"; ConfigError otherwise.
 inline std::string input_override(const std::string& cxhxw) {

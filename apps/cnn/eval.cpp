@@ -22,7 +22,7 @@ Run add_eval(CLI::App& app) {
   auto* ck = cmd->add_option("--checkpoint", o->checkpoint, "a checkpoint of ours (.safetensors)");
   cmd->add_option("--weights", o->weights, "weights only: a checkpoint or a PyTorch state_dict (.safetensors)")
       ->excludes(ck);
-  cmd->add_option("--set", o->sets, "override a config field: dotted.key=value (repeatable)");
+  add_set_option(cmd, o->sets);
   cmd->add_flag("--no-confusion", o->no_confusion, "do not print the confusion matrix");
   return [o] {
     if (o->checkpoint.empty() && o->weights.empty())

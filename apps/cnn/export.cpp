@@ -50,7 +50,7 @@ Run add_export(CLI::App& app) {
   cmd->add_option("--input", o->input, "input shape CxHxW (default: the model's)");
   cmd->add_option("--classes", o->classes,
                   "onnx: class names, one per line, for the metadata (default: the checkpoint's, else the recipe's dataset's)");
-  cmd->add_option("--set", o->sets, "override a config field: dotted.key=value (repeatable)");
+  add_set_option(cmd, o->sets);
   return [o, seed] {
     const bool init = seed->count() > 0;
     std::string format = o->format;

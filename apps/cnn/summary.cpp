@@ -20,7 +20,7 @@ Run add_summary(CLI::App& app) {
   cmd->add_option("--config,-c", o->config, "model or recipe YAML")->required();
   cmd->add_option("--input", o->input, "input shape CxHxW (default: the model's)");
   cmd->add_option("--batch", o->batch, "batch size for the memory estimate")->check(CLI::PositiveNumber);
-  cmd->add_option("--set", o->sets, "override a config field: dotted.key=value (repeatable)");
+  add_set_option(cmd, o->sets);
   cmd->add_flag("--json", o->json, "machine-readable output");
   return [o] {
     std::vector<std::string> sets = o->sets;

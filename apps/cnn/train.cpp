@@ -19,7 +19,7 @@ Run add_train(CLI::App& app) {
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--config,-c", o->config, "recipe YAML")->required();
-  cmd->add_option("--set", o->sets, "override a config field: dotted.key=value (repeatable)");
+  add_set_option(cmd, o->sets);
   auto* resume = cmd->add_option("--resume", o->resume, "continue from a checkpoint (last.safetensors)");
   cmd->add_option("--weights", o->weights,
                   "start from these weights (a checkpoint or a PyTorch state_dict .safetensors) instead of init")
