@@ -7,6 +7,10 @@
 
 #include "core/error.h"
 
+namespace cnn {
+struct ReportResult;
+}
+
 namespace cnn::cli {
 
 using Run = std::function<int()>;
@@ -40,5 +44,8 @@ inline std::string input_override(const std::string& cxhxw) {
 
 // Prints the run banner (and a BLAS warning) to stderr.
 void print_banner();
+
+// "report: <page> (N files, S s)", after any notes on stderr.
+void print_report_result(const ReportResult& r, double seconds);
 
 }  // namespace cnn::cli

@@ -72,11 +72,11 @@ std::string class_stats_json(const std::vector<ClassStats>& stats) {
 
 std::string confusion_csv(const std::vector<int64_t>& confusion, int64_t K, const std::vector<std::string>& names) {
   std::string out = "true\\predicted";
-  for (int64_t k = 0; k < K; ++k) out += "," + csv_field(name_of(names, k));
+  for (int64_t k = 0; k < K; ++k) (out += ',') += csv_field(name_of(names, k));
   out += "\n";
   for (int64_t t = 0; t < K; ++t) {
     out += csv_field(name_of(names, t));
-    for (int64_t p = 0; p < K; ++p) out += "," + std::to_string(confusion[size_t(t * K + p)]);
+    for (int64_t p = 0; p < K; ++p) (out += ',') += std::to_string(confusion[size_t(t * K + p)]);
     out += "\n";
   }
   return out;
