@@ -72,6 +72,7 @@ Run add_export(CLI::App& app) {
     Net net(spec);
     if (o->checkpoint.empty()) net.init(o->init_seed);
     else load_weights(o->checkpoint, net);
+    print_banner();
     const std::string source = o->checkpoint.empty() ? fmt::format("initialized with seed {}", o->init_seed)
                                                       : "weights from " + o->checkpoint;
 

@@ -97,6 +97,7 @@ Run add_predict(CLI::App& app) {
     ModelSpec spec = load_model_or_recipe(o->config, o->sets);
     Net net(spec);
     load_weights(o->weights, net);
+    print_banner();
     Tensor input = read_npy(o->npy);
     const Shape& want = spec.input;
     Shape per_sample;

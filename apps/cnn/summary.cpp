@@ -27,6 +27,7 @@ Run add_summary(CLI::App& app) {
     if (!o->input.empty()) sets.push_back(input_override(o->input));
     ModelSpec spec = load_model_or_recipe(o->config, sets);
     Net net(spec);
+    print_banner();
     fmt::print("{}", o->json ? summary_json(net, o->batch) : summary_table(net, o->batch));
     return 0;
   };

@@ -39,6 +39,7 @@ constexpr size_t kConfusionClasses = 30;  // more are reduced to the classes wit
 constexpr size_t kConfusedPairs = 10;
 constexpr int64_t kTileSize = 96;         // small images are upscaled to at least this
 constexpr int64_t kFeatureMaps = 64;
+constexpr int64_t kFilterTile = 48;       // filters and feature maps are upscaled to at least this
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -108,7 +109,7 @@ void explain_top_losses(Net& net, const Recipe& recipe, const Dataset& test, int
                                    std::min(layer.channels, kFeatureMaps), order[0].index,
                                    method == CamMethod::cam ? "CAM" : "Grad-CAM");
   const Tensor& a = net.activation(layer.node);
-  ev.feature_maps = feature_grid(a.data(), layer.channels, layer.height, layer.width, kFeatureMaps, 32);
+  ev.feature_maps = feature_grid(a.data(), layer.channels, layer.height, layer.width, kFeatureMaps, kFilterTile);
 }
 
 std::optional<Evaluation> evaluate_test_set(Net& net, const Recipe& recipe, int64_t samples,
@@ -172,8 +173,8 @@ std::vector<LineChart> curve_charts(const RunMetrics& m, const Recipe& recipe) {
     out.push_back(*c);
   }
   if (m.steps.empty()) return out;
-  LineChart sl = chart("loss_step", "Training loss and accuracy per step (recent window)", "step", "loss");
-  LineChart sa = chart("accuracy_step", "Training accuracy per step (recent window)", "step", "accuracy %");
+  LineChart sl = chart("loss_step", "Training loss per step (mean since the previous record)", "step", "loss");
+  LineChart sa = chart("accuracy_step", "Training accuracy per step (mean since the previous record)", "step", "accuracy %");
   LineChart slr = chart("lr_step", "Learning rate per step", "step", "learning rate");
   ChartSeries l{"train loss", "#1f77b4", {}, {}}, a{"train top-1", "#1f77b4", {}, {}}, r{"lr", "#9467bd", {}, {}};
   for (const StepMetrics& s : m.steps) {
@@ -217,7 +218,7 @@ ReportResult write_report(const ReportOptions& o) {
   page.summary = summary_table(net, 1);
   page.banner = run_banner();
   page.charts = curve_charts(metrics, recipe);
-  if (const Tensor* w = first_conv_weight(net)) page.filters = filter_grid(*w, 24);
+  if (const Tensor* w = first_conv_weight(net)) page.filters = filter_grid(*w, kFilterTile);
   ReportResult result;
   std::optional<Evaluation> ev = evaluate_test_set(net, recipe, o.samples, checkpoint, result.notes);
   if (ev) {

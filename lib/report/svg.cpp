@@ -19,7 +19,10 @@ struct Range {
   }
   void finish(bool pad) {
     if (!(lo <= hi)) lo = 0, hi = 1;
-    if (hi - lo < 1e-12) lo -= 0.5, hi += 0.5;
+    if (hi - lo <= 1e-9 * std::max(std::fabs(lo), std::fabs(hi))) {  // one value: a band around it
+      const double d = hi != 0 ? 0.1 * std::fabs(hi) : 0.5;
+      lo -= d, hi += d;
+    }
     if (pad) {
       const double p = 0.05 * (hi - lo);
       lo -= p, hi += p;
@@ -108,8 +111,12 @@ std::string line_chart_svg(const LineChart& c) {
       xml_escape(c.id), kWidth, kHeight, kWidth, kHeight);
   out += axes(c, xr, yr, pw, ph);
   if (std::isfinite(c.marker_x))
-    out += fmt::format(R"svg(<line class="best" x1="{0:.1f}" x2="{0:.1f}" y1="{1}" y2="{2}" stroke="#d62728" stroke-dasharray="4 3"/><text x="{3:.1f}" y="{4}" fill="#d62728">{5}</text>)svg",
-                       sx(c.marker_x), kTop, kTop + ph, sx(c.marker_x) + 3, kTop + 12, xml_escape(c.marker_label));
+    {
+      const bool right = sx(c.marker_x) > kLeft + 0.6 * pw;  // label on the side with room
+      out += fmt::format(R"svg(<line class="best" x1="{0:.1f}" x2="{0:.1f}" y1="{1}" y2="{2}" stroke="#d62728" stroke-dasharray="4 3"/><text x="{3:.1f}" y="{4}" fill="#d62728" text-anchor="{5}">{6}</text>)svg",
+                         sx(c.marker_x), kTop, kTop + ph, sx(c.marker_x) + (right ? -3 : 3), kTop + 12,
+                         right ? "end" : "start", xml_escape(c.marker_label));
+    }
   double legend_x = kLeft + pw;
   for (auto it = c.series.rbegin(); it != c.series.rend(); ++it) {  // right-aligned legend
     legend_x -= 12 + 6.5 * double(it->name.size()) + 14;
@@ -181,7 +188,7 @@ std::string confusion_svg(const std::vector<int64_t>& confusion, int64_t K, cons
       if (cell >= 22 && count > 0)
         out += fmt::format(R"svg(<text x="{:.1f}" y="{:.1f}" text-anchor="middle" dy="4" fill="{}">{}</text>)svg",
                            left + cell * (double(j) + 0.5), top + cell * (double(i) + 0.5), shade < 128 ? "#fff" : "#000",
-                           normalized ? fmt::format("{:.0f}%", 100 * f) : std::to_string(count));
+                           normalized ? (f < 0.1 ? fmt::format("{:.1f}%", 100 * f) : fmt::format("{:.0f}%", 100 * f)) : std::to_string(count));
     }
   }
   return out + "</svg>\n";
