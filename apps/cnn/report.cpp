@@ -20,6 +20,8 @@ Run add_report(CLI::App& app) {
       ->required();
   cmd->add_option("--out,-o", o->out, "the page (default: RUN_DIR/report.html); charts and pictures go next to it");
   cmd->add_option("--checkpoint", o->checkpoint, "the weights evaluated (default: best.safetensors, else last)");
+  cmd->add_option("--layer", o->layer,
+                  "layer of the class activation maps and feature maps (default: as cnn explain's)");
   cmd->add_option("--samples", o->samples, "highest-loss test images shown (default 16)")->check(CLI::NonNegativeNumber);
   return [o] {
     print_banner();

@@ -68,7 +68,8 @@ struct Evaluation {
   std::string feature_caption;
 };
 
-void explain_top_losses(Net& net, const Recipe& recipe, const Dataset& test, int64_t samples, Evaluation& ev) {
+void explain_top_losses(Net& net, const Recipe& recipe, const Dataset& test, const ReportOptions& o, Evaluation& ev) {
+  const int64_t samples = o.samples;
   std::vector<SampleOutcome> order = ev.result.samples;
   std::stable_sort(order.begin(), order.end(), [](const SampleOutcome& a, const SampleOutcome& b) { return a.loss > b.loss; });
   order.resize(std::min(order.size(), size_t(samples)));
@@ -84,7 +85,7 @@ void explain_top_losses(Net& net, const Recipe& recipe, const Dataset& test, int
     pipeline.apply_bytes(shown[i], scratch, rng);
     pipeline.apply_floats(shown[i], rng, batch.data() + int64_t(i) * numel_of(in));
   }
-  const CamLayer layer = resolve_cam_layer(net, "");
+  const CamLayer layer = resolve_cam_layer(net, o.layer);
   const CamMethod method = default_cam_method(net, layer);
   CamExplainer explainer(net, layer, method);
   explainer.forward(batch);
@@ -112,7 +113,7 @@ void explain_top_losses(Net& net, const Recipe& recipe, const Dataset& test, int
   ev.feature_maps = feature_grid(a.data(), layer.channels, layer.height, layer.width, kFeatureMaps, kFilterTile);
 }
 
-std::optional<Evaluation> evaluate_test_set(Net& net, const Recipe& recipe, int64_t samples,
+std::optional<Evaluation> evaluate_test_set(Net& net, const Recipe& recipe, const ReportOptions& o,
                                             const std::string& checkpoint, std::vector<std::string>& notes) {
   std::unique_ptr<Dataset> test;
   try {
@@ -129,7 +130,7 @@ std::optional<Evaluation> evaluate_test_set(Net& net, const Recipe& recipe, int6
   ev.names = resolve_class_names("", checkpoint, recipe.data.dataset);
   if (ev.names.empty()) ev.names = test->class_names();
   ev.stats = class_stats(ev.result.confusion, ev.result.classes, ev.names);
-  explain_top_losses(net, recipe, *test, samples, ev);
+  explain_top_losses(net, recipe, *test, o, ev);
   return ev;
 }
 
@@ -220,7 +221,8 @@ ReportResult write_report(const ReportOptions& o) {
   page.charts = curve_charts(metrics, recipe);
   if (const Tensor* w = first_conv_weight(net)) page.filters = filter_grid(*w, kFilterTile);
   ReportResult result;
-  std::optional<Evaluation> ev = evaluate_test_set(net, recipe, o.samples, checkpoint, result.notes);
+  if (!o.layer.empty()) resolve_cam_layer(net, o.layer);  // a bad --layer fails before the evaluation
+  std::optional<Evaluation> ev = evaluate_test_set(net, recipe, o, checkpoint, result.notes);
   if (ev) {
     page.eval = &ev->result;
     page.class_names = ev->names;

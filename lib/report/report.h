@@ -18,6 +18,7 @@ struct ReportOptions {
   std::string out;          // default: <run_dir>/report.html; the .svg/.png files go next to it
   std::string checkpoint;   // default: <run_dir>/best.safetensors, else last.safetensors
   int64_t samples = 16;     // highest-loss test images shown
+  std::string layer;        // explained layer (CAM/Grad-CAM, feature maps); default: as cnn explain's
   const Recipe* recipe = nullptr;  // the run's recipe (cnn train); default: <run_dir>/config.yaml
 };
 

@@ -10,7 +10,7 @@ namespace cnn {
 namespace {
 
 constexpr double kWidth = 640, kHeight = 300;
-constexpr double kLeft = 64, kRight = 16, kTop = 30, kBottom = 44;
+constexpr double kLeft = 72, kRight = 16, kTop = 30, kBottom = 44;
 
 struct Range {
   double lo = std::numeric_limits<double>::infinity(), hi = -std::numeric_limits<double>::infinity();
@@ -30,10 +30,12 @@ struct Range {
   }
 };
 
-// Round tick positions (1, 2 or 5 x 10^k apart), about five of them.
-std::vector<double> ticks(double lo, double hi) {
+// Round tick positions (1, 2 or 5 x 10^k apart), at most about five of them; whole numbers
+// apart when `integer` (epochs, steps).
+std::vector<double> ticks(double lo, double hi, bool integer) {
   const double raw = (hi - lo) / 5, mag = std::pow(10.0, std::floor(std::log10(raw)));
-  const double step = raw / mag >= 5 ? 5 * mag : raw / mag >= 2 ? 2 * mag : mag;
+  double step = raw <= mag ? mag : raw <= 2 * mag ? 2 * mag : raw <= 5 * mag ? 5 * mag : 10 * mag;
+  if (integer) step = std::max(step, 1.0);
   std::vector<double> out;
   for (double v = std::ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push_back(std::fabs(v) < step * 1e-9 ? 0 : v);
   return out;
@@ -66,10 +68,10 @@ std::string axes(const LineChart& c, const Range& xr, const Range& yr, double pw
   auto sx = [&](double x) { return kLeft + (x - xr.lo) / (xr.hi - xr.lo) * pw; };
   auto sy = [&](double y) { return kTop + ph - (y - yr.lo) / (yr.hi - yr.lo) * ph; };
   std::string s = fmt::format(R"svg(<rect x="{}" y="{}" width="{}" height="{}" fill="#fff" stroke="#999"/>)svg", kLeft, kTop, pw, ph);
-  for (double t : ticks(yr.lo, yr.hi))
-    s += fmt::format(R"svg(<line x1="{0}" x2="{1}" y1="{2:.1f}" y2="{2:.1f}" stroke="#eee"/><text x="{3}" y="{2:.1f}" text-anchor="end" dy="4">{4:.4g}</text>)svg",
+  for (double t : ticks(yr.lo, yr.hi, false))
+    s += fmt::format(R"svg(<line x1="{0}" x2="{1}" y1="{2:.1f}" y2="{2:.1f}" stroke="#eee"/><text x="{3}" y="{2:.1f}" text-anchor="end" dy="4">{4:.3g}</text>)svg",
                      kLeft, kLeft + pw, sy(t), kLeft - 4, t);
-  for (double t : ticks(xr.lo, xr.hi))
+  for (double t : ticks(xr.lo, xr.hi, true))
     s += fmt::format(R"svg(<line x1="{0:.1f}" x2="{0:.1f}" y1="{1}" y2="{2}" stroke="#eee"/><text x="{0:.1f}" y="{3}" text-anchor="middle">{4:.6g}</text>)svg",
                      sx(t), kTop, kTop + ph, kTop + ph + 14, t);
   s += fmt::format(R"svg(<text x="{}" y="{}" text-anchor="middle">{}</text>)svg", kLeft + pw / 2, kHeight - 8, xml_escape(c.x_label));

@@ -17,7 +17,7 @@ struct ChartSeries {
   std::vector<double> x, y;
 };
 
-struct LineChart {
+struct LineChart {  // x is an epoch or step number: its ticks are whole numbers
   std::string id, title, x_label, y_label;
   std::vector<ChartSeries> series;
   double marker_x = NAN;     // a vertical marker (the best epoch), when finite

@@ -30,6 +30,12 @@ before=$(stat -c %Y run/report.html)
 "$PY" "$HERE/report_structure.py" elsewhere/page.html 10 4 || fail "report --out --samples 4 structure"
 [ "$(stat -c %Y run/report.html)" = "$before" ] || fail "cnn report --out touched run/report.html"
 
+# Another layer for the maps.
+"$CNN" report run --out layer/page.html --layer conv2 --samples 2 >rep2.txt 2>&1 || fail "report --layer: $(cat rep2.txt)"
+grep -q "layer &#39;conv2&#39; (16x10x10" layer/page.html || fail "report --layer conv2: the feature maps are not conv2's"
+expect_error 2 "no layer 'nope'" -- "$CNN" report run --out bad2/page.html --layer nope
+[ ! -e bad2 ] || fail "a failed report created bad2/"
+
 # Turned off.
 "$CNN" train --config "$RECIPE" "${small[@]}" --set output=run2 --no-report >/dev/null 2>&1 || fail "train --no-report"
 [ ! -e run2/report.html ] || fail "--no-report wrote a report"
