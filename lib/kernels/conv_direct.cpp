@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "core/parallel.h"
 
@@ -13,6 +14,36 @@ template <class Fn>
 void over_positions(int64_t positions, Fn&& fn) {
   const int64_t tiles = positions / kRowConvQAlign;
   parallel_for(tiles, [&](int64_t b, int64_t e, int tid) { fn(b * kRowConvQAlign, e * kRowConvQAlign, tid); });
+}
+
+// x -> rows: plain rows (stride 1) or phase planes (strided).
+void pack_input(const DirectConvPlan& p, const float* x, float* xrows) {
+  if (p.rows.SH == 1 && p.rows.SW == 1) pack_rows(x, p.N, p.C, p.g.H, p.g.W, p.rows.x, xrows);
+  else pack_phase_rows(x, p.N, p.C, p.g, p.rows, xrows);
+}
+
+// Backward-data of a strided convolution: one row convolution per phase with that phase's taps,
+// into the phase planes of dx; phases that no tap reads get zeros.
+void backward_data_strided(const DirectConvPlan& p, const float* dyrows, const float* w, float* dxrows, float* wpack) {
+  const RowConvPlan& r = p.rows;
+  for (size_t ph = 0; ph < r.phase_taps.size(); ++ph) {
+    const std::vector<int>& taps = r.phase_taps[ph];
+    float* out = dxrows + int64_t(ph) * r.phase_len;
+    if (taps.empty()) {
+      parallel_for(p.C, [&](int64_t c0, int64_t c1, int) {
+        for (int64_t c = c0; c < c1; ++c) std::memset(out + c * r.dx.length, 0, sizeof(float) * size_t(r.dx.positions));
+      });
+      continue;
+    }
+    int64_t offs[64];  // a phase holds at most ceil(KH/SH) * ceil(KW/SW) taps; plan_direct_conv checks
+    for (size_t t = 0; t < taps.size(); ++t) offs[t] = r.bwd_off[size_t(taps[t])];
+    pack_row_conv_weights(w, p.C, p.M, r.T, taps, true, wpack);
+    RowConvArgs b;
+    b.M = p.C, b.C = p.M, b.T = static_cast<int>(taps.size()), b.off = offs;
+    b.x = dyrows + r.dy.front, b.x_stride = r.dy.length;
+    b.w = wpack, b.y = out, b.y_stride = r.dx.length;
+    over_positions(r.dx.positions, [&](int64_t q0, int64_t q1, int) { p.kernel->forward(b, q0, q1); });
+  }
 }
 
 }  // namespace
@@ -35,6 +66,8 @@ DirectConvPlan plan_direct_conv(const ConvGeom& g, int M, int64_t N, const RowCo
   p.N = N;
   p.g = g;
   p.kernel = &kernel;
+  for (const auto& taps : p.rows.phase_taps)
+    if (taps.size() > 64) p.rows.ok = false;  // backward_data_strided's offset list
   return p;
 }
 
@@ -44,7 +77,7 @@ void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* w
   float* xrows = workspace;
   float* yrows = xrows + size_t(p.C) * r.x.length;
   float* wpack = yrows + size_t(p.M) * r.y.length;
-  pack_rows(x, p.N, p.C, p.g.H, p.g.W, r.x, xrows);
+  pack_input(p, x, xrows);
   pack_row_conv_weights(w, p.M, p.C, r.T, false, wpack);
   RowConvArgs a;
   a.M = p.M, a.C = p.C, a.T = r.T, a.off = r.fwd_off.data();
@@ -62,7 +95,7 @@ void direct_conv_backward(const DirectConvPlan& p, const float* x, const float* 
   float* dxrows = dyrows + size_t(p.M) * r.dy.length;
   float* wpack = dxrows + size_t(p.C) * r.dx.length;
   float* partials = wpack + packed_row_conv_weights(p.C, p.M, r.T);
-  pack_rows(x, p.N, p.C, p.g.H, p.g.W, r.x, xrows);
+  pack_input(p, x, xrows);
   pack_rows(dy, p.N, p.M, p.g.OH, p.g.OW, r.dy, dyrows);
 
   const int64_t wsize = int64_t(p.M) * p.C * r.T;
@@ -81,6 +114,11 @@ void direct_conv_backward(const DirectConvPlan& p, const float* x, const float* 
     for (int64_t i = 0; i < wsize; ++i) dw[i] += part[i];
   }
   if (!dx) return;
+  if (r.SH != 1 || r.SW != 1) {
+    backward_data_strided(p, dyrows, w, dxrows, wpack);
+    unpack_phase_rows(dxrows, p.N, p.C, p.g, r, dx);
+    return;
+  }
   pack_row_conv_weights(w, p.C, p.M, r.T, true, wpack);
   RowConvArgs b;
   b.M = p.C, b.C = p.M, b.T = r.T, b.off = r.bwd_off.data();

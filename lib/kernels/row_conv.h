@@ -41,6 +41,8 @@ struct RowConvArgs {
 // packed_row_conv_weights(M, C, T) floats.
 int64_t packed_row_conv_weights(int M, int C, int T);
 void pack_row_conv_weights(const float* w, int M, int C, int T, bool transpose, float* dst);
+// Only the listed taps of w (in that order): the packed weights have taps.size() taps.
+void pack_row_conv_weights(const float* w, int M, int C, int T, std::span<const int> taps, bool transpose, float* dst);
 
 struct RowConvKernel {
   std::string_view name;

@@ -82,9 +82,9 @@ void check_kernel_against_reference(const RowConvKernel& k) {
 }
 
 ConvGeom geom(int C, int H, int W, int KH, int KW, int PH, int PW, int DH = 1, int DW = 1, int PH_end = -1,
-              int PW_end = -1) {
+              int PW_end = -1, int SH = 1, int SW = 1) {
   ConvGeom g;
-  g.C = C, g.H = H, g.W = W, g.KH = KH, g.KW = KW, g.PH = PH, g.PW = PW, g.DH = DH, g.DW = DW;
+  g.C = C, g.H = H, g.W = W, g.KH = KH, g.KW = KW, g.PH = PH, g.PW = PW, g.DH = DH, g.DW = DW, g.SH = SH, g.SW = SW;
   g.PH_end = PH_end, g.PW_end = PW_end;
   g.finish();
   return g;
@@ -110,7 +110,7 @@ Naive naive_conv(const ConvGeom& g, int M, int64_t N, const std::vector<float>& 
           for (int c = 0; c < g.C; ++c)
             for (int kh = 0; kh < g.KH; ++kh)
               for (int kw = 0; kw < g.KW; ++kw) {
-                const int ih = oh - g.PH + kh * g.DH, iw = ow - g.PW + kw * g.DW;
+                const int ih = oh * g.SH - g.PH + kh * g.DH, iw = ow * g.SW - g.PW + kw * g.DW;
                 if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
                 const size_t xi = size_t(((n * g.C + c) * g.H + ih) * g.W + iw);
                 const size_t wi = size_t(((m * g.C + c) * g.KH + kh) * g.KW + kw);
@@ -137,6 +137,16 @@ void check_direct_conv(const RowConvKernel& k) {
       {geom(3, 7, 8, 3, 3, 0, 1, 1, 1, 2, 0), 4, 2}, // asymmetric padding
       {geom(64, 8, 8, 3, 3, 1, 1), 64, 3},         // ResNet stage 3
       {geom(16, 32, 32, 3, 3, 1, 1), 16, 2},       // ResNet stage 1
+      {geom(16, 32, 32, 3, 3, 1, 1, 1, 1, -1, -1, 2, 2), 32, 2},  // ResNet downsampling 3x3 stride 2
+      {geom(5, 9, 7, 3, 3, 1, 1, 1, 1, -1, -1, 2, 2), 6, 3},      // odd sizes, stride 2
+      {geom(8, 8, 8, 1, 1, 0, 0, 1, 1, -1, -1, 2, 2), 7, 2},      // 1x1 stride 2 (phases without taps)
+      {geom(3, 20, 20, 7, 7, 3, 3, 1, 1, -1, -1, 2, 2), 8, 2},    // ResNet-50 stem
+      {geom(4, 9, 8, 3, 3, 0, 0, 1, 1, -1, -1, 2, 2), 5, 2},      // stride 2, no padding
+      {geom(3, 8, 9, 3, 3, 1, 1, 1, 1, -1, -1, 2, 1), 4, 2},      // stride (2, 1)
+      {geom(3, 11, 11, 3, 3, 2, 2, 2, 2, -1, -1, 2, 2), 4, 2},    // dilation 2, stride 2
+      {geom(3, 10, 10, 3, 3, 1, 1, 1, 1, -1, -1, 3, 3), 4, 2},    // stride 3
+      {geom(3, 1, 1, 3, 3, 1, 1, 1, 1, -1, -1, 2, 2), 4, 3},      // 1x1 map, stride 2
+      {geom(2, 7, 8, 3, 3, 0, 1, 1, 1, 1, 0, 2, 2), 3, 2},        // asymmetric padding, stride 2
   };
   Rng rng(5);
   for (const Case& c : cases) {
@@ -205,10 +215,7 @@ TEST_CASE("direct conv: the reference kernel gives the definition too") {
   check_direct_conv(kRowConvReference);
 }
 
-TEST_CASE("direct conv: strided and over-padded convolutions are left to im2col") {
-  ConvGeom g = geom(4, 8, 8, 3, 3, 1, 1);
-  g.SH = g.SW = 2;
-  g.finish();
-  REQUIRE_FALSE(direct_conv_fits(plan_direct_conv(g, 4, 2, kRowConvReference)));
+TEST_CASE("direct conv: stride-1 convolutions padded wider than the kernel are left to im2col") {
   REQUIRE_FALSE(direct_conv_fits(plan_direct_conv(geom(4, 8, 8, 3, 3, 3, 3), 4, 2, kRowConvReference)));
+  REQUIRE(direct_conv_fits(plan_direct_conv(geom(4, 8, 8, 3, 3, 3, 3, 1, 1, -1, -1, 2, 2), 4, 2, kRowConvReference)));
 }
