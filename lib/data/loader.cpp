@@ -60,6 +60,8 @@ void Loader::fill(int64_t b, Batch& out, TransformScratch& scratch, Image& img) 
   const int64_t B = opt_.batch_size, first = b * B, n = std::min<int64_t>(B, int64_t(order_.size()) - first);
   const int64_t S = numel_of(sample_);
   set_images_shape(out, n);
+  out.labels.reserve(size_t(B));  // a full batch's room at once: a slot that saw a short last batch
+  out.indices.reserve(size_t(B)); // first must not allocate when it gets a full one
   out.labels.resize(size_t(n));
   out.indices.resize(size_t(n));
   out.skipped.clear();
@@ -103,6 +105,8 @@ void Loader::fill_inline(int64_t b, Batch& out) {
     inline_images_.resize(size_t(threads));
   }
   set_images_shape(out, n);
+  out.labels.reserve(size_t(B));  // a full batch's room at once: a slot that saw a short last batch
+  out.indices.reserve(size_t(B)); // first must not allocate when it gets a full one
   out.labels.resize(size_t(n));
   out.indices.resize(size_t(n));
   out.skipped.clear();

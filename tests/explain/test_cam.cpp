@@ -46,6 +46,9 @@ TEST_CASE("Grad-CAM of a tiny net equals the hand-computed map") {
   // Class 0 reads A0 at (0,0) with weight 1 and A1 at (1,1) with weight -2; class 1 is unused.
   set_param(net, "fc.weight", {1, 0, 0, 0, 0, 0, 0, -2, /*class 1*/ 0, 1, 0, 0, 0, 0, 0, 0});
   set_param(net, "fc.bias", {0.f, 0.f});
+  CHECK(net.node_index("conv1") == 0);
+  CHECK(net.node_index("fc") == 2);
+  CHECK(net.node_index("nope") == -1);
   const CamLayer layer = resolve_cam_layer(net, "");
   CHECK(layer.name == "conv1");
   CHECK(default_cam_method(net, layer) == CamMethod::gradcam);  // flatten + linear: no pooling
