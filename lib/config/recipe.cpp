@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 using cfg::describe;
 using cfg::loc_of;
 
-const std::vector<std::string> kTopKeys = {"model", "model_args", "data", "train", "output"};
+const std::vector<std::string> kTopKeys = {"model", "model_args", "data", "train", "output", "report"};
 const std::vector<std::string> kDataKeys = {"dataset",    "root",       "train_transforms", "eval_transforms",
                                             "batch_size", "eval_batch_size", "workers",      "train_limit",
                                             "eval_limit", "class_names", "bad_images", "eval_tta",
@@ -83,6 +83,7 @@ cfg::Schema recipe_schema() {
   s.fields["model"] = cfg::Schema{};
   s.fields["model_args"] = cfg::Schema{};
   s.fields["output"] = cfg::Schema{};
+  s.fields["report"] = cfg::Schema{};
   s.fields["data"] = leaves(kDataKeys);
   s.fields["data"].fields["train_transforms"].open = true;
   s.fields["data"].fields["eval_transforms"].open = true;
@@ -402,10 +403,12 @@ std::string emit_recipe(const Recipe& r, const YAML::Node& inline_model) {
   e << YAML::Key << "log_every" << YAML::Value << t.log_every;
   e << YAML::Key << "eval_every" << YAML::Value << t.eval_every;
   e << YAML::Key << "best_metric" << YAML::Value << t.best_metric;
-  e << YAML::Key << "aux_weight" << YAML::Value << cfg::format_double(t.aux_weight);
+  if (t.aux_weight >= 0)  // unset: each side head's own weight (the model's `head: {weight: w}`)
+    e << YAML::Key << "aux_weight" << YAML::Value << cfg::format_double(t.aux_weight);
   emit_finetuning(e, t);
   e << YAML::EndMap;
   e << YAML::Key << "output" << YAML::Value << r.output;
+  e << YAML::Key << "report" << YAML::Value << (r.report ? "true" : "false");
   e << YAML::EndMap;
   return std::string(e.c_str()) + "\n";
 }
@@ -668,6 +671,7 @@ Recipe load_recipe(const std::string& text, const std::string& file, const std::
   parse_ema(rd, train, t.ema);
 
   r.output = rd.get_string(doc, "output", "output", r.output);
+  r.report = rd.get_bool(doc, "report", "report", r.report);
   r.resolved_yaml = emit_recipe(r, inline_model);
   return r;
 }

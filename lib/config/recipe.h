@@ -129,6 +129,7 @@ struct Recipe {
   DataSpec data;
   TrainSpec train;
   std::string output = "runs/run";
+  bool report = true;                     // cnn train ends by writing report.html into output
   std::string resolved_yaml;              // the whole recipe after defaults and overrides
   bool classes_set = false;               // model_args.classes or --set model.classes given
   bool classes_from_data = false;         // `classes` was set from the dataset (with_model_classes)

@@ -73,6 +73,15 @@ class Net {
   // training (frozen BatchNorm: running statistics, no updates).
   void set_frozen(const std::vector<char>& frozen, const std::set<std::string>& eval_nodes = {});
   bool is_frozen(size_t param_index) const;
+  // Looking inside (cnn explain): nodes are numbered in order, as summary() lists them.
+  // activation(i): node i's output after the last forward(). backward_to(i): after a forward and
+  // with output_grad() filled, runs backward only over the nodes after i and returns the gradient
+  // of that output with respect to node i's activation (parameter gradients of those nodes
+  // accumulate as in backward()). Throws RuntimeError when no gradient can reach node i (nothing
+  // trainable at or before it).
+  int node_index(const std::string& name) const;  // -1 if there is no such node
+  const Tensor& activation(int node) const { return nodes_[size_t(node)].out; }
+  const Tensor& backward_to(int node, RunContext& ctx);
 
   const std::vector<NamedParam>& params() const { return params_; }
   const std::vector<NamedBuffer>& buffers() const { return buffers_; }
@@ -107,6 +116,7 @@ class Net {
   void init_defaults(uint64_t seed);
   void apply_init_spec(uint64_t seed);
   const Shape& shape_of(int index) const;
+  void backward_from(int stop, bool heads, RunContext& ctx);  // nodes after `stop` (-1: all)
 
   ModelSpec spec_;
   std::vector<Node> nodes_;

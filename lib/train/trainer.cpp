@@ -49,7 +49,7 @@ void report_progress(TrainRun& run, EpochProgress& ep, int64_t bi) {
                      {"train_acc", acc}, {"lr", ep.lr}, {"images_per_s", rate}, {"seconds", ep.seconds()}};
     run.metrics_text += j.dump() + "\n";
     if (progress == Progress::lines)
-      run.log(fmt::format("  epoch {}/{} batch {}/{}  loss {:.4f}  acc {:.2f}%  lr {:.4g}  {:.0f} img/s  eta {}",
+      run.log(fmt::format("  epoch {}/{} batch {}/{}  recent loss {:.4f}  acc {:.2f}%  lr {:.4g}  {:.0f} img/s  eta {}",
                           ep.epoch, ts.epochs, bi + 1, steps, loss, acc, ep.lr, rate, duration_str(eta)));
     ep.window_loss = 0;
     ep.window_correct = ep.window_seen = 0;
@@ -59,7 +59,7 @@ void report_progress(TrainRun& run, EpochProgress& ep, int64_t bi) {
     const double epoch_s = std::chrono::duration<double>(TrainClock::now() - ep.t0).count();
     const double rate = epoch_s > 0 ? (ep.seen - ep.seen_at_start) / epoch_s : 0;
     const int width = 24, done = int(width * (bi + 1) / steps);
-    run.status(fmt::format("epoch {}/{} [{}{}] {}/{}  loss {:.4f}  {:.0f} img/s  eta {}", ep.epoch, ts.epochs,
+    run.status(fmt::format("epoch {}/{} [{}{}] {}/{}  epoch mean loss {:.4f}  {:.0f} img/s  eta {}", ep.epoch, ts.epochs,
                            std::string(size_t(done), '#'), std::string(size_t(width - done), '.'), bi + 1, steps,
                            ep.loss_sum / ep.seen, rate, duration_str(rate > 0 ? double(N - ep.seen) / rate : -1)));
   }
@@ -69,8 +69,10 @@ void log_epoch(const TrainRun& run, const EpochRecord& rec, bool best) {
   const std::string test_part = rec.evaluated
                                     ? fmt::format("test_loss {:.4f}  test_acc {:6.2f}%", rec.test_loss, rec.test_acc)
                                     : std::string("(not evaluated this epoch)");
-  run.log(fmt::format("epoch {:>3}/{}  loss {:.4f}  train_acc {:6.2f}%  {}  lr {:.4g}  {:7.0f} img/s  {:6.1f} s{}{}",
-                      rec.epoch, run.recipe.train.epochs, rec.train_loss, rec.train_acc, test_part, rec.lr,
+  // The epoch's means; the training loss includes label smoothing, the test loss never does.
+  run.log(fmt::format("epoch {:>3}/{}  train_loss {:.4f}{}  train_acc {:6.2f}%  {}  lr {:.4g}  {:7.0f} img/s  {:6.1f} s{}{}",
+                      rec.epoch, run.recipe.train.epochs, rec.train_loss,
+                      run.recipe.train.label_smoothing > 0 ? " (smoothed)" : "", rec.train_acc, test_part, rec.lr,
                       rec.images_per_s, rec.seconds,
                       rec.skipped ? fmt::format("  skipped {} unreadable", rec.skipped) : "", best ? "  *best" : ""));
 }
