@@ -105,7 +105,7 @@ layers:
         }).find("duplicate layer name 'pw'") != std::string::npos);
 }
 
-TEST_CASE("splice: false is the default; errors", "[config][model][splice]") {
+TEST_CASE("splice: false is the default, errors", "[config][model][splice]") {
   ModelSpec m = load("input: [3, 4, 4]\nlayers:\n  - {conv: {out: 2, k: 1}, repeat: 2, splice: false}\n");
   CHECK(names(m) == V{"0.0", "0.1"});
   CHECK(config_error([] { load("input: [3, 4, 4]\nlayers:\n  - {conv: {out: 2, k: 1}, splice: 2}\n"); }) ==

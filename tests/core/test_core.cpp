@@ -54,7 +54,7 @@ TEST_CASE("Tensor: zero-filled, shape, numel, copy", "[core][tensor]") {
   CHECK(t[3] == 0.f);
 }
 
-TEST_CASE("Tensor: 64-byte alignment; shrinking resize keeps the buffer", "[core][tensor]") {
+TEST_CASE("Tensor: 64-byte alignment, shrinking resize keeps the buffer", "[core][tensor]") {
   for (int64_t n : {1, 3, 16, 17, 1000, 4097}) {
     Tensor t({n});
     CHECK(aligned64(t.data()));
@@ -187,7 +187,7 @@ TEST_CASE("set_num_threads: 0 means all hardware threads", "[core][parallel]") {
   CHECK(num_threads() == int(std::max(1u, std::thread::hardware_concurrency())));
 }
 
-TEST_CASE("Rng: same seed, same sequence; different seeds differ", "[core][rng]") {
+TEST_CASE("Rng: same seed, same sequence, different seeds differ", "[core][rng]") {
   Rng a(42), b(42), c(43);
   std::vector<uint64_t> va, vb, vc;
   for (int i = 0; i < 100; ++i) va.push_back(a.next_u64()), vb.push_back(b.next_u64()), vc.push_back(c.next_u64());

@@ -124,7 +124,7 @@ TEST_CASE("loader: batches are identical for 0, 1, 2 and 5 workers, and differ b
   }
 }
 
-TEST_CASE("loader: starting at batch k gives the epoch's batches from k on; abandoning an epoch is safe",
+TEST_CASE("loader: starting at batch k gives the epoch's batches from k on, abandoning an epoch is safe",
           "[data][loader]") {
   const MemoryDataset data(random_images(40, 3, 8, 8, 9));
   const Pipeline pipeline(augmenting_pipeline(), 3, "t");

@@ -37,7 +37,7 @@ uint8_t at(const Image& img, int64_t y, int64_t x, int64_t c) {
 
 }  // namespace
 
-TEST_CASE("random_crop: a window of the zero-padded image; every offset occurs", "[data][transforms]") {
+TEST_CASE("random_crop: a window of the zero-padded image, every offset occurs", "[data][transforms]") {
   const Image src = random_image(8, 10, 3, 1);
   TransformSpec t = spec("random_crop", {8, 10});
   t.pad = 2;
@@ -65,7 +65,7 @@ TEST_CASE("random_crop: a window of the zero-padded image; every offset occurs",
   CHECK(offsets.size() == 25);  // 5 x 5 offsets of the 12 x 14 padded image
 }
 
-TEST_CASE("hflip mirrors with probability p; p = 0 and 1 are exact", "[data][transforms]") {
+TEST_CASE("hflip mirrors with probability p, p = 0 and 1 are exact", "[data][transforms]") {
   const Image src = random_image(5, 7, 3, 2);
   Image mirrored = src;
   hflip(mirrored);
@@ -92,7 +92,7 @@ TEST_CASE("hflip mirrors with probability p; p = 0 and 1 are exact", "[data][tra
   }
 }
 
-TEST_CASE("random_erasing and cutout fill one rectangle; the rest is unchanged", "[data][transforms]") {
+TEST_CASE("random_erasing and cutout fill one rectangle, the rest is unchanged", "[data][transforms]") {
   const Image src = random_image(20, 30, 3, 3);
   TransformSpec erase = spec("random_erasing");
   erase.p = 1.0, erase.scale[0] = 0.02, erase.scale[1] = 0.33, erase.ratio[0] = 0.3, erase.ratio[1] = 3.3;
@@ -159,7 +159,7 @@ TEST_CASE("random_resized_crop: boxes inside the image, area and ratio in range"
   CHECK(img.width == 16);
 }
 
-TEST_CASE("color_jitter: fixed ranges equal the functional ops; off is the identity", "[data][transforms]") {
+TEST_CASE("color_jitter: fixed ranges equal the functional ops, off is the identity", "[data][transforms]") {
   const Image src = random_image(9, 11, 3, 5);
   TransformScratch s;
   Rng rng(1);

@@ -188,7 +188,7 @@ TEST_CASE("net: a node with several consumers gets the summed gradient", "[graph
     CHECK(n2.params()[0].param->grad[j] == Approx(4 * g1[0][j]).epsilon(1e-5).margin(1e-6));
 }
 
-TEST_CASE("net: a batch size change re-plans; results per sample do not depend on the batch", "[graph][net]") {
+TEST_CASE("net: a batch size change re-plans, results per sample do not depend on the batch", "[graph][net]") {
   for (int threads : {1, 2}) {
     ThreadGuard tg(threads);
     for (const ModelSpec& spec : {residual_spec(), concat_spec()}) {

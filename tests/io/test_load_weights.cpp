@@ -187,7 +187,7 @@ TEST_CASE("load_weights: every missing, unexpected and mis-shaped tensor in one 
                     Catch::Contains(dir / "absent.safetensors") && Catch::Contains("cannot open"));
 }
 
-TEST_CASE("checkpoint metadata: class names round trip; a plain state_dict has none", "[io][weights]") {
+TEST_CASE("checkpoint metadata: class names round trip, a plain state_dict has none", "[io][weights]") {
   TempDir dir;
   Net a(tiny());
   CheckpointMeta meta;

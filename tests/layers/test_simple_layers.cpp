@@ -61,7 +61,7 @@ TEST_CASE("registry lists every layer type", "[layers][registry]") {
   CHECK_FALSE(is_layer_type(""));
 }
 
-TEST_CASE("dropout: train drops ~p and scales by 1/(1-p); eval is the identity", "[layers][dropout]") {
+TEST_CASE("dropout: train drops ~p and scales by 1/(1-p), eval is the identity", "[layers][dropout]") {
   const float p = 0.3f;
   auto layer = build_layer("dropout", {{"p", "0.3"}});
   const Shape s{4, 25, 20, 20};  // 40000 elements

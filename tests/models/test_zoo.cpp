@@ -124,7 +124,7 @@ TEST_CASE("zoo: every config in configs/models has an entry here or in another t
 // One net per config, built at its test input (a reduced size where the parameters do not depend
 // on it: global or adaptive pooling before the classifier): the parameter count and every
 // state_dict key and shape, then one forward + backward pass at batch 2 with finite values.
-TEST_CASE("zoo: counts and state_dict names equal torchvision's / the reference's; forward + backward",
+TEST_CASE("zoo: counts and state_dict names equal torchvision's / the reference's, forward + backward",
           "[models][zoo]") {
   const nlohmann::json& ref = reference();
   keep_freed_memory();

@@ -34,7 +34,7 @@ Tensor random_input(int64_t n, uint64_t seed) {
 }
 }  // namespace
 
-TEST_CASE("a head element is a side output; the sequence continues from its input", "[train][heads]") {
+TEST_CASE("a head element is a side output, the sequence continues from its input", "[train][heads]") {
   ModelSpec spec = load_model_string(kModel, "m.yaml");
   REQUIRE(spec.heads.size() == 1);
   CHECK(spec.heads[0].name == "aux");
@@ -68,7 +68,7 @@ TEST_CASE("head errors: bad weight, head as the last element", "[train][heads]")
              Catch::Contains("last element"));
 }
 
-TEST_CASE("eval skips heads; the training loss is main + w * head with matching gradients", "[train][heads]") {
+TEST_CASE("eval skips heads, the training loss is main + w * head with matching gradients", "[train][heads]") {
   Net net(load_model_string(kModel, "m.yaml"));
   net.init(3);
   const int64_t N = 4;

@@ -37,7 +37,7 @@ namespace fs = std::filesystem;
 
 using namespace cnn::train_test;
 
-TEST_CASE("train is deterministic for a seed and thread count; another seed differs", "[train]") {
+TEST_CASE("train is deterministic for a seed and thread count, another seed differs", "[train]") {
   set_num_threads(2);
   const Recipe a = make_recipe("det-a"), b = make_recipe("det-b"), c = make_recipe("det-c", {"train.seed=2"});
   const TrainResult ra = run(a), rb = run(b), rc = run(c);
@@ -201,7 +201,7 @@ TEST_CASE("load_checkpoint errors: mismatched model (ConfigError), truncated fil
   }
 }
 
-TEST_CASE("a fresh run into a directory holding a run is refused; overwrite starts over", "[train]") {
+TEST_CASE("a fresh run into a directory holding a run is refused, overwrite starts over", "[train]") {
   set_num_threads(2);
   const Recipe r = make_recipe("refuse", {"train.epochs=1"});
   run(r);
@@ -320,7 +320,7 @@ TEST_CASE("checkpoints keep the best test accuracy exactly (resume compares agai
   CHECK(same_bits(meta.best_metric, res.best_test_acc));
 }
 
-TEST_CASE("an interrupt mid-epoch saves last.safetensors; resuming gives the uninterrupted run", "[train]") {
+TEST_CASE("an interrupt mid-epoch saves last.safetensors, resuming gives the uninterrupted run", "[train]") {
   set_num_threads(2);
   // Dropout is in the model, so the saved Rng state matters as well as the batch position.
   const std::vector<std::string> common{"train.epochs=3", "train.log_every=3"};
