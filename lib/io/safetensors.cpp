@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -153,11 +154,42 @@ void convert_ints(const char* src, float* dst, uint64_t n) {
 }
 
 // One line, printable: parser messages may quote raw header bytes.
+// A JSON parser callback that records the first key repeated within one object (nlohmann keeps
+// the last silently; the safetensors reference implementation refuses the file).
+nlohmann::json::parser_callback_t duplicate_key_finder(std::string& duplicate) {
+  auto keys = std::make_shared<std::vector<std::set<std::string>>>();
+  return [keys, &duplicate](int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if (event == E::object_start) keys->emplace_back();
+    else if (event == E::object_end && !keys->empty()) keys->pop_back();
+    else if (event == E::key && !keys->empty() && !keys->back().insert(parsed.get<std::string>()).second &&
+             duplicate.empty())
+      duplicate = parsed.get<std::string>();
+    return true;
+  };
+}
+
 std::string one_line(std::string s) {
   for (char& c : s)
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
   if (s.size() > 300) s = s.substr(0, 300) + "...";
   return s;
+}
+
+// torch.save writes a zip archive (PyTorch >= 1.6) or a bare pickle (protocol 2..5). Either one
+// executes code when unpickled, so it is named and refused, never parsed.
+bool is_pytorch_magic(const unsigned char* first8) {
+  const bool zip = std::memcmp(first8, "PK\x03\x04", 4) == 0;
+  const bool pickle = first8[0] == 0x80 && first8[1] >= 2 && first8[1] <= 5;
+  return zip || pickle;
+}
+
+std::string pytorch_file_message(const std::string& path) {
+  return fmt::format(
+      "a PyTorch torch.save file (zip/pickle), not safetensors; cnn does not unpickle files. Save it as "
+      "safetensors: python3 -c \"import torch, safetensors.torch as st; st.save_file({{k: v.contiguous() for k, v in "
+      "torch.load('{0}', map_location='cpu', weights_only=True).items()}}, '{0}.safetensors')\"",
+      path);
 }
 
 class Reader {
@@ -288,6 +320,11 @@ SafetensorsFile read_safetensors(const std::string& path) {
   r.read_at(0, len_bytes, 8);
   uint64_t header_len = 0;
   for (int i = 0; i < 8; ++i) header_len |= uint64_t(len_bytes[i]) << (8 * i);
+  if (is_pytorch_magic(len_bytes)) {  // unless it is a valid safetensors header that happens to start so
+    char brace = 0;
+    if (file_size > 8) r.read_at(8, &brace, 1);
+    if (header_len > file_size - 8 || brace != '{') r.fail(pytorch_file_message(path));
+  }
   if (header_len > kMaxHeaderBytes)
     r.fail(fmt::format("not a safetensors file: header length {} is absurd (limit {})", header_len,
                        kMaxHeaderBytes));
@@ -297,12 +334,16 @@ SafetensorsFile read_safetensors(const std::string& path) {
 
   std::string text(header_len, '\0');
   if (header_len) r.read_at(8, text.data(), header_len);
+  if (text.empty() || text[0] != '{')  // the reference implementation's check: an object first
+    r.fail("header is not a JSON object (it does not start with '{')");
   nlohmann::json header;
+  std::string duplicate;
   try {
-    header = nlohmann::json::parse(text);
+    header = nlohmann::json::parse(text, duplicate_key_finder(duplicate));
   } catch (const nlohmann::json::exception& e) {
     r.fail("header is not valid JSON: " + one_line(e.what()));
   }
+  if (!duplicate.empty()) r.fail(fmt::format("duplicate key '{}' in the header", one_line(duplicate)));
   if (!header.is_object()) r.fail("header is not a JSON object");
 
   SafetensorsFile out;
@@ -366,12 +407,17 @@ SafetensorsFile read_safetensors(const std::string& path) {
   std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
   });
+  // As the reference implementation: the tensors tile the data section exactly, in offset order,
+  // from byte 0 to the end of the file (no overlap, no gap, nothing after).
   uint64_t declared = 0;        // the largest end offset so far
   const Entry* last = nullptr;  // the entry that reaches `declared`
   for (const auto& e : entries) {
     if (last && e.begin < declared)
       r.fail(fmt::format("tensors '{}' [{}, {}] and '{}' [{}, {}] overlap", one_line(last->name),
                          last->begin, last->end, one_line(e.name), e.begin, e.end));
+    if (e.begin > declared)
+      r.fail(fmt::format("data_offsets leave a gap: no tensor covers data bytes [{}, {}) (before '{}')",
+                         declared, e.begin, one_line(e.name)));
     if (!last || e.end >= declared) {
       last = &e;
       declared = e.end;
@@ -382,6 +428,9 @@ SafetensorsFile read_safetensors(const std::string& path) {
   if (declared > available)
     r.fail(fmt::format("truncated: header declares {} data bytes, file has {}", declared,
                        available));
+  if (declared < available)
+    r.fail(fmt::format("{} trailing bytes after the {} data bytes the header declares", available - declared,
+                       declared));
 
   std::vector<char> scratch;
   for (const auto& e : entries) {
