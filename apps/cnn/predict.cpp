@@ -56,6 +56,8 @@ int predict_images(const std::vector<std::string>& images, const std::string& co
   Image img;
   TransformScratch scratch;
   std::vector<uint8_t> buffer;
+  DecodeLimits limits;
+  if (cfg.recipe) limits.max_pixels = cfg.recipe->data.max_image_pixels;
   std::vector<float> probs;
   Rng rng(0);  // eval transforms draw nothing
   RunContext ctx{false, nullptr};
@@ -64,7 +66,7 @@ int predict_images(const std::vector<std::string>& images, const std::string& co
     batch.resize(Shape{int64_t(n), spec.input[0], spec.input[1], spec.input[2]});
     for (size_t i = 0; i < n; ++i) {
       const std::string& path = images[b + i];
-      load_image_file(path, img, buffer);
+      load_image_file(path, img, buffer, limits);
       if (spec.input[0] == 1) to_grayscale(img);
       pipeline.apply_bytes(img, scratch, rng);
       if (img.height != spec.input[1] || img.width != spec.input[2])

@@ -8,6 +8,7 @@
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 
 // jpeglib.h needs FILE and size_t declared first.
 #include <jpeglib.h>
@@ -38,6 +39,9 @@ namespace {
 
 struct JpegError {
   jpeg_error_mgr mgr;
+  jpeg_progress_mgr progress;  // counts scans (jpeg_scan_limit)
+  int max_scans = 0;
+  int64_t width = 0, height = 0;  // from the header, for the pixel-limit message
   std::jmp_buf jump;
   char message[JMSG_LENGTH_MAX] = {0};
   bool truncated = false;
@@ -60,6 +64,25 @@ void jpeg_message(j_common_ptr cinfo, int level) {
   }
 }
 
+// Called by libjpeg between scans: a progressive file with more scans than the limit is refused
+// (libjpeg-turbo's own fuzz targets do the same).
+void jpeg_scan_limit(j_common_ptr cinfo) {
+  if (!cinfo->is_decompressor) return;
+  auto* d = reinterpret_cast<j_decompress_ptr>(cinfo);
+  auto* err = reinterpret_cast<JpegError*>(cinfo->err);
+  if (d->input_scan_number > err->max_scans) {
+    std::snprintf(err->message, sizeof err->message,
+                  "progressive JPEG with more than %d scans (a decompression bomb?)", err->max_scans);
+    std::longjmp(err->jump, 2);
+  }
+}
+
+std::string too_many_pixels(int64_t w, int64_t h, int64_t max_pixels) {
+  return fmt::format("image of {}x{} pixels is over data.max_image_pixels = {} (a decompression bomb?); "
+                     "raise data.max_image_pixels to read it",
+                     w, h, max_pixels);
+}
+
 // PIL's cmyk2rgb on the inverted ("CMYK;I") values libjpeg returns for Adobe files:
 // C = 255 - c, nk = 255 - K = k; R = nk - C * nk / 255 (rounded as MULDIV255).
 inline uint8_t cmyk_channel(unsigned c, unsigned k) {
@@ -72,21 +95,29 @@ inline uint8_t cmyk_channel(unsigned c, unsigned k) {
 
 // Returns an empty string on success, else the problem. Only plain C types live in this frame,
 // so longjmp out of libjpeg skips no destructors.
-std::string decode_jpeg(const uint8_t* data, size_t size, Image& out) {
+std::string decode_jpeg(const uint8_t* data, size_t size, Image& out, const DecodeLimits& limits) {
   jpeg_decompress_struct cinfo;
   JpegError err;
   cinfo.err = jpeg_std_error(&err.mgr);
   err.mgr.error_exit = jpeg_fail;
   err.mgr.emit_message = jpeg_message;
+  err.progress.progress_monitor = jpeg_scan_limit;
+  err.max_scans = limits.max_jpeg_scans;
   uint8_t* volatile row_buffer = nullptr;  // set after setjmp: volatile keeps it valid after a longjmp
-  if (setjmp(err.jump)) {
+  if (int why = setjmp(err.jump)) {
     jpeg_destroy_decompress(&cinfo);
     std::free(row_buffer);
+    if (why == 3) return too_many_pixels(err.width, err.height, limits.max_pixels);
+    if (why == 2) return err.message;  // the scan limit, already worded
     return err.truncated ? std::string("truncated JPEG: ") + err.message : std::string("corrupt JPEG: ") + err.message;
   }
   jpeg_create_decompress(&cinfo);
+  cinfo.progress = &err.progress;
   jpeg_mem_src(&cinfo, data, static_cast<unsigned long>(size));
   jpeg_read_header(&cinfo, TRUE);
+  err.width = cinfo.image_width;
+  err.height = cinfo.image_height;
+  if (err.width * err.height > limits.max_pixels) std::longjmp(err.jump, 3);
   const bool cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
   cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;  // libjpeg-turbo expands grayscale to RGB
   jpeg_start_decompress(&cinfo);
@@ -112,14 +143,18 @@ std::string decode_jpeg(const uint8_t* data, size_t size, Image& out) {
 
 }  // namespace
 
-void decode_image(const std::string& path, const uint8_t* data, size_t size, Image& out) {
+void decode_image(const std::string& path, const uint8_t* data, size_t size, Image& out,
+                  const DecodeLimits& limits) {
   if (size == 0) bad(path, "empty file");
   if (size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF) {
-    const std::string problem = decode_jpeg(data, size, out);
+    const std::string problem = decode_jpeg(data, size, out, limits);
     if (!problem.empty()) bad(path, problem);
     return;
   }
+  if (size > size_t(std::numeric_limits<int>::max())) bad(path, "file of more than 2 GiB: not decoded");
   int w = 0, h = 0, comp = 0;
+  if (stbi_info_from_memory(data, int(size), &w, &h, &comp) && int64_t(w) * int64_t(h) > limits.max_pixels)
+    bad(path, too_many_pixels(w, h, limits.max_pixels));
   stbi_uc* px = stbi_load_from_memory(data, int(size), &w, &h, &comp, 3);
   if (!px) {
     const char* why = stbi_failure_reason();
@@ -133,7 +168,7 @@ void decode_image(const std::string& path, const uint8_t* data, size_t size, Ima
   stbi_image_free(px);
 }
 
-void load_image_file(const std::string& path, Image& out, std::vector<uint8_t>& buffer) {
+void load_image_file(const std::string& path, Image& out, std::vector<uint8_t>& buffer, const DecodeLimits& limits) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) bad(path, fmt::format("cannot open: {}", std::strerror(errno)));
   struct stat st;
@@ -154,7 +189,7 @@ void load_image_file(const std::string& path, Image& out, std::vector<uint8_t>& 
     got += size_t(n);
   }
   ::close(fd);
-  decode_image(path, buffer.data(), buffer.size(), out);
+  decode_image(path, buffer.data(), buffer.size(), out, limits);
 }
 
 }  // namespace cnn
