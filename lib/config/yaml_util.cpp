@@ -9,6 +9,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 
 namespace cnn::cfg {
 
@@ -43,6 +44,9 @@ std::string read_text_file(const std::string& path, const std::string& what) {
 YAML::Node parse_yaml(const std::string& text, const std::string& file) {
   try {
     return YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's own guard; its message is just "bad file"
+    throw ConfigError(SourceLoc{file, e.mark.line + 1, e.mark.column + 1}, "",
+                      fmt::format("YAML nested more than {} levels deep: not a config file", e.depth() - 1));
   } catch (const YAML::Exception& e) {
     SourceLoc loc{file, 0, 0};
     if (!e.mark.is_null()) loc = SourceLoc{file, e.mark.line + 1, e.mark.column + 1};
