@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -17,10 +18,13 @@
 #include <set>
 #include <vector>
 
+#include <zlib.h>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 
 namespace cnn {
 
@@ -30,68 +34,8 @@ static_assert(std::endian::native == std::endian::little,
 namespace {
 
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;  // the reference implementation's limit
-
-// ---------------------------------------------------------------------------------------------
-// Atomic writes
-
-bool write_all(int fd, const void* data, size_t size) {
-  const char* p = static_cast<const char*>(data);
-  while (size > 0) {
-    size_t chunk = std::min<size_t>(size, size_t(1) << 30);
-    ssize_t n = ::write(fd, p, chunk);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    if (n == 0) {
-      errno = EIO;
-      return false;
-    }
-    p += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
-
-std::string dir_of(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-// Writes through `emit` (which calls write_all and returns false with errno set on failure) into
-// `<path>.tmp.<pid>`, fsyncs, renames over `path` and fsyncs the directory. On failure the temp
-// file is removed and RuntimeError("cannot write '<path>': <strerror>") is thrown.
-void atomic_write(const std::string& path, const std::function<bool(int fd)>& emit) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  auto fail = [&](int err, bool remove_tmp) {
-    if (remove_tmp) ::unlink(tmp.c_str());
-    throw RuntimeError(fmt::format("cannot write '{}': {}", path, std::strerror(err)));
-  };
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0) fail(errno, false);
-  if (!emit(fd)) {
-    int err = errno;
-    ::close(fd);
-    fail(err, true);
-  }
-  if (::fsync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    fail(err, true);
-  }
-  if (::close(fd) != 0) fail(errno, true);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) fail(errno, true);
-  // Make the rename durable. Some file systems refuse fsync on directories (EINVAL): harmless.
-  int dfd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    int rc = ::fsync(dfd);
-    int err = errno;
-    ::close(dfd);
-    if (rc != 0 && err != EINVAL && err != EROFS) fail(err, false);
-  }
-}
+// __metadata__ key of the per-tensor CRC-32s (a JSON object {name: "8 hex digits"}).
+constexpr const char* kChecksumKey = "tensor_crc32";
 
 // ---------------------------------------------------------------------------------------------
 // Reading
@@ -240,6 +184,59 @@ class Reader {
   uint64_t size_ = 0;
 };
 
+std::vector<int64_t> as_int64(const Tensor& t) {
+  std::vector<int64_t> v(static_cast<size_t>(t.numel()));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<int64_t>(std::llround(t.data()[i]));
+  return v;
+}
+
+uint32_t crc32_of(const void* data, uint64_t n) {
+  return static_cast<uint32_t>(::crc32_z(0, static_cast<const Bytef*>(data), static_cast<z_size_t>(n)));
+}
+
+// The CRC-32 of the bytes write_safetensors writes for `nt`.
+uint32_t written_crc32(const NamedTensor& nt) {
+  if (nt.as_i64) {
+    const std::vector<int64_t> v = as_int64(*nt.tensor);
+    return crc32_of(v.data(), v.size() * sizeof(int64_t));
+  }
+  return crc32_of(nt.tensor->data(), uint64_t(nt.tensor->numel()) * sizeof(float));
+}
+
+// The CRC-32 of every metadata key and value (but the checksums), in key order.
+uint32_t metadata_crc32(const std::map<std::string, std::string>& metadata) {
+  uLong crc = 0;
+  for (const auto& [k, v] : metadata) {
+    if (k == kChecksumKey) continue;
+    crc = ::crc32_z(crc, reinterpret_cast<const Bytef*>(k.c_str()), k.size() + 1);
+    crc = ::crc32_z(crc, reinterpret_cast<const Bytef*>(v.c_str()), v.size() + 1);
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+// __metadata__[kChecksumKey] -> {tensor name: CRC-32}, or throws via `r` when it is malformed.
+std::map<std::string, uint32_t> parse_checksums(const std::string& text, const Reader& r) {
+  std::map<std::string, uint32_t> out;
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception&) {
+    r.fail(fmt::format("__metadata__ '{}' is not a JSON object of CRC-32s (the checksums are corrupt)", kChecksumKey));
+  }
+  if (!j.is_object()) r.fail(fmt::format("__metadata__ '{}' is not a JSON object of CRC-32s", kChecksumKey));
+  for (const auto& [name, v] : j.items()) {
+    const std::string hex = v.is_string() ? v.get<std::string>() : "";
+    uint32_t crc = 0;
+    auto res = std::from_chars(hex.data(), hex.data() + hex.size(), crc, 16);
+    // Exactly as written (lower case), so that no flipped bit in the digits goes unnoticed.
+    if (hex.size() != 8 || res.ec != std::errc() || res.ptr != hex.data() + hex.size() ||
+        fmt::format("{:08x}", crc) != hex)
+      r.fail(fmt::format("__metadata__ '{}': the CRC-32 of '{}' is not 8 hex digits", kChecksumKey, one_line(name)));
+    out[name] = crc;
+  }
+  return out;
+}
+
 struct Entry {
   std::string name;
   const DtypeInfo* dtype;
@@ -252,11 +249,19 @@ struct Entry {
 // -----------------------------------------------------------------------------------------------
 
 void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
-                       const std::map<std::string, std::string>& metadata) {
+                       const std::map<std::string, std::string>& metadata, bool checksums) {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
-  if (!metadata.empty()) {
+  std::map<std::string, std::string> meta_out = metadata;
+  if (checksums) {
+    nlohmann::ordered_json crcs = nlohmann::ordered_json::object();
+    crcs["__metadata__"] = fmt::format("{:08x}", metadata_crc32(meta_out));
+    for (const auto& nt : tensors)
+      if (nt.tensor) crcs[nt.name] = fmt::format("{:08x}", written_crc32(nt));
+    meta_out[kChecksumKey] = crcs.dump();
+  }
+  if (!meta_out.empty()) {
     nlohmann::ordered_json meta = nlohmann::ordered_json::object();
-    for (const auto& [k, v] : metadata) meta[k] = v;
+    for (const auto& [k, v] : meta_out) meta[k] = v;
     header["__metadata__"] = std::move(meta);
   }
   std::set<std::string> seen;
@@ -293,8 +298,7 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
     for (const auto& nt : tensors) {
       if (nt.tensor->numel() == 0) continue;
       if (nt.as_i64) {
-        std::vector<int64_t> v(static_cast<size_t>(nt.tensor->numel()));
-        for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<int64_t>(std::llround(nt.tensor->data()[i]));
+        const std::vector<int64_t> v = as_int64(*nt.tensor);
         if (!write_all(fd, v.data(), v.size() * sizeof(int64_t))) return false;
         continue;
       }
@@ -303,10 +307,6 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
     }
     return true;
   });
-}
-
-void write_file_atomic(const std::string& path, const std::string& content) {
-  atomic_write(path, [&](int fd) { return write_all(fd, content.data(), content.size()); });
 }
 
 SafetensorsFile read_safetensors(const std::string& path) {
@@ -336,6 +336,8 @@ SafetensorsFile read_safetensors(const std::string& path) {
   if (header_len) r.read_at(8, text.data(), header_len);
   if (text.empty() || text[0] != '{')  // the reference implementation's check: an object first
     r.fail("header is not a JSON object (it does not start with '{')");
+  if (text.find('\0') != std::string::npos)  // the JSON parser would stop there and ignore the rest
+    r.fail(fmt::format("header has a NUL byte at offset {}", text.find('\0')));
   nlohmann::json header;
   std::string duplicate;
   try {
@@ -432,18 +434,52 @@ SafetensorsFile read_safetensors(const std::string& path) {
     r.fail(fmt::format("{} trailing bytes after the {} data bytes the header declares", available - declared,
                        declared));
 
+  // Our checkpoints carry a CRC-32 per tensor; files without them (PyTorch's) are read unchecked.
+  std::map<std::string, uint32_t> checksums;
+  const auto crc_it = out.metadata.find(kChecksumKey);
+  const bool checked = crc_it != out.metadata.end();
+  if (checked) {
+    checksums = parse_checksums(crc_it->second, r);
+    out.metadata.erase(crc_it);
+    if (auto m = checksums.find("__metadata__"); m != checksums.end()) {
+      const uint32_t crc = metadata_crc32(out.metadata);
+      if (crc != m->second)
+        r.fail(fmt::format("__metadata__: checksum mismatch (CRC-32 {:08x}, recorded {:08x}): the file is corrupt", crc,
+                           m->second));
+      checksums.erase(m);
+    }
+    for (const auto& e : entries)
+      if (!checksums.count(e.name))
+        r.fail(fmt::format("tensor '{}' has no CRC-32 in __metadata__ '{}' (the file was altered)", one_line(e.name),
+                           kChecksumKey));
+    if (checksums.size() != entries.size())
+      r.fail(fmt::format("__metadata__ '{}' lists {} tensors, the file has {} (the file was altered)", kChecksumKey,
+                         checksums.size(), entries.size()));
+  }
+  auto verify = [&](const Entry& e, const void* bytes, uint64_t n) {
+    if (!checked) return;
+    const uint32_t crc = crc32_of(bytes, n), want = checksums.at(e.name);
+    if (crc != want)
+      r.fail(fmt::format("tensor '{}': checksum mismatch (data CRC-32 {:08x}, recorded {:08x}): the file is corrupt",
+                         one_line(e.name), crc, want));
+  };
+
+  out.checksummed = checked;
   std::vector<char> scratch;
   for (const auto& e : entries) {
     Tensor t;
     t.resize(e.shape);
     const uint64_t n = static_cast<uint64_t>(t.numel());
+    if (n == 0) verify(e, nullptr, 0);
     if (n > 0) {
       const std::string dname = e.dtype->name;
       if (dname == "F32") {
         r.read_at(data_start + e.begin, t.data(), n * 4);
+        verify(e, t.data(), n * 4);
       } else {
         scratch.resize(static_cast<size_t>(e.end - e.begin));
         r.read_at(data_start + e.begin, scratch.data(), scratch.size());
+        verify(e, scratch.data(), scratch.size());
         float* dst = t.data();
         const char* src = scratch.data();
         if (dname == "F64") {
