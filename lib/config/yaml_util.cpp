@@ -20,6 +20,8 @@ SourceLoc loc_of(const YAML::Node& node, const std::string& file) {
   return SourceLoc{file, m.line + 1, m.column + 1};
 }
 
+constexpr size_t kMaxConfigBytes = size_t(16) << 20;
+
 std::string read_text_file(const std::string& path, const std::string& what) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
@@ -33,7 +35,16 @@ std::string read_text_file(const std::string& path, const std::string& what) {
   std::string text;
   char buf[65536];
   size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  // A config is text of a few KiB; /dev/zero or a stray dataset file given as one is refused
+  // before it fills the memory.
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    text.append(buf, n);
+    if (text.size() > kMaxConfigBytes) {
+      std::fclose(f);
+      throw ConfigError(fmt::format("{} '{}' is larger than {} MiB: not a config file", what, path,
+                                    kMaxConfigBytes >> 20));
+    }
+  }
   bool failed = std::ferror(f) != 0;
   int e = errno;
   std::fclose(f);

@@ -46,9 +46,18 @@ MemoryBudget compute_budget() {
 
 }  // namespace
 
-const MemoryBudget& memory_budget() {
-  static const MemoryBudget budget = compute_budget();
+namespace {
+MemoryBudget& budget_storage() {
+  static MemoryBudget budget = compute_budget();
   return budget;
+}
+}  // namespace
+
+const MemoryBudget& memory_budget() { return budget_storage(); }
+
+void limit_memory_budget(uint64_t bytes, const std::string& source) {
+  MemoryBudget& b = budget_storage();
+  if (bytes < b.bytes) b = MemoryBudget{bytes, source};
 }
 
 std::string format_bytes(double bytes) {

@@ -17,6 +17,9 @@ struct MemoryBudget {
 
 // Computed once (thread-safe).
 const MemoryBudget& memory_budget();
+// Lowers the budget (fuzz targets run under libFuzzer's -malloc_limit_mb; tests). Not thread-safe:
+// call before any work starts.
+void limit_memory_budget(uint64_t bytes, const std::string& source);
 
 // "3.64 TiB", "12.0 MiB", "512 bytes".
 std::string format_bytes(double bytes);
