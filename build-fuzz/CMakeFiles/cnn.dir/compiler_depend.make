@@ -1,0 +1,2 @@
+# Empty compiler generated dependencies file for cnn.
+# This may be replaced when dependencies are built.

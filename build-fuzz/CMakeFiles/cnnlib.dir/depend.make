@@ -1,0 +1,2 @@
+# Empty dependencies file for cnnlib.
+# This may be replaced when dependencies are built.

@@ -1,0 +1,2 @@
+# Empty compiler generated dependencies file for fuzz_model_yaml.
+# This may be replaced when dependencies are built.
