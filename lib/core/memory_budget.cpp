@@ -91,7 +91,10 @@ int64_t checked_numel(const int64_t* dims, size_t ndim) {
   for (size_t i = 0; i < ndim; ++i) {
     if (n > kMaxElements / dims[i]) {
       std::string shape;
-      for (size_t k = 0; k < ndim; ++k) shape += (k ? "x" : "") + std::to_string(dims[k]);
+      for (size_t k = 0; k < ndim; ++k) {
+        if (k) shape += 'x';
+        shape += std::to_string(dims[k]);
+      }
       throw MemoryBudgetError(fmt::format("a tensor of shape {} has more than 2^62 elements", shape), 1e30);
     }
     n *= dims[i];
