@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include "config/recipe.h"
+#include "core/error.h"
 #include "core/interrupt.h"
+#include "train/resume.h"
 #include "train/trainer.h"
 
 namespace cnn::cli {
@@ -18,9 +20,10 @@ Run add_train(CLI::App& app) {
     bool overwrite = false;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("--config,-c", o->config, "recipe YAML")->required();
+  cmd->add_option("--config,-c", o->config, "recipe YAML (with --resume: optional, compared with the run's own)");
   cmd->add_option("--set", o->sets, "override a config field: dotted.key=value (repeatable)");
-  auto* resume = cmd->add_option("--resume", o->resume, "continue from a checkpoint (last.safetensors)");
+  auto* resume = cmd->add_option("--resume", o->resume,
+                                 "continue a run: its directory or a checkpoint; its own config, its own directory");
   cmd->add_option("--weights", o->weights,
                   "start from these weights (a checkpoint or a PyTorch state_dict .safetensors) instead of init")
       ->excludes(resume);
@@ -28,13 +31,23 @@ Run add_train(CLI::App& app) {
                 "start over in an output directory that holds another run (its checkpoints are replaced)")
       ->excludes(resume);
   return [o] {
-    Recipe recipe = load_recipe_file(o->config, o->sets);
+    if (o->config.empty() && o->resume.empty()) throw ConfigError("--config is required (or --resume RUN_DIR)");
+    Recipe recipe;
+    std::string resume_from;
+    if (!o->resume.empty()) {
+      ResumePlan plan = plan_resume(o->resume, o->config, o->sets);
+      recipe = std::move(plan.recipe);
+      resume_from = plan.checkpoint;
+      for (const auto& change : plan.overrides) fmt::print("override on resume: {}\n", change);
+    } else {
+      recipe = load_recipe_file(o->config, o->sets);
+    }
     print_banner();
     fmt::print("training {} on {} for {} epochs -> {}\n", recipe.model.name, recipe.data.dataset, recipe.train.epochs,
                recipe.output);
     std::fflush(stdout);
     TrainOptions opts;
-    opts.resume = o->resume;
+    opts.resume = resume_from;
     opts.weights = o->weights;
     opts.overwrite = o->overwrite;
     const bool tty = isatty(fileno(stdout));
