@@ -163,6 +163,10 @@ void decode_image(const std::string& path, const uint8_t* data, size_t size, Ima
     bad(path, known ? fmt::format("corrupt image: {}", why ? why : "decoder error")
                     : "not a JPEG, PNG, BMP or PNM image (unknown file signature)");
   }
+  if (w <= 0 || h <= 0) {  // stb_image accepts a PNM header of height 0 (found by fuzzing)
+    stbi_image_free(px);
+    bad(path, fmt::format("corrupt image: {}x{} pixels", w, h));
+  }
   out.reshape(h, w, 3);
   std::memcpy(out.data(), px, size_t(w) * size_t(h) * 3);
   stbi_image_free(px);
