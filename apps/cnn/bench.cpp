@@ -9,9 +9,28 @@
 #include "config/recipe.h"
 #include "data/loader_bench.h"
 #include "graph/net.h"
+#include "kernels/fma_peak.h"
+#include "core/error.h"
 #include "train/bench.h"
 
 namespace cnn::cli {
+namespace {
+
+int print_peak(bool json) {
+  const Isa isa = active_isa();
+  const double one = fma_peak_gflops_one_thread(isa, 1.0), all = fma_peak_gflops(isa, 1.0);
+  if (json) {
+    fmt::print("{}\n", nlohmann::json{{"isa", isa_name(isa)}, {"threads", num_threads()},
+                                      {"gflops_one_thread", one}, {"gflops", all}}.dump());
+    return 0;
+  }
+  print_banner();
+  fmt::print("FMA peak ({}): {:.1f} GFLOP/s on one thread, {:.1f} GFLOP/s on {} threads\n", isa_name(isa), one, all,
+             num_threads());
+  return 0;
+}
+
+}  // namespace
 
 Run add_bench(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "images/s and per-layer time on synthetic data (like `caffe time`)");
@@ -19,11 +38,13 @@ Run add_bench(CLI::App& app) {
     std::string config;
     std::vector<std::string> sets;
     BenchOptions bench;
-    bool json = false, layers = false, data = false;
+    bool json = false, layers = false, data = false, peak = false;
     int64_t epochs = 3;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("--config,-c", o->config, "model or recipe YAML")->required();
+  auto* config = cmd->add_option("--config,-c", o->config, "model or recipe YAML");
+  cmd->add_flag("--peak", o->peak,
+                "measure this machine's FMA peak (GFLOP/s) at the active ISA, one thread and all threads");
   cmd->add_option("--batch", o->bench.batch, "batch size")->check(CLI::PositiveNumber);
   cmd->add_flag("--train", o->bench.train, "time a training step (forward, loss, backward, SGD) instead of inference");
   cmd->add_option("--iters", o->bench.iters, "timed iterations")->check(CLI::PositiveNumber);
@@ -37,7 +58,9 @@ Run add_bench(CLI::App& app) {
                 "threads): images/s over whole epochs after one warm-up epoch");
   cmd->add_option("--epochs", o->epochs, "--data: timed epochs (at least; --min-seconds also applies)")
       ->check(CLI::PositiveNumber);
-  return [o] {
+  return [o, config] {
+    if (o->peak) return print_peak(o->json);
+    if (config->empty()) throw ConfigError("bench: --config is required (or --peak)");
     if (o->data) {
       const Recipe recipe = load_recipe_file(o->config, o->sets);
       const LoaderBenchResult r = bench_loader(recipe, o->epochs, o->bench.min_seconds);
@@ -63,7 +86,7 @@ Run add_bench(CLI::App& app) {
     if (o->json) {
       nlohmann::json layers = nlohmann::json::array();
       for (const auto& l : r.layers)
-        layers.push_back({{"name", l.name}, {"type", l.type}, {"forward_ms", l.forward_ms}, {"backward_ms", l.backward_ms}});
+        layers.push_back({{"name", l.name}, {"type", l.type}, {"kernel", l.kernel}, {"forward_ms", l.forward_ms}, {"backward_ms", l.backward_ms}});
       nlohmann::json j{{"model", spec.name},       {"batch", o->bench.batch},  {"train", o->bench.train},
                        {"threads", num_threads()}, {"iters", r.iters},         {"seconds", r.seconds},
                        {"images_per_s", r.images_per_s}, {"ms_per_iter", r.ms_per_iter}, {"blas_core", blas_core_name()},
@@ -77,14 +100,15 @@ Run add_bench(CLI::App& app) {
     if (o->layers) {
       size_t w = 5;
       for (const auto& l : r.layers) w = std::max(w, l.name.size());
-      fmt::print("{:<{}}  {:<10}  {:>10}  {:>10}\n", "layer", w, "type", "fwd ms", "bwd ms");
+      fmt::print("{:<{}}  {:<10}  {:<14}  {:>10}  {:>10}\n", "layer", w, "type", "kernel", "fwd ms", "bwd ms");
       double f = 0, b = 0;
       for (const auto& l : r.layers) {
-        fmt::print("{:<{}}  {:<10}  {:>10.3f}  {:>10.3f}\n", l.name, w, l.type, l.forward_ms, l.backward_ms);
+        fmt::print("{:<{}}  {:<10}  {:<14}  {:>10.3f}  {:>10.3f}\n", l.name, w, l.type, l.kernel, l.forward_ms,
+                   l.backward_ms);
         f += l.forward_ms;
         b += l.backward_ms;
       }
-      fmt::print("{:<{}}  {:<10}  {:>10.3f}  {:>10.3f}\n", "total", w, "", f, b);
+      fmt::print("{:<{}}  {:<10}  {:<14}  {:>10.3f}  {:>10.3f}\n", "total", w, "", "", f, b);
     }
     return 0;
   };

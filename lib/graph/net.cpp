@@ -1,5 +1,6 @@
 #include "graph/net.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -66,6 +67,9 @@ void Net::plan(int64_t batch) {
     }
     n.extra.resize(n.inputs.size());
   }
+  size_t ws = 0;
+  for (const Node& n : nodes_) ws = std::max(ws, n.layer->workspace_floats(true));
+  if (size_t(workspace_.numel()) < ws) workspace_.resize({static_cast<int64_t>(ws)});
   planned_batch_ = batch;
 }
 
@@ -77,6 +81,7 @@ const Tensor& Net::forward(const Tensor& input, RunContext& ctx) {
                        shape_str(s));
   if (s[0] != planned_batch_) plan(s[0]);
   input_ = &input;
+  ctx.workspace = &workspace_;
   std::vector<const Tensor*> in;
   for (Node& n : nodes_) {
     if (!ctx.train && !main_path_[size_t(&n - nodes_.data())]) continue;
@@ -97,6 +102,7 @@ void Net::backward(RunContext& ctx) {
   std::fill(grad_written_.begin(), grad_written_.end(), 0);
   grad_written_.back() = 1;  // output_grad() and head_grad() were filled by the caller
   for (const HeadSpec& h : spec_.heads) grad_written_[size_t(h.node)] = 1;
+  ctx.workspace = &workspace_;
   std::vector<const Tensor*> in;
   std::vector<Tensor*> din;
   for (int idx = static_cast<int>(nodes_.size()) - 1; idx >= 0; --idx) {
@@ -214,7 +220,7 @@ std::vector<Net::LsuvLayer> Net::lsuv(const Tensor& input, double tol, int64_t i
   if (s[0] != planned_batch_) plan(s[0]);
   input_ = &input;
   Rng rng(0);
-  RunContext ctx{false, &rng};
+  RunContext ctx{false, &rng, &workspace_};
   std::vector<const Tensor*> in;
   auto run = [&](size_t i) {
     in.clear();
@@ -286,6 +292,7 @@ std::vector<LayerSummary> Net::summary() const {
     Shape out = n.shape;
     out[0] = 1;
     r.macs = n.layer->macs(in, out);
+    r.kernel = n.layer->kernel();
     r.head = !main_path_[rows.size()];
     rows.push_back(r);
   }

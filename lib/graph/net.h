@@ -25,6 +25,7 @@ struct LayerSummary {
   int64_t params = 0;      // trainable
   int64_t buffers = 0;     // non-trainable state
   int64_t macs = 0;        // per sample
+  std::string kernel;      // the algorithm the layer planned ("direct avx512", "im2col+gemm"), or ""
   bool head = false;       // only feeds a side head (dropped at eval and export)
 };
 
@@ -108,6 +109,7 @@ class Net {
   Shape input_shape_;
   std::vector<char> grad_written_;
   std::vector<char> main_path_;  // nodes the main output depends on
+  Tensor workspace_;             // scratch shared by all layers, sized when planned
   bool profiling_ = false;
   std::vector<NodeTime> times_;
 };

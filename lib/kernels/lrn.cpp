@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#if defined(__AVX__)
-#include <immintrin.h>
-#endif
+#include <immintrin.h>  // SSE: part of the x86-64 baseline
 
 namespace cnn {
 namespace {
@@ -33,15 +31,13 @@ void lrn_forward(const float* x, int64_t C, int64_t HW, int64_t p0, int64_t p1, 
     float* __restrict pc = pw + c * HW + p0;
     if (b075) {  // AlexNet's beta: s^-0.75 = 1 / (sqrt(s) * sqrt(sqrt(s)))
       int64_t i = 0;
-#if defined(__AVX__)
       // std::sqrt does not vectorize (errno); s >= k > 0, so the instruction gives the same result.
-      const __m256 vk = _mm256_set1_ps(k), va = _mm256_set1_ps(a), one = _mm256_set1_ps(1.f);
-      for (; i + 8 <= L; i += 8) {
-        const __m256 sv = _mm256_add_ps(vk, _mm256_mul_ps(va, _mm256_loadu_ps(acc + i)));
-        const __m256 r = _mm256_sqrt_ps(sv);
-        _mm256_storeu_ps(pc + i, _mm256_div_ps(one, _mm256_mul_ps(r, _mm256_sqrt_ps(r))));
+      const __m128 vk = _mm_set1_ps(k), va = _mm_set1_ps(a), one = _mm_set1_ps(1.f);
+      for (; i + 4 <= L; i += 4) {
+        const __m128 sv = _mm_add_ps(vk, _mm_mul_ps(va, _mm_loadu_ps(acc + i)));
+        const __m128 r = _mm_sqrt_ps(sv);
+        _mm_storeu_ps(pc + i, _mm_div_ps(one, _mm_mul_ps(r, _mm_sqrt_ps(r))));
       }
-#endif
       for (; i < L; ++i) {
         const float s = k + a * acc[i], r = std::sqrt(s);
         pc[i] = 1.f / (r * std::sqrt(r));

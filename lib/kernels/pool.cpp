@@ -1,9 +1,8 @@
 #include "kernels/pool.h"
 
+#include "kernels/isa.h"
+
 #include <algorithm>
-#if defined(__AVX2__)
-#include <immintrin.h>
-#endif
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -28,6 +27,7 @@ void PoolGeom::finish() {
 // PyTorch's row-major first-maximum order. Windows holding a NaN are redone by the general loop.
 static bool maxpool2x2_forward(const float* x, const PoolGeom& g, float* y, int32_t* argmax) {
   bool any_nan = false;
+  const bool avx2 = isa_enabled(Isa::avx2);
   for (int oh = 0; oh < g.OH; ++oh) {
     const float* __restrict r0 = x + int64_t(2 * oh) * g.W;
     const float* __restrict r1 = r0 + g.W;
@@ -36,34 +36,7 @@ static bool maxpool2x2_forward(const float* x, const PoolGeom& g, float* y, int3
     const int32_t base = 2 * oh * g.W;
     int nan_count = 0;
     int ow = 0;
-#if defined(__AVX2__)
-    // 8 outputs at a time: de-interleave even and odd columns of both rows.
-    __m256 nan_mask = _mm256_setzero_ps();
-    const __m256i lane = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
-    for (; ow + 8 <= g.OW; ow += 8) {
-      auto evens_odds = [](const float* p, __m256& ev, __m256& od) {
-        const __m256 lo = _mm256_loadu_ps(p), hi = _mm256_loadu_ps(p + 8);
-        ev = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0x88)), 0xD8));
-        od = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0xDD)), 0xD8));
-      };
-      __m256 a, b, c, d;
-      evens_odds(r0 + 2 * ow, a, b);
-      evens_odds(r1 + 2 * ow, c, d);
-      nan_mask = _mm256_or_ps(nan_mask, _mm256_or_ps(_mm256_cmp_ps(a, b, _CMP_UNORD_Q), _mm256_cmp_ps(c, d, _CMP_UNORD_Q)));
-      const __m256 right0 = _mm256_cmp_ps(b, a, _CMP_GT_OQ), right1 = _mm256_cmp_ps(d, c, _CMP_GT_OQ);
-      const __m256 top = _mm256_blendv_ps(a, b, right0), bottom = _mm256_blendv_ps(c, d, right1);
-      const __m256i col = _mm256_add_epi32(_mm256_set1_epi32(base + 2 * ow), lane);
-      const __m256i one = _mm256_set1_epi32(1);
-      const __m256i itop = _mm256_add_epi32(col, _mm256_and_si256(_mm256_castps_si256(right0), one));
-      const __m256i ibottom = _mm256_add_epi32(_mm256_add_epi32(col, _mm256_set1_epi32(g.W)),
-                                               _mm256_and_si256(_mm256_castps_si256(right1), one));
-      const __m256 down = _mm256_cmp_ps(bottom, top, _CMP_GT_OQ);
-      _mm256_storeu_ps(yo + ow, _mm256_blendv_ps(top, bottom, down));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(ao + ow),
-                          _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(itop), _mm256_castsi256_ps(ibottom), down)));
-    }
-    nan_count += _mm256_movemask_ps(nan_mask) != 0;
-#endif
+    if (avx2) ow = maxpool2x2_row_avx2(r0, r1, g.W, g.OW, base, yo, ao, nan_count);
     for (; ow < g.OW; ++ow) {
       const float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
       nan_count += (a != a) + (b != b) + (c != c) + (d != d);

@@ -29,6 +29,11 @@ void maxunpool2d_forward(const float* x, const int32_t* argmax, const PoolGeom& 
 // dx (OH x OW) is overwritten: dx[i] = dy[argmax[i]].
 void maxunpool2d_backward(const float* dy, const int32_t* argmax, const PoolGeom& g, float* dx);
 
+// The vectorized part of one output row of a 2x2 stride-2 max pool (AVX2): outputs [0, returned)
+// of rows r0/r1, argmax relative to `base`; nan_count grows when a window held a NaN.
+int maxpool2x2_row_avx2(const float* r0, const float* r1, int W, int OW, int32_t base, float* yo, int32_t* ao,
+                        int& nan_count);
+
 void avgpool2d_forward(const float* x, const PoolGeom& g, float* y);
 // dx (H x W) is overwritten.
 void avgpool2d_backward(const float* dy, const PoolGeom& g, float* dx);

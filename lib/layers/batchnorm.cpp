@@ -5,6 +5,7 @@
 
 #include "config/layer_args.h"
 #include "core/parallel.h"
+#include "kernels/channel_stats.h"
 #include "layers/layer.h"
 #include "layers/options.h"
 
@@ -46,11 +47,10 @@ class BatchNorm : public Layer {
           double s = 0, ss = 0;
           for (int64_t n = 0; n < N; ++n) {
             const float* p = x.data() + (n * C_ + c) * HW;
-            float a = 0, aa = 0;
-            for (int64_t i = 0; i < HW; ++i) a += p[i];
+            float a, aa;
+            plane_sum_and_centered_squares(p, HW, a, aa);
             s += a;
             const float m_local = a / float(HW);
-            for (int64_t i = 0; i < HW; ++i) aa += (p[i] - m_local) * (p[i] - m_local);
             ss += aa + double(HW) * m_local * m_local;  // sum of squares via per-image centring
           }
           const double M = double(N * HW);
@@ -91,11 +91,8 @@ class BatchNorm : public Layer {
         for (int64_t n = 0; n < N; ++n) {
           const float* p = x.data() + (n * C_ + c) * HW;
           const float* d = dout.data() + (n * C_ + c) * HW;
-          float a = 0, bsum = 0;
-          for (int64_t i = 0; i < HW; ++i) {
-            a += d[i];
-            bsum += d[i] * (p[i] - mean);
-          }
+          float a, bsum;
+          plane_grad_sums(p, d, HW, mean, a, bsum);
           sdy += a;
           sdyx += bsum;
         }

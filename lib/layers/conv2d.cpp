@@ -1,5 +1,9 @@
-// Conv2d: im2col + SGEMM per image and group; 1x1/stride-1 convolutions skip im2col.
-// Parallel over images; each thread keeps its own column workspace and weight-gradient partial.
+// Conv2d. The algorithm is chosen when the layer is planned (infer, once per batch size):
+// - depthwise (groups == channels): the direct depthwise kernel;
+// - direct: stride-1, groups-1 convolutions with the row-convolution kernels of the best ISA
+//   enabled (kernels/conv_direct.h);
+// - im2col + SGEMM per image and group otherwise (1x1/stride-1 convolutions skip im2col),
+//   parallel over images, each thread with its own column workspace and weight-gradient partial.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -8,6 +12,7 @@
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "core/workspace.h"
+#include "kernels/conv_direct.h"
 #include "kernels/depthwise.h"
 #include "kernels/gemm.h"
 #include "kernels/im2col.h"
@@ -61,13 +66,33 @@ class Conv2d : public Layer {
         bias_.decay = true;
       }
     }
+    plan_algorithm(s[0]);
     return {s[0], o_.out, g_.OH, g_.OW};
   }
 
-  void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext&) override {
+  std::string kernel() const override {
+    switch (algo_) {
+      case Algo::depthwise: return "depthwise";
+      case Algo::direct: return "direct " + std::string(direct_.kernel->name);
+      case Algo::im2col: break;
+    }
+    return g_.is_pointwise() ? "gemm" : "im2col+gemm";
+  }
+
+  size_t workspace_floats(bool train) const override {
+    if (algo_ != Algo::direct) return 0;
+    return train ? std::max(direct_.forward_floats(), direct_.backward_floats(num_threads())) : direct_.forward_floats();
+  }
+
+  void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext& ctx) override {
     const Tensor& x = *in[0];
     const int64_t N = x.dim(0);
-    if (depthwise()) {  // direct kernel, parallel over (image, channel) planes
+    if (algo_ == Algo::direct) {
+      float* ws = workspace_for(ctx, own_workspace_, direct_.forward_floats());
+      direct_conv_forward(direct_, x.data(), weight_.value.data(), o_.bias ? bias_.value.data() : nullptr, out.data(), ws);
+      return;
+    }
+    if (algo_ == Algo::depthwise) {  // direct kernel, parallel over (image, channel) planes
       depthwise_forward(x.data(), weight_.value.data(), o_.bias ? bias_.value.data() : nullptr, g_, N,
                         int(in_channels_), int(o_.out / o_.groups), out.data());
       return;
@@ -82,10 +107,14 @@ class Conv2d : public Layer {
   }
 
   void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
-                const std::vector<Tensor*>& din, RunContext&) override {
+                const std::vector<Tensor*>& din, RunContext& ctx) override {
     const Tensor& x = *in[0];
     const int64_t N = x.dim(0);
-    if (depthwise())
+    if (algo_ == Algo::direct) {
+      float* ws = workspace_for(ctx, own_workspace_, direct_.backward_floats(num_threads()));
+      direct_conv_backward(direct_, x.data(), dout.data(), weight_.value.data(), din[0] ? din[0]->data() : nullptr,
+                           weight_.grad.data(), ws);
+    } else if (algo_ == Algo::depthwise)
       depthwise_backward(x.data(), dout.data(), weight_.value.data(), g_, N, int(in_channels_),
                          int(o_.out / o_.groups), din[0] ? din[0]->data() : nullptr, weight_.grad.data());
     else
@@ -116,8 +145,24 @@ class Conv2d : public Layer {
   ConvGeom g_;
   int64_t in_channels_ = 0;
 
-  // groups == input channels (> 1): the direct depthwise kernel instead of one tiny GEMM per channel.
-  bool depthwise() const { return o_.groups > 1 && o_.groups == in_channels_; }
+  enum class Algo { im2col, depthwise, direct };
+  Algo algo_ = Algo::im2col;
+  DirectConvPlan direct_;
+  Tensor own_workspace_;  // used only when the layer runs outside a Net
+
+  void plan_algorithm(int64_t N) {
+    // groups == input channels (> 1): the direct depthwise kernel instead of one tiny GEMM per channel.
+    if (o_.groups > 1 && o_.groups == in_channels_) {
+      algo_ = Algo::depthwise;
+      return;
+    }
+    algo_ = Algo::im2col;
+    const RowConvKernel& k = select_row_conv_kernel();
+    // The naive reference kernel is slower than im2col + GEMM: the direct path needs SIMD kernels.
+    if (o_.groups != 1 || k.isa == Isa::generic) return;
+    direct_ = plan_direct_conv(g_, int(o_.out), N, k);
+    if (direct_conv_fits(direct_)) algo_ = Algo::direct;
+  }
 
   int64_t batch_for(int64_t available) const { return images_per_gemm(g_.col_cols(), g_.col_rows(), available); }
 

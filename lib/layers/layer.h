@@ -37,7 +37,12 @@ struct Buffer {            // non-trainable state saved in checkpoints (BN runni
 struct RunContext {
   bool train = true;
   Rng* rng = nullptr;      // for dropout and friends; advanced deterministically
+  Tensor* workspace = nullptr;  // the Net's scratch, shared by all layers (see workspace_for)
 };
+
+// Scratch of at least `floats` floats for the running layer: the Net's shared workspace, or
+// `own` when the layer runs outside a Net. Contents are unspecified; grows only.
+float* workspace_for(RunContext& ctx, Tensor& own, size_t floats);
 
 class Layer {
  public:
@@ -52,6 +57,12 @@ class Layer {
   virtual int64_t macs(const std::vector<Shape>& /*in*/, const Shape& /*out*/) const { return 0; }
   // Default initialization (PyTorch's defaults for the layer kind).
   virtual void init(Rng& /*rng*/) {}
+  // The algorithm chosen when the layer was planned (infer), for `cnn bench --layers`: e.g.
+  // "direct avx512", "im2col+gemm". Empty for layers with one way of running.
+  virtual std::string kernel() const { return ""; }
+  // Workspace (floats) the layer asks of workspace_for() at the planned shapes, so the Net can
+  // size its shared scratch before the first step.
+  virtual size_t workspace_floats(bool /*train*/) const { return 0; }
 };
 
 }  // namespace cnn

@@ -51,7 +51,7 @@ BenchResult run_bench(Net& net, const BenchOptions& o) {
   const auto& times = net.node_times();
   const auto rows = net.summary();
   for (size_t i = 0; i < rows.size(); ++i)
-    r.layers.push_back({rows[i].name, rows[i].type, 1000.0 * times[i].forward_s / profiled,
+    r.layers.push_back({rows[i].name, rows[i].type, rows[i].kernel, 1000.0 * times[i].forward_s / profiled,
                         1000.0 * times[i].backward_s / profiled});
   net.set_profiling(false);
   return r;

@@ -18,7 +18,7 @@ struct BenchOptions {
 };
 
 struct BenchLayer {
-  std::string name, type;
+  std::string name, type, kernel;
   double forward_ms = 0, backward_ms = 0;  // per iteration
 };
 

@@ -1,6 +1,8 @@
 // Max / average pooling against direct loops with PyTorch's semantics (padding, ceil mode,
 // count_include_pad), and pool_output_size against sizes computed by PyTorch.
 #include <catch2/catch.hpp>
+
+#include "isa_levels.h"
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -109,58 +111,62 @@ TEST_CASE("pool_output_size matches PyTorch", "[kernels][pool]") {
 }
 
 TEST_CASE("maxpool2d forward and backward match direct loops", "[kernels][pool]") {
-  Rng rng(11);
-  for (const PoolGeom& g : geoms(true)) {
-    INFO("H=" << g.H << " W=" << g.W << " k=" << g.KH << "x" << g.KW << " s=" << g.SH << "," << g.SW << " p=" << g.PH
-              << "," << g.PW << " ceil=" << g.ceil_mode);
-    auto x = rand_vec(size_t(g.H) * g.W, rng);
-    std::vector<float> ry;
-    std::vector<int> rarg;
-    ref_max(x, g, ry, rarg);
-    std::vector<float> y(ry.size(), 99.f);
-    std::vector<int32_t> arg(ry.size(), -7);
-    maxpool2d_forward(x.data(), g, y.data(), arg.data());
-    CHECK(y == ry);
-    CHECK(std::vector<int>(arg.begin(), arg.end()) == rarg);
+  cnn::test::for_each_isa([&] {
+    Rng rng(11);
+    for (const PoolGeom& g : geoms(true)) {
+      INFO("H=" << g.H << " W=" << g.W << " k=" << g.KH << "x" << g.KW << " s=" << g.SH << "," << g.SW << " p=" << g.PH
+                << "," << g.PW << " ceil=" << g.ceil_mode);
+      auto x = rand_vec(size_t(g.H) * g.W, rng);
+      std::vector<float> ry;
+      std::vector<int> rarg;
+      ref_max(x, g, ry, rarg);
+      std::vector<float> y(ry.size(), 99.f);
+      std::vector<int32_t> arg(ry.size(), -7);
+      maxpool2d_forward(x.data(), g, y.data(), arg.data());
+      CHECK(y == ry);
+      CHECK(std::vector<int>(arg.begin(), arg.end()) == rarg);
 
-    auto dy = rand_vec(y.size(), rng);
-    std::vector<float> dx(x.size(), 55.f);  // overwritten
-    maxpool2d_backward(dy.data(), arg.data(), g, dx.data());
-    std::vector<double> rdx(x.size(), 0.0);
-    for (size_t i = 0; i < dy.size(); ++i) rdx[size_t(rarg[i])] += dy[i];
-    int bad = 0;
-    for (size_t i = 0; i < x.size(); ++i)
-      if (std::abs(dx[i] - rdx[i]) > 1e-6) ++bad;
-    CHECK(bad == 0);
-  }
+      auto dy = rand_vec(y.size(), rng);
+      std::vector<float> dx(x.size(), 55.f);  // overwritten
+      maxpool2d_backward(dy.data(), arg.data(), g, dx.data());
+      std::vector<double> rdx(x.size(), 0.0);
+      for (size_t i = 0; i < dy.size(); ++i) rdx[size_t(rarg[i])] += dy[i];
+      int bad = 0;
+      for (size_t i = 0; i < x.size(); ++i)
+        if (std::abs(dx[i] - rdx[i]) > 1e-6) ++bad;
+      CHECK(bad == 0);
+    }
+  });
 }
 
 TEST_CASE("maxpool2d: first maximum on ties, NaN propagates", "[kernels][pool]") {
-  PoolGeom g = geom(4, 4, 2, 2, 2, 2, 0, 0, false);
-  std::vector<float> x(16, 1.f);
-  std::vector<float> y(4);
-  std::vector<int32_t> arg(4);
-  maxpool2d_forward(x.data(), g, y.data(), arg.data());
-  CHECK(std::vector<int32_t>(arg.begin(), arg.end()) == std::vector<int32_t>{0, 2, 8, 10});
-  // Ties inside a window with padding: the first real cell.
-  PoolGeom gp = geom(3, 3, 3, 3, 2, 2, 1, 1, false);
-  std::vector<float> c(9, -2.f);
-  std::vector<float> yp(size_t(gp.OH) * gp.OW);
-  std::vector<int32_t> ap(yp.size());
-  maxpool2d_forward(c.data(), gp, yp.data(), ap.data());
-  CHECK(yp[0] == -2.f);  // padding is not a zero candidate
-  CHECK(std::vector<int32_t>(ap.begin(), ap.end()) == std::vector<int32_t>{0, 1, 3, 4});  // as PyTorch
-  // NaN in a window wins (like PyTorch).
-  x[5] = std::nanf("");
-  maxpool2d_forward(x.data(), g, y.data(), arg.data());
-  CHECK(std::isnan(y[0]));
-  CHECK(arg[0] == 5);
-  CHECK(y[1] == 1.f);
-  // All -inf: the output is -inf and the gradient still lands inside the window.
-  std::vector<float> ninf(16, -std::numeric_limits<float>::infinity());
-  maxpool2d_forward(ninf.data(), g, y.data(), arg.data());
-  CHECK(y[3] == -std::numeric_limits<float>::infinity());
-  CHECK(arg[3] == 10);
+  cnn::test::for_each_isa([&] {
+    PoolGeom g = geom(4, 4, 2, 2, 2, 2, 0, 0, false);
+    std::vector<float> x(16, 1.f);
+    std::vector<float> y(4);
+    std::vector<int32_t> arg(4);
+    maxpool2d_forward(x.data(), g, y.data(), arg.data());
+    CHECK(std::vector<int32_t>(arg.begin(), arg.end()) == std::vector<int32_t>{0, 2, 8, 10});
+    // Ties inside a window with padding: the first real cell.
+    PoolGeom gp = geom(3, 3, 3, 3, 2, 2, 1, 1, false);
+    std::vector<float> c(9, -2.f);
+    std::vector<float> yp(size_t(gp.OH) * gp.OW);
+    std::vector<int32_t> ap(yp.size());
+    maxpool2d_forward(c.data(), gp, yp.data(), ap.data());
+    CHECK(yp[0] == -2.f);  // padding is not a zero candidate
+    CHECK(std::vector<int32_t>(ap.begin(), ap.end()) == std::vector<int32_t>{0, 1, 3, 4});  // as PyTorch
+    // NaN in a window wins (like PyTorch).
+    x[5] = std::nanf("");
+    maxpool2d_forward(x.data(), g, y.data(), arg.data());
+    CHECK(std::isnan(y[0]));
+    CHECK(arg[0] == 5);
+    CHECK(y[1] == 1.f);
+    // All -inf: the output is -inf and the gradient still lands inside the window.
+    std::vector<float> ninf(16, -std::numeric_limits<float>::infinity());
+    maxpool2d_forward(ninf.data(), g, y.data(), arg.data());
+    CHECK(y[3] == -std::numeric_limits<float>::infinity());
+    CHECK(arg[3] == 10);
+  });
 }
 
 TEST_CASE("avgpool2d forward and backward match direct loops", "[kernels][pool]") {
@@ -224,26 +230,28 @@ TEST_CASE("avgpool2d: padding and ceil-mode divisors by hand", "[kernels][pool]"
 }
 
 TEST_CASE("maxpool2d 2x2 vector path: ties pick the first maximum, NaN propagates", "[kernels][pool]") {
-  // Wide rows so the 8-wide path runs, values from {0, 1, 2} so ties are everywhere.
-  Rng rng(5);
-  for (int W : {16, 17, 34, 40}) {
-    PoolGeom g = geom(6, W, 2, 2, 2, 2, 0, 0, false);
-    std::vector<float> x(size_t(6) * W);
-    for (auto& v : x) v = float(rng.below(3));
-    std::vector<float> y(size_t(g.OH) * g.OW), ry;
-    std::vector<int32_t> arg(y.size());
-    std::vector<int> rarg;
-    maxpool2d_forward(x.data(), g, y.data(), arg.data());
-    ref_max(x, g, ry, rarg);
-    for (size_t i = 0; i < y.size(); ++i) {
-      INFO("W=" << W << " output " << i);
-      CHECK(y[i] == ry[i]);
-      CHECK(arg[i] == rarg[i]);
+  cnn::test::for_each_isa([&] {
+    // Wide rows so the 8-wide path runs, values from {0, 1, 2} so ties are everywhere.
+    Rng rng(5);
+    for (int W : {16, 17, 34, 40}) {
+      PoolGeom g = geom(6, W, 2, 2, 2, 2, 0, 0, false);
+      std::vector<float> x(size_t(6) * W);
+      for (auto& v : x) v = float(rng.below(3));
+      std::vector<float> y(size_t(g.OH) * g.OW), ry;
+      std::vector<int32_t> arg(y.size());
+      std::vector<int> rarg;
+      maxpool2d_forward(x.data(), g, y.data(), arg.data());
+      ref_max(x, g, ry, rarg);
+      for (size_t i = 0; i < y.size(); ++i) {
+        INFO("W=" << W << " output " << i);
+        CHECK(y[i] == ry[i]);
+        CHECK(arg[i] == rarg[i]);
+      }
+      x[size_t(3) * W + 5] = std::numeric_limits<float>::quiet_NaN();  // window (1, 2)
+      maxpool2d_forward(x.data(), g, y.data(), arg.data());
+      CHECK(std::isnan(y[size_t(1) * g.OW + 2]));
+      CHECK(arg[size_t(1) * g.OW + 2] == 3 * W + 5);
+      CHECK(!std::isnan(y[0]));
     }
-    x[size_t(3) * W + 5] = std::numeric_limits<float>::quiet_NaN();  // window (1, 2)
-    maxpool2d_forward(x.data(), g, y.data(), arg.data());
-    CHECK(std::isnan(y[size_t(1) * g.OW + 2]));
-    CHECK(arg[size_t(1) * g.OW + 2] == 3 * W + 5);
-    CHECK(!std::isnan(y[0]));
-  }
+  });
 }

@@ -2,6 +2,8 @@
 // thread counts and batch sizes (conv's N < threads and N >= threads paths), plus parameter
 // shapes, init bounds and macs.
 #include <catch2/catch.hpp>
+
+#include "isa_levels.h"
 #include <cmath>
 #include <sstream>
 #include <vector>
@@ -155,44 +157,48 @@ const ConvCfg kConvs[] = {
 }  // namespace
 
 TEST_CASE("conv2d matches direct convolution, all thread/batch paths", "[layers][conv]") {
-  for (int threads : {1, 2, 3}) {
-    ThreadGuard tg(threads);
-    uint64_t seed = 10;
-    for (const ConvCfg& c : kConvs)
-      for (int64_t N : {int64_t(1), int64_t(2), int64_t(threads + 3)}) check_conv(c, N, seed++);
-  }
+  cnn::test::for_each_isa([&] {
+    for (int threads : {1, 2, 3}) {
+      ThreadGuard tg(threads);
+      uint64_t seed = 10;
+      for (const ConvCfg& c : kConvs)
+        for (int64_t N : {int64_t(1), int64_t(2), int64_t(threads + 3)}) check_conv(c, N, seed++);
+    }
+  });
 }
 
 TEST_CASE("conv2d: same result whatever the thread count", "[layers][conv]") {
-  const ConvCfg c{8, 24, 24, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, true};
-  std::vector<Tensor> outs, grads;
-  for (int threads : {1, 2, 3}) {
-    ThreadGuard tg(threads);
-    for (int64_t N : {int64_t(1), int64_t(5)}) {
-      auto layer = build_layer("conv", {{"out", "16"}, {"k", "3"}, {"pad", "1"}});
-      Shape os = layer->infer({{N, c.C, c.H, c.W}});
-      Rng rng(5);
-      layer->init(rng);
-      Tensor x({N, c.C, c.H, c.W}), y(os), dy(os), dx(x.shape());
-      Rng r2(6);
-      fill(x, r2);
-      fill(dy, r2);
-      RunContext ctx;
-      layer->forward({&x}, y, ctx);
-      layer->backward({&x}, y, dy, {&dx}, ctx);
-      if (N == 1) {
-        outs.push_back(y);
-        grads.push_back(layer->params()[0]->grad);
+  cnn::test::for_each_isa([&] {
+    const ConvCfg c{8, 24, 24, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, true};
+    std::vector<Tensor> outs, grads;
+    for (int threads : {1, 2, 3}) {
+      ThreadGuard tg(threads);
+      for (int64_t N : {int64_t(1), int64_t(5)}) {
+        auto layer = build_layer("conv", {{"out", "16"}, {"k", "3"}, {"pad", "1"}});
+        Shape os = layer->infer({{N, c.C, c.H, c.W}});
+        Rng rng(5);
+        layer->init(rng);
+        Tensor x({N, c.C, c.H, c.W}), y(os), dy(os), dx(x.shape());
+        Rng r2(6);
+        fill(x, r2);
+        fill(dy, r2);
+        RunContext ctx;
+        layer->forward({&x}, y, ctx);
+        layer->backward({&x}, y, dy, {&dx}, ctx);
+        if (N == 1) {
+          outs.push_back(y);
+          grads.push_back(layer->params()[0]->grad);
+        }
       }
     }
-  }
-  for (size_t i = 1; i < outs.size(); ++i) {
-    double md = 0, mg = 0;
-    for (int64_t j = 0; j < outs[0].numel(); ++j) md = std::max(md, double(std::abs(outs[i][j] - outs[0][j])));
-    for (int64_t j = 0; j < grads[0].numel(); ++j) mg = std::max(mg, double(std::abs(grads[i][j] - grads[0][j])));
-    CHECK(md < 1e-5);
-    CHECK(mg < 1e-4);
-  }
+    for (size_t i = 1; i < outs.size(); ++i) {
+      double md = 0, mg = 0;
+      for (int64_t j = 0; j < outs[0].numel(); ++j) md = std::max(md, double(std::abs(outs[i][j] - outs[0][j])));
+      for (int64_t j = 0; j < grads[0].numel(); ++j) mg = std::max(mg, double(std::abs(grads[i][j] - grads[0][j])));
+      CHECK(md < 1e-5);
+      CHECK(mg < 1e-4);
+    }
+  });
 }
 
 TEST_CASE("conv2d: parameters, init bounds, macs, batch change", "[layers][conv]") {

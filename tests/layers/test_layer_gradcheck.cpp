@@ -2,6 +2,8 @@
 // and at a batch larger than the thread count, with 1, 2 and 3 threads (conv has separate code
 // paths for N < threads and N >= threads).
 #include <catch2/catch.hpp>
+
+#include "isa_levels.h"
 #include <set>
 #include <string>
 #include <vector>
@@ -170,22 +172,26 @@ TEST_CASE("gradcheck: every registered layer type has a case", "[layers][gradche
 }
 
 TEST_CASE("gradcheck: all layers, batch 1 and batch 3, one thread", "[layers][gradcheck]") {
-  ThreadGuard tg(1);
-  uint64_t seed = 1;
-  for (const Case& c : cases())
-    for (int64_t batch : {int64_t(1), int64_t(3)})
-      if (batch >= c.min_batch) run(c, batch, seed++, c.max_checks);
+  cnn::test::for_each_isa([&] {
+    ThreadGuard tg(1);
+    uint64_t seed = 1;
+    for (const Case& c : cases())
+      for (int64_t batch : {int64_t(1), int64_t(3)})
+        if (batch >= c.min_batch) run(c, batch, seed++, c.max_checks);
+  });
 }
 
 // Thread wake-ups dominate the cost here (especially on a loaded machine): fewer entries.
 TEST_CASE("gradcheck: threaded layers, batch 1 and batch > threads, 2 and 3 threads", "[layers][gradcheck]") {
-  for (int threads : {2, 3}) {
-    ThreadGuard tg(threads);
-    uint64_t seed = 1000;
-    for (const Case& c : cases()) {
-      if (!c.threaded) continue;
-      for (int64_t batch : {int64_t(1), int64_t(threads + 2)})
-        if (batch >= c.min_batch) run(c, batch, seed++, 12);
+  cnn::test::for_each_isa([&] {
+    for (int threads : {2, 3}) {
+      ThreadGuard tg(threads);
+      uint64_t seed = 1000;
+      for (const Case& c : cases()) {
+        if (!c.threaded) continue;
+        for (int64_t batch : {int64_t(1), int64_t(threads + 2)})
+          if (batch >= c.min_batch) run(c, batch, seed++, 12);
+      }
     }
-  }
+  });
 }

@@ -1,0 +1,47 @@
+#include "kernels/channel_stats.h"
+
+namespace cnn {
+namespace {
+
+// Adds lane sums in a fixed tree order.
+float combine(const float (&acc)[kStatLanes]) {
+  float s = 0;
+  for (int l = 0; l < kStatLanes; ++l) s += acc[l];
+  return s;
+}
+
+}  // namespace
+
+void plane_sum_and_centered_squares(const float* x, int64_t n, float& sum, float& centered_squares) {
+  float acc[kStatLanes] = {};
+  int64_t i = 0;
+  for (; i + kStatLanes <= n; i += kStatLanes)
+    for (int l = 0; l < kStatLanes; ++l) acc[l] += x[i + l];
+  for (int l = 0; i + l < n; ++l) acc[l] += x[i + l];
+  sum = combine(acc);
+  const float m = sum / float(n);
+  float sq[kStatLanes] = {};
+  i = 0;
+  for (; i + kStatLanes <= n; i += kStatLanes)
+    for (int l = 0; l < kStatLanes; ++l) sq[l] += (x[i + l] - m) * (x[i + l] - m);
+  for (int l = 0; i + l < n; ++l) sq[l] += (x[i + l] - m) * (x[i + l] - m);
+  centered_squares = combine(sq);
+}
+
+void plane_grad_sums(const float* x, const float* dy, int64_t n, float mean, float& sum_dy, float& sum_dy_xc) {
+  float a[kStatLanes] = {}, b[kStatLanes] = {};
+  int64_t i = 0;
+  for (; i + kStatLanes <= n; i += kStatLanes)
+    for (int l = 0; l < kStatLanes; ++l) {
+      a[l] += dy[i + l];
+      b[l] += dy[i + l] * (x[i + l] - mean);
+    }
+  for (int l = 0; i + l < n; ++l) {
+    a[l] += dy[i + l];
+    b[l] += dy[i + l] * (x[i + l] - mean);
+  }
+  sum_dy = combine(a);
+  sum_dy_xc = combine(b);
+}
+
+}  // namespace cnn

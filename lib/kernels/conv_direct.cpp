@@ -1,0 +1,131 @@
+#include "kernels/conv_direct.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "core/parallel.h"
+
+namespace cnn {
+namespace {
+
+// Runs fn(q0, q1) over [0, positions) split into kRowConvQAlign-aligned chunks, one per thread.
+template <class Fn>
+void over_positions(int64_t positions, Fn&& fn) {
+  const int64_t tiles = positions / kRowConvQAlign;
+  parallel_for(tiles, [&](int64_t b, int64_t e, int tid) { fn(b * kRowConvQAlign, e * kRowConvQAlign, tid); });
+}
+
+// x -> rows: plain rows (stride 1) or phase planes (strided).
+void pack_input(const DirectConvPlan& p, const float* x, float* xrows) {
+  if (p.rows.SH == 1 && p.rows.SW == 1) pack_rows(x, p.N, p.C, p.g.H, p.g.W, p.rows.x, xrows);
+  else pack_phase_rows(x, p.N, p.C, p.g, p.rows, xrows);
+}
+
+// Backward-data of a strided convolution: one row convolution per phase with that phase's taps,
+// into the phase planes of dx; phases that no tap reads get zeros.
+void backward_data_strided(const DirectConvPlan& p, const float* dyrows, const float* w, float* dxrows, float* wpack) {
+  const RowConvPlan& r = p.rows;
+  for (size_t ph = 0; ph < r.phase_taps.size(); ++ph) {
+    const std::vector<int>& taps = r.phase_taps[ph];
+    float* out = dxrows + int64_t(ph) * r.phase_len;
+    if (taps.empty()) {
+      parallel_for(p.C, [&](int64_t c0, int64_t c1, int) {
+        for (int64_t c = c0; c < c1; ++c) std::memset(out + c * r.dx.length, 0, sizeof(float) * size_t(r.dx.positions));
+      });
+      continue;
+    }
+    int64_t offs[64];  // a phase holds at most ceil(KH/SH) * ceil(KW/SW) taps; plan_direct_conv checks
+    for (size_t t = 0; t < taps.size(); ++t) offs[t] = r.bwd_off[size_t(taps[t])];
+    pack_row_conv_weights(w, p.C, p.M, r.T, taps, true, wpack);
+    RowConvArgs b;
+    b.M = p.C, b.C = p.M, b.T = static_cast<int>(taps.size()), b.off = offs;
+    b.x = dyrows + r.dy.front, b.x_stride = r.dy.length;
+    b.w = wpack, b.y = out, b.y_stride = r.dx.length;
+    over_positions(r.dx.positions, [&](int64_t q0, int64_t q1, int) { p.kernel->forward(b, q0, q1); });
+  }
+}
+
+}  // namespace
+
+size_t DirectConvPlan::forward_floats() const {
+  return size_t(C) * rows.x.length + size_t(M) * rows.y.length + size_t(packed_row_conv_weights(M, C, rows.T));
+}
+
+size_t DirectConvPlan::backward_floats(int threads) const {
+  const size_t partials = size_t(std::max(threads - 1, 0)) * M * C * rows.T;
+  return size_t(C) * rows.x.length + size_t(M) * rows.dy.length + size_t(C) * rows.dx.length +
+         size_t(packed_row_conv_weights(C, M, rows.T)) + partials;
+}
+
+DirectConvPlan plan_direct_conv(const ConvGeom& g, int M, int64_t N, const RowConvKernel& kernel) {
+  DirectConvPlan p;
+  p.rows = plan_row_conv(g, N);
+  p.M = M;
+  p.C = g.C;
+  p.N = N;
+  p.g = g;
+  p.kernel = &kernel;
+  for (const auto& taps : p.rows.phase_taps)
+    if (taps.size() > 64) p.rows.ok = false;  // backward_data_strided's offset list
+  return p;
+}
+
+void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* w, const float* bias, float* y,
+                         float* workspace) {
+  const RowConvPlan& r = p.rows;
+  float* xrows = workspace;
+  float* yrows = xrows + size_t(p.C) * r.x.length;
+  float* wpack = yrows + size_t(p.M) * r.y.length;
+  pack_input(p, x, xrows);
+  pack_row_conv_weights(w, p.M, p.C, r.T, false, wpack);
+  RowConvArgs a;
+  a.M = p.M, a.C = p.C, a.T = r.T, a.off = r.fwd_off.data();
+  a.x = xrows + r.x.front, a.x_stride = r.x.length;
+  a.w = wpack, a.y = yrows, a.y_stride = r.y.length;
+  over_positions(r.y.positions, [&](int64_t q0, int64_t q1, int) { p.kernel->forward(a, q0, q1); });
+  unpack_rows(yrows, p.N, p.M, p.g.OH, p.g.OW, r.y, bias, y);
+}
+
+void direct_conv_backward(const DirectConvPlan& p, const float* x, const float* dy, const float* w, float* dx,
+                          float* dw, float* workspace) {
+  const RowConvPlan& r = p.rows;
+  float* xrows = workspace;
+  float* dyrows = xrows + size_t(p.C) * r.x.length;
+  float* dxrows = dyrows + size_t(p.M) * r.dy.length;
+  float* wpack = dxrows + size_t(p.C) * r.dx.length;
+  float* partials = wpack + packed_row_conv_weights(p.C, p.M, r.T);
+  pack_input(p, x, xrows);
+  pack_rows(dy, p.N, p.M, p.g.OH, p.g.OW, r.dy, dyrows);
+
+  const int64_t wsize = int64_t(p.M) * p.C * r.T;
+  RowConvArgs a;
+  a.M = p.M, a.C = p.C, a.T = r.T, a.off = r.fwd_off.data();
+  a.x = xrows + r.x.front, a.x_stride = r.x.length;
+  a.dy = dyrows + r.dy.front, a.y_stride = r.dy.length;
+  over_positions(r.y.positions, [&](int64_t q0, int64_t q1, int tid) {
+    float* part = tid == 0 ? dw : partials + size_t(tid - 1) * wsize;
+    if (tid != 0) std::memset(part, 0, sizeof(float) * size_t(wsize));
+    p.kernel->wgrad(a, q0, q1, part);
+  });
+  const int64_t chunks = std::min<int64_t>(r.y.positions / kRowConvQAlign, num_threads());
+  for (int64_t t = 1; t < chunks; ++t) {
+    const float* part = partials + size_t(t - 1) * wsize;
+    for (int64_t i = 0; i < wsize; ++i) dw[i] += part[i];
+  }
+  if (!dx) return;
+  if (r.SH != 1 || r.SW != 1) {
+    backward_data_strided(p, dyrows, w, dxrows, wpack);
+    unpack_phase_rows(dxrows, p.N, p.C, p.g, r, dx);
+    return;
+  }
+  pack_row_conv_weights(w, p.C, p.M, r.T, true, wpack);
+  RowConvArgs b;
+  b.M = p.C, b.C = p.M, b.T = r.T, b.off = r.bwd_off.data();
+  b.x = dyrows + r.dy.front, b.x_stride = r.dy.length;
+  b.w = wpack, b.y = dxrows, b.y_stride = r.dx.length;
+  over_positions(r.dx.positions, [&](int64_t q0, int64_t q1, int) { p.kernel->forward(b, q0, q1); });
+  unpack_rows(dxrows, p.N, p.C, p.g.H, p.g.W, r.dx, nullptr, dx);
+}
+
+}  // namespace cnn

@@ -1,0 +1,38 @@
+#pragma once
+// Direct convolution (stride 1, groups 1) over the long-row layout (conv_rows.h) with the
+// row-convolution kernels (row_conv.h): no im2col columns, no GEMM packing. Forward packs the
+// input into rows, runs the kernel over position chunks in parallel and unpacks the output;
+// backward packs the output gradient once and uses it for the weight gradient (one partial per
+// thread, summed in thread order: same --threads, same bits) and the input gradient.
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/conv_rows.h"
+#include "kernels/row_conv.h"
+
+namespace cnn {
+
+struct DirectConvPlan {
+  RowConvPlan rows;
+  int M = 0, C = 0;
+  int64_t N = 0;
+  ConvGeom g;
+  const RowConvKernel* kernel = nullptr;
+  // Workspace in floats for forward and for backward with `threads` threads.
+  size_t forward_floats() const;
+  size_t backward_floats(int threads) const;
+};
+
+// ok() is false when the geometry does not fit the direct path (stride > 1, padding wider than
+// the kernel, groups: the caller passes groups == 1 only).
+DirectConvPlan plan_direct_conv(const ConvGeom& g, int M, int64_t N, const RowConvKernel& kernel);
+inline bool direct_conv_fits(const DirectConvPlan& p) { return p.rows.ok; }
+
+// x: N x C x H x W, w: M x C x KH x KW, bias: M or nullptr, y: N x M x OH x OW.
+void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* w, const float* bias, float* y,
+                         float* workspace);
+// dw += weight gradient; dx (N x C x H x W) overwritten when non-null.
+void direct_conv_backward(const DirectConvPlan& p, const float* x, const float* dy, const float* w, float* dx,
+                          float* dw, float* workspace);
+
+}  // namespace cnn

@@ -1,0 +1,35 @@
+// The naive twin of the row-convolution kernels: the definition in row_conv.h, loop for loop.
+#include "kernels/row_conv.h"
+
+namespace cnn {
+namespace {
+
+float packed_weight(const float* w, int C, int T, int m, int c, int t) {
+  return w[((int64_t(m / kRowConvMB) * C + c) * T + t) * kRowConvMB + m % kRowConvMB];
+}
+
+void forward(const RowConvArgs& a, int64_t q0, int64_t q1) {
+  for (int m = 0; m < a.M; ++m)
+    for (int64_t q = q0; q < q1; ++q) {
+      float s = 0;
+      for (int c = 0; c < a.C; ++c)
+        for (int t = 0; t < a.T; ++t) s += packed_weight(a.w, a.C, a.T, m, c, t) * a.x[c * a.x_stride + q + a.off[t]];
+      a.y[m * a.y_stride + q] = s;
+    }
+}
+
+void wgrad(const RowConvArgs& a, int64_t q0, int64_t q1, float* dw) {
+  for (int m = 0; m < a.M; ++m)
+    for (int c = 0; c < a.C; ++c)
+      for (int t = 0; t < a.T; ++t) {
+        float s = 0;
+        for (int64_t q = q0; q < q1; ++q) s += a.dy[m * a.y_stride + q] * a.x[c * a.x_stride + q + a.off[t]];
+        dw[(int64_t(m) * a.C + c) * a.T + t] += s;
+      }
+}
+
+}  // namespace
+
+const RowConvKernel kRowConvReference{"reference", Isa::generic, forward, wgrad};
+
+}  // namespace cnn

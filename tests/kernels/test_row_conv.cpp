@@ -1,0 +1,221 @@
+// The row-convolution kernels (every entry of the table that this CPU can run) against the naive
+// reference, and the direct convolution built on them against the convolution's definition,
+// forward, input gradient and weight gradient, on the shapes the layers meet and odd ones.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <vector>
+
+#include "core/parallel.h"
+#include "core/rng.h"
+#include "kernels/conv_direct.h"
+#include "kernels/row_conv.h"
+#include "skip.h"
+#include "thread_guard.h"
+
+using namespace cnn;
+using cnn::test::ThreadGuard;
+
+namespace {
+
+std::vector<float> random_vec(size_t n, Rng& rng) {
+  std::vector<float> v(n);
+  for (auto& x : v) x = rng.uniform(-1.f, 1.f);
+  return v;
+}
+
+const RowConvKernel& kernel_named(std::string_view name) {
+  for (const RowConvKernel& k : row_conv_kernels())
+    if (k.name == name) return k;
+  FAIL("no row-conv kernel named " << name);
+  return kRowConvReference;
+}
+
+void require_close(const std::vector<float>& got, const std::vector<float>& want, float tol, const char* what) {
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    INFO(what << " index " << i);
+    REQUIRE(std::fabs(got[i] - want[i]) <= tol * (1 + std::fabs(want[i])));
+  }
+}
+
+// One kernel against the reference on random rows with real tap offsets.
+void check_kernel_against_reference(const RowConvKernel& k) {
+  Rng rng(11);
+  struct Case { int M, C, T; std::vector<int64_t> off; int64_t Q; };
+  const std::vector<Case> cases = {
+      {6, 3, 9, {-10, -9, -8, -1, 0, 1, 8, 9, 10}, 128},
+      {7, 5, 9, {-35, -34, -33, -1, 0, 1, 33, 34, 35}, 192},
+      {13, 16, 1, {0}, 256},
+      {1, 1, 3, {0, 2, 4}, 64},
+      {16, 17, 4, {0, 1, 11, 12}, 320},
+      {5, 2, 9, {-22, -20, -18, -2, 0, 2, 18, 20, 22}, 128},
+  };
+  for (const Case& c : cases) {
+    INFO("M " << c.M << " C " << c.C << " T " << c.T << " Q " << c.Q);
+    int64_t margin = 0;
+    for (int64_t o : c.off) margin = std::max<int64_t>(margin, std::abs(o));
+    const int64_t xs = c.Q + 2 * margin + 16;
+    std::vector<float> x = random_vec(size_t(c.C * xs), rng), w = random_vec(size_t(c.M * c.C * c.T), rng);
+    std::vector<float> packed(size_t(packed_row_conv_weights(c.M, c.C, c.T)));
+    pack_row_conv_weights(w.data(), c.M, c.C, c.T, false, packed.data());
+    RowConvArgs a;
+    a.M = c.M, a.C = c.C, a.T = c.T, a.off = c.off.data(), a.x = x.data() + margin, a.x_stride = xs;
+    a.w = packed.data(), a.y_stride = c.Q;
+    std::vector<float> y(size_t(c.M * c.Q), 7.f), yr(y.size(), 3.f);
+    a.y = y.data();
+    k.forward(a, 0, c.Q);
+    a.y = yr.data();
+    kRowConvReference.forward(a, 0, c.Q);
+    require_close(y, yr, 1e-5f, "forward");
+
+    std::vector<float> dy = random_vec(size_t(c.M * c.Q), rng), dw(w.size(), 0.5f), dwr(w.size(), 0.5f);
+    a.dy = dy.data();
+    k.wgrad(a, 0, c.Q, dw.data());
+    kRowConvReference.wgrad(a, 0, c.Q, dwr.data());
+    require_close(dw, dwr, 1e-4f, "wgrad");
+    // A sub-range computes only its positions.
+    std::fill(y.begin(), y.end(), 7.f);
+    a.y = y.data();
+    k.forward(a, kRowConvQAlign, c.Q);
+    for (int m = 0; m < c.M; ++m) REQUIRE(y[size_t(m * c.Q)] == 7.f);
+  }
+}
+
+ConvGeom geom(int C, int H, int W, int KH, int KW, int PH, int PW, int DH = 1, int DW = 1, int PH_end = -1,
+              int PW_end = -1, int SH = 1, int SW = 1) {
+  ConvGeom g;
+  g.C = C, g.H = H, g.W = W, g.KH = KH, g.KW = KW, g.PH = PH, g.PW = PW, g.DH = DH, g.DW = DW, g.SH = SH, g.SW = SW;
+  g.PH_end = PH_end, g.PW_end = PW_end;
+  g.finish();
+  return g;
+}
+
+struct Naive {
+  std::vector<float> y, dx, dw;
+};
+
+// The definition, loop for loop: y = conv(x, w) + b; dx, dw for the output gradient dy.
+Naive naive_conv(const ConvGeom& g, int M, int64_t N, const std::vector<float>& x, const std::vector<float>& w,
+                 const std::vector<float>& b, const std::vector<float>& dy) {
+  Naive r;
+  r.y.assign(size_t(N * M * g.OH * g.OW), 0.f);
+  r.dx.assign(size_t(N * g.C * g.H * g.W), 0.f);
+  r.dw.assign(w.size(), 0.f);
+  for (int64_t n = 0; n < N; ++n)
+    for (int m = 0; m < M; ++m)
+      for (int oh = 0; oh < g.OH; ++oh)
+        for (int ow = 0; ow < g.OW; ++ow) {
+          const size_t yi = size_t(((n * M + m) * g.OH + oh) * g.OW + ow);
+          double s = b.empty() ? 0 : b[size_t(m)];
+          for (int c = 0; c < g.C; ++c)
+            for (int kh = 0; kh < g.KH; ++kh)
+              for (int kw = 0; kw < g.KW; ++kw) {
+                const int ih = oh * g.SH - g.PH + kh * g.DH, iw = ow * g.SW - g.PW + kw * g.DW;
+                if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+                const size_t xi = size_t(((n * g.C + c) * g.H + ih) * g.W + iw);
+                const size_t wi = size_t(((m * g.C + c) * g.KH + kh) * g.KW + kw);
+                s += double(w[wi]) * x[xi];
+                r.dx[xi] += w[wi] * dy[yi];
+                r.dw[wi] += x[xi] * dy[yi];
+              }
+          r.y[yi] = float(s);
+        }
+  return r;
+}
+
+void check_direct_conv(const RowConvKernel& k) {
+  struct Case { ConvGeom g; int M; int64_t N; };
+  const std::vector<Case> cases = {
+      {geom(3, 8, 8, 3, 3, 1, 1), 16, 2},          // 3x3 same, first-layer channels
+      {geom(16, 7, 9, 3, 3, 1, 1), 17, 3},         // odd sizes, channels not a multiple of 16
+      {geom(5, 6, 6, 3, 3, 0, 0), 6, 2},           // no padding
+      {geom(4, 1, 1, 3, 3, 1, 1), 5, 3},           // 1x1 maps
+      {geom(8, 5, 5, 1, 1, 0, 0), 7, 2},           // pointwise
+      {geom(2, 9, 7, 3, 3, 2, 2, 2, 2), 3, 2},     // dilation 2
+      {geom(3, 6, 10, 1, 3, 0, 1), 4, 1},          // 1x3
+      {geom(2, 8, 8, 5, 5, 2, 2), 3, 2},           // 5x5 pad 2
+      {geom(3, 7, 8, 3, 3, 0, 1, 1, 1, 2, 0), 4, 2}, // asymmetric padding
+      {geom(64, 8, 8, 3, 3, 1, 1), 64, 3},         // ResNet stage 3
+      {geom(16, 32, 32, 3, 3, 1, 1), 16, 2},       // ResNet stage 1
+      {geom(16, 32, 32, 3, 3, 1, 1, 1, 1, -1, -1, 2, 2), 32, 2},  // ResNet downsampling 3x3 stride 2
+      {geom(5, 9, 7, 3, 3, 1, 1, 1, 1, -1, -1, 2, 2), 6, 3},      // odd sizes, stride 2
+      {geom(8, 8, 8, 1, 1, 0, 0, 1, 1, -1, -1, 2, 2), 7, 2},      // 1x1 stride 2 (phases without taps)
+      {geom(3, 20, 20, 7, 7, 3, 3, 1, 1, -1, -1, 2, 2), 8, 2},    // ResNet-50 stem
+      {geom(4, 9, 8, 3, 3, 0, 0, 1, 1, -1, -1, 2, 2), 5, 2},      // stride 2, no padding
+      {geom(3, 8, 9, 3, 3, 1, 1, 1, 1, -1, -1, 2, 1), 4, 2},      // stride (2, 1)
+      {geom(3, 11, 11, 3, 3, 2, 2, 2, 2, -1, -1, 2, 2), 4, 2},    // dilation 2, stride 2
+      {geom(3, 10, 10, 3, 3, 1, 1, 1, 1, -1, -1, 3, 3), 4, 2},    // stride 3
+      {geom(3, 1, 1, 3, 3, 1, 1, 1, 1, -1, -1, 2, 2), 4, 3},      // 1x1 map, stride 2
+      {geom(2, 7, 8, 3, 3, 0, 1, 1, 1, 1, 0, 2, 2), 3, 2},        // asymmetric padding, stride 2
+  };
+  Rng rng(5);
+  for (const Case& c : cases) {
+    const ConvGeom& g = c.g;
+    INFO("C " << g.C << " H " << g.H << " W " << g.W << " k " << g.KH << "x" << g.KW << " pad " << g.PH << "," << g.PW
+              << " M " << c.M << " N " << c.N);
+    DirectConvPlan p = plan_direct_conv(g, c.M, c.N, k);
+    REQUIRE(direct_conv_fits(p));
+    const auto x = random_vec(size_t(c.N * g.C * g.H * g.W), rng);
+    const auto w = random_vec(size_t(c.M * g.C * g.KH * g.KW), rng);
+    const auto b = random_vec(size_t(c.M), rng);
+    const auto dy = random_vec(size_t(c.N * c.M * g.OH * g.OW), rng);
+    const Naive want = naive_conv(g, c.M, c.N, x, w, b, dy);
+    std::vector<float> ws(std::max(p.forward_floats(), p.backward_floats(num_threads())), std::nanf(""));
+    std::vector<float> y(want.y.size(), std::nanf(""));
+    direct_conv_forward(p, x.data(), w.data(), b.data(), y.data(), ws.data());
+    require_close(y, want.y, 2e-5f, "y");
+    std::vector<float> dx(want.dx.size(), std::nanf("")), dw(w.size(), 1.f);
+    direct_conv_backward(p, x.data(), dy.data(), w.data(), dx.data(), dw.data(), ws.data());
+    require_close(dx, want.dx, 2e-5f, "dx");
+    for (auto& v : dw) v -= 1.f;  // accumulated onto 1
+    require_close(dw, want.dw, 1e-4f, "dw");
+  }
+}
+
+void skip_unless_cpu_has(Isa isa) {
+  if (static_cast<int>(cpu_isa()) < static_cast<int>(isa))
+    skip_test(std::string("this CPU has no ") + std::string(isa_name(isa)));
+}
+
+}  // namespace
+
+TEST_CASE("row_conv: the table lists every ISA, the naive reference last") {
+  auto all = row_conv_kernels();
+  REQUIRE(all.size() == 3);
+  REQUIRE(all.back().name == "reference");
+  REQUIRE(all.back().isa == Isa::generic);
+}
+
+TEST_CASE("row_conv: avx512 kernels match the reference") {
+  skip_unless_cpu_has(Isa::avx512);
+  check_kernel_against_reference(kernel_named("avx512"));
+}
+
+TEST_CASE("row_conv: avx2 kernels match the reference") {
+  skip_unless_cpu_has(Isa::avx2);
+  check_kernel_against_reference(kernel_named("avx2"));
+}
+
+TEST_CASE("direct conv: forward, input and weight gradients equal the definition (avx512)") {
+  skip_unless_cpu_has(Isa::avx512);
+  for (int threads : {1, 2}) {
+    ThreadGuard tg(threads);
+    check_direct_conv(kernel_named("avx512"));
+  }
+}
+
+TEST_CASE("direct conv: forward, input and weight gradients equal the definition (avx2)") {
+  skip_unless_cpu_has(Isa::avx2);
+  ThreadGuard tg(2);
+  check_direct_conv(kernel_named("avx2"));
+}
+
+TEST_CASE("direct conv: the reference kernel gives the definition too") {
+  ThreadGuard tg(2);
+  check_direct_conv(kRowConvReference);
+}
+
+TEST_CASE("direct conv: stride-1 convolutions padded wider than the kernel are left to im2col") {
+  REQUIRE_FALSE(direct_conv_fits(plan_direct_conv(geom(4, 8, 8, 3, 3, 3, 3), 4, 2, kRowConvReference)));
+  REQUIRE(direct_conv_fits(plan_direct_conv(geom(4, 8, 8, 3, 3, 3, 3, 1, 1, -1, -1, 2, 2), 4, 2, kRowConvReference)));
+}
