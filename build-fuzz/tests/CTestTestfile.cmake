@@ -25,6 +25,8 @@ add_test([=[cli.test_parity]=] "bash" "/work/wt-harden/tests/cli/test_parity.sh"
 set_tests_properties([=[cli.test_parity]=] PROPERTIES  SKIP_RETURN_CODE "77" TIMEOUT "600" WORKING_DIRECTORY "/work/wt-harden/build-fuzz" _BACKTRACE_TRIPLES "/work/wt-harden/tests/CMakeLists.txt;27;add_test;/work/wt-harden/tests/CMakeLists.txt;0;")
 add_test([=[cli.test_predict]=] "bash" "/work/wt-harden/tests/cli/test_predict.sh" "/work/wt-harden/build-fuzz/cnn" "/work/wt-harden")
 set_tests_properties([=[cli.test_predict]=] PROPERTIES  SKIP_RETURN_CODE "77" TIMEOUT "600" WORKING_DIRECTORY "/work/wt-harden/build-fuzz" _BACKTRACE_TRIPLES "/work/wt-harden/tests/CMakeLists.txt;27;add_test;/work/wt-harden/tests/CMakeLists.txt;0;")
+add_test([=[cli.test_resume]=] "bash" "/work/wt-harden/tests/cli/test_resume.sh" "/work/wt-harden/build-fuzz/cnn" "/work/wt-harden")
+set_tests_properties([=[cli.test_resume]=] PROPERTIES  SKIP_RETURN_CODE "77" TIMEOUT "600" WORKING_DIRECTORY "/work/wt-harden/build-fuzz" _BACKTRACE_TRIPLES "/work/wt-harden/tests/CMakeLists.txt;27;add_test;/work/wt-harden/tests/CMakeLists.txt;0;")
 add_test([=[cli.test_signal]=] "bash" "/work/wt-harden/tests/cli/test_signal.sh" "/work/wt-harden/build-fuzz/cnn" "/work/wt-harden")
 set_tests_properties([=[cli.test_signal]=] PROPERTIES  SKIP_RETURN_CODE "77" TIMEOUT "600" WORKING_DIRECTORY "/work/wt-harden/build-fuzz" _BACKTRACE_TRIPLES "/work/wt-harden/tests/CMakeLists.txt;27;add_test;/work/wt-harden/tests/CMakeLists.txt;0;")
 add_test([=[cli.test_summary]=] "bash" "/work/wt-harden/tests/cli/test_summary.sh" "/work/wt-harden/build-fuzz/cnn" "/work/wt-harden")

@@ -155,6 +155,13 @@ void decode_image(const std::string& path, const uint8_t* data, size_t size, Ima
   int w = 0, h = 0, comp = 0;
   if (stbi_info_from_memory(data, int(size), &w, &h, &comp) && int64_t(w) * int64_t(h) > limits.max_pixels)
     bad(path, too_many_pixels(w, h, limits.max_pixels));
+  // Debian's stb_image (2022-09) converts 16-bit PNM with the 8-bit routine (a heap overflow, found
+  // by fuzzing) and ignores a short read of PNM pixel data (uninitialized pixels): refuse both.
+  if (data[0] == 'P' && stbi_info_from_memory(data, int(size), &w, &h, &comp)) {
+    if (stbi_is_16_bit_from_memory(data, int(size))) bad(path, "16-bit PNM (maxval above 255) is not supported");
+    if (uint64_t(w) * uint64_t(h) * uint64_t(comp) > size)
+      bad(path, fmt::format("truncated PNM: {}x{}x{} bytes of pixels, the file has {} bytes", w, h, comp, size));
+  }
   stbi_uc* px = stbi_load_from_memory(data, int(size), &w, &h, &comp, 3);
   if (!px) {
     const char* why = stbi_failure_reason();

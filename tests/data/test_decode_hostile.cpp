@@ -111,6 +111,11 @@ TEST_CASE("decode hostile: images over max_image_pixels are refused from the hea
   bmp[22] = char(0xa0), bmp[23] = char(0x86), bmp[24] = 0x01;  // height 100000
   bmp[26] = 1, bmp[28] = 24;                                    // planes, bits per pixel
   CHECK(decode_error(bmp + std::string(64, '\0')).find("100000x100000 pixels is over") != std::string::npos);
+  // 16-bit PNM (stb_image's heap overflow, a fuzzing finding) and truncated PNM pixel data.
+  CHECK(decode_error("P5\n8 8\n275\n" + std::string(128, 'x')) ==
+        "x.img: 16-bit PNM (maxval above 255) is not supported");
+  CHECK(decode_error("P6\n8 8\n255\n" + std::string(100, 'x')) ==
+        "x.img: truncated PNM: 8x8x3 bytes of pixels, the file has 111 bytes");
   // A PNM header of height 0 (a fuzzing finding: stb_image returned an image of no pixels).
   CHECK(decode_error("P5\n8 0\n255\n" + std::string(16, 'x')) == "x.img: corrupt image: 8x0 pixels");
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));

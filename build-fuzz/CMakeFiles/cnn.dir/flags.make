@@ -6,5 +6,5 @@ CXX_DEFINES = -DCNN_BUILD_TYPE=\"Release\" -DCNN_VERSION=\"0.1.0\" -DFMT_SHARED
 
 CXX_INCLUDES = -I/work/wt-harden/lib -isystem /usr/include/x86_64-linux-gnu/openblas-pthread
 
-CXX_FLAGS = -O3 -DNDEBUG -Wall -Wextra -Wpedantic -march=native -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -fsanitize=fuzzer-no-link -std=gnu++20
+CXX_FLAGS = -O3 -DNDEBUG -Wall -Wextra -Wpedantic -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -fsanitize=fuzzer-no-link -std=gnu++20
 

@@ -629,10 +629,52 @@ CMakeFiles/cnnlib.dir/lib/kernels/adaptive_pool.cpp.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnnlib.dir/lib/kernels/adaptive_pool.cpp.s"
 	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/wt-harden/lib/kernels/adaptive_pool.cpp -o CMakeFiles/cnnlib.dir/lib/kernels/adaptive_pool.cpp.s
 
+CMakeFiles/cnnlib.dir/lib/kernels/channel_stats.cpp.o: CMakeFiles/cnnlib.dir/flags.make
+CMakeFiles/cnnlib.dir/lib/kernels/channel_stats.cpp.o: /work/wt-harden/lib/kernels/channel_stats.cpp
+CMakeFiles/cnnlib.dir/lib/kernels/channel_stats.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_41) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/channel_stats.cpp.o"
+	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/kernels/channel_stats.cpp.o -MF CMakeFiles/cnnlib.dir/lib/kernels/channel_stats.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/kernels/channel_stats.cpp.o -c /work/wt-harden/lib/kernels/channel_stats.cpp
+
+CMakeFiles/cnnlib.dir/lib/kernels/channel_stats.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/cnnlib.dir/lib/kernels/channel_stats.cpp.i"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -E /work/wt-harden/lib/kernels/channel_stats.cpp > CMakeFiles/cnnlib.dir/lib/kernels/channel_stats.cpp.i
+
+CMakeFiles/cnnlib.dir/lib/kernels/channel_stats.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnnlib.dir/lib/kernels/channel_stats.cpp.s"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/wt-harden/lib/kernels/channel_stats.cpp -o CMakeFiles/cnnlib.dir/lib/kernels/channel_stats.cpp.s
+
+CMakeFiles/cnnlib.dir/lib/kernels/conv_direct.cpp.o: CMakeFiles/cnnlib.dir/flags.make
+CMakeFiles/cnnlib.dir/lib/kernels/conv_direct.cpp.o: /work/wt-harden/lib/kernels/conv_direct.cpp
+CMakeFiles/cnnlib.dir/lib/kernels/conv_direct.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_42) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/conv_direct.cpp.o"
+	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/kernels/conv_direct.cpp.o -MF CMakeFiles/cnnlib.dir/lib/kernels/conv_direct.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/kernels/conv_direct.cpp.o -c /work/wt-harden/lib/kernels/conv_direct.cpp
+
+CMakeFiles/cnnlib.dir/lib/kernels/conv_direct.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/cnnlib.dir/lib/kernels/conv_direct.cpp.i"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -E /work/wt-harden/lib/kernels/conv_direct.cpp > CMakeFiles/cnnlib.dir/lib/kernels/conv_direct.cpp.i
+
+CMakeFiles/cnnlib.dir/lib/kernels/conv_direct.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnnlib.dir/lib/kernels/conv_direct.cpp.s"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/wt-harden/lib/kernels/conv_direct.cpp -o CMakeFiles/cnnlib.dir/lib/kernels/conv_direct.cpp.s
+
+CMakeFiles/cnnlib.dir/lib/kernels/conv_rows.cpp.o: CMakeFiles/cnnlib.dir/flags.make
+CMakeFiles/cnnlib.dir/lib/kernels/conv_rows.cpp.o: /work/wt-harden/lib/kernels/conv_rows.cpp
+CMakeFiles/cnnlib.dir/lib/kernels/conv_rows.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_43) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/conv_rows.cpp.o"
+	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/kernels/conv_rows.cpp.o -MF CMakeFiles/cnnlib.dir/lib/kernels/conv_rows.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/kernels/conv_rows.cpp.o -c /work/wt-harden/lib/kernels/conv_rows.cpp
+
+CMakeFiles/cnnlib.dir/lib/kernels/conv_rows.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/cnnlib.dir/lib/kernels/conv_rows.cpp.i"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -E /work/wt-harden/lib/kernels/conv_rows.cpp > CMakeFiles/cnnlib.dir/lib/kernels/conv_rows.cpp.i
+
+CMakeFiles/cnnlib.dir/lib/kernels/conv_rows.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnnlib.dir/lib/kernels/conv_rows.cpp.s"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/wt-harden/lib/kernels/conv_rows.cpp -o CMakeFiles/cnnlib.dir/lib/kernels/conv_rows.cpp.s
+
 CMakeFiles/cnnlib.dir/lib/kernels/depthwise.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/kernels/depthwise.cpp.o: /work/wt-harden/lib/kernels/depthwise.cpp
 CMakeFiles/cnnlib.dir/lib/kernels/depthwise.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_41) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/depthwise.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_44) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/depthwise.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/kernels/depthwise.cpp.o -MF CMakeFiles/cnnlib.dir/lib/kernels/depthwise.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/kernels/depthwise.cpp.o -c /work/wt-harden/lib/kernels/depthwise.cpp
 
 CMakeFiles/cnnlib.dir/lib/kernels/depthwise.cpp.i: cmake_force
@@ -643,10 +685,94 @@ CMakeFiles/cnnlib.dir/lib/kernels/depthwise.cpp.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnnlib.dir/lib/kernels/depthwise.cpp.s"
 	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/wt-harden/lib/kernels/depthwise.cpp -o CMakeFiles/cnnlib.dir/lib/kernels/depthwise.cpp.s
 
+CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx2.cpp.o: CMakeFiles/cnnlib.dir/flags.make
+CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx2.cpp.o: /work/wt-harden/lib/kernels/depthwise_avx2.cpp
+CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx2.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_45) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx2.cpp.o"
+	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -mavx2 -mfma -mf16c -MD -MT CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx2.cpp.o -MF CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx2.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx2.cpp.o -c /work/wt-harden/lib/kernels/depthwise_avx2.cpp
+
+CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx2.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx2.cpp.i"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -mavx2 -mfma -mf16c -E /work/wt-harden/lib/kernels/depthwise_avx2.cpp > CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx2.cpp.i
+
+CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx2.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx2.cpp.s"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -mavx2 -mfma -mf16c -S /work/wt-harden/lib/kernels/depthwise_avx2.cpp -o CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx2.cpp.s
+
+CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx512.cpp.o: CMakeFiles/cnnlib.dir/flags.make
+CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx512.cpp.o: /work/wt-harden/lib/kernels/depthwise_avx512.cpp
+CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx512.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_46) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx512.cpp.o"
+	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c -Wno-maybe-uninitialized -MD -MT CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx512.cpp.o -MF CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx512.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx512.cpp.o -c /work/wt-harden/lib/kernels/depthwise_avx512.cpp
+
+CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx512.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx512.cpp.i"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c -Wno-maybe-uninitialized -E /work/wt-harden/lib/kernels/depthwise_avx512.cpp > CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx512.cpp.i
+
+CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx512.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx512.cpp.s"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c -Wno-maybe-uninitialized -S /work/wt-harden/lib/kernels/depthwise_avx512.cpp -o CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx512.cpp.s
+
+CMakeFiles/cnnlib.dir/lib/kernels/depthwise_generic.cpp.o: CMakeFiles/cnnlib.dir/flags.make
+CMakeFiles/cnnlib.dir/lib/kernels/depthwise_generic.cpp.o: /work/wt-harden/lib/kernels/depthwise_generic.cpp
+CMakeFiles/cnnlib.dir/lib/kernels/depthwise_generic.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_47) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/depthwise_generic.cpp.o"
+	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/kernels/depthwise_generic.cpp.o -MF CMakeFiles/cnnlib.dir/lib/kernels/depthwise_generic.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/kernels/depthwise_generic.cpp.o -c /work/wt-harden/lib/kernels/depthwise_generic.cpp
+
+CMakeFiles/cnnlib.dir/lib/kernels/depthwise_generic.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/cnnlib.dir/lib/kernels/depthwise_generic.cpp.i"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -E /work/wt-harden/lib/kernels/depthwise_generic.cpp > CMakeFiles/cnnlib.dir/lib/kernels/depthwise_generic.cpp.i
+
+CMakeFiles/cnnlib.dir/lib/kernels/depthwise_generic.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnnlib.dir/lib/kernels/depthwise_generic.cpp.s"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/wt-harden/lib/kernels/depthwise_generic.cpp -o CMakeFiles/cnnlib.dir/lib/kernels/depthwise_generic.cpp.s
+
+CMakeFiles/cnnlib.dir/lib/kernels/fma_peak.cpp.o: CMakeFiles/cnnlib.dir/flags.make
+CMakeFiles/cnnlib.dir/lib/kernels/fma_peak.cpp.o: /work/wt-harden/lib/kernels/fma_peak.cpp
+CMakeFiles/cnnlib.dir/lib/kernels/fma_peak.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_48) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/fma_peak.cpp.o"
+	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/kernels/fma_peak.cpp.o -MF CMakeFiles/cnnlib.dir/lib/kernels/fma_peak.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/kernels/fma_peak.cpp.o -c /work/wt-harden/lib/kernels/fma_peak.cpp
+
+CMakeFiles/cnnlib.dir/lib/kernels/fma_peak.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/cnnlib.dir/lib/kernels/fma_peak.cpp.i"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -E /work/wt-harden/lib/kernels/fma_peak.cpp > CMakeFiles/cnnlib.dir/lib/kernels/fma_peak.cpp.i
+
+CMakeFiles/cnnlib.dir/lib/kernels/fma_peak.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnnlib.dir/lib/kernels/fma_peak.cpp.s"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/wt-harden/lib/kernels/fma_peak.cpp -o CMakeFiles/cnnlib.dir/lib/kernels/fma_peak.cpp.s
+
+CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx2.cpp.o: CMakeFiles/cnnlib.dir/flags.make
+CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx2.cpp.o: /work/wt-harden/lib/kernels/fma_peak_avx2.cpp
+CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx2.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_49) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx2.cpp.o"
+	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -mavx2 -mfma -mf16c -MD -MT CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx2.cpp.o -MF CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx2.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx2.cpp.o -c /work/wt-harden/lib/kernels/fma_peak_avx2.cpp
+
+CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx2.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx2.cpp.i"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -mavx2 -mfma -mf16c -E /work/wt-harden/lib/kernels/fma_peak_avx2.cpp > CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx2.cpp.i
+
+CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx2.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx2.cpp.s"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -mavx2 -mfma -mf16c -S /work/wt-harden/lib/kernels/fma_peak_avx2.cpp -o CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx2.cpp.s
+
+CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx512.cpp.o: CMakeFiles/cnnlib.dir/flags.make
+CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx512.cpp.o: /work/wt-harden/lib/kernels/fma_peak_avx512.cpp
+CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx512.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_50) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx512.cpp.o"
+	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c -Wno-maybe-uninitialized -MD -MT CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx512.cpp.o -MF CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx512.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx512.cpp.o -c /work/wt-harden/lib/kernels/fma_peak_avx512.cpp
+
+CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx512.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx512.cpp.i"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c -Wno-maybe-uninitialized -E /work/wt-harden/lib/kernels/fma_peak_avx512.cpp > CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx512.cpp.i
+
+CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx512.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx512.cpp.s"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c -Wno-maybe-uninitialized -S /work/wt-harden/lib/kernels/fma_peak_avx512.cpp -o CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx512.cpp.s
+
 CMakeFiles/cnnlib.dir/lib/kernels/gemm.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/kernels/gemm.cpp.o: /work/wt-harden/lib/kernels/gemm.cpp
 CMakeFiles/cnnlib.dir/lib/kernels/gemm.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_42) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/gemm.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_51) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/gemm.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/kernels/gemm.cpp.o -MF CMakeFiles/cnnlib.dir/lib/kernels/gemm.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/kernels/gemm.cpp.o -c /work/wt-harden/lib/kernels/gemm.cpp
 
 CMakeFiles/cnnlib.dir/lib/kernels/gemm.cpp.i: cmake_force
@@ -660,7 +786,7 @@ CMakeFiles/cnnlib.dir/lib/kernels/gemm.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/kernels/im2col.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/kernels/im2col.cpp.o: /work/wt-harden/lib/kernels/im2col.cpp
 CMakeFiles/cnnlib.dir/lib/kernels/im2col.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_43) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/im2col.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_52) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/im2col.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/kernels/im2col.cpp.o -MF CMakeFiles/cnnlib.dir/lib/kernels/im2col.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/kernels/im2col.cpp.o -c /work/wt-harden/lib/kernels/im2col.cpp
 
 CMakeFiles/cnnlib.dir/lib/kernels/im2col.cpp.i: cmake_force
@@ -671,10 +797,24 @@ CMakeFiles/cnnlib.dir/lib/kernels/im2col.cpp.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnnlib.dir/lib/kernels/im2col.cpp.s"
 	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/wt-harden/lib/kernels/im2col.cpp -o CMakeFiles/cnnlib.dir/lib/kernels/im2col.cpp.s
 
+CMakeFiles/cnnlib.dir/lib/kernels/isa.cpp.o: CMakeFiles/cnnlib.dir/flags.make
+CMakeFiles/cnnlib.dir/lib/kernels/isa.cpp.o: /work/wt-harden/lib/kernels/isa.cpp
+CMakeFiles/cnnlib.dir/lib/kernels/isa.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_53) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/isa.cpp.o"
+	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/kernels/isa.cpp.o -MF CMakeFiles/cnnlib.dir/lib/kernels/isa.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/kernels/isa.cpp.o -c /work/wt-harden/lib/kernels/isa.cpp
+
+CMakeFiles/cnnlib.dir/lib/kernels/isa.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/cnnlib.dir/lib/kernels/isa.cpp.i"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -E /work/wt-harden/lib/kernels/isa.cpp > CMakeFiles/cnnlib.dir/lib/kernels/isa.cpp.i
+
+CMakeFiles/cnnlib.dir/lib/kernels/isa.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnnlib.dir/lib/kernels/isa.cpp.s"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/wt-harden/lib/kernels/isa.cpp -o CMakeFiles/cnnlib.dir/lib/kernels/isa.cpp.s
+
 CMakeFiles/cnnlib.dir/lib/kernels/lrn.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/kernels/lrn.cpp.o: /work/wt-harden/lib/kernels/lrn.cpp
 CMakeFiles/cnnlib.dir/lib/kernels/lrn.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_44) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/lrn.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_54) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/lrn.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/kernels/lrn.cpp.o -MF CMakeFiles/cnnlib.dir/lib/kernels/lrn.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/kernels/lrn.cpp.o -c /work/wt-harden/lib/kernels/lrn.cpp
 
 CMakeFiles/cnnlib.dir/lib/kernels/lrn.cpp.i: cmake_force
@@ -688,7 +828,7 @@ CMakeFiles/cnnlib.dir/lib/kernels/lrn.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/kernels/pool.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/kernels/pool.cpp.o: /work/wt-harden/lib/kernels/pool.cpp
 CMakeFiles/cnnlib.dir/lib/kernels/pool.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_45) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/pool.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_55) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/pool.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/kernels/pool.cpp.o -MF CMakeFiles/cnnlib.dir/lib/kernels/pool.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/kernels/pool.cpp.o -c /work/wt-harden/lib/kernels/pool.cpp
 
 CMakeFiles/cnnlib.dir/lib/kernels/pool.cpp.i: cmake_force
@@ -699,10 +839,80 @@ CMakeFiles/cnnlib.dir/lib/kernels/pool.cpp.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnnlib.dir/lib/kernels/pool.cpp.s"
 	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/wt-harden/lib/kernels/pool.cpp -o CMakeFiles/cnnlib.dir/lib/kernels/pool.cpp.s
 
+CMakeFiles/cnnlib.dir/lib/kernels/pool_avx2.cpp.o: CMakeFiles/cnnlib.dir/flags.make
+CMakeFiles/cnnlib.dir/lib/kernels/pool_avx2.cpp.o: /work/wt-harden/lib/kernels/pool_avx2.cpp
+CMakeFiles/cnnlib.dir/lib/kernels/pool_avx2.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_56) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/pool_avx2.cpp.o"
+	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -mavx2 -mfma -mf16c -MD -MT CMakeFiles/cnnlib.dir/lib/kernels/pool_avx2.cpp.o -MF CMakeFiles/cnnlib.dir/lib/kernels/pool_avx2.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/kernels/pool_avx2.cpp.o -c /work/wt-harden/lib/kernels/pool_avx2.cpp
+
+CMakeFiles/cnnlib.dir/lib/kernels/pool_avx2.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/cnnlib.dir/lib/kernels/pool_avx2.cpp.i"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -mavx2 -mfma -mf16c -E /work/wt-harden/lib/kernels/pool_avx2.cpp > CMakeFiles/cnnlib.dir/lib/kernels/pool_avx2.cpp.i
+
+CMakeFiles/cnnlib.dir/lib/kernels/pool_avx2.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnnlib.dir/lib/kernels/pool_avx2.cpp.s"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -mavx2 -mfma -mf16c -S /work/wt-harden/lib/kernels/pool_avx2.cpp -o CMakeFiles/cnnlib.dir/lib/kernels/pool_avx2.cpp.s
+
+CMakeFiles/cnnlib.dir/lib/kernels/row_conv.cpp.o: CMakeFiles/cnnlib.dir/flags.make
+CMakeFiles/cnnlib.dir/lib/kernels/row_conv.cpp.o: /work/wt-harden/lib/kernels/row_conv.cpp
+CMakeFiles/cnnlib.dir/lib/kernels/row_conv.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_57) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/row_conv.cpp.o"
+	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/kernels/row_conv.cpp.o -MF CMakeFiles/cnnlib.dir/lib/kernels/row_conv.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/kernels/row_conv.cpp.o -c /work/wt-harden/lib/kernels/row_conv.cpp
+
+CMakeFiles/cnnlib.dir/lib/kernels/row_conv.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/cnnlib.dir/lib/kernels/row_conv.cpp.i"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -E /work/wt-harden/lib/kernels/row_conv.cpp > CMakeFiles/cnnlib.dir/lib/kernels/row_conv.cpp.i
+
+CMakeFiles/cnnlib.dir/lib/kernels/row_conv.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnnlib.dir/lib/kernels/row_conv.cpp.s"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/wt-harden/lib/kernels/row_conv.cpp -o CMakeFiles/cnnlib.dir/lib/kernels/row_conv.cpp.s
+
+CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx2.cpp.o: CMakeFiles/cnnlib.dir/flags.make
+CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx2.cpp.o: /work/wt-harden/lib/kernels/row_conv_avx2.cpp
+CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx2.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_58) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx2.cpp.o"
+	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -mavx2 -mfma -mf16c -MD -MT CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx2.cpp.o -MF CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx2.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx2.cpp.o -c /work/wt-harden/lib/kernels/row_conv_avx2.cpp
+
+CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx2.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx2.cpp.i"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -mavx2 -mfma -mf16c -E /work/wt-harden/lib/kernels/row_conv_avx2.cpp > CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx2.cpp.i
+
+CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx2.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx2.cpp.s"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -mavx2 -mfma -mf16c -S /work/wt-harden/lib/kernels/row_conv_avx2.cpp -o CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx2.cpp.s
+
+CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx512.cpp.o: CMakeFiles/cnnlib.dir/flags.make
+CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx512.cpp.o: /work/wt-harden/lib/kernels/row_conv_avx512.cpp
+CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx512.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_59) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx512.cpp.o"
+	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c -Wno-maybe-uninitialized -MD -MT CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx512.cpp.o -MF CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx512.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx512.cpp.o -c /work/wt-harden/lib/kernels/row_conv_avx512.cpp
+
+CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx512.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx512.cpp.i"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c -Wno-maybe-uninitialized -E /work/wt-harden/lib/kernels/row_conv_avx512.cpp > CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx512.cpp.i
+
+CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx512.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx512.cpp.s"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c -Wno-maybe-uninitialized -S /work/wt-harden/lib/kernels/row_conv_avx512.cpp -o CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx512.cpp.s
+
+CMakeFiles/cnnlib.dir/lib/kernels/row_conv_ref.cpp.o: CMakeFiles/cnnlib.dir/flags.make
+CMakeFiles/cnnlib.dir/lib/kernels/row_conv_ref.cpp.o: /work/wt-harden/lib/kernels/row_conv_ref.cpp
+CMakeFiles/cnnlib.dir/lib/kernels/row_conv_ref.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_60) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/row_conv_ref.cpp.o"
+	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/kernels/row_conv_ref.cpp.o -MF CMakeFiles/cnnlib.dir/lib/kernels/row_conv_ref.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/kernels/row_conv_ref.cpp.o -c /work/wt-harden/lib/kernels/row_conv_ref.cpp
+
+CMakeFiles/cnnlib.dir/lib/kernels/row_conv_ref.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/cnnlib.dir/lib/kernels/row_conv_ref.cpp.i"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -E /work/wt-harden/lib/kernels/row_conv_ref.cpp > CMakeFiles/cnnlib.dir/lib/kernels/row_conv_ref.cpp.i
+
+CMakeFiles/cnnlib.dir/lib/kernels/row_conv_ref.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnnlib.dir/lib/kernels/row_conv_ref.cpp.s"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/wt-harden/lib/kernels/row_conv_ref.cpp -o CMakeFiles/cnnlib.dir/lib/kernels/row_conv_ref.cpp.s
+
 CMakeFiles/cnnlib.dir/lib/kernels/softmax.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/kernels/softmax.cpp.o: /work/wt-harden/lib/kernels/softmax.cpp
 CMakeFiles/cnnlib.dir/lib/kernels/softmax.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_46) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/softmax.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_61) "Building CXX object CMakeFiles/cnnlib.dir/lib/kernels/softmax.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/kernels/softmax.cpp.o -MF CMakeFiles/cnnlib.dir/lib/kernels/softmax.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/kernels/softmax.cpp.o -c /work/wt-harden/lib/kernels/softmax.cpp
 
 CMakeFiles/cnnlib.dir/lib/kernels/softmax.cpp.i: cmake_force
@@ -716,7 +926,7 @@ CMakeFiles/cnnlib.dir/lib/kernels/softmax.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/layers/activations.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/layers/activations.cpp.o: /work/wt-harden/lib/layers/activations.cpp
 CMakeFiles/cnnlib.dir/lib/layers/activations.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_47) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/activations.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_62) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/activations.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/layers/activations.cpp.o -MF CMakeFiles/cnnlib.dir/lib/layers/activations.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/layers/activations.cpp.o -c /work/wt-harden/lib/layers/activations.cpp
 
 CMakeFiles/cnnlib.dir/lib/layers/activations.cpp.i: cmake_force
@@ -730,7 +940,7 @@ CMakeFiles/cnnlib.dir/lib/layers/activations.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/layers/adaptive_pool.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/layers/adaptive_pool.cpp.o: /work/wt-harden/lib/layers/adaptive_pool.cpp
 CMakeFiles/cnnlib.dir/lib/layers/adaptive_pool.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_48) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/adaptive_pool.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_63) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/adaptive_pool.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/layers/adaptive_pool.cpp.o -MF CMakeFiles/cnnlib.dir/lib/layers/adaptive_pool.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/layers/adaptive_pool.cpp.o -c /work/wt-harden/lib/layers/adaptive_pool.cpp
 
 CMakeFiles/cnnlib.dir/lib/layers/adaptive_pool.cpp.i: cmake_force
@@ -744,7 +954,7 @@ CMakeFiles/cnnlib.dir/lib/layers/adaptive_pool.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/layers/batchnorm.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/layers/batchnorm.cpp.o: /work/wt-harden/lib/layers/batchnorm.cpp
 CMakeFiles/cnnlib.dir/lib/layers/batchnorm.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_49) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/batchnorm.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_64) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/batchnorm.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/layers/batchnorm.cpp.o -MF CMakeFiles/cnnlib.dir/lib/layers/batchnorm.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/layers/batchnorm.cpp.o -c /work/wt-harden/lib/layers/batchnorm.cpp
 
 CMakeFiles/cnnlib.dir/lib/layers/batchnorm.cpp.i: cmake_force
@@ -758,7 +968,7 @@ CMakeFiles/cnnlib.dir/lib/layers/batchnorm.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/layers/conv2d.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/layers/conv2d.cpp.o: /work/wt-harden/lib/layers/conv2d.cpp
 CMakeFiles/cnnlib.dir/lib/layers/conv2d.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_50) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/conv2d.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_65) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/conv2d.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/layers/conv2d.cpp.o -MF CMakeFiles/cnnlib.dir/lib/layers/conv2d.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/layers/conv2d.cpp.o -c /work/wt-harden/lib/layers/conv2d.cpp
 
 CMakeFiles/cnnlib.dir/lib/layers/conv2d.cpp.i: cmake_force
@@ -772,7 +982,7 @@ CMakeFiles/cnnlib.dir/lib/layers/conv2d.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/layers/conv_common.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/layers/conv_common.cpp.o: /work/wt-harden/lib/layers/conv_common.cpp
 CMakeFiles/cnnlib.dir/lib/layers/conv_common.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_51) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/conv_common.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_66) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/conv_common.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/layers/conv_common.cpp.o -MF CMakeFiles/cnnlib.dir/lib/layers/conv_common.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/layers/conv_common.cpp.o -c /work/wt-harden/lib/layers/conv_common.cpp
 
 CMakeFiles/cnnlib.dir/lib/layers/conv_common.cpp.i: cmake_force
@@ -786,7 +996,7 @@ CMakeFiles/cnnlib.dir/lib/layers/conv_common.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/layers/conv_transpose.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/layers/conv_transpose.cpp.o: /work/wt-harden/lib/layers/conv_transpose.cpp
 CMakeFiles/cnnlib.dir/lib/layers/conv_transpose.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_52) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/conv_transpose.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_67) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/conv_transpose.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/layers/conv_transpose.cpp.o -MF CMakeFiles/cnnlib.dir/lib/layers/conv_transpose.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/layers/conv_transpose.cpp.o -c /work/wt-harden/lib/layers/conv_transpose.cpp
 
 CMakeFiles/cnnlib.dir/lib/layers/conv_transpose.cpp.i: cmake_force
@@ -800,7 +1010,7 @@ CMakeFiles/cnnlib.dir/lib/layers/conv_transpose.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/layers/dropout.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/layers/dropout.cpp.o: /work/wt-harden/lib/layers/dropout.cpp
 CMakeFiles/cnnlib.dir/lib/layers/dropout.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_53) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/dropout.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_68) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/dropout.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/layers/dropout.cpp.o -MF CMakeFiles/cnnlib.dir/lib/layers/dropout.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/layers/dropout.cpp.o -c /work/wt-harden/lib/layers/dropout.cpp
 
 CMakeFiles/cnnlib.dir/lib/layers/dropout.cpp.i: cmake_force
@@ -814,7 +1024,7 @@ CMakeFiles/cnnlib.dir/lib/layers/dropout.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/layers/dropout2d.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/layers/dropout2d.cpp.o: /work/wt-harden/lib/layers/dropout2d.cpp
 CMakeFiles/cnnlib.dir/lib/layers/dropout2d.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_54) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/dropout2d.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_69) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/dropout2d.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/layers/dropout2d.cpp.o -MF CMakeFiles/cnnlib.dir/lib/layers/dropout2d.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/layers/dropout2d.cpp.o -c /work/wt-harden/lib/layers/dropout2d.cpp
 
 CMakeFiles/cnnlib.dir/lib/layers/dropout2d.cpp.i: cmake_force
@@ -828,7 +1038,7 @@ CMakeFiles/cnnlib.dir/lib/layers/dropout2d.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/layers/init.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/layers/init.cpp.o: /work/wt-harden/lib/layers/init.cpp
 CMakeFiles/cnnlib.dir/lib/layers/init.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_55) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/init.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_70) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/init.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/layers/init.cpp.o -MF CMakeFiles/cnnlib.dir/lib/layers/init.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/layers/init.cpp.o -c /work/wt-harden/lib/layers/init.cpp
 
 CMakeFiles/cnnlib.dir/lib/layers/init.cpp.i: cmake_force
@@ -839,10 +1049,24 @@ CMakeFiles/cnnlib.dir/lib/layers/init.cpp.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnnlib.dir/lib/layers/init.cpp.s"
 	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/wt-harden/lib/layers/init.cpp -o CMakeFiles/cnnlib.dir/lib/layers/init.cpp.s
 
+CMakeFiles/cnnlib.dir/lib/layers/layer.cpp.o: CMakeFiles/cnnlib.dir/flags.make
+CMakeFiles/cnnlib.dir/lib/layers/layer.cpp.o: /work/wt-harden/lib/layers/layer.cpp
+CMakeFiles/cnnlib.dir/lib/layers/layer.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_71) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/layer.cpp.o"
+	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/layers/layer.cpp.o -MF CMakeFiles/cnnlib.dir/lib/layers/layer.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/layers/layer.cpp.o -c /work/wt-harden/lib/layers/layer.cpp
+
+CMakeFiles/cnnlib.dir/lib/layers/layer.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/cnnlib.dir/lib/layers/layer.cpp.i"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -E /work/wt-harden/lib/layers/layer.cpp > CMakeFiles/cnnlib.dir/lib/layers/layer.cpp.i
+
+CMakeFiles/cnnlib.dir/lib/layers/layer.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnnlib.dir/lib/layers/layer.cpp.s"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/wt-harden/lib/layers/layer.cpp -o CMakeFiles/cnnlib.dir/lib/layers/layer.cpp.s
+
 CMakeFiles/cnnlib.dir/lib/layers/linear.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/layers/linear.cpp.o: /work/wt-harden/lib/layers/linear.cpp
 CMakeFiles/cnnlib.dir/lib/layers/linear.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_56) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/linear.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_72) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/linear.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/layers/linear.cpp.o -MF CMakeFiles/cnnlib.dir/lib/layers/linear.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/layers/linear.cpp.o -c /work/wt-harden/lib/layers/linear.cpp
 
 CMakeFiles/cnnlib.dir/lib/layers/linear.cpp.i: cmake_force
@@ -856,7 +1080,7 @@ CMakeFiles/cnnlib.dir/lib/layers/linear.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/layers/lrn.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/layers/lrn.cpp.o: /work/wt-harden/lib/layers/lrn.cpp
 CMakeFiles/cnnlib.dir/lib/layers/lrn.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_57) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/lrn.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_73) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/lrn.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/layers/lrn.cpp.o -MF CMakeFiles/cnnlib.dir/lib/layers/lrn.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/layers/lrn.cpp.o -c /work/wt-harden/lib/layers/lrn.cpp
 
 CMakeFiles/cnnlib.dir/lib/layers/lrn.cpp.i: cmake_force
@@ -870,7 +1094,7 @@ CMakeFiles/cnnlib.dir/lib/layers/lrn.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/layers/merge.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/layers/merge.cpp.o: /work/wt-harden/lib/layers/merge.cpp
 CMakeFiles/cnnlib.dir/lib/layers/merge.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_58) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/merge.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_74) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/merge.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/layers/merge.cpp.o -MF CMakeFiles/cnnlib.dir/lib/layers/merge.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/layers/merge.cpp.o -c /work/wt-harden/lib/layers/merge.cpp
 
 CMakeFiles/cnnlib.dir/lib/layers/merge.cpp.i: cmake_force
@@ -884,7 +1108,7 @@ CMakeFiles/cnnlib.dir/lib/layers/merge.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/layers/pool2d.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/layers/pool2d.cpp.o: /work/wt-harden/lib/layers/pool2d.cpp
 CMakeFiles/cnnlib.dir/lib/layers/pool2d.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_59) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/pool2d.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_75) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/pool2d.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/layers/pool2d.cpp.o -MF CMakeFiles/cnnlib.dir/lib/layers/pool2d.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/layers/pool2d.cpp.o -c /work/wt-harden/lib/layers/pool2d.cpp
 
 CMakeFiles/cnnlib.dir/lib/layers/pool2d.cpp.i: cmake_force
@@ -898,7 +1122,7 @@ CMakeFiles/cnnlib.dir/lib/layers/pool2d.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/layers/registry.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/layers/registry.cpp.o: /work/wt-harden/lib/layers/registry.cpp
 CMakeFiles/cnnlib.dir/lib/layers/registry.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_60) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/registry.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_76) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/registry.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/layers/registry.cpp.o -MF CMakeFiles/cnnlib.dir/lib/layers/registry.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/layers/registry.cpp.o -c /work/wt-harden/lib/layers/registry.cpp
 
 CMakeFiles/cnnlib.dir/lib/layers/registry.cpp.i: cmake_force
@@ -912,7 +1136,7 @@ CMakeFiles/cnnlib.dir/lib/layers/registry.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/layers/relu6.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/layers/relu6.cpp.o: /work/wt-harden/lib/layers/relu6.cpp
 CMakeFiles/cnnlib.dir/lib/layers/relu6.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_61) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/relu6.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_77) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/relu6.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/layers/relu6.cpp.o -MF CMakeFiles/cnnlib.dir/lib/layers/relu6.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/layers/relu6.cpp.o -c /work/wt-harden/lib/layers/relu6.cpp
 
 CMakeFiles/cnnlib.dir/lib/layers/relu6.cpp.i: cmake_force
@@ -926,7 +1150,7 @@ CMakeFiles/cnnlib.dir/lib/layers/relu6.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/layers/reshape.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/layers/reshape.cpp.o: /work/wt-harden/lib/layers/reshape.cpp
 CMakeFiles/cnnlib.dir/lib/layers/reshape.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_62) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/reshape.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_78) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/reshape.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/layers/reshape.cpp.o -MF CMakeFiles/cnnlib.dir/lib/layers/reshape.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/layers/reshape.cpp.o -c /work/wt-harden/lib/layers/reshape.cpp
 
 CMakeFiles/cnnlib.dir/lib/layers/reshape.cpp.i: cmake_force
@@ -940,7 +1164,7 @@ CMakeFiles/cnnlib.dir/lib/layers/reshape.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/layers/shortcut.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/layers/shortcut.cpp.o: /work/wt-harden/lib/layers/shortcut.cpp
 CMakeFiles/cnnlib.dir/lib/layers/shortcut.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_63) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/shortcut.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_79) "Building CXX object CMakeFiles/cnnlib.dir/lib/layers/shortcut.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/layers/shortcut.cpp.o -MF CMakeFiles/cnnlib.dir/lib/layers/shortcut.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/layers/shortcut.cpp.o -c /work/wt-harden/lib/layers/shortcut.cpp
 
 CMakeFiles/cnnlib.dir/lib/layers/shortcut.cpp.i: cmake_force
@@ -954,7 +1178,7 @@ CMakeFiles/cnnlib.dir/lib/layers/shortcut.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/optim/adam.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/optim/adam.cpp.o: /work/wt-harden/lib/optim/adam.cpp
 CMakeFiles/cnnlib.dir/lib/optim/adam.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_64) "Building CXX object CMakeFiles/cnnlib.dir/lib/optim/adam.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_80) "Building CXX object CMakeFiles/cnnlib.dir/lib/optim/adam.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/optim/adam.cpp.o -MF CMakeFiles/cnnlib.dir/lib/optim/adam.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/optim/adam.cpp.o -c /work/wt-harden/lib/optim/adam.cpp
 
 CMakeFiles/cnnlib.dir/lib/optim/adam.cpp.i: cmake_force
@@ -968,7 +1192,7 @@ CMakeFiles/cnnlib.dir/lib/optim/adam.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/optim/lsuv.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/optim/lsuv.cpp.o: /work/wt-harden/lib/optim/lsuv.cpp
 CMakeFiles/cnnlib.dir/lib/optim/lsuv.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_65) "Building CXX object CMakeFiles/cnnlib.dir/lib/optim/lsuv.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_81) "Building CXX object CMakeFiles/cnnlib.dir/lib/optim/lsuv.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/optim/lsuv.cpp.o -MF CMakeFiles/cnnlib.dir/lib/optim/lsuv.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/optim/lsuv.cpp.o -c /work/wt-harden/lib/optim/lsuv.cpp
 
 CMakeFiles/cnnlib.dir/lib/optim/lsuv.cpp.i: cmake_force
@@ -982,7 +1206,7 @@ CMakeFiles/cnnlib.dir/lib/optim/lsuv.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/optim/optimizer.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/optim/optimizer.cpp.o: /work/wt-harden/lib/optim/optimizer.cpp
 CMakeFiles/cnnlib.dir/lib/optim/optimizer.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_66) "Building CXX object CMakeFiles/cnnlib.dir/lib/optim/optimizer.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_82) "Building CXX object CMakeFiles/cnnlib.dir/lib/optim/optimizer.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/optim/optimizer.cpp.o -MF CMakeFiles/cnnlib.dir/lib/optim/optimizer.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/optim/optimizer.cpp.o -c /work/wt-harden/lib/optim/optimizer.cpp
 
 CMakeFiles/cnnlib.dir/lib/optim/optimizer.cpp.i: cmake_force
@@ -996,7 +1220,7 @@ CMakeFiles/cnnlib.dir/lib/optim/optimizer.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/optim/rmsprop.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/optim/rmsprop.cpp.o: /work/wt-harden/lib/optim/rmsprop.cpp
 CMakeFiles/cnnlib.dir/lib/optim/rmsprop.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_67) "Building CXX object CMakeFiles/cnnlib.dir/lib/optim/rmsprop.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_83) "Building CXX object CMakeFiles/cnnlib.dir/lib/optim/rmsprop.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/optim/rmsprop.cpp.o -MF CMakeFiles/cnnlib.dir/lib/optim/rmsprop.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/optim/rmsprop.cpp.o -c /work/wt-harden/lib/optim/rmsprop.cpp
 
 CMakeFiles/cnnlib.dir/lib/optim/rmsprop.cpp.i: cmake_force
@@ -1010,7 +1234,7 @@ CMakeFiles/cnnlib.dir/lib/optim/rmsprop.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/optim/schedule.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/optim/schedule.cpp.o: /work/wt-harden/lib/optim/schedule.cpp
 CMakeFiles/cnnlib.dir/lib/optim/schedule.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_68) "Building CXX object CMakeFiles/cnnlib.dir/lib/optim/schedule.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_84) "Building CXX object CMakeFiles/cnnlib.dir/lib/optim/schedule.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/optim/schedule.cpp.o -MF CMakeFiles/cnnlib.dir/lib/optim/schedule.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/optim/schedule.cpp.o -c /work/wt-harden/lib/optim/schedule.cpp
 
 CMakeFiles/cnnlib.dir/lib/optim/schedule.cpp.i: cmake_force
@@ -1024,7 +1248,7 @@ CMakeFiles/cnnlib.dir/lib/optim/schedule.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/optim/sgd.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/optim/sgd.cpp.o: /work/wt-harden/lib/optim/sgd.cpp
 CMakeFiles/cnnlib.dir/lib/optim/sgd.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_69) "Building CXX object CMakeFiles/cnnlib.dir/lib/optim/sgd.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_85) "Building CXX object CMakeFiles/cnnlib.dir/lib/optim/sgd.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/optim/sgd.cpp.o -MF CMakeFiles/cnnlib.dir/lib/optim/sgd.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/optim/sgd.cpp.o -c /work/wt-harden/lib/optim/sgd.cpp
 
 CMakeFiles/cnnlib.dir/lib/optim/sgd.cpp.i: cmake_force
@@ -1038,7 +1262,7 @@ CMakeFiles/cnnlib.dir/lib/optim/sgd.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/train/bench.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/train/bench.cpp.o: /work/wt-harden/lib/train/bench.cpp
 CMakeFiles/cnnlib.dir/lib/train/bench.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_70) "Building CXX object CMakeFiles/cnnlib.dir/lib/train/bench.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_86) "Building CXX object CMakeFiles/cnnlib.dir/lib/train/bench.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/train/bench.cpp.o -MF CMakeFiles/cnnlib.dir/lib/train/bench.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/train/bench.cpp.o -c /work/wt-harden/lib/train/bench.cpp
 
 CMakeFiles/cnnlib.dir/lib/train/bench.cpp.i: cmake_force
@@ -1052,7 +1276,7 @@ CMakeFiles/cnnlib.dir/lib/train/bench.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/train/checkpoint.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/train/checkpoint.cpp.o: /work/wt-harden/lib/train/checkpoint.cpp
 CMakeFiles/cnnlib.dir/lib/train/checkpoint.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_71) "Building CXX object CMakeFiles/cnnlib.dir/lib/train/checkpoint.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_87) "Building CXX object CMakeFiles/cnnlib.dir/lib/train/checkpoint.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/train/checkpoint.cpp.o -MF CMakeFiles/cnnlib.dir/lib/train/checkpoint.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/train/checkpoint.cpp.o -c /work/wt-harden/lib/train/checkpoint.cpp
 
 CMakeFiles/cnnlib.dir/lib/train/checkpoint.cpp.i: cmake_force
@@ -1066,7 +1290,7 @@ CMakeFiles/cnnlib.dir/lib/train/checkpoint.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/train/class_names.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/train/class_names.cpp.o: /work/wt-harden/lib/train/class_names.cpp
 CMakeFiles/cnnlib.dir/lib/train/class_names.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_72) "Building CXX object CMakeFiles/cnnlib.dir/lib/train/class_names.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_88) "Building CXX object CMakeFiles/cnnlib.dir/lib/train/class_names.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/train/class_names.cpp.o -MF CMakeFiles/cnnlib.dir/lib/train/class_names.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/train/class_names.cpp.o -c /work/wt-harden/lib/train/class_names.cpp
 
 CMakeFiles/cnnlib.dir/lib/train/class_names.cpp.i: cmake_force
@@ -1080,7 +1304,7 @@ CMakeFiles/cnnlib.dir/lib/train/class_names.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/train/evaluator.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/train/evaluator.cpp.o: /work/wt-harden/lib/train/evaluator.cpp
 CMakeFiles/cnnlib.dir/lib/train/evaluator.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_73) "Building CXX object CMakeFiles/cnnlib.dir/lib/train/evaluator.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_89) "Building CXX object CMakeFiles/cnnlib.dir/lib/train/evaluator.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/train/evaluator.cpp.o -MF CMakeFiles/cnnlib.dir/lib/train/evaluator.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/train/evaluator.cpp.o -c /work/wt-harden/lib/train/evaluator.cpp
 
 CMakeFiles/cnnlib.dir/lib/train/evaluator.cpp.i: cmake_force
@@ -1094,7 +1318,7 @@ CMakeFiles/cnnlib.dir/lib/train/evaluator.cpp.s: cmake_force
 CMakeFiles/cnnlib.dir/lib/train/loss.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/train/loss.cpp.o: /work/wt-harden/lib/train/loss.cpp
 CMakeFiles/cnnlib.dir/lib/train/loss.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_74) "Building CXX object CMakeFiles/cnnlib.dir/lib/train/loss.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_90) "Building CXX object CMakeFiles/cnnlib.dir/lib/train/loss.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/train/loss.cpp.o -MF CMakeFiles/cnnlib.dir/lib/train/loss.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/train/loss.cpp.o -c /work/wt-harden/lib/train/loss.cpp
 
 CMakeFiles/cnnlib.dir/lib/train/loss.cpp.i: cmake_force
@@ -1105,10 +1329,24 @@ CMakeFiles/cnnlib.dir/lib/train/loss.cpp.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnnlib.dir/lib/train/loss.cpp.s"
 	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/wt-harden/lib/train/loss.cpp -o CMakeFiles/cnnlib.dir/lib/train/loss.cpp.s
 
+CMakeFiles/cnnlib.dir/lib/train/resume.cpp.o: CMakeFiles/cnnlib.dir/flags.make
+CMakeFiles/cnnlib.dir/lib/train/resume.cpp.o: /work/wt-harden/lib/train/resume.cpp
+CMakeFiles/cnnlib.dir/lib/train/resume.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_91) "Building CXX object CMakeFiles/cnnlib.dir/lib/train/resume.cpp.o"
+	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/train/resume.cpp.o -MF CMakeFiles/cnnlib.dir/lib/train/resume.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/train/resume.cpp.o -c /work/wt-harden/lib/train/resume.cpp
+
+CMakeFiles/cnnlib.dir/lib/train/resume.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/cnnlib.dir/lib/train/resume.cpp.i"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -E /work/wt-harden/lib/train/resume.cpp > CMakeFiles/cnnlib.dir/lib/train/resume.cpp.i
+
+CMakeFiles/cnnlib.dir/lib/train/resume.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnnlib.dir/lib/train/resume.cpp.s"
+	/usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/wt-harden/lib/train/resume.cpp -o CMakeFiles/cnnlib.dir/lib/train/resume.cpp.s
+
 CMakeFiles/cnnlib.dir/lib/train/trainer.cpp.o: CMakeFiles/cnnlib.dir/flags.make
 CMakeFiles/cnnlib.dir/lib/train/trainer.cpp.o: /work/wt-harden/lib/train/trainer.cpp
 CMakeFiles/cnnlib.dir/lib/train/trainer.cpp.o: CMakeFiles/cnnlib.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_75) "Building CXX object CMakeFiles/cnnlib.dir/lib/train/trainer.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_92) "Building CXX object CMakeFiles/cnnlib.dir/lib/train/trainer.cpp.o"
 	ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/cnnlib.dir/lib/train/trainer.cpp.o -MF CMakeFiles/cnnlib.dir/lib/train/trainer.cpp.o.d -o CMakeFiles/cnnlib.dir/lib/train/trainer.cpp.o -c /work/wt-harden/lib/train/trainer.cpp
 
 CMakeFiles/cnnlib.dir/lib/train/trainer.cpp.i: cmake_force
@@ -1161,11 +1399,26 @@ cnnlib_OBJECTS = \
 "CMakeFiles/cnnlib.dir/lib/io/summary_report.cpp.o" \
 "CMakeFiles/cnnlib.dir/lib/kernels/activation.cpp.o" \
 "CMakeFiles/cnnlib.dir/lib/kernels/adaptive_pool.cpp.o" \
+"CMakeFiles/cnnlib.dir/lib/kernels/channel_stats.cpp.o" \
+"CMakeFiles/cnnlib.dir/lib/kernels/conv_direct.cpp.o" \
+"CMakeFiles/cnnlib.dir/lib/kernels/conv_rows.cpp.o" \
 "CMakeFiles/cnnlib.dir/lib/kernels/depthwise.cpp.o" \
+"CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx2.cpp.o" \
+"CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx512.cpp.o" \
+"CMakeFiles/cnnlib.dir/lib/kernels/depthwise_generic.cpp.o" \
+"CMakeFiles/cnnlib.dir/lib/kernels/fma_peak.cpp.o" \
+"CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx2.cpp.o" \
+"CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx512.cpp.o" \
 "CMakeFiles/cnnlib.dir/lib/kernels/gemm.cpp.o" \
 "CMakeFiles/cnnlib.dir/lib/kernels/im2col.cpp.o" \
+"CMakeFiles/cnnlib.dir/lib/kernels/isa.cpp.o" \
 "CMakeFiles/cnnlib.dir/lib/kernels/lrn.cpp.o" \
 "CMakeFiles/cnnlib.dir/lib/kernels/pool.cpp.o" \
+"CMakeFiles/cnnlib.dir/lib/kernels/pool_avx2.cpp.o" \
+"CMakeFiles/cnnlib.dir/lib/kernels/row_conv.cpp.o" \
+"CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx2.cpp.o" \
+"CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx512.cpp.o" \
+"CMakeFiles/cnnlib.dir/lib/kernels/row_conv_ref.cpp.o" \
 "CMakeFiles/cnnlib.dir/lib/kernels/softmax.cpp.o" \
 "CMakeFiles/cnnlib.dir/lib/layers/activations.cpp.o" \
 "CMakeFiles/cnnlib.dir/lib/layers/adaptive_pool.cpp.o" \
@@ -1176,6 +1429,7 @@ cnnlib_OBJECTS = \
 "CMakeFiles/cnnlib.dir/lib/layers/dropout.cpp.o" \
 "CMakeFiles/cnnlib.dir/lib/layers/dropout2d.cpp.o" \
 "CMakeFiles/cnnlib.dir/lib/layers/init.cpp.o" \
+"CMakeFiles/cnnlib.dir/lib/layers/layer.cpp.o" \
 "CMakeFiles/cnnlib.dir/lib/layers/linear.cpp.o" \
 "CMakeFiles/cnnlib.dir/lib/layers/lrn.cpp.o" \
 "CMakeFiles/cnnlib.dir/lib/layers/merge.cpp.o" \
@@ -1195,6 +1449,7 @@ cnnlib_OBJECTS = \
 "CMakeFiles/cnnlib.dir/lib/train/class_names.cpp.o" \
 "CMakeFiles/cnnlib.dir/lib/train/evaluator.cpp.o" \
 "CMakeFiles/cnnlib.dir/lib/train/loss.cpp.o" \
+"CMakeFiles/cnnlib.dir/lib/train/resume.cpp.o" \
 "CMakeFiles/cnnlib.dir/lib/train/trainer.cpp.o"
 
 # External object files for target cnnlib
@@ -1240,11 +1495,26 @@ libcnn.a: CMakeFiles/cnnlib.dir/lib/io/safetensors.cpp.o
 libcnn.a: CMakeFiles/cnnlib.dir/lib/io/summary_report.cpp.o
 libcnn.a: CMakeFiles/cnnlib.dir/lib/kernels/activation.cpp.o
 libcnn.a: CMakeFiles/cnnlib.dir/lib/kernels/adaptive_pool.cpp.o
+libcnn.a: CMakeFiles/cnnlib.dir/lib/kernels/channel_stats.cpp.o
+libcnn.a: CMakeFiles/cnnlib.dir/lib/kernels/conv_direct.cpp.o
+libcnn.a: CMakeFiles/cnnlib.dir/lib/kernels/conv_rows.cpp.o
 libcnn.a: CMakeFiles/cnnlib.dir/lib/kernels/depthwise.cpp.o
+libcnn.a: CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx2.cpp.o
+libcnn.a: CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx512.cpp.o
+libcnn.a: CMakeFiles/cnnlib.dir/lib/kernels/depthwise_generic.cpp.o
+libcnn.a: CMakeFiles/cnnlib.dir/lib/kernels/fma_peak.cpp.o
+libcnn.a: CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx2.cpp.o
+libcnn.a: CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx512.cpp.o
 libcnn.a: CMakeFiles/cnnlib.dir/lib/kernels/gemm.cpp.o
 libcnn.a: CMakeFiles/cnnlib.dir/lib/kernels/im2col.cpp.o
+libcnn.a: CMakeFiles/cnnlib.dir/lib/kernels/isa.cpp.o
 libcnn.a: CMakeFiles/cnnlib.dir/lib/kernels/lrn.cpp.o
 libcnn.a: CMakeFiles/cnnlib.dir/lib/kernels/pool.cpp.o
+libcnn.a: CMakeFiles/cnnlib.dir/lib/kernels/pool_avx2.cpp.o
+libcnn.a: CMakeFiles/cnnlib.dir/lib/kernels/row_conv.cpp.o
+libcnn.a: CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx2.cpp.o
+libcnn.a: CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx512.cpp.o
+libcnn.a: CMakeFiles/cnnlib.dir/lib/kernels/row_conv_ref.cpp.o
 libcnn.a: CMakeFiles/cnnlib.dir/lib/kernels/softmax.cpp.o
 libcnn.a: CMakeFiles/cnnlib.dir/lib/layers/activations.cpp.o
 libcnn.a: CMakeFiles/cnnlib.dir/lib/layers/adaptive_pool.cpp.o
@@ -1255,6 +1525,7 @@ libcnn.a: CMakeFiles/cnnlib.dir/lib/layers/conv_transpose.cpp.o
 libcnn.a: CMakeFiles/cnnlib.dir/lib/layers/dropout.cpp.o
 libcnn.a: CMakeFiles/cnnlib.dir/lib/layers/dropout2d.cpp.o
 libcnn.a: CMakeFiles/cnnlib.dir/lib/layers/init.cpp.o
+libcnn.a: CMakeFiles/cnnlib.dir/lib/layers/layer.cpp.o
 libcnn.a: CMakeFiles/cnnlib.dir/lib/layers/linear.cpp.o
 libcnn.a: CMakeFiles/cnnlib.dir/lib/layers/lrn.cpp.o
 libcnn.a: CMakeFiles/cnnlib.dir/lib/layers/merge.cpp.o
@@ -1274,10 +1545,11 @@ libcnn.a: CMakeFiles/cnnlib.dir/lib/train/checkpoint.cpp.o
 libcnn.a: CMakeFiles/cnnlib.dir/lib/train/class_names.cpp.o
 libcnn.a: CMakeFiles/cnnlib.dir/lib/train/evaluator.cpp.o
 libcnn.a: CMakeFiles/cnnlib.dir/lib/train/loss.cpp.o
+libcnn.a: CMakeFiles/cnnlib.dir/lib/train/resume.cpp.o
 libcnn.a: CMakeFiles/cnnlib.dir/lib/train/trainer.cpp.o
 libcnn.a: CMakeFiles/cnnlib.dir/build.make
 libcnn.a: CMakeFiles/cnnlib.dir/link.txt
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_76) "Linking CXX static library libcnn.a"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_93) "Linking CXX static library libcnn.a"
 	$(CMAKE_COMMAND) -P CMakeFiles/cnnlib.dir/cmake_clean_target.cmake
 	$(CMAKE_COMMAND) -E cmake_link_script CMakeFiles/cnnlib.dir/link.txt --verbose=$(VERBOSE)
 

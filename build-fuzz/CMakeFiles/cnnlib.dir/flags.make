@@ -6,5 +6,19 @@ CXX_DEFINES = -DCNN_BUILD_TYPE=\"Release\" -DCNN_VERSION=\"0.1.0\" -DFMT_SHARED 
 
 CXX_INCLUDES = -I/work/wt-harden/lib -isystem /usr/include/stb -isystem /usr/include/x86_64-linux-gnu/openblas-pthread
 
-CXX_FLAGS = -O3 -DNDEBUG -Wall -Wextra -Wpedantic -march=native -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -fsanitize=fuzzer-no-link -std=gnu++20
+CXX_FLAGS = -O3 -DNDEBUG -Wall -Wextra -Wpedantic -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -fsanitize=fuzzer-no-link -std=gnu++20
+
+# Custom options: CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx2.cpp.o_OPTIONS = -mavx2;-mfma;-mf16c
+
+# Custom options: CMakeFiles/cnnlib.dir/lib/kernels/depthwise_avx512.cpp.o_OPTIONS = -mavx512f;-mavx512bw;-mavx512dq;-mavx512vl;-mavx2;-mfma;-mf16c;-Wno-maybe-uninitialized
+
+# Custom options: CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx2.cpp.o_OPTIONS = -mavx2;-mfma;-mf16c
+
+# Custom options: CMakeFiles/cnnlib.dir/lib/kernels/fma_peak_avx512.cpp.o_OPTIONS = -mavx512f;-mavx512bw;-mavx512dq;-mavx512vl;-mavx2;-mfma;-mf16c;-Wno-maybe-uninitialized
+
+# Custom options: CMakeFiles/cnnlib.dir/lib/kernels/pool_avx2.cpp.o_OPTIONS = -mavx2;-mfma;-mf16c
+
+# Custom options: CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx2.cpp.o_OPTIONS = -mavx2;-mfma;-mf16c
+
+# Custom options: CMakeFiles/cnnlib.dir/lib/kernels/row_conv_avx512.cpp.o_OPTIONS = -mavx512f;-mavx512bw;-mavx512dq;-mavx512vl;-mavx2;-mfma;-mf16c;-Wno-maybe-uninitialized
 

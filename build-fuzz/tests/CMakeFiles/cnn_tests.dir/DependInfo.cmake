@@ -41,6 +41,7 @@ set(CMAKE_DEPENDS_DEPENDENCY_FILES
   "/work/wt-harden/tests/kernels/test_gemm.cpp" "tests/CMakeFiles/cnn_tests.dir/kernels/test_gemm.cpp.o" "gcc" "tests/CMakeFiles/cnn_tests.dir/kernels/test_gemm.cpp.o.d"
   "/work/wt-harden/tests/kernels/test_im2col.cpp" "tests/CMakeFiles/cnn_tests.dir/kernels/test_im2col.cpp.o" "gcc" "tests/CMakeFiles/cnn_tests.dir/kernels/test_im2col.cpp.o.d"
   "/work/wt-harden/tests/kernels/test_pool.cpp" "tests/CMakeFiles/cnn_tests.dir/kernels/test_pool.cpp.o" "gcc" "tests/CMakeFiles/cnn_tests.dir/kernels/test_pool.cpp.o.d"
+  "/work/wt-harden/tests/kernels/test_row_conv.cpp" "tests/CMakeFiles/cnn_tests.dir/kernels/test_row_conv.cpp.o" "gcc" "tests/CMakeFiles/cnn_tests.dir/kernels/test_row_conv.cpp.o.d"
   "/work/wt-harden/tests/kernels/test_softmax.cpp" "tests/CMakeFiles/cnn_tests.dir/kernels/test_softmax.cpp.o" "gcc" "tests/CMakeFiles/cnn_tests.dir/kernels/test_softmax.cpp.o.d"
   "/work/wt-harden/tests/layers/test_conv_linear.cpp" "tests/CMakeFiles/cnn_tests.dir/layers/test_conv_linear.cpp.o" "gcc" "tests/CMakeFiles/cnn_tests.dir/layers/test_conv_linear.cpp.o.d"
   "/work/wt-harden/tests/layers/test_gradcheck_selftest.cpp" "tests/CMakeFiles/cnn_tests.dir/layers/test_gradcheck_selftest.cpp.o" "gcc" "tests/CMakeFiles/cnn_tests.dir/layers/test_gradcheck_selftest.cpp.o.d"
@@ -59,6 +60,7 @@ set(CMAKE_DEPENDS_DEPENDENCY_FILES
   "/work/wt-harden/tests/train/test_checkpoint_integrity.cpp" "tests/CMakeFiles/cnn_tests.dir/train/test_checkpoint_integrity.cpp.o" "gcc" "tests/CMakeFiles/cnn_tests.dir/train/test_checkpoint_integrity.cpp.o.d"
   "/work/wt-harden/tests/train/test_evaluator.cpp" "tests/CMakeFiles/cnn_tests.dir/train/test_evaluator.cpp.o" "gcc" "tests/CMakeFiles/cnn_tests.dir/train/test_evaluator.cpp.o.d"
   "/work/wt-harden/tests/train/test_heads.cpp" "tests/CMakeFiles/cnn_tests.dir/train/test_heads.cpp.o" "gcc" "tests/CMakeFiles/cnn_tests.dir/train/test_heads.cpp.o.d"
+  "/work/wt-harden/tests/train/test_resume.cpp" "tests/CMakeFiles/cnn_tests.dir/train/test_resume.cpp.o" "gcc" "tests/CMakeFiles/cnn_tests.dir/train/test_resume.cpp.o.d"
   "/work/wt-harden/tests/train/test_trainer.cpp" "tests/CMakeFiles/cnn_tests.dir/train/test_trainer.cpp.o" "gcc" "tests/CMakeFiles/cnn_tests.dir/train/test_trainer.cpp.o.d"
   )
 

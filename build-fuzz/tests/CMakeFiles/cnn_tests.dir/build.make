@@ -545,10 +545,24 @@ tests/CMakeFiles/cnn_tests.dir/kernels/test_pool.cpp.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnn_tests.dir/kernels/test_pool.cpp.s"
 	cd /work/wt-harden/build-fuzz/tests && /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/wt-harden/tests/kernels/test_pool.cpp -o CMakeFiles/cnn_tests.dir/kernels/test_pool.cpp.s
 
+tests/CMakeFiles/cnn_tests.dir/kernels/test_row_conv.cpp.o: tests/CMakeFiles/cnn_tests.dir/flags.make
+tests/CMakeFiles/cnn_tests.dir/kernels/test_row_conv.cpp.o: /work/wt-harden/tests/kernels/test_row_conv.cpp
+tests/CMakeFiles/cnn_tests.dir/kernels/test_row_conv.cpp.o: tests/CMakeFiles/cnn_tests.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_35) "Building CXX object tests/CMakeFiles/cnn_tests.dir/kernels/test_row_conv.cpp.o"
+	cd /work/wt-harden/build-fuzz/tests && ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/cnn_tests.dir/kernels/test_row_conv.cpp.o -MF CMakeFiles/cnn_tests.dir/kernels/test_row_conv.cpp.o.d -o CMakeFiles/cnn_tests.dir/kernels/test_row_conv.cpp.o -c /work/wt-harden/tests/kernels/test_row_conv.cpp
+
+tests/CMakeFiles/cnn_tests.dir/kernels/test_row_conv.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/cnn_tests.dir/kernels/test_row_conv.cpp.i"
+	cd /work/wt-harden/build-fuzz/tests && /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -E /work/wt-harden/tests/kernels/test_row_conv.cpp > CMakeFiles/cnn_tests.dir/kernels/test_row_conv.cpp.i
+
+tests/CMakeFiles/cnn_tests.dir/kernels/test_row_conv.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnn_tests.dir/kernels/test_row_conv.cpp.s"
+	cd /work/wt-harden/build-fuzz/tests && /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/wt-harden/tests/kernels/test_row_conv.cpp -o CMakeFiles/cnn_tests.dir/kernels/test_row_conv.cpp.s
+
 tests/CMakeFiles/cnn_tests.dir/kernels/test_softmax.cpp.o: tests/CMakeFiles/cnn_tests.dir/flags.make
 tests/CMakeFiles/cnn_tests.dir/kernels/test_softmax.cpp.o: /work/wt-harden/tests/kernels/test_softmax.cpp
 tests/CMakeFiles/cnn_tests.dir/kernels/test_softmax.cpp.o: tests/CMakeFiles/cnn_tests.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_35) "Building CXX object tests/CMakeFiles/cnn_tests.dir/kernels/test_softmax.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_36) "Building CXX object tests/CMakeFiles/cnn_tests.dir/kernels/test_softmax.cpp.o"
 	cd /work/wt-harden/build-fuzz/tests && ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/cnn_tests.dir/kernels/test_softmax.cpp.o -MF CMakeFiles/cnn_tests.dir/kernels/test_softmax.cpp.o.d -o CMakeFiles/cnn_tests.dir/kernels/test_softmax.cpp.o -c /work/wt-harden/tests/kernels/test_softmax.cpp
 
 tests/CMakeFiles/cnn_tests.dir/kernels/test_softmax.cpp.i: cmake_force
@@ -562,7 +576,7 @@ tests/CMakeFiles/cnn_tests.dir/kernels/test_softmax.cpp.s: cmake_force
 tests/CMakeFiles/cnn_tests.dir/layers/test_conv_linear.cpp.o: tests/CMakeFiles/cnn_tests.dir/flags.make
 tests/CMakeFiles/cnn_tests.dir/layers/test_conv_linear.cpp.o: /work/wt-harden/tests/layers/test_conv_linear.cpp
 tests/CMakeFiles/cnn_tests.dir/layers/test_conv_linear.cpp.o: tests/CMakeFiles/cnn_tests.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_36) "Building CXX object tests/CMakeFiles/cnn_tests.dir/layers/test_conv_linear.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_37) "Building CXX object tests/CMakeFiles/cnn_tests.dir/layers/test_conv_linear.cpp.o"
 	cd /work/wt-harden/build-fuzz/tests && ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/cnn_tests.dir/layers/test_conv_linear.cpp.o -MF CMakeFiles/cnn_tests.dir/layers/test_conv_linear.cpp.o.d -o CMakeFiles/cnn_tests.dir/layers/test_conv_linear.cpp.o -c /work/wt-harden/tests/layers/test_conv_linear.cpp
 
 tests/CMakeFiles/cnn_tests.dir/layers/test_conv_linear.cpp.i: cmake_force
@@ -576,7 +590,7 @@ tests/CMakeFiles/cnn_tests.dir/layers/test_conv_linear.cpp.s: cmake_force
 tests/CMakeFiles/cnn_tests.dir/layers/test_gradcheck_selftest.cpp.o: tests/CMakeFiles/cnn_tests.dir/flags.make
 tests/CMakeFiles/cnn_tests.dir/layers/test_gradcheck_selftest.cpp.o: /work/wt-harden/tests/layers/test_gradcheck_selftest.cpp
 tests/CMakeFiles/cnn_tests.dir/layers/test_gradcheck_selftest.cpp.o: tests/CMakeFiles/cnn_tests.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_37) "Building CXX object tests/CMakeFiles/cnn_tests.dir/layers/test_gradcheck_selftest.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_38) "Building CXX object tests/CMakeFiles/cnn_tests.dir/layers/test_gradcheck_selftest.cpp.o"
 	cd /work/wt-harden/build-fuzz/tests && ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/cnn_tests.dir/layers/test_gradcheck_selftest.cpp.o -MF CMakeFiles/cnn_tests.dir/layers/test_gradcheck_selftest.cpp.o.d -o CMakeFiles/cnn_tests.dir/layers/test_gradcheck_selftest.cpp.o -c /work/wt-harden/tests/layers/test_gradcheck_selftest.cpp
 
 tests/CMakeFiles/cnn_tests.dir/layers/test_gradcheck_selftest.cpp.i: cmake_force
@@ -590,7 +604,7 @@ tests/CMakeFiles/cnn_tests.dir/layers/test_gradcheck_selftest.cpp.s: cmake_force
 tests/CMakeFiles/cnn_tests.dir/layers/test_layer_gradcheck.cpp.o: tests/CMakeFiles/cnn_tests.dir/flags.make
 tests/CMakeFiles/cnn_tests.dir/layers/test_layer_gradcheck.cpp.o: /work/wt-harden/tests/layers/test_layer_gradcheck.cpp
 tests/CMakeFiles/cnn_tests.dir/layers/test_layer_gradcheck.cpp.o: tests/CMakeFiles/cnn_tests.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_38) "Building CXX object tests/CMakeFiles/cnn_tests.dir/layers/test_layer_gradcheck.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_39) "Building CXX object tests/CMakeFiles/cnn_tests.dir/layers/test_layer_gradcheck.cpp.o"
 	cd /work/wt-harden/build-fuzz/tests && ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/cnn_tests.dir/layers/test_layer_gradcheck.cpp.o -MF CMakeFiles/cnn_tests.dir/layers/test_layer_gradcheck.cpp.o.d -o CMakeFiles/cnn_tests.dir/layers/test_layer_gradcheck.cpp.o -c /work/wt-harden/tests/layers/test_layer_gradcheck.cpp
 
 tests/CMakeFiles/cnn_tests.dir/layers/test_layer_gradcheck.cpp.i: cmake_force
@@ -604,7 +618,7 @@ tests/CMakeFiles/cnn_tests.dir/layers/test_layer_gradcheck.cpp.s: cmake_force
 tests/CMakeFiles/cnn_tests.dir/layers/test_lrn_adaptive_dropout2d.cpp.o: tests/CMakeFiles/cnn_tests.dir/flags.make
 tests/CMakeFiles/cnn_tests.dir/layers/test_lrn_adaptive_dropout2d.cpp.o: /work/wt-harden/tests/layers/test_lrn_adaptive_dropout2d.cpp
 tests/CMakeFiles/cnn_tests.dir/layers/test_lrn_adaptive_dropout2d.cpp.o: tests/CMakeFiles/cnn_tests.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_39) "Building CXX object tests/CMakeFiles/cnn_tests.dir/layers/test_lrn_adaptive_dropout2d.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_40) "Building CXX object tests/CMakeFiles/cnn_tests.dir/layers/test_lrn_adaptive_dropout2d.cpp.o"
 	cd /work/wt-harden/build-fuzz/tests && ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/cnn_tests.dir/layers/test_lrn_adaptive_dropout2d.cpp.o -MF CMakeFiles/cnn_tests.dir/layers/test_lrn_adaptive_dropout2d.cpp.o.d -o CMakeFiles/cnn_tests.dir/layers/test_lrn_adaptive_dropout2d.cpp.o -c /work/wt-harden/tests/layers/test_lrn_adaptive_dropout2d.cpp
 
 tests/CMakeFiles/cnn_tests.dir/layers/test_lrn_adaptive_dropout2d.cpp.i: cmake_force
@@ -618,7 +632,7 @@ tests/CMakeFiles/cnn_tests.dir/layers/test_lrn_adaptive_dropout2d.cpp.s: cmake_f
 tests/CMakeFiles/cnn_tests.dir/layers/test_shortcut_relu6.cpp.o: tests/CMakeFiles/cnn_tests.dir/flags.make
 tests/CMakeFiles/cnn_tests.dir/layers/test_shortcut_relu6.cpp.o: /work/wt-harden/tests/layers/test_shortcut_relu6.cpp
 tests/CMakeFiles/cnn_tests.dir/layers/test_shortcut_relu6.cpp.o: tests/CMakeFiles/cnn_tests.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_40) "Building CXX object tests/CMakeFiles/cnn_tests.dir/layers/test_shortcut_relu6.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_41) "Building CXX object tests/CMakeFiles/cnn_tests.dir/layers/test_shortcut_relu6.cpp.o"
 	cd /work/wt-harden/build-fuzz/tests && ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/cnn_tests.dir/layers/test_shortcut_relu6.cpp.o -MF CMakeFiles/cnn_tests.dir/layers/test_shortcut_relu6.cpp.o.d -o CMakeFiles/cnn_tests.dir/layers/test_shortcut_relu6.cpp.o -c /work/wt-harden/tests/layers/test_shortcut_relu6.cpp
 
 tests/CMakeFiles/cnn_tests.dir/layers/test_shortcut_relu6.cpp.i: cmake_force
@@ -632,7 +646,7 @@ tests/CMakeFiles/cnn_tests.dir/layers/test_shortcut_relu6.cpp.s: cmake_force
 tests/CMakeFiles/cnn_tests.dir/layers/test_simple_layers.cpp.o: tests/CMakeFiles/cnn_tests.dir/flags.make
 tests/CMakeFiles/cnn_tests.dir/layers/test_simple_layers.cpp.o: /work/wt-harden/tests/layers/test_simple_layers.cpp
 tests/CMakeFiles/cnn_tests.dir/layers/test_simple_layers.cpp.o: tests/CMakeFiles/cnn_tests.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_41) "Building CXX object tests/CMakeFiles/cnn_tests.dir/layers/test_simple_layers.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_42) "Building CXX object tests/CMakeFiles/cnn_tests.dir/layers/test_simple_layers.cpp.o"
 	cd /work/wt-harden/build-fuzz/tests && ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/cnn_tests.dir/layers/test_simple_layers.cpp.o -MF CMakeFiles/cnn_tests.dir/layers/test_simple_layers.cpp.o.d -o CMakeFiles/cnn_tests.dir/layers/test_simple_layers.cpp.o -c /work/wt-harden/tests/layers/test_simple_layers.cpp
 
 tests/CMakeFiles/cnn_tests.dir/layers/test_simple_layers.cpp.i: cmake_force
@@ -646,7 +660,7 @@ tests/CMakeFiles/cnn_tests.dir/layers/test_simple_layers.cpp.s: cmake_force
 tests/CMakeFiles/cnn_tests.dir/layers/test_torch_parity.cpp.o: tests/CMakeFiles/cnn_tests.dir/flags.make
 tests/CMakeFiles/cnn_tests.dir/layers/test_torch_parity.cpp.o: /work/wt-harden/tests/layers/test_torch_parity.cpp
 tests/CMakeFiles/cnn_tests.dir/layers/test_torch_parity.cpp.o: tests/CMakeFiles/cnn_tests.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_42) "Building CXX object tests/CMakeFiles/cnn_tests.dir/layers/test_torch_parity.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_43) "Building CXX object tests/CMakeFiles/cnn_tests.dir/layers/test_torch_parity.cpp.o"
 	cd /work/wt-harden/build-fuzz/tests && ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/cnn_tests.dir/layers/test_torch_parity.cpp.o -MF CMakeFiles/cnn_tests.dir/layers/test_torch_parity.cpp.o.d -o CMakeFiles/cnn_tests.dir/layers/test_torch_parity.cpp.o -c /work/wt-harden/tests/layers/test_torch_parity.cpp
 
 tests/CMakeFiles/cnn_tests.dir/layers/test_torch_parity.cpp.i: cmake_force
@@ -660,7 +674,7 @@ tests/CMakeFiles/cnn_tests.dir/layers/test_torch_parity.cpp.s: cmake_force
 tests/CMakeFiles/cnn_tests.dir/models/test_zoo.cpp.o: tests/CMakeFiles/cnn_tests.dir/flags.make
 tests/CMakeFiles/cnn_tests.dir/models/test_zoo.cpp.o: /work/wt-harden/tests/models/test_zoo.cpp
 tests/CMakeFiles/cnn_tests.dir/models/test_zoo.cpp.o: tests/CMakeFiles/cnn_tests.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_43) "Building CXX object tests/CMakeFiles/cnn_tests.dir/models/test_zoo.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_44) "Building CXX object tests/CMakeFiles/cnn_tests.dir/models/test_zoo.cpp.o"
 	cd /work/wt-harden/build-fuzz/tests && ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/cnn_tests.dir/models/test_zoo.cpp.o -MF CMakeFiles/cnn_tests.dir/models/test_zoo.cpp.o.d -o CMakeFiles/cnn_tests.dir/models/test_zoo.cpp.o -c /work/wt-harden/tests/models/test_zoo.cpp
 
 tests/CMakeFiles/cnn_tests.dir/models/test_zoo.cpp.i: cmake_force
@@ -674,7 +688,7 @@ tests/CMakeFiles/cnn_tests.dir/models/test_zoo.cpp.s: cmake_force
 tests/CMakeFiles/cnn_tests.dir/models/test_zoo_inception_densenet.cpp.o: tests/CMakeFiles/cnn_tests.dir/flags.make
 tests/CMakeFiles/cnn_tests.dir/models/test_zoo_inception_densenet.cpp.o: /work/wt-harden/tests/models/test_zoo_inception_densenet.cpp
 tests/CMakeFiles/cnn_tests.dir/models/test_zoo_inception_densenet.cpp.o: tests/CMakeFiles/cnn_tests.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_44) "Building CXX object tests/CMakeFiles/cnn_tests.dir/models/test_zoo_inception_densenet.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_45) "Building CXX object tests/CMakeFiles/cnn_tests.dir/models/test_zoo_inception_densenet.cpp.o"
 	cd /work/wt-harden/build-fuzz/tests && ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/cnn_tests.dir/models/test_zoo_inception_densenet.cpp.o -MF CMakeFiles/cnn_tests.dir/models/test_zoo_inception_densenet.cpp.o.d -o CMakeFiles/cnn_tests.dir/models/test_zoo_inception_densenet.cpp.o -c /work/wt-harden/tests/models/test_zoo_inception_densenet.cpp
 
 tests/CMakeFiles/cnn_tests.dir/models/test_zoo_inception_densenet.cpp.i: cmake_force
@@ -688,7 +702,7 @@ tests/CMakeFiles/cnn_tests.dir/models/test_zoo_inception_densenet.cpp.s: cmake_f
 tests/CMakeFiles/cnn_tests.dir/optim/test_optimizers.cpp.o: tests/CMakeFiles/cnn_tests.dir/flags.make
 tests/CMakeFiles/cnn_tests.dir/optim/test_optimizers.cpp.o: /work/wt-harden/tests/optim/test_optimizers.cpp
 tests/CMakeFiles/cnn_tests.dir/optim/test_optimizers.cpp.o: tests/CMakeFiles/cnn_tests.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_45) "Building CXX object tests/CMakeFiles/cnn_tests.dir/optim/test_optimizers.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_46) "Building CXX object tests/CMakeFiles/cnn_tests.dir/optim/test_optimizers.cpp.o"
 	cd /work/wt-harden/build-fuzz/tests && ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/cnn_tests.dir/optim/test_optimizers.cpp.o -MF CMakeFiles/cnn_tests.dir/optim/test_optimizers.cpp.o.d -o CMakeFiles/cnn_tests.dir/optim/test_optimizers.cpp.o -c /work/wt-harden/tests/optim/test_optimizers.cpp
 
 tests/CMakeFiles/cnn_tests.dir/optim/test_optimizers.cpp.i: cmake_force
@@ -702,7 +716,7 @@ tests/CMakeFiles/cnn_tests.dir/optim/test_optimizers.cpp.s: cmake_force
 tests/CMakeFiles/cnn_tests.dir/optim/test_schedule.cpp.o: tests/CMakeFiles/cnn_tests.dir/flags.make
 tests/CMakeFiles/cnn_tests.dir/optim/test_schedule.cpp.o: /work/wt-harden/tests/optim/test_schedule.cpp
 tests/CMakeFiles/cnn_tests.dir/optim/test_schedule.cpp.o: tests/CMakeFiles/cnn_tests.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_46) "Building CXX object tests/CMakeFiles/cnn_tests.dir/optim/test_schedule.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_47) "Building CXX object tests/CMakeFiles/cnn_tests.dir/optim/test_schedule.cpp.o"
 	cd /work/wt-harden/build-fuzz/tests && ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/cnn_tests.dir/optim/test_schedule.cpp.o -MF CMakeFiles/cnn_tests.dir/optim/test_schedule.cpp.o.d -o CMakeFiles/cnn_tests.dir/optim/test_schedule.cpp.o -c /work/wt-harden/tests/optim/test_schedule.cpp
 
 tests/CMakeFiles/cnn_tests.dir/optim/test_schedule.cpp.i: cmake_force
@@ -716,7 +730,7 @@ tests/CMakeFiles/cnn_tests.dir/optim/test_schedule.cpp.s: cmake_force
 tests/CMakeFiles/cnn_tests.dir/optim/test_sgd.cpp.o: tests/CMakeFiles/cnn_tests.dir/flags.make
 tests/CMakeFiles/cnn_tests.dir/optim/test_sgd.cpp.o: /work/wt-harden/tests/optim/test_sgd.cpp
 tests/CMakeFiles/cnn_tests.dir/optim/test_sgd.cpp.o: tests/CMakeFiles/cnn_tests.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_47) "Building CXX object tests/CMakeFiles/cnn_tests.dir/optim/test_sgd.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_48) "Building CXX object tests/CMakeFiles/cnn_tests.dir/optim/test_sgd.cpp.o"
 	cd /work/wt-harden/build-fuzz/tests && ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/cnn_tests.dir/optim/test_sgd.cpp.o -MF CMakeFiles/cnn_tests.dir/optim/test_sgd.cpp.o.d -o CMakeFiles/cnn_tests.dir/optim/test_sgd.cpp.o -c /work/wt-harden/tests/optim/test_sgd.cpp
 
 tests/CMakeFiles/cnn_tests.dir/optim/test_sgd.cpp.i: cmake_force
@@ -730,7 +744,7 @@ tests/CMakeFiles/cnn_tests.dir/optim/test_sgd.cpp.s: cmake_force
 tests/CMakeFiles/cnn_tests.dir/parity/test_train_step_parity.cpp.o: tests/CMakeFiles/cnn_tests.dir/flags.make
 tests/CMakeFiles/cnn_tests.dir/parity/test_train_step_parity.cpp.o: /work/wt-harden/tests/parity/test_train_step_parity.cpp
 tests/CMakeFiles/cnn_tests.dir/parity/test_train_step_parity.cpp.o: tests/CMakeFiles/cnn_tests.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_48) "Building CXX object tests/CMakeFiles/cnn_tests.dir/parity/test_train_step_parity.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_49) "Building CXX object tests/CMakeFiles/cnn_tests.dir/parity/test_train_step_parity.cpp.o"
 	cd /work/wt-harden/build-fuzz/tests && ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/cnn_tests.dir/parity/test_train_step_parity.cpp.o -MF CMakeFiles/cnn_tests.dir/parity/test_train_step_parity.cpp.o.d -o CMakeFiles/cnn_tests.dir/parity/test_train_step_parity.cpp.o -c /work/wt-harden/tests/parity/test_train_step_parity.cpp
 
 tests/CMakeFiles/cnn_tests.dir/parity/test_train_step_parity.cpp.i: cmake_force
@@ -744,7 +758,7 @@ tests/CMakeFiles/cnn_tests.dir/parity/test_train_step_parity.cpp.s: cmake_force
 tests/CMakeFiles/cnn_tests.dir/train/test_checkpoint_integrity.cpp.o: tests/CMakeFiles/cnn_tests.dir/flags.make
 tests/CMakeFiles/cnn_tests.dir/train/test_checkpoint_integrity.cpp.o: /work/wt-harden/tests/train/test_checkpoint_integrity.cpp
 tests/CMakeFiles/cnn_tests.dir/train/test_checkpoint_integrity.cpp.o: tests/CMakeFiles/cnn_tests.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_49) "Building CXX object tests/CMakeFiles/cnn_tests.dir/train/test_checkpoint_integrity.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_50) "Building CXX object tests/CMakeFiles/cnn_tests.dir/train/test_checkpoint_integrity.cpp.o"
 	cd /work/wt-harden/build-fuzz/tests && ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/cnn_tests.dir/train/test_checkpoint_integrity.cpp.o -MF CMakeFiles/cnn_tests.dir/train/test_checkpoint_integrity.cpp.o.d -o CMakeFiles/cnn_tests.dir/train/test_checkpoint_integrity.cpp.o -c /work/wt-harden/tests/train/test_checkpoint_integrity.cpp
 
 tests/CMakeFiles/cnn_tests.dir/train/test_checkpoint_integrity.cpp.i: cmake_force
@@ -758,7 +772,7 @@ tests/CMakeFiles/cnn_tests.dir/train/test_checkpoint_integrity.cpp.s: cmake_forc
 tests/CMakeFiles/cnn_tests.dir/train/test_evaluator.cpp.o: tests/CMakeFiles/cnn_tests.dir/flags.make
 tests/CMakeFiles/cnn_tests.dir/train/test_evaluator.cpp.o: /work/wt-harden/tests/train/test_evaluator.cpp
 tests/CMakeFiles/cnn_tests.dir/train/test_evaluator.cpp.o: tests/CMakeFiles/cnn_tests.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_50) "Building CXX object tests/CMakeFiles/cnn_tests.dir/train/test_evaluator.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_51) "Building CXX object tests/CMakeFiles/cnn_tests.dir/train/test_evaluator.cpp.o"
 	cd /work/wt-harden/build-fuzz/tests && ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/cnn_tests.dir/train/test_evaluator.cpp.o -MF CMakeFiles/cnn_tests.dir/train/test_evaluator.cpp.o.d -o CMakeFiles/cnn_tests.dir/train/test_evaluator.cpp.o -c /work/wt-harden/tests/train/test_evaluator.cpp
 
 tests/CMakeFiles/cnn_tests.dir/train/test_evaluator.cpp.i: cmake_force
@@ -772,7 +786,7 @@ tests/CMakeFiles/cnn_tests.dir/train/test_evaluator.cpp.s: cmake_force
 tests/CMakeFiles/cnn_tests.dir/train/test_heads.cpp.o: tests/CMakeFiles/cnn_tests.dir/flags.make
 tests/CMakeFiles/cnn_tests.dir/train/test_heads.cpp.o: /work/wt-harden/tests/train/test_heads.cpp
 tests/CMakeFiles/cnn_tests.dir/train/test_heads.cpp.o: tests/CMakeFiles/cnn_tests.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_51) "Building CXX object tests/CMakeFiles/cnn_tests.dir/train/test_heads.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_52) "Building CXX object tests/CMakeFiles/cnn_tests.dir/train/test_heads.cpp.o"
 	cd /work/wt-harden/build-fuzz/tests && ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/cnn_tests.dir/train/test_heads.cpp.o -MF CMakeFiles/cnn_tests.dir/train/test_heads.cpp.o.d -o CMakeFiles/cnn_tests.dir/train/test_heads.cpp.o -c /work/wt-harden/tests/train/test_heads.cpp
 
 tests/CMakeFiles/cnn_tests.dir/train/test_heads.cpp.i: cmake_force
@@ -783,10 +797,24 @@ tests/CMakeFiles/cnn_tests.dir/train/test_heads.cpp.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnn_tests.dir/train/test_heads.cpp.s"
 	cd /work/wt-harden/build-fuzz/tests && /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/wt-harden/tests/train/test_heads.cpp -o CMakeFiles/cnn_tests.dir/train/test_heads.cpp.s
 
+tests/CMakeFiles/cnn_tests.dir/train/test_resume.cpp.o: tests/CMakeFiles/cnn_tests.dir/flags.make
+tests/CMakeFiles/cnn_tests.dir/train/test_resume.cpp.o: /work/wt-harden/tests/train/test_resume.cpp
+tests/CMakeFiles/cnn_tests.dir/train/test_resume.cpp.o: tests/CMakeFiles/cnn_tests.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_53) "Building CXX object tests/CMakeFiles/cnn_tests.dir/train/test_resume.cpp.o"
+	cd /work/wt-harden/build-fuzz/tests && ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/cnn_tests.dir/train/test_resume.cpp.o -MF CMakeFiles/cnn_tests.dir/train/test_resume.cpp.o.d -o CMakeFiles/cnn_tests.dir/train/test_resume.cpp.o -c /work/wt-harden/tests/train/test_resume.cpp
+
+tests/CMakeFiles/cnn_tests.dir/train/test_resume.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/cnn_tests.dir/train/test_resume.cpp.i"
+	cd /work/wt-harden/build-fuzz/tests && /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -E /work/wt-harden/tests/train/test_resume.cpp > CMakeFiles/cnn_tests.dir/train/test_resume.cpp.i
+
+tests/CMakeFiles/cnn_tests.dir/train/test_resume.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/cnn_tests.dir/train/test_resume.cpp.s"
+	cd /work/wt-harden/build-fuzz/tests && /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/wt-harden/tests/train/test_resume.cpp -o CMakeFiles/cnn_tests.dir/train/test_resume.cpp.s
+
 tests/CMakeFiles/cnn_tests.dir/train/test_trainer.cpp.o: tests/CMakeFiles/cnn_tests.dir/flags.make
 tests/CMakeFiles/cnn_tests.dir/train/test_trainer.cpp.o: /work/wt-harden/tests/train/test_trainer.cpp
 tests/CMakeFiles/cnn_tests.dir/train/test_trainer.cpp.o: tests/CMakeFiles/cnn_tests.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_52) "Building CXX object tests/CMakeFiles/cnn_tests.dir/train/test_trainer.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_54) "Building CXX object tests/CMakeFiles/cnn_tests.dir/train/test_trainer.cpp.o"
 	cd /work/wt-harden/build-fuzz/tests && ccache /usr/bin/clang++-14 $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/cnn_tests.dir/train/test_trainer.cpp.o -MF CMakeFiles/cnn_tests.dir/train/test_trainer.cpp.o.d -o CMakeFiles/cnn_tests.dir/train/test_trainer.cpp.o -c /work/wt-harden/tests/train/test_trainer.cpp
 
 tests/CMakeFiles/cnn_tests.dir/train/test_trainer.cpp.i: cmake_force
@@ -833,6 +861,7 @@ cnn_tests_OBJECTS = \
 "CMakeFiles/cnn_tests.dir/kernels/test_gemm.cpp.o" \
 "CMakeFiles/cnn_tests.dir/kernels/test_im2col.cpp.o" \
 "CMakeFiles/cnn_tests.dir/kernels/test_pool.cpp.o" \
+"CMakeFiles/cnn_tests.dir/kernels/test_row_conv.cpp.o" \
 "CMakeFiles/cnn_tests.dir/kernels/test_softmax.cpp.o" \
 "CMakeFiles/cnn_tests.dir/layers/test_conv_linear.cpp.o" \
 "CMakeFiles/cnn_tests.dir/layers/test_gradcheck_selftest.cpp.o" \
@@ -850,6 +879,7 @@ cnn_tests_OBJECTS = \
 "CMakeFiles/cnn_tests.dir/train/test_checkpoint_integrity.cpp.o" \
 "CMakeFiles/cnn_tests.dir/train/test_evaluator.cpp.o" \
 "CMakeFiles/cnn_tests.dir/train/test_heads.cpp.o" \
+"CMakeFiles/cnn_tests.dir/train/test_resume.cpp.o" \
 "CMakeFiles/cnn_tests.dir/train/test_trainer.cpp.o"
 
 # External object files for target cnn_tests
@@ -889,6 +919,7 @@ tests/cnn_tests: tests/CMakeFiles/cnn_tests.dir/kernels/test_depthwise.cpp.o
 tests/cnn_tests: tests/CMakeFiles/cnn_tests.dir/kernels/test_gemm.cpp.o
 tests/cnn_tests: tests/CMakeFiles/cnn_tests.dir/kernels/test_im2col.cpp.o
 tests/cnn_tests: tests/CMakeFiles/cnn_tests.dir/kernels/test_pool.cpp.o
+tests/cnn_tests: tests/CMakeFiles/cnn_tests.dir/kernels/test_row_conv.cpp.o
 tests/cnn_tests: tests/CMakeFiles/cnn_tests.dir/kernels/test_softmax.cpp.o
 tests/cnn_tests: tests/CMakeFiles/cnn_tests.dir/layers/test_conv_linear.cpp.o
 tests/cnn_tests: tests/CMakeFiles/cnn_tests.dir/layers/test_gradcheck_selftest.cpp.o
@@ -906,6 +937,7 @@ tests/cnn_tests: tests/CMakeFiles/cnn_tests.dir/parity/test_train_step_parity.cp
 tests/cnn_tests: tests/CMakeFiles/cnn_tests.dir/train/test_checkpoint_integrity.cpp.o
 tests/cnn_tests: tests/CMakeFiles/cnn_tests.dir/train/test_evaluator.cpp.o
 tests/cnn_tests: tests/CMakeFiles/cnn_tests.dir/train/test_heads.cpp.o
+tests/cnn_tests: tests/CMakeFiles/cnn_tests.dir/train/test_resume.cpp.o
 tests/cnn_tests: tests/CMakeFiles/cnn_tests.dir/train/test_trainer.cpp.o
 tests/cnn_tests: tests/CMakeFiles/cnn_tests.dir/build.make
 tests/cnn_tests: libcnn.a
@@ -918,7 +950,7 @@ tests/cnn_tests: /usr/lib/x86_64-linux-gnu/libfmt.so.9.1.0
 tests/cnn_tests: /usr/lib/x86_64-linux-gnu/libz.so
 tests/cnn_tests: /usr/lib/x86_64-linux-gnu/libjpeg.so
 tests/cnn_tests: tests/CMakeFiles/cnn_tests.dir/link.txt
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_53) "Linking CXX executable cnn_tests"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/wt-harden/build-fuzz/CMakeFiles --progress-num=$(CMAKE_PROGRESS_55) "Linking CXX executable cnn_tests"
 	cd /work/wt-harden/build-fuzz/tests && $(CMAKE_COMMAND) -E cmake_link_script CMakeFiles/cnn_tests.dir/link.txt --verbose=$(VERBOSE)
 	cd /work/wt-harden/build-fuzz/tests && /usr/bin/cmake -D TEST_TARGET=cnn_tests -D TEST_EXECUTABLE=/work/wt-harden/build-fuzz/tests/cnn_tests -D TEST_EXECUTOR= -D TEST_WORKING_DIR=/work/wt-harden/build-fuzz/tests -D TEST_SPEC= -D "TEST_EXTRA_ARGS=--warn;NoAssertions" -D "TEST_PROPERTIES=SKIP_RETURN_CODE;4" -D TEST_PREFIX= -D TEST_SUFFIX= -D TEST_LIST=cnn_tests_TESTS -D TEST_REPORTER= -D TEST_OUTPUT_DIR= -D TEST_OUTPUT_PREFIX= -D TEST_OUTPUT_SUFFIX= -D CTEST_FILE=/work/wt-harden/build-fuzz/tests/cnn_tests_tests-98e47c4.cmake -P /usr/lib/cmake/Catch2/CatchAddTests.cmake
 
