@@ -77,6 +77,22 @@ void jpeg_scan_limit(j_common_ptr cinfo) {
   }
 }
 
+// stb_image grows its buffer to each PNG chunk's declared length before reading it, so a chunk
+// claiming 700 MB in a small file allocates 700 MB (found by fuzzing). Every chunk must fit the
+// file: "" if so, else the problem.
+std::string png_chunk_problem(const uint8_t* data, size_t size) {
+  size_t at = 8;  // after the signature
+  while (at + 12 <= size) {
+    const uint64_t len = uint64_t(data[at]) << 24 | uint64_t(data[at + 1]) << 16 | uint64_t(data[at + 2]) << 8 | data[at + 3];
+    if (len > size - at - 12)
+      return fmt::format("truncated or corrupt PNG: a chunk at byte {} declares {} bytes, the file has {} left", at, len,
+                         size - at - 12);
+    if (std::memcmp(data + at + 4, "IEND", 4) == 0) return "";
+    at += 12 + size_t(len);
+  }
+  return "";
+}
+
 std::string too_many_pixels(int64_t w, int64_t h, int64_t max_pixels) {
   return fmt::format("image of {}x{} pixels is over data.max_image_pixels = {} (a decompression bomb?); "
                      "raise data.max_image_pixels to read it",
@@ -155,6 +171,10 @@ void decode_image(const std::string& path, const uint8_t* data, size_t size, Ima
   int w = 0, h = 0, comp = 0;
   if (stbi_info_from_memory(data, int(size), &w, &h, &comp) && int64_t(w) * int64_t(h) > limits.max_pixels)
     bad(path, too_many_pixels(w, h, limits.max_pixels));
+  if (size >= 8 && std::memcmp(data, "\x89PNG", 4) == 0) {
+    const std::string problem = png_chunk_problem(data, size);
+    if (!problem.empty()) bad(path, problem);
+  }
   // Debian's stb_image (2022-09) converts 16-bit PNM with the 8-bit routine (a heap overflow, found
   // by fuzzing) and ignores a short read of PNM pixel data (uninitialized pixels): refuse both.
   if (data[0] == 'P' && stbi_info_from_memory(data, int(size), &w, &h, &comp)) {

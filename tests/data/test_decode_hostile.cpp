@@ -111,6 +111,12 @@ TEST_CASE("decode hostile: images over max_image_pixels are refused from the hea
   bmp[22] = char(0xa0), bmp[23] = char(0x86), bmp[24] = 0x01;  // height 100000
   bmp[26] = 1, bmp[28] = 24;                                    // planes, bits per pixel
   CHECK(decode_error(bmp + std::string(64, '\0')).find("100000x100000 pixels is over") != std::string::npos);
+  // A PNG chunk claiming more bytes than the file has (stb_image would allocate them first).
+  std::string lying_png("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16);
+  lying_png += std::string("\0\0\0\x08\0\0\0\x08\x08\x02\0\0\0", 13) + std::string(4, '\0');
+  lying_png += std::string("\x29\x00\x00\x00IDAT", 8) + std::string(32, 'z');
+  CHECK(decode_error(lying_png) ==
+        "x.img: truncated or corrupt PNG: a chunk at byte 33 declares 687865856 bytes, the file has 28 left");
   // 16-bit PNM (stb_image's heap overflow, a fuzzing finding) and truncated PNM pixel data.
   CHECK(decode_error("P5\n8 8\n275\n" + std::string(128, 'x')) ==
         "x.img: 16-bit PNM (maxval above 255) is not supported");
