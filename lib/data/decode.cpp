@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <csetjmp>
 #include <cstdio>
+#include <cctype>
 #include <cstring>
 #include <limits>
 
@@ -93,6 +94,25 @@ std::string png_chunk_problem(const uint8_t* data, size_t size) {
   return "";
 }
 
+// stb_image parses PNM header numbers into an int without a bound (signed overflow, found by
+// fuzzing): the width, height and maxval must each have at most 9 digits.
+bool pnm_numbers_fit(const uint8_t* data, size_t size) {
+  size_t at = 2;  // after "P<n>"
+  for (int field = 0; field < 3 && at < size; ++field) {
+    while (at < size && (std::isspace(data[at]) || data[at] == '#')) {
+      if (data[at] == '#')
+        while (at < size && data[at] != '\n') ++at;
+      else
+        ++at;
+    }
+    size_t digits = 0;
+    while (at < size && std::isdigit(data[at])) ++at, ++digits;
+    if (digits > 9) return false;
+    if (digits == 0) return true;  // not a number: stb reports the header as bad
+  }
+  return true;
+}
+
 std::string too_many_pixels(int64_t w, int64_t h, int64_t max_pixels) {
   return fmt::format("image of {}x{} pixels is over data.max_image_pixels = {} (a decompression bomb?); "
                      "raise data.max_image_pixels to read it",
@@ -168,6 +188,7 @@ void decode_image(const std::string& path, const uint8_t* data, size_t size, Ima
     return;
   }
   if (size > size_t(std::numeric_limits<int>::max())) bad(path, "file of more than 2 GiB: not decoded");
+  if (data[0] == 'P' && !pnm_numbers_fit(data, size)) bad(path, "corrupt PNM: a header number has more than 9 digits");
   int w = 0, h = 0, comp = 0;
   if (stbi_info_from_memory(data, int(size), &w, &h, &comp) && int64_t(w) * int64_t(h) > limits.max_pixels)
     bad(path, too_many_pixels(w, h, limits.max_pixels));

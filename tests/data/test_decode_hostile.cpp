@@ -122,6 +122,10 @@ TEST_CASE("decode hostile: images over max_image_pixels are refused from the hea
         "x.img: 16-bit PNM (maxval above 255) is not supported");
   CHECK(decode_error("P6\n8 8\n255\n" + std::string(100, 'x')) ==
         "x.img: truncated PNM: 8x8x3 bytes of pixels, the file has 111 bytes");
+  // PNM header numbers that overflow stb_image's int parser (a fuzzing finding).
+  CHECK(decode_error("P6" + std::string(60, '6') + "2\x0bml") == "x.img: corrupt PNM: a header number has more than 9 digits");
+  CHECK(decode_error("P6\n# c\n8 8\n2550000000\n" + std::string(200, 'x')) ==
+        "x.img: corrupt PNM: a header number has more than 9 digits");
   // A PNM header of height 0 (a fuzzing finding: stb_image returned an image of no pixels).
   CHECK(decode_error("P5\n8 0\n255\n" + std::string(16, 'x')) == "x.img: corrupt image: 8x0 pixels");
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
