@@ -101,7 +101,7 @@ bool pnm_numbers_fit(const uint8_t* data, size_t size) {
   for (int field = 0; field < 3 && at < size; ++field) {
     while (at < size && (std::isspace(data[at]) || data[at] == '#')) {
       if (data[at] == '#')
-        while (at < size && data[at] != '\n') ++at;
+        while (at < size && data[at] != '\n' && data[at] != '\r') ++at;  // as stb_image ends a comment
       else
         ++at;
     }

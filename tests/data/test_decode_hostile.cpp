@@ -126,6 +126,8 @@ TEST_CASE("decode hostile: images over max_image_pixels are refused from the hea
   CHECK(decode_error("P6" + std::string(60, '6') + "2\x0bml") == "x.img: corrupt PNM: a header number has more than 9 digits");
   CHECK(decode_error("P6\n# c\n8 8\n2550000000\n" + std::string(200, 'x')) ==
         "x.img: corrupt PNM: a header number has more than 9 digits");
+  CHECK(decode_error(std::string("P5#'\x08\xff\xff" "1\t\t\t\t\r\t\t\t\t\t6666693333333\xda", 30)) ==
+        "x.img: corrupt PNM: a header number has more than 9 digits");
   // A PNM header of height 0 (a fuzzing finding: stb_image returned an image of no pixels).
   CHECK(decode_error("P5\n8 0\n255\n" + std::string(16, 'x')) == "x.img: corrupt image: 8x0 pixels");
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
