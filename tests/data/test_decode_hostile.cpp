@@ -128,6 +128,11 @@ TEST_CASE("decode hostile: images over max_image_pixels are refused from the hea
         "x.img: corrupt PNM: a header number has more than 9 digits");
   CHECK(decode_error(std::string("P5#'\x08\xff\xff" "1\t\t\t\t\r\t\t\t\t\t6666693333333\xda", 30)) ==
         "x.img: corrupt PNM: a header number has more than 9 digits");
+  // A top-down BMP (negative height in the header) of 800 x 655352 pixels (a fuzzing finding).
+  CHECK(decode_error(std::string("BM\x82\0\xf8\x06\0\0$\0Z\0\0\0(\0\0\0 \x03\0\0\x08\0\xf6\xff\x01\0\x04\0\0\xff"
+                                 "P\xd0\x03\0\0Z'\xa8\0", 41)) ==
+        "x.img: image of 800x655352 pixels is over data.max_image_pixels = 89478485 (a decompression bomb?); "
+        "raise data.max_image_pixels to read it");
   // A PNM header of height 0 (a fuzzing finding: stb_image returned an image of no pixels).
   CHECK(decode_error("P5\n8 0\n255\n" + std::string(16, 'x')) == "x.img: corrupt image: 8x0 pixels");
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
