@@ -1,5 +1,0 @@
-if(EXISTS "/work/wt-harden/build-fuzz/tests/cnn_tests_tests-98e47c4.cmake")
-  include("/work/wt-harden/build-fuzz/tests/cnn_tests_tests-98e47c4.cmake")
-else()
-  add_test(cnn_tests_NOT_BUILT-98e47c4 cnn_tests_NOT_BUILT-98e47c4)
-endif()
