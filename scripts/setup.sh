@@ -8,6 +8,8 @@ packages=(
   nlohmann-json3-dev libonnx-dev libprotobuf-dev libjpeg62-turbo-dev
   dataset-fashion-mnist
   python3-numpy python3-torch python3-torchvision python3-pil python3-opencv
+  chromium  # the report's browser test (tests/cli/test_report_browser.sh)
+  time   # GNU time: peak RSS in scripts/bench/speed.sh
   strace
 )
 if [ "${CNN_SETUP_MINIMAL:-0}" = 1 ]; then

@@ -1,10 +1,10 @@
 #pragma once
 // Runs a test body once per instruction-set level this CPU has (generic, avx2, avx512), with
-// the engine's kernels limited to that level (kernels/isa.h), so every ISA path is tested on
+// the engine's kernels limited to that level (core/isa.h), so every ISA path is tested on
 // the machine the tests run on. Levels the CPU lacks are named in the output as skipped.
 #include <catch2/catch.hpp>
 
-#include "kernels/isa.h"
+#include "core/isa.h"
 
 namespace cnn::test {
 

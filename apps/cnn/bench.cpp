@@ -47,10 +47,11 @@ Run add_bench(CLI::App& app) {
                 "measure this machine's FMA peak (GFLOP/s) at the active ISA, one thread and all threads");
   cmd->add_option("--batch", o->bench.batch, "batch size")->check(CLI::PositiveNumber);
   cmd->add_flag("--train", o->bench.train, "time a training step (forward, loss, backward, SGD) instead of inference");
-  cmd->add_option("--iters", o->bench.iters, "timed iterations")->check(CLI::PositiveNumber);
+  auto* iters = cmd->add_option("--iters", o->bench.iters, "timed iterations (default 20, or 1 with --min-seconds)")
+                    ->check(CLI::PositiveNumber);
   cmd->add_option("--warmup", o->bench.warmup, "untimed iterations first")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--min-seconds", o->bench.min_seconds, "time at least this long");
-  cmd->add_option("--set", o->sets, "override a config field: dotted.key=value (repeatable)");
+  cmd->add_option("--min-seconds", o->bench.min_seconds, "time at least this long (and at least --iters iterations)");
+  add_set_option(cmd, o->sets);
   cmd->add_flag("--layers", o->layers, "print per-layer forward/backward time");
   cmd->add_flag("--json", o->json, "machine-readable output");
   cmd->add_flag("--data", o->data,
@@ -58,9 +59,10 @@ Run add_bench(CLI::App& app) {
                 "threads): images/s over whole epochs after one warm-up epoch");
   cmd->add_option("--epochs", o->epochs, "--data: timed epochs (at least; --min-seconds also applies)")
       ->check(CLI::PositiveNumber);
-  return [o, config] {
+  return [o, config, iters] {
     if (o->peak) return print_peak(o->json);
     if (config->empty()) throw ConfigError("bench: --config is required (or --peak)");
+    if (o->bench.min_seconds > 0 && iters->count() == 0) o->bench.iters = 1;  // the duration decides
     if (o->data) {
       const Recipe recipe = load_recipe_file(o->config, o->sets);
       const LoaderBenchResult r = bench_loader(recipe, o->epochs, o->bench.min_seconds);

@@ -7,6 +7,10 @@
 
 #include "core/error.h"
 
+namespace cnn {
+struct ReportResult;
+}
+
 namespace cnn::cli {
 
 using Run = std::function<int()>;
@@ -17,6 +21,15 @@ Run add_summary(CLI::App& app);
 Run add_bench(CLI::App& app);
 Run add_predict(CLI::App& app);
 Run add_export(CLI::App& app);
+Run add_explain(CLI::App& app);
+Run add_report(CLI::App& app);
+
+// `--set dotted.key=value`, repeatable, one value per occurrence (so that `--set x=1 img.jpg`
+// leaves img.jpg to the positional arguments).
+inline CLI::Option* add_set_option(CLI::App* cmd, std::vector<std::string>& sets) {
+  return cmd->add_option("--set", sets, "override a config field: dotted.key=value (repeatable)")
+      ->allow_extra_args(false);
+}
 
 // `--input CxHxW` (e.g. 3x224x224) as the model override "input=[C,H,W]"; ConfigError otherwise.
 inline std::string input_override(const std::string& cxhxw) {
@@ -31,5 +44,8 @@ inline std::string input_override(const std::string& cxhxw) {
 
 // Prints the run banner (and a BLAS warning) to stderr.
 void print_banner();
+
+// "report: <page> (N files, S s)", after any notes on stderr.
+void print_report_result(const ReportResult& r, double seconds);
 
 }  // namespace cnn::cli

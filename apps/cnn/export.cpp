@@ -50,7 +50,7 @@ Run add_export(CLI::App& app) {
   cmd->add_option("--input", o->input, "input shape CxHxW (default: the model's)");
   cmd->add_option("--classes", o->classes,
                   "onnx: class names, one per line, for the metadata (default: the checkpoint's, else the recipe's dataset's)");
-  cmd->add_option("--set", o->sets, "override a config field: dotted.key=value (repeatable)");
+  add_set_option(cmd, o->sets);
   return [o, seed] {
     const bool init = seed->count() > 0;
     std::string format = o->format;
@@ -72,6 +72,7 @@ Run add_export(CLI::App& app) {
     Net net(spec);
     if (o->checkpoint.empty()) net.init(o->init_seed);
     else load_weights(o->checkpoint, net);
+    print_banner();
     const std::string source = o->checkpoint.empty() ? fmt::format("initialized with seed {}", o->init_seed)
                                                       : "weights from " + o->checkpoint;
 

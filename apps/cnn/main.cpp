@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
 
   std::map<CLI::App*, cnn::cli::Run> runs;
   for (auto add : {cnn::cli::add_train, cnn::cli::add_eval, cnn::cli::add_summary, cnn::cli::add_bench, cnn::cli::add_predict,
-                    cnn::cli::add_export}) {
+                    cnn::cli::add_export, cnn::cli::add_explain, cnn::cli::add_report}) {
     cnn::cli::Run run = add(app);
     runs[app.get_subcommands({}).back()] = run;
   }

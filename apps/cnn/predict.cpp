@@ -7,8 +7,7 @@
 #include "config/any_config.h"
 #include "core/error.h"
 #include "core/rng.h"
-#include "data/decode.h"
-#include "data/transforms.h"
+#include "data/eval_input.h"
 #include "graph/net.h"
 #include "io/npy.h"
 #include "kernels/softmax.h"
@@ -18,18 +17,6 @@
 namespace cnn::cli {
 namespace {
 
-// PIL's convert("L"): L = (R * 299 + G * 587 + B * 114) / 1000, rounded.
-void to_grayscale(Image& img) {
-  if (img.channels == 1) return;
-  const int64_t n = img.height * img.width;
-  uint8_t* p = img.data();
-  for (int64_t i = 0; i < n; ++i) {
-    const uint8_t* rgb = p + i * img.channels;
-    p[i] = uint8_t((rgb[0] * 19595 + rgb[1] * 38470 + rgb[2] * 7471 + 0x8000) >> 16);
-  }
-  img.channels = 1;
-}
-
 // Top-k classes of each image file, through the recipe's eval transforms (a model file: none, so
 // the images must already have the model's input size).
 int predict_images(const std::vector<std::string>& images, const std::string& config,
@@ -37,45 +24,25 @@ int predict_images(const std::vector<std::string>& images, const std::string& co
                    int64_t top, int64_t batch_size) {
   AnyConfig cfg = load_any_config(config, sets);
   const ModelSpec& spec = cfg.model;
-  if (spec.input.size() != 3 || (spec.input[0] != 1 && spec.input[0] != 3))
-    throw ConfigError(fmt::format("predict: images need a model with a 1- or 3-channel C x H x W input; '{}' takes {}",
-                                  spec.name, shape_str(spec.input)));
+  EvalInput input(spec, cfg.recipe ? &*cfg.recipe : nullptr, "predict");
   Net net(spec);
   load_weights(weights, net);
+  print_banner();
   const Shape out = net.output_shape();
   if (out.size() != 1) throw ConfigError("predict: the model's output " + shape_str(out) + " is not a vector of logits");
   const int64_t K = out[0];
   std::vector<std::string> names =
       resolve_class_names(classes_file, weights, cfg.recipe ? cfg.recipe->data.dataset : "");
-  const std::vector<TransformSpec> none;
-  const Pipeline pipeline(cfg.recipe ? cfg.recipe->data.eval_transforms : none, spec.input[0],
-                          "data.eval_transforms");
   const int64_t per = numel_of(spec.input);
   top = std::min(top, K);
   Tensor batch;
   Image img;
-  TransformScratch scratch;
-  std::vector<uint8_t> buffer;
-  DecodeLimits limits;
-  if (cfg.recipe) limits.max_pixels = cfg.recipe->data.max_image_pixels;
   std::vector<float> probs;
-  Rng rng(0);  // eval transforms draw nothing
   RunContext ctx{false, nullptr};
   for (size_t b = 0; b < images.size(); b += size_t(batch_size)) {
     const size_t n = std::min(images.size() - b, size_t(batch_size));
     batch.resize(Shape{int64_t(n), spec.input[0], spec.input[1], spec.input[2]});
-    for (size_t i = 0; i < n; ++i) {
-      const std::string& path = images[b + i];
-      load_image_file(path, img, buffer, limits);
-      if (spec.input[0] == 1) to_grayscale(img);
-      pipeline.apply_bytes(img, scratch, rng);
-      if (img.height != spec.input[1] || img.width != spec.input[2])
-        throw ConfigError(fmt::format("{}: after the eval transforms the image is {}x{}, the model '{}' expects {}{}",
-                                      path, img.height, img.width, spec.name, shape_str(spec.input),
-                                      cfg.recipe ? " (check data.eval_transforms: resize / center_crop)"
-                                                 : " (pass a recipe whose data.eval_transforms resize and crop)"));
-      pipeline.apply_floats(img, rng, batch.data() + int64_t(i) * per);
-    }
+    for (size_t i = 0; i < n; ++i) input.load(images[b + i], img, batch.data() + int64_t(i) * per);
     const Tensor& logits = net.forward(batch, ctx);
     probs.resize(size_t(logits.numel()));
     softmax_rows(logits.data(), int64_t(n), K, probs.data());
@@ -113,7 +80,7 @@ Run add_predict(CLI::App& app) {
   cmd->add_option("--npy", o->npy, "input batch: float32 N x C x H x W (.npy), preprocessed as the model expects");
   cmd->add_option("--out,-o", o->out, "where to write the logits: float32 N x classes (.npy)");
   cmd->add_option("--batch", o->batch, "images per forward pass")->check(CLI::PositiveNumber);
-  cmd->add_option("--set", o->sets, "override a config field: dotted.key=value (repeatable)");
+  add_set_option(cmd, o->sets);
   cmd->add_option("images", o->images,
                   "image files (JPEG, PNG, BMP, PNM): top classes with probabilities, through the recipe's eval "
                   "transforms");
@@ -130,6 +97,7 @@ Run add_predict(CLI::App& app) {
     ModelSpec spec = load_model_or_recipe(o->config, o->sets);
     Net net(spec);
     load_weights(o->weights, net);
+    print_banner();
     Tensor input = read_npy(o->npy);
     const Shape& want = spec.input;
     Shape per_sample;

@@ -20,13 +20,14 @@ Run add_summary(CLI::App& app) {
   cmd->add_option("--config,-c", o->config, "model or recipe YAML")->required();
   cmd->add_option("--input", o->input, "input shape CxHxW (default: the model's)");
   cmd->add_option("--batch", o->batch, "batch size for the memory estimate")->check(CLI::PositiveNumber);
-  cmd->add_option("--set", o->sets, "override a config field: dotted.key=value (repeatable)");
+  add_set_option(cmd, o->sets);
   cmd->add_flag("--json", o->json, "machine-readable output");
   return [o] {
     std::vector<std::string> sets = o->sets;
     if (!o->input.empty()) sets.push_back(input_override(o->input));
     ModelSpec spec = load_model_or_recipe(o->config, sets);
     Net net(spec);
+    print_banner();
     fmt::print("{}", o->json ? summary_json(net, o->batch) : summary_table(net, o->batch));
     return 0;
   };

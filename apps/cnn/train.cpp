@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "command.h"
+#include <chrono>
 #include <cstdio>
 #include <unistd.h>
 
@@ -8,20 +9,38 @@
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "train/resume.h"
+#include "report/report.h"
 #include "train/trainer.h"
 
 namespace cnn::cli {
+namespace {
+
+// The training succeeded whatever happens here: a report that cannot be written is a warning.
+void write_run_report(const Recipe& recipe, const std::string& dir) {
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    ReportOptions ro;
+    ro.run_dir = dir;
+    ro.recipe = &recipe;
+    const ReportResult r = write_report(ro);
+    print_report_result(r, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "warning: no report: {} (try cnn report {})\n", e.what(), dir);
+  }
+}
+
+}  // namespace
 
 Run add_train(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "train a model from a recipe");
   struct Opts {
     std::string config, resume, weights;
     std::vector<std::string> sets;
-    bool overwrite = false;
+    bool overwrite = false, no_report = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--config,-c", o->config, "recipe YAML (with --resume: optional, compared with the run's own)");
-  cmd->add_option("--set", o->sets, "override a config field: dotted.key=value (repeatable)");
+  add_set_option(cmd, o->sets);
   auto* resume = cmd->add_option("--resume", o->resume,
                                  "continue a run: its directory or a checkpoint; its own config, its own directory");
   cmd->add_option("--weights", o->weights,
@@ -30,6 +49,7 @@ Run add_train(CLI::App& app) {
   cmd->add_flag("--overwrite", o->overwrite,
                 "start over in an output directory that holds another run (its checkpoints are replaced)")
       ->excludes(resume);
+  cmd->add_flag("--no-report", o->no_report, "do not write report.html at the end (recipe: report: false)");
   return [o] {
     if (o->config.empty() && o->resume.empty()) throw ConfigError("--config is required (or --resume RUN_DIR)");
     Recipe recipe;
@@ -43,8 +63,8 @@ Run add_train(CLI::App& app) {
       recipe = load_recipe_file(o->config, o->sets);
     }
     print_banner();
-    fmt::print("training {} on {} for {} epochs -> {}\n", recipe.model.name, recipe.data.dataset, recipe.train.epochs,
-               recipe.output);
+    fmt::print("training {} on {} for {} epoch{} -> {}\n", recipe.model.name, recipe.data.dataset, recipe.train.epochs,
+               recipe.train.epochs == 1 ? "" : "s", recipe.output);
     std::fflush(stdout);
     TrainOptions opts;
     opts.resume = resume_from;
@@ -69,6 +89,7 @@ Run add_train(CLI::App& app) {
     }
     if (!r.epochs.empty())
       fmt::print("best test accuracy {:.2f}%; checkpoints and metrics in {}\n", r.best_test_acc, r.output_dir);
+    if (recipe.report && !o->no_report && !r.output_dir.empty()) write_run_report(recipe, r.output_dir);
     return 0;
   };
 }

@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 using cfg::describe;
 using cfg::loc_of;
 
-const std::vector<std::string> kTopKeys = {"model", "data", "train", "output"};
+const std::vector<std::string> kTopKeys = {"model", "data", "train", "output", "report"};
 const std::vector<std::string> kDataKeys = {"dataset",    "root",       "train_transforms", "eval_transforms",
                                             "batch_size", "eval_batch_size", "workers",      "train_limit",
                                             "eval_limit", "class_names", "bad_images", "eval_tta",
@@ -77,6 +77,7 @@ cfg::Schema recipe_schema() {
   };
   s.fields["model"] = cfg::Schema{};
   s.fields["output"] = cfg::Schema{};
+  s.fields["report"] = cfg::Schema{};
   s.fields["data"] = leaves(kDataKeys);
   s.fields["data"].fields["train_transforms"].open = true;
   s.fields["data"].fields["eval_transforms"].open = true;
@@ -288,9 +289,11 @@ std::string emit_recipe(const Recipe& r, const YAML::Node& inline_model) {
   e << YAML::Key << "log_every" << YAML::Value << t.log_every;
   e << YAML::Key << "eval_every" << YAML::Value << t.eval_every;
   e << YAML::Key << "best_metric" << YAML::Value << t.best_metric;
-  e << YAML::Key << "aux_weight" << YAML::Value << cfg::format_double(t.aux_weight);
+  if (t.aux_weight >= 0)  // unset: each side head's own weight (the model's `head: {weight: w}`)
+    e << YAML::Key << "aux_weight" << YAML::Value << cfg::format_double(t.aux_weight);
   e << YAML::EndMap;
   e << YAML::Key << "output" << YAML::Value << r.output;
+  e << YAML::Key << "report" << YAML::Value << (r.report ? "true" : "false");
   e << YAML::EndMap;
   return std::string(e.c_str()) + "\n";
 }
@@ -496,6 +499,7 @@ Recipe load_recipe(const std::string& text, const std::string& file, const std::
   parse_schedule(rd, train, t.schedule);
 
   r.output = rd.get_string(doc, "output", "output", r.output);
+  r.report = rd.get_bool(doc, "report", "report", r.report);
   r.resolved_yaml = emit_recipe(r, inline_model);
   return r;
 }

@@ -95,6 +95,7 @@ struct Recipe {
   DataSpec data;
   TrainSpec train;
   std::string output = "runs/run";
+  bool report = true;                     // cnn train ends by writing report.html into output
   std::string resolved_yaml;              // the whole recipe after defaults and overrides
 };
 

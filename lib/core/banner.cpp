@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/parallel.h"
+#include "core/isa.h"
 
 namespace cnn {
 
@@ -13,8 +14,8 @@ std::string run_banner() {
   std::string cfg = blas_config();
   // "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64" -> "OpenBLAS 0.3.21"
   std::string lib = cfg.substr(0, cfg.find(' ', cfg.find(' ') + 1));
-  return fmt::format("cnn {} | threads {} | {} kernel {} | {} build", CNN_VERSION, num_threads(), lib,
-                     blas_core_name(), CNN_BUILD_TYPE);
+  return fmt::format("cnn {} | threads {} | kernels {} | {} kernel {} | {} build", CNN_VERSION, num_threads(),
+                     isa_name(active_isa()), lib, blas_core_name(), CNN_BUILD_TYPE);
 }
 
 std::string blas_kernel_warning() {

@@ -60,7 +60,10 @@ void Loader::fill(int64_t b, Batch& out, TransformScratch& scratch, Image& img) 
   const int64_t B = opt_.batch_size, first = b * B, n = std::min<int64_t>(B, int64_t(order_.size()) - first);
   const int64_t S = numel_of(sample_);
   set_images_shape(out, n);
+  out.labels.reserve(size_t(B));  // a full batch's room at once: a slot that saw a short last batch
+  out.indices.reserve(size_t(B)); // first must not allocate when it gets a full one
   out.labels.resize(size_t(n));
+  out.indices.resize(size_t(n));
   out.skipped.clear();
   int64_t k = 0;
   for (int64_t i = 0; i < n; ++i) {
@@ -80,12 +83,14 @@ void Loader::fill(int64_t b, Batch& out, TransformScratch& scratch, Image& img) 
                                      data_.sample_name(idx), img.channels, img.height, img.width, shape_str(sample_)));
     pipeline_.apply_floats(img, rng, out.images.data() + k * S);
     out.labels[size_t(k)] = data_.label(idx);
+    out.indices[size_t(k)] = idx;
     ++k;
   }
   out.size = k;
   if (k < n) {
     set_images_shape(out, k);
     out.labels.resize(size_t(k));
+    out.indices.resize(size_t(k));
   }
 }
 
@@ -100,7 +105,10 @@ void Loader::fill_inline(int64_t b, Batch& out) {
     inline_images_.resize(size_t(threads));
   }
   set_images_shape(out, n);
+  out.labels.reserve(size_t(B));  // a full batch's room at once: a slot that saw a short last batch
+  out.indices.reserve(size_t(B)); // first must not allocate when it gets a full one
   out.labels.resize(size_t(n));
+  out.indices.resize(size_t(n));
   out.skipped.clear();
   inline_ok_.assign(size_t(n), 0);
   std::vector<std::exception_ptr> errors;  // empty unless something fails
@@ -129,6 +137,7 @@ void Loader::fill_inline(int64_t b, Batch& out) {
                                          shape_str(sample_)));
         pipeline_.apply_floats(img, rng, out.images.data() + i * S);
         out.labels[size_t(i)] = data_.label(idx);
+        out.indices[size_t(i)] = idx;
         inline_ok_[size_t(i)] = 1;
       } catch (...) {
         std::lock_guard<std::mutex> lk(errors_m);
@@ -147,6 +156,7 @@ void Loader::fill_inline(int64_t b, Batch& out) {
     if (k != i) {
       std::memmove(out.images.data() + k * S, out.images.data() + i * S, size_t(S) * sizeof(float));
       out.labels[size_t(k)] = out.labels[size_t(i)];
+      out.indices[size_t(k)] = out.indices[size_t(i)];
     }
     ++k;
   }
@@ -156,6 +166,7 @@ void Loader::fill_inline(int64_t b, Batch& out) {
   if (k < n) {
     set_images_shape(out, k);
     out.labels.resize(size_t(k));
+    out.indices.resize(size_t(k));
   }
 }
 

@@ -30,6 +30,7 @@ struct LoaderOptions {
 struct Batch {
   Tensor images;                       // n x C x H x W
   std::vector<int32_t> labels;         // n
+  std::vector<int64_t> indices;        // n: the dataset index of each row
   int64_t size = 0;                    // n: the batch's samples minus the skipped ones
   std::vector<std::string> skipped;    // one message (naming the file) per skipped sample
   Shape shape;                         // scratch for images' shape (no allocation per batch)

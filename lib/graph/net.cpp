@@ -98,14 +98,32 @@ const Tensor& Net::forward(const Tensor& input, RunContext& ctx) {
   return nodes_.back().out;
 }
 
-void Net::backward(RunContext& ctx) {
+void Net::backward(RunContext& ctx) { backward_from(-1, true, ctx); }
+
+int Net::node_index(const std::string& name) const {
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    if (nodes_[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+const Tensor& Net::backward_to(int node, RunContext& ctx) {
+  Node& n = nodes_.at(size_t(node));
+  if (!n.needs_grad)
+    throw RuntimeError("no gradient reaches layer '" + n.name + "': nothing trainable at or before it");
+  backward_from(node, false, ctx);
+  if (!grad_written_[size_t(node)]) n.grad.zero();  // the output does not depend on it
+  return n.grad;
+}
+
+void Net::backward_from(int stop, bool heads, RunContext& ctx) {
   std::fill(grad_written_.begin(), grad_written_.end(), 0);
   grad_written_.back() = 1;  // output_grad() and head_grad() were filled by the caller
-  for (const HeadSpec& h : spec_.heads) grad_written_[size_t(h.node)] = 1;
+  if (heads)
+    for (const HeadSpec& h : spec_.heads) grad_written_[size_t(h.node)] = 1;
   ctx.workspace = &workspace_;
   std::vector<const Tensor*> in;
   std::vector<Tensor*> din;
-  for (int idx = static_cast<int>(nodes_.size()) - 1; idx >= 0; --idx) {
+  for (int idx = static_cast<int>(nodes_.size()) - 1; idx > stop; --idx) {
     Node& n = nodes_[idx];
     if (!n.needs_grad || !grad_written_[idx]) continue;
     in.clear();

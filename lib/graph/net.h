@@ -67,6 +67,16 @@ class Net {
   };
   std::vector<LsuvLayer> lsuv(const Tensor& input, double tol, int64_t iters);
 
+  // Looking inside (cnn explain): nodes are numbered in order, as summary() lists them.
+  // activation(i): node i's output after the last forward(). backward_to(i): after a forward and
+  // with output_grad() filled, runs backward only over the nodes after i and returns the gradient
+  // of that output with respect to node i's activation (parameter gradients of those nodes
+  // accumulate as in backward()). Throws RuntimeError when no gradient can reach node i (nothing
+  // trainable at or before it).
+  int node_index(const std::string& name) const;  // -1 if there is no such node
+  const Tensor& activation(int node) const { return nodes_[size_t(node)].out; }
+  const Tensor& backward_to(int node, RunContext& ctx);
+
   const std::vector<NamedParam>& params() const { return params_; }
   const std::vector<NamedBuffer>& buffers() const { return buffers_; }
   int64_t num_params() const;
@@ -99,6 +109,7 @@ class Net {
   void init_defaults(uint64_t seed);
   void apply_init_spec(uint64_t seed);
   const Shape& shape_of(int index) const;
+  void backward_from(int stop, bool heads, RunContext& ctx);  // nodes after `stop` (-1: all)
 
   ModelSpec spec_;
   std::vector<Node> nodes_;

@@ -18,6 +18,8 @@ struct DirectConvPlan {
   int64_t N = 0;
   ConvGeom g;
   const RowConvKernel* kernel = nullptr;
+  OutputRuns y_runs;   // forward writes y through these (no output rows, no unpack pass)
+  OutputRuns dx_runs;  // stride 1: backward-data writes dx through these
   // Workspace in floats for forward and for backward with `threads` threads.
   size_t forward_floats() const;
   size_t backward_floats(int threads) const;
@@ -27,6 +29,13 @@ struct DirectConvPlan {
 // the kernel, groups: the caller passes groups == 1 only).
 DirectConvPlan plan_direct_conv(const ConvGeom& g, int M, int64_t N, const RowConvKernel& kernel);
 inline bool direct_conv_fits(const DirectConvPlan& p) { return p.rows.ok; }
+
+// Images per direct-convolution call for a batch of N: the rows of x and dy for a group stay
+// under the budget (default 1 Mi floats, 4 MiB), so the workspace does not grow with the batch
+// and the packed rows are still in cache when the kernels read them.
+int64_t direct_conv_group(const ConvGeom& g, int M, int64_t N);
+// Test seam: sets the budget in floats (<= 0 restores the default).
+void set_direct_conv_group_budget(int64_t floats);
 
 // x: N x C x H x W, w: M x C x KH x KW, bias: M or nullptr, y: N x M x OH x OW.
 void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* w, const float* bias, float* y,

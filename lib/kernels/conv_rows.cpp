@@ -112,27 +112,6 @@ void pack_rows(const float* src, int64_t N, int64_t C, int64_t H, int64_t W, con
   });
 }
 
-void unpack_rows(const float* rows, int64_t N, int64_t C, int64_t H, int64_t W, const RowLayout& l,
-                 const float* bias, float* dst) {
-  parallel_for(C, [&](int64_t c0, int64_t c1, int) {
-    for (int64_t c = c0; c < c1; ++c) {
-      const float* p = rows + c * l.length + l.front;
-      const float b = bias ? bias[c] : 0.f;
-      for (int64_t n = 0; n < N; ++n) {
-        float* img = dst + (n * C + c) * H * W;
-        for (int64_t h = 0; h < H; ++h) {
-          const float* r = p + n * l.plane + h * l.pitch;
-          float* o = img + h * W;
-          if (bias)
-            for (int64_t w = 0; w < W; ++w) o[w] = r[w] + b;
-          else
-            std::memcpy(o, r, sizeof(float) * size_t(W));
-        }
-      }
-    }
-  });
-}
-
 void pack_phase_rows(const float* src, int64_t N, int64_t C, const ConvGeom& g, const RowConvPlan& p, float* rows) {
   const int64_t plane = int64_t(p.A) * p.B, H = g.H, W = g.W;
   parallel_for(C, [&](int64_t c0, int64_t c1, int) {

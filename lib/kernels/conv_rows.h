@@ -54,9 +54,5 @@ void unpack_phase_rows(const float* rows, int64_t N, int64_t C, const ConvGeom& 
 // src: N x C x H x W (image stride C * H * W, channel stride H * W) -> C rows of `layout`.
 // Writes every position of each row (zeros between images), parallel over channels.
 void pack_rows(const float* src, int64_t N, int64_t C, int64_t H, int64_t W, const RowLayout& layout, float* rows);
-// The inverse for the images' positions: dst[n][c][h][w] = rows[c][front + n * plane + h * pitch + w]
-// (+ bias[c] when bias is non-null), parallel over channels.
-void unpack_rows(const float* rows, int64_t N, int64_t C, int64_t H, int64_t W, const RowLayout& layout,
-                 const float* bias, float* dst);
 
 }  // namespace cnn

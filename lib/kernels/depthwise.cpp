@@ -1,7 +1,7 @@
 // Dispatch to the depthwise kernels of the active ISA (depthwise_impl.h, compiled per ISA).
 #include "kernels/depthwise.h"
 
-#include "kernels/isa.h"
+#include "core/isa.h"
 
 namespace cnn {
 

@@ -2,7 +2,7 @@
 // The machine's measured FMA peak: independent fused multiply-add chains on the widest vectors
 // of an ISA, so that kernel speed can be stated as a share of what the cores can do
 // (`cnn bench --peak`, docs/design.md).
-#include "kernels/isa.h"
+#include "core/isa.h"
 
 namespace cnn {
 

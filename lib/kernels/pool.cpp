@@ -1,6 +1,6 @@
 #include "kernels/pool.h"
 
-#include "kernels/isa.h"
+#include "core/isa.h"
 
 #include <algorithm>
 #include <cmath>

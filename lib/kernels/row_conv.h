@@ -17,13 +17,34 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <vector>
 
-#include "kernels/isa.h"
+#include "core/isa.h"
 
 namespace cnn {
 
 constexpr int kRowConvQAlign = 64;  // positions per tile of the widest kernel (4 AVX-512 vectors)
 constexpr int kRowConvMB = 6;       // output channels per packed weight block
+
+// Where forward's outputs go when written straight to an N x M x OH x OW tensor instead of rows:
+// for tile k (positions [k * kRowConvQAlign, (k + 1) * kRowConvQAlign)), runs[first[k]] up to
+// runs[first[k + 1]] copy tile positions [begin, begin + len) of output channel m to
+// out + dst + m * channel_stride. Positions in no run (padding) are dropped. Saves writing the
+// output rows and a second pass to unpack them.
+struct OutputRuns {
+  struct Run {
+    int32_t begin, len;
+    int64_t dst;
+  };
+  std::vector<int32_t> first;
+  std::vector<Run> runs;
+  int64_t channel_stride = 0;
+};
+
+// Runs for N images of OH x OW laid out with `pitch` and `plane` (conv_rows.h), M channels,
+// over `positions` positions.
+OutputRuns make_output_runs(int64_t N, int64_t M, int64_t OH, int64_t OW, int64_t pitch, int64_t plane,
+                            int64_t positions);
 
 struct RowConvArgs {
   int M = 0, C = 0, T = 0;      // output channels, input channels, taps
@@ -34,6 +55,9 @@ struct RowConvArgs {
   const float* dy = nullptr;    // wgrad: output-gradient row of channel m at dy + m * y_stride
   float* y = nullptr;           // forward: output row of channel m at y + m * y_stride
   int64_t y_stride = 0;
+  const OutputRuns* runs = nullptr;  // forward: if set, write to `out` through the runs instead of y
+  float* out = nullptr;
+  const float* bias = nullptr;       // with runs: added to output channel m (may be null)
 };
 
 // Packs w (M x C x T, or its transpose when `transpose`: w is then C x M x T and the packed

@@ -8,13 +8,26 @@ float packed_weight(const float* w, int C, int T, int m, int c, int t) {
   return w[((int64_t(m / kRowConvMB) * C + c) * T + t) * kRowConvMB + m % kRowConvMB];
 }
 
+float dot(const RowConvArgs& a, int m, int64_t q) {
+  float s = 0;
+  for (int c = 0; c < a.C; ++c)
+    for (int t = 0; t < a.T; ++t) s += packed_weight(a.w, a.C, a.T, m, c, t) * a.x[c * a.x_stride + q + a.off[t]];
+  return s;
+}
+
 void forward(const RowConvArgs& a, int64_t q0, int64_t q1) {
-  for (int m = 0; m < a.M; ++m)
-    for (int64_t q = q0; q < q1; ++q) {
-      float s = 0;
-      for (int c = 0; c < a.C; ++c)
-        for (int t = 0; t < a.T; ++t) s += packed_weight(a.w, a.C, a.T, m, c, t) * a.x[c * a.x_stride + q + a.off[t]];
-      a.y[m * a.y_stride + q] = s;
+  if (!a.runs) {
+    for (int m = 0; m < a.M; ++m)
+      for (int64_t q = q0; q < q1; ++q) a.y[m * a.y_stride + q] = dot(a, m, q);
+    return;
+  }
+  for (int64_t k = q0 / kRowConvQAlign; k < q1 / kRowConvQAlign; ++k)
+    for (int32_t r = a.runs->first[size_t(k)]; r < a.runs->first[size_t(k) + 1]; ++r) {
+      const OutputRuns::Run& run = a.runs->runs[size_t(r)];
+      for (int m = 0; m < a.M; ++m)
+        for (int32_t i = 0; i < run.len; ++i)
+          a.out[run.dst + m * a.runs->channel_stride + i] =
+              dot(a, m, k * kRowConvQAlign + run.begin + i) + (a.bias ? a.bias[m] : 0.f);
     }
 }
 

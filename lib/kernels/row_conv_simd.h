@@ -5,13 +5,19 @@
 //
 // forward: a register tile of kRowConvMB output channels x QV vectors of positions; per
 // (channel, tap) QV unaligned loads of x, kRowConvMB broadcast weights, kRowConvMB * QV FMAs.
+// Channels are taken in blocks whose weights (per output-channel block) stay in L1; later blocks
+// add to the partial sums already in y.
 // wgrad: a tile of MW output channels x JB (channel, tap) pairs, vectors over positions,
 // summed over a chunk of positions and reduced to scalars once per chunk.
 #include <algorithm>
+#include <cstring>
 
 #include "kernels/row_conv.h"
 
 namespace cnn::row_conv_simd {
+
+// Input channels per block: the block's weights for one output-channel block stay around 16 KB.
+inline int channel_block(int C, int T) { return std::clamp(4096 / (T * kRowConvMB), 1, C); }
 
 // Positions per chunk: the chunk's input rows (C of them) stay in L2 while every output-channel
 // block sweeps them.
@@ -20,16 +26,19 @@ inline int64_t chunk_positions(int C) {
   return target / kRowConvQAlign * kRowConvQAlign;
 }
 
+// wb: the packed weights of channel c0 in this output-channel block. add: y holds partial sums.
+// Outputs for positions [q, q + QV * lanes) go to yrow[i] + yq.
 template <class V, int QV>
-inline void forward_tile(const RowConvArgs& a, const float* wb, int mvalid, int64_t q, float* const* yrow) {
+inline void forward_tile(const RowConvArgs& a, const float* wb, int c0, int c1, bool add, int mvalid, int64_t q,
+                         float* const* yrow, int64_t yq) {
   constexpr int L = V::kLanes, MB = kRowConvMB;
   typename V::reg acc[MB][QV];
 #pragma GCC unroll 8
   for (int i = 0; i < MB; ++i)
 #pragma GCC unroll 8
-    for (int j = 0; j < QV; ++j) acc[i][j] = V::zero();
+    for (int j = 0; j < QV; ++j) acc[i][j] = add ? V::load(yrow[i] + yq + j * L) : V::zero();
   const float* wp = wb;
-  for (int c = 0; c < a.C; ++c) {
+  for (int c = c0; c < c1; ++c) {
     const float* xc = a.x + c * a.x_stride + q;
     for (int t = 0; t < a.T; ++t, wp += MB) {
       const float* xp = xc + a.off[t];
@@ -48,22 +57,61 @@ inline void forward_tile(const RowConvArgs& a, const float* wb, int mvalid, int6
   for (int i = 0; i < MB; ++i)
     if (i < mvalid)
 #pragma GCC unroll 8
-      for (int j = 0; j < QV; ++j) V::store(yrow[i] + q + j * L, acc[i][j]);
+      for (int j = 0; j < QV; ++j) V::store(yrow[i] + yq + j * L, acc[i][j]);
+}
+
+// One kRowConvQAlign tile written straight to a.out through a.runs: computed into a buffer in
+// L1, then each run copied out (with the bias after the last channel block).
+template <class V, int QV>
+void forward_tile_to_runs(const RowConvArgs& a, const float* wb, int c0, int c1, int m0, int mvalid, int64_t t0) {
+  constexpr int A = kRowConvQAlign, tile = V::kLanes * QV;
+  alignas(64) float buf[kRowConvMB][A];
+  float* rows[kRowConvMB];
+  for (int i = 0; i < kRowConvMB; ++i) rows[i] = buf[i];
+  const OutputRuns& r = *a.runs;
+  const int64_t k = t0 / A, cs = r.channel_stride;
+  const bool add = c0 > 0, last = c1 == a.C;
+  if (add) {  // partial sums of the earlier channel blocks; padding positions start at 0 (no denormals)
+    std::memset(buf, 0, sizeof buf);
+    for (int32_t ri = r.first[size_t(k)]; ri < r.first[size_t(k) + 1]; ++ri) {
+      const OutputRuns::Run& run = r.runs[size_t(ri)];
+      for (int i = 0; i < mvalid; ++i)
+        std::memcpy(buf[i] + run.begin, a.out + run.dst + (m0 + i) * cs, sizeof(float) * size_t(run.len));
+    }
+  }
+  for (int j = 0; j < A; j += tile) forward_tile<V, QV>(a, wb, c0, c1, add, mvalid, t0 + j, rows, j);
+  for (int32_t ri = r.first[size_t(k)]; ri < r.first[size_t(k) + 1]; ++ri) {
+    const OutputRuns::Run& run = r.runs[size_t(ri)];
+    for (int i = 0; i < mvalid; ++i) {
+      float* o = a.out + run.dst + (m0 + i) * cs;
+      const float* b = buf[i] + run.begin;
+      const float bias = last && a.bias ? a.bias[m0 + i] : 0.f;
+      for (int32_t e = 0; e < run.len; ++e) o[e] = b[e] + bias;
+    }
+  }
 }
 
 template <class V, int QV>
 void forward(const RowConvArgs& a, int64_t q0, int64_t q1) {
   constexpr int tile = V::kLanes * QV;
   static_assert(kRowConvQAlign % tile == 0, "a tile must divide the alignment");
-  const int64_t chunk = chunk_positions(a.C), wblock = int64_t(a.C) * a.T * kRowConvMB;
-  for (int64_t c0 = q0; c0 < q1; c0 += chunk) {
-    const int64_t c1 = std::min(q1, c0 + chunk);
-    for (int m0 = 0; m0 < a.M; m0 += kRowConvMB) {
-      const int mvalid = std::min(kRowConvMB, a.M - m0);
-      float* yrow[kRowConvMB];
-      for (int i = 0; i < kRowConvMB; ++i) yrow[i] = a.y + (m0 + std::min(i, mvalid - 1)) * a.y_stride;
-      const float* wb = a.w + (m0 / kRowConvMB) * wblock;
-      for (int64_t q = c0; q < c1; q += tile) forward_tile<V, QV>(a, wb, mvalid, q, yrow);
+  const int cb = channel_block(a.C, a.T);
+  const int64_t chunk = chunk_positions(cb), wblock = int64_t(a.C) * a.T * kRowConvMB;
+  for (int64_t p0 = q0; p0 < q1; p0 += chunk) {
+    const int64_t p1 = std::min(q1, p0 + chunk);
+    for (int c0 = 0; c0 < a.C; c0 += cb) {
+      const int c1 = std::min(a.C, c0 + cb);
+      for (int m0 = 0; m0 < a.M; m0 += kRowConvMB) {
+        const int mvalid = std::min(kRowConvMB, a.M - m0);
+        float* yrow[kRowConvMB];
+        const float* wb = a.w + (m0 / kRowConvMB) * wblock + int64_t(c0) * a.T * kRowConvMB;
+        if (a.runs) {
+          for (int64_t t0 = p0; t0 < p1; t0 += kRowConvQAlign) forward_tile_to_runs<V, QV>(a, wb, c0, c1, m0, mvalid, t0);
+          continue;
+        }
+        for (int i = 0; i < kRowConvMB; ++i) yrow[i] = a.y + (m0 + std::min(i, mvalid - 1)) * a.y_stride;
+        for (int64_t q = p0; q < p1; q += tile) forward_tile<V, QV>(a, wb, c0, c1, c0 > 0, mvalid, q, yrow, q);
+      }
     }
   }
 }

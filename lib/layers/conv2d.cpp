@@ -89,7 +89,11 @@ class Conv2d : public Layer {
     const int64_t N = x.dim(0);
     if (algo_ == Algo::direct) {
       float* ws = workspace_for(ctx, own_workspace_, direct_.forward_floats());
-      direct_conv_forward(direct_, x.data(), weight_.value.data(), o_.bias ? bias_.value.data() : nullptr, out.data(), ws);
+      for (int64_t n = 0; n < N; n += direct_.N) {
+        const DirectConvPlan& p = N - n >= direct_.N ? direct_ : direct_tail_;
+        direct_conv_forward(p, x.data() + n * (x.numel() / N), weight_.value.data(),
+                            o_.bias ? bias_.value.data() : nullptr, out.data() + n * (out.numel() / N), ws);
+      }
       return;
     }
     if (algo_ == Algo::depthwise) {  // direct kernel, parallel over (image, channel) planes
@@ -112,8 +116,12 @@ class Conv2d : public Layer {
     const int64_t N = x.dim(0);
     if (algo_ == Algo::direct) {
       float* ws = workspace_for(ctx, own_workspace_, direct_.backward_floats(num_threads()));
-      direct_conv_backward(direct_, x.data(), dout.data(), weight_.value.data(), din[0] ? din[0]->data() : nullptr,
-                           weight_.grad.data(), ws);
+      const int64_t in_img = x.numel() / N, out_img = dout.numel() / N;
+      for (int64_t n = 0; n < N; n += direct_.N) {
+        const DirectConvPlan& p = N - n >= direct_.N ? direct_ : direct_tail_;
+        direct_conv_backward(p, x.data() + n * in_img, dout.data() + n * out_img, weight_.value.data(),
+                             din[0] ? din[0]->data() + n * in_img : nullptr, weight_.grad.data(), ws);
+      }
     } else if (algo_ == Algo::depthwise)
       depthwise_backward(x.data(), dout.data(), weight_.value.data(), g_, N, int(in_channels_),
                          int(o_.out / o_.groups), din[0] ? din[0]->data() : nullptr, weight_.grad.data());
@@ -147,7 +155,8 @@ class Conv2d : public Layer {
 
   enum class Algo { im2col, depthwise, direct };
   Algo algo_ = Algo::im2col;
-  DirectConvPlan direct_;
+  DirectConvPlan direct_;       // for groups of direct_.N images
+  DirectConvPlan direct_tail_;  // for the last, smaller group (when N is not a multiple)
   Tensor own_workspace_;  // used only when the layer runs outside a Net
 
   void plan_algorithm(int64_t N) {
@@ -160,8 +169,13 @@ class Conv2d : public Layer {
     const RowConvKernel& k = select_row_conv_kernel();
     // The naive reference kernel is slower than im2col + GEMM: the direct path needs SIMD kernels.
     if (o_.groups != 1 || k.isa == Isa::generic) return;
-    direct_ = plan_direct_conv(g_, int(o_.out), N, k);
-    if (direct_conv_fits(direct_)) algo_ = Algo::direct;
+    // Groups of images bound the workspace (ImageNet batches would need gigabytes of rows) and
+    // keep the packed rows in cache between packing and the kernel.
+    const int64_t group = direct_conv_group(g_, int(o_.out), N);
+    direct_ = plan_direct_conv(g_, int(o_.out), group, k);
+    if (!direct_conv_fits(direct_)) return;
+    if (N % group) direct_tail_ = plan_direct_conv(g_, int(o_.out), N % group, k);
+    algo_ = Algo::direct;
   }
 
   int64_t batch_for(int64_t available) const { return images_per_gemm(g_.col_cols(), g_.col_rows(), available); }

@@ -33,7 +33,10 @@ class ReLU6 : public Layer {
     const float* dy = dout.data();
     float* dx = din[0]->data();
     for_chunks(dout.numel(), [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) dx[i] = (x[i] > 0.f && x[i] < 6.f) ? dy[i] : 0.f;
+      for (int64_t i = b; i < e; ++i) {
+        const float d = dy[i];  // unconditional load: the select vectorizes
+        dx[i] = (x[i] > 0.f && x[i] < 6.f) ? d : 0.f;
+      }
     });
   }
 };

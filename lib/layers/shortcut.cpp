@@ -101,6 +101,11 @@ class Shortcut : public Layer {
     }
   }
 
+  std::string kernel() const override { return kind_ == Kind::projection ? conv_->kernel() : ""; }
+  size_t workspace_floats(bool train) const override {
+    return kind_ == Kind::projection ? conv_->workspace_floats(train) : 0;
+  }
+
   std::vector<Param*> params() override {
     if (kind_ != Kind::projection) return {};
     std::vector<Param*> p = conv_->params();

@@ -1,5 +1,6 @@
 #include "train/evaluator.h"
 
+#include <cmath>
 #include <numeric>
 
 #include "core/error.h"
@@ -22,6 +23,18 @@ void mirror_width(const Tensor& in, Tensor& out) {
     float* dst = out.data() + r * w;
     for (int64_t x = 0; x < w; ++x) dst[x] = src[w - 1 - x];
   }
+}
+
+SampleOutcome outcome(const float* z, int64_t K, int32_t label, int64_t predicted, int64_t index) {
+  double peak = z[predicted], sum = 0;
+  for (int64_t k = 0; k < K; ++k) sum += std::exp(double(z[k]) - peak);
+  SampleOutcome s;
+  s.index = index;
+  s.label = label;
+  s.predicted = int32_t(predicted);
+  s.prob = float(1 / sum);
+  s.loss = float(peak + std::log(sum) - double(z[label]));  // log-sum-exp minus the true logit
+  return s;
 }
 
 }  // namespace
@@ -77,6 +90,7 @@ EvalResult evaluate(Net& net, const Dataset& data, const std::vector<TransformSp
       for (int64_t k = 1; k < K; ++k)
         if (z[k] > z[arg]) arg = k;
       r.confusion[size_t(labels[i] * K + arg)]++;
+      if (options.per_sample) r.samples.push_back(outcome(z, K, labels[i], arg, batch->indices[size_t(i)]));
     }
     r.count += n;
   }

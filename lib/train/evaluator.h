@@ -9,6 +9,13 @@
 
 namespace cnn {
 
+struct SampleOutcome {
+  int64_t index = 0;              // in the dataset
+  int32_t label = 0, predicted = 0;
+  float prob = 0;                 // softmax probability of the prediction
+  float loss = 0;                 // cross-entropy of the true label (no label smoothing)
+};
+
 struct EvalResult {
   int64_t count = 0;              // images evaluated (skipped ones excluded)
   double loss = 0;
@@ -17,6 +24,7 @@ struct EvalResult {
   int classes = 0;
   std::vector<int64_t> confusion; // classes x classes: row = true label, column = prediction
   std::vector<std::string> skipped;  // unreadable images left out (data.bad_images: skip), one message each
+  std::vector<SampleOutcome> samples;  // with EvalOptions::per_sample: one per image, in index order
 };
 
 struct EvalOptions {
@@ -25,6 +33,7 @@ struct EvalOptions {
   bool skip_bad = false;          // data.bad_images: skip
   std::string dataset = "data";   // names the dataset in errors
   bool hflip_tta = false;         // data.eval_tta: hflip: logits averaged over each image and its mirror
+  bool per_sample = false;        // fill EvalResult::samples (the report's highest-loss images)
 };
 
 // The options a recipe's data and train sections give (data.workers, train.seed,

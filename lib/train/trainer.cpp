@@ -253,7 +253,7 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
                          {"images_per_s", rate},
                          {"seconds", epoch_s}};
         metrics_text += j.dump() + "\n";
-        std::string line = fmt::format("epoch {}/{} batch {}/{}  loss {:.4f}  acc {:.2f}%  lr {:.4g}  {:.0f} img/s  eta {}",
+        std::string line = fmt::format("epoch {}/{} batch {}/{}  recent loss {:.4f}  acc {:.2f}%  lr {:.4g}  {:.0f} img/s  eta {}",
                                        epoch, ts.epochs, bi + 1, steps_per_epoch, window_loss / window_seen,
                                        100.0 * window_correct / window_seen, lr, rate, duration_str(eta));
         if (options.progress == Progress::lines) log("  " + line);
@@ -265,7 +265,7 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
         const double epoch_s = std::chrono::duration<double>(Clock::now() - t0).count();
         const double rate = epoch_s > 0 ? (seen - seen_at_start) / epoch_s : 0;
         const int width = 24, done = int(width * (bi + 1) / steps_per_epoch);
-        status(fmt::format("epoch {}/{} [{}{}] {}/{}  loss {:.4f}  {:.0f} img/s  eta {}", epoch, ts.epochs,
+        status(fmt::format("epoch {}/{} [{}{}] {}/{}  epoch mean loss {:.4f}  {:.0f} img/s  eta {}", epoch, ts.epochs,
                            std::string(size_t(done), '#'), std::string(size_t(width - done), '.'), bi + 1,
                            steps_per_epoch, loss_sum / seen, rate,
                            duration_str(rate > 0 ? double(N - seen) / rate : -1)));
@@ -326,8 +326,9 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
     const std::string test_part =
         rec.evaluated ? fmt::format("test_loss {:.4f}  test_acc {:6.2f}%", rec.test_loss, rec.test_acc)
                       : std::string("(not evaluated this epoch)");
-    log(fmt::format("epoch {:>3}/{}  loss {:.4f}  train_acc {:6.2f}%  {}  lr {:.4g}  {:7.0f} img/s  {:6.1f} s{}{}", epoch,
-                    ts.epochs, rec.train_loss, rec.train_acc, test_part, lr, rec.images_per_s, rec.seconds,
+    // The epoch's means; the training loss includes label smoothing, the test loss never does.
+    log(fmt::format("epoch {:>3}/{}  train_loss {:.4f}{}  train_acc {:6.2f}%  {}  lr {:.4g}  {:7.0f} img/s  {:6.1f} s{}{}", epoch,
+                    ts.epochs, rec.train_loss, ts.label_smoothing > 0 ? " (smoothed)" : "", rec.train_acc, test_part, lr, rec.images_per_s, rec.seconds,
                     rec.skipped ? fmt::format("  skipped {} unreadable", rec.skipped) : "", best ? "  *best" : ""));
     if (interrupt_requested()) {
       log(fmt::format("interrupted after epoch {}; saved {}; continue with --resume {}", epoch, last_path, last_path));

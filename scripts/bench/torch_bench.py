@@ -9,8 +9,11 @@ the models in torch_models.py on synthetic data and prints one JSON line.
 Timing mirrors cnn's: `--warmup` untimed steps, then steps until at least `--iters` steps and
 `--min-seconds` seconds have passed.
 
-Run it with Debian's /usr/bin/python3 (torch 1.13) and the tuned environment that
-train_speed.sh sets:
+The JSON line also gives the model's parameter count and the process's peak resident set size
+(VmHWM from /proc/self/status at exit, KiB).
+
+Run it with Debian's /usr/bin/python3 (torch 1.13) and the tuned environment that speed.sh
+sets:
   OMP_NUM_THREADS=<threads> OPENBLAS_NUM_THREADS=1 \
   GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736 \
   /usr/bin/python3 scripts/bench/torch_bench.py --model resnet20 --batch 128 --train --threads 2
@@ -29,10 +32,22 @@ from torch import nn  # noqa: E402
 import torch_models  # noqa: E402
 
 
+def peak_rss_kib():
+    """VmHWM (this process's peak resident set size) in KiB, or None where /proc is absent."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", required=True,
-                    help="lenet5 | resnet20 (cnn config paths such as resnet20-cifar.yaml work)")
+                    help=" | ".join(torch_models.MODELS) + " (cnn config paths such as resnet20-cifar.yaml work)")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--train", action="store_true", help="time a training step, not inference")
     ap.add_argument("--threads", type=int, default=2)
@@ -48,7 +63,7 @@ def main():
 
     model = torch_models.build(args.model)
     x = torch.randn(args.batch, *model.input_shape)
-    y = torch.randint(0, 10, (args.batch,))
+    y = torch.randint(0, torch_models.num_classes(model), (args.batch,))
 
     if args.train:
         model.train()
@@ -90,6 +105,8 @@ def main():
         "ms_per_iter": 1000.0 * elapsed / iters,
         "torch_version": torch.__version__,
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "params": torch_models.count_params(model),
+        "peak_rss_kib": peak_rss_kib(),
     }), flush=True)
 
 

@@ -216,7 +216,7 @@ TEST_CASE("recipe: errors name file:line:col and the field", "[config][recipe][e
         "bad_images, eval_tta, max_image_pixels");
   CHECK(recipe_error("model: lenet5.yaml\noutptu: x\n") ==
         "r.yaml:2:1: unknown top-level key 'outptu' (did you mean 'output'?); expected one of: model, data, train, "
-        "output");
+        "output, report");
   CHECK(recipe_error("model: lenet5.yaml\ntrain: 5\n") == "r.yaml:2:8: train: expected a mapping, got '5'");
   CHECK(recipe_error("model: lenet5.yaml\ndata: {dataset: mnsit}\n") ==
         "r.yaml:2:17: data.dataset: unknown dataset 'mnsit' (did you mean 'mnist'?); supported: mnist, fashion_mnist, "
@@ -292,7 +292,7 @@ TEST_CASE("recipe --set errors", "[config][recipe][overrides][errors]") {
         "--set: unknown key 'train.epochz' (did you mean 'train.epochs'?); keys under 'train': aux_weight, best_metric, epochs, eval_every, label_smoothing, "
         "log_every, optimizer, schedule, seed");
   CHECK(recipe_error("model: lenet5.yaml\n", {"trian.epochs=1"}) ==
-        "--set: unknown key 'trian.epochs' (did you mean 'train'?); keys at the top level: data, model, output, train");
+        "--set: unknown key 'trian.epochs' (did you mean 'train'?); keys at the top level: data, model, output, report, train");
   CHECK(recipe_error("model: lenet5.yaml\n", {"train.epochs.x=1"}) ==
         "--set: unknown key 'train.epochs.x': 'train.epochs' has no sub-keys");
   CHECK(recipe_error("model: lenet5.yaml\n", {"train.epochs=ten"}) ==

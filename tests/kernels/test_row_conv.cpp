@@ -49,6 +49,7 @@ void check_kernel_against_reference(const RowConvKernel& k) {
       {1, 1, 3, {0, 2, 4}, 64},
       {16, 17, 4, {0, 1, 11, 12}, 320},
       {5, 2, 9, {-22, -20, -18, -2, 0, 2, 18, 20, 22}, 128},
+      {7, 160, 9, {-10, -9, -8, -1, 0, 1, 8, 9, 10}, 128},  // channels in more than one block
   };
   for (const Case& c : cases) {
     INFO("M " << c.M << " C " << c.C << " T " << c.T << " Q " << c.Q);
@@ -136,6 +137,7 @@ void check_direct_conv(const RowConvKernel& k) {
       {geom(2, 8, 8, 5, 5, 2, 2), 3, 2},           // 5x5 pad 2
       {geom(3, 7, 8, 3, 3, 0, 1, 1, 1, 2, 0), 4, 2}, // asymmetric padding
       {geom(64, 8, 8, 3, 3, 1, 1), 64, 3},         // ResNet stage 3
+      {geom(160, 5, 6, 3, 3, 1, 1), 13, 2},        // channels in more than one block
       {geom(16, 32, 32, 3, 3, 1, 1), 16, 2},       // ResNet stage 1
       {geom(16, 32, 32, 3, 3, 1, 1, 1, 1, -1, -1, 2, 2), 32, 2},  // ResNet downsampling 3x3 stride 2
       {geom(5, 9, 7, 3, 3, 1, 1, 1, 1, -1, -1, 2, 2), 6, 3},      // odd sizes, stride 2

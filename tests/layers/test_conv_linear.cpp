@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "isa_levels.h"
+#include "kernels/conv_direct.h"
 #include <cmath>
 #include <sstream>
 #include <vector>
@@ -165,6 +166,16 @@ TEST_CASE("conv2d matches direct convolution, all thread/batch paths", "[layers]
         for (int64_t N : {int64_t(1), int64_t(2), int64_t(threads + 3)}) check_conv(c, N, seed++);
     }
   });
+}
+
+TEST_CASE("conv2d: the direct path in groups of images gives the whole batch's result", "[layers][conv]") {
+  // A budget of one image's rows forces groups of 1, a budget of two a remainder group.
+  for (int64_t budget : {int64_t(1), int64_t(2 * 12 * 13 * 9)}) {
+    set_direct_conv_group_budget(budget);
+    uint64_t seed = 77;
+    for (const ConvCfg& c : kConvs) check_conv(c, 5, seed++);
+  }
+  set_direct_conv_group_budget(0);
 }
 
 TEST_CASE("conv2d: same result whatever the thread count", "[layers][conv]") {

@@ -1,4 +1,4 @@
-#include "kernels/isa.h"
+#include "core/isa.h"
 
 #include <algorithm>
 #include <cstdlib>

@@ -1,0 +1,175 @@
+#!/usr/bin/python3
+"""The header and table of scripts/bench/speed.sh from its run records (plain text or Markdown).
+
+Inputs (written by speed.sh):
+  records  case id <TAB> engine (cnn0, cnn1, ... per --coretype; torch) <TAB> peak RSS KiB <TAB> JSON
+  meta     case id <TAB> key (params | kernels) <TAB> value
+  cases    speed.sh's case lines: id|label|config|torch model|batch|train|default
+  banners  coretype <TAB> cnn's banner line
+Per case and engine: the median images/s and the largest peak RSS over the runs.
+"""
+import argparse
+import json
+import statistics
+import sys
+
+
+def read_tsv(path, fields):
+    with open(path) as f:
+        return [line.rstrip("\n").split("\t", fields - 1) for line in f if line.strip()]
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    for name in ("records", "meta", "cases", "banners", "threads", "rounds", "seconds", "warmup",
+                 "nproc", "cpu", "cpu-isa", "peak", "cnn-isa-env", "torch", "torchvision",
+                 "torch-cap", "torch-base-kib", "env-core", "load-start", "load-end"):
+        ap.add_argument("--" + name, required=True)
+    ap.add_argument("--markdown", default="0")
+    return ap.parse_args()
+
+
+class Runs:
+    """The timed runs, by (case id, engine)."""
+
+    def __init__(self, path):
+        self.by = {}
+        for case, engine, rss, js in read_tsv(path, 4):
+            self.by.setdefault((case, engine), []).append((json.loads(js), int(rss)))
+
+    def median_ips(self, case, engine):
+        rs = self.by.get((case, engine), [])
+        return statistics.median(j["images_per_s"] for j, _ in rs) if rs else None
+
+    def peak_rss_mib(self, case, engine):
+        rs = self.by.get((case, engine), [])
+        return max(rss for _, rss in rs) / 1024 if rs else None
+
+    def blas_kernel(self, ci):
+        seen = [j.get("blas_core", "?") for (_, e), rs in self.by.items() if e == f"cnn{ci}"
+                for j, _ in rs]
+        return max(set(seen), key=seen.count) if seen else "?"
+
+    def has_torch(self):
+        return any(e == "torch" for _, e in self.by)
+
+    def warnings(self, threads):
+        for (case, engine), rs in self.by.items():
+            for j, _ in rs:
+                if int(j.get("threads", -1)) != int(threads):
+                    yield f"{case} {engine}: ran with {j.get('threads')} threads, not {threads}"
+
+
+def num(x, fmt=None):
+    """x with thousands separators; one decimal below 100 (ResNet-50 trains at tens of images/s)."""
+    if x is None:
+        return "-"
+    return (fmt or ("{:,.1f}" if abs(x) < 100 else "{:,.0f}")).format(x)
+
+
+def table(runs, cases, meta, cores):
+    """Header row and rows: per case, images/s, ratio and peak RSS per cnn column, then torch."""
+    torch = runs.has_torch()
+    names = [f"cnn [{runs.blas_kernel(ci)}]" if len(cores) > 1 else "cnn" for ci in range(len(cores))]
+    header = ["case"] + [f"{n} img/s" for n in names]
+    if torch:
+        header += ["torch img/s"] + [f"{n}/torch" for n in names]
+    header += [f"{n} peak RSS MiB" for n in names] + (["torch peak RSS MiB"] if torch else [])
+    header += ["cnn conv kernels"]
+    rows = []
+    for c in cases:
+        cid, label = c[0], c[1]
+        cnn = [runs.median_ips(cid, f"cnn{ci}") for ci in range(len(cores))]
+        row = [label] + [num(x) for x in cnn]
+        if torch:
+            t = runs.median_ips(cid, "torch")
+            row += [num(t)] + [num(x / t if x and t else None, "{:.2f}x") for x in cnn]
+        mib = "{:,.0f}"
+        row += [num(runs.peak_rss_mib(cid, f"cnn{ci}"), mib) for ci in range(len(cores))]
+        if torch:
+            row += [num(runs.peak_rss_mib(cid, "torch"), mib)]
+        row += [meta.get((cid, "kernels"), "?")]
+        rows.append(row)
+    return header, rows
+
+
+def header_lines(a, runs, cases, meta, cores):
+    peak = json.loads(a.peak)
+    kernels = ", ".join(
+        runs.blas_kernel(ci) + (" (OPENBLAS_CORETYPE from the environment)" if core == "env" and a.env_core
+                                else " (OpenBLAS autodetect)" if core in ("env", "auto")
+                                else f" (OPENBLAS_CORETYPE={core})")
+        for ci, (core, _) in enumerate(cores))
+    isa_src = f"CNN_ISA={a.cnn_isa_env}" if a.cnn_isa_env else "chosen at run time"
+    lines = [
+        f"machine: {a.nproc} CPUs, {a.cpu} ({a.cpu_isa})",
+        *[f"cnn: {banner}" for _, banner in cores],
+        f"cnn ISA: {peak.get('isa', '?')} ({isa_src}); FMA peak (`cnn bench --peak`): "
+        f"{peak.get('gflops', 0):.0f} GFLOP/s on {peak.get('threads', '?')} threads, "
+        f"{peak.get('gflops_one_thread', 0):.0f} on one",
+        f"cnn OpenBLAS kernel: {kernels}",
+    ]
+    if runs.has_torch():
+        base = "" if a.torch_base_kib == "-" else \
+            f"; python3 + import torch, torchvision alone: {int(a.torch_base_kib) / 1024:,.0f} MiB RSS"
+        lines.append(f"torch: {a.torch}, torchvision {a.torchvision} (CPU capability {a.torch_cap}, "
+                     f"OMP_NUM_THREADS={a.threads} OPENBLAS_NUM_THREADS=1, glibc malloc keeps its "
+                     f"memory){base}")
+    models = {}  # config file name -> parameter count, in case order
+    for c in cases:
+        if (c[0], "params") in meta:
+            models.setdefault(c[2].rsplit("/", 1)[-1], int(meta[(c[0], "params")]))
+    params = "; ".join(f"{name} {n:,}" for name, n in models.items())
+    lines += [
+        f"parameters ({'equal on both sides' if runs.has_torch() else 'cnn'}): {params}",
+        (f"threads: {a.threads} for both engines; {a.rounds} alternating round(s) per engine and case"
+         if runs.has_torch() else f"threads: {a.threads}; {a.rounds} round(s) per case") +
+        f", each {a.warmup} warm-up step(s) then >= {a.seconds} s; median images/s",
+        "peak RSS: GNU time's %M (the process's maximum resident set size), largest over the runs",
+        f"load average (1 min): {a.load_start} at start, {a.load_end} at end",
+    ]
+    return lines
+
+
+def print_markdown(info, header, rows):
+    for line in info:
+        print(f"- {line}")
+    print()
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join(["---"] + ["--:"] * (len(header) - 2) + ["---"]) + "|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+
+
+def print_text(info, header, rows):
+    for line in info:
+        print(line)
+    print()
+    w = [max(len(x) for x in col) for col in zip(header, *rows)]
+    last = len(w) - 1
+
+    def fmt(r):
+        return "  ".join(x.ljust(w[i]) if i in (0, last) else x.rjust(w[i])
+                         for i, x in enumerate(r)).rstrip()
+    print(fmt(header))
+    print("  ".join("-" * n for n in w))
+    for r in rows:
+        print(fmt(r))
+
+
+def main():
+    a = parse_args()
+    runs = Runs(a.records)
+    meta = {(cid, key): value for cid, key, value in read_tsv(a.meta, 3)}
+    with open(a.cases) as f:
+        cases = [line.rstrip("\n").split("|") for line in f if line.strip()]
+    cores = read_tsv(a.banners, 2)
+    info = header_lines(a, runs, cases, meta, cores)
+    header, rows = table(runs, cases, meta, cores)
+    (print_markdown if a.markdown == "1" else print_text)(info, header, rows)
+    for w in runs.warnings(a.threads):
+        print(f"warning: {w}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# `cnn report` and the report at the end of `cnn train` (a short LeNet-5 MNIST run), checked
+# without a browser (tests/cli/report_structure.py: CSP, no script or URL, data-URI images of
+# their stated size, one row per class, the .svg/.png files); `cnn report --out/--samples`;
+# `--no-report` and `report: false`; `cnn eval --out` tables; bad input (a directory without
+# metrics, a checkpoint that does not fit): one error line, nothing written. Also the terminal
+# fixes of issue 14: "1 epoch", `--set` taking one value, the banner on summary/predict/export.
+# The browser checks are test_report_browser.sh.
+source "$(dirname "$0")/lib.sh" "$@"
+PY=/usr/bin/python3
+[ -f "$SHARED_DATA/mnist/train-images-idx3-ubyte.gz" ] || skip "MNIST not found at $SHARED_DATA/mnist"
+"$PY" -c "import numpy, PIL" 2>/dev/null || skip "$PY with numpy and PIL is not available"
+HERE=$(cd "$(dirname "$0")" && pwd)
+cd "$WORK"
+RECIPE=$SRC/configs/recipes/mnist-lenet5.yaml
+small=(--set train.epochs=1 --set data.root="$SHARED_DATA/mnist" --set data.train_limit=3000 --set data.eval_limit=2000)
+
+out=$("$CNN" train --config "$RECIPE" "${small[@]}" --set output=run 2>&1) || { echo "$out"; fail "training failed"; finish; }
+echo "$out" | tail -n 3
+printf '%s\n' "$out" | grep -q "for 1 epoch -> run" || fail "the start line should say '1 epoch': $(printf '%s\n' "$out" | grep '^training')"
+printf '%s\n' "$out" | grep -qE "^report: run/report.html \([0-9]+ files, [0-9.]+ s\)" || fail "train wrote no report"
+secs=$(printf '%s\n' "$out" | sed -n 's/^report: .*files, \([0-9.]*\) s)$/\1/p')
+echo "report at the end of training: $secs s"
+"$PY" -c "import sys; sys.exit(0 if float('$secs') < 10 else 1)" || fail "the report took $secs s"
+"$PY" "$HERE/report_structure.py" run/report.html 10 16 || fail "report structure"
+
+# cnn report into another place, fewer samples; the run directory's files stay as they were.
+before=$(stat -c %Y run/report.html)
+"$CNN" report run --out elsewhere/page.html --samples 4 >rep.txt 2>&1 || fail "cnn report: $(cat rep.txt)"
+"$PY" "$HERE/report_structure.py" elsewhere/page.html 10 4 || fail "report --out --samples 4 structure"
+[ "$(stat -c %Y run/report.html)" = "$before" ] || fail "cnn report --out touched run/report.html"
+
+# Another layer for the maps.
+"$CNN" report run --out layer/page.html --layer conv2 --samples 2 >rep2.txt 2>&1 || fail "report --layer: $(cat rep2.txt)"
+grep -q "layer &#39;conv2&#39; (16x10x10" layer/page.html || fail "report --layer conv2: the feature maps are not conv2's"
+expect_error 2 "no layer 'nope'" -- "$CNN" report run --out bad2/page.html --layer nope
+[ ! -e bad2 ] || fail "a failed report created bad2/"
+
+# Turned off.
+"$CNN" train --config "$RECIPE" "${small[@]}" --set output=run2 --no-report >/dev/null 2>&1 || fail "train --no-report"
+[ ! -e run2/report.html ] || fail "--no-report wrote a report"
+"$CNN" train --config "$RECIPE" "${small[@]}" --set output=run3 --set report=false >/dev/null 2>&1 || fail "report=false"
+[ ! -e run3/report.html ] || fail "report: false wrote a report"
+grep -q "^report: false" run3/config.yaml || fail "the resolved config does not record report: false"
+grep -q "aux_weight" run/config.yaml && fail "the resolved config shows aux_weight although it is unset"
+
+# Bad input.
+mkdir empty
+expect_error 1 "empty/metrics.jsonl" -- "$CNN" report empty
+[ -z "$(ls empty)" ] || fail "a failed report wrote into empty/: $(ls empty)"
+"$CNN" export -c "$SRC/configs/models/resnet20-cifar.yaml" --init-seed 1 --out other.safetensors >/dev/null 2>&1
+expect_error 2 "other.safetensors.*does not match" -- "$CNN" report run --checkpoint other.safetensors --out bad/page.html
+[ ! -e bad ] || fail "a failed report created bad/"
+
+# cnn eval: per-class table with full names, and --out tables.
+ev=$("$CNN" eval --config "$RECIPE" "${small[@]}" --checkpoint run/best.safetensors --out tables 2>&1) || fail "eval --out: $ev"
+printf '%s\n' "$ev" | grep -qE "^class +name +precision +recall +F1 +support" || fail "eval prints no per-class table"
+[ "$(wc -l < tables/confusion.csv)" = 11 ] || fail "confusion.csv: expected a header and 10 rows"
+[ "$(wc -l < tables/classes.csv)" = 11 ] || fail "classes.csv: expected a header and 10 rows"
+"$PY" - <<'PY' || fail "eval --out JSON"
+import json
+c = json.load(open("tables/confusion.json"))
+k = json.load(open("tables/classes.json"))
+assert len(c["matrix"]) == 10 and all(len(r) == 10 for r in c["matrix"])
+assert sum(map(sum, c["matrix"])) == 2000, sum(map(sum, c["matrix"]))
+for row in k:
+    assert row["support"] == sum(c["matrix"][row["class"]]), row
+    assert abs(row["recall"] - c["matrix"][row["class"]][row["class"]] / row["support"]) < 1e-12
+PY
+
+# --set takes one value: the image after it is an image, not a second override.
+"$PY" -c "
+import numpy as np
+open('digit.pgm', 'wb').write(b'P5 28 28 255\n' + np.zeros((28, 28), np.uint8).tobytes())"
+pr=$("$CNN" predict --config "$RECIPE" --weights run/best.safetensors --set data.root=unused digit.pgm 2>&1) \
+  || fail "predict --set x=1 image: $pr"
+printf '%s\n' "$pr" | grep -q "^digit.pgm" || fail "predict did not predict digit.pgm: $pr"
+for cmd in "summary -c $SRC/configs/models/lenet5.yaml" \
+           "export -c $SRC/configs/models/lenet5.yaml --init-seed 1 --out e.safetensors" \
+           "predict --config $RECIPE --weights run/best.safetensors digit.pgm"; do
+  # shellcheck disable=SC2086
+  "$CNN" $cmd 2>&1 >/dev/null | grep -q "^cnn .* | threads" || fail "no banner on: cnn $cmd"
+done
+finish
