@@ -10,11 +10,17 @@ packages=(
   python3-numpy python3-torch python3-torchvision python3-pil python3-opencv
   chromium  # the report's browser test (tests/cli/test_report_browser.sh)
   time   # GNU time: peak RSS in scripts/bench/speed.sh
+  strace
 )
 if [ "${CNN_SETUP_MINIMAL:-0}" = 1 ]; then
   # build only: no torch, no datasets
   packages=(build-essential cmake pkg-config libopenblas-dev libyaml-cpp-dev libcli11-dev libfmt-dev
             catch2 libstb-dev zlib1g-dev nlohmann-json3-dev libonnx-dev libprotobuf-dev libjpeg62-turbo-dev)
+fi
+
+if [ "${CNN_SETUP_FUZZ:-0}" = 1 ]; then
+  # scripts/fuzz.sh: libFuzzer comes with clang's runtime libraries
+  packages+=(clang-14 libclang-rt-14-dev)
 fi
 
 missing=()

@@ -15,8 +15,10 @@ namespace cnn::test {
 
 struct TempDir {
   std::filesystem::path path;
-  explicit TempDir(const std::string& tag = "cnn_test") {
-    std::string tmpl = (std::filesystem::temp_directory_path() / (tag + "_XXXXXX")).string();
+  // `base`: where to make it (default: the system temp dir; "/dev/shm" for tests writing thousands of files).
+  explicit TempDir(const std::string& tag = "cnn_test", std::filesystem::path base = {}) {
+    if (base.empty()) base = std::filesystem::temp_directory_path();
+    std::string tmpl = (base / (tag + "_XXXXXX")).string();
     REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
     path = tmpl;
   }

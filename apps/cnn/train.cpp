@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include "config/recipe.h"
+#include "core/error.h"
 #include "core/interrupt.h"
+#include "train/resume.h"
 #include "report/report.h"
 #include "train/trainer.h"
 
@@ -37,9 +39,10 @@ Run add_train(CLI::App& app) {
     bool overwrite = false, weights_strict = false, no_report = false;
   };
   auto o = std::make_shared<Opts>();
-  cmd->add_option("--config,-c", o->config, "recipe YAML")->required();
+  cmd->add_option("--config,-c", o->config, "recipe YAML (with --resume: optional, compared with the run's own)");
   add_set_option(cmd, o->sets);
-  auto* resume = cmd->add_option("--resume", o->resume, "continue from a checkpoint (last.safetensors)");
+  auto* resume = cmd->add_option("--resume", o->resume,
+                                 "continue a run: its directory or a checkpoint; its own config, its own directory");
   auto* weights = cmd->add_option("--weights", o->weights,
                                   "start from these weights (a checkpoint or a PyTorch state_dict .safetensors): "
                                   "the tensors that fit; the rest (a head for other classes) start fresh")
@@ -50,13 +53,23 @@ Run add_train(CLI::App& app) {
       ->excludes(resume);
   cmd->add_flag("--no-report", o->no_report, "do not write report.html at the end (recipe: report: false)");
   return [o] {
-    Recipe recipe = load_recipe_file(o->config, o->sets);
+    if (o->config.empty() && o->resume.empty()) throw ConfigError("--config is required (or --resume RUN_DIR)");
+    Recipe recipe;
+    std::string resume_from;
+    if (!o->resume.empty()) {
+      ResumePlan plan = plan_resume(o->resume, o->config, o->sets);
+      recipe = std::move(plan.recipe);
+      resume_from = plan.checkpoint;
+      for (const auto& change : plan.overrides) fmt::print("override on resume: {}\n", change);
+    } else {
+      recipe = load_recipe_file(o->config, o->sets);
+    }
     print_banner();
     fmt::print("training {} on {} for {} epoch{} -> {}\n", recipe.model.name, recipe.data.dataset, recipe.train.epochs,
                recipe.train.epochs == 1 ? "" : "s", recipe.output);
     std::fflush(stdout);
     TrainOptions opts;
-    opts.resume = o->resume;
+    opts.resume = resume_from;
     opts.weights = o->weights;
     opts.weights_strict = o->weights_strict;
     opts.overwrite = o->overwrite;

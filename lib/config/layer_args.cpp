@@ -11,11 +11,27 @@ namespace cnn {
 
 namespace {
 
+// Layer sizes, kernels, paddings and strides beyond 2^31 are never meant; bounding them keeps the
+// layers' shape arithmetic (e.g. H + 2 * pad - dilation * (k - 1)) far from overflow.
+constexpr int64_t kMaxLayerInt = (int64_t(1) << 31) - 1;
+
 bool parse_int(std::string s, int64_t& out) {
   if (!s.empty() && s[0] == '+') s.erase(0, 1);
   if (s.empty()) return false;
   auto r = std::from_chars(s.data(), s.data() + s.size(), out);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+  return r.ec == std::errc() && r.ptr == s.data() + s.size() && out <= kMaxLayerInt && out >= -kMaxLayerInt;
+}
+
+// " (too large: ...)" when `s` is an integer out of the layers' range, else "".
+std::string range_note(const std::vector<std::string>& items) {
+  for (std::string s : items) {
+    if (!s.empty() && (s[0] == '+' || s[0] == '-')) s.erase(0, 1);
+    if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos && s.size() >= 10) {
+      int64_t v = 0;
+      if (!parse_int(s, v)) return fmt::format(" (too large: layer arguments are at most {})", kMaxLayerInt);
+    }
+  }
+  return "";
 }
 
 bool parse_float(std::string s, double& out) {
@@ -71,7 +87,8 @@ int64_t LayerArgs::get_int(const std::string& key, int64_t def) const {
   if (!v) return def;
   int64_t out = 0;
   if (v->is_list || v->items.size() != 1 || !parse_int(v->items[0], out))
-    throw ConfigError(v->loc, path_, fmt::format("field '{}' expects an integer, got {}", key, show(*v)));
+    throw ConfigError(v->loc, path_,
+                      fmt::format("field '{}' expects an integer, got {}{}", key, show(*v), range_note(v->items)));
   return out;
 }
 
@@ -112,7 +129,8 @@ std::vector<int64_t> LayerArgs::get_ints(const std::string& key, size_t n, const
   if (!v) return def;
   auto bad = [&]() {
     std::string expect = n == 0 ? "a list of integers" : "a list of " + plural(n, "integer");
-    throw ConfigError(v->loc, path_, fmt::format("field '{}' expects an integer or {}, got {}", key, expect, show(*v)));
+    throw ConfigError(v->loc, path_, fmt::format("field '{}' expects an integer or {}, got {}{}", key, expect, show(*v),
+                                                 range_note(v->items)));
   };
   std::vector<int64_t> out;
   for (const auto& item : v->items) {

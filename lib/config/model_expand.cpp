@@ -13,6 +13,10 @@ namespace cnn::cfg {
 
 namespace {
 
+// More layers than any real network has (the largest zoo model has ~1000); a bound that keeps a
+// hostile `repeat` or nested blocks from expanding without end.
+constexpr int64_t kMaxLayers = 100000;
+
 bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
@@ -226,7 +230,11 @@ class Expander {
   }
 
   int64_t parse_repeat(const YAML::Node& rep, const Env& env, const std::string& path) {
-    return parse_count(rep, env, path, "repeat", 1);
+    const int64_t n = parse_count(rep, env, path, "repeat", 1);
+    if (n > kMaxLayers)
+      throw ConfigError(loc(rep), path,
+                        fmt::format("field 'repeat': {} repetitions make more than {} layers", n, kMaxLayers));
+    return n;
   }
 
   // An integer >= `min`, literal or `$` expression, for the meta key `field`.
@@ -540,6 +548,10 @@ class Expander {
   }
 
   int add_node(NodeSpec n) {
+    if (nodes_.size() >= size_t(kMaxLayers))
+      throw ConfigError(n.args.loc(), n.name,
+                        fmt::format("the model expands to more than {} layers (a repeat or nested blocks too large?)",
+                                    kMaxLayers));
     auto [it, fresh] = names_.emplace(n.name, n.args.loc());
     if (!fresh)
       throw ConfigError(n.args.loc(), n.name,

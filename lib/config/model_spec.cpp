@@ -32,6 +32,9 @@ bool is_reserved(const std::string& s) {
          std::find(kGroupKeys.begin(), kGroupKeys.end(), s) != kGroupKeys.end();
 }
 
+// 2^40 floats (4 TiB) per sample: beyond any machine, far from int64 overflow even times a batch.
+constexpr int64_t kMaxInputElements = int64_t(1) << 40;
+
 Shape parse_input(const YAML::Node& n, const std::string& file) {
   auto bad = [&]() {
     throw ConfigError(loc_of(n, file), "input",
@@ -47,6 +50,11 @@ Shape parse_input(const YAML::Node& n, const std::string& file) {
     if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size() || v < 1) bad();
     out.push_back(v);
   }
+  // The product must not overflow (a per-sample size the memory budget then judges).
+  if (out[0] > kMaxInputElements / out[1] / out[2])
+    throw ConfigError(loc_of(n, file), "input",
+                      fmt::format("[{}, {}, {}] has more than {} elements per sample", out[0], out[1], out[2],
+                                  kMaxInputElements));
   return out;
 }
 

@@ -26,7 +26,8 @@ const std::vector<std::string> kTopKeys = {"model", "model_args", "data", "train
 const std::vector<std::string> kDataKeys = {"dataset",    "root",       "train_transforms", "eval_transforms",
                                             "batch_size", "eval_batch_size", "workers",      "train_limit",
                                             "eval_limit", "class_names", "bad_images", "eval_tta",
-                                            "mixup",      "cutmix",     "mix_prob",   "mix_switch_prob"};
+                                            "mixup",      "cutmix",     "mix_prob",   "mix_switch_prob",
+                                            "max_image_pixels"};
 const std::vector<std::string> kMixKeys = {"alpha"};
 const std::vector<std::string> kTrainKeys = {"epochs", "optimizer", "schedule", "label_smoothing", "seed", "log_every",
                                              "eval_every", "best_metric", "aux_weight",
@@ -373,6 +374,7 @@ std::string emit_recipe(const Recipe& r, const YAML::Node& inline_model) {
   e << YAML::Key << "root" << YAML::Value << d.root;
   if (!d.class_names.empty()) e << YAML::Key << "class_names" << YAML::Value << d.class_names;
   e << YAML::Key << "bad_images" << YAML::Value << d.bad_images;
+  e << YAML::Key << "max_image_pixels" << YAML::Value << d.max_image_pixels;
   e << YAML::Key << "train_transforms" << YAML::Value;
   cfg::emit_transforms(e, d.train_transforms);
   e << YAML::Key << "eval_transforms" << YAML::Value;
@@ -635,6 +637,7 @@ Recipe load_recipe(const std::string& text, const std::string& file, const std::
     throw ConfigError(loc_of(data["bad_images"], file), "data.bad_images",
                       fmt::format("unknown policy '{}'{}; supported: {}", d.bad_images,
                                   cfg::did_you_mean(d.bad_images, kBadImages), cfg::join(kBadImages)));
+  d.max_image_pixels = rd.get_int(data, "max_image_pixels", "data.max_image_pixels", d.max_image_pixels, 1);
   d.train_transforms = cfg::parse_transforms(data, "train_transforms", file);
   d.eval_transforms = cfg::parse_transforms(data, "eval_transforms", file);
   d.eval_tta = rd.get_string(data, "eval_tta", "data.eval_tta", d.eval_tta);

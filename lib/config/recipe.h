@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "config/model_spec.h"
+#include "data/decode.h"
 
 namespace cnn {
 
@@ -41,6 +42,7 @@ struct DataSpec {
   std::string root;                       // default per dataset (see recipe.cpp)
   std::string class_names;                // image_folder: optional file of "<folder> <name>" lines ("" none)
   std::string bad_images = "fatal";       // image_folder: an unreadable image stops the run (fatal) or is skipped
+  int64_t max_image_pixels = DecodeLimits{}.max_pixels;  // image_folder: larger images are refused before decoding
   std::vector<TransformSpec> train_transforms;
   std::vector<TransformSpec> eval_transforms;
   std::string eval_tta = "none";          // none | hflip: evaluation averages the logits of each image and its mirror

@@ -9,6 +9,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 
 namespace cnn::cfg {
 
@@ -18,6 +19,8 @@ SourceLoc loc_of(const YAML::Node& node, const std::string& file) {
   if (m.line < 0) return SourceLoc{"--set", 0, 0};
   return SourceLoc{file, m.line + 1, m.column + 1};
 }
+
+constexpr size_t kMaxConfigBytes = size_t(16) << 20;
 
 std::string read_text_file(const std::string& path, const std::string& what) {
   std::error_code ec;
@@ -32,7 +35,16 @@ std::string read_text_file(const std::string& path, const std::string& what) {
   std::string text;
   char buf[65536];
   size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  // A config is text of a few KiB; /dev/zero or a stray dataset file given as one is refused
+  // before it fills the memory.
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    text.append(buf, n);
+    if (text.size() > kMaxConfigBytes) {
+      std::fclose(f);
+      throw ConfigError(fmt::format("{} '{}' is larger than {} MiB: not a config file", what, path,
+                                    kMaxConfigBytes >> 20));
+    }
+  }
   bool failed = std::ferror(f) != 0;
   int e = errno;
   std::fclose(f);
@@ -43,6 +55,9 @@ std::string read_text_file(const std::string& path, const std::string& what) {
 YAML::Node parse_yaml(const std::string& text, const std::string& file) {
   try {
     return YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's own guard; its message is just "bad file"
+    throw ConfigError(SourceLoc{file, e.mark.line + 1, e.mark.column + 1}, "",
+                      fmt::format("YAML nested more than {} levels deep: not a config file", e.depth() - 1));
   } catch (const YAML::Exception& e) {
     SourceLoc loc{file, 0, 0};
     if (!e.mark.is_null()) loc = SourceLoc{file, e.mark.line + 1, e.mark.column + 1};

@@ -4,13 +4,11 @@
 #include <cstring>
 #include <new>
 
+#include "core/memory_budget.h"
+
 namespace cnn {
 
-int64_t numel_of(const Shape& s) {
-  int64_t n = 1;
-  for (int64_t d : s) n *= d;
-  return n;
-}
+int64_t numel_of(const Shape& s) { return checked_numel(s.data(), s.size()); }
 
 std::string shape_str(const Shape& s) {
   std::string out;
@@ -24,6 +22,7 @@ std::string shape_str(const Shape& s) {
 void AlignedFree::operator()(float* p) const noexcept { std::free(p); }
 
 static float* aligned_floats(int64_t n) {
+  check_memory_budget(double(n) * sizeof(float), "a tensor of " + std::to_string(n) + " floats");
   size_t bytes = (static_cast<size_t>(n) * sizeof(float) + 63) & ~size_t(63);
   if (bytes == 0) bytes = 64;
   void* p = std::aligned_alloc(64, bytes);

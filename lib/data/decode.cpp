@@ -7,7 +7,10 @@
 #include <cerrno>
 #include <csetjmp>
 #include <cstdio>
+#include <cctype>
+#include <cstdlib>
 #include <cstring>
+#include <limits>
 
 // jpeglib.h needs FILE and size_t declared first.
 #include <jpeglib.h>
@@ -38,6 +41,9 @@ namespace {
 
 struct JpegError {
   jpeg_error_mgr mgr;
+  jpeg_progress_mgr progress;  // counts scans (jpeg_scan_limit)
+  int max_scans = 0;
+  int64_t width = 0, height = 0;  // from the header, for the pixel-limit message
   std::jmp_buf jump;
   char message[JMSG_LENGTH_MAX] = {0};
   bool truncated = false;
@@ -60,6 +66,60 @@ void jpeg_message(j_common_ptr cinfo, int level) {
   }
 }
 
+// Called by libjpeg between scans: a progressive file with more scans than the limit is refused
+// (libjpeg-turbo's own fuzz targets do the same).
+void jpeg_scan_limit(j_common_ptr cinfo) {
+  if (!cinfo->is_decompressor) return;
+  auto* d = reinterpret_cast<j_decompress_ptr>(cinfo);
+  auto* err = reinterpret_cast<JpegError*>(cinfo->err);
+  if (d->input_scan_number > err->max_scans) {
+    std::snprintf(err->message, sizeof err->message,
+                  "progressive JPEG with more than %d scans (a decompression bomb?)", err->max_scans);
+    std::longjmp(err->jump, 2);
+  }
+}
+
+// stb_image grows its buffer to each PNG chunk's declared length before reading it, so a chunk
+// claiming 700 MB in a small file allocates 700 MB (found by fuzzing). Every chunk must fit the
+// file: "" if so, else the problem.
+std::string png_chunk_problem(const uint8_t* data, size_t size) {
+  size_t at = 8;  // after the signature
+  while (at + 12 <= size) {
+    const uint64_t len = uint64_t(data[at]) << 24 | uint64_t(data[at + 1]) << 16 | uint64_t(data[at + 2]) << 8 | data[at + 3];
+    if (len > size - at - 12)
+      return fmt::format("truncated or corrupt PNG: a chunk at byte {} declares {} bytes, the file has {} left", at, len,
+                         size - at - 12);
+    if (std::memcmp(data + at + 4, "IEND", 4) == 0) return "";
+    at += 12 + size_t(len);
+  }
+  return "";
+}
+
+// stb_image parses PNM header numbers into an int without a bound (signed overflow, found by
+// fuzzing): the width, height and maxval must each have at most 9 digits.
+bool pnm_numbers_fit(const uint8_t* data, size_t size) {
+  size_t at = 2;  // after "P<n>"
+  for (int field = 0; field < 3 && at < size; ++field) {
+    while (at < size && (std::isspace(data[at]) || data[at] == '#')) {
+      if (data[at] == '#')
+        while (at < size && data[at] != '\n' && data[at] != '\r') ++at;  // as stb_image ends a comment
+      else
+        ++at;
+    }
+    size_t digits = 0;
+    while (at < size && std::isdigit(data[at])) ++at, ++digits;
+    if (digits > 9) return false;
+    if (digits == 0) return true;  // not a number: stb reports the header as bad
+  }
+  return true;
+}
+
+std::string too_many_pixels(int64_t w, int64_t h, int64_t max_pixels) {
+  return fmt::format("image of {}x{} pixels is over data.max_image_pixels = {} (a decompression bomb?); "
+                     "raise data.max_image_pixels to read it",
+                     w, h, max_pixels);
+}
+
 // PIL's cmyk2rgb on the inverted ("CMYK;I") values libjpeg returns for Adobe files:
 // C = 255 - c, nk = 255 - K = k; R = nk - C * nk / 255 (rounded as MULDIV255).
 inline uint8_t cmyk_channel(unsigned c, unsigned k) {
@@ -72,21 +132,29 @@ inline uint8_t cmyk_channel(unsigned c, unsigned k) {
 
 // Returns an empty string on success, else the problem. Only plain C types live in this frame,
 // so longjmp out of libjpeg skips no destructors.
-std::string decode_jpeg(const uint8_t* data, size_t size, Image& out) {
+std::string decode_jpeg(const uint8_t* data, size_t size, Image& out, const DecodeLimits& limits) {
   jpeg_decompress_struct cinfo;
   JpegError err;
   cinfo.err = jpeg_std_error(&err.mgr);
   err.mgr.error_exit = jpeg_fail;
   err.mgr.emit_message = jpeg_message;
+  err.progress.progress_monitor = jpeg_scan_limit;
+  err.max_scans = limits.max_jpeg_scans;
   uint8_t* volatile row_buffer = nullptr;  // set after setjmp: volatile keeps it valid after a longjmp
-  if (setjmp(err.jump)) {
+  if (int why = setjmp(err.jump)) {
     jpeg_destroy_decompress(&cinfo);
     std::free(row_buffer);
+    if (why == 3) return too_many_pixels(err.width, err.height, limits.max_pixels);
+    if (why == 2) return err.message;  // the scan limit, already worded
     return err.truncated ? std::string("truncated JPEG: ") + err.message : std::string("corrupt JPEG: ") + err.message;
   }
   jpeg_create_decompress(&cinfo);
+  cinfo.progress = &err.progress;
   jpeg_mem_src(&cinfo, data, static_cast<unsigned long>(size));
   jpeg_read_header(&cinfo, TRUE);
+  err.width = cinfo.image_width;
+  err.height = cinfo.image_height;
+  if (err.width * err.height > limits.max_pixels) std::longjmp(err.jump, 3);
   const bool cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
   cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;  // libjpeg-turbo expands grayscale to RGB
   jpeg_start_decompress(&cinfo);
@@ -112,14 +180,32 @@ std::string decode_jpeg(const uint8_t* data, size_t size, Image& out) {
 
 }  // namespace
 
-void decode_image(const std::string& path, const uint8_t* data, size_t size, Image& out) {
+void decode_image(const std::string& path, const uint8_t* data, size_t size, Image& out,
+                  const DecodeLimits& limits) {
   if (size == 0) bad(path, "empty file");
   if (size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF) {
-    const std::string problem = decode_jpeg(data, size, out);
+    const std::string problem = decode_jpeg(data, size, out, limits);
     if (!problem.empty()) bad(path, problem);
     return;
   }
+  if (size > size_t(std::numeric_limits<int>::max())) bad(path, "file of more than 2 GiB: not decoded");
+  if (data[0] == 'P' && !pnm_numbers_fit(data, size)) bad(path, "corrupt PNM: a header number has more than 9 digits");
   int w = 0, h = 0, comp = 0;
+  // stb_image reports a top-down BMP's height as negative (a fuzzing finding: 1.5 GB allocated).
+  if (stbi_info_from_memory(data, int(size), &w, &h, &comp) &&
+      std::llabs(int64_t(w)) * std::llabs(int64_t(h)) > limits.max_pixels)
+    bad(path, too_many_pixels(std::llabs(int64_t(w)), std::llabs(int64_t(h)), limits.max_pixels));
+  if (size >= 8 && std::memcmp(data, "\x89PNG", 4) == 0) {
+    const std::string problem = png_chunk_problem(data, size);
+    if (!problem.empty()) bad(path, problem);
+  }
+  // Debian's stb_image (2022-09) converts 16-bit PNM with the 8-bit routine (a heap overflow, found
+  // by fuzzing) and ignores a short read of PNM pixel data (uninitialized pixels): refuse both.
+  if (data[0] == 'P' && stbi_info_from_memory(data, int(size), &w, &h, &comp)) {
+    if (stbi_is_16_bit_from_memory(data, int(size))) bad(path, "16-bit PNM (maxval above 255) is not supported");
+    if (uint64_t(w) * uint64_t(h) * uint64_t(comp) > size)
+      bad(path, fmt::format("truncated PNM: {}x{}x{} bytes of pixels, the file has {} bytes", w, h, comp, size));
+  }
   stbi_uc* px = stbi_load_from_memory(data, int(size), &w, &h, &comp, 3);
   if (!px) {
     const char* why = stbi_failure_reason();
@@ -128,12 +214,16 @@ void decode_image(const std::string& path, const uint8_t* data, size_t size, Ima
     bad(path, known ? fmt::format("corrupt image: {}", why ? why : "decoder error")
                     : "not a JPEG, PNG, BMP or PNM image (unknown file signature)");
   }
+  if (w <= 0 || h <= 0) {  // stb_image accepts a PNM header of height 0 (found by fuzzing)
+    stbi_image_free(px);
+    bad(path, fmt::format("corrupt image: {}x{} pixels", w, h));
+  }
   out.reshape(h, w, 3);
   std::memcpy(out.data(), px, size_t(w) * size_t(h) * 3);
   stbi_image_free(px);
 }
 
-void load_image_file(const std::string& path, Image& out, std::vector<uint8_t>& buffer) {
+void load_image_file(const std::string& path, Image& out, std::vector<uint8_t>& buffer, const DecodeLimits& limits) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) bad(path, fmt::format("cannot open: {}", std::strerror(errno)));
   struct stat st;
@@ -154,7 +244,7 @@ void load_image_file(const std::string& path, Image& out, std::vector<uint8_t>& 
     got += size_t(n);
   }
   ::close(fd);
-  decode_image(path, buffer.data(), buffer.size(), out);
+  decode_image(path, buffer.data(), buffer.size(), out, limits);
 }
 
 }  // namespace cnn

@@ -67,7 +67,8 @@ std::vector<std::string> class_folders(const std::string& root, const std::strin
 
 ImageFolderDataset::ImageFolderDataset(const std::string& root, const std::string& split,
                                        const std::vector<std::string>& classes, const std::string& names_file,
-                                       int64_t limit) {
+                                       int64_t limit, const DecodeLimits& limits)
+    : limits_(limits) {
   const std::string dir = split_dir(root, split);
   const std::vector<std::string> own = class_folders(root, split);
   classes_ = classes.empty() ? own : classes;
@@ -113,7 +114,7 @@ ImageFolderDataset::ImageFolderDataset(const std::string& root, const std::strin
 
 void ImageFolderDataset::read(int64_t i, Image& out) const {
   thread_local std::vector<uint8_t> buffer;
-  load_image_file(files_[size_t(i)], out, buffer);
+  load_image_file(files_[size_t(i)], out, buffer, limits_);
 }
 
 }  // namespace cnn

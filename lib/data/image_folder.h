@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "data/decode.h"
 
 namespace cnn {
 
@@ -16,7 +17,7 @@ class ImageFolderDataset : public Dataset {
   // split's own folders); a folder of the split that is not among them is an error.
   // `names_file`: optional "<folder> <display name>" lines. `limit` > 0 keeps the first files.
   ImageFolderDataset(const std::string& root, const std::string& split, const std::vector<std::string>& classes,
-                     const std::string& names_file, int64_t limit);
+                     const std::string& names_file, int64_t limit, const DecodeLimits& limits = {});
 
   int64_t size() const override { return int64_t(files_.size()); }
   int32_t label(int64_t i) const override { return labels_[size_t(i)]; }
@@ -32,6 +33,7 @@ class ImageFolderDataset : public Dataset {
  private:
   std::vector<std::string> classes_, names_, files_;
   std::vector<int32_t> labels_;
+  DecodeLimits limits_;
 };
 
 // The sorted class folders of <root>/<split> (throws RuntimeError naming the folder if missing).

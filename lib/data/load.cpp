@@ -24,7 +24,7 @@ std::unique_ptr<Dataset> load_dataset(const DataSpec& spec, const std::string& s
         classes = class_folders(spec.root, "train");
     }
     return std::make_unique<ImageFolderDataset>(spec.root, split == "train" ? "train" : "val", classes,
-                                                spec.class_names, limit);
+                                                spec.class_names, limit, DecodeLimits{spec.max_image_pixels});
   }
   throw ConfigError("data.dataset: unsupported dataset '" + spec.dataset +
                     "' (supported: mnist, fashion_mnist, cifar10, image_folder)");

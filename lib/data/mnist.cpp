@@ -65,27 +65,37 @@ bool is_gzip(const std::string& data) {
          static_cast<unsigned char>(data[1]) == 0x8b;
 }
 
-// Inflates one or more concatenated gzip members. A stream that ends early or fails its CRC
-// check throws.
-std::string gunzip(const std::string& path, const std::string& in) {
+// What gunzip does when the stream inflates to more than `limit` bytes.
+enum class OverLimit { stop, fail };
+
+// Inflates one or more concatenated gzip members, at most `limit` bytes: a decompression bomb
+// inflates no further than the size its IDX header can legitimately need. With OverLimit::stop
+// the first `limit` bytes are returned (to read a header); with OverLimit::fail more output is
+// an error. A stream that ends early or fails its CRC check throws.
+std::string gunzip(const std::string& path, const std::string& in, uint64_t limit, OverLimit over) {
   z_stream zs;
   std::memset(&zs, 0, sizeof zs);
   if (inflateInit2(&zs, 15 + 16) != Z_OK) fail(path, "zlib: cannot initialize inflate");
   std::string out;
   // ISIZE (the last 4 bytes) is the uncompressed size mod 2^32: a good first guess, trusted
   // only within deflate's maximum ratio (a truncated file ends in arbitrary bytes).
-  size_t guess = in.size() * 4;
+  uint64_t guess = uint64_t(in.size()) * 4;
   if (in.size() >= 18) {
     const auto* t = reinterpret_cast<const unsigned char*>(in.data() + in.size() - 4);
-    const size_t isize = t[0] | t[1] << 8 | t[2] << 16 | size_t(t[3]) << 24;
-    if (isize > 0 && isize <= in.size() * 1032) guess = isize;
+    const uint64_t isize = t[0] | t[1] << 8 | t[2] << 16 | uint64_t(t[3]) << 24;
+    if (isize > 0 && isize <= uint64_t(in.size()) * 1032) guess = isize;
   }
-  out.resize(std::max<size_t>(guess, 1024));
+  // One byte past the limit tells "more than allowed" from "exactly the limit".
+  const uint64_t cap = limit == std::numeric_limits<uint64_t>::max() ? limit : limit + 1;
+  out.resize(static_cast<size_t>(std::min<uint64_t>(std::max<uint64_t>(guess, 1024), cap)));
   size_t produced = 0;
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   size_t in_left = in.size();
   for (;;) {
-    if (produced == out.size()) out.resize(out.size() * 2);
+    if (produced == out.size()) {
+      if (produced >= cap) break;
+      out.resize(static_cast<size_t>(std::min<uint64_t>(uint64_t(out.size()) * 2, cap)));
+    }
     const uInt in_chunk = static_cast<uInt>(std::min<size_t>(in_left, 1u << 30));
     const uInt out_chunk = static_cast<uInt>(std::min<size_t>(out.size() - produced, 1u << 30));
     zs.avail_in = in_chunk;
@@ -104,29 +114,44 @@ std::string gunzip(const std::string& path, const std::string& in) {
       break;
     }
     if (rc == Z_OK) continue;
-    // Z_BUF_ERROR: no progress possible. Output space is always available here, so the input
-    // ran out before the end of the stream.
-    if (rc == Z_BUF_ERROR) {
+    // Z_BUF_ERROR with output space left: the input ran out before the end of the stream.
+    if (rc == Z_BUF_ERROR && produced < out.size()) {
       inflateEnd(&zs);
       fail(path, fmt::format("truncated gzip stream: compressed data ends early ({} bytes "
                              "decompressed so far); re-download the file",
                              produced));
     }
+    if (rc == Z_BUF_ERROR) continue;  // out of output space: grow (or stop at the cap) above
     std::string msg = zs.msg ? zs.msg : fmt::format("zlib error {}", rc);
     inflateEnd(&zs);
     fail(path, fmt::format("corrupt gzip data: {}", msg));
   }
   inflateEnd(&zs);
+  if (produced > limit) {
+    if (over == OverLimit::fail)
+      fail(path, fmt::format("decompresses to more than the {} bytes its IDX header declares "
+                             "(a decompression bomb or trailing data); not an MNIST IDX file?",
+                             limit));
+    produced = static_cast<size_t>(limit);
+  }
   out.resize(produced);
   return out;
 }
 
-// read_maybe_gz, also telling whether the file was compressed (for messages).
-std::string read_file_maybe_gz(const std::string& path, bool* was_gz) {
+// Reads an IDX file, raw or gzip'd. `header_bytes` of the (decompressed) file are enough for
+// `expected_size` to tell the whole file's size (it throws on a bad header); a gzip'd file
+// inflates no further than that. `was_gz` is set for messages.
+template <typename ExpectedSize>
+std::string read_idx(const std::string& path, uint64_t header_bytes, ExpectedSize expected_size, bool* was_gz) {
   std::string data = read_raw(path);
   *was_gz = is_gzip(data);
-  if (*was_gz) return gunzip(path, data);
-  return data;
+  if (!*was_gz) {
+    if (data.size() >= header_bytes) expected_size(data);
+    return data;
+  }
+  std::string head = gunzip(path, data, header_bytes, OverLimit::stop);
+  if (head.size() < header_bytes) return head;  // the caller reports the truncation
+  return gunzip(path, data, expected_size(head), OverLimit::fail);
 }
 
 uint32_t be32(const std::string& d, size_t off) {
@@ -168,8 +193,9 @@ std::string magic_problem(uint32_t magic, uint32_t expected, const char* what) {
 }  // namespace
 
 std::string read_maybe_gz(const std::string& path) {
-  bool gz = false;
-  return read_file_maybe_gz(path, &gz);
+  std::string data = read_raw(path);
+  if (is_gzip(data)) return gunzip(path, data, std::numeric_limits<uint64_t>::max(), OverLimit::fail);
+  return data;
 }
 
 ImageDataset load_mnist(const std::string& root, const std::string& split, bool fashion,
@@ -187,35 +213,44 @@ ImageDataset load_mnist(const std::string& root, const std::string& split, bool 
   if (labels_path.empty()) not_found(split + "-labels-idx1-ubyte");
 
   // Images: magic, N, rows, cols (big-endian u32), then N*rows*cols bytes.
+  auto images_size = [&](const std::string& h) -> uint64_t {
+    if (be32(h, 0) != kImagesMagic) fail(images_path, magic_problem(be32(h, 0), kImagesMagic, "image"));
+    const uint64_t n = be32(h, 4), rows = be32(h, 8), cols = be32(h, 12);
+    if (n == 0) fail(images_path, "header declares 0 images");
+    if (rows == 0 || cols == 0)
+      fail(images_path, fmt::format("bad image size {}x{} in the header", rows, cols));
+    const uint64_t image_bytes = rows * cols;  // < 2^64: both < 2^32
+    if (image_bytes > (uint64_t(1) << 40) / n)
+      fail(images_path, fmt::format("header declares an absurd size: {} images of {}x{}", n, rows, cols));
+    return 16 + n * image_bytes;
+  };
   bool gz = false;
-  std::string img = read_file_maybe_gz(images_path, &gz);
+  std::string img = read_idx(images_path, 16, images_size, &gz);
   if (img.size() >= 4 && be32(img, 0) != kImagesMagic)
     fail(images_path, magic_problem(be32(img, 0), kImagesMagic, "image"));
   if (img.size() < 16)
     fail(images_path, fmt::format("truncated: expected at least 16 bytes of IDX header{}, got {}",
                                   gz ? " after decompression" : "", img.size()));
-  const uint64_t n = be32(img, 4), rows = be32(img, 8), cols = be32(img, 12);
-  if (n == 0) fail(images_path, "header declares 0 images");
-  if (rows == 0 || cols == 0)
-    fail(images_path, fmt::format("bad image size {}x{} in the header", rows, cols));
-  const uint64_t image_bytes = rows * cols;  // < 2^64: both < 2^32
-  if (image_bytes > (uint64_t(1) << 40) / n)
-    fail(images_path, fmt::format("header declares an absurd size: {} images of {}x{}", n, rows,
-                                  cols));
-  const uint64_t img_expected = 16 + n * image_bytes;
+  const uint64_t img_expected = images_size(img);
   if (img.size() != img_expected) fail(images_path, size_problem(img_expected, img.size(), gz));
+  const uint64_t n = be32(img, 4), rows = be32(img, 8), cols = be32(img, 12);
+  const uint64_t image_bytes = rows * cols;
 
   // Labels: magic, N (big-endian u32), then N bytes.
-  std::string lab = read_file_maybe_gz(labels_path, &gz);
+  auto labels_size = [&](const std::string& h) -> uint64_t {
+    if (be32(h, 0) != kLabelsMagic) fail(labels_path, magic_problem(be32(h, 0), kLabelsMagic, "label"));
+    const uint64_t nl = be32(h, 4);
+    if (nl != n) fail(labels_path, fmt::format("{} labels, but {} has {} images", nl, images_path, n));
+    return 8 + nl;
+  };
+  std::string lab = read_idx(labels_path, 8, labels_size, &gz);
   if (lab.size() >= 4 && be32(lab, 0) != kLabelsMagic)
     fail(labels_path, magic_problem(be32(lab, 0), kLabelsMagic, "label"));
   if (lab.size() < 8)
     fail(labels_path, fmt::format("truncated: expected at least 8 bytes of IDX header{}, got {}",
                                   gz ? " after decompression" : "", lab.size()));
-  const uint64_t nl = be32(lab, 4);
-  if (nl != n)
-    fail(labels_path, fmt::format("{} labels, but {} has {} images", nl, images_path, n));
-  if (lab.size() != 8 + nl) fail(labels_path, size_problem(8 + nl, lab.size(), gz));
+  const uint64_t lab_expected = labels_size(lab);
+  if (lab.size() != lab_expected) fail(labels_path, size_problem(lab_expected, lab.size(), gz));
 
   const uint64_t keep = limit > 0 ? std::min<uint64_t>(n, static_cast<uint64_t>(limit)) : n;
   ImageDataset ds;

@@ -4,7 +4,11 @@
 #include <chrono>
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "core/error.h"
+#include "core/memory_budget.h"
+#include "graph/memory_plan.h"
 #include "core/rng.h"
 #include "layers/init.h"
 #include "layers/registry.h"
@@ -47,12 +51,20 @@ Net::Net(const ModelSpec& spec) : spec_(spec) {
 void Net::plan(int64_t batch) {
   input_shape_ = spec_.input;
   input_shape_.insert(input_shape_.begin(), batch);
-  for (Node& n : nodes_) {
+  MemoryPlan memory(spec_.name, batch);
+  for (size_t k = 0; k < nodes_.size(); ++k) {
+    Node& n = nodes_[k];
     std::vector<Shape> in;
     for (int i : n.inputs) in.push_back(shape_of(i));
-    n.shape = n.layer->infer(in);
-    n.out.resize(n.shape);
-    n.grad.resize(n.shape);
+    try {
+      n.shape = n.layer->infer(in);  // allocates the layer's parameters
+      memory.add_node(n.layer->params(), n.layer->buffers(), n.shape, n.name);
+      n.out.resize(n.shape);
+      n.grad.resize(n.shape);
+    } catch (const MemoryBudgetError& e) {
+      const LayerArgs& args = spec_.nodes[k].args;
+      throw ConfigError(args.loc(), n.name, fmt::format("{} layer: {}", n.type, e.what()));
+    }
     n.extra.resize(n.inputs.size());
   }
   size_t ws = 0;

@@ -22,6 +22,9 @@ namespace {
 
 constexpr char kMagic[] = "\x93NUMPY";  // 6 bytes
 constexpr size_t kMagicLen = 6;
+// numpy.lib.format refuses longer headers unless told otherwise (a header needs ~40 bytes plus
+// ~20 per dimension); it is also what keeps a hostile length from sizing an allocation.
+constexpr uint64_t kMaxHeaderBytes = 10000;
 
 [[noreturn]] void fail(const std::string& path, const std::string& problem) {
   throw RuntimeError(fmt::format("{}: {}", path, problem));
@@ -201,6 +204,9 @@ Tensor read_npy(const std::string& path) {
   } else {
     fail(path, fmt::format("unsupported .npy format version {}.{} (supported: 1.0, 2.0, 3.0)", major, minor));
   }
+  if (header_len > kMaxHeaderBytes)
+    fail(path, fmt::format("header length {} is over the limit of {} bytes (numpy's max_header_size)", header_len,
+                           kMaxHeaderBytes));
   if (header_len > file_size - prefix)
     fail(path, fmt::format("truncated: header length {} exceeds the {} bytes after the preamble", header_len,
                            file_size - prefix));

@@ -6,20 +6,25 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <vector>
 
+#include <zlib.h>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 
 namespace cnn {
 
@@ -29,68 +34,8 @@ static_assert(std::endian::native == std::endian::little,
 namespace {
 
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;  // the reference implementation's limit
-
-// ---------------------------------------------------------------------------------------------
-// Atomic writes
-
-bool write_all(int fd, const void* data, size_t size) {
-  const char* p = static_cast<const char*>(data);
-  while (size > 0) {
-    size_t chunk = std::min<size_t>(size, size_t(1) << 30);
-    ssize_t n = ::write(fd, p, chunk);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    if (n == 0) {
-      errno = EIO;
-      return false;
-    }
-    p += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
-
-std::string dir_of(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-// Writes through `emit` (which calls write_all and returns false with errno set on failure) into
-// `<path>.tmp.<pid>`, fsyncs, renames over `path` and fsyncs the directory. On failure the temp
-// file is removed and RuntimeError("cannot write '<path>': <strerror>") is thrown.
-void atomic_write(const std::string& path, const std::function<bool(int fd)>& emit) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  auto fail = [&](int err, bool remove_tmp) {
-    if (remove_tmp) ::unlink(tmp.c_str());
-    throw RuntimeError(fmt::format("cannot write '{}': {}", path, std::strerror(err)));
-  };
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0) fail(errno, false);
-  if (!emit(fd)) {
-    int err = errno;
-    ::close(fd);
-    fail(err, true);
-  }
-  if (::fsync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    fail(err, true);
-  }
-  if (::close(fd) != 0) fail(errno, true);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) fail(errno, true);
-  // Make the rename durable. Some file systems refuse fsync on directories (EINVAL): harmless.
-  int dfd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    int rc = ::fsync(dfd);
-    int err = errno;
-    ::close(dfd);
-    if (rc != 0 && err != EINVAL && err != EROFS) fail(err, false);
-  }
-}
+// __metadata__ key of the per-tensor CRC-32s (a JSON object {name: "8 hex digits"}).
+constexpr const char* kChecksumKey = "tensor_crc32";
 
 // ---------------------------------------------------------------------------------------------
 // Reading
@@ -153,11 +98,42 @@ void convert_ints(const char* src, float* dst, uint64_t n) {
 }
 
 // One line, printable: parser messages may quote raw header bytes.
+// A JSON parser callback that records the first key repeated within one object (nlohmann keeps
+// the last silently; the safetensors reference implementation refuses the file).
+nlohmann::json::parser_callback_t duplicate_key_finder(std::string& duplicate) {
+  auto keys = std::make_shared<std::vector<std::set<std::string>>>();
+  return [keys, &duplicate](int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if (event == E::object_start) keys->emplace_back();
+    else if (event == E::object_end && !keys->empty()) keys->pop_back();
+    else if (event == E::key && !keys->empty() && !keys->back().insert(parsed.get<std::string>()).second &&
+             duplicate.empty())
+      duplicate = parsed.get<std::string>();
+    return true;
+  };
+}
+
 std::string one_line(std::string s) {
   for (char& c : s)
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
   if (s.size() > 300) s = s.substr(0, 300) + "...";
   return s;
+}
+
+// torch.save writes a zip archive (PyTorch >= 1.6) or a bare pickle (protocol 2..5). Either one
+// executes code when unpickled, so it is named and refused, never parsed.
+bool is_pytorch_magic(const unsigned char* first8) {
+  const bool zip = std::memcmp(first8, "PK\x03\x04", 4) == 0;
+  const bool pickle = first8[0] == 0x80 && first8[1] >= 2 && first8[1] <= 5;
+  return zip || pickle;
+}
+
+std::string pytorch_file_message(const std::string& path) {
+  return fmt::format(
+      "a PyTorch torch.save file (zip/pickle), not safetensors; cnn does not unpickle files. Save it as "
+      "safetensors: python3 -c \"import torch, safetensors.torch as st; st.save_file({{k: v.contiguous() for k, v in "
+      "torch.load('{0}', map_location='cpu', weights_only=True).items()}}, '{0}.safetensors')\"",
+      path);
 }
 
 class Reader {
@@ -208,6 +184,59 @@ class Reader {
   uint64_t size_ = 0;
 };
 
+std::vector<int64_t> as_int64(const Tensor& t) {
+  std::vector<int64_t> v(static_cast<size_t>(t.numel()));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<int64_t>(std::llround(t.data()[i]));
+  return v;
+}
+
+uint32_t crc32_of(const void* data, uint64_t n) {
+  return static_cast<uint32_t>(::crc32_z(0, static_cast<const Bytef*>(data), static_cast<z_size_t>(n)));
+}
+
+// The CRC-32 of the bytes write_safetensors writes for `nt`.
+uint32_t written_crc32(const NamedTensor& nt) {
+  if (nt.as_i64) {
+    const std::vector<int64_t> v = as_int64(*nt.tensor);
+    return crc32_of(v.data(), v.size() * sizeof(int64_t));
+  }
+  return crc32_of(nt.tensor->data(), uint64_t(nt.tensor->numel()) * sizeof(float));
+}
+
+// The CRC-32 of every metadata key and value (but the checksums), in key order.
+uint32_t metadata_crc32(const std::map<std::string, std::string>& metadata) {
+  uLong crc = 0;
+  for (const auto& [k, v] : metadata) {
+    if (k == kChecksumKey) continue;
+    crc = ::crc32_z(crc, reinterpret_cast<const Bytef*>(k.c_str()), k.size() + 1);
+    crc = ::crc32_z(crc, reinterpret_cast<const Bytef*>(v.c_str()), v.size() + 1);
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+// __metadata__[kChecksumKey] -> {tensor name: CRC-32}, or throws via `r` when it is malformed.
+std::map<std::string, uint32_t> parse_checksums(const std::string& text, const Reader& r) {
+  std::map<std::string, uint32_t> out;
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception&) {
+    r.fail(fmt::format("__metadata__ '{}' is not a JSON object of CRC-32s (the checksums are corrupt)", kChecksumKey));
+  }
+  if (!j.is_object()) r.fail(fmt::format("__metadata__ '{}' is not a JSON object of CRC-32s", kChecksumKey));
+  for (const auto& [name, v] : j.items()) {
+    const std::string hex = v.is_string() ? v.get<std::string>() : "";
+    uint32_t crc = 0;
+    auto res = std::from_chars(hex.data(), hex.data() + hex.size(), crc, 16);
+    // Exactly as written (lower case), so that no flipped bit in the digits goes unnoticed.
+    if (hex.size() != 8 || res.ec != std::errc() || res.ptr != hex.data() + hex.size() ||
+        fmt::format("{:08x}", crc) != hex)
+      r.fail(fmt::format("__metadata__ '{}': the CRC-32 of '{}' is not 8 hex digits", kChecksumKey, one_line(name)));
+    out[name] = crc;
+  }
+  return out;
+}
+
 struct Entry {
   std::string name;
   const DtypeInfo* dtype;
@@ -220,11 +249,19 @@ struct Entry {
 // -----------------------------------------------------------------------------------------------
 
 void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
-                       const std::map<std::string, std::string>& metadata) {
+                       const std::map<std::string, std::string>& metadata, bool checksums) {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
-  if (!metadata.empty()) {
+  std::map<std::string, std::string> meta_out = metadata;
+  if (checksums) {
+    nlohmann::ordered_json crcs = nlohmann::ordered_json::object();
+    crcs["__metadata__"] = fmt::format("{:08x}", metadata_crc32(meta_out));
+    for (const auto& nt : tensors)
+      if (nt.tensor) crcs[nt.name] = fmt::format("{:08x}", written_crc32(nt));
+    meta_out[kChecksumKey] = crcs.dump();
+  }
+  if (!meta_out.empty()) {
     nlohmann::ordered_json meta = nlohmann::ordered_json::object();
-    for (const auto& [k, v] : metadata) meta[k] = v;
+    for (const auto& [k, v] : meta_out) meta[k] = v;
     header["__metadata__"] = std::move(meta);
   }
   std::set<std::string> seen;
@@ -261,8 +298,7 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
     for (const auto& nt : tensors) {
       if (nt.tensor->numel() == 0) continue;
       if (nt.as_i64) {
-        std::vector<int64_t> v(static_cast<size_t>(nt.tensor->numel()));
-        for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<int64_t>(std::llround(nt.tensor->data()[i]));
+        const std::vector<int64_t> v = as_int64(*nt.tensor);
         if (!write_all(fd, v.data(), v.size() * sizeof(int64_t))) return false;
         continue;
       }
@@ -271,10 +307,6 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
     }
     return true;
   });
-}
-
-void write_file_atomic(const std::string& path, const std::string& content) {
-  atomic_write(path, [&](int fd) { return write_all(fd, content.data(), content.size()); });
 }
 
 SafetensorsFile read_safetensors(const std::string& path) {
@@ -288,6 +320,11 @@ SafetensorsFile read_safetensors(const std::string& path) {
   r.read_at(0, len_bytes, 8);
   uint64_t header_len = 0;
   for (int i = 0; i < 8; ++i) header_len |= uint64_t(len_bytes[i]) << (8 * i);
+  if (is_pytorch_magic(len_bytes)) {  // unless it is a valid safetensors header that happens to start so
+    char brace = 0;
+    if (file_size > 8) r.read_at(8, &brace, 1);
+    if (header_len > file_size - 8 || brace != '{') r.fail(pytorch_file_message(path));
+  }
   if (header_len > kMaxHeaderBytes)
     r.fail(fmt::format("not a safetensors file: header length {} is absurd (limit {})", header_len,
                        kMaxHeaderBytes));
@@ -297,12 +334,18 @@ SafetensorsFile read_safetensors(const std::string& path) {
 
   std::string text(header_len, '\0');
   if (header_len) r.read_at(8, text.data(), header_len);
+  if (text.empty() || text[0] != '{')  // the reference implementation's check: an object first
+    r.fail("header is not a JSON object (it does not start with '{')");
+  if (text.find('\0') != std::string::npos)  // the JSON parser would stop there and ignore the rest
+    r.fail(fmt::format("header has a NUL byte at offset {}", text.find('\0')));
   nlohmann::json header;
+  std::string duplicate;
   try {
-    header = nlohmann::json::parse(text);
+    header = nlohmann::json::parse(text, duplicate_key_finder(duplicate));
   } catch (const nlohmann::json::exception& e) {
     r.fail("header is not valid JSON: " + one_line(e.what()));
   }
+  if (!duplicate.empty()) r.fail(fmt::format("duplicate key '{}' in the header", one_line(duplicate)));
   if (!header.is_object()) r.fail("header is not a JSON object");
 
   SafetensorsFile out;
@@ -366,12 +409,17 @@ SafetensorsFile read_safetensors(const std::string& path) {
   std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
   });
+  // As the reference implementation: the tensors tile the data section exactly, in offset order,
+  // from byte 0 to the end of the file (no overlap, no gap, nothing after).
   uint64_t declared = 0;        // the largest end offset so far
   const Entry* last = nullptr;  // the entry that reaches `declared`
   for (const auto& e : entries) {
     if (last && e.begin < declared)
       r.fail(fmt::format("tensors '{}' [{}, {}] and '{}' [{}, {}] overlap", one_line(last->name),
                          last->begin, last->end, one_line(e.name), e.begin, e.end));
+    if (e.begin > declared)
+      r.fail(fmt::format("data_offsets leave a gap: no tensor covers data bytes [{}, {}) (before '{}')",
+                         declared, e.begin, one_line(e.name)));
     if (!last || e.end >= declared) {
       last = &e;
       declared = e.end;
@@ -382,19 +430,56 @@ SafetensorsFile read_safetensors(const std::string& path) {
   if (declared > available)
     r.fail(fmt::format("truncated: header declares {} data bytes, file has {}", declared,
                        available));
+  if (declared < available)
+    r.fail(fmt::format("{} trailing bytes after the {} data bytes the header declares", available - declared,
+                       declared));
 
+  // Our checkpoints carry a CRC-32 per tensor; files without them (PyTorch's) are read unchecked.
+  std::map<std::string, uint32_t> checksums;
+  const auto crc_it = out.metadata.find(kChecksumKey);
+  const bool checked = crc_it != out.metadata.end();
+  if (checked) {
+    checksums = parse_checksums(crc_it->second, r);
+    out.metadata.erase(crc_it);
+    if (auto m = checksums.find("__metadata__"); m != checksums.end()) {
+      const uint32_t crc = metadata_crc32(out.metadata);
+      if (crc != m->second)
+        r.fail(fmt::format("__metadata__: checksum mismatch (CRC-32 {:08x}, recorded {:08x}): the file is corrupt", crc,
+                           m->second));
+      checksums.erase(m);
+    }
+    for (const auto& e : entries)
+      if (!checksums.count(e.name))
+        r.fail(fmt::format("tensor '{}' has no CRC-32 in __metadata__ '{}' (the file was altered)", one_line(e.name),
+                           kChecksumKey));
+    if (checksums.size() != entries.size())
+      r.fail(fmt::format("__metadata__ '{}' lists {} tensors, the file has {} (the file was altered)", kChecksumKey,
+                         checksums.size(), entries.size()));
+  }
+  auto verify = [&](const Entry& e, const void* bytes, uint64_t n) {
+    if (!checked) return;
+    const uint32_t crc = crc32_of(bytes, n), want = checksums.at(e.name);
+    if (crc != want)
+      r.fail(fmt::format("tensor '{}': checksum mismatch (data CRC-32 {:08x}, recorded {:08x}): the file is corrupt",
+                         one_line(e.name), crc, want));
+  };
+
+  out.checksummed = checked;
   std::vector<char> scratch;
   for (const auto& e : entries) {
     Tensor t;
     t.resize(e.shape);
     const uint64_t n = static_cast<uint64_t>(t.numel());
+    if (n == 0) verify(e, nullptr, 0);
     if (n > 0) {
       const std::string dname = e.dtype->name;
       if (dname == "F32") {
         r.read_at(data_start + e.begin, t.data(), n * 4);
+        verify(e, t.data(), n * 4);
       } else {
         scratch.resize(static_cast<size_t>(e.end - e.begin));
         r.read_at(data_start + e.begin, scratch.data(), scratch.size());
+        verify(e, scratch.data(), scratch.size());
         float* dst = t.data();
         const char* src = scratch.data();
         if (dname == "F64") {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "io/atomic_file.h"  // write_file_atomic
 
 namespace cnn {
 
@@ -24,13 +25,15 @@ struct SafetensorsFile {
   std::map<std::string, Tensor> tensors;
   std::map<std::string, std::string> metadata;    // __metadata__
   std::vector<std::string> order;                 // tensor names in file order
+  bool checksummed = false;                       // every tensor's CRC-32 was recorded and matched
 };
 
+// With `checksums`, __metadata__ "tensor_crc32" holds a CRC-32 of each tensor's bytes (as JSON
+// {name: "8 hex digits"}); read_safetensors verifies them when present (and drops the key from
+// the metadata it returns), so a flipped bit is named; files without them read as before.
 void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
-                       const std::map<std::string, std::string>& metadata = {});
+                       const std::map<std::string, std::string>& metadata = {}, bool checksums = false);
 SafetensorsFile read_safetensors(const std::string& path);
 
-// Writes `content` to `path` atomically (temp + fsync + rename). For metrics, configs, reports.
-void write_file_atomic(const std::string& path, const std::string& content);
 
 }  // namespace cnn

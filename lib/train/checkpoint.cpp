@@ -1,5 +1,7 @@
 #include "train/checkpoint.h"
 
+#include <charconv>
+#include <cmath>
 #include <set>
 #include <sstream>
 
@@ -15,6 +17,8 @@ namespace cnn {
 // "momentum.<param>" keeps the names of checkpoints written before other optimizers existed.
 static const char* kOptimPrefix = "optimizer.";
 static const char* kEmaPrefix = "ema.";
+// Format 2 adds per-tensor and metadata CRC-32s (io/safetensors.h), which a format-2 file must have.
+static const char* kFormat = "cnn-checkpoint-2";
 
 void save_checkpoint(const std::string& path, const Net& net, const Optimizer* optimizer, const CheckpointMeta& meta,
                      const std::vector<NamedTensor>& extra) {
@@ -29,7 +33,7 @@ void save_checkpoint(const std::string& path, const Net& net, const Optimizer* o
     for (size_t i = 0; i < st.size(); ++i) tensors.push_back({optim_names[i], st[i].tensor});
   }
   tensors.insert(tensors.end(), extra.begin(), extra.end());
-  std::map<std::string, std::string> md{{"format", "cnn-checkpoint-1"},
+  std::map<std::string, std::string> md{{"format", kFormat},
                                         {"epoch", std::to_string(meta.epoch)},
                                         {"step", std::to_string(meta.step)},
                                         {"best_metric", fmt::format("{}", meta.best_metric)},
@@ -44,20 +48,19 @@ void save_checkpoint(const std::string& path, const Net& net, const Optimizer* o
                                         {"rng_state", fmt::format("{} {} {} {}", meta.rng_state[0], meta.rng_state[1],
                                                                   meta.rng_state[2], meta.rng_state[3])}};
   if (!meta.class_names.empty()) md["class_names"] = nlohmann::json(meta.class_names).dump();
-  write_safetensors(path, tensors, md);
-}
-
-static int64_t to_int(const std::map<std::string, std::string>& md, const std::string& key) {
-  auto it = md.find(key);
-  if (it == md.end()) return 0;
-  try {
-    return std::stoll(it->second);
-  } catch (...) {
-    return 0;
-  }
+  write_safetensors(path, tensors, md, /*checksums=*/true);
 }
 
 namespace {
+
+// read_safetensors, refusing a checkpoint of ours whose checksums are gone (a damaged key).
+SafetensorsFile read_verified(const std::string& path) {
+  SafetensorsFile f = read_safetensors(path);
+  auto it = f.metadata.find("format");
+  if (it != f.metadata.end() && it->second == kFormat && !f.checksummed)
+    throw RuntimeError(path + ": a " + kFormat + " file without its checksums (the file is corrupt)");
+  return f;
+}
 
 std::string join_names(const std::vector<std::string>& names) {
   std::string out;
@@ -141,14 +144,14 @@ std::set<std::string> side_head_nodes(const Net& net) {
 }
 
 void load_weights(const std::string& path, Net& net) {
-  SafetensorsFile f = read_safetensors(path);
+  SafetensorsFile f = read_verified(path);
   // torchvision ships GoogLeNet / Inception v3 weights without their auxiliary heads
   load_net_tensors(path, f, net, /*lenient_counters=*/true, nullptr, side_head_nodes(net));
 }
 
 CheckpointMeta load_checkpoint(const std::string& path, Net& net, Optimizer* optimizer,
                                std::map<std::string, Tensor>* extra) {
-  SafetensorsFile f = read_safetensors(path);
+  SafetensorsFile f = read_verified(path);
   if (extra)
     for (const auto& [name, t] : f.tensors)
       if (name.rfind(kEmaPrefix, 0) == 0) (*extra)[name] = t;
@@ -163,27 +166,83 @@ CheckpointMeta load_checkpoint(const std::string& path, Net& net, Optimizer* opt
       throw RuntimeError(path + ": " + e.what());
     }
   }
-  return checkpoint_meta(f.metadata);
+  return checkpoint_meta(f.metadata, path);
 }
 
-CheckpointMeta read_checkpoint_meta(const std::string& path) { return checkpoint_meta(read_safetensors(path).metadata); }
+CheckpointMeta read_checkpoint_meta(const std::string& path) {
+  return checkpoint_meta(read_verified(path).metadata, path);
+}
 
-CheckpointMeta checkpoint_meta(const std::map<std::string, std::string>& metadata) {
-  const auto& md = metadata;
-  CheckpointMeta meta;
-  meta.epoch = to_int(md, "epoch");
-  meta.step = to_int(md, "step");
-  if (auto it = md.find("best_metric"); it != md.end()) meta.best_metric = std::atof(it->second.c_str());
-  if (auto it = md.find("config"); it != md.end()) meta.config = it->second;
-  meta.epoch_step = to_int(md, "epoch_step");
-  meta.epoch_correct = to_int(md, "epoch_correct");
-  meta.epoch_seen = to_int(md, "epoch_seen");
-  if (auto it = md.find("epoch_loss_sum"); it != md.end()) meta.epoch_loss_sum = std::atof(it->second.c_str());
-  if (auto it = md.find("epoch_seconds"); it != md.end()) meta.epoch_seconds = std::atof(it->second.c_str());
-  if (auto it = md.find("rng_state"); it != md.end()) {
-    std::istringstream in(it->second);
-    for (auto& w : meta.rng_state) in >> w;
+namespace {
+
+// Strict readers of the numeric metadata fields: a field that is present must be exactly a
+// number of the right kind; a corrupt one is named instead of read as 0 (which would silently
+// restart a run). Absent fields keep their defaults (PyTorch state_dicts have none).
+class MetaFields {
+ public:
+  MetaFields(const std::map<std::string, std::string>& md, const std::string& path) : md_(md), path_(path) {}
+
+  void integer(const char* key, int64_t& out) const {
+    const std::string* v = find(key);
+    if (!v) return;
+    auto r = std::from_chars(v->data(), v->data() + v->size(), out);
+    if (v->empty() || r.ec != std::errc() || r.ptr != v->data() + v->size() || out < 0) bad(key, *v, "an integer >= 0");
   }
+  void real(const char* key, double& out, bool finite) const {
+    const std::string* v = find(key);
+    if (!v) return;
+    auto r = std::from_chars(v->data(), v->data() + v->size(), out);
+    if (v->empty() || r.ec != std::errc() || r.ptr != v->data() + v->size() || std::isnan(out) ||
+        (finite && !std::isfinite(out)))
+      bad(key, *v, finite ? "a finite number" : "a number");
+  }
+  void words(const char* key, std::array<uint64_t, 4>& out) const {
+    const std::string* v = find(key);
+    if (!v) return;
+    const char* p = v->data();
+    const char* end = v->data() + v->size();
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (i > 0) {
+        if (p == end || *p != ' ') bad(key, *v, "4 unsigned integers separated by spaces");
+        ++p;
+      }
+      auto r = std::from_chars(p, end, out[i]);
+      if (r.ec != std::errc() || r.ptr == p) bad(key, *v, "4 unsigned integers separated by spaces");
+      p = r.ptr;
+    }
+    if (p != end) bad(key, *v, "4 unsigned integers separated by spaces");
+  }
+
+ private:
+  const std::string* find(const char* key) const {
+    auto it = md_.find(key);
+    return it == md_.end() ? nullptr : &it->second;
+  }
+  [[noreturn]] void bad(const char* key, const std::string& value, const char* expected) const {
+    std::string shown = value.size() > 40 ? value.substr(0, 40) + "..." : value;
+    throw RuntimeError(fmt::format("{}checkpoint field '{}' is '{}', expected {} (the checkpoint is corrupt)",
+                                   path_.empty() ? "" : path_ + ": ", key, shown, expected));
+  }
+  const std::map<std::string, std::string>& md_;
+  const std::string& path_;
+};
+
+}  // namespace
+
+CheckpointMeta checkpoint_meta(const std::map<std::string, std::string>& metadata, const std::string& path) {
+  const auto& md = metadata;
+  const MetaFields fields(md, path);
+  CheckpointMeta meta;
+  fields.integer("epoch", meta.epoch);
+  fields.integer("step", meta.step);
+  fields.real("best_metric", meta.best_metric, /*finite=*/false);
+  fields.integer("epoch_step", meta.epoch_step);
+  fields.integer("epoch_correct", meta.epoch_correct);
+  fields.integer("epoch_seen", meta.epoch_seen);
+  fields.real("epoch_loss_sum", meta.epoch_loss_sum, /*finite=*/false);
+  fields.real("epoch_seconds", meta.epoch_seconds, /*finite=*/true);
+  fields.words("rng_state", meta.rng_state);
+  if (auto it = md.find("config"); it != md.end()) meta.config = it->second;
   if (auto it = md.find("model"); it != md.end()) meta.model = it->second;
   if (auto it = md.find("class_names"); it != md.end()) {
     try {

@@ -56,6 +56,9 @@ std::set<std::string> side_head_nodes(const Net& net);
 
 // The metadata of a checkpoint (no net needed); a plain state_dict gives the defaults.
 CheckpointMeta read_checkpoint_meta(const std::string& path);
-CheckpointMeta checkpoint_meta(const std::map<std::string, std::string>& safetensors_metadata);
+// Every numeric field present must parse exactly (RuntimeError "<path>: checkpoint field 'epoch' is
+// 'x', expected ..."); absent fields keep their defaults.
+CheckpointMeta checkpoint_meta(const std::map<std::string, std::string>& safetensors_metadata,
+                               const std::string& path = "");
 
 }  // namespace cnn

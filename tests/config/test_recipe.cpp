@@ -214,7 +214,7 @@ TEST_CASE("recipe: errors name file:line:col and the field", "[config][recipe][e
   CHECK(recipe_error("model: lenet5.yaml\ndata: {datset: mnist}\n") ==
         "r.yaml:2:8: data: unknown key 'datset' (did you mean 'dataset'?); expected one of: dataset, root, "
         "train_transforms, eval_transforms, batch_size, eval_batch_size, workers, train_limit, eval_limit, class_names, "
-        "bad_images, eval_tta, mixup, cutmix, mix_prob, mix_switch_prob");
+        "bad_images, eval_tta, mixup, cutmix, mix_prob, mix_switch_prob, max_image_pixels");
   CHECK(recipe_error("model: lenet5.yaml\noutptu: x\n") ==
         "r.yaml:2:1: unknown top-level key 'outptu' (did you mean 'output'?); expected one of: model, model_args, data, train, "
         "output, report");

@@ -1,3 +1,4 @@
+#include <sys/resource.h>
 #include <zlib.h>
 
 #include <catch2/catch.hpp>
@@ -286,6 +287,46 @@ TEST_CASE("mnist: malformed files are refused with the file and the problem", "[
     CHECK(load_error(root) == lab + ": label 12 at index 2 is out of range (expected 0..9)");
     CHECK(load_error(root, "train", 1) == load_error(root));  // checked even beyond the limit
   }
+}
+
+// Peak resident memory of this process in bytes (each Catch2 case runs in its own process under ctest).
+static uint64_t peak_rss_bytes() {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return uint64_t(ru.ru_maxrss) * 1024;
+}
+
+TEST_CASE("mnist hostile: a gzip bomb inflates no further than its header needs", "[data][mnist][hostile]") {
+  TempDir dir;
+  const std::string root = dir.str();
+  const std::string img_gz = dir / "train-images-idx3-ubyte.gz";
+  write_raw(dir / "train-labels-idx1-ubyte", idx_labels(4));
+  // 4 images of 28x28 (3152 bytes) in the header, then 1 GiB of zeros: 64 concatenated gzip
+  // members of 16 MiB each (about 1 MiB on disk).
+  write_gz(img_gz, idx_images(4, 28, 28) + std::string(16 << 20, '\0'));
+  std::string member;
+  {
+    const std::string zeros_gz = dir / "zeros.gz";
+    write_gz(zeros_gz, std::string(16 << 20, '\0'));
+    member = slurp(zeros_gz);
+  }
+  std::string bomb = slurp(img_gz);
+  for (int i = 0; i < 63; ++i) bomb += member;
+  write_raw(img_gz, bomb);
+  const uint64_t before = peak_rss_bytes();
+  CHECK(load_error(root) == img_gz + ": decompresses to more than the 3152 bytes its IDX header declares "
+                                     "(a decompression bomb or trailing data); not an MNIST IDX file?");
+  CHECK(peak_rss_bytes() - before < (uint64_t(64) << 20));
+
+  // A header that claims more than the data holds: inflating stops at the real end.
+  write_gz(img_gz, idx_images(4, 28, 28).substr(0, 16) + std::string(100, '\1'));
+  CHECK(load_error(root) == img_gz + ": truncated: expected 3152 bytes after decompression, got 116");
+  // Counts whose product overflows 32 bits are computed in 64 and refused as absurd.
+  write_gz(img_gz, be32(2051) + be32(0x10000) + be32(0x10000) + be32(0x10000));
+  CHECK_THAT(load_error(root), Catch::StartsWith(img_gz + ": header declares an absurd size: 65536 images of 65536x65536"));
+  // Bad magic inside the gzip stream is named before anything else is inflated.
+  write_gz(img_gz, be32(0x12345678) + std::string(100, '\0'));
+  CHECK_THAT(load_error(root), Catch::StartsWith(img_gz + ": bad magic number 305419896"));
 }
 
 TEST_CASE("mnist: the real MNIST files", "[data][mnist][real]") {

@@ -190,3 +190,29 @@ else:
   write_npy(dir / "scalar.npy", scalar);
   CHECK(std::system((base + " read").c_str()) == 0);
 }
+
+TEST_CASE("npy hostile: header lengths over numpy's limit and every truncation are refused", "[io][npy][hostile]") {
+  TempDir dir;
+  const std::string path = dir / "h.npy";
+  // A version 2.0 header claiming 4 GiB: refused from the length field, before any allocation.
+  spit(path, std::string("\x93NUMPY\x02\x00\xff\xff\xff\xff", 12) + std::string(64, ' '));
+  CHECK_THAT(read_error(path), Catch::Contains("header length 4294967295 is over the limit of 10000 bytes"));
+  std::string long_dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }" + std::string(10000, ' ');
+  spit(path, npy_file(long_dict, floats({1, 2, 3, 4}), 2));
+  CHECK_THAT(read_error(path), Catch::Contains("is over the limit of 10000 bytes"));
+
+  Tensor t({3, 2});
+  for (int64_t i = 0; i < t.numel(); ++i) t[i] = float(i);
+  write_npy(dir / "good.npy", t);
+  const std::string bytes = slurp(dir / "good.npy");
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    spit(path, bytes.substr(0, n));
+    bool refused = false;
+    try {
+      read_npy(path);
+    } catch (const RuntimeError& e) {
+      refused = std::string(e.what()).rfind(path + ": ", 0) == 0;
+    }
+    if (!refused) FAIL_CHECK("a file cut to " << n << " of " << bytes.size() << " bytes was not refused");
+  }
+}
