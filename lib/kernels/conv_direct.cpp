@@ -88,11 +88,9 @@ DirectConvPlan plan_direct_conv(const ConvGeom& g, int M, int64_t N, const RowCo
     if (taps.size() > 64) p.rows.ok = false;  // backward_data_strided's offset list
   if (!p.rows.ok) return p;
   const RowLayout& y = p.rows.y;
-  p.y_runs = make_output_runs(N, M, g.OH, g.OW, y.pitch, y.plane, y.positions);
-  if (!strided(p.rows)) {
-    const RowLayout& dx = p.rows.dx;
-    p.dx_runs = make_output_runs(N, g.C, g.H, g.W, dx.pitch, dx.plane, dx.positions);
-  }
+  p.y_map = {N, g.OH, g.OW, y.pitch, y.plane, int64_t(M) * g.OH * g.OW, int64_t(g.OH) * g.OW};
+  const RowLayout& dx = p.rows.dx;
+  p.dx_map = {N, g.H, g.W, dx.pitch, dx.plane, int64_t(g.C) * g.H * g.W, int64_t(g.H) * g.W};
   return p;
 }
 
@@ -106,7 +104,7 @@ void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* w
   RowConvArgs a;
   a.M = p.M, a.C = p.C, a.T = r.T, a.off = r.fwd_off.data();
   a.x = xrows + r.x.front, a.x_stride = r.x.length;
-  a.w = wpack, a.runs = &p.y_runs, a.out = y, a.bias = bias;
+  a.w = wpack, a.outputs = &p.y_map, a.out = y, a.bias = bias;
   over_positions(r.y.positions, [&](int64_t q0, int64_t q1, int) { p.kernel->forward(a, q0, q1); });
 }
 
@@ -146,7 +144,7 @@ void direct_conv_backward(const DirectConvPlan& p, const float* x, const float* 
   RowConvArgs b;
   b.M = p.C, b.C = p.M, b.T = r.T, b.off = r.bwd_off.data();
   b.x = dyrows + r.dy.front, b.x_stride = r.dy.length;
-  b.w = wpack, b.runs = &p.dx_runs, b.out = dx;
+  b.w = wpack, b.outputs = &p.dx_map, b.out = dx;
   over_positions(r.dx.positions, [&](int64_t q0, int64_t q1, int) { p.kernel->forward(b, q0, q1); });
 }
 

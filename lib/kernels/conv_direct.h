@@ -18,8 +18,8 @@ struct DirectConvPlan {
   int64_t N = 0;
   ConvGeom g;
   const RowConvKernel* kernel = nullptr;
-  OutputRuns y_runs;   // forward writes y through these (no output rows, no unpack pass)
-  OutputRuns dx_runs;  // stride 1: backward-data writes dx through these
+  OutputMap y_map;   // forward writes y through it (no output rows, no unpack pass)
+  OutputMap dx_map;  // stride 1: backward-data writes dx through it
   // Workspace in floats for forward and for backward with `threads` threads.
   size_t forward_floats() const;
   size_t backward_floats(int threads) const;

@@ -32,29 +32,6 @@ void pack_row_conv_weights(const float* w, int M, int C, int T, bool transpose, 
   pack(w, M, C, T, nullptr, T, transpose, dst);
 }
 
-OutputRuns make_output_runs(int64_t N, int64_t M, int64_t OH, int64_t OW, int64_t pitch, int64_t plane,
-                            int64_t positions) {
-  OutputRuns r;
-  r.channel_stride = OH * OW;
-  for (int64_t t0 = 0; t0 < positions; t0 += kRowConvQAlign) {
-    r.first.push_back(static_cast<int32_t>(r.runs.size()));
-    int64_t next_dst = -1;
-    for (int64_t i = 0; i < kRowConvQAlign; ++i) {
-      const int64_t q = t0 + i, n = q / plane, oh = q % plane / pitch, ow = q % plane % pitch;
-      if (n >= N || oh >= OH || ow >= OW) {
-        next_dst = -1;
-        continue;
-      }
-      const int64_t dst = n * M * OH * OW + oh * OW + ow;
-      if (dst == next_dst) ++r.runs.back().len;
-      else r.runs.push_back({static_cast<int32_t>(i), 1, dst});
-      next_dst = dst + 1;
-    }
-  }
-  r.first.push_back(static_cast<int32_t>(r.runs.size()));
-  return r;
-}
-
 std::span<const RowConvKernel> row_conv_kernels() {
   static const std::array<RowConvKernel, 3> all{kRowConvAvx512, kRowConvAvx2, kRowConvReference};
   return all;

@@ -14,10 +14,10 @@
 //   y rows are writable for q < q1.
 // - w is packed by pack_row_conv_weights: [ceil(M / kRowConvMB)][C][T][kRowConvMB], zero-filled.
 // - Kernels are single-threaded; callers split [0, Q) across threads.
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string_view>
-#include <vector>
 
 #include "core/isa.h"
 
@@ -27,24 +27,38 @@ constexpr int kRowConvQAlign = 64;  // positions per tile of the widest kernel (
 constexpr int kRowConvMB = 6;       // output channels per packed weight block
 
 // Where forward's outputs go when written straight to an N x M x OH x OW tensor instead of rows:
-// for tile k (positions [k * kRowConvQAlign, (k + 1) * kRowConvQAlign)), runs[first[k]] up to
-// runs[first[k + 1]] copy tile positions [begin, begin + len) of output channel m to
-// out + dst + m * channel_stride. Positions in no run (padding) are dropped. Saves writing the
-// output rows and a second pass to unpack them.
-struct OutputRuns {
-  struct Run {
-    int32_t begin, len;
-    int64_t dst;
-  };
-  std::vector<int32_t> first;
-  std::vector<Run> runs;
-  int64_t channel_stride = 0;
+// position q of the row layout (conv_rows.h: pitch, plane) is image q / plane, pixel
+// (q % plane / pitch, q % plane % pitch), an output when that pixel is inside OH x OW. Kernels
+// split each tile into runs of consecutive outputs (for_each_output_run) and copy those: no
+// output rows are written and no unpacking pass reads them back.
+struct OutputMap {
+  int64_t N = 0, OH = 0, OW = 0, pitch = 0, plane = 0;
+  int64_t image_stride = 0;    // M * OH * OW
+  int64_t channel_stride = 0;  // OH * OW
 };
 
-// Runs for N images of OH x OW laid out with `pitch` and `plane` (conv_rows.h), M channels,
-// over `positions` positions.
-OutputRuns make_output_runs(int64_t N, int64_t M, int64_t OH, int64_t OW, int64_t pitch, int64_t plane,
-                            int64_t positions);
+// Calls fn(begin, len, dst) for each run of consecutive outputs among positions
+// [t0, t0 + count): tile positions [begin, begin + len) go to out + dst (+ m * channel_stride).
+template <class Fn>
+inline void for_each_output_run(const OutputMap& o, int64_t t0, int64_t count, Fn&& fn) {
+  int64_t q = t0;
+  const int64_t end = t0 + count;
+  while (q < end) {
+    const int64_t n = q / o.plane, r = q % o.plane, h = r / o.pitch, w = r % o.pitch;
+    if (n >= o.N) return;
+    if (h >= o.OH) {  // the zero rows below the image
+      q += o.plane - r;
+      continue;
+    }
+    if (w >= o.OW) {  // the zero columns right of the row
+      q += o.pitch - w;
+      continue;
+    }
+    const int64_t len = std::min(o.OW - w, end - q);
+    fn(static_cast<int>(q - t0), static_cast<int>(len), n * o.image_stride + h * o.OW + w);
+    q += len;
+  }
+}
 
 struct RowConvArgs {
   int M = 0, C = 0, T = 0;      // output channels, input channels, taps
@@ -55,9 +69,9 @@ struct RowConvArgs {
   const float* dy = nullptr;    // wgrad: output-gradient row of channel m at dy + m * y_stride
   float* y = nullptr;           // forward: output row of channel m at y + m * y_stride
   int64_t y_stride = 0;
-  const OutputRuns* runs = nullptr;  // forward: if set, write to `out` through the runs instead of y
+  const OutputMap* outputs = nullptr;  // forward: if set, write to `out` through the map instead of y
   float* out = nullptr;
-  const float* bias = nullptr;       // with runs: added to output channel m (may be null)
+  const float* bias = nullptr;         // with outputs: added to output channel m (may be null)
 };
 
 // Packs w (M x C x T, or its transpose when `transpose`: w is then C x M x T and the packed

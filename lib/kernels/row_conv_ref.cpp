@@ -16,19 +16,16 @@ float dot(const RowConvArgs& a, int m, int64_t q) {
 }
 
 void forward(const RowConvArgs& a, int64_t q0, int64_t q1) {
-  if (!a.runs) {
+  if (!a.outputs) {
     for (int m = 0; m < a.M; ++m)
       for (int64_t q = q0; q < q1; ++q) a.y[m * a.y_stride + q] = dot(a, m, q);
     return;
   }
-  for (int64_t k = q0 / kRowConvQAlign; k < q1 / kRowConvQAlign; ++k)
-    for (int32_t r = a.runs->first[size_t(k)]; r < a.runs->first[size_t(k) + 1]; ++r) {
-      const OutputRuns::Run& run = a.runs->runs[size_t(r)];
-      for (int m = 0; m < a.M; ++m)
-        for (int32_t i = 0; i < run.len; ++i)
-          a.out[run.dst + m * a.runs->channel_stride + i] =
-              dot(a, m, k * kRowConvQAlign + run.begin + i) + (a.bias ? a.bias[m] : 0.f);
-    }
+  for_each_output_run(*a.outputs, q0, q1 - q0, [&](int begin, int len, int64_t dst) {
+    for (int m = 0; m < a.M; ++m)
+      for (int i = 0; i < len; ++i)
+        a.out[dst + m * a.outputs->channel_stride + i] = dot(a, m, q0 + begin + i) + (a.bias ? a.bias[m] : 0.f);
+  });
 }
 
 void wgrad(const RowConvArgs& a, int64_t q0, int64_t q1, float* dw) {

@@ -60,35 +60,32 @@ inline void forward_tile(const RowConvArgs& a, const float* wb, int c0, int c1, 
       for (int j = 0; j < QV; ++j) V::store(yrow[i] + yq + j * L, acc[i][j]);
 }
 
-// One kRowConvQAlign tile written straight to a.out through a.runs: computed into a buffer in
-// L1, then each run copied out (with the bias after the last channel block).
+// One kRowConvQAlign tile written straight to a.out through a.outputs: computed into a buffer in
+// L1, then each run of outputs copied out (with the bias after the last channel block).
 template <class V, int QV>
-void forward_tile_to_runs(const RowConvArgs& a, const float* wb, int c0, int c1, int m0, int mvalid, int64_t t0) {
+void forward_tile_to_outputs(const RowConvArgs& a, const float* wb, int c0, int c1, int m0, int mvalid, int64_t t0) {
   constexpr int A = kRowConvQAlign, tile = V::kLanes * QV;
   alignas(64) float buf[kRowConvMB][A];
   float* rows[kRowConvMB];
   for (int i = 0; i < kRowConvMB; ++i) rows[i] = buf[i];
-  const OutputRuns& r = *a.runs;
-  const int64_t k = t0 / A, cs = r.channel_stride;
+  const OutputMap& o = *a.outputs;
   const bool add = c0 > 0, last = c1 == a.C;
   if (add) {  // partial sums of the earlier channel blocks; padding positions start at 0 (no denormals)
     std::memset(buf, 0, sizeof buf);
-    for (int32_t ri = r.first[size_t(k)]; ri < r.first[size_t(k) + 1]; ++ri) {
-      const OutputRuns::Run& run = r.runs[size_t(ri)];
+    for_each_output_run(o, t0, A, [&](int begin, int len, int64_t dst) {
       for (int i = 0; i < mvalid; ++i)
-        std::memcpy(buf[i] + run.begin, a.out + run.dst + (m0 + i) * cs, sizeof(float) * size_t(run.len));
-    }
+        std::memcpy(buf[i] + begin, a.out + dst + (m0 + i) * o.channel_stride, sizeof(float) * size_t(len));
+    });
   }
   for (int j = 0; j < A; j += tile) forward_tile<V, QV>(a, wb, c0, c1, add, mvalid, t0 + j, rows, j);
-  for (int32_t ri = r.first[size_t(k)]; ri < r.first[size_t(k) + 1]; ++ri) {
-    const OutputRuns::Run& run = r.runs[size_t(ri)];
+  for_each_output_run(o, t0, A, [&](int begin, int len, int64_t dst) {
     for (int i = 0; i < mvalid; ++i) {
-      float* o = a.out + run.dst + (m0 + i) * cs;
-      const float* b = buf[i] + run.begin;
+      float* out = a.out + dst + (m0 + i) * o.channel_stride;
+      const float* b = buf[i] + begin;
       const float bias = last && a.bias ? a.bias[m0 + i] : 0.f;
-      for (int32_t e = 0; e < run.len; ++e) o[e] = b[e] + bias;
+      for (int e = 0; e < len; ++e) out[e] = b[e] + bias;
     }
-  }
+  });
 }
 
 template <class V, int QV>
@@ -105,8 +102,9 @@ void forward(const RowConvArgs& a, int64_t q0, int64_t q1) {
         const int mvalid = std::min(kRowConvMB, a.M - m0);
         float* yrow[kRowConvMB];
         const float* wb = a.w + (m0 / kRowConvMB) * wblock + int64_t(c0) * a.T * kRowConvMB;
-        if (a.runs) {
-          for (int64_t t0 = p0; t0 < p1; t0 += kRowConvQAlign) forward_tile_to_runs<V, QV>(a, wb, c0, c1, m0, mvalid, t0);
+        if (a.outputs) {
+          for (int64_t t0 = p0; t0 < p1; t0 += kRowConvQAlign)
+            forward_tile_to_outputs<V, QV>(a, wb, c0, c1, m0, mvalid, t0);
           continue;
         }
         for (int i = 0; i < kRowConvMB; ++i) yrow[i] = a.y + (m0 + std::min(i, mvalid - 1)) * a.y_stride;
