@@ -701,6 +701,7 @@ Recipe with_model_classes(const Recipe& recipe, int64_t classes) {
   overrides.push_back(fmt::format("model.args.classes={}", classes));
   Recipe r = load_recipe(recipe.source_text, recipe.source_name, recipe.base_dir, overrides);
   r.file = recipe.file;
+  r.output = recipe.output;  // set after loading by --resume (the run's own directory)
   r.classes_from_data = true;
   return r;
 }
