@@ -50,6 +50,8 @@ void check_kernel_against_reference(const RowConvKernel& k) {
       {16, 17, 4, {0, 1, 11, 12}, 320},
       {5, 2, 9, {-22, -20, -18, -2, 0, 2, 18, 20, 22}, 128},
       {7, 160, 9, {-10, -9, -8, -1, 0, 1, 8, 9, 10}, 128},  // channels in more than one block
+      {40, 3, 9, {-10, -9, -8, -1, 0, 1, 8, 9, 10}, 640},   // three output-channel vectors, several chunks
+      {33, 2, 1, {0}, 64},                                  // a last vector with one channel
   };
   for (const Case& c : cases) {
     INFO("M " << c.M << " C " << c.C << " T " << c.T << " Q " << c.Q);
@@ -69,11 +71,23 @@ void check_kernel_against_reference(const RowConvKernel& k) {
     kRowConvReference.forward(a, 0, c.Q);
     require_close(y, yr, 1e-5f, "forward");
 
+    // wgrad: the kernel on channel-blocked dy (its lanes), the reference on the plain rows.
     std::vector<float> dy = random_vec(size_t(c.M * c.Q), rng), dw(w.size(), 0.5f), dwr(w.size(), 0.5f);
-    a.dy = dy.data();
-    k.wgrad(a, 0, c.Q, dw.data());
+    std::vector<float> dyb(size_t(blocked_floats(c.M, c.Q, k.lanes)), 0.f);
+    for (int m = 0; m < c.M; ++m)
+      for (int64_t q = 0; q < c.Q; ++q) dyb[size_t(((m / k.lanes) * c.Q + q) * k.lanes + m % k.lanes)] = dy[size_t(m * c.Q + q)];
+    std::vector<float> dwb(size_t(blocked_floats(c.M, c.C * c.T, k.lanes)), 0.f);
+    a.dyb = dyb.data(), a.dyb_positions = c.Q;
+    k.wgrad(a, 0, c.Q, dwb.data());
+    add_blocked(dwb.data(), c.M, c.C * c.T, k.lanes, dw.data());
+    a.dyb = dy.data();
     kRowConvReference.wgrad(a, 0, c.Q, dwr.data());
     require_close(dw, dwr, 1e-4f, "wgrad");
+    // wgrad_rows: both on the plain rows.
+    std::fill(dw.begin(), dw.end(), 0.5f);
+    a.dy = dy.data(), a.y_stride = c.Q;
+    k.wgrad_rows(a, 0, c.Q, dw.data());
+    require_close(dw, dwr, 1e-4f, "wgrad_rows");
     // A sub-range computes only its positions.
     std::fill(y.begin(), y.end(), 7.f);
     a.y = y.data();
@@ -149,6 +163,8 @@ void check_direct_conv(const RowConvKernel& k) {
       {geom(3, 10, 10, 3, 3, 1, 1, 1, 1, -1, -1, 3, 3), 4, 2},    // stride 3
       {geom(3, 1, 1, 3, 3, 1, 1, 1, 1, -1, -1, 2, 2), 4, 3},      // 1x1 map, stride 2
       {geom(2, 7, 8, 3, 3, 0, 1, 1, 1, 1, 0, 2, 2), 3, 2},        // asymmetric padding, stride 2
+      {geom(24, 9, 9, 3, 3, 1, 1), 1, 2},          // one output channel (every kernel's wgrad_rows)
+      {geom(8, 6, 6, 3, 3, 1, 1), 40, 2},          // output channels in three vectors
   };
   Rng rng(5);
   for (const Case& c : cases) {
