@@ -72,10 +72,19 @@ void Net::set_fusion(bool on) {
   }
 }
 
-void Net::check_not_fused(int node, const char* what) const {
-  if (nodes_.at(size_t(node)).relu_into >= 0)
-    throw RuntimeError("the " + std::string(what) + " of layer '" + nodes_[size_t(node)].name +
-                       "' is not kept: it is fused with the ReLU that follows (Net::set_fusion(false))");
+void Net::set_inspectable(bool on) {
+  inspectable_ = on;
+  set_fusion(!on);
+}
+
+void Net::check_kept(int node, const char* what) const {
+  const Node& n = nodes_.at(size_t(node));
+  if (n.relu_into >= 0)
+    throw RuntimeError("the " + std::string(what) + " of layer '" + n.name +
+                       "' is not kept: it is fused with the ReLU that follows (Net::set_inspectable)");
+  if (!last_train_ && !inspectable_ && std::string(what) == "output")
+    throw RuntimeError("the output of layer '" + n.name +
+                       "' is not kept after an eval forward: buffers are shared (Net::set_inspectable)");
 }
 
 void Net::plan(int64_t batch) {
@@ -89,19 +98,12 @@ void Net::plan(int64_t batch) {
     try {
       n.shape = n.layer->infer(in);  // allocates the layer's parameters
       memory.add_node(n.layer->params(), n.layer->buffers(), n.shape, n.name);
-      if (n.relu_into < 0) {  // a fused node writes its ReLU's tensors
-        n.out.resize(n.shape);
-        n.grad.resize(n.shape);
-      }
     } catch (const MemoryBudgetError& e) {
       const LayerArgs& args = spec_.nodes[k].args;
       throw ConfigError(args.loc(), n.name, fmt::format("{} layer: {}", n.type, e.what()));
     }
-    n.extra.resize(n.inputs.size());
   }
-  size_t ws = 0;
-  for (const Node& n : nodes_) ws = std::max(ws, n.layer->workspace_floats(true));
-  if (size_t(workspace_.numel()) < ws) workspace_.resize({static_cast<int64_t>(ws)});
+  plan_buffers();
   planned_batch_ = batch;
 }
 
@@ -112,24 +114,33 @@ const Tensor& Net::forward(const Tensor& input, RunContext& ctx) {
     throw RuntimeError("model '" + spec_.name + "' expects input N x " + shape_str(spec_.input) + ", got " +
                        shape_str(s));
   if (s[0] != planned_batch_) plan(s[0]);
+  const bool train = ctx.train;
+  prepare(train);
+  last_train_ = train;
   input_ = &input;
   ctx.workspace = &workspace_;
   std::vector<const Tensor*> in;
   RunContext eval_ctx{false, ctx.rng};  // for the nodes set_frozen keeps in eval mode
-  for (Node& n : nodes_) {
-    if (n.absorbed || (!ctx.train && !main_path_[size_t(&n - nodes_.data())])) continue;
+  for (size_t k = 0; k < nodes_.size(); ++k) {
+    Node& n = nodes_[k];
+    if (n.absorbed || (!train && !main_path_[k])) continue;
     in.clear();
-    for (int i : n.inputs) in.push_back(i < 0 ? input_ : &nodes_[i].out);
+    for (int i : n.inputs) in.push_back(i < 0 ? input_ : &output_of(i, train));
     RunContext& node_ctx = n.eval_in_train ? eval_ctx : ctx;
+    Tensor& out = output_of(static_cast<int>(k), train);
     if (!profiling_) {
-      n.layer->forward(in, output_of(n), node_ctx);
+      n.layer->forward(in, out, node_ctx);
       continue;
     }
     auto t0 = std::chrono::steady_clock::now();
-    n.layer->forward(in, output_of(n), node_ctx);
-    times_[size_t(&n - nodes_.data())].forward_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    n.layer->forward(in, out, node_ctx);
+    times_[k].forward_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
-  return nodes_.back().out;
+  if (train) {  // the caller fills these before backward()
+    output_grad().resize(nodes_.back().shape);
+    for (const HeadSpec& h : spec_.heads) grad_of(h.node).resize(nodes_[size_t(h.node)].shape);
+  }
+  return output_of(static_cast<int>(nodes_.size()) - 1, train);
 }
 
 void Net::backward(RunContext& ctx) { backward_from(-1, true, ctx); }
@@ -141,13 +152,17 @@ int Net::node_index(const std::string& name) const {
 }
 
 const Tensor& Net::backward_to(int node, RunContext& ctx) {
-  check_not_fused(node, "gradient");
+  check_kept(node, "gradient");
   Node& n = nodes_.at(size_t(node));
   if (!n.needs_grad)
     throw RuntimeError("no gradient reaches layer '" + n.name + "': nothing trainable at or before it");
   backward_from(node, false, ctx);
-  if (!grad_written_[size_t(node)]) n.grad.zero();  // the output does not depend on it
-  return n.grad;
+  Tensor& g = grad_of(node);
+  if (!grad_written_[size_t(node)]) {  // the output does not depend on it
+    g.resize(n.shape);
+    g.zero();
+  }
+  return g;
 }
 
 void Net::backward_from(int stop, bool heads, RunContext& ctx) {
@@ -155,6 +170,8 @@ void Net::backward_from(int stop, bool heads, RunContext& ctx) {
   grad_written_.back() = 1;  // output_grad() and head_grad() were filled by the caller
   if (heads)
     for (const HeadSpec& h : spec_.heads) grad_written_[size_t(h.node)] = 1;
+  if (!last_train_ && !inspectable_)
+    throw RuntimeError("backward needs a training forward first (an eval forward shares buffers)");
   ctx.workspace = &workspace_;
   std::vector<const Tensor*> in;
   std::vector<Tensor*> din;
@@ -173,18 +190,21 @@ void Net::backward_from(int stop, bool heads, RunContext& ctx) {
         din.push_back(nullptr);
       } else if (!grad_written_[k]) {
         grad_written_[k] = 1;
-        din.push_back(&nodes_[k].grad);
+        Tensor& g = grad_of(k);
+        g.resize(nodes_[k].shape);
+        din.push_back(&g);
       } else {
-        n.extra[j].resize(nodes_[k].shape);
-        din.push_back(&n.extra[j]);
+        Tensor& e = grad_slots_[size_t(n.extra_slot[j])];
+        e.resize(nodes_[k].shape);
+        din.push_back(&e);
         extra_slots.push_back(static_cast<int>(j));
       }
     }
     auto t0 = std::chrono::steady_clock::now();
-    n.layer->backward(in, nodes_[size_t(own)].out, nodes_[size_t(own)].grad, din, ctx);
+    n.layer->backward(in, nodes_[size_t(own)].out, grad_of(own), din, ctx);
     for (int j : extra_slots) {
-      Tensor& g = nodes_[n.inputs[j]].grad;
-      const Tensor& e = n.extra[j];
+      Tensor& g = grad_of(n.inputs[j]);
+      const Tensor& e = grad_slots_[size_t(n.extra_slot[size_t(j)])];
       for (int64_t i = 0; i < g.numel(); ++i) g[i] += e[i];
     }
     if (profiling_)
@@ -207,6 +227,7 @@ void Net::set_frozen(const std::vector<char>& frozen, const std::set<std::string
     n.needs_grad = needs;
     n.eval_in_train = eval_nodes.count(n.name) != 0;
   }
+  planned_batch_ = 0;  // gradient buffers depend on which nodes need a gradient
 }
 
 bool Net::is_frozen(size_t param_index) const { return param_index < frozen_.size() && frozen_[param_index]; }
@@ -292,6 +313,8 @@ std::vector<Net::LsuvLayer> Net::lsuv(const Tensor& input, double tol, int64_t i
     throw RuntimeError("model '" + spec_.name + "' expects input N x " + shape_str(spec_.input) + ", got " +
                        shape_str(s));
   if (s[0] != planned_batch_) plan(s[0]);
+  prepare(true);
+  last_train_ = true;
   input_ = &input;
   Rng rng(0);
   RunContext ctx{false, &rng, &workspace_};
@@ -300,7 +323,7 @@ std::vector<Net::LsuvLayer> Net::lsuv(const Tensor& input, double tol, int64_t i
     if (nodes_[i].absorbed) return;
     in.clear();
     for (int k : nodes_[i].inputs) in.push_back(k < 0 ? input_ : &nodes_[size_t(k)].out);
-    nodes_[i].layer->forward(in, output_of(nodes_[i]), ctx);
+    nodes_[i].layer->forward(in, output_of(static_cast<int>(i), true), ctx);
   };
   auto variance = [](const Tensor& t) {
     const int64_t n = t.numel();
@@ -381,14 +404,17 @@ static bool all_finite(const Tensor& t) {
 }
 
 std::string Net::first_nonfinite_activation() const {
-  for (const Node& n : nodes_)
-    if (n.relu_into < 0 && !all_finite(n.out)) return n.name;
+  if (!last_train_ && !inspectable_) return "";  // eval buffers are shared: nothing to name
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    if (nodes_[i].relu_into < 0 && (last_train_ || main_path_[i]) && !all_finite(stored_output(int(i))))
+      return nodes_[i].name;
   return "";
 }
 
 std::string Net::first_nonfinite_gradient() const {
   for (int i = static_cast<int>(nodes_.size()) - 1; i >= 0; --i)
-    if (nodes_[i].needs_grad && nodes_[i].relu_into < 0 && !all_finite(nodes_[i].grad)) return nodes_[i].name;
+    for (Param* p : nodes_[size_t(i)].layer->params())  // gradient buffers are shared: look at the parameters'
+      if (!all_finite(p->grad)) return nodes_[size_t(i)].name;
   return "";
 }
 

@@ -45,10 +45,10 @@ class Net {
   // gradients of the loss with respect to them, to fill before backward().
   const std::vector<HeadSpec>& heads() const { return spec_.heads; }
   const Tensor& head_output(size_t i) const { return nodes_[size_t(spec_.heads[i].node)].out; }
-  Tensor& head_grad(size_t i) { return nodes_[size_t(spec_.heads[i].node)].grad; }
+  Tensor& head_grad(size_t i) { return grad_of(spec_.heads[i].node); }
   // Gradient of the loss with respect to the output (sized by forward); fill it, then backward().
-  Tensor& output_grad() { return nodes_.back().grad; }
-  const Tensor& output() const { return nodes_.back().out; }
+  Tensor& output_grad() { return grad_of(static_cast<int>(nodes_.size()) - 1); }
+  const Tensor& output() const { return stored_output(static_cast<int>(nodes_.size()) - 1); }
   // Accumulates parameter gradients (call zero_grad() first). Needs the preceding forward's state.
   void backward(RunContext& ctx);
   void zero_grad();
@@ -81,8 +81,8 @@ class Net {
   // trainable at or before it).
   int node_index(const std::string& name) const;  // -1 if there is no such node
   const Tensor& activation(int node) const {
-    check_not_fused(node, "output");
-    return nodes_[size_t(node)].out;
+    check_kept(node, "output");
+    return stored_output(node);
   }
   const Tensor& backward_to(int node, RunContext& ctx);
 
@@ -93,12 +93,25 @@ class Net {
   const ModelSpec& spec() const { return spec_; }
   Shape output_shape() const;                 // per sample
 
-  // ReLU fusion (on by default): a BatchNorm or add whose output only feeds a ReLU applies it in
-  // its own passes (Layer::fuse_relu), and its own output is never stored: activation() and
-  // backward_to() of such a node throw. Turn it off to look at every node (cnn explain, report).
-  // Results are bit-identical either way.
-  void set_fusion(bool on);
+  // Memory (planned once per batch size). By default a BatchNorm or add whose output only feeds a
+  // ReLU applies it in its own passes (Layer::fuse_relu) and keeps no output of its own; an eval
+  // forward shares activation buffers between nodes whose outputs are not live at the same time
+  // (an output lives until its last reader has run), and training shares gradient buffers the
+  // same way (graph/liveness.h): activation() after an eval forward, backward after an eval
+  // forward, and activation()/backward_to() of a fused node throw. set_inspectable(true) keeps
+  // every node's output and gradient (cnn explain, report). Results are bit-identical either way.
+  void set_inspectable(bool on);
   bool fused(int node) const { return nodes_[size_t(node)].relu_into >= 0; }
+  // What the plan at `batch` holds for a training step (forward outputs kept for backward, shared
+  // gradient buffers) or an eval forward (shared activation buffers), in bytes. The process adds
+  // its runtime, the input batch and, in training, the optimizer's state.
+  struct PlannedMemory {
+    int64_t params = 0;       // values, gradients and buffers (BN running statistics)
+    int64_t activations = 0;  // outputs and gradients between layers
+    int64_t workspace = 0;    // the layers' shared scratch
+    int64_t total() const { return params + activations + workspace; }
+  };
+  PlannedMemory planned_memory(int64_t batch, bool train);
 
   // Names the first node (in order) whose activation holds a NaN or Inf, or "" if none.
   std::string first_nonfinite_activation() const;
@@ -117,8 +130,10 @@ class Net {
     std::unique_ptr<Layer> layer;
     std::vector<int> inputs;
     Shape shape;               // with batch
-    Tensor out, grad;
-    std::vector<Tensor> extra; // per input slot: scratch for gradients that must be summed
+    Tensor out;                // training forward's output (kept for backward)
+    int eval_slot = -1;        // eval forward's output: eval_slots_[eval_slot]
+    int grad_slot = -1;        // gradient: grad_slots_[grad_slot]
+    std::vector<int> extra_slot;  // per input: grad slot for a gradient to be summed into the input's
     bool needs_grad = false;   // some trainable parameter at or before this node
     bool eval_in_train = false;  // runs in eval mode during training (set_frozen)
     int relu_into = -1;        // fused: the ReLU node whose output and gradient this node uses
@@ -129,8 +144,15 @@ class Net {
   void apply_init_spec(uint64_t seed);
   const Shape& shape_of(int index) const;
   void backward_from(int stop, bool heads, RunContext& ctx);  // nodes after `stop` (-1: all)
-  Tensor& output_of(Node& n) { return n.relu_into >= 0 ? nodes_[size_t(n.relu_into)].out : n.out; }
-  void check_not_fused(int node, const char* what) const;
+  void set_fusion(bool on);
+  void plan_buffers();                      // liveness plans of eval outputs and gradients
+  void prepare(bool train);                 // allocates what the mode needs at the planned batch
+  // Where node i's output goes: its fused ReLU's, in the mode's storage.
+  Tensor& output_of(int i, bool train);
+  const Tensor& stored_output(int i) const;  // the last forward's storage
+  Tensor& grad_of(int i) { return grad_slots_[size_t(nodes_[size_t(i)].grad_slot)]; }
+  bool shares_eval() const { return !inspectable_; }
+  void check_kept(int node, const char* what) const;
 
   ModelSpec spec_;
   std::vector<Node> nodes_;
@@ -142,6 +164,12 @@ class Net {
   std::vector<char> grad_written_;
   std::vector<char> main_path_;  // nodes the main output depends on
   Tensor workspace_;             // scratch shared by all layers, sized when planned
+  bool inspectable_ = false;
+  bool last_train_ = true;       // mode of the last forward
+  std::vector<Tensor> eval_slots_, grad_slots_;
+  std::vector<int64_t> eval_capacity_, grad_capacity_;  // floats per slot, from the plan
+  bool train_ready_ = false, eval_ready_ = false;       // allocated at the planned batch
+  int64_t workspace_floats_[2] = {0, 0};                 // eval, train
   bool profiling_ = false;
   std::vector<char> frozen_;     // per params_ entry (set_frozen)
   std::vector<NodeTime> times_;

@@ -33,7 +33,7 @@ std::string with_commas(int64_t v) {
 std::string mib(double bytes) { return fmt::format("{:.2f} MiB", bytes / (1024.0 * 1024.0)); }
 }  // namespace
 
-std::string summary_table(const Net& net, int64_t batch) {
+std::string summary_table(const Net& net, int64_t batch, const Net::PlannedMemory& train, const Net::PlannedMemory& eval) {
   auto rows = net.summary();
   size_t wname = 5, wtype = 4;
   for (const auto& r : rows) {
@@ -65,13 +65,15 @@ std::string summary_table(const Net& net, int64_t batch) {
   out += fmt::format("total MACs:        {}  ({:.3f} G multiply-adds of conv and linear layers per image)\n",
                      with_commas(t.macs), t.macs / 1e9);
   out += fmt::format("total FLOPs:       {}  (= 2 x MACs)\n", with_commas(2 * t.macs));
-  out += fmt::format("memory at batch {}: input {}, activations {} (forward; training keeps as much again for "
-                     "gradients), params {}\n",
-                     batch, mib(4.0 * input * batch), mib(4.0 * t.activations * batch), mib(4.0 * (t.params + t.buffers)));
+  out += fmt::format("memory at batch {} (planned buffers; input {} more, and in training the optimizer's state):\n", batch,
+                     mib(4.0 * input * batch));
+  for (const auto& [what, m] : {std::pair<const char*, const Net::PlannedMemory&>{"training ", train}, {"inference", eval}})
+    out += fmt::format("  {} {:>14}  (activations and gradients {}, parameters with gradients {}, workspace {})\n", what,
+                       mib(double(m.total())), mib(double(m.activations)), mib(double(m.params)), mib(double(m.workspace)));
   return out;
 }
 
-std::string summary_json(const Net& net, int64_t batch) {
+std::string summary_json(const Net& net, int64_t batch, const Net::PlannedMemory& train, const Net::PlannedMemory& eval) {
   auto rows = net.summary();
   Totals t = totals(rows);
   nlohmann::json layers = nlohmann::json::array();
@@ -88,6 +90,9 @@ std::string summary_json(const Net& net, int64_t batch) {
                    {"total_flops", 2 * t.macs},
                    {"activation_bytes", 4 * t.activations * batch},
                    {"param_bytes", 4 * (t.params + t.buffers)}};
+  for (const auto& [key, m] : {std::pair<const char*, const Net::PlannedMemory&>{"planned_training", train}, {"planned_inference", eval}})
+    j[key] = {{"total_bytes", m.total()}, {"activation_bytes", m.activations}, {"param_bytes", m.params},
+              {"workspace_bytes", m.workspace}};
   return j.dump(2) + "\n";
 }
 

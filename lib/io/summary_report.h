@@ -7,7 +7,8 @@
 
 namespace cnn {
 
-std::string summary_table(const Net& net, int64_t batch);
-std::string summary_json(const Net& net, int64_t batch);
+// train/eval: the Net's planned memory at `batch` (Net::planned_memory).
+std::string summary_table(const Net& net, int64_t batch, const Net::PlannedMemory& train, const Net::PlannedMemory& eval);
+std::string summary_json(const Net& net, int64_t batch, const Net::PlannedMemory& train, const Net::PlannedMemory& eval);
 
 }  // namespace cnn

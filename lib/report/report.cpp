@@ -208,7 +208,7 @@ ReportResult write_report(const ReportOptions& o) {
   const Recipe recipe = o.recipe ? *o.recipe : load_recipe_file(config_path);
   const std::string checkpoint = o.checkpoint.empty() ? default_checkpoint(o.run_dir) : o.checkpoint;
   Net net(recipe.model);
-  net.set_fusion(false);  // feature maps of any layer
+  net.set_inspectable(true);  // feature maps of any layer
   load_checkpoint(checkpoint, net);
 
   PageInput page;
@@ -217,7 +217,7 @@ ReportResult write_report(const ReportOptions& o) {
   page.recipe = &recipe;
   page.checkpoint = checkpoint;
   page.config_text = config_text;
-  page.summary = summary_table(net, 1);
+  page.summary = summary_table(net, 1, net.planned_memory(1, true), net.planned_memory(1, false));
   page.banner = run_banner();
   page.charts = curve_charts(metrics, recipe);
   if (const Tensor* w = first_conv_weight(net)) page.filters = filter_grid(*w, kFilterTile);

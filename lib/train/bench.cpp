@@ -1,6 +1,7 @@
 #include "train/bench.h"
 
 #include <chrono>
+#include <optional>
 
 #include "core/rng.h"
 #include "train/loss.h"
@@ -18,7 +19,8 @@ BenchResult run_bench(Net& net, const BenchOptions& o) {
   const int64_t K = numel_of(out);
   std::vector<int32_t> labels(size_t(o.batch));
   for (auto& l : labels) l = int32_t(rng.below(uint64_t(K)));
-  Sgd opt(net.params(), SgdOptions{0.01, 0.9, 0, 1e-4, false});
+  std::optional<Sgd> opt;  // training only: its momentum would count in an inference run's memory
+  if (o.train) opt.emplace(net.params(), SgdOptions{0.01, 0.9, 0, 1e-4, false});
   Rng drop_rng(1);
   RunContext ctx{o.train, &drop_rng};
 
@@ -28,7 +30,7 @@ BenchResult run_bench(Net& net, const BenchOptions& o) {
     classification_loss(net, labels.data(), o.batch, 0.f);
     net.zero_grad();
     net.backward(ctx);
-    opt.step(0.01);
+    opt->step(0.01);
   };
   for (int i = 0; i < o.warmup; ++i) step();
 

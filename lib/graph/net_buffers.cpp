@@ -1,0 +1,141 @@
+// The Net's activation and gradient buffers: which node's tensor lives where, planned by liveness
+// (graph/liveness.h) once per batch size, and allocated for the mode a forward runs in.
+#include <algorithm>
+#include <limits>
+
+#include "graph/liveness.h"
+#include "graph/net.h"
+
+namespace cnn {
+namespace {
+
+constexpr int64_t kForever = std::numeric_limits<int64_t>::max();
+
+}  // namespace
+
+void Net::plan_buffers() {
+  const int L = static_cast<int>(nodes_.size());
+  if (main_path_.size() != size_t(L)) return;  // the constructor's first pass only checks shapes
+  auto step = [&](int idx) { return int64_t(L - 1 - idx); };  // backward runs nodes last to first
+  std::vector<char> head(size_t(L), 0);
+  for (const HeadSpec& h : spec_.heads) head[size_t(h.node)] = 1;
+  // Eval outputs: written by the node (or the node fused into it), live until the last reader.
+  std::vector<LiveRange> eval(static_cast<size_t>(L));
+  for (int o = 0; o < L; ++o) {
+    const Node& n = nodes_[size_t(o)];
+    if (n.relu_into >= 0 || !main_path_[size_t(o)] || !shares_eval()) continue;
+    const int writer = n.absorbed ? n.inputs[0] : o;
+    eval[size_t(o)] = {writer, o == L - 1 ? kForever : writer, numel_of(n.shape)};
+  }
+  // Gradients: from the first write (the last reader's backward, or before backward for the
+  // output and side heads) to the backward of the node that owns them.
+  std::vector<LiveRange> grads(static_cast<size_t>(L));
+  std::vector<int> first_writer(size_t(L), -1);
+  for (int r = L - 1; r >= 0; --r) {
+    const Node& n = nodes_[size_t(r)];
+    for (int k : n.inputs) {
+      if (k >= 0 && shares_eval()) eval[size_t(k)].end = std::max(eval[size_t(k)].end, int64_t(r));
+      if (k >= 0 && n.needs_grad && !n.absorbed && first_writer[size_t(k)] < 0) first_writer[size_t(k)] = r;
+    }
+  }
+  for (int g = 0; g < L; ++g) {
+    const Node& n = nodes_[size_t(g)];
+    if (n.relu_into >= 0 || !n.needs_grad) continue;
+    const int64_t own = step(n.absorbed ? n.inputs[0] : g);
+    int64_t begin = own;
+    int64_t end = own;
+    if (g == L - 1 || head[size_t(g)]) begin = 0, end = kForever;  // filled by the caller, may be reused
+    else if (first_writer[size_t(g)] >= 0) begin = step(first_writer[size_t(g)]);
+    grads[size_t(g)] = inspectable_ ? LiveRange{0, kForever, numel_of(n.shape)} : LiveRange{begin, end, numel_of(n.shape)};
+  }
+  // A second writer of a gradient writes into a scratch gradient, summed in during its step.
+  std::vector<std::pair<int, size_t>> extras;  // (node, input slot)
+  for (int r = 0; r < L; ++r) {
+    Node& n = nodes_[size_t(r)];
+    n.extra_slot.assign(n.inputs.size(), -1);
+    if (!n.needs_grad || n.absorbed) continue;
+    for (size_t j = 0; j < n.inputs.size(); ++j) {
+      const int k = n.inputs[j];
+      if (k < 0 || !nodes_[size_t(k)].needs_grad) continue;
+      // The first writer's first input slot of k writes k's gradient itself.
+      const bool direct = first_writer[size_t(k)] == r && !head[size_t(k)] &&
+                          std::find(n.inputs.begin(), n.inputs.end(), k) == n.inputs.begin() + long(j);
+      if (direct) continue;
+      extras.push_back({r, j});
+      grads.push_back(inspectable_ ? LiveRange{0, kForever, numel_of(nodes_[size_t(k)].shape)}
+                                   : LiveRange{step(r), step(r), numel_of(nodes_[size_t(k)].shape)});
+    }
+  }
+  const SlotPlan e = assign_slots(eval), g = assign_slots(grads);
+  for (int i = 0; i < L; ++i) {
+    nodes_[size_t(i)].eval_slot = e.slot[size_t(i)];
+    nodes_[size_t(i)].grad_slot = g.slot[size_t(i)];
+  }
+  for (size_t x = 0; x < extras.size(); ++x)
+    nodes_[size_t(extras[x].first)].extra_slot[extras[x].second] = g.slot[size_t(L) + x];
+  eval_capacity_ = e.capacity;
+  grad_capacity_ = g.capacity;
+  eval_slots_.resize(eval_capacity_.size());
+  grad_slots_.resize(grad_capacity_.size());
+  for (int train = 0; train < 2; ++train) {
+    workspace_floats_[train] = 0;
+    for (const Node& n : nodes_)
+      workspace_floats_[train] = std::max(workspace_floats_[train], int64_t(n.layer->workspace_floats(train == 1)));
+  }
+  train_ready_ = eval_ready_ = false;
+}
+
+void Net::prepare(bool train) {
+  const int64_t ws = workspace_floats_[train ? 1 : 0];  // inference needs no backward workspace
+  if (workspace_.numel() < ws) workspace_.resize({ws});
+  if (train || !shares_eval()) {
+    if (train_ready_) return;
+    for (Node& n : nodes_)
+      if (n.relu_into < 0) n.out.resize(n.shape);
+    for (size_t s = 0; s < grad_slots_.size(); ++s) grad_slots_[s].resize({grad_capacity_[s]});
+    train_ready_ = true;
+    return;
+  }
+  if (eval_ready_) return;
+  for (size_t s = 0; s < eval_slots_.size(); ++s) eval_slots_[s].resize({eval_capacity_[s]});
+  eval_ready_ = true;
+}
+
+Tensor& Net::output_of(int i, bool train) {
+  const int o = nodes_[size_t(i)].relu_into >= 0 ? nodes_[size_t(i)].relu_into : i;
+  Node& n = nodes_[size_t(o)];
+  if (train || !shares_eval()) return n.out;
+  Tensor& t = eval_slots_[size_t(n.eval_slot)];
+  t.resize(n.shape);  // within the slot's capacity: no allocation
+  return t;
+}
+
+const Tensor& Net::stored_output(int i) const {
+  const Node& n = nodes_[size_t(i)];
+  if (last_train_ || !shares_eval() || n.eval_slot < 0) return n.out;
+  return eval_slots_[size_t(n.eval_slot)];
+}
+
+Net::PlannedMemory Net::planned_memory(int64_t batch, bool train) {
+  if (batch != planned_batch_) plan(batch);
+  PlannedMemory m;
+  for (const NamedParam& p : params_) m.params += 2 * p.param->value.numel();
+  for (const NamedBuffer& b : buffers_) m.params += b.buffer->value.numel();
+  if (train) {
+    for (const Node& n : nodes_)
+      if (n.relu_into < 0) m.activations += numel_of(n.shape);
+    for (int64_t c : grad_capacity_) m.activations += c;
+  } else if (shares_eval()) {
+    for (int64_t c : eval_capacity_) m.activations += c;
+  } else {
+    for (size_t i = 0; i < nodes_.size(); ++i)
+      if (nodes_[i].relu_into < 0 && main_path_[i]) m.activations += numel_of(nodes_[i].shape);
+  }
+  m.workspace = workspace_floats_[train ? 1 : 0];
+  m.params *= int64_t(sizeof(float));
+  m.activations *= int64_t(sizeof(float));
+  m.workspace *= int64_t(sizeof(float));
+  return m;
+}
+
+}  // namespace cnn
