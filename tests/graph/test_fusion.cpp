@@ -127,3 +127,24 @@ TEST_CASE("net fusion: fused and unfused runs give the same bits", "[graph][net]
     }
   }
 }
+
+TEST_CASE("net memory: an eval forward with shared buffers gives the bits of one that keeps every output",
+          "[graph][net][memory]") {
+  Net shared(bn_residual_spec()), kept(bn_residual_spec());
+  shared.init(5);
+  kept.init(5);
+  kept.set_inspectable(true);
+  Tensor x({3, 3, 7, 6});
+  Rng rng(8);
+  for (int64_t i = 0; i < x.numel(); ++i) x[i] = rng.uniform(-1.f, 1.f);
+  RunContext ctx;
+  ctx.train = false;
+  const std::vector<float> a = values(shared.forward(x, ctx)), b = values(kept.forward(x, ctx));
+  CHECK(a == b);
+  // Shared buffers: no output kept but the net's, less memory planned than one buffer per node.
+  CHECK_THROWS_AS(shared.activation(shared.node_index("relu1")), RuntimeError);
+  CHECK(kept.activation(kept.node_index("relu1")).numel() == 3 * 4 * 7 * 6);
+  CHECK(shared.planned_memory(3, false).activations < kept.planned_memory(3, false).activations);
+  CHECK(shared.planned_memory(3, true).activations < kept.planned_memory(3, true).activations);
+  CHECK_THROWS_AS(shared.backward(ctx), RuntimeError);  // needs a training forward
+}
