@@ -107,7 +107,7 @@ class Net {
   // its runtime, the input batch and, in training, the optimizer's state.
   struct PlannedMemory {
     int64_t params = 0;       // values, gradients and buffers (BN running statistics)
-    int64_t activations = 0;  // outputs and gradients between layers
+    int64_t activations = 0;  // outputs and gradients between layers, and what layers keep inside
     int64_t workspace = 0;    // the layers' shared scratch
     int64_t total() const { return params + activations + workspace; }
   };

@@ -13,7 +13,11 @@ namespace {
 class Dropout : public Layer {
  public:
   explicit Dropout(float p) : p_(p) {}
-  Shape infer(const std::vector<Shape>& in) override { return in[0]; }
+  Shape infer(const std::vector<Shape>& in) override {
+    planned_ = numel_of(in[0]);
+    return in[0];
+  }
+  size_t state_floats(bool train) const override { return train && p_ > 0.f ? size_t(planned_) : 0; }
 
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext& ctx) override {
     const Tensor& x = *in[0];
@@ -45,6 +49,7 @@ class Dropout : public Layer {
   float p_;
   bool active_ = false;
   Tensor mask_;
+  int64_t planned_ = 0;  // input elements at the planned batch
 };
 
 }  // namespace

@@ -63,6 +63,9 @@ class Layer {
   // Workspace (floats) the layer asks of workspace_for() at the planned shapes, so the Net can
   // size its shared scratch before the first step.
   virtual size_t workspace_floats(bool /*train*/) const { return 0; }
+  // Floats the layer keeps inside at the planned shapes (saved masks and indices, inner
+  // activations), for the Net's memory plan.
+  virtual size_t state_floats(bool /*train*/) const { return 0; }
   // ReLU fusion, planned by the Net: a plain ReLU layer says so (is_relu); a layer whose output
   // only feeds such a ReLU may take it into its own passes (fuse_relu(true) returns true). It then
   // writes relu(output) in forward, and its backward receives the ReLU's output and output

@@ -49,8 +49,10 @@ class Pool2d : public Layer {
     g_.count_include_pad = o_.count_include_pad;
     g_.finish();
     if (g_.OH <= 0 || g_.OW <= 0) args_.fail("input " + shape_str({s[1], s[2], s[3]}) + " is smaller than the pooling window");
+    outputs_ = s[0] * s[1] * g_.OH * g_.OW;
     return {s[0], s[1], g_.OH, g_.OW};
   }
+  size_t state_floats(bool) const override { return avg_ ? 0 : size_t(outputs_); }  // argmax indices (int32)
 
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext&) override {
     const Tensor& x = *in[0];
@@ -87,6 +89,7 @@ class Pool2d : public Layer {
   LayerArgs args_;
   PoolGeom g_;
   std::vector<int32_t> argmax_;
+  int64_t outputs_ = 0;  // at the planned batch
 };
 
 // Inputs: x (N x C x OH x OW, the pooled values or anything of that shape) and the max pool's

@@ -55,6 +55,7 @@ class Shortcut : public Layer {
     if (kind_ == Kind::identity) return s;
     if (kind_ == Kind::projection) {
       Shape o = bn_->infer({conv_->infer(in)});
+      planned_ = numel_of(o);
       if (!named_) {  // the inner layers create their parameters at their first infer()
         for (Param* p : conv_->params()) p->name = "0." + p->name;
         for (Param* p : bn_->params()) p->name = "1." + p->name;
@@ -64,6 +65,11 @@ class Shortcut : public Layer {
       return o;
     }
     return {s[0], out_, (s[2] + stride_ - 1) / stride_, (s[3] + stride_ - 1) / stride_};
+  }
+
+  // projection: the conv's output (BN's input), and in training its gradient.
+  size_t state_floats(bool train) const override {
+    return kind_ == Kind::projection ? size_t(planned_) * (train ? 2 : 1) : 0;
   }
 
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext& ctx) override {
@@ -153,6 +159,7 @@ class Shortcut : public Layer {
   bool named_ = false;
   std::unique_ptr<Layer> conv_, bn_;
   Tensor mid_, dmid_;
+  int64_t planned_ = 0;  // projection: output elements at the planned batch
 };
 
 }  // namespace

@@ -39,4 +39,6 @@ check resnet20-cifar 128 infer
 check mobilenet_v1 8 train
 check mobilenet_v1 8 infer
 check vgg16 2 infer
+check resnet18-cifar 16 train   # projection shortcuts and max pooling keep state inside
+check resnet18-cifar 16 infer
 finish
