@@ -10,10 +10,12 @@ void MemoryPlan::add_node(const std::vector<Param*>& params, const std::vector<B
                           const std::string& node) {
   for (const Param* p : params) param_bytes_ += 2.0 * double(p->value.numel()) * sizeof(float);  // value + grad
   for (const Buffer* b : buffers) param_bytes_ += double(b->value.numel()) * sizeof(float);
-  activation_bytes_ += 2.0 * double(numel_of(out)) * sizeof(float);  // activation + its gradient
+  // Training keeps every output; gradients share buffers (Net::planned_memory, checked in full
+  // before the buffers are allocated).
+  activation_bytes_ += double(numel_of(out)) * sizeof(float);
   check_memory_budget(param_bytes_ + activation_bytes_,
                       fmt::format("model '{}' at batch {} up to layer '{}' (parameters with gradients {}, activations "
-                                  "with gradients {})",
+                                  "{})",
                                   model_, batch_, node, format_bytes(param_bytes_), format_bytes(activation_bytes_)));
 }
 

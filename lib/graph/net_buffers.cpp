@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <limits>
 
+#include <fmt/format.h>
+
+#include "core/memory_budget.h"
 #include "graph/liveness.h"
 #include "graph/net.h"
 
@@ -86,6 +89,14 @@ void Net::plan_buffers() {
 }
 
 void Net::prepare(bool train) {
+  if (!(train || !shares_eval() ? train_ready_ : eval_ready_)) {  // the whole plan, before allocating it
+    const PlannedMemory m = planned_memory(planned_batch_, train);
+    check_memory_budget(double(m.total()), fmt::format("model '{}' at batch {} ({}: activations and gradients {}, "
+                                                       "parameters with gradients {}, workspace {})",
+                                                       spec_.name, planned_batch_, train ? "training" : "inference",
+                                                       format_bytes(double(m.activations)),
+                                                       format_bytes(double(m.params)), format_bytes(double(m.workspace))));
+  }
   const int64_t ws = workspace_floats_[train ? 1 : 0];  // inference needs no backward workspace
   if (workspace_.numel() < ws) workspace_.resize({ws});
   if (train || !shares_eval()) {

@@ -116,7 +116,7 @@ printf 'input: [1, 1000, 1000]\nlayers:\n  - flatten\n  - {linear: {out: 1000000
 hostile 2 "big_linear\.yaml:4:5: fc: linear layer: a tensor of 1000000000000 floats needs 3\.64 TiB, more than the memory budget of 2\.00 GiB \(ulimit -v\)" -- \
   "$CNN" summary --config big_linear.yaml
 printf 'input: [3, 100000, 100000]\nlayers:\n  - relu\n' > big_input.yaml
-hostile 2 "big_input\.yaml:3:5: 0: relu layer: .* needs 224 GiB, more than the memory budget" -- "$CNN" summary --config big_input.yaml
+hostile 2 "big_input\.yaml:3:5: 0: relu layer: .* needs 112 GiB, more than the memory budget" -- "$CNN" summary --config big_input.yaml
 printf 'input: [4611686018427387904, 4, 4]\nlayers: [relu]\n' > overflow.yaml
 hostile 2 "overflow\.yaml:1:8: input: \[4611686018427387904, 4, 4\] has more than" -- "$CNN" summary --config overflow.yaml
 printf 'input: [1, 4, 4]\nlayers:\n  - {relu: {}, repeat: 1000000000}\n' > repeat.yaml

@@ -81,7 +81,7 @@ TEST_CASE("model hostile: sizes that overflow or exceed the memory budget", "[co
   // Activations of a 100000 x 100000 input: refused by the plan's running total.
   const std::string input = build_error("input: [3, 100000, 100000]\nlayers:\n  - relu\n");
   CHECK_THAT(input, Catch::Contains("relu layer: model 'm' at batch 1 up to layer '0' (parameters with gradients") &&
-                        Catch::Contains("activations with gradients 224 GiB) needs 224 GiB, more than the memory budget"));
+                        Catch::Contains("activations 112 GiB) needs 112 GiB, more than the memory budget"));
 }
 
 TEST_CASE("memory budget: sizes, formatting, overflow", "[core][hostile]") {
