@@ -16,6 +16,37 @@ void over_positions(int64_t positions, Fn&& fn) {
   parallel_for(tiles, [&](int64_t b, int64_t e, int tid) { fn(b * kRowConvQAlign, e * kRowConvQAlign, tid); });
 }
 
+// The forward kernel over positions [0, positions), split across threads by position tiles, and
+// also by blocks of output channels when there are fewer than two tiles per thread (small maps
+// at small batches: a 7x7 map at batch 1 is one tile), so every thread gets work. Each output is
+// computed by the same code either way: the same bits.
+void run_forward(const RowConvKernel& k, const RowConvArgs& a, int64_t positions) {
+  const int64_t tiles = positions / kRowConvQAlign, mblocks = (a.M + kRowConvMB - 1) / kRowConvMB;
+  const int threads = num_threads();
+  if (tiles >= 2 * threads || mblocks < 2) {
+    over_positions(positions, [&](int64_t q0, int64_t q1, int) { k.forward(a, q0, q1); });
+    return;
+  }
+  const int64_t parts = std::min<int64_t>(mblocks, (2 * threads + tiles - 1) / tiles);
+  parallel_for(tiles * parts, [&](int64_t b, int64_t e, int) {
+    for (int64_t i = b; i < e; ++i) {
+      const int64_t t = i / parts, part = i % parts;
+      const int64_t mb0 = mblocks * part / parts, mb1 = mblocks * (part + 1) / parts;
+      const int m0 = static_cast<int>(mb0 * kRowConvMB), m1 = std::min(a.M, static_cast<int>(mb1 * kRowConvMB));
+      RowConvArgs s = a;
+      s.M = m1 - m0;
+      s.w = a.w + mb0 * int64_t(a.C) * a.T * kRowConvMB;
+      if (a.outputs) {
+        s.out = a.out + m0 * a.outputs->channel_stride;
+        if (a.bias) s.bias = a.bias + m0;
+      } else {
+        s.y = a.y + m0 * a.y_stride;
+      }
+      k.forward(s, t * kRowConvQAlign, (t + 1) * kRowConvQAlign);
+    }
+  });
+}
+
 bool strided(const RowConvPlan& r) { return r.SH != 1 || r.SW != 1; }
 
 // x -> rows: plain rows (stride 1) or phase planes (strided).
@@ -44,7 +75,7 @@ void backward_data_strided(const DirectConvPlan& p, const float* dyrows, const f
     b.M = p.C, b.C = p.M, b.T = static_cast<int>(taps.size()), b.off = offs;
     b.x = dyrows + r.dy.front, b.x_stride = r.dy.length;
     b.w = wpack, b.y = out, b.y_stride = r.dx.length;
-    over_positions(r.dx.positions, [&](int64_t q0, int64_t q1, int) { p.kernel->forward(b, q0, q1); });
+    run_forward(*p.kernel, b, r.dx.positions);
   }
 }
 
@@ -109,7 +140,7 @@ void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* w
   a.M = p.M, a.C = p.C, a.T = r.T, a.off = r.fwd_off.data();
   a.x = xrows + r.x.front, a.x_stride = r.x.length;
   a.w = wpack, a.outputs = &p.y_map, a.out = y, a.bias = bias;
-  over_positions(r.y.positions, [&](int64_t q0, int64_t q1, int) { p.kernel->forward(a, q0, q1); });
+  run_forward(*p.kernel, a, r.y.positions);
 }
 
 namespace {
@@ -163,7 +194,7 @@ void direct_conv_backward(const DirectConvPlan& p, const float* x, const float* 
   b.M = p.C, b.C = p.M, b.T = r.T, b.off = r.bwd_off.data();
   b.x = dyrows + r.dy.front, b.x_stride = r.dy.length;
   b.w = wpack, b.outputs = &p.dx_map, b.out = dx;
-  over_positions(r.dx.positions, [&](int64_t q0, int64_t q1, int) { p.kernel->forward(b, q0, q1); });
+  run_forward(*p.kernel, b, r.dx.positions);
 }
 
 }  // namespace cnn
