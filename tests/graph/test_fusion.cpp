@@ -10,33 +10,18 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "graph/net.h"
+#include "spec_builder.h"
 
 using namespace cnn;
 using namespace cnn::test;
 
 namespace {
 
-struct SpecBuilder {
-  ModelSpec spec;
-  explicit SpecBuilder(Shape input) {
-    spec.name = "fusion";
-    spec.input = std::move(input);
-  }
-  int add(const std::string& name, const std::string& type, const KeyValues& kv, std::vector<int> inputs) {
-    NodeSpec n;
-    n.name = name;
-    n.type = type;
-    n.args = layer_args(type, kv, name);
-    n.inputs = std::move(inputs);
-    spec.nodes.push_back(std::move(n));
-    return int(spec.nodes.size()) - 1;
-  }
-};
 
 // stem: conv -> bn -> relu (fused); block: conv -> bn -> relu (fused) -> conv -> bn -> add with
 // the stem -> relu (the add fused); a bn read by two nodes (not fused); a three-way add -> relu.
 ModelSpec bn_residual_spec() {
-  SpecBuilder b({3, 7, 6});
+  SpecBuilder b({3, 7, 6}, "fusion");
   const KeyValues conv = {{"out", "4"}, {"k", "3"}, {"pad", "1"}, {"bias", "false"}};
   int x = b.add("conv1", "conv", conv, {-1});
   x = b.add("bn1", "bn", {}, {x});

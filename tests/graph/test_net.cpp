@@ -13,28 +13,13 @@
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "graph/net.h"
+#include "spec_builder.h"
 
 using namespace cnn;
 using namespace cnn::test;
 
 namespace {
 
-struct SpecBuilder {
-  ModelSpec spec;
-  explicit SpecBuilder(Shape input) {
-    spec.name = "test";
-    spec.input = std::move(input);
-  }
-  int add(const std::string& name, const std::string& type, const KeyValues& kv, std::vector<int> inputs) {
-    NodeSpec n;
-    n.name = name;
-    n.type = type;
-    n.args = layer_args(type, kv, name);
-    n.inputs = std::move(inputs);
-    spec.nodes.push_back(std::move(n));
-    return int(spec.nodes.size()) - 1;
-  }
-};
 
 // stem conv -> [conv -> relu -> conv] + identity -> relu
 ModelSpec residual_spec() {
