@@ -171,8 +171,6 @@ void Loader::fill_inline(int64_t b, Batch& out) {
 }
 
 void Loader::worker_loop() {
-  TransformScratch scratch;
-  Image img;
   std::unique_lock<std::mutex> lk(m_);
   const int64_t depth = int64_t(slots_.size());
   for (;;) {
@@ -187,7 +185,7 @@ void Loader::worker_loop() {
     lk.unlock();
     std::exception_ptr error;
     try {
-      fill(b, s.batch, scratch, img);
+      fill(b, s.batch, s.scratch, s.img);
     } catch (...) {
       error = std::current_exception();
     }

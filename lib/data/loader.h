@@ -56,6 +56,10 @@ class Loader {
  private:
   struct Slot {
     Batch batch;
+    // The decode and transform buffers go with the slot, not the worker: every slot is filled in
+    // every epoch, so after the first one no fill allocates, whichever worker the scheduler ran.
+    TransformScratch scratch;
+    Image img;
     int64_t index = -1;          // the batch it holds or is being filled with
     bool ready = false;
     std::exception_ptr error;
