@@ -83,7 +83,8 @@ Run add_train(CLI::App& app) {
     opts.weights = o->weights;
     opts.weights_strict = o->weights_strict;
     opts.overwrite = o->overwrite;
-    const bool tty = isatty(fileno(stdout));
+    // mpirun gives the ranks a terminal whatever its own output is: plain lines there.
+    const bool tty = isatty(fileno(stdout)) && !dist::active();
     opts.progress = tty ? Progress::bar : Progress::lines;
     opts.log = [](const std::string& line) {
       fmt::print("{}\n", line);

@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   for (long i = 0; i < max_floats; ++i) buf[i] = 1.0f;
   for (long n = 1; n <= max_floats; n *= 8) {
     const int iters = n < 100000 ? 200 : (n < 5000000 ? 20 : 5);
-    MPI_Allreduce(MPI_IN_PLACE, buf, (int)n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD); /* warm-up */
+    for (int i = 0; i < 10; ++i) /* warm-up */
+      MPI_Allreduce(MPI_IN_PLACE, buf, (int)n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
     MPI_Barrier(MPI_COMM_WORLD);
     const double t0 = MPI_Wtime();
     for (int i = 0; i < iters; ++i) MPI_Allreduce(MPI_IN_PLACE, buf, (int)n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
