@@ -36,10 +36,11 @@ bool launched_by_mpi() {
 }
 
 // srun -n 4 without an MPI plugin starts four independent copies that would all train alone and
-// write the same files: refused.
+// write the same files: refused. (SLURM_STEP_NUM_TASKS is the srun step's task count; a batch
+// script itself is a step of one task.)
 void refuse_srun_without_mpi() {
-  const char* tasks = std::getenv("SLURM_NTASKS");
-  if (!tasks || std::atoi(tasks) <= 1 || !std::getenv("SLURM_PROCID")) return;
+  const char* tasks = std::getenv("SLURM_STEP_NUM_TASKS");
+  if (!tasks || std::atoi(tasks) <= 1) return;
   throw ConfigError(std::string("started by srun as one of ") + tasks +
                     " tasks but without MPI (run srun --mpi=pmix, or mpirun; see docs/distributed.md)");
 }

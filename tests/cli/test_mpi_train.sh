@@ -91,8 +91,9 @@ recipe lenet5.yaml lenet_1; recipe lenet5.yaml lenet_2
 recipe resnet.yaml sync_1 true; recipe resnet.yaml sync_2 true
 recipe resnet.yaml local_1; recipe resnet.yaml local_2
 alone lenet_1
-ranks 2 --config lenet_2.yaml > lenet_2.log 2>&1 || fail "2 ranks failed: $(tail -5 lenet_2.log)"
+ranks 2 --config lenet_2.yaml > lenet_2.log 2>&1; rc=$?
 grep -q "built without MPI" lenet_2.log && skip "cnn was built without MPI"
+[ "$rc" = 0 ] || fail "2 ranks failed: $(tail -5 lenet_2.log)"
 grep -q "^data-parallel: 2 ranks x 1 threads | global batch 8 = 4 per rank | BN statistics per rank" lenet_2.log \
   || fail "no data-parallel banner line: $(head -5 lenet_2.log)"
 [ "$(grep -c '^training ' lenet_2.log)" = 1 ] || fail "more than rank 0 printed: $(head -5 lenet_2.log)"
