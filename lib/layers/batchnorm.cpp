@@ -75,18 +75,21 @@ class BatchNorm : public Layer {
         for (int64_t n = 0; n < N; ++n) {
           const float* p = x.data() + (n * C_ + c) * HW;
           float* q = out.data() + (n * C_ + c) * HW;
-          for (int64_t i = 0; i < HW; ++i) q[i] = p[i] * scale + shift;
+          if (relu_) apply_relu(p, q, HW, scale, shift);
+          else apply(p, q, HW, scale, shift);
         }
       }
     });
     if (train_) count_.value[0] += 1;
   }
 
-  void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
+  bool fuse_relu(bool on) override { return relu_ = on; }
+
+  void backward(const std::vector<const Tensor*>& in, const Tensor& out, const Tensor& dout,
                 const std::vector<Tensor*>& din, RunContext& ctx) override {
     const Tensor& x = *in[0];
     const int64_t N = x.dim(0), HW = x.numel() / (N * C_);
-    if (synced_) return backward_synced(x, dout, din[0], *ctx.batch_stats_sum);
+    if (synced_) return backward_synced(x, out, dout, din[0], *ctx.batch_stats_sum);
     const double M = double(N * HW);
     parallel_for(C_, [&](int64_t b, int64_t e, int) {
       for (int64_t c = b; c < e; ++c) {
@@ -96,7 +99,8 @@ class BatchNorm : public Layer {
           const float* p = x.data() + (n * C_ + c) * HW;
           const float* d = dout.data() + (n * C_ + c) * HW;
           float a, bsum;
-          plane_grad_sums(p, d, HW, mean, a, bsum);
+          if (relu_) plane_grad_sums_relu(p, d, out.data() + (n * C_ + c) * HW, HW, mean, a, bsum);
+          else plane_grad_sums(p, d, HW, mean, a, bsum);
           sdy += a;
           sdyx += bsum;
         }
@@ -114,14 +118,30 @@ class BatchNorm : public Layer {
             const float* p = x.data() + (n * C_ + c) * HW;
             const float* d = dout.data() + (n * C_ + c) * HW;
             float* dx = din[0]->data() + (n * C_ + c) * HW;
-            for (int64_t i = 0; i < HW; ++i) dx[i] = k * (d[i] - mdy - (p[i] - mean) * invstd * mdx);
+            if (relu_) {
+              const float* y = out.data() + (n * C_ + c) * HW;
+              for (int64_t i = 0; i < HW; ++i) {
+                const float g = d[i];  // loaded unconditionally: the select vectorizes
+                dx[i] = k * ((y[i] > 0.f ? g : 0.f) - mdy - (p[i] - mean) * invstd * mdx);
+              }
+            } else {
+              for (int64_t i = 0; i < HW; ++i) dx[i] = k * (d[i] - mdy - (p[i] - mean) * invstd * mdx);
+            }
           }
         } else {
           const float k = g * invstd;
           for (int64_t n = 0; n < N; ++n) {
             const float* d = dout.data() + (n * C_ + c) * HW;
             float* dx = din[0]->data() + (n * C_ + c) * HW;
-            for (int64_t i = 0; i < HW; ++i) dx[i] = k * d[i];
+            if (relu_) {
+              const float* y = out.data() + (n * C_ + c) * HW;
+              for (int64_t i = 0; i < HW; ++i) {
+                const float g = d[i];
+                dx[i] = k * (y[i] > 0.f ? g : 0.f);
+              }
+            } else {
+              for (int64_t i = 0; i < HW; ++i) dx[i] = k * d[i];
+            }
           }
         }
       }
@@ -175,7 +195,8 @@ class BatchNorm : public Layer {
         for (int64_t n = 0; n < N; ++n) {
           const float* p = x.data() + (n * C_ + c) * HW;
           float* q = out.data() + (n * C_ + c) * HW;
-          for (int64_t i = 0; i < HW; ++i) q[i] = p[i] * scale + shift;
+          if (relu_) apply_relu(p, q, HW, scale, shift);
+          else apply(p, q, HW, scale, shift);
         }
       }
     });
@@ -184,16 +205,18 @@ class BatchNorm : public Layer {
 
   // The backward of forward_synced: gamma and beta get this batch's share (the trainer sums
   // parameter gradients over the processes); the input gradient needs sum(dy) and sum(dy * x)
-  // of all batches, summed over the processes first.
-  void backward_synced(const Tensor& x, const Tensor& dout, Tensor* dx, CrossProcessSum& sum) {
+  // of all batches, summed over the processes first. With a fused ReLU, dy is masked by out > 0.
+  void backward_synced(const Tensor& x, const Tensor& out, const Tensor& dout, Tensor* dx, CrossProcessSum& sum) {
     const int64_t N = x.dim(0), HW = x.numel() / (N * C_);
     sync_sums_.assign(size_t(2 * C_), 0.0);
     parallel_for(C_, [&](int64_t b, int64_t e, int) {
       for (int64_t c = b; c < e; ++c) {
         double sdy = 0, sdyx = 0;
         for (int64_t n = 0; n < N; ++n) {
+          const int64_t at = (n * C_ + c) * HW;
           float a, bsum;
-          plane_grad_sums(x.data() + (n * C_ + c) * HW, dout.data() + (n * C_ + c) * HW, HW, batch_mean_[c], a, bsum);
+          if (relu_) plane_grad_sums_relu(x.data() + at, dout.data() + at, out.data() + at, HW, batch_mean_[c], a, bsum);
+          else plane_grad_sums(x.data() + at, dout.data() + at, HW, batch_mean_[c], a, bsum);
           sdy += a;
           sdyx += bsum;
         }
@@ -205,7 +228,7 @@ class BatchNorm : public Layer {
         sync_sums_[size_t(2 * c + 1)] = sdyx;
       }
     });
-    sum.sum(sync_sums_.data(), sync_sums_.size());  // every process calls it, din or not
+    sum.sum(sync_sums_.data(), sync_sums_.size());  // every process calls it, dx or not
     if (!dx) return;
     const double M = synced_count_;
     parallel_for(C_, [&](int64_t b, int64_t e, int) {
@@ -215,10 +238,13 @@ class BatchNorm : public Layer {
         const float mdy = float(sync_sums_[size_t(2 * c)] / M);
         const float mdx = float(sync_sums_[size_t(2 * c + 1)] * invstd / M);
         for (int64_t n = 0; n < N; ++n) {
-          const float* p = x.data() + (n * C_ + c) * HW;
-          const float* d = dout.data() + (n * C_ + c) * HW;
-          float* q = dx->data() + (n * C_ + c) * HW;
-          for (int64_t i = 0; i < HW; ++i) q[i] = k * (d[i] - mdy - (p[i] - mean) * invstd * mdx);
+          const int64_t at = (n * C_ + c) * HW;
+          const float *p = x.data() + at, *d = dout.data() + at, *y = out.data() + at;
+          float* q = dx->data() + at;
+          for (int64_t i = 0; i < HW; ++i) {
+            const float dy = relu_ ? (y[i] > 0.f ? d[i] : 0.f) : d[i];
+            q[i] = k * (dy - mdy - (p[i] - mean) * invstd * mdx);
+          }
         }
       }
     });
@@ -234,10 +260,21 @@ class BatchNorm : public Layer {
     count_.value.zero();
   }
 
+  static void apply(const float* x, float* y, int64_t n, float scale, float shift) {
+    for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale + shift;
+  }
+  static void apply_relu(const float* x, float* y, int64_t n, float scale, float shift) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = x[i] * scale + shift;
+      y[i] = v > 0.f ? v : 0.f;
+    }
+  }
+
   BatchNormOptions o_;
   LayerArgs args_;
   int64_t C_ = 0;
   bool train_ = true;
+  bool relu_ = false;  // fused with the ReLU that follows (Net planning)
   Param gamma_, beta_;
   Buffer mean_, var_, count_;
   Tensor batch_mean_, batch_invstd_;
