@@ -1,7 +1,8 @@
 // BatchNorm's cross-process statistics (RunContext::batch_stats_sum, train.sync_bn): two
 // "processes" (threads whose sums meet at a barrier), each with its own BatchNorm and half of a
 // batch, give what one BatchNorm gives on the whole batch: outputs, input gradients, running
-// statistics; their gamma/beta gradients add up to the whole batch's.
+// statistics; their gamma/beta gradients add up to the whole batch's. With and without the ReLU
+// the Net fuses into BatchNorm.
 #include <barrier>
 #include <catch2/catch.hpp>
 #include <thread>
@@ -51,14 +52,17 @@ Tensor rows(const Tensor& t, int64_t from, int64_t count) {
 
 TEST_CASE("BatchNorm with statistics summed over two processes equals one BatchNorm on the whole batch") {
   ThreadGuard one_thread(1);  // each "process" runs its layer on its own thread
+  const bool fused = GENERATE(false, true);
+  INFO("ReLU fused: " << fused);
   Rng rng(11);
   const Shape whole_shape{6, 3, 4, 5};
   Tensor x(whole_shape), dout(whole_shape);
   for (int64_t i = 0; i < x.numel(); ++i) x[i] = rng.uniform(-1.f, 2.f);
   for (int64_t i = 0; i < dout.numel(); ++i) dout[i] = rng.uniform(-1.f, 1.f);
 
-  auto make = [] {
+  auto make = [fused] {
     auto bn = build_layer("bn", {});
+    bn->fuse_relu(fused);
     bn->infer({Shape{6, 3, 4, 5}});
     Rng r(1);
     bn->init(r);
