@@ -6,6 +6,7 @@ packages=(
   build-essential cmake pkg-config
   libopenblas-dev libyaml-cpp-dev libcli11-dev libfmt-dev catch2 libstb-dev zlib1g-dev
   nlohmann-json3-dev libonnx-dev libprotobuf-dev libjpeg62-turbo-dev
+  libopenmpi-dev openmpi-bin  # data-parallel training (docs/distributed.md); optional at build time
   dataset-fashion-mnist
   python3-numpy python3-torch python3-torchvision python3-pil python3-opencv
   chromium  # the report's browser test (tests/cli/test_report_browser.sh)

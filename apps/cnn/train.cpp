@@ -8,6 +8,7 @@
 #include "config/recipe.h"
 #include "core/error.h"
 #include "core/interrupt.h"
+#include "dist/comm.h"
 #include "train/resume.h"
 #include "report/report.h"
 #include "train/trainer.h"
@@ -37,6 +38,7 @@ Run add_train(CLI::App& app) {
     std::string config, resume, weights;
     std::vector<std::string> sets;
     bool overwrite = false, weights_strict = false, no_report = false;
+    double dist_timeout = 600;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--config,-c", o->config, "recipe YAML (with --resume: optional, compared with the run's own)");
@@ -52,28 +54,37 @@ Run add_train(CLI::App& app) {
                 "start over in an output directory that holds another run (its checkpoints are replaced)")
       ->excludes(resume);
   cmd->add_flag("--no-report", o->no_report, "do not write report.html at the end (recipe: report: false)");
+  cmd->add_option("--dist-timeout", o->dist_timeout,
+                  "under mpirun/srun: seconds a rank waits for the others before it ends the job (default 600)")
+      ->check(CLI::PositiveNumber);
   return [o] {
     if (o->config.empty() && o->resume.empty()) throw ConfigError("--config is required (or --resume RUN_DIR)");
+    dist::set_timeout(o->dist_timeout);
+    const bool root = dist::is_root();  // in a data-parallel run rank 0 prints and writes
     Recipe recipe;
     std::string resume_from;
     if (!o->resume.empty()) {
       ResumePlan plan = plan_resume(o->resume, o->config, o->sets);
       recipe = std::move(plan.recipe);
       resume_from = plan.checkpoint;
-      for (const auto& change : plan.overrides) fmt::print("override on resume: {}\n", change);
+      for (const auto& change : plan.overrides)
+        if (root) fmt::print("override on resume: {}\n", change);
     } else {
       recipe = load_recipe_file(o->config, o->sets);
     }
-    print_banner();
-    fmt::print("training {} on {} for {} epoch{} -> {}\n", recipe.model.name, recipe.data.dataset, recipe.train.epochs,
-               recipe.train.epochs == 1 ? "" : "s", recipe.output);
+    if (root) {
+      print_banner();
+      fmt::print("training {} on {} for {} epoch{} -> {}\n", recipe.model.name, recipe.data.dataset,
+                 recipe.train.epochs, recipe.train.epochs == 1 ? "" : "s", recipe.output);
+    }
     std::fflush(stdout);
     TrainOptions opts;
     opts.resume = resume_from;
     opts.weights = o->weights;
     opts.weights_strict = o->weights_strict;
     opts.overwrite = o->overwrite;
-    const bool tty = isatty(fileno(stdout));
+    // mpirun gives the ranks a terminal whatever its own output is: plain lines there.
+    const bool tty = isatty(fileno(stdout)) && !dist::active();
     opts.progress = tty ? Progress::bar : Progress::lines;
     opts.log = [](const std::string& line) {
       fmt::print("{}\n", line);
@@ -90,6 +101,7 @@ Run add_train(CLI::App& app) {
     } catch (const Interrupted&) {
       return 130;
     }
+    if (!root) return 0;
     if (!r.epochs.empty())
       fmt::print("best test accuracy {:.2f}%; checkpoints and metrics in {}\n", r.best_test_acc, r.output_dir);
     if (recipe.report && !o->no_report && !r.output_dir.empty()) write_run_report(recipe, r.output_dir);

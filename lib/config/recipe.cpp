@@ -32,7 +32,7 @@ const std::vector<std::string> kMixKeys = {"alpha"};
 const std::vector<std::string> kTrainKeys = {"epochs", "optimizer", "schedule", "label_smoothing", "seed", "log_every",
                                              "eval_every", "best_metric", "aux_weight",
                                              "init_from", "init_strict", "weights_map", "freeze", "unfreeze",
-                                             "freeze_bn", "param_groups", "ema"};
+                                             "freeze_bn", "param_groups", "ema", "sync_bn"};
 const std::vector<std::string> kEmaKeys = {"decay", "every", "warmup"};
 const std::vector<std::string> kParamGroupKeys = {"match", "lr_mult", "wd_mult"};
 const std::vector<std::string> kBestMetrics = {"test_acc", "test_top5", "test_loss"};
@@ -293,6 +293,7 @@ void parse_finetuning(const Reader& rd, const YAML::Node& train, TrainSpec& t) {
   t.freeze = names_of(rd, train, "freeze", "train.freeze");
   t.unfreeze = names_of(rd, train, "unfreeze", "train.unfreeze");
   t.freeze_bn = rd.get_bool(train, "freeze_bn", "train.freeze_bn", t.freeze_bn);
+  t.sync_bn = rd.get_bool(train, "sync_bn", "train.sync_bn", t.sync_bn);
   if (const YAML::Node n = train["param_groups"]; n.IsDefined() && !n.IsNull()) {
     if (!n.IsSequence()) rd.fail(n, "train.param_groups", "a list of {match: <name>, lr_mult: x, wd_mult: y}");
     for (size_t i = 0; i < n.size(); ++i) {
@@ -351,6 +352,7 @@ void emit_finetuning(YAML::Emitter& e, const TrainSpec& t) {
   seq("freeze", t.freeze);
   seq("unfreeze", t.unfreeze);
   e << YAML::Key << "freeze_bn" << YAML::Value << (t.freeze_bn ? "true" : "false");
+  e << YAML::Key << "sync_bn" << YAML::Value << (t.sync_bn ? "true" : "false");
   e << YAML::Key << "param_groups" << YAML::Value << YAML::BeginSeq;
   for (const auto& g : t.param_groups)
     e << YAML::Flow << YAML::BeginMap << YAML::Key << "match" << YAML::Value << g.match << YAML::Key << "lr_mult"

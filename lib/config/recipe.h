@@ -122,6 +122,9 @@ struct TrainSpec {
   bool freeze_bn = false;                 // BN layers whose parameters are frozen run in eval mode
   std::vector<ParamGroupSpec> param_groups;  // the first match applies
   EmaSpec ema;
+  // Data-parallel runs (docs/distributed.md): BatchNorm statistics over the global batch (all
+  // ranks) instead of each rank's shard. No effect in a single process.
+  bool sync_bn = false;
 };
 
 struct Recipe {

@@ -56,8 +56,17 @@ void Loader::start(uint64_t epoch, const std::vector<int64_t>& order, int64_t fi
   work_cv_.notify_all();
 }
 
-void Loader::fill(int64_t b, Batch& out, TransformScratch& scratch, Image& img) const {
+std::pair<int64_t, int64_t> Loader::slice(int64_t b) const {
   const int64_t B = opt_.batch_size, first = b * B, n = std::min<int64_t>(B, int64_t(order_.size()) - first);
+  if (opt_.shards == 1) return {first, n};
+  const int64_t lo = n * opt_.shard / opt_.shards, hi = n * (opt_.shard + 1) / opt_.shards;
+  return {first + lo, hi - lo};
+}
+
+void Loader::fill(int64_t b, Batch& out, TransformScratch& scratch, Image& img) const {
+  const int64_t B = opt_.batch_size;
+  const std::pair<int64_t, int64_t> part = slice(b);
+  const int64_t first = part.first, n = part.second;
   const int64_t S = numel_of(sample_);
   set_images_shape(out, n);
   out.labels.reserve(size_t(B));  // a full batch's room at once: a slot that saw a short last batch
@@ -97,7 +106,9 @@ void Loader::fill(int64_t b, Batch& out, TransformScratch& scratch, Image& img) 
 // One batch over the engine's pool: sample i goes to row i, then rows of skipped samples are
 // squeezed out. The first error in sample order is rethrown (the same one for any thread count).
 void Loader::fill_inline(int64_t b, Batch& out) {
-  const int64_t B = opt_.batch_size, first = b * B, n = std::min<int64_t>(B, int64_t(order_.size()) - first);
+  const int64_t B = opt_.batch_size;
+  const std::pair<int64_t, int64_t> part = slice(b);
+  const int64_t first = part.first, n = part.second;
   const int64_t S = numel_of(sample_);
   const int threads = std::max(1, num_threads());
   if (int64_t(inline_scratch_.size()) < threads) {

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/tensor.h"
@@ -25,6 +26,9 @@ struct LoaderOptions {
   uint64_t seed = 1;
   bool skip_bad = false;     // an unreadable sample is left out of its batch (true) or is an error
   int64_t prefetch = 0;      // batches in flight; 0: 2 per worker
+  // Data-parallel training: each batch is this shard's part of the batch of `batch_size` samples
+  // (dist::shard_of; the parts of shards 0..shards-1 are disjoint and together the whole batch).
+  int shard = 0, shards = 1;
 };
 
 struct Batch {
@@ -64,6 +68,8 @@ class Loader {
     bool ready = false;
     std::exception_ptr error;
   };
+  // Batch b's first position in the order and its size (this shard's part of it).
+  std::pair<int64_t, int64_t> slice(int64_t b) const;
   void fill(int64_t b, Batch& out, TransformScratch& scratch, Image& img) const;
   void fill_inline(int64_t b, Batch& out);
   void set_images_shape(Batch& out, int64_t n) const;

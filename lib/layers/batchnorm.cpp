@@ -2,6 +2,7 @@
 // training normalizes with the batch's biased variance and updates running stats with the
 // unbiased one (momentum 0.1); eval uses the running stats. Buffers are named as torchvision's.
 #include <cmath>
+#include <vector>
 
 #include "config/layer_args.h"
 #include "core/parallel.h"
@@ -40,6 +41,8 @@ class BatchNorm : public Layer {
     batch_mean_.resize({C_});
     batch_invstd_.resize({C_});
     train_ = ctx.train;
+    synced_ = train_ && ctx.batch_stats_sum;
+    if (synced_) return forward_synced(x, out, *ctx.batch_stats_sum);
     parallel_for(C_, [&](int64_t b, int64_t e, int) {
       for (int64_t c = b; c < e; ++c) {
         float mean, invstd;
@@ -83,9 +86,10 @@ class BatchNorm : public Layer {
   bool fuse_relu(bool on) override { return relu_ = on; }
 
   void backward(const std::vector<const Tensor*>& in, const Tensor& out, const Tensor& dout,
-                const std::vector<Tensor*>& din, RunContext&) override {
+                const std::vector<Tensor*>& din, RunContext& ctx) override {
     const Tensor& x = *in[0];
     const int64_t N = x.dim(0), HW = x.numel() / (N * C_);
+    if (synced_) return backward_synced(x, out, dout, din[0], *ctx.batch_stats_sum);
     const double M = double(N * HW);
     parallel_for(C_, [&](int64_t b, int64_t e, int) {
       for (int64_t c = b; c < e; ++c) {
@@ -152,6 +156,100 @@ class BatchNorm : public Layer {
   void init(Rng&) override { init_state(); }
 
  private:
+  // train.sync_bn (RunContext::batch_stats_sum): the statistics of every process's batch
+  // together. Per channel, the sum and the sum of squares of this batch (plus its element count)
+  // are summed over the processes; then each process normalizes its own batch with them.
+  void forward_synced(const Tensor& x, Tensor& out, CrossProcessSum& sum) {
+    const int64_t N = x.dim(0), HW = x.numel() / (N * C_);
+    sync_sums_.assign(size_t(2 * C_ + 1), 0.0);
+    parallel_for(C_, [&](int64_t b, int64_t e, int) {
+      for (int64_t c = b; c < e; ++c) {
+        double s = 0, ss = 0;
+        for (int64_t n = 0; n < N; ++n) {
+          float a, aa;
+          plane_sum_and_centered_squares(x.data() + (n * C_ + c) * HW, HW, a, aa);
+          s += a;
+          const float m_local = a / float(HW);
+          ss += aa + double(HW) * m_local * m_local;
+        }
+        sync_sums_[size_t(2 * c)] = s;
+        sync_sums_[size_t(2 * c + 1)] = ss;
+      }
+    });
+    sync_sums_[size_t(2 * C_)] = double(N * HW);
+    sum.sum(sync_sums_.data(), sync_sums_.size());
+    synced_count_ = sync_sums_[size_t(2 * C_)];
+    const double M = synced_count_;
+    parallel_for(C_, [&](int64_t b, int64_t e, int) {
+      for (int64_t c = b; c < e; ++c) {
+        const double m = sync_sums_[size_t(2 * c)] / M;
+        const double var = std::max(0.0, sync_sums_[size_t(2 * c + 1)] / M - m * m);
+        const float mean = float(m), invstd = float(1.0 / std::sqrt(var + o_.eps));
+        const double unbiased = M > 1 ? var * M / (M - 1) : var;
+        mean_.value[c] = float((1 - o_.momentum) * mean_.value[c] + o_.momentum * m);
+        var_.value[c] = float((1 - o_.momentum) * var_.value[c] + o_.momentum * unbiased);
+        batch_mean_[c] = mean;
+        batch_invstd_[c] = invstd;
+        const float g = o_.affine ? gamma_.value[c] : 1.f, bt = o_.affine ? beta_.value[c] : 0.f;
+        const float scale = g * invstd, shift = bt - mean * scale;
+        for (int64_t n = 0; n < N; ++n) {
+          const float* p = x.data() + (n * C_ + c) * HW;
+          float* q = out.data() + (n * C_ + c) * HW;
+          if (relu_) apply_relu(p, q, HW, scale, shift);
+          else apply(p, q, HW, scale, shift);
+        }
+      }
+    });
+    count_.value[0] += 1;
+  }
+
+  // The backward of forward_synced: gamma and beta get this batch's share (the trainer sums
+  // parameter gradients over the processes); the input gradient needs sum(dy) and sum(dy * x)
+  // of all batches, summed over the processes first. With a fused ReLU, dy is masked by out > 0.
+  void backward_synced(const Tensor& x, const Tensor& out, const Tensor& dout, Tensor* dx, CrossProcessSum& sum) {
+    const int64_t N = x.dim(0), HW = x.numel() / (N * C_);
+    sync_sums_.assign(size_t(2 * C_), 0.0);
+    parallel_for(C_, [&](int64_t b, int64_t e, int) {
+      for (int64_t c = b; c < e; ++c) {
+        double sdy = 0, sdyx = 0;
+        for (int64_t n = 0; n < N; ++n) {
+          const int64_t at = (n * C_ + c) * HW;
+          float a, bsum;
+          if (relu_) plane_grad_sums_relu(x.data() + at, dout.data() + at, out.data() + at, HW, batch_mean_[c], a, bsum);
+          else plane_grad_sums(x.data() + at, dout.data() + at, HW, batch_mean_[c], a, bsum);
+          sdy += a;
+          sdyx += bsum;
+        }
+        if (o_.affine) {
+          gamma_.grad[c] += float(sdyx * batch_invstd_[c]);
+          beta_.grad[c] += float(sdy);
+        }
+        sync_sums_[size_t(2 * c)] = sdy;
+        sync_sums_[size_t(2 * c + 1)] = sdyx;
+      }
+    });
+    sum.sum(sync_sums_.data(), sync_sums_.size());  // every process calls it, dx or not
+    if (!dx) return;
+    const double M = synced_count_;
+    parallel_for(C_, [&](int64_t b, int64_t e, int) {
+      for (int64_t c = b; c < e; ++c) {
+        const float mean = batch_mean_[c], invstd = batch_invstd_[c];
+        const float g = o_.affine ? gamma_.value[c] : 1.f, k = g * invstd;
+        const float mdy = float(sync_sums_[size_t(2 * c)] / M);
+        const float mdx = float(sync_sums_[size_t(2 * c + 1)] * invstd / M);
+        for (int64_t n = 0; n < N; ++n) {
+          const int64_t at = (n * C_ + c) * HW;
+          const float *p = x.data() + at, *d = dout.data() + at, *y = out.data() + at;
+          float* q = dx->data() + at;
+          for (int64_t i = 0; i < HW; ++i) {
+            const float dy = relu_ ? (y[i] > 0.f ? d[i] : 0.f) : d[i];
+            q[i] = k * (dy - mdy - (p[i] - mean) * invstd * mdx);
+          }
+        }
+      }
+    });
+  }
+
   void init_state() {
     if (o_.affine) {
       gamma_.value.fill(o_.zero_init ? 0.f : 1.f);
@@ -180,6 +278,9 @@ class BatchNorm : public Layer {
   Param gamma_, beta_;
   Buffer mean_, var_, count_;
   Tensor batch_mean_, batch_invstd_;
+  bool synced_ = false;             // the last forward used forward_synced
+  std::vector<double> sync_sums_;   // forward_synced / backward_synced: the sums exchanged
+  double synced_count_ = 0;         // elements per channel over all processes
 };
 
 }  // namespace

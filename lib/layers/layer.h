@@ -34,10 +34,21 @@ struct Buffer {            // non-trainable state saved in checkpoints (BN runni
   Tensor value;
 };
 
+// Sums values over every process of a data-parallel run, in place; every process gets the same
+// sums back (lib/dist). BatchNorm uses it for train.sync_bn.
+class CrossProcessSum {
+ public:
+  virtual ~CrossProcessSum() = default;
+  virtual void sum(double* values, size_t n) = 0;
+};
+
 struct RunContext {
   bool train = true;
   Rng* rng = nullptr;      // for dropout and friends; advanced deterministically
   Tensor* workspace = nullptr;  // the Net's scratch, shared by all layers (see workspace_for)
+  // train.sync_bn: BatchNorm in training mode normalizes with the statistics of all processes'
+  // batches together (forward sums and backward sums go through it). Null: this batch alone.
+  CrossProcessSum* batch_stats_sum = nullptr;
 };
 
 // Scratch of at least `floats` floats for the running layer: the Net's shared workspace, or

@@ -59,8 +59,11 @@ EvalResult evaluate(Net& net, const Dataset& data, const std::vector<TransformSp
   const Shape sample =
       checked_sample_shape(pipeline, data, net.spec().input, options.dataset, "data.eval_transforms");
   Loader loader(data, pipeline, sample, {batch_size, options.workers, options.seed, options.skip_bad, 0});
-  std::vector<int64_t> idx(static_cast<size_t>(data.size()));
-  std::iota(idx.begin(), idx.end(), 0);
+  // The samples [lo, hi) of this shard (all of them alone): contiguous, as dist::shard_of cuts.
+  const int64_t lo = data.size() * options.shard / options.shards;
+  const int64_t hi = data.size() * (options.shard + 1) / options.shards;
+  std::vector<int64_t> idx(static_cast<size_t>(hi - lo));
+  std::iota(idx.begin(), idx.end(), lo);
   loader.start(0, idx);
   RunContext ctx{false, nullptr};
   double loss_sum = 0;
@@ -94,6 +97,9 @@ EvalResult evaluate(Net& net, const Dataset& data, const std::vector<TransformSp
     }
     r.count += n;
   }
+  r.loss_sum = loss_sum;
+  r.correct_top1 = top1;
+  r.correct_top5 = top5;
   if (r.count) {
     r.loss = loss_sum / r.count;
     r.top1 = 100.0 * top1 / r.count;

@@ -21,6 +21,8 @@ struct EvalResult {
   double loss = 0;
   double top1 = 0;                // percent
   double top5 = 0;                // percent (equals 100 when there are at most 5 classes)
+  double loss_sum = 0;            // the sums behind loss, top1 and top5 (a data-parallel run adds them up)
+  int64_t correct_top1 = 0, correct_top5 = 0;
   int classes = 0;
   std::vector<int64_t> confusion; // classes x classes: row = true label, column = prediction
   std::vector<std::string> skipped;  // unreadable images left out (data.bad_images: skip), one message each
@@ -34,6 +36,7 @@ struct EvalOptions {
   std::string dataset = "data";   // names the dataset in errors
   bool hflip_tta = false;         // data.eval_tta: hflip: logits averaged over each image and its mirror
   bool per_sample = false;        // fill EvalResult::samples (the report's highest-loss images)
+  int shard = 0, shards = 1;      // this process evaluates its share of the samples (dist::shard_of)
 };
 
 // The options a recipe's data and train sections give (data.workers, train.seed,

@@ -29,13 +29,17 @@ EpochRecord evaluate_epoch(TrainRun& run, const EpochProgress& ep, bool& best) {
   rec.skipped = ep.skipped;
   rec.evaluated = ep.epoch % ts.eval_every == 0 || ep.epoch == ts.epochs;
   best = false;
+  make_ranks_agree(run);  // data-parallel: the same running statistics on every rank
   if (rec.evaluated) {
     const DataSpec& ds = run.recipe.data;
     if (run.ema) swap_ema(*run.ema, *run.net);  // train.ema: the average is what is evaluated
+    // Each rank evaluates its shard of the test set; the sums are added up over the ranks.
     EvalResult ev = evaluate(*run.net, *run.test_set, ds.eval_transforms, run.eval_batch, 0.f, run.eval_options);
     if (run.ema) swap_ema(*run.ema, *run.net);
     run.report_skipped(ev.skipped);
-    rec.skipped += int64_t(ev.skipped.size());
+    int64_t skipped = 0;
+    dist::reduce_eval(ev, skipped);
+    rec.skipped += skipped;
     rec.test_loss = ev.loss;
     rec.test_acc = ev.top1;
     rec.test_top5 = ev.top5;

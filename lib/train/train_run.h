@@ -5,6 +5,9 @@
 //   train_step       forward, loss, checks, backward, optimizer step       (train_step.cpp)
 //   evaluate_epoch   the epoch's record and the test-set evaluation         (train_evaluation.cpp)
 //   save_epoch / save_interrupted   checkpoints and metrics.jsonl           (train_checkpoint.cpp)
+// A data-parallel run (several ranks, docs/distributed.md) adds its part to each of them
+// (train_parallel.cpp): shards and the model broadcast at setup, the agreed sample count and
+// the gradient all-reduce in the step, sharded evaluation, rank 0 alone printing and writing.
 // A feature (EMA, mixup, freezing, accumulation) adds its state to TrainRun and its work to the
 // part it belongs to, so the loop itself stays the same.
 #include <chrono>
@@ -17,6 +20,7 @@
 #include "data/dataset.h"
 #include "data/loader.h"
 #include "data/transforms.h"
+#include "dist/data_parallel.h"
 #include "graph/net.h"
 #include "optim/optimizer.h"
 #include "train/checkpoint.h"
@@ -53,6 +57,14 @@ struct TrainRun {
   Rng dropout_rng;
   RunContext ctx{true, nullptr};
   TrainResult result;
+  // Data-parallel runs: the gradient all-reduce, train.sync_bn's statistics, their time so far.
+  dist::GradientSum grad_sum;
+  dist::SyncBatchStats sync_bn_stats;
+  struct CommTotals {
+    double gradient_s = 0, sync_bn_s = 0;
+    int64_t steps = 0;
+  } comm_at_epoch_start;
+  bool warned_empty_shard = false;
 
   TrainRun(const Recipe& r, const TrainOptions& o) : recipe(r), options(o) {}
   TrainRun(const TrainRun&) = delete;
@@ -82,9 +94,19 @@ struct EpochProgress {
 std::unique_ptr<TrainRun> setup_run(const Recipe& recipe, const TrainOptions& options);
 
 EpochProgress begin_epoch(TrainRun& run, int64_t epoch, std::vector<int64_t>& order);
-// One optimizer step on `batch` (number `batch_index` of the epoch, n > 0); throws RuntimeError
-// on a non-finite loss or gradient.
-void train_step(TrainRun& run, const Batch& batch, int64_t batch_index, EpochProgress& ep);
+
+// What the ranks agree on before a step (alone: this batch). `train` false: every rank leaves
+// the step out (no sample at all, or a rank without one under train.sync_bn).
+struct StepPlan {
+  int64_t global_n = 0;  // samples of the global batch
+  int64_t skipped = 0;   // unreadable images left out of it
+  bool train = false;
+};
+StepPlan plan_step(TrainRun& run, const Batch& batch);
+
+// One optimizer step on `batch` (number `batch_index` of the epoch), this rank's share of
+// `global_n` samples (it may have none); throws RuntimeError on a non-finite loss or gradient.
+void train_step(TrainRun& run, const Batch& batch, int64_t batch_index, EpochProgress& ep, int64_t global_n);
 
 // The epoch's record; evaluates on the test set when train.eval_every says so. Sets `best`
 // when the evaluation beats meta.best_metric (which it updates).
@@ -97,5 +119,13 @@ void update_run_ema(TrainRun& run, int64_t epoch);
 void save_epoch(TrainRun& run, const EpochRecord& rec, bool best);
 // On an interrupt after batch `batch_index` of the epoch: a mid-epoch checkpoint to resume from.
 void save_interrupted(TrainRun& run, const EpochProgress& ep, int64_t batch_index);
+
+// Data-parallel parts (train_parallel.cpp); alone they do what a single process did.
+void check_ranks_fit(const Recipe& recipe);       // ConfigError: a global batch smaller than the ranks
+void setup_data_parallel(TrainRun& run);          // shards, sync_bn, rank 0's weights, the banner line
+bool stop_requested(const TrainRun& run);         // an interrupt seen by any rank
+void make_ranks_agree(TrainRun& run);             // BatchNorm running statistics (and the EMA's) averaged
+void rank_dropout_stream(TrainRun& run);          // ranks > 0 draw their own dropout masks
+void log_communication(TrainRun& run, const EpochProgress& ep);  // the epoch's all-reduce time
 
 }  // namespace cnn

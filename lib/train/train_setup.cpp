@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "data/load.h"
+#include "dist/comm.h"
 #include "optim/lsuv.h"
 #include "train/finetune.h"
 #include "train/model_classes.h"
@@ -17,17 +18,19 @@ namespace cnn {
 
 namespace fs = std::filesystem;
 
+// In a data-parallel run rank 0 prints; the other ranks only name the images they skip.
 void TrainRun::log(const std::string& s) const {
-  if (options.log) options.log(s);
+  if (options.log && dist::is_root()) options.log(s);
 }
 
 void TrainRun::status(const std::string& s) const {
-  if (options.progress == Progress::bar && options.status) options.status(s);
+  if (options.progress == Progress::bar && options.status && dist::is_root()) options.status(s);
 }
 
 void TrainRun::report_skipped(const std::vector<std::string>& messages) {
+  const std::string rank = dist::is_root() ? "" : fmt::format("rank {}: ", dist::rank());
   for (const auto& m : messages)
-    if (reported.insert(m).second) log("warning: skipped unreadable image: " + m);
+    if (reported.insert(m).second && options.log) options.log(rank + "warning: skipped unreadable image: " + m);
 }
 
 namespace {
@@ -115,6 +118,7 @@ std::unique_ptr<TrainRun> setup_run(const Recipe& recipe_in, const TrainOptions&
   const Recipe& recipe = run->recipe;
   const DataSpec& ds = recipe.data;
   const TrainSpec& ts = recipe.train;
+  check_ranks_fit(recipe);
   refuse_to_replace_run(recipe.output, options);  // after every check of the config and data
 
   run->result.output_dir = recipe.output;
@@ -132,20 +136,23 @@ std::unique_ptr<TrainRun> setup_run(const Recipe& recipe_in, const TrainOptions&
   }
   if (options.resume.empty() && options.weights.empty() && ts.init_from.empty())
     run_lsuv(*run->net, *run->train_set, ds, ts.seed, [&r = *run](const std::string& s) { r.log(s); });
-  std::error_code ec;
-  fs::create_directories(out_dir, ec);
-  if (ec) throw RuntimeError("cannot create output directory '" + recipe.output + "': " + ec.message());
-  write_file_atomic((out_dir / "config.yaml").string(), recipe.resolved_yaml);
+  if (dist::is_root()) {  // rank 0 writes every file of the run
+    std::error_code ec;
+    fs::create_directories(out_dir, ec);
+    if (ec) throw RuntimeError("cannot create output directory '" + recipe.output + "': " + ec.message());
+    write_file_atomic((out_dir / "config.yaml").string(), recipe.resolved_yaml);
+  }
 
   const int64_t N = run->train_set->size(), B = ds.batch_size;
   run->eval_batch = ds.eval_batch_size > 0 ? ds.eval_batch_size : B;
   run->steps_per_epoch = (N + B - 1) / B;
   run->log_every = ts.log_every > 0 ? ts.log_every : std::max<int64_t>(1, run->steps_per_epoch / 10);
   const bool skip_bad = ds.bad_images == "skip";
-  run->loader =
-      std::make_unique<Loader>(*run->train_set, run->train_pipeline, run->sample, LoaderOptions{B, ds.workers, ts.seed, skip_bad, 0});
+  run->loader = std::make_unique<Loader>(*run->train_set, run->train_pipeline, run->sample,
+                                         LoaderOptions{B, ds.workers, ts.seed, skip_bad, 0, dist::rank(), dist::size()});
   run->eval_options = eval_options_of(recipe);
   run->ctx = RunContext{true, &run->dropout_rng};
+  setup_data_parallel(*run);
   return run;
 }
 

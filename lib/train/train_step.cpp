@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "dist/comm.h"
 #include "optim/schedule.h"
 #include "train/mixup.h"
 #include "train/train_run.h"
@@ -38,6 +39,7 @@ EpochProgress begin_epoch(TrainRun& run, int64_t epoch, std::vector<int64_t>& or
   } else {
     run.dropout_rng.reseed(hash_keys(ts.seed, uint64_t(epoch), 0xd0));
   }
+  rank_dropout_stream(run);
   run.ctx.train = true;
   ep.window_start = TrainClock::now();
   ep.seen_at_start = ep.seen;
@@ -95,13 +97,17 @@ StepLoss mixed_forward_and_loss(TrainRun& run, const Batch& batch, int64_t batch
   return soft_target_loss(*run.net, run.soft_targets.data(), batch.labels.data(), n, ts.aux_weight);
 }
 
-}  // namespace
-
-void train_step(TrainRun& run, const Batch& batch, int64_t batch_index, EpochProgress& ep) {
+// Forward, loss and backward of this rank's `batch`, its share of `global_n` samples: the loss
+// gradient is scaled by n / global_n, so that the gradients summed over the ranks are those of the
+// global batch's mean loss (alone the factor is 1). A rank without a sample adds zero gradients.
+StepLoss forward_backward(TrainRun& run, const Batch& batch, int64_t batch_index, const EpochProgress& ep,
+                          int64_t global_n) {
   const TrainSpec& ts = run.recipe.train;
   Net& net = *run.net;
   const int64_t n = batch.size;
   StepLoss lres;
+  net.zero_grad();
+  if (n == 0) return lres;
   if (run.recipe.data.mix.enabled()) {
     lres = mixed_forward_and_loss(run, batch, batch_index, ep.epoch);
   } else {
@@ -109,19 +115,30 @@ void train_step(TrainRun& run, const Batch& batch, int64_t batch_index, EpochPro
     lres = classification_loss(net, batch.labels.data(), n, float(ts.label_smoothing), ts.aux_weight);
   }
   check_finite_loss(run, ep, lres.total);
-  net.zero_grad();
+  dist::scale_loss_gradients(net, double(n) / double(global_n));
   net.backward(run.ctx);
+  return lres;
+}
+
+}  // namespace
+
+void train_step(TrainRun& run, const Batch& batch, int64_t batch_index, EpochProgress& ep, int64_t global_n) {
+  const TrainSpec& ts = run.recipe.train;
+  const StepLoss lres = forward_backward(run, batch, batch_index, ep, global_n);
+  run.grad_sum.run(*run.net);  // data-parallel: the global batch's gradients on every rank
   check_finite_gradients(run, ep);
   ep.lr = learning_rate(ts.schedule, ts.optimizer.lr, run.meta.step, run.steps_per_epoch, ts.epochs);
   run.opt->step(ep.lr);
   ++run.meta.step;
   update_run_ema(run, ep.epoch);
-  ep.loss_sum += lres.total * n;
-  ep.correct += lres.correct;
-  ep.seen += n;
-  ep.window_loss += lres.total * n;
-  ep.window_correct += lres.correct;
-  ep.window_seen += n;
+  double totals[2] = {lres.total * double(batch.size), double(lres.correct)};  // over the ranks
+  dist::sum(totals, 2, "the step's loss");
+  ep.loss_sum += totals[0];
+  ep.correct += int64_t(totals[1]);
+  ep.seen += global_n;
+  ep.window_loss += totals[0];
+  ep.window_correct += int64_t(totals[1]);
+  ep.window_seen += global_n;
 }
 
 }  // namespace cnn

@@ -81,12 +81,14 @@ void log_epoch(const TrainRun& run, const EpochRecord& rec, bool best) {
 void run_batches(TrainRun& run, EpochProgress& ep) {
   for (int64_t bi = ep.first_batch; bi < run.steps_per_epoch; ++bi) {
     const Batch* batch = run.loader->next();
-    ep.skipped += int64_t(batch->skipped.size());
     run.report_skipped(batch->skipped);
-    if (batch->size == 0) continue;  // every image of the batch was unreadable
-    train_step(run, *batch, bi, ep);
-    report_progress(run, ep, bi);
-    if (interrupt_requested() && bi + 1 != run.steps_per_epoch) {
+    const StepPlan plan = plan_step(run, *batch);  // data-parallel: agreed by every rank
+    ep.skipped += plan.skipped;
+    if (plan.train) {  // not when every image of the batch was unreadable
+      train_step(run, *batch, bi, ep, plan.global_n);
+      report_progress(run, ep, bi);
+    }
+    if (stop_requested(run) && bi + 1 != run.steps_per_epoch) {
       run.status("");
       save_interrupted(run, ep, bi);
       run.log(fmt::format("interrupted at epoch {} batch {}/{} (step {}); saved {}; continue with --resume {}",
@@ -113,7 +115,8 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
     run.result.epochs.push_back(rec);
     save_epoch(run, rec, best);
     log_epoch(run, rec, best);
-    if (interrupt_requested()) {
+    log_communication(run, ep);
+    if (stop_requested(run)) {
       run.log(fmt::format("interrupted after epoch {}; saved {}; continue with --resume {}", epoch, run.last_path,
                           run.last_path));
       throw Interrupted{};

@@ -1,0 +1,46 @@
+#pragma once
+// The processes of a data-parallel run (docs/distributed.md). When cnn is started by an MPI
+// launcher (mpirun, srun) and built with MPI, they are MPI_COMM_WORLD; otherwise there is one
+// process and every collective below returns at once with its input unchanged.
+//
+// Failures: MPI's errors are fatal (MPI_ERRORS_ARE_FATAL), and the launcher stops the job when a
+// rank dies, naming it. A rank that is alive but stuck only shows as silence, so every collective
+// here is watched: after `timeout` seconds without an answer this rank prints
+// "error: rank R: ..." naming what it waited for, and ends the job.
+#include <cstdint>
+#include <string>
+
+namespace cnn::dist {
+
+// Starts MPI when a launcher started this process (its environment says so) and ends it on
+// destruction. One per program, in main, before any thread exists.
+class Session {
+ public:
+  Session(int& argc, char**& argv);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+};
+
+int rank();        // 0 alone
+int size();        // 1 alone
+bool is_root();    // rank 0: prints, writes metrics and checkpoints
+bool active();     // more than one process
+int local_size();  // ranks on this machine (1 alone)
+std::string library_version();  // "Open MPI v4.1.4 ..." first line, or "" without MPI
+
+// Seconds a collective may wait for the other ranks before the job is ended (default 600).
+void set_timeout(double seconds);
+double timeout();
+
+// In-place sums over all ranks; `what` names the collective in the timeout error.
+void sum(float* data, int64_t n, const char* what);
+void sum(double* data, int64_t n, const char* what);
+void sum(int64_t* data, int64_t n, const char* what);
+// Rank 0's values to every rank.
+void broadcast(float* data, int64_t n, const char* what);
+
+// Ends every rank of the job with `code` (MPI_Abort); alone: std::exit(code).
+[[noreturn]] void abort_job(int code);
+
+}  // namespace cnn::dist

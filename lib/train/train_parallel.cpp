@@ -1,0 +1,101 @@
+// The data-parallel side of a training run (docs/distributed.md, lib/dist): what setup, each
+// step, evaluation and checkpoints add when several ranks train one model. Alone, each of these
+// does what a single process always did.
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "core/interrupt.h"
+#include "core/parallel.h"
+#include "dist/comm.h"
+#include "dist/data_parallel.h"
+#include "train/train_run.h"
+
+namespace cnn {
+
+namespace {
+
+// "32" or "21-22" samples per rank of a global batch of B.
+std::string per_rank_batch(int64_t B, int ranks) {
+  const int64_t lo = B / ranks, hi = (B + ranks - 1) / ranks;
+  return lo == hi ? fmt::format("{}", lo) : fmt::format("{}-{}", lo, hi);
+}
+
+}  // namespace
+
+void check_ranks_fit(const Recipe& recipe) {
+  const int64_t B = recipe.data.batch_size;
+  if (B < dist::size())
+    throw ConfigError(fmt::format("data.batch_size: {} is smaller than the {} ranks (the global batch is split over "
+                                  "them; each needs a sample)",
+                                  B, dist::size()));
+}
+
+void setup_data_parallel(TrainRun& run) {
+  const int ranks = dist::size();
+  run.eval_options.shard = dist::rank();
+  run.eval_options.shards = ranks;
+  if (!dist::active()) return;
+  const int64_t B = run.recipe.data.batch_size;
+  const bool sync_bn = run.recipe.train.sync_bn;
+  if (sync_bn) run.ctx.batch_stats_sum = &run.sync_bn_stats;
+  dist::broadcast_model(*run.net);
+  run.log(fmt::format("data-parallel: {} ranks x {} threads | global batch {} = {} per rank | BN statistics {} | {}",
+                      ranks, num_threads(), B, per_rank_batch(B, ranks),
+                      sync_bn ? "over all ranks (train.sync_bn)" : "per rank", dist::library_version()));
+}
+
+StepPlan plan_step(TrainRun& run, const Batch& batch) {
+  const dist::StepAgreement a = dist::agree_on_step(batch.size, int64_t(batch.skipped.size()));
+  StepPlan plan;
+  plan.global_n = a.global_n;
+  plan.skipped = a.skipped;
+  plan.train = a.global_n > 0;
+  // With synchronized BatchNorm every rank must run the forward pass (its statistics are a
+  // collective); a rank without a sample cannot, so the whole step is left out.
+  if (plan.train && a.some_rank_empty && run.ctx.batch_stats_sum) {
+    plan.train = false;
+    if (!run.warned_empty_shard)
+      run.log(fmt::format("warning: a batch of {} samples leaves a rank without any: with train.sync_bn such batches "
+                          "are left out (a data.batch_size or dataset size that is a multiple of the ranks avoids it)",
+                          a.global_n));
+    run.warned_empty_shard = true;
+  }
+  return plan;
+}
+
+bool stop_requested(const TrainRun&) { return dist::any_rank(interrupt_requested()); }
+
+void make_ranks_agree(TrainRun& run) {
+  if (!dist::active()) return;
+  dist::average_buffers(*run.net);
+  if (run.ema) {  // the average holds BatchNorm statistics too
+    swap_ema(*run.ema, *run.net);
+    dist::average_buffers(*run.net);
+    swap_ema(*run.ema, *run.net);
+  }
+}
+
+void rank_dropout_stream(TrainRun& run) {
+  if (dist::rank() == 0) return;  // rank 0 draws what a single process draws
+  const auto s = run.dropout_rng.state();
+  run.dropout_rng.reseed(hash_keys(s[0] ^ s[1], s[2] ^ s[3], uint64_t(dist::rank()), 0xd1));
+}
+
+void log_communication(TrainRun& run, const EpochProgress& ep) {
+  if (!dist::active()) return;
+  TrainRun::CommTotals now{run.grad_sum.seconds, run.sync_bn_stats.seconds, run.grad_sum.calls};
+  const TrainRun::CommTotals& before = run.comm_at_epoch_start;
+  const int64_t steps = now.steps - before.steps;
+  const double grad_s = now.gradient_s - before.gradient_s, bn_s = now.sync_bn_s - before.sync_bn_s;
+  const double train_s = ep.seconds() > 0 ? ep.seconds() : 1;
+  if (steps > 0)
+    run.log(fmt::format("  all-reduce on rank 0: gradients {:.3f} ms/step ({} values, {:.1f}% of the epoch){}",
+                        1e3 * grad_s / double(steps), run.grad_sum.values, 100 * grad_s / train_s,
+                        run.ctx.batch_stats_sum
+                            ? fmt::format("; sync_bn statistics {:.3f} ms/step ({:.1f}%)", 1e3 * bn_s / double(steps),
+                                          100 * bn_s / train_s)
+                            : ""));
+  run.comm_at_epoch_start = now;
+}
+
+}  // namespace cnn
