@@ -116,23 +116,24 @@ void direct_conv_backward(const DirectConvPlan& p, const float* x, const float* 
   float* dxrows = dyrows + size_t(p.M) * r.dy.length;  // strided only
   float* wpack = dxrows + (strided(r) ? size_t(p.C) * r.dx.length : 0);
   float* partials = wpack + packed_row_conv_weights(p.C, p.M, r.T);
-  pack_input(p, x, xrows);
   pack_rows(dy, p.N, p.M, p.g.OH, p.g.OW, r.dy, dyrows);
-
-  const int64_t wsize = int64_t(p.M) * p.C * r.T;
-  RowConvArgs a;
-  a.M = p.M, a.C = p.C, a.T = r.T, a.off = r.fwd_off.data();
-  a.x = xrows + r.x.front, a.x_stride = r.x.length;
-  a.dy = dyrows + r.dy.front, a.y_stride = r.dy.length;
-  over_positions(r.y.positions, [&](int64_t q0, int64_t q1, int tid) {
-    float* part = tid == 0 ? dw : partials + size_t(tid - 1) * wsize;
-    if (tid != 0) std::memset(part, 0, sizeof(float) * size_t(wsize));
-    p.kernel->wgrad(a, q0, q1, part);
-  });
-  const int64_t chunks = std::min<int64_t>(r.y.positions / kRowConvQAlign, num_threads());
-  for (int64_t t = 1; t < chunks; ++t) {
-    const float* part = partials + size_t(t - 1) * wsize;
-    for (int64_t i = 0; i < wsize; ++i) dw[i] += part[i];
+  if (dw) {  // null: a frozen layer, input gradient only
+    pack_input(p, x, xrows);
+    const int64_t wsize = int64_t(p.M) * p.C * r.T;
+    RowConvArgs a;
+    a.M = p.M, a.C = p.C, a.T = r.T, a.off = r.fwd_off.data();
+    a.x = xrows + r.x.front, a.x_stride = r.x.length;
+    a.dy = dyrows + r.dy.front, a.y_stride = r.dy.length;
+    over_positions(r.y.positions, [&](int64_t q0, int64_t q1, int tid) {
+      float* part = tid == 0 ? dw : partials + size_t(tid - 1) * wsize;
+      if (tid != 0) std::memset(part, 0, sizeof(float) * size_t(wsize));
+      p.kernel->wgrad(a, q0, q1, part);
+    });
+    const int64_t chunks = std::min<int64_t>(r.y.positions / kRowConvQAlign, num_threads());
+    for (int64_t t = 1; t < chunks; ++t) {
+      const float* part = partials + size_t(t - 1) * wsize;
+      for (int64_t i = 0; i < wsize; ++i) dw[i] += part[i];
+    }
   }
   if (!dx) return;
   if (strided(r)) {

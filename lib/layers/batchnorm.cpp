@@ -80,9 +80,13 @@ class BatchNorm : public Layer {
   }
 
   void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
-                const std::vector<Tensor*>& din, RunContext&) override {
+                const std::vector<Tensor*>& din, RunContext& ctx) override {
     const Tensor& x = *in[0];
     const int64_t N = x.dim(0), HW = x.numel() / (N * C_);
+    if (!train_ && !ctx.param_grads) {  // frozen BN in eval mode: dx = dy * gamma * invstd, no sums
+      if (din[0]) backward_data_eval(dout, *din[0], N, HW);
+      return;
+    }
     const double M = double(N * HW);
     parallel_for(C_, [&](int64_t b, int64_t e, int) {
       for (int64_t c = b; c < e; ++c) {
@@ -97,7 +101,7 @@ class BatchNorm : public Layer {
           sdyx += bsum;
         }
         const double sdxhat = sdyx * invstd;  // sum(dy * xhat)
-        if (o_.affine) {
+        if (o_.affine && ctx.param_grads) {
           gamma_.grad[c] += float(sdxhat);
           beta_.grad[c] += float(sdy);
         }
@@ -119,6 +123,20 @@ class BatchNorm : public Layer {
             float* dx = din[0]->data() + (n * C_ + c) * HW;
             for (int64_t i = 0; i < HW; ++i) dx[i] = k * d[i];
           }
+        }
+      }
+    });
+  }
+
+  // dx = dy * gamma * invstd with the running statistics (eval mode).
+  void backward_data_eval(const Tensor& dout, Tensor& dx, int64_t N, int64_t HW) const {
+    parallel_for(C_, [&](int64_t b, int64_t e, int) {
+      for (int64_t c = b; c < e; ++c) {
+        const float k = (o_.affine ? gamma_.value[c] : 1.f) * batch_invstd_[c];
+        for (int64_t n = 0; n < N; ++n) {
+          const float* d = dout.data() + (n * C_ + c) * HW;
+          float* out = dx.data() + (n * C_ + c) * HW;
+          for (int64_t i = 0; i < HW; ++i) out[i] = k * d[i];
         }
       }
     });

@@ -8,7 +8,8 @@
 // - forward(): writes `out` (already sized by the Net). `train` selects training behaviour.
 // - backward(): given dout, writes (overwrites, never accumulates) the gradient of each input into
 //   din[i] when din[i] is non-null, and accumulates (+=) parameter gradients into Param::grad.
-//   The inputs and output of the forward pass are still valid.
+//   The inputs and output of the forward pass are still valid. With ctx.param_grads false (a frozen
+//   layer between trainable ones) it computes only din and leaves Param::grad untouched.
 // - Layers allocate their saved state on the first call for a shape and reuse it after.
 #include <memory>
 #include <string>
@@ -38,6 +39,7 @@ struct RunContext {
   bool train = true;
   Rng* rng = nullptr;      // for dropout and friends; advanced deterministically
   Tensor* workspace = nullptr;  // the Net's scratch, shared by all layers (see workspace_for)
+  bool param_grads = true;      // backward: accumulate parameter gradients (false: input gradients only)
 };
 
 // Scratch of at least `floats` floats for the running layer: the Net's shared workspace, or
