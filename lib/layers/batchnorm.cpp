@@ -72,19 +72,22 @@ class BatchNorm : public Layer {
         for (int64_t n = 0; n < N; ++n) {
           const float* p = x.data() + (n * C_ + c) * HW;
           float* q = out.data() + (n * C_ + c) * HW;
-          for (int64_t i = 0; i < HW; ++i) q[i] = p[i] * scale + shift;
+          if (relu_) apply_relu(p, q, HW, scale, shift);
+          else apply(p, q, HW, scale, shift);
         }
       }
     });
     if (train_) count_.value[0] += 1;
   }
 
-  void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
+  bool fuse_relu(bool on) override { return relu_ = on; }
+
+  void backward(const std::vector<const Tensor*>& in, const Tensor& out, const Tensor& dout,
                 const std::vector<Tensor*>& din, RunContext& ctx) override {
     const Tensor& x = *in[0];
     const int64_t N = x.dim(0), HW = x.numel() / (N * C_);
     if (!train_ && !ctx.param_grads) {  // frozen BN in eval mode: dx = dy * gamma * invstd, no sums
-      if (din[0]) backward_data_eval(dout, *din[0], N, HW);
+      if (din[0]) backward_data_eval(out, dout, *din[0], N, HW);
       return;
     }
     const double M = double(N * HW);
@@ -96,7 +99,8 @@ class BatchNorm : public Layer {
           const float* p = x.data() + (n * C_ + c) * HW;
           const float* d = dout.data() + (n * C_ + c) * HW;
           float a, bsum;
-          plane_grad_sums(p, d, HW, mean, a, bsum);
+          if (relu_) plane_grad_sums_relu(p, d, out.data() + (n * C_ + c) * HW, HW, mean, a, bsum);
+          else plane_grad_sums(p, d, HW, mean, a, bsum);
           sdy += a;
           sdyx += bsum;
         }
@@ -114,29 +118,53 @@ class BatchNorm : public Layer {
             const float* p = x.data() + (n * C_ + c) * HW;
             const float* d = dout.data() + (n * C_ + c) * HW;
             float* dx = din[0]->data() + (n * C_ + c) * HW;
-            for (int64_t i = 0; i < HW; ++i) dx[i] = k * (d[i] - mdy - (p[i] - mean) * invstd * mdx);
+            if (relu_) {
+              const float* y = out.data() + (n * C_ + c) * HW;
+              for (int64_t i = 0; i < HW; ++i) {
+                const float g = d[i];  // loaded unconditionally: the select vectorizes
+                dx[i] = k * ((y[i] > 0.f ? g : 0.f) - mdy - (p[i] - mean) * invstd * mdx);
+              }
+            } else {
+              for (int64_t i = 0; i < HW; ++i) dx[i] = k * (d[i] - mdy - (p[i] - mean) * invstd * mdx);
+            }
           }
         } else {
           const float k = g * invstd;
           for (int64_t n = 0; n < N; ++n) {
             const float* d = dout.data() + (n * C_ + c) * HW;
             float* dx = din[0]->data() + (n * C_ + c) * HW;
-            for (int64_t i = 0; i < HW; ++i) dx[i] = k * d[i];
+            if (relu_) {
+              const float* y = out.data() + (n * C_ + c) * HW;
+              for (int64_t i = 0; i < HW; ++i) {
+                const float g = d[i];
+                dx[i] = k * (y[i] > 0.f ? g : 0.f);
+              }
+            } else {
+              for (int64_t i = 0; i < HW; ++i) dx[i] = k * d[i];
+            }
           }
         }
       }
     });
   }
 
-  // dx = dy * gamma * invstd with the running statistics (eval mode).
-  void backward_data_eval(const Tensor& dout, Tensor& dx, int64_t N, int64_t HW) const {
+  // dx = dy * gamma * invstd with the running statistics (eval mode; dy through the fused ReLU).
+  void backward_data_eval(const Tensor& out, const Tensor& dout, Tensor& dx, int64_t N, int64_t HW) const {
     parallel_for(C_, [&](int64_t b, int64_t e, int) {
       for (int64_t c = b; c < e; ++c) {
         const float k = (o_.affine ? gamma_.value[c] : 1.f) * batch_invstd_[c];
         for (int64_t n = 0; n < N; ++n) {
           const float* d = dout.data() + (n * C_ + c) * HW;
-          float* out = dx.data() + (n * C_ + c) * HW;
-          for (int64_t i = 0; i < HW; ++i) out[i] = k * d[i];
+          const float* y = out.data() + (n * C_ + c) * HW;
+          float* g = dx.data() + (n * C_ + c) * HW;
+          if (relu_) {
+            for (int64_t i = 0; i < HW; ++i) {
+              const float v = d[i];
+              g[i] = k * (y[i] > 0.f ? v : 0.f);
+            }
+          } else {
+            for (int64_t i = 0; i < HW; ++i) g[i] = k * d[i];
+          }
         }
       }
     });
@@ -160,10 +188,21 @@ class BatchNorm : public Layer {
     count_.value.zero();
   }
 
+  static void apply(const float* x, float* y, int64_t n, float scale, float shift) {
+    for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale + shift;
+  }
+  static void apply_relu(const float* x, float* y, int64_t n, float scale, float shift) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = x[i] * scale + shift;
+      y[i] = v > 0.f ? v : 0.f;
+    }
+  }
+
   BatchNormOptions o_;
   LayerArgs args_;
   int64_t C_ = 0;
   bool train_ = true;
+  bool relu_ = false;  // fused with the ReLU that follows (Net planning)
   Param gamma_, beta_;
   Buffer mean_, var_, count_;
   Tensor batch_mean_, batch_invstd_;
