@@ -42,6 +42,13 @@ inline std::string input_override(const std::string& cxhxw) {
   return "input=[" + dims + "]";
 }
 
+// `--ema`: load train.ema's average from the checkpoint instead of the raw weights (default raw).
+inline CLI::Option* add_ema_flag(CLI::App* cmd, bool& ema) {
+  return cmd->add_flag("--ema", ema,
+                       "use the checkpoint's EMA weights (train.ema's average) instead of the raw weights; an error "
+                       "when it has none (default: raw weights)");
+}
+
 // Prints the run banner (and a BLAS warning) to stderr.
 void print_banner();
 

@@ -61,7 +61,7 @@ Run add_eval(CLI::App& app) {
   struct Opts {
     std::string config, checkpoint, weights, out;
     std::vector<std::string> sets;
-    bool no_confusion = false;
+    bool no_confusion = false, ema = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--config,-c", o->config, "recipe YAML")->required();
@@ -69,6 +69,7 @@ Run add_eval(CLI::App& app) {
   cmd->add_option("--weights", o->weights, "weights only: a checkpoint or a PyTorch state_dict (.safetensors)")
       ->excludes(ck);
   add_set_option(cmd, o->sets);
+  add_ema_flag(cmd, o->ema);
   cmd->add_flag("--no-confusion", o->no_confusion, "do not print the confusion matrix and per-class table");
   cmd->add_option("--out,-o", o->out, "also write confusion.csv/.json and classes.csv/.json into this directory");
   return [o] {
@@ -80,15 +81,16 @@ Run add_eval(CLI::App& app) {
     recipe = fit_model_to_classes(recipe, test->num_classes(), note);
     Net net(recipe.model);
     check_model_classes(net, recipe, test->num_classes());
-    if (!o->weights.empty()) load_weights(o->weights, net);
+    if (o->ema) load_weights(o->weights.empty() ? o->checkpoint : o->weights, net, WeightsChoice::ema);
+    else if (!o->weights.empty()) load_weights(o->weights, net);
     else load_checkpoint(o->checkpoint, net);
     print_banner();
     if (!note.empty()) fmt::print("{}\n", note);
     const int64_t batch = recipe.data.eval_batch_size > 0 ? recipe.data.eval_batch_size : recipe.data.batch_size;
     EvalResult r = evaluate(net, *test, recipe.data.eval_transforms, batch, 0.f, eval_options_of(recipe));
     for (const auto& m : r.skipped) fmt::print(stderr, "warning: skipped unreadable image: {}\n", m);
-    fmt::print("{} on {} test ({} images{}): loss {:.4f}  top-1 {:.2f}%  top-5 {:.2f}%\n", recipe.model.name,
-               recipe.data.dataset, r.count,
+    fmt::print("{}{} on {} test ({} images{}): loss {:.4f}  top-1 {:.2f}%  top-5 {:.2f}%\n", recipe.model.name,
+               o->ema ? " (EMA weights)" : "", recipe.data.dataset, r.count,
                r.skipped.empty() ? "" : fmt::format(", {} unreadable skipped", r.skipped.size()), r.loss, r.top1,
                r.top5);
     const std::vector<ClassStats> stats = class_stats(r.confusion, r.classes, test->class_names());

@@ -28,6 +28,7 @@ struct ExplainOpts {
   std::vector<std::string> sets, images;
   int64_t class_index = -1, top = 1;
   float image_weight = 0.5f;
+  bool ema = false;
 };
 
 struct Sample {
@@ -84,7 +85,7 @@ int run_explain(const ExplainOpts& o) {
   if (o.image_weight < 0 || o.image_weight > 1) throw ConfigError("--image-weight: expected a value in [0, 1]");
   AnyConfig cfg = load_any_config(o.config, o.sets);
   Net net(cfg.model);
-  load_weights(o.weights, net);
+  load_weights(o.weights, net, o.ema ? WeightsChoice::ema : WeightsChoice::raw);
   const CamLayer layer = resolve_cam_layer(net, o.layer);
   const CamMethod method = o.method.empty() ? default_cam_method(net, layer)
                                             : (o.method == "cam" ? CamMethod::cam : CamMethod::gradcam);
@@ -162,6 +163,7 @@ Run add_explain(CLI::App& app) {
   cmd->add_option("--image-weight", o->image_weight, "weight of the image in the overlay, 0..1 (default 0.5)");
   cmd->add_option("--classes", o->classes_file, "class names, one per line (default: the checkpoint's)");
   add_set_option(cmd, o->sets);
+  add_ema_flag(cmd, o->ema);
   return [o] { return run_explain(*o); };
 }
 

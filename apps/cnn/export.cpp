@@ -29,7 +29,7 @@ Run add_export(CLI::App& app) {
     std::vector<std::string> sets;
     int64_t batch = 1, opset = 13;
     uint64_t init_seed = 0;
-    bool dynamic_batch = false, fold_bn = false, softmax = false;
+    bool dynamic_batch = false, fold_bn = false, softmax = false, ema = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--config,-c", o->config, "model or recipe YAML")->required();
@@ -38,6 +38,7 @@ Run add_export(CLI::App& app) {
   auto* seed = cmd->add_option("--init-seed", o->init_seed,
                                "no checkpoint: export freshly initialized weights (seeded), e.g. to test a runtime");
   ckpt->excludes(seed);
+  add_ema_flag(cmd, o->ema)->excludes(seed);
   cmd->add_option("--format,-f", o->format, "onnx | safetensors (default: from the --out extension)");
   cmd->add_option("--out,-o", o->out, "output file")->required();
   auto* batch = cmd->add_option("--batch", o->batch, "onnx: fixed batch size (default 1)")->check(CLI::PositiveNumber);
@@ -71,10 +72,10 @@ Run add_export(CLI::App& app) {
     ModelSpec spec = load_model_or_recipe(o->config, sets, dataset);
     Net net(spec);
     if (o->checkpoint.empty()) net.init(o->init_seed);
-    else load_weights(o->checkpoint, net);
+    else load_weights(o->checkpoint, net, o->ema ? WeightsChoice::ema : WeightsChoice::raw);
     print_banner();
     const std::string source = o->checkpoint.empty() ? fmt::format("initialized with seed {}", o->init_seed)
-                                                      : "weights from " + o->checkpoint;
+                                                      : (o->ema ? "EMA weights from " : "weights from ") + o->checkpoint;
 
     if (format == "safetensors") {
       export_state_dict(net, o->out, {{"model", spec.name}, {"source", source}});

@@ -21,12 +21,12 @@ namespace {
 // the images must already have the model's input size).
 int predict_images(const std::vector<std::string>& images, const std::string& config,
                    const std::vector<std::string>& sets, const std::string& weights, const std::string& classes_file,
-                   int64_t top, int64_t batch_size) {
+                   int64_t top, int64_t batch_size, WeightsChoice choice) {
   AnyConfig cfg = load_any_config(config, sets);
   const ModelSpec& spec = cfg.model;
   EvalInput input(spec, cfg.recipe ? &*cfg.recipe : nullptr, "predict");
   Net net(spec);
-  load_weights(weights, net);
+  load_weights(weights, net, choice);
   print_banner();
   const Shape out = net.output_shape();
   if (out.size() != 1) throw ConfigError("predict: the model's output " + shape_str(out) + " is not a vector of logits");
@@ -71,6 +71,7 @@ Run add_predict(CLI::App& app) {
     std::string config, weights, npy, out, classes;
     std::vector<std::string> sets, images;
     int64_t batch = 32, top = 5;
+    bool ema = false;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--config,-c", o->config, "model or recipe YAML")->required();
@@ -81,6 +82,7 @@ Run add_predict(CLI::App& app) {
   cmd->add_option("--out,-o", o->out, "where to write the logits: float32 N x classes (.npy)");
   cmd->add_option("--batch", o->batch, "images per forward pass")->check(CLI::PositiveNumber);
   add_set_option(cmd, o->sets);
+  add_ema_flag(cmd, o->ema);
   cmd->add_option("images", o->images,
                   "image files (JPEG, PNG, BMP, PNM): top classes with probabilities, through the recipe's eval "
                   "transforms");
@@ -88,15 +90,16 @@ Run add_predict(CLI::App& app) {
   cmd->add_option("--classes", o->classes,
                   "images: class names, one per line (default: the checkpoint's, else the recipe's dataset's)");
   return [o] {
+    const WeightsChoice choice = o->ema ? WeightsChoice::ema : WeightsChoice::raw;
     if (!o->images.empty()) {
       if (!o->npy.empty()) throw ConfigError("predict: give image files or --npy, not both");
-      return predict_images(o->images, o->config, o->sets, o->weights, o->classes, o->top, o->batch);
+      return predict_images(o->images, o->config, o->sets, o->weights, o->classes, o->top, o->batch, choice);
     }
     if (o->npy.empty()) throw ConfigError("predict: give image files, or --npy <input.npy> with --out <logits.npy>");
     if (o->out.empty()) throw ConfigError("predict: --out <logits.npy> is required");
     ModelSpec spec = load_model_or_recipe(o->config, o->sets);
     Net net(spec);
-    load_weights(o->weights, net);
+    load_weights(o->weights, net, choice);
     print_banner();
     Tensor input = read_npy(o->npy);
     const Shape& want = spec.input;

@@ -27,7 +27,7 @@ const std::vector<std::string> kDataKeys = {"dataset",    "root",       "train_t
                                             "batch_size", "eval_batch_size", "workers",      "train_limit",
                                             "eval_limit", "class_names", "bad_images", "eval_tta",
                                             "mixup",      "cutmix",     "mix_prob",   "mix_switch_prob",
-                                            "max_image_pixels"};
+                                            "max_image_pixels", "channels"};
 const std::vector<std::string> kMixKeys = {"alpha"};
 const std::vector<std::string> kTrainKeys = {"epochs", "optimizer", "schedule", "label_smoothing", "seed", "log_every",
                                              "eval_every", "best_metric", "aux_weight",
@@ -68,7 +68,7 @@ const std::vector<std::string>& fields_of(const std::vector<std::pair<std::strin
     if (t == type) return f;
   return none;
 }
-const std::vector<std::string> kDatasets = {"mnist", "fashion_mnist", "cifar10", "image_folder"};
+const std::vector<std::string> kDatasets = {"mnist", "fashion_mnist", "cifar10", "image_folder", "csv"};
 const std::vector<std::string> kBadImages = {"fatal", "skip"};
 const std::vector<std::string> kEvalTta = {"none", "hflip"};
 const std::vector<std::string> kOptimizers = {"sgd", "rmsprop", "adam", "adamw"};
@@ -97,10 +97,14 @@ cfg::Schema recipe_schema() {
   return s;
 }
 
+// Datasets decoded from image files (data.channels, max_image_pixels apply).
+bool decodes_files(const std::string& dataset) { return dataset == "image_folder" || dataset == "csv"; }
+
 std::string default_root(const std::string& dataset) {
   if (dataset == "fashion_mnist") return "/usr/share/datasets/fashion-mnist";
   if (dataset == "cifar10") return "data/cifar-10-batches-bin";
   if (dataset == "image_folder") return "data/imagenet";
+  if (dataset == "csv") return "data";
   return "data/mnist";
 }
 
@@ -377,6 +381,7 @@ std::string emit_recipe(const Recipe& r, const YAML::Node& inline_model) {
   if (!d.class_names.empty()) e << YAML::Key << "class_names" << YAML::Value << d.class_names;
   e << YAML::Key << "bad_images" << YAML::Value << d.bad_images;
   e << YAML::Key << "max_image_pixels" << YAML::Value << d.max_image_pixels;
+  if (decodes_files(d.dataset)) e << YAML::Key << "channels" << YAML::Value << d.channels;
   e << YAML::Key << "train_transforms" << YAML::Value;
   cfg::emit_transforms(e, d.train_transforms);
   e << YAML::Key << "eval_transforms" << YAML::Value;
@@ -640,6 +645,13 @@ Recipe load_recipe(const std::string& text, const std::string& file, const std::
                       fmt::format("unknown policy '{}'{}; supported: {}", d.bad_images,
                                   cfg::did_you_mean(d.bad_images, kBadImages), cfg::join(kBadImages)));
   d.max_image_pixels = rd.get_int(data, "max_image_pixels", "data.max_image_pixels", d.max_image_pixels, 1);
+  d.channels = rd.get_int(data, "channels", "data.channels", d.channels, 1);
+  if (d.channels != 1 && d.channels != 3)
+    throw ConfigError(loc_of(data["channels"], file), "data.channels",
+                      fmt::format("expected 1 (grayscale) or 3 (RGB), got {}", d.channels));
+  if (d.channels != 3 && !decodes_files(d.dataset))
+    throw ConfigError(loc_of(data["channels"], file), "data.channels",
+                      fmt::format("only used by datasets image_folder and csv ({} has its own)", d.dataset));
   d.train_transforms = cfg::parse_transforms(data, "train_transforms", file);
   d.eval_transforms = cfg::parse_transforms(data, "eval_transforms", file);
   d.eval_tta = rd.get_string(data, "eval_tta", "data.eval_tta", d.eval_tta);

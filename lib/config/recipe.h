@@ -38,11 +38,12 @@ struct MixSpec {
 };
 
 struct DataSpec {
-  std::string dataset = "mnist";          // mnist | fashion_mnist | cifar10 | image_folder
+  std::string dataset = "mnist";          // mnist | fashion_mnist | cifar10 | image_folder | csv
   std::string root;                       // default per dataset (see recipe.cpp)
   std::string class_names;                // image_folder: optional file of "<folder> <name>" lines ("" none)
   std::string bad_images = "fatal";       // image_folder: an unreadable image stops the run (fatal) or is skipped
-  int64_t max_image_pixels = DecodeLimits{}.max_pixels;  // image_folder: larger images are refused before decoding
+  int64_t max_image_pixels = DecodeLimits{}.max_pixels;  // image_folder, csv: larger images are refused before decoding
+  int64_t channels = 3;                   // image_folder, csv: 3 (RGB) or 1 (grayscale, PIL's convert("L"))
   std::vector<TransformSpec> train_transforms;
   std::vector<TransformSpec> eval_transforms;
   std::string eval_tta = "none";          // none | hflip: evaluation averages the logits of each image and its mirror

@@ -4,22 +4,11 @@
 
 #include "core/error.h"
 #include "data/decode.h"
+#include "data/image_ops.h"
 
 namespace cnn {
 
 namespace {
-
-// PIL's convert("L"): L = (R * 299 + G * 587 + B * 114) / 1000, rounded.
-void to_grayscale(Image& img) {
-  if (img.channels == 1) return;
-  const int64_t n = img.height * img.width;
-  uint8_t* p = img.data();
-  for (int64_t i = 0; i < n; ++i) {
-    const uint8_t* rgb = p + i * img.channels;
-    p[i] = uint8_t((rgb[0] * 19595 + rgb[1] * 38470 + rgb[2] * 7471 + 0x8000) >> 16);
-  }
-  img.channels = 1;
-}
 
 Pipeline pipeline_of(const ModelSpec& model, const Recipe* recipe, const std::string& command) {
   if (model.input.size() != 3 || (model.input[0] != 1 && model.input[0] != 3))

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "data/decode.h"
+#include "data/image_ops.h"
 
 namespace cnn {
 
@@ -67,8 +68,8 @@ std::vector<std::string> class_folders(const std::string& root, const std::strin
 
 ImageFolderDataset::ImageFolderDataset(const std::string& root, const std::string& split,
                                        const std::vector<std::string>& classes, const std::string& names_file,
-                                       int64_t limit, const DecodeLimits& limits)
-    : limits_(limits) {
+                                       int64_t limit, const DecodeLimits& limits, int channels)
+    : limits_(limits), channels_(channels) {
   const std::string dir = split_dir(root, split);
   const std::vector<std::string> own = class_folders(root, split);
   classes_ = classes.empty() ? own : classes;
@@ -115,6 +116,7 @@ ImageFolderDataset::ImageFolderDataset(const std::string& root, const std::strin
 void ImageFolderDataset::read(int64_t i, Image& out) const {
   thread_local std::vector<uint8_t> buffer;
   load_image_file(files_[size_t(i)], out, buffer, limits_);
+  if (channels_ == 1) to_grayscale(out);
 }
 
 }  // namespace cnn

@@ -75,6 +75,14 @@ inline uint8_t blend(int in1, int in2, float alpha) {
 
 }  // namespace
 
+void to_grayscale(Image& img) {
+  if (img.channels == 1) return;
+  const int64_t n = img.height * img.width;
+  uint8_t* p = img.data();
+  for (int64_t i = 0; i < n; ++i) p[i] = luma(p + i * img.channels);
+  img.channels = 1;
+}
+
 void crop_pad(const Image& src, int64_t top, int64_t left, int64_t h, int64_t w, Image& dst) {
   const int64_t C = src.channels;
   dst.reshape(h, w, C);

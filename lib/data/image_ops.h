@@ -20,6 +20,10 @@ struct ResizeScratch {
 // dst = the h x w window of src at (top, left); parts outside src are 0 (zero padding).
 void crop_pad(const Image& src, int64_t top, int64_t left, int64_t h, int64_t w, Image& dst);
 
+// PIL's convert("L") of an RGB image, in place (ITU-R 601-2 luma, rounded as Pillow's rgb2l); a
+// 1-channel image is left as it is.
+void to_grayscale(Image& img);
+
 // Mirrors left-right in place.
 void hflip(Image& img);
 

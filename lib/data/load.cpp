@@ -1,13 +1,17 @@
 #include "data/load.h"
 
 #include <filesystem>
+#include <optional>
 
 #include "core/error.h"
 #include "data/cifar10.h"
+#include "data/csv_dataset.h"
 #include "data/image_folder.h"
 #include "data/mnist.h"
 
 namespace cnn {
+
+namespace fs = std::filesystem;
 
 std::unique_ptr<Dataset> load_dataset(const DataSpec& spec, const std::string& split) {
   const int64_t limit = split == "train" ? spec.train_limit : spec.eval_limit;
@@ -20,14 +24,26 @@ std::unique_ptr<Dataset> load_dataset(const DataSpec& spec, const std::string& s
     std::vector<std::string> classes;
     if (split != "train") {
       std::error_code ec;
-      if (std::filesystem::is_directory(std::filesystem::path(spec.root) / "train", ec))
+      if (fs::is_directory(fs::path(spec.root) / "train", ec))
         classes = class_folders(spec.root, "train");
     }
     return std::make_unique<ImageFolderDataset>(spec.root, split == "train" ? "train" : "val", classes,
-                                                spec.class_names, limit, DecodeLimits{spec.max_image_pixels});
+                                                spec.class_names, limit, DecodeLimits{spec.max_image_pixels},
+                                                int(spec.channels));
+  }
+  if (spec.dataset == "csv") {
+    // Labels come from train.csv, also for val.csv (when train.csv exists).
+    const fs::path root(spec.root.empty() ? "." : spec.root);
+    const std::string train_csv = (root / "train.csv").string();
+    std::optional<CsvClasses> classes;
+    std::error_code ec;
+    if (split != "train" && fs::is_regular_file(train_csv, ec)) classes = csv_classes(read_csv_rows(train_csv), train_csv);
+    return std::make_unique<CsvDataset>((root / (split == "train" ? "train.csv" : "val.csv")).string(),
+                                        classes ? &*classes : nullptr, limit, int(spec.channels),
+                                        DecodeLimits{spec.max_image_pixels});
   }
   throw ConfigError("data.dataset: unsupported dataset '" + spec.dataset +
-                    "' (supported: mnist, fashion_mnist, cifar10, image_folder)");
+                    "' (supported: mnist, fashion_mnist, cifar10, image_folder, csv)");
 }
 
 }  // namespace cnn

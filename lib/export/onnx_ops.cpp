@@ -390,6 +390,7 @@ const std::vector<OpEntry>& op_table() {
       {"flatten", emit_flatten, nullptr},
       {"dropout", emit_passthrough, nullptr},    // eval mode: the identity
       {"dropout2d", emit_passthrough, nullptr},
+      {"drop_path", emit_passthrough, nullptr},  // eval mode: the identity
       {"identity", emit_passthrough, nullptr},
       {"lrn", emit_lrn, nullptr},
       {"global_avgpool", emit_global_avgpool, nullptr},

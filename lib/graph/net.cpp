@@ -173,6 +173,8 @@ void Net::backward_from(int stop, bool heads, RunContext& ctx) {
   if (!last_train_ && !inspectable_)
     throw RuntimeError("backward needs a training forward first (an eval forward shares buffers)");
   ctx.workspace = &workspace_;
+  RunContext frozen_ctx = ctx;  // for nodes whose parameters are all frozen
+  frozen_ctx.param_grads = false;
   std::vector<const Tensor*> in;
   std::vector<Tensor*> din;
   for (int idx = static_cast<int>(nodes_.size()) - 1; idx > stop; --idx) {
@@ -201,7 +203,7 @@ void Net::backward_from(int stop, bool heads, RunContext& ctx) {
       }
     }
     auto t0 = std::chrono::steady_clock::now();
-    n.layer->backward(in, nodes_[size_t(own)].out, grad_of(own), din, ctx);
+    n.layer->backward(in, nodes_[size_t(own)].out, grad_of(own), din, n.params_frozen ? frozen_ctx : ctx);
     for (int j : extra_slots) {
       Tensor& g = grad_of(n.inputs[j]);
       const Tensor& e = grad_slots_[size_t(n.extra_slot[size_t(j)])];
@@ -210,18 +212,22 @@ void Net::backward_from(int stop, bool heads, RunContext& ctx) {
     if (profiling_)
       times_[size_t(idx)].backward_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
-  // A frozen parameter on the way to a trainable one had its gradient computed: it gets none.
-  for (size_t i = 0; i < frozen_.size(); ++i)
-    if (frozen_[i]) params_[i].param->grad.zero();
+  // A frozen parameter of a node with trainable ones had its gradient computed: it gets none.
+  for (size_t i : frozen_in_trainable_nodes_) params_[i].param->grad.zero();
 }
 
 void Net::set_frozen(const std::vector<char>& frozen, const std::set<std::string>& eval_nodes) {
   frozen_ = frozen;
   frozen_.resize(params_.size(), 0);
+  frozen_in_trainable_nodes_.clear();
   size_t pi = 0;
   for (Node& n : nodes_) {
+    const size_t first = pi, count = n.layer->params().size();
     bool needs = false;
-    for (size_t k = 0; k < n.layer->params().size(); ++k, ++pi) needs = needs || !frozen_[pi];
+    for (size_t k = 0; k < count; ++k, ++pi) needs = needs || !frozen_[pi];
+    n.params_frozen = count > 0 && !needs;
+    for (size_t k = first; k < pi && needs; ++k)
+      if (frozen_[k]) frozen_in_trainable_nodes_.push_back(k);
     for (int i : n.inputs)
       if (i >= 0 && nodes_[size_t(i)].needs_grad) needs = true;
     n.needs_grad = needs;

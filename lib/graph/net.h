@@ -69,7 +69,8 @@ class Net {
   std::vector<LsuvLayer> lsuv(const Tensor& input, double tol, int64_t iters);
 
   // Fine-tuning: `frozen[i]` freezes params()[i] (its gradient stays zero); backward skips the
-  // nodes with nothing trainable at or before them. `eval_nodes` run in eval mode even when
+  // nodes with nothing trainable at or before them, and runs a node whose parameters are all
+  // frozen with RunContext::param_grads false (no weight-gradient work, only its input gradient). `eval_nodes` run in eval mode even when
   // training (frozen BatchNorm: running statistics, no updates).
   void set_frozen(const std::vector<char>& frozen, const std::set<std::string>& eval_nodes = {});
   bool is_frozen(size_t param_index) const;
@@ -136,6 +137,7 @@ class Net {
     std::vector<int> extra_slot;  // per input: grad slot for a gradient to be summed into the input's
     bool needs_grad = false;   // some trainable parameter at or before this node
     bool eval_in_train = false;  // runs in eval mode during training (set_frozen)
+    bool params_frozen = false;  // has parameters, all frozen: backward computes input gradients only
     int relu_into = -1;        // fused: the ReLU node whose output and gradient this node uses
     bool absorbed = false;     // a ReLU fused into its input node: never run
   };
@@ -172,6 +174,7 @@ class Net {
   int64_t workspace_floats_[2] = {0, 0};                 // eval, train
   bool profiling_ = false;
   std::vector<char> frozen_;     // per params_ entry (set_frozen)
+  std::vector<size_t> frozen_in_trainable_nodes_;  // their gradients are computed, then zeroed
   std::vector<NodeTime> times_;
 };
 

@@ -179,10 +179,12 @@ void direct_conv_backward(const DirectConvPlan& p, const float* x, const float* 
   float* dyb = wpack + packed_row_conv_weights(p.C, p.M, r.T);  // channel-blocked dy (wgrad)
   const bool by_rows = wgrad_by_rows(*p.kernel, p.M);
   float* partials = dyb + (by_rows ? 0 : blocked_floats(p.M, r.y.positions, p.kernel->lanes));
-  pack_input(p, x, xrows);
-  if (by_rows || dx) pack_rows(dy, p.N, p.M, p.g.OH, p.g.OW, r.dy, dyrows);
-  if (!by_rows) pack_blocked_rows(dy, p.N, p.M, p.g.OH, p.g.OW, r.y, p.kernel->lanes, dyb);
-  weight_gradient(p, xrows, by_rows ? dyrows : dyb, partials, dw);
+  if ((dw && by_rows) || dx) pack_rows(dy, p.N, p.M, p.g.OH, p.g.OW, r.dy, dyrows);
+  if (dw) {  // null: a frozen layer, input gradient only
+    pack_input(p, x, xrows);
+    if (!by_rows) pack_blocked_rows(dy, p.N, p.M, p.g.OH, p.g.OW, r.y, p.kernel->lanes, dyb);
+    weight_gradient(p, xrows, by_rows ? dyrows : dyb, partials, dw);
+  }
   if (!dx) return;
   if (strided(r)) {
     backward_data_strided(p, dyrows, w, dxrows, wpack);

@@ -40,7 +40,7 @@ void set_direct_conv_group_budget(int64_t floats);
 // x: N x C x H x W, w: M x C x KH x KW, bias: M or nullptr, y: N x M x OH x OW.
 void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* w, const float* bias, float* y,
                          float* workspace);
-// dw += weight gradient; dx (N x C x H x W) overwritten when non-null.
+// dw += weight gradient when non-null (null: a frozen layer); dx (N x C x H x W) overwritten when non-null.
 void direct_conv_backward(const DirectConvPlan& p, const float* x, const float* dy, const float* w, float* dx,
                           float* dw, float* workspace);
 

@@ -36,7 +36,7 @@ void depthwise_set_simd3x3(bool on);
 
 // Whole batches, split over the thread pool by (image, channel) planes. x: N x C x H x W,
 // y/dy: N x (C*m) x OH x OW, w/dw: (C*m) x KH x KW. Backward accumulates into dw and overwrites
-// dx unless dx is null. Bias gradients are left to the caller.
+// dx unless dx is null; a null dw skips the weight gradient. Bias gradients are left to the caller.
 void depthwise_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, int64_t N, int C,
                        int m, float* y);
 void depthwise_backward(const float* x, const float* dy, const float* w, const ConvGeom& g, int64_t N, int C,

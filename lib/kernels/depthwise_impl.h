@@ -628,16 +628,16 @@ void depthwise_backward(const float* x, const float* dy, const float* w, const C
   parallel_for(N * C, [&](int64_t b, int64_t e, int tid) {
     float* ws = scratch(tid, 0, wsz);
     // Thread 0 accumulates straight into dw; the others into partials reduced below.
-    float* dwp = tid == 0 ? dw : scratch(tid, 1, size_t(wsize));
-    if (tid != 0) std::memset(dwp, 0, sizeof(float) * size_t(wsize));
+    float* dwp = !dw ? nullptr : tid == 0 ? dw : scratch(tid, 1, size_t(wsize));
+    if (tid != 0 && dwp) std::memset(dwp, 0, sizeof(float) * size_t(wsize));
     for (int64_t p = b; p < e; ++p) {
       const int64_t c = p % C;
       const float* dyp = dy + p * m * out_plane;
-      CNN_DEPTHWISE_NS::depthwise_backward_weight_plane(x + p * in_plane, dyp, g, m, dwp + c * m * KK, ws);
+      if (dwp) CNN_DEPTHWISE_NS::depthwise_backward_weight_plane(x + p * in_plane, dyp, g, m, dwp + c * m * KK, ws);
       if (dx) CNN_DEPTHWISE_NS::depthwise_backward_data_plane(dyp, w + c * m * KK, g, m, dx + p * in_plane, ws);
     }
   });
-  for (int t = 1; t < chunks; ++t) {
+  for (int t = 1; t < chunks && dw; ++t) {
     const float* part = scratch(t, 1, size_t(wsize));
     for (int64_t i = 0; i < wsize; ++i) dw[i] += part[i];
   }

@@ -90,6 +90,10 @@ class BatchNorm : public Layer {
     const Tensor& x = *in[0];
     const int64_t N = x.dim(0), HW = x.numel() / (N * C_);
     if (synced_) return backward_synced(x, out, dout, din[0], *ctx.batch_stats_sum);
+    if (!train_ && !ctx.param_grads) {  // frozen BN in eval mode: dx = dy * gamma * invstd, no sums
+      if (din[0]) backward_data_eval(out, dout, *din[0], N, HW);
+      return;
+    }
     const double M = double(N * HW);
     parallel_for(C_, [&](int64_t b, int64_t e, int) {
       for (int64_t c = b; c < e; ++c) {
@@ -105,7 +109,7 @@ class BatchNorm : public Layer {
           sdyx += bsum;
         }
         const double sdxhat = sdyx * invstd;  // sum(dy * xhat)
-        if (o_.affine) {
+        if (o_.affine && ctx.param_grads) {
           gamma_.grad[c] += float(sdxhat);
           beta_.grad[c] += float(sdy);
         }
@@ -142,6 +146,28 @@ class BatchNorm : public Layer {
             } else {
               for (int64_t i = 0; i < HW; ++i) dx[i] = k * d[i];
             }
+          }
+        }
+      }
+    });
+  }
+
+  // dx = dy * gamma * invstd with the running statistics (eval mode; dy through the fused ReLU).
+  void backward_data_eval(const Tensor& out, const Tensor& dout, Tensor& dx, int64_t N, int64_t HW) const {
+    parallel_for(C_, [&](int64_t b, int64_t e, int) {
+      for (int64_t c = b; c < e; ++c) {
+        const float k = (o_.affine ? gamma_.value[c] : 1.f) * batch_invstd_[c];
+        for (int64_t n = 0; n < N; ++n) {
+          const float* d = dout.data() + (n * C_ + c) * HW;
+          const float* y = out.data() + (n * C_ + c) * HW;
+          float* g = dx.data() + (n * C_ + c) * HW;
+          if (relu_) {
+            for (int64_t i = 0; i < HW; ++i) {
+              const float v = d[i];
+              g[i] = k * (y[i] > 0.f ? v : 0.f);
+            }
+          } else {
+            for (int64_t i = 0; i < HW; ++i) g[i] = k * d[i];
           }
         }
       }

@@ -114,6 +114,10 @@ class Conv2d : public Layer {
                 const std::vector<Tensor*>& din, RunContext& ctx) override {
     const Tensor& x = *in[0];
     const int64_t N = x.dim(0);
+    if (!ctx.param_grads) {  // frozen: the input gradient only
+      if (din[0]) backward_data(x, dout, *din[0], ctx);
+      return;
+    }
     if (algo_ == Algo::direct) {
       float* ws = workspace_for(ctx, own_workspace_, direct_.backward_floats(num_threads()));
       const int64_t in_img = x.numel() / N, out_img = dout.numel() / N;
@@ -126,7 +130,7 @@ class Conv2d : public Layer {
       depthwise_backward(x.data(), dout.data(), weight_.value.data(), g_, N, int(in_channels_),
                          int(o_.out / o_.groups), din[0] ? din[0]->data() : nullptr, weight_.grad.data());
     else
-      accumulate_weight_grad_over_images(N, weight_.grad, [&](int64_t b, int64_t e, int tid, float* dw) {
+      accumulate_weight_grad_over_images(N, &weight_.grad, [&](int64_t b, int64_t e, int tid, float* dw) {
         for (int64_t n = b, nb; n < e; n += nb) backward_images(x, dout, din[0], dw, n, nb = batch_for(e - n), tid);
       });
     if (o_.bias) accumulate_channel_bias_grad(dout, o_.out, g_.col_cols(), bias_.grad.data());
@@ -215,6 +219,27 @@ class Conv2d : public Layer {
     if (o_.bias) add_channel_bias(out.data() + n0 * out_img, bias_.value.data(), nb, o_.out, P);
   }
 
+  // The input gradient of a frozen layer (RunContext::param_grads false): no weight gradient.
+  void backward_data(const Tensor& x, const Tensor& dout, Tensor& dx, RunContext& ctx) {
+    const int64_t N = x.dim(0);
+    if (algo_ == Algo::direct) {
+      float* ws = workspace_for(ctx, own_workspace_, direct_.backward_floats(num_threads()));
+      const int64_t in_img = x.numel() / N, out_img = dout.numel() / N;
+      for (int64_t n = 0; n < N; n += direct_.N) {
+        const DirectConvPlan& p = N - n >= direct_.N ? direct_ : direct_tail_;
+        direct_conv_backward(p, x.data() + n * in_img, dout.data() + n * out_img, weight_.value.data(),
+                             dx.data() + n * in_img, nullptr, ws);
+      }
+    } else if (algo_ == Algo::depthwise) {
+      depthwise_backward(x.data(), dout.data(), weight_.value.data(), g_, N, int(in_channels_),
+                         int(o_.out / o_.groups), dx.data(), nullptr);
+    } else {
+      accumulate_weight_grad_over_images(N, nullptr, [&](int64_t b, int64_t e, int tid, float*) {
+        for (int64_t n = b, nb; n < e; n += nb) backward_images(x, dout, &dx, nullptr, n, nb = batch_for(e - n), tid);
+      });
+    }
+  }
+
   void backward_images(const Tensor& x, const Tensor& dout, Tensor* dx, float* dw, int64_t n0, int64_t nb, int tid) {
     const int64_t M = o_.out / o_.groups, K = g_.col_rows(), P = g_.col_cols(), L = nb * P;
     const int64_t in_img = x.numel() / x.dim(0), out_img = dout.numel() / dout.dim(0);
@@ -226,8 +251,10 @@ class Conv2d : public Layer {
         gather_side_by_side(dy, out_img, M, P, nb, dyb);
         dy = dyb;
       }
-      const float* col = columns(x, n0, nb, gi, tid);
-      sgemm(false, true, int(M), int(K), int(L), 1.f, dy, int(L), col, int(L), 1.f, dw + gi * M * K, int(K));
+      if (dw) {
+        const float* col = columns(x, n0, nb, gi, tid);
+        sgemm(false, true, int(M), int(K), int(L), 1.f, dy, int(L), col, int(L), 1.f, dw + gi * M * K, int(K));
+      }
       if (!dx) continue;
       const float* w = weight_.value.data() + gi * M * K;
       float* dx0 = dx->data() + n0 * in_img + gi * group_in();

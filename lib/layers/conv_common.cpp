@@ -51,17 +51,21 @@ void accumulate_channel_bias_grad(const Tensor& dy, int64_t C, int64_t P, float*
 }
 
 void accumulate_weight_grad_over_images(
-    int64_t N, Tensor& weight_grad,
+    int64_t N, Tensor* weight_grad,
     const std::function<void(int64_t begin, int64_t end, int tid, float* dw)>& body) {
-  const int64_t wsize = weight_grad.numel();
+  if (!weight_grad) {
+    parallel_for(N, [&](int64_t b, int64_t e, int tid) { body(b, e, tid, nullptr); });
+    return;
+  }
+  const int64_t wsize = weight_grad->numel();
   const int chunks = static_cast<int>(std::min<int64_t>(N, num_threads()));
   // Workspace slot 1 holds each helper thread's partial.
   parallel_for(N, [&](int64_t b, int64_t e, int tid) {
-    float* dw = tid == 0 ? weight_grad.data() : scratch(tid, 1, size_t(wsize));
+    float* dw = tid == 0 ? weight_grad->data() : scratch(tid, 1, size_t(wsize));
     if (tid != 0) std::memset(dw, 0, sizeof(float) * size_t(wsize));
     body(b, e, tid, dw);
   });
-  float* g = weight_grad.data();
+  float* g = weight_grad->data();
   for (int t = 1; t < chunks; ++t) {
     const float* part = scratch(t, 1, size_t(wsize));
     for (int64_t i = 0; i < wsize; ++i) g[i] += part[i];

@@ -24,9 +24,10 @@ void add_channel_bias(float* y, const float* bias, int64_t nb, int64_t C, int64_
 void accumulate_channel_bias_grad(const Tensor& dy, int64_t C, int64_t P, float* db);
 
 // Runs body(begin, end, tid, dw) over the N images in parallel and leaves the sum of every
-// thread's contributions in weight_grad (accumulated, never overwritten).
+// thread's contributions in *weight_grad (accumulated, never overwritten). A null weight_grad (no
+// weight gradient wanted) runs body with dw = nullptr.
 void accumulate_weight_grad_over_images(
-    int64_t N, Tensor& weight_grad,
+    int64_t N, Tensor* weight_grad,
     const std::function<void(int64_t begin, int64_t end, int tid, float* dw)>& body);
 
 }  // namespace cnn

@@ -87,12 +87,14 @@ class ConvTranspose2d : public Layer {
   }
 
   void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
-                const std::vector<Tensor*>& din, RunContext&) override {
+                const std::vector<Tensor*>& din, RunContext& ctx) override {
     const Tensor& x = *in[0];
-    accumulate_weight_grad_over_images(x.dim(0), weight_.grad, [&](int64_t b, int64_t e, int tid, float* dw) {
+    if (!ctx.param_grads && !din[0]) return;
+    Tensor* dw = ctx.param_grads ? &weight_.grad : nullptr;
+    accumulate_weight_grad_over_images(x.dim(0), dw, [&](int64_t b, int64_t e, int tid, float* dw) {
       for (int64_t n = b, nb; n < e; n += nb) backward_images(x, dout, din[0], dw, n, nb = batch_for(e - n), tid);
     });
-    if (o_.bias) accumulate_channel_bias_grad(dout, o_.out, int64_t(g_.H) * g_.W, bias_.grad.data());
+    if (o_.bias && ctx.param_grads) accumulate_channel_bias_grad(dout, o_.out, int64_t(g_.H) * g_.W, bias_.grad.data());
   }
 
   std::vector<Param*> params() override {
@@ -160,8 +162,10 @@ class ConvTranspose2d : public Layer {
       float* dcol = scratch(tid, 0, size_t(K * L));
       for (int64_t i = 0; i < nb; ++i)
         im2col(dout.data() + (n0 + i) * out_img + gi * out_group, g_, dcol + i * P, L);
-      const float* xb = gather(x, M, n0, nb, gi, tid, 2);
-      sgemm(false, true, int(M), int(K), int(L), 1.f, xb, int(L), dcol, int(L), 1.f, dw + gi * M * K, int(K));
+      if (dw) {
+        const float* xb = gather(x, M, n0, nb, gi, tid, 2);
+        sgemm(false, true, int(M), int(K), int(L), 1.f, xb, int(L), dcol, int(L), 1.f, dw + gi * M * K, int(K));
+      }
       if (!dx) continue;
       const float* w = weight_.value.data() + gi * M * K;
       float* dx0 = dx->data() + n0 * in_img + gi * M * P;

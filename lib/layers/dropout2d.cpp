@@ -1,6 +1,10 @@
 // Dropout2d (PyTorch's nn.Dropout2d): at training time zeroes whole channels, each (n, c) plane
 // of an N x C x H x W input with probability p, and scales the kept planes by 1/(1-p); at eval
 // time the identity. One draw of the run's Rng per plane, in (n, c) order.
+// Drop path (stochastic depth; torchvision's StochasticDepth(p, "row"), timm's DropPath) is the same
+// with whole samples as the units: each sample of any N x ... input is zeroed with probability p
+// and the rest scaled by 1/(1-p), one draw per sample in order. Put it at the end of a residual
+// branch, before the add.
 #include <algorithm>
 #include <cstring>
 
@@ -14,11 +18,15 @@ namespace {
 
 class Dropout2d : public Layer {
  public:
-  Dropout2d(float p, const LayerArgs& args) : p_(p), args_(args) {}
+  enum class Unit { plane, sample };
+  // The kept units are scaled by 1/(1-p) with 1-p rounded once from double, as torch's div_(1 - p).
+  Dropout2d(double p, Unit unit, const LayerArgs& args)
+      : p_(float(p)), scale_(p >= 1 ? 0.f : 1.f / float(1.0 - p)), unit_(unit), args_(args) {}
 
   Shape infer(const std::vector<Shape>& in) override {
     const Shape& s = in[0];
-    if (s.size() != 4) args_.fail("dropout2d expects an N x C x H x W input, got " + shape_str(s));
+    if (unit_ == Unit::plane && s.size() != 4) args_.fail("dropout2d expects an N x C x H x W input, got " + shape_str(s));
+    if (s.empty()) args_.fail("drop_path expects an N x ... input, got a scalar");
     return s;
   }
 
@@ -29,10 +37,9 @@ class Dropout2d : public Layer {
       std::memcpy(out.data(), x.data(), sizeof(float) * x.numel());
       return;
     }
-    const int64_t planes = x.dim(0) * x.dim(1);
+    const int64_t planes = unit_ == Unit::sample ? x.dim(0) : x.dim(0) * x.dim(1);
     mask_.resize({planes});
-    const float scale = p_ >= 1.f ? 0.f : 1.f / (1.f - p_);
-    for (int64_t i = 0; i < planes; ++i) mask_[i] = ctx.rng->uniform() < p_ ? 0.f : scale;
+    for (int64_t i = 0; i < planes; ++i) mask_[i] = ctx.rng->uniform() < p_ ? 0.f : scale_;
     apply(x.data(), out.data(), planes, x.numel() / std::max<int64_t>(1, planes));
   }
 
@@ -62,19 +69,28 @@ class Dropout2d : public Layer {
     else parallel_for(planes, run);
   }
 
-  float p_;
+  float p_, scale_;
+  Unit unit_;
   LayerArgs args_;
   bool active_ = false;
-  Tensor mask_;  // per (n, c) plane: 0 or 1/(1-p)
+  Tensor mask_;  // per (n, c) plane or per sample: 0 or 1/(1-p)
 };
+
+double probability(const LayerArgs& args, double def) {
+  double p = args.get_float("p", def);
+  args.finish();
+  if (p < 0 || p > 1) args.fail("p", "expects a probability in [0, 1], got " + std::to_string(p));
+  return p;
+}
 
 }  // namespace
 
 std::unique_ptr<Layer> make_dropout2d(const LayerArgs& args) {
-  double p = args.get_float("p", 0.5);
-  args.finish();
-  if (p < 0 || p > 1) args.fail("p", "expects a probability in [0, 1], got " + std::to_string(p));
-  return std::make_unique<Dropout2d>(static_cast<float>(p), args);
+  return std::make_unique<Dropout2d>(probability(args, 0.5), Dropout2d::Unit::plane, args);
+}
+
+std::unique_ptr<Layer> make_drop_path(const LayerArgs& args) {
+  return std::make_unique<Dropout2d>(probability(args, 0.0), Dropout2d::Unit::sample, args);
 }
 
 }  // namespace cnn

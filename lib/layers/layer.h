@@ -8,7 +8,8 @@
 // - forward(): writes `out` (already sized by the Net). `train` selects training behaviour.
 // - backward(): given dout, writes (overwrites, never accumulates) the gradient of each input into
 //   din[i] when din[i] is non-null, and accumulates (+=) parameter gradients into Param::grad.
-//   The inputs and output of the forward pass are still valid.
+//   The inputs and output of the forward pass are still valid. With ctx.param_grads false (a frozen
+//   layer between trainable ones) it computes only din and leaves Param::grad untouched.
 // - Layers allocate their saved state on the first call for a shape and reuse it after.
 #include <memory>
 #include <string>
@@ -49,6 +50,7 @@ struct RunContext {
   // train.sync_bn: BatchNorm in training mode normalizes with the statistics of all processes'
   // batches together (forward sums and backward sums go through it). Null: this batch alone.
   CrossProcessSum* batch_stats_sum = nullptr;
+  bool param_grads = true;      // backward: accumulate parameter gradients (false: input gradients only)
 };
 
 // Scratch of at least `floats` floats for the running layer: the Net's shared workspace, or

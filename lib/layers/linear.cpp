@@ -41,15 +41,16 @@ class Linear : public Layer {
   }
 
   void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
-                const std::vector<Tensor*>& din, RunContext&) override {
+                const std::vector<Tensor*>& din, RunContext& ctx) override {
     const Tensor& x = *in[0];
     const int N = int(x.dim(0));
-    sgemm_parallel(true, false, int(out_), int(in_), N, 1.f, dout.data(), int(out_), x.data(), int(in_), 1.f,
+    if (ctx.param_grads)
+      sgemm_parallel(true, false, int(out_), int(in_), N, 1.f, dout.data(), int(out_), x.data(), int(in_), 1.f,
                    weight_.grad.data(), int(in_));
     if (din[0])
       sgemm_parallel(false, false, N, int(in_), int(out_), 1.f, dout.data(), int(out_), weight_.value.data(), int(in_),
                      0.f, din[0]->data(), int(in_));
-    if (has_bias_) {
+    if (has_bias_ && ctx.param_grads) {
       float* db = bias_.grad.data();
       for (int n = 0; n < N; ++n) {
         const float* d = dout.data() + int64_t(n) * out_;

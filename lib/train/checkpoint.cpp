@@ -143,8 +143,29 @@ std::set<std::string> side_head_nodes(const Net& net) {
   return out;
 }
 
-void load_weights(const std::string& path, Net& net) {
+namespace {
+
+// The file's "ema.*" tensors under the model's names (train.ema's average), for --ema.
+SafetensorsFile ema_as_weights(const std::string& path, const SafetensorsFile& f) {
+  SafetensorsFile out;
+  out.metadata = f.metadata;
+  const std::string prefix = kEmaPrefix;
+  for (const auto& name : f.order) {
+    if (name.rfind(prefix, 0) != 0 || name == prefix + "n_averaged") continue;
+    out.order.push_back(name.substr(prefix.size()));
+    out.tensors[out.order.back()] = f.tensors.at(name);
+  }
+  if (out.order.empty())
+    throw ConfigError(path + ": has no EMA weights (it was written with train.ema off, or is not a checkpoint of "
+                             "ours): drop --ema");
+  return out;
+}
+
+}  // namespace
+
+void load_weights(const std::string& path, Net& net, WeightsChoice choice) {
   SafetensorsFile f = read_verified(path);
+  if (choice == WeightsChoice::ema) f = ema_as_weights(path, f);
   // torchvision ships GoogLeNet / Inception v3 weights without their auxiliary heads
   load_net_tensors(path, f, net, /*lenient_counters=*/true, nullptr, side_head_nodes(net));
 }

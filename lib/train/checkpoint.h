@@ -49,7 +49,10 @@ CheckpointMeta load_checkpoint(const std::string& path, Net& net, Optimizer* opt
 // unexpected or mis-shaped tensor is named in one ConfigError; an unreadable file is a
 // RuntimeError naming it. The tensors of side heads (nodes only they use) may be missing: they
 // keep their values (evaluation, prediction and export never run them).
-void load_weights(const std::string& path, Net& net);
+// With WeightsChoice::ema the file's "ema.*" tensors (train.ema's average) are loaded instead of
+// the raw weights; a file without them is a ConfigError naming it.
+enum class WeightsChoice { raw, ema };
+void load_weights(const std::string& path, Net& net, WeightsChoice choice = WeightsChoice::raw);
 
 // The names of the nodes that only feed side heads (LayerSummary::head).
 std::set<std::string> side_head_nodes(const Net& net);

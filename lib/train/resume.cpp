@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 // belong to this model, data and batch size, and its shuffling to this seed.
 bool refused_on_resume(const std::string& key) {
   static const char* prefixes[] = {"model", "data.dataset", "data.root", "data.batch_size", "data.train_transforms",
-                                   "data.train_limit", "data.class_names", "train.seed"};
+                                   "data.train_limit", "data.class_names", "data.channels", "train.seed"};
   for (const char* p : prefixes) {
     const std::string s = p;
     if (key == s || key.rfind(s + ".", 0) == 0) return true;

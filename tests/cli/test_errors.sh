@@ -57,6 +57,16 @@ expect_error 2 "output 'out/ok' already holds a run \(last\.safetensors\).*--res
 sed 's/out: 120/out: 100/' models/lenet5.yaml > models/other.yaml
 sed 's#lenet5.yaml#other.yaml#' recipes/ok.yaml > recipes/other.yaml
 expect_error 2 "last\.safetensors.*mis-shaped.*fc1\.weight" -- "$CNN" eval --config recipes/other.yaml --checkpoint out/ok/last.safetensors
+# --ema on a checkpoint written without train.ema: refused by eval, predict and export, naming the file.
+for cmd in "eval --config recipes/ok.yaml --checkpoint" "export --config recipes/ok.yaml --out e.onnx --checkpoint"; do
+  expect_error 2 "out/ok/last\.safetensors: has no EMA weights.*drop --ema" -- "$CNN" $cmd out/ok/last.safetensors --ema
+done
+[ ! -e e.onnx ] || fail "a refused export left e.onnx"
+# and with train.ema on, eval --ema evaluates the average
+"$CNN" --threads 1 train --config recipes/ok.yaml --set 'train.ema={decay: 0.9}' --set output=out/ema >/dev/null 2>&1 \
+  || fail "training with train.ema failed"
+"$CNN" --threads 1 eval --config recipes/ok.yaml --checkpoint out/ema/last.safetensors --ema --no-confusion 2>/dev/null \
+  | grep -q "(EMA weights) on" || fail "eval --ema did not evaluate the EMA weights"
 head -c 300 out/ok/last.safetensors > cut.safetensors
 expect_error 1 "cut\.safetensors" -- "$CNN" eval --config recipes/ok.yaml --checkpoint cut.safetensors
 ls out/ok | grep -q tmp && fail "temporary files left in out/ok: $(ls out/ok)"

@@ -214,14 +214,14 @@ TEST_CASE("recipe: errors name file:line:col and the field", "[config][recipe][e
   CHECK(recipe_error("model: lenet5.yaml\ndata: {datset: mnist}\n") ==
         "r.yaml:2:8: data: unknown key 'datset' (did you mean 'dataset'?); expected one of: dataset, root, "
         "train_transforms, eval_transforms, batch_size, eval_batch_size, workers, train_limit, eval_limit, class_names, "
-        "bad_images, eval_tta, mixup, cutmix, mix_prob, mix_switch_prob, max_image_pixels");
+        "bad_images, eval_tta, mixup, cutmix, mix_prob, mix_switch_prob, max_image_pixels, channels");
   CHECK(recipe_error("model: lenet5.yaml\noutptu: x\n") ==
         "r.yaml:2:1: unknown top-level key 'outptu' (did you mean 'output'?); expected one of: model, model_args, data, train, "
         "output, report");
   CHECK(recipe_error("model: lenet5.yaml\ntrain: 5\n") == "r.yaml:2:8: train: expected a mapping, got '5'");
   CHECK(recipe_error("model: lenet5.yaml\ndata: {dataset: mnsit}\n") ==
         "r.yaml:2:17: data.dataset: unknown dataset 'mnsit' (did you mean 'mnist'?); supported: mnist, fashion_mnist, "
-        "cifar10, image_folder");
+        "cifar10, image_folder, csv");
   CHECK(recipe_error("model: lenet5.yaml\ndata: {dataset: cifar10, class_names: c.txt}\n") ==
         "r.yaml:2:39: data.class_names: only used by dataset image_folder, not cifar10");
   CHECK(recipe_error("model: lenet5.yaml\ndata: {dataset: image_folder, bad_images: ignore}\n") ==

@@ -3,6 +3,8 @@
 // consumers, and re-planning when the batch size changes.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -257,4 +259,78 @@ TEST_CASE("net: init is deterministic per seed", "[graph][net]") {
   CHECK(values(a) == values(b));
   b.init(124);
   CHECK(values(a) != values(b));
+}
+
+namespace {
+
+// Trainable conv1 and fc around frozen layers of every kind that has parameters: BN, direct
+// convs (stride 1 and 2), depthwise, grouped (im2col), transposed conv, linear.
+ModelSpec frozen_middle_spec() {
+  SpecBuilder b({3, 10, 10});
+  int x = b.add("conv1", "conv", {{"out", "8"}, {"k", "3"}, {"pad", "1"}}, {-1});
+  x = b.add("bn1", "bn", {}, {x});
+  x = b.add("relu", "relu", {}, {x});
+  x = b.add("conv2", "conv", {{"out", "8"}, {"k", "3"}, {"pad", "1"}}, {x});
+  x = b.add("conv3", "conv", {{"out", "8"}, {"k", "3"}, {"stride", "2"}, {"pad", "1"}}, {x});
+  x = b.add("dw", "conv", {{"out", "8"}, {"k", "3"}, {"pad", "1"}, {"groups", "8"}}, {x});
+  x = b.add("grouped", "conv", {{"out", "8"}, {"k", "3"}, {"pad", "1"}, {"groups", "2"}}, {x});
+  x = b.add("up", "conv_transpose", {{"out", "4"}, {"k", "2"}, {"stride", "2"}}, {x});
+  x = b.add("flatten", "flatten", {}, {x});
+  x = b.add("lin", "linear", {{"out", "6"}}, {x});
+  b.add("fc", "linear", {{"out", "3"}}, {x});
+  return b.spec;
+}
+
+// One forward and backward of `net` on a fixed batch; frozen gradients are set to 7 before.
+void fixed_step(Net& net) {
+  Tensor x({2, 3, 10, 10});
+  for (int64_t i = 0; i < x.numel(); ++i) x[i] = float((i * 37) % 101) / 101.f - 0.5f;
+  Rng rng(1);
+  RunContext ctx{true, &rng};
+  net.forward(x, ctx);
+  for (int64_t i = 0; i < net.output_grad().numel(); ++i) net.output_grad()[i] = float(i % 5) - 2.f;
+  net.zero_grad();
+  for (size_t i = 0; i < net.params().size(); ++i)
+    if (net.is_frozen(i)) net.params()[i].param->grad.fill(7.f);
+  net.backward(ctx);
+}
+
+}  // namespace
+
+TEST_CASE("net: frozen layers between trainable ones compute no weight gradient, pass the input gradient",
+          "[graph][net][finetune]") {
+  for (bool freeze_bn : {false, true}) {
+    INFO("freeze_bn " << freeze_bn);
+    const std::set<std::string> eval_nodes = freeze_bn ? std::set<std::string>{"bn1"} : std::set<std::string>{};
+    Net all(frozen_middle_spec()), part(frozen_middle_spec());
+    all.init(3), part.init(3);
+    all.set_frozen(std::vector<char>(all.params().size(), 0), eval_nodes);
+    std::vector<char> frozen(part.params().size(), 0);
+    for (size_t i = 0; i < frozen.size(); ++i) {
+      const std::string& name = part.params()[i].name;
+      frozen[i] = name.rfind("conv1.", 0) != 0 && name.rfind("fc.", 0) != 0;
+    }
+    part.set_frozen(frozen, eval_nodes);
+    fixed_step(all);
+    fixed_step(part);
+    for (size_t i = 0; i < frozen.size(); ++i) {
+      INFO(part.params()[i].name);
+      const Tensor& g = part.params()[i].param->grad;
+      const Tensor& want = all.params()[i].param->grad;
+      REQUIRE(g.numel() == want.numel());
+      if (frozen[i]) {  // untouched: the layer ran with RunContext::param_grads false
+        for (int64_t j = 0; j < g.numel(); ++j) REQUIRE(g[j] == 7.f);
+      } else {  // the input gradients through the frozen layers are exactly the unfrozen ones
+        CHECK(std::memcmp(g.data(), want.data(), sizeof(float) * size_t(g.numel())) == 0);
+        double sq = 0;
+        for (int64_t j = 0; j < g.numel(); ++j) sq += double(g[j]) * g[j];
+        CHECK(sq > 0);
+      }
+    }
+  }
+  // the layers planned the algorithms the test means to cover (direct needs a SIMD ISA)
+  Net net(frozen_middle_spec());
+  const auto rows = net.summary();
+  CHECK(rows[5].kernel == "depthwise");
+  CHECK(rows[6].kernel == "im2col+gemm");
 }

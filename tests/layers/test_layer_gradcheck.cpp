@@ -112,6 +112,8 @@ const std::vector<Case>& cases() {
       {"dropout eval", "dropout", {{"p", "0.3"}}, {{3, 5, 5}}, false, false},
       {"dropout2d train", "dropout2d", {{"p", "0.4"}}, {{6, 3, 3}}},
       {"dropout2d eval", "dropout2d", {{"p", "0.4"}}, {{3, 3, 3}}, false, false},
+      {"drop_path train", "drop_path", {{"p", "0.4"}}, {{3, 2, 2}}},
+      {"drop_path eval", "drop_path", {{"p", "0.4"}}, {{3, 2, 2}}, false, false},
       // alpha large enough that the cross-channel term of the gradient matters.
       {"lrn size 3", "lrn", {{"size", "3"}, {"alpha", "2"}, {"beta", "0.75"}, {"k", "1"}}, {{5, 3, 3}}},
       {"lrn size 4 (asymmetric)", "lrn", {{"size", "4"}, {"alpha", "1.5"}, {"beta", "0.6"}, {"k", "0.5"}}, {{6, 2, 3}}},

@@ -119,6 +119,27 @@ TEST_CASE("train.ema: evaluated, checkpointed as ema.*, resumed exactly", "[trai
     CHECK(same_bits(ev.loss, rs.epochs.back().test_loss));
   }
 
+  // --ema (WeightsChoice::ema) loads the same average straight from the checkpoint
+  {
+    Net net(straight.model);
+    load_weights(out_file(straight, "last.safetensors"), net, WeightsChoice::ema);
+    for (const auto& p : net.params())
+      CHECK(std::memcmp(p.param->value.data(), f.tensors.at("ema." + p.name).data(),
+                        size_t(p.param->value.numel()) * sizeof(float)) == 0);
+    for (const auto& b : net.buffers())
+      CHECK(std::memcmp(b.buffer->value.data(), f.tensors.at("ema." + b.name).data(),
+                        size_t(b.buffer->value.numel()) * sizeof(float)) == 0);
+    const std::unique_ptr<Dataset> test = load_dataset(straight.data, "test");
+    const EvalResult ev = evaluate(net, *test, straight.data.eval_transforms, 50, 0.f, eval_options_of(straight));
+    CHECK(same_bits(ev.top1, rs.epochs.back().test_acc));
+    // a checkpoint written without train.ema has none: a ConfigError naming the file
+    const Recipe plain = make_recipe("ema-none", {"train.epochs=1"});
+    run(plain);
+    const std::string none = out_file(plain, "last.safetensors");
+    CHECK(config_error_message([&] { load_weights(none, net, WeightsChoice::ema); }) ==
+          none + ": has no EMA weights (it was written with train.ema off, or is not a checkpoint of ours): drop --ema");
+  }
+
   // 2 epochs, then resume to 4: the same average and records
   const Recipe first = make_recipe("ema-resumed", with({"train.epochs=2"}));
   run(first);
