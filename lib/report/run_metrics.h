@@ -16,7 +16,8 @@ struct EpochMetrics {
 
 struct StepMetrics {
   int64_t epoch = 0, step = 0;
-  double train_loss = 0, train_acc = 0, lr = 0;
+  double train_loss = 0, train_acc = 0, lr = 0;  // means over the steps since the previous record
+  std::vector<double> losses;  // each of those steps' own loss, the last one at `step` (absent: empty)
 };
 
 struct RunMetrics {

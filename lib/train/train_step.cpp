@@ -120,6 +120,7 @@ void train_step(TrainRun& run, const Batch& batch, int64_t batch_index, EpochPro
   ep.correct += lres.correct;
   ep.seen += n;
   ep.window_loss += lres.total * n;
+  ep.window_step_losses.push_back(lres.total);
   ep.window_correct += lres.correct;
   ep.window_seen += n;
 }
