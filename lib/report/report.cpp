@@ -175,7 +175,7 @@ std::vector<LineChart> curve_charts(const RunMetrics& m, const Recipe& recipe) {
     out.push_back(*c);
   }
   if (m.steps.empty()) return out;
-  LineChart sl = chart("loss_step", "Training loss per step (each step, and the mean since the previous record)", "step", "loss");
+  LineChart sl = chart("loss_step", "Training loss per step", "step", "loss");
   LineChart sa = chart("accuracy_step", "Training accuracy per step (mean since the previous record)", "step", "accuracy %");
   LineChart slr = chart("lr_step", "Learning rate per step", "step", "learning rate");
   ChartSeries l{"train loss", "#1f77b4", {}, {}}, a{"train top-1", "#1f77b4", {}, {}}, r{"lr", "#9467bd", {}, {}};
