@@ -72,6 +72,7 @@ CamMethod default_cam_method(const Net& net, const CamLayer& layer) {
 
 CamExplainer::CamExplainer(Net& net, CamLayer layer, CamMethod method)
     : net_(net), layer_(std::move(layer)), method_(method) {
+  net_.set_fusion(false);  // every node's output and gradient kept, whichever layer is chosen
   if (method_ == CamMethod::cam) {
     weight_ = cam_classifier_weight(net_, layer_);
     if (!weight_)

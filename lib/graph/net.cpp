@@ -46,6 +46,36 @@ Net::Net(const ModelSpec& spec) : spec_(spec) {
       for (int k : nodes_[size_t(i)].inputs)
         if (k >= 0) main_path_[size_t(k)] = 1;
   init_defaults(0);
+  set_fusion(true);
+}
+
+void Net::set_fusion(bool on) {
+  for (Node& n : nodes_) {
+    if (n.relu_into >= 0) n.layer->fuse_relu(false);
+    n.relu_into = -1;
+    n.absorbed = false;
+  }
+  planned_batch_ = 0;  // plan again: fused nodes keep no tensors of their own
+  if (!on) return;
+  std::vector<int> readers(nodes_.size(), 0);
+  for (const Node& n : nodes_)
+    for (int i : n.inputs)
+      if (i >= 0) ++readers[size_t(i)];
+  for (const HeadSpec& h : spec_.heads) ++readers[size_t(h.node)];  // read by the loss
+  for (size_t j = 0; j < nodes_.size(); ++j) {
+    Node& relu = nodes_[j];
+    if (!relu.layer->is_relu() || relu.inputs.size() != 1 || relu.inputs[0] < 0) continue;
+    Node& src = nodes_[size_t(relu.inputs[0])];
+    if (readers[size_t(relu.inputs[0])] != 1 || !src.layer->fuse_relu(true)) continue;
+    src.relu_into = static_cast<int>(j);
+    relu.absorbed = true;
+  }
+}
+
+void Net::check_not_fused(int node, const char* what) const {
+  if (nodes_.at(size_t(node)).relu_into >= 0)
+    throw RuntimeError("the " + std::string(what) + " of layer '" + nodes_[size_t(node)].name +
+                       "' is not kept: it is fused with the ReLU that follows (Net::set_fusion(false))");
 }
 
 void Net::plan(int64_t batch) {
@@ -59,8 +89,10 @@ void Net::plan(int64_t batch) {
     try {
       n.shape = n.layer->infer(in);  // allocates the layer's parameters
       memory.add_node(n.layer->params(), n.layer->buffers(), n.shape, n.name);
-      n.out.resize(n.shape);
-      n.grad.resize(n.shape);
+      if (n.relu_into < 0) {  // a fused node writes its ReLU's tensors
+        n.out.resize(n.shape);
+        n.grad.resize(n.shape);
+      }
     } catch (const MemoryBudgetError& e) {
       const LayerArgs& args = spec_.nodes[k].args;
       throw ConfigError(args.loc(), n.name, fmt::format("{} layer: {}", n.type, e.what()));
@@ -85,16 +117,16 @@ const Tensor& Net::forward(const Tensor& input, RunContext& ctx) {
   std::vector<const Tensor*> in;
   RunContext eval_ctx{false, ctx.rng};  // for the nodes set_frozen keeps in eval mode
   for (Node& n : nodes_) {
-    if (!ctx.train && !main_path_[size_t(&n - nodes_.data())]) continue;
+    if (n.absorbed || (!ctx.train && !main_path_[size_t(&n - nodes_.data())])) continue;
     in.clear();
     for (int i : n.inputs) in.push_back(i < 0 ? input_ : &nodes_[i].out);
     RunContext& node_ctx = n.eval_in_train ? eval_ctx : ctx;
     if (!profiling_) {
-      n.layer->forward(in, n.out, node_ctx);
+      n.layer->forward(in, output_of(n), node_ctx);
       continue;
     }
     auto t0 = std::chrono::steady_clock::now();
-    n.layer->forward(in, n.out, node_ctx);
+    n.layer->forward(in, output_of(n), node_ctx);
     times_[size_t(&n - nodes_.data())].forward_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   return nodes_.back().out;
@@ -109,6 +141,7 @@ int Net::node_index(const std::string& name) const {
 }
 
 const Tensor& Net::backward_to(int node, RunContext& ctx) {
+  check_not_fused(node, "gradient");
   Node& n = nodes_.at(size_t(node));
   if (!n.needs_grad)
     throw RuntimeError("no gradient reaches layer '" + n.name + "': nothing trainable at or before it");
@@ -127,7 +160,9 @@ void Net::backward_from(int stop, bool heads, RunContext& ctx) {
   std::vector<Tensor*> din;
   for (int idx = static_cast<int>(nodes_.size()) - 1; idx > stop; --idx) {
     Node& n = nodes_[idx];
-    if (!n.needs_grad || !grad_written_[idx]) continue;
+    // A fused node runs its ReLU's backward too, from the ReLU's output and gradient.
+    const int own = n.relu_into >= 0 ? n.relu_into : idx;
+    if (n.absorbed || !n.needs_grad || !grad_written_[size_t(own)]) continue;
     in.clear();
     din.clear();
     std::vector<int> extra_slots;
@@ -146,7 +181,7 @@ void Net::backward_from(int stop, bool heads, RunContext& ctx) {
       }
     }
     auto t0 = std::chrono::steady_clock::now();
-    n.layer->backward(in, n.out, n.grad, din, ctx);
+    n.layer->backward(in, nodes_[size_t(own)].out, nodes_[size_t(own)].grad, din, ctx);
     for (int j : extra_slots) {
       Tensor& g = nodes_[n.inputs[j]].grad;
       const Tensor& e = n.extra[j];
@@ -262,9 +297,10 @@ std::vector<Net::LsuvLayer> Net::lsuv(const Tensor& input, double tol, int64_t i
   RunContext ctx{false, &rng, &workspace_};
   std::vector<const Tensor*> in;
   auto run = [&](size_t i) {
+    if (nodes_[i].absorbed) return;
     in.clear();
     for (int k : nodes_[i].inputs) in.push_back(k < 0 ? input_ : &nodes_[size_t(k)].out);
-    nodes_[i].layer->forward(in, nodes_[i].out, ctx);
+    nodes_[i].layer->forward(in, output_of(nodes_[i]), ctx);
   };
   auto variance = [](const Tensor& t) {
     const int64_t n = t.numel();
@@ -346,13 +382,13 @@ static bool all_finite(const Tensor& t) {
 
 std::string Net::first_nonfinite_activation() const {
   for (const Node& n : nodes_)
-    if (!all_finite(n.out)) return n.name;
+    if (n.relu_into < 0 && !all_finite(n.out)) return n.name;
   return "";
 }
 
 std::string Net::first_nonfinite_gradient() const {
   for (int i = static_cast<int>(nodes_.size()) - 1; i >= 0; --i)
-    if (nodes_[i].needs_grad && !all_finite(nodes_[i].grad)) return nodes_[i].name;
+    if (nodes_[i].needs_grad && nodes_[i].relu_into < 0 && !all_finite(nodes_[i].grad)) return nodes_[i].name;
   return "";
 }
 

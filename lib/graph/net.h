@@ -80,7 +80,10 @@ class Net {
   // accumulate as in backward()). Throws RuntimeError when no gradient can reach node i (nothing
   // trainable at or before it).
   int node_index(const std::string& name) const;  // -1 if there is no such node
-  const Tensor& activation(int node) const { return nodes_[size_t(node)].out; }
+  const Tensor& activation(int node) const {
+    check_not_fused(node, "output");
+    return nodes_[size_t(node)].out;
+  }
   const Tensor& backward_to(int node, RunContext& ctx);
 
   const std::vector<NamedParam>& params() const { return params_; }
@@ -89,6 +92,13 @@ class Net {
   std::vector<LayerSummary> summary() const;  // at the spec's input shape
   const ModelSpec& spec() const { return spec_; }
   Shape output_shape() const;                 // per sample
+
+  // ReLU fusion (on by default): a BatchNorm or add whose output only feeds a ReLU applies it in
+  // its own passes (Layer::fuse_relu), and its own output is never stored: activation() and
+  // backward_to() of such a node throw. Turn it off to look at every node (cnn explain, report).
+  // Results are bit-identical either way.
+  void set_fusion(bool on);
+  bool fused(int node) const { return nodes_[size_t(node)].relu_into >= 0; }
 
   // Names the first node (in order) whose activation holds a NaN or Inf, or "" if none.
   std::string first_nonfinite_activation() const;
@@ -111,12 +121,16 @@ class Net {
     std::vector<Tensor> extra; // per input slot: scratch for gradients that must be summed
     bool needs_grad = false;   // some trainable parameter at or before this node
     bool eval_in_train = false;  // runs in eval mode during training (set_frozen)
+    int relu_into = -1;        // fused: the ReLU node whose output and gradient this node uses
+    bool absorbed = false;     // a ReLU fused into its input node: never run
   };
   void plan(int64_t batch);
   void init_defaults(uint64_t seed);
   void apply_init_spec(uint64_t seed);
   const Shape& shape_of(int index) const;
   void backward_from(int stop, bool heads, RunContext& ctx);  // nodes after `stop` (-1: all)
+  Tensor& output_of(Node& n) { return n.relu_into >= 0 ? nodes_[size_t(n.relu_into)].out : n.out; }
+  void check_not_fused(int node, const char* what) const;
 
   ModelSpec spec_;
   std::vector<Node> nodes_;

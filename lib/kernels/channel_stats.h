@@ -13,5 +13,9 @@ constexpr int kStatLanes = 16;
 void plane_sum_and_centered_squares(const float* x, int64_t n, float& sum, float& centered_squares);
 // sum of dy and sum of dy * (x - mean).
 void plane_grad_sums(const float* x, const float* dy, int64_t n, float mean, float& sum_dy, float& sum_dy_xc);
+// The same with dy masked by a following ReLU: dy[i] counts only where y[i] > 0 (bit-identical to
+// plane_grad_sums on relu_backward's output).
+void plane_grad_sums_relu(const float* x, const float* dy, const float* y, int64_t n, float mean, float& sum_dy,
+                          float& sum_dy_xc);
 
 }  // namespace cnn

@@ -70,10 +70,14 @@ size_t DirectConvPlan::forward_floats() const {
 }
 
 size_t DirectConvPlan::backward_floats(int threads) const {
-  const size_t partials = size_t(std::max(threads - 1, 0)) * M * C * rows.T;
+  const int L = kernel->lanes;
+  const int64_t CT = int64_t(C) * rows.T;
+  const bool by_rows = wgrad_by_rows(*kernel, M);
+  const size_t partials = size_t(std::max(threads, 1)) * (by_rows ? M * CT : blocked_floats(M, CT, L));
+  const size_t dyb = by_rows ? 0 : blocked_floats(M, rows.y.positions, L);
   const size_t dx_rows = strided(rows) ? size_t(C) * rows.dx.length : 0;
   return size_t(C) * rows.x.length + size_t(M) * rows.dy.length + dx_rows +
-         size_t(packed_row_conv_weights(C, M, rows.T)) + partials;
+         size_t(packed_row_conv_weights(C, M, rows.T)) + dyb + partials;
 }
 
 DirectConvPlan plan_direct_conv(const ConvGeom& g, int M, int64_t N, const RowConvKernel& kernel) {
@@ -108,6 +112,32 @@ void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* w
   over_positions(r.y.positions, [&](int64_t q0, int64_t q1, int) { p.kernel->forward(a, q0, q1); });
 }
 
+namespace {
+
+// dw += the weight gradient: each thread sums its positions into its own partial (channel-
+// blocked, or plain for wgrad_rows), then the partials are added to dw in thread order (same
+// --threads, same bits). dy: plain rows (wgrad_rows) or channel-blocked positions.
+void weight_gradient(const DirectConvPlan& p, const float* xrows, const float* dy, float* partials, float* dw) {
+  const RowConvPlan& r = p.rows;
+  const bool by_rows = wgrad_by_rows(*p.kernel, p.M);
+  const int L = by_rows ? 1 : p.kernel->lanes;
+  const int64_t CT = int64_t(p.C) * r.T, part = blocked_floats(p.M, CT, L);
+  RowConvArgs a;
+  a.M = p.M, a.C = p.C, a.T = r.T, a.off = r.fwd_off.data();
+  a.x = xrows + r.x.front, a.x_stride = r.x.length;
+  if (by_rows) a.dy = dy + r.dy.front, a.y_stride = r.dy.length;
+  else a.dyb = dy, a.dyb_positions = r.y.positions;
+  over_positions(r.y.positions, [&](int64_t q0, int64_t q1, int tid) {
+    float* own = partials + size_t(tid) * part;
+    std::memset(own, 0, sizeof(float) * size_t(part));
+    (by_rows ? p.kernel->wgrad_rows : p.kernel->wgrad)(a, q0, q1, own);
+  });
+  const int64_t used = std::min<int64_t>(r.y.positions / kRowConvQAlign, num_threads());
+  for (int64_t t = 0; t < used; ++t) add_blocked(partials + t * part, p.M, CT, L, dw);
+}
+
+}  // namespace
+
 void direct_conv_backward(const DirectConvPlan& p, const float* x, const float* dy, const float* w, float* dx,
                           float* dw, float* workspace) {
   const RowConvPlan& r = p.rows;
@@ -115,25 +145,13 @@ void direct_conv_backward(const DirectConvPlan& p, const float* x, const float* 
   float* dyrows = xrows + size_t(p.C) * r.x.length;
   float* dxrows = dyrows + size_t(p.M) * r.dy.length;  // strided only
   float* wpack = dxrows + (strided(r) ? size_t(p.C) * r.dx.length : 0);
-  float* partials = wpack + packed_row_conv_weights(p.C, p.M, r.T);
+  float* dyb = wpack + packed_row_conv_weights(p.C, p.M, r.T);  // channel-blocked dy (wgrad)
+  const bool by_rows = wgrad_by_rows(*p.kernel, p.M);
+  float* partials = dyb + (by_rows ? 0 : blocked_floats(p.M, r.y.positions, p.kernel->lanes));
   pack_input(p, x, xrows);
-  pack_rows(dy, p.N, p.M, p.g.OH, p.g.OW, r.dy, dyrows);
-
-  const int64_t wsize = int64_t(p.M) * p.C * r.T;
-  RowConvArgs a;
-  a.M = p.M, a.C = p.C, a.T = r.T, a.off = r.fwd_off.data();
-  a.x = xrows + r.x.front, a.x_stride = r.x.length;
-  a.dy = dyrows + r.dy.front, a.y_stride = r.dy.length;
-  over_positions(r.y.positions, [&](int64_t q0, int64_t q1, int tid) {
-    float* part = tid == 0 ? dw : partials + size_t(tid - 1) * wsize;
-    if (tid != 0) std::memset(part, 0, sizeof(float) * size_t(wsize));
-    p.kernel->wgrad(a, q0, q1, part);
-  });
-  const int64_t chunks = std::min<int64_t>(r.y.positions / kRowConvQAlign, num_threads());
-  for (int64_t t = 1; t < chunks; ++t) {
-    const float* part = partials + size_t(t - 1) * wsize;
-    for (int64_t i = 0; i < wsize; ++i) dw[i] += part[i];
-  }
+  if (by_rows || dx) pack_rows(dy, p.N, p.M, p.g.OH, p.g.OW, r.dy, dyrows);
+  if (!by_rows) pack_blocked_rows(dy, p.N, p.M, p.g.OH, p.g.OW, r.y, p.kernel->lanes, dyb);
+  weight_gradient(p, xrows, by_rows ? dyrows : dyb, partials, dw);
   if (!dx) return;
   if (strided(r)) {
     backward_data_strided(p, dyrows, w, dxrows, wpack);

@@ -164,4 +164,27 @@ void unpack_phase_rows(const float* rows, int64_t N, int64_t C, const ConvGeom& 
   });
 }
 
+void pack_blocked_rows(const float* src, int64_t N, int64_t C, int64_t H, int64_t W, const RowLayout& l, int lanes,
+                       float* dst) {
+  const int64_t blocks = (C + lanes - 1) / lanes, Q = l.positions, L = lanes;
+  parallel_for(blocks * N, [&](int64_t i0, int64_t i1, int) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t b = i / N, n = i % N, c0 = b * L, cn = std::min<int64_t>(L, C - c0);
+      float* block = dst + b * Q * L;
+      // This image's plane (clipped to Q), and after the last image the rest of the row.
+      const int64_t p0 = n * l.plane, p1 = std::min(Q, n + 1 == N ? std::max(Q, N * l.plane) : p0 + l.plane);
+      if (p0 >= p1) continue;
+      std::memset(block + p0 * L, 0, sizeof(float) * size_t((p1 - p0) * L));
+      for (int64_t h = 0; h < H && p0 + h * l.pitch < Q; ++h) {
+        float* out = block + (p0 + h * l.pitch) * L;
+        const int64_t w1 = std::min(W, Q - (p0 + h * l.pitch));
+        for (int64_t c = 0; c < cn; ++c) {
+          const float* in = src + ((n * C + c0 + c) * H + h) * W;
+          for (int64_t w = 0; w < w1; ++w) out[w * L + c] = in[w];
+        }
+      }
+    }
+  });
+}
+
 }  // namespace cnn

@@ -55,4 +55,11 @@ void unpack_phase_rows(const float* rows, int64_t N, int64_t C, const ConvGeom& 
 // Writes every position of each row (zeros between images), parallel over channels.
 void pack_rows(const float* src, int64_t N, int64_t C, int64_t H, int64_t W, const RowLayout& layout, float* rows);
 
+// src: N x C x H x W -> channel-blocked positions of `layout` (row_conv.h's wgrad layout):
+// dst[((c / lanes) * layout.positions + q) * lanes + c % lanes] for q in [0, layout.positions),
+// zero at the positions that are no pixel and for the channels past C. Parallel over
+// (block, image).
+void pack_blocked_rows(const float* src, int64_t N, int64_t C, int64_t H, int64_t W, const RowLayout& layout,
+                       int lanes, float* dst);
+
 }  // namespace cnn

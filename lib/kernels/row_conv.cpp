@@ -1,5 +1,6 @@
 #include "kernels/row_conv.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -30,6 +31,16 @@ void pack_row_conv_weights(const float* w, int M, int C, int T, std::span<const 
 
 void pack_row_conv_weights(const float* w, int M, int C, int T, bool transpose, float* dst) {
   pack(w, M, C, T, nullptr, T, transpose, dst);
+}
+
+void add_blocked(const float* dwb, int64_t M, int64_t inner, int lanes, float* dw) {
+  for (int64_t m0 = 0; m0 < M; m0 += lanes) {  // reads each block in order
+    const int64_t n = std::min<int64_t>(lanes, M - m0);
+    const float* src = dwb + m0 * inner;
+    float* dst = dw + m0 * inner;
+    for (int64_t j = 0; j < inner; ++j)
+      for (int64_t l = 0; l < n; ++l) dst[l * inner + j] += src[j * lanes + l];
+  }
 }
 
 std::span<const RowConvKernel> row_conv_kernels() {

@@ -6,6 +6,11 @@
 // along the row: with tap offsets off[t], for every position q in [q0, q1):
 //   forward:  y[m][q] = sum over c < C, t < T of w[m][c][t] * x[c][q + off[t]]
 //   wgrad:    dw[m][c][t] += sum over q of dy[m][q] * x[c][q + off[t]]
+// wgrad reads dy and accumulates dw in a channel-blocked layout of the kernel's `lanes` output
+// channels (one vector): dy[m][q] at dyb[((m / lanes) * dyb_positions + q) * lanes + m % lanes],
+// dw[m][j] at dwb[((m / lanes) * C * T + j) * lanes + m % lanes]. The weight gradient is then a
+// register tile of vectors over output channels, summed over positions with broadcast inputs:
+// no horizontal sums. With lanes == 1 both layouts are the plain ones.
 // The backward-data pass of a convolution is `forward` with transposed weights and negated
 // offsets. Positions that are padding compute garbage (forward) or must hold zeros (wgrad's dy).
 //
@@ -66,7 +71,9 @@ struct RowConvArgs {
   const float* x = nullptr;     // input row of channel c at x + c * x_stride
   int64_t x_stride = 0;
   const float* w = nullptr;     // packed weights (forward) or nullptr (wgrad)
-  const float* dy = nullptr;    // wgrad: output-gradient row of channel m at dy + m * y_stride
+  const float* dyb = nullptr;   // wgrad: the output gradient, channel-blocked (see above)
+  int64_t dyb_positions = 0;
+  const float* dy = nullptr;    // wgrad_rows: output-gradient row of channel m at dy + m * y_stride
   float* y = nullptr;           // forward: output row of channel m at y + m * y_stride
   int64_t y_stride = 0;
   const OutputMap* outputs = nullptr;  // forward: if set, write to `out` through the map instead of y
@@ -85,10 +92,24 @@ void pack_row_conv_weights(const float* w, int M, int C, int T, std::span<const 
 struct RowConvKernel {
   std::string_view name;
   Isa isa;
+  int lanes;  // output channels per block of wgrad's dy and dw layouts
   void (*forward)(const RowConvArgs& a, int64_t q0, int64_t q1);
-  // dw: M x C x T, accumulated (+=).
-  void (*wgrad)(const RowConvArgs& a, int64_t q0, int64_t q1, float* dw);
+  // dwb: M x C x T channel-blocked (blocked_floats(M, C * T, lanes) floats), accumulated (+=).
+  void (*wgrad)(const RowConvArgs& a, int64_t q0, int64_t q1, float* dwb);
+  // The same sum from plain dy rows into a plain M x C x T dw (+=), with vectors over positions
+  // and a horizontal sum per chunk: faster when the output channels fill at most one vector.
+  void (*wgrad_rows)(const RowConvArgs& a, int64_t q0, int64_t q1, float* dw);
 };
+
+// wgrad_rows rather than wgrad for M output channels.
+inline bool wgrad_by_rows(const RowConvKernel& k, int M) { return M <= k.lanes; }
+
+// Floats of a channel-blocked array of `channels` channels with `inner` entries each.
+inline int64_t blocked_floats(int64_t channels, int64_t inner, int lanes) {
+  return (channels + lanes - 1) / lanes * inner * lanes;
+}
+// dw[m][j] += dwb[((m / lanes) * inner + j) * lanes + m % lanes] for m < M, j < inner.
+void add_blocked(const float* dwb, int64_t M, int64_t inner, int lanes, float* dw);
 
 // Every implementation, fastest first, the naive reference last.
 std::span<const RowConvKernel> row_conv_kernels();

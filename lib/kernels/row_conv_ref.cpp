@@ -28,18 +28,25 @@ void forward(const RowConvArgs& a, int64_t q0, int64_t q1) {
   });
 }
 
+// lanes == 1: dyb and dw are the plain M x Q and M x C x T arrays.
 void wgrad(const RowConvArgs& a, int64_t q0, int64_t q1, float* dw) {
   for (int m = 0; m < a.M; ++m)
     for (int c = 0; c < a.C; ++c)
       for (int t = 0; t < a.T; ++t) {
         float s = 0;
-        for (int64_t q = q0; q < q1; ++q) s += a.dy[m * a.y_stride + q] * a.x[c * a.x_stride + q + a.off[t]];
+        for (int64_t q = q0; q < q1; ++q) s += a.dyb[m * a.dyb_positions + q] * a.x[c * a.x_stride + q + a.off[t]];
         dw[(int64_t(m) * a.C + c) * a.T + t] += s;
       }
 }
 
+void wgrad_rows(const RowConvArgs& a, int64_t q0, int64_t q1, float* dw) {
+  RowConvArgs plain = a;
+  plain.dyb = a.dy, plain.dyb_positions = a.y_stride;
+  wgrad(plain, q0, q1, dw);
+}
+
 }  // namespace
 
-const RowConvKernel kRowConvReference{"reference", Isa::generic, forward, wgrad};
+const RowConvKernel kRowConvReference{"reference", Isa::generic, 1, forward, wgrad, wgrad_rows};
 
 }  // namespace cnn

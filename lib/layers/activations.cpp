@@ -26,6 +26,7 @@ class Activation : public Layer {
  public:
   Activation(Act a, float slope) : act_(a), slope_(slope) {}
   Shape infer(const std::vector<Shape>& in) override { return in[0]; }
+  bool is_relu() const override { return act_ == Act::relu; }
 
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext&) override {
     const float* x = in[0]->data();

@@ -72,14 +72,17 @@ class BatchNorm : public Layer {
         for (int64_t n = 0; n < N; ++n) {
           const float* p = x.data() + (n * C_ + c) * HW;
           float* q = out.data() + (n * C_ + c) * HW;
-          for (int64_t i = 0; i < HW; ++i) q[i] = p[i] * scale + shift;
+          if (relu_) apply_relu(p, q, HW, scale, shift);
+          else apply(p, q, HW, scale, shift);
         }
       }
     });
     if (train_) count_.value[0] += 1;
   }
 
-  void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
+  bool fuse_relu(bool on) override { return relu_ = on; }
+
+  void backward(const std::vector<const Tensor*>& in, const Tensor& out, const Tensor& dout,
                 const std::vector<Tensor*>& din, RunContext&) override {
     const Tensor& x = *in[0];
     const int64_t N = x.dim(0), HW = x.numel() / (N * C_);
@@ -92,7 +95,8 @@ class BatchNorm : public Layer {
           const float* p = x.data() + (n * C_ + c) * HW;
           const float* d = dout.data() + (n * C_ + c) * HW;
           float a, bsum;
-          plane_grad_sums(p, d, HW, mean, a, bsum);
+          if (relu_) plane_grad_sums_relu(p, d, out.data() + (n * C_ + c) * HW, HW, mean, a, bsum);
+          else plane_grad_sums(p, d, HW, mean, a, bsum);
           sdy += a;
           sdyx += bsum;
         }
@@ -110,14 +114,30 @@ class BatchNorm : public Layer {
             const float* p = x.data() + (n * C_ + c) * HW;
             const float* d = dout.data() + (n * C_ + c) * HW;
             float* dx = din[0]->data() + (n * C_ + c) * HW;
-            for (int64_t i = 0; i < HW; ++i) dx[i] = k * (d[i] - mdy - (p[i] - mean) * invstd * mdx);
+            if (relu_) {
+              const float* y = out.data() + (n * C_ + c) * HW;
+              for (int64_t i = 0; i < HW; ++i) {
+                const float g = d[i];  // loaded unconditionally: the select vectorizes
+                dx[i] = k * ((y[i] > 0.f ? g : 0.f) - mdy - (p[i] - mean) * invstd * mdx);
+              }
+            } else {
+              for (int64_t i = 0; i < HW; ++i) dx[i] = k * (d[i] - mdy - (p[i] - mean) * invstd * mdx);
+            }
           }
         } else {
           const float k = g * invstd;
           for (int64_t n = 0; n < N; ++n) {
             const float* d = dout.data() + (n * C_ + c) * HW;
             float* dx = din[0]->data() + (n * C_ + c) * HW;
-            for (int64_t i = 0; i < HW; ++i) dx[i] = k * d[i];
+            if (relu_) {
+              const float* y = out.data() + (n * C_ + c) * HW;
+              for (int64_t i = 0; i < HW; ++i) {
+                const float g = d[i];
+                dx[i] = k * (y[i] > 0.f ? g : 0.f);
+              }
+            } else {
+              for (int64_t i = 0; i < HW; ++i) dx[i] = k * d[i];
+            }
           }
         }
       }
@@ -142,10 +162,21 @@ class BatchNorm : public Layer {
     count_.value.zero();
   }
 
+  static void apply(const float* x, float* y, int64_t n, float scale, float shift) {
+    for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale + shift;
+  }
+  static void apply_relu(const float* x, float* y, int64_t n, float scale, float shift) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = x[i] * scale + shift;
+      y[i] = v > 0.f ? v : 0.f;
+    }
+  }
+
   BatchNormOptions o_;
   LayerArgs args_;
   int64_t C_ = 0;
   bool train_ = true;
+  bool relu_ = false;  // fused with the ReLU that follows (Net planning)
   Param gamma_, beta_;
   Buffer mean_, var_, count_;
   Tensor batch_mean_, batch_invstd_;

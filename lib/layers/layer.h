@@ -63,6 +63,13 @@ class Layer {
   // Workspace (floats) the layer asks of workspace_for() at the planned shapes, so the Net can
   // size its shared scratch before the first step.
   virtual size_t workspace_floats(bool /*train*/) const { return 0; }
+  // ReLU fusion, planned by the Net: a plain ReLU layer says so (is_relu); a layer whose output
+  // only feeds such a ReLU may take it into its own passes (fuse_relu(true) returns true). It then
+  // writes relu(output) in forward, and its backward receives the ReLU's output and output
+  // gradient (the mask is output > 0), with results bit-identical to the two layers run apart.
+  // fuse_relu(false) restores the plain behaviour.
+  virtual bool is_relu() const { return false; }
+  virtual bool fuse_relu(bool /*on*/) { return false; }
 };
 
 }  // namespace cnn

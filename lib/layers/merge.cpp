@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "config/layer_args.h"
+#include "kernels/activation.h"
 #include "layers/layer.h"
 
 namespace cnn {
@@ -17,23 +18,40 @@ class Add : public Layer {
         args_.fail("add needs branches of equal shape, got " + shape_str(in[0]) + " and " + shape_str(in[i]));
     return in[0];
   }
+  bool fuse_relu(bool on) override { return relu_ = on; }
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext&) override {
     const int64_t n = out.numel();
-    std::memcpy(out.data(), in[0]->data(), sizeof(float) * n);
+    float* y = out.data();
+    if (in.size() == 1) std::memcpy(y, in[0]->data(), sizeof(float) * n);
     for (size_t i = 1; i < in.size(); ++i) {
+      const float* a = i == 1 ? in[0]->data() : y;
       const float* x = in[i]->data();
-      float* y = out.data();
-      for (int64_t j = 0; j < n; ++j) y[j] += x[j];
+      if (relu_ && i + 1 == in.size())
+        for (int64_t j = 0; j < n; ++j) {
+          const float v = a[j] + x[j];
+          y[j] = v > 0.f ? v : 0.f;
+        }
+      else
+        for (int64_t j = 0; j < n; ++j) y[j] = a[j] + x[j];
     }
+    if (relu_ && in.size() == 1) relu_forward(y, y, n);
   }
-  void backward(const std::vector<const Tensor*>&, const Tensor&, const Tensor& dout, const std::vector<Tensor*>& din,
-                RunContext&) override {
-    for (Tensor* d : din)
-      if (d) std::memcpy(d->data(), dout.data(), sizeof(float) * dout.numel());
+  void backward(const std::vector<const Tensor*>&, const Tensor& out, const Tensor& dout,
+                const std::vector<Tensor*>& din, RunContext&) override {
+    const int64_t n = dout.numel();
+    const float* first = nullptr;  // the first gradient written, copied to the others
+    for (Tensor* d : din) {
+      if (!d) continue;
+      if (first) std::memcpy(d->data(), first, sizeof(float) * n);
+      else if (relu_) relu_backward(out.data(), dout.data(), d->data(), n);
+      else std::memcpy(d->data(), dout.data(), sizeof(float) * n);
+      if (!first) first = d->data();
+    }
   }
 
  private:
   LayerArgs args_;
+  bool relu_ = false;  // fused with the ReLU that follows (Net planning)
 };
 
 class Concat : public Layer {

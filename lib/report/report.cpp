@@ -215,6 +215,7 @@ ReportResult write_report(const ReportOptions& o) {
   const Recipe recipe = o.recipe ? *o.recipe : load_recipe_file(config_path);
   const std::string checkpoint = o.checkpoint.empty() ? default_checkpoint(o.run_dir) : o.checkpoint;
   Net net(recipe.model);
+  net.set_fusion(false);  // feature maps of any layer
   load_checkpoint(checkpoint, net);
 
   PageInput page;

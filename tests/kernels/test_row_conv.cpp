@@ -30,6 +30,10 @@ const RowConvKernel& kernel_named(std::string_view name) {
   return kRowConvReference;
 }
 
+// Float rounding of a sum of n terms grows like sqrt(n): tolerances are set for sums of up to
+// 900 terms and widened beyond.
+float sum_tolerance(float tol, int64_t terms) { return tol * std::max(1.f, std::sqrt(float(terms)) / 30.f); }
+
 void require_close(const std::vector<float>& got, const std::vector<float>& want, float tol, const char* what) {
   REQUIRE(got.size() == want.size());
   for (size_t i = 0; i < got.size(); ++i) {
@@ -49,7 +53,9 @@ void check_kernel_against_reference(const RowConvKernel& k) {
       {1, 1, 3, {0, 2, 4}, 64},
       {16, 17, 4, {0, 1, 11, 12}, 320},
       {5, 2, 9, {-22, -20, -18, -2, 0, 2, 18, 20, 22}, 128},
-      {7, 160, 9, {-10, -9, -8, -1, 0, 1, 8, 9, 10}, 128},  // channels in more than one block
+      {7, 530, 9, {-10, -9, -8, -1, 0, 1, 8, 9, 10}, 128},  // channels in more than one block
+      {40, 3, 9, {-10, -9, -8, -1, 0, 1, 8, 9, 10}, 640},   // three output-channel vectors, several chunks
+      {33, 2, 1, {0}, 64},                                  // a last vector with one channel
   };
   for (const Case& c : cases) {
     INFO("M " << c.M << " C " << c.C << " T " << c.T << " Q " << c.Q);
@@ -67,13 +73,25 @@ void check_kernel_against_reference(const RowConvKernel& k) {
     k.forward(a, 0, c.Q);
     a.y = yr.data();
     kRowConvReference.forward(a, 0, c.Q);
-    require_close(y, yr, 1e-5f, "forward");
+    require_close(y, yr, sum_tolerance(1e-5f, c.C * c.T), "forward");
 
+    // wgrad: the kernel on channel-blocked dy (its lanes), the reference on the plain rows.
     std::vector<float> dy = random_vec(size_t(c.M * c.Q), rng), dw(w.size(), 0.5f), dwr(w.size(), 0.5f);
-    a.dy = dy.data();
-    k.wgrad(a, 0, c.Q, dw.data());
+    std::vector<float> dyb(size_t(blocked_floats(c.M, c.Q, k.lanes)), 0.f);
+    for (int m = 0; m < c.M; ++m)
+      for (int64_t q = 0; q < c.Q; ++q) dyb[size_t(((m / k.lanes) * c.Q + q) * k.lanes + m % k.lanes)] = dy[size_t(m * c.Q + q)];
+    std::vector<float> dwb(size_t(blocked_floats(c.M, c.C * c.T, k.lanes)), 0.f);
+    a.dyb = dyb.data(), a.dyb_positions = c.Q;
+    k.wgrad(a, 0, c.Q, dwb.data());
+    add_blocked(dwb.data(), c.M, c.C * c.T, k.lanes, dw.data());
+    a.dyb = dy.data();
     kRowConvReference.wgrad(a, 0, c.Q, dwr.data());
     require_close(dw, dwr, 1e-4f, "wgrad");
+    // wgrad_rows: both on the plain rows.
+    std::fill(dw.begin(), dw.end(), 0.5f);
+    a.dy = dy.data(), a.y_stride = c.Q;
+    k.wgrad_rows(a, 0, c.Q, dw.data());
+    require_close(dw, dwr, 1e-4f, "wgrad_rows");
     // A sub-range computes only its positions.
     std::fill(y.begin(), y.end(), 7.f);
     a.y = y.data();
@@ -137,7 +155,7 @@ void check_direct_conv(const RowConvKernel& k) {
       {geom(2, 8, 8, 5, 5, 2, 2), 3, 2},           // 5x5 pad 2
       {geom(3, 7, 8, 3, 3, 0, 1, 1, 1, 2, 0), 4, 2}, // asymmetric padding
       {geom(64, 8, 8, 3, 3, 1, 1), 64, 3},         // ResNet stage 3
-      {geom(160, 5, 6, 3, 3, 1, 1), 13, 2},        // channels in more than one block
+      {geom(530, 5, 6, 3, 3, 1, 1), 13, 2},        // channels in more than one block
       {geom(16, 32, 32, 3, 3, 1, 1), 16, 2},       // ResNet stage 1
       {geom(16, 32, 32, 3, 3, 1, 1, 1, 1, -1, -1, 2, 2), 32, 2},  // ResNet downsampling 3x3 stride 2
       {geom(5, 9, 7, 3, 3, 1, 1, 1, 1, -1, -1, 2, 2), 6, 3},      // odd sizes, stride 2
@@ -149,6 +167,8 @@ void check_direct_conv(const RowConvKernel& k) {
       {geom(3, 10, 10, 3, 3, 1, 1, 1, 1, -1, -1, 3, 3), 4, 2},    // stride 3
       {geom(3, 1, 1, 3, 3, 1, 1, 1, 1, -1, -1, 2, 2), 4, 3},      // 1x1 map, stride 2
       {geom(2, 7, 8, 3, 3, 0, 1, 1, 1, 1, 0, 2, 2), 3, 2},        // asymmetric padding, stride 2
+      {geom(24, 9, 9, 3, 3, 1, 1), 1, 2},          // one output channel (every kernel's wgrad_rows)
+      {geom(8, 6, 6, 3, 3, 1, 1), 40, 2},          // output channels in three vectors
   };
   Rng rng(5);
   for (const Case& c : cases) {
@@ -165,7 +185,7 @@ void check_direct_conv(const RowConvKernel& k) {
     std::vector<float> ws(std::max(p.forward_floats(), p.backward_floats(num_threads())), std::nanf(""));
     std::vector<float> y(want.y.size(), std::nanf(""));
     direct_conv_forward(p, x.data(), w.data(), b.data(), y.data(), ws.data());
-    require_close(y, want.y, 2e-5f, "y");
+    require_close(y, want.y, sum_tolerance(2e-5f, g.C * g.KH * g.KW), "y");
     std::vector<float> dx(want.dx.size(), std::nanf("")), dw(w.size(), 1.f);
     direct_conv_backward(p, x.data(), dy.data(), w.data(), dx.data(), dw.data(), ws.data());
     require_close(dx, want.dx, 2e-5f, "dx");

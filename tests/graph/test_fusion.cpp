@@ -1,0 +1,126 @@
+// ReLU fusion planned by the Net (Net::set_fusion): a BatchNorm or add whose output only feeds a
+// ReLU applies it in its own passes. Fused and unfused runs must give the same bits: outputs,
+// parameter gradients and BatchNorm's running statistics, in training and in eval mode.
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "../layer_builder.h"
+#include "../thread_guard.h"
+#include "core/error.h"
+#include "core/rng.h"
+#include "graph/net.h"
+
+using namespace cnn;
+using namespace cnn::test;
+
+namespace {
+
+struct SpecBuilder {
+  ModelSpec spec;
+  explicit SpecBuilder(Shape input) {
+    spec.name = "fusion";
+    spec.input = std::move(input);
+  }
+  int add(const std::string& name, const std::string& type, const KeyValues& kv, std::vector<int> inputs) {
+    NodeSpec n;
+    n.name = name;
+    n.type = type;
+    n.args = layer_args(type, kv, name);
+    n.inputs = std::move(inputs);
+    spec.nodes.push_back(std::move(n));
+    return int(spec.nodes.size()) - 1;
+  }
+};
+
+// stem: conv -> bn -> relu (fused); block: conv -> bn -> relu (fused) -> conv -> bn -> add with
+// the stem -> relu (the add fused); a bn read by two nodes (not fused); a three-way add -> relu.
+ModelSpec bn_residual_spec() {
+  SpecBuilder b({3, 7, 6});
+  const KeyValues conv = {{"out", "4"}, {"k", "3"}, {"pad", "1"}, {"bias", "false"}};
+  int x = b.add("conv1", "conv", conv, {-1});
+  x = b.add("bn1", "bn", {}, {x});
+  const int stem = b.add("relu1", "relu", {}, {x});
+  x = b.add("block.conv1", "conv", conv, {stem});
+  x = b.add("block.bn1", "bn", {}, {x});
+  x = b.add("block.relu1", "relu", {}, {x});
+  x = b.add("block.conv2", "conv", conv, {x});
+  x = b.add("block.bn2", "bn", {}, {x});
+  x = b.add("block.add", "add", {}, {x, stem});
+  const int block = b.add("block.relu2", "relu", {}, {x});
+  x = b.add("shared.conv", "conv", conv, {block});
+  const int shared = b.add("shared.bn", "bn", {}, {x});
+  const int r = b.add("shared.relu", "relu", {}, {shared});
+  x = b.add("add3", "add", {}, {r, shared, block});
+  b.add("out.relu", "relu", {}, {x});
+  return b.spec;
+}
+
+struct Run {
+  std::vector<float> out;
+  std::vector<std::vector<float>> grads, buffers;
+};
+
+std::vector<float> values(const Tensor& t) { return std::vector<float>(t.data(), t.data() + t.numel()); }
+
+// One forward and backward (loss = sum(out * R)) from the same initial state.
+Run run_once(bool fused, bool train) {
+  Net net(bn_residual_spec());
+  net.init(3);
+  net.set_fusion(fused);
+  Tensor x({5, 3, 7, 6});
+  Rng rng(4);
+  for (int64_t i = 0; i < x.numel(); ++i) x[i] = rng.uniform(-1.f, 1.f);
+  RunContext ctx;
+  ctx.train = train;
+  Rng dropout(1);
+  ctx.rng = &dropout;
+  Run r;
+  r.out = values(net.forward(x, ctx));
+  Tensor& g = net.output_grad();
+  for (int64_t i = 0; i < g.numel(); ++i) g[i] = rng.uniform(-1.f, 1.f);
+  net.zero_grad();
+  net.backward(ctx);
+  for (const auto& p : net.params()) r.grads.push_back(values(p.param->grad));
+  for (const auto& b : net.buffers()) r.buffers.push_back(values(b.buffer->value));
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("net fusion: BN and add take the ReLU that is their only reader", "[graph][net][fusion]") {
+  Net net(bn_residual_spec());
+  auto fused = [&](const char* name) { return net.fused(net.node_index(name)); };
+  CHECK(fused("bn1"));
+  CHECK(fused("block.bn1"));
+  CHECK(fused("block.add"));
+  CHECK(fused("add3"));
+  CHECK_FALSE(fused("block.bn2"));  // read by the add, not a ReLU
+  CHECK_FALSE(fused("shared.bn"));  // two readers
+  CHECK_FALSE(fused("relu1"));
+  Tensor x({2, 3, 7, 6});
+  x.fill(0.5f);
+  RunContext ctx;
+  ctx.train = false;
+  net.forward(x, ctx);
+  CHECK_THROWS_AS(net.activation(net.node_index("bn1")), RuntimeError);
+  CHECK(net.activation(net.node_index("relu1")).numel() == 2 * 4 * 7 * 6);
+  net.set_fusion(false);
+  CHECK_FALSE(net.fused(net.node_index("bn1")));
+  net.forward(x, ctx);
+  CHECK(net.activation(net.node_index("bn1")).numel() == 2 * 4 * 7 * 6);
+}
+
+TEST_CASE("net fusion: fused and unfused runs give the same bits", "[graph][net][fusion]") {
+  for (int threads : {1, 2}) {
+    ThreadGuard tg(threads);
+    for (bool train : {true, false}) {
+      INFO("threads " << threads << (train ? ", training" : ", eval"));
+      const Run a = run_once(true, train), b = run_once(false, train);
+      CHECK(a.out == b.out);
+      REQUIRE(a.grads.size() == b.grads.size());
+      for (size_t i = 0; i < a.grads.size(); ++i) CHECK(a.grads[i] == b.grads[i]);
+      CHECK(a.buffers == b.buffers);
+    }
+  }
+}
