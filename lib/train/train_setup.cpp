@@ -9,11 +9,11 @@
 #include "core/error.h"
 #include "data/load.h"
 #include "optim/lsuv.h"
+#include "optim/schedule.h"
 #include "train/finetune.h"
 #include "train/model_classes.h"
 #include "train/resume.h"
 #include "train/run_banner.h"
-#include "optim/schedule.h"
 #include "train/train_run.h"
 
 namespace cnn {
