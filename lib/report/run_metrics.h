@@ -1,6 +1,7 @@
 #pragma once
 // metrics.jsonl as cnn train writes it: "type": "epoch" records (after each epoch) and
-// "type": "step" records (every train.log_every steps). See README.md for the keys.
+// "type": "step" records (every train.log_every steps and at each epoch's end, with every step's
+// own loss in "losses"). See README.md for the keys.
 #include <cstdint>
 #include <optional>
 #include <string>
