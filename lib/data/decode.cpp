@@ -118,7 +118,7 @@ uint32_t le32(const uint8_t* p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8 | 
 unsigned le16(const uint8_t* p) { return unsigned(p[0]) | unsigned(p[1]) << 8; }
 
 // An uncompressed BMP whose pixel rows do not fit in the file (PIL: "image file is truncated").
-// stb_image reads past the end as zeros, so a 54-byte file claiming 8 x 285953 pixels took 13 s to
+// stb_image reads past the end as zeros, so a 54-byte file claiming 8 x 284929 pixels took 13 s to
 // decode under the fuzzer (a fuzzing finding: work and memory proportional to a lie). "" when the
 // rows fit, or the header is not one whose rows can be counted (stb_image then decides).
 std::string bmp_truncation(const uint8_t* data, size_t size) {
