@@ -21,10 +21,12 @@ Pipeline pipeline_of(const ModelSpec& model, const Recipe* recipe, const std::st
 }  // namespace
 
 EvalInput::EvalInput(const ModelSpec& model, const Recipe* recipe, const std::string& command)
-    : model_(model), from_recipe_(recipe != nullptr), pipeline_(pipeline_of(model, recipe, command)) {}
+    : model_(model), from_recipe_(recipe != nullptr), pipeline_(pipeline_of(model, recipe, command)) {
+  if (recipe) limits_.max_pixels = recipe->data.max_image_pixels;
+}
 
 void EvalInput::load(const std::string& path, Image& shown, float* out) {
-  load_image_file(path, shown, buffer_);
+  load_image_file(path, shown, buffer_, limits_);
   if (model_.input[0] == 1) to_grayscale(shown);
   pipeline_.apply_bytes(shown, scratch_, rng_);
   if (shown.height != model_.input[1] || shown.width != model_.input[2])

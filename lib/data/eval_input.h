@@ -1,7 +1,8 @@
 #pragma once
 // Image files as a model sees them at evaluation (cnn predict, cnn explain): decoded as PIL
 // does, converted to gray (PIL's convert("L")) for 1-channel models, then the recipe's
-// data.eval_transforms. Without a recipe (a model file) there are no transforms, so the images
+// data.eval_transforms, refusing images over the recipe's data.max_image_pixels before decoding.
+// Without a recipe (a model file) there are no transforms, so the images
 // must already have the model's input size.
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "config/model_spec.h"
 #include "config/recipe.h"
 #include "core/rng.h"
+#include "data/decode.h"
 #include "data/image.h"
 #include "data/transforms.h"
 
@@ -28,6 +30,7 @@ class EvalInput {
   ModelSpec model_;
   bool from_recipe_;
   Pipeline pipeline_;
+  DecodeLimits limits_;  // the recipe's data.max_image_pixels (a model file: the default)
   TransformScratch scratch_;
   std::vector<uint8_t> buffer_;
   Rng rng_{0};  // eval transforms draw nothing

@@ -28,6 +28,7 @@
 #include "train/checkpoint.h"
 #include "train/class_names.h"
 #include "train/evaluator.h"
+#include "train/run_banner.h"
 
 namespace cnn {
 
@@ -174,15 +175,21 @@ std::vector<LineChart> curve_charts(const RunMetrics& m, const Recipe& recipe) {
     out.push_back(*c);
   }
   if (m.steps.empty()) return out;
-  LineChart sl = chart("loss_step", "Training loss per step (mean since the previous record)", "step", "loss");
+  LineChart sl = chart("loss_step", "Training loss per step", "step", "loss");
   LineChart sa = chart("accuracy_step", "Training accuracy per step (mean since the previous record)", "step", "accuracy %");
   LineChart slr = chart("lr_step", "Learning rate per step", "step", "learning rate");
   ChartSeries l{"train loss", "#1f77b4", {}, {}}, a{"train top-1", "#1f77b4", {}, {}}, r{"lr", "#9467bd", {}, {}};
+  ChartSeries each{"train loss (each step)", "#aec7e8", {}, {}};  // unsmoothed, drawn under the means
   for (const StepMetrics& s : m.steps) {
     for (ChartSeries* c : {&l, &a, &r}) c->x.push_back(double(s.step));
     l.y.push_back(s.train_loss), a.y.push_back(s.train_acc), r.y.push_back(s.lr);
+    for (size_t i = 0; i < s.losses.size(); ++i) {
+      each.x.push_back(double(s.step - int64_t(s.losses.size() - 1 - i)));
+      each.y.push_back(s.losses[i]);
+    }
   }
   sl.series = {l}, sa.series = {a}, slr.series = {r};
+  if (!each.y.empty()) sl.series.insert(sl.series.begin(), each);
   if (best >= 0)
     for (LineChart* c : {&sl, &sa, &slr}) {
       c->marker_x = double(m.epochs[size_t(best)].step);
@@ -219,6 +226,7 @@ ReportResult write_report(const ReportOptions& o) {
   page.config_text = config_text;
   page.summary = summary_table(net, 1, net.planned_memory(1, true), net.planned_memory(1, false));
   page.banner = run_banner();
+  page.training_banner = read_run_banner(o.run_dir);
   page.charts = curve_charts(metrics, recipe);
   if (const Tensor* w = first_conv_weight(net)) page.filters = filter_grid(*w, kFilterTile);
   ReportResult result;
@@ -239,7 +247,9 @@ ReportResult write_report(const ReportOptions& o) {
 
   const fs::path html = o.out.empty() ? run / "report.html" : fs::path(o.out);
   const fs::path dir = html.has_parent_path() ? html.parent_path() : fs::path(".");
-  fs::create_directories(dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw RuntimeError(fmt::format("cannot write the report: cannot create directory '{}': {}", dir.string(), ec.message()));
   for (const auto& [name, content] : rendered.files) {
     write_file_atomic((dir / name).string(), content);
     result.files.push_back((dir / name).string());

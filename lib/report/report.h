@@ -30,7 +30,9 @@ struct ReportResult {
 
 // Computes everything before writing anything; every file is written atomically. Errors: a run
 // directory without metrics.jsonl or config.yaml (RuntimeError naming the file), a checkpoint
-// that does not fit the model (ConfigError, as load_checkpoint).
+// that does not fit the model (ConfigError, as load_checkpoint), a file or directory that cannot be
+// written (RuntimeError "cannot write '<file>': <strerror>"). The page is written last, so a failed
+// report leaves no new page (the charts written before the failure stay, each one whole).
 ReportResult write_report(const ReportOptions& options);
 
 }  // namespace cnn

@@ -58,7 +58,10 @@ std::string overview(const PageInput& in) {
     row("evaluation of the checkpoint", fmt::format("{}: {} images, loss {:.4f}, top-1 {:.2f}%, top-5 {:.2f}%", in.checkpoint,
                                                     in.eval->count, in.eval->loss, in.eval->top1, in.eval->top5));
   row("wall time", fmt::format("{:.1f} s (the sum of the epochs' times, evaluations included)", wall));
-  row("banner (of the process that wrote this report)", in.banner);
+  row("banner at training time (banner.txt)",
+      in.training_banner.empty() ? std::string("not recorded (a run from before banner.txt was written)")
+                                 : in.training_banner);
+  row("banner of the process that wrote this report", in.banner);
   std::string notes;
   for (const std::string& n : in.notes) notes += fmt::format(R"(<p class="note">{}</p>)", xml_escape(n));
   return fmt::format(R"(<h2 id="summary">Summary</h2><table class="overview">{}</table>{})", rows, notes);
@@ -110,7 +113,7 @@ std::string pictures(const PageInput& in, RenderedPage& page) {
 }
 
 std::string charts(const PageInput& in, RenderedPage& page) {
-  std::string out = R"(<h2 id="curves">Training curves</h2><p>Epoch values are means over the epoch; per-step values are the mean over the steps since the previous record. metrics.jsonl (below) holds every value; long per-step series are drawn thinned.</p><div class="charts">)";
+  std::string out = R"(<h2 id="curves">Training curves</h2><p>Epoch values are means over the epoch; per-step values are the mean over the steps since the previous record, and the loss chart also draws each step's own loss (unsmoothed, light blue). metrics.jsonl (below) holds every value; series longer than 600 points are drawn thinned (the lowest and highest value of each stretch).</p><div class="charts">)";
   for (const LineChart& c : in.charts) {
     const std::string svg = line_chart_svg(c);
     page.files.emplace_back(c.id + ".svg", svg);

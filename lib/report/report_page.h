@@ -24,6 +24,7 @@ struct PageInput {
   const RunMetrics* metrics = nullptr;
   const Recipe* recipe = nullptr;
   std::string checkpoint, config_text, summary, banner;
+  std::string training_banner;  // banner.txt of the run directory (the training processes), or ""
   std::vector<LineChart> charts;
   Image filters;                                // empty: the model has no convolution
   const EvalResult* eval = nullptr;             // null: no evaluation sections

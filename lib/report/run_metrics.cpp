@@ -36,7 +36,8 @@ RunMetrics read_run_metrics(const std::string& path) {
       const std::string type = j.value("type", std::string("epoch"));
       if (type == "step") {
         m.steps.push_back({j.at("epoch").get<int64_t>(), j.at("step").get<int64_t>(), j.at("train_loss").get<double>(),
-                           j.at("train_acc").get<double>(), j.at("lr").get<double>()});
+                           j.at("train_acc").get<double>(), j.at("lr").get<double>(),
+                           j.value("losses", std::vector<double>{})});
       } else if (type == "epoch") {
         EpochMetrics e;
         e.epoch = j.at("epoch").get<int64_t>();

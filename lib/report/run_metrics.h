@@ -1,6 +1,7 @@
 #pragma once
 // metrics.jsonl as cnn train writes it: "type": "epoch" records (after each epoch) and
-// "type": "step" records (every train.log_every steps). See README.md for the keys.
+// "type": "step" records (every train.log_every steps and at each epoch's end, with every step's
+// own loss in "losses"). See README.md for the keys.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,7 +17,8 @@ struct EpochMetrics {
 
 struct StepMetrics {
   int64_t epoch = 0, step = 0;
-  double train_loss = 0, train_acc = 0, lr = 0;
+  double train_loss = 0, train_acc = 0, lr = 0;  // means over the steps since the previous record
+  std::vector<double> losses;  // each of those steps' own loss, the last one at `step` (absent: empty)
 };
 
 struct RunMetrics {

@@ -184,8 +184,8 @@ std::string confusion_svg(const std::vector<int64_t>& confusion, int64_t K, cons
       const int64_t count = confusion[size_t(t * K + view.classes[j])];
       const double f = row ? double(count) / double(row) : 0;
       const int shade = int(std::lround(255 * (1 - std::sqrt(f))));  // sqrt: small confusions stay visible
-      out += fmt::format(R"svg(<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="rgb({},{},255)" stroke="#ddd"><title>true {}, predicted {}: {} ({:.2f}% of the row)</title></rect>)svg",
-                         left + cell * double(j), top + cell * double(i), cell, cell, shade, shade,
+      out += fmt::format(R"svg(<rect class="cell" data-true="{}" data-predicted="{}" data-count="{}" x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="rgb({},{},255)" stroke="#ddd"><title>true {}, predicted {}: {} ({:.2f}% of the row)</title></rect>)svg",
+                         t, view.classes[j], count, left + cell * double(j), top + cell * double(i), cell, cell, shade, shade,
                          xml_escape(name(t)), xml_escape(name(view.classes[j])), count, 100 * f);
       if (cell >= 22 && count > 0)
         out += fmt::format(R"svg(<text x="{:.1f}" y="{:.1f}" text-anchor="middle" dy="4" fill="{}">{}</text>)svg",

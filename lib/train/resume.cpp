@@ -1,5 +1,6 @@
 #include "train/resume.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
@@ -8,6 +9,7 @@
 
 #include "config/yaml_util.h"
 #include "core/error.h"
+#include "optim/schedule.h"
 #include "train/checkpoint.h"
 
 namespace cnn {
@@ -83,6 +85,31 @@ std::vector<std::string> recipe_differences(const std::string& old_yaml, const s
     else out.push_back(line);
   }
   return out;
+}
+
+std::string schedule_continuation_note(const TrainSpec& saved, const TrainSpec& now, int64_t step,
+                                       int64_t steps_per_epoch) {
+  auto lr_saved = [&](int64_t s) {
+    return learning_rate(saved.schedule, saved.optimizer.lr, s, steps_per_epoch, saved.epochs);
+  };
+  auto lr_now = [&](int64_t s) { return learning_rate(now.schedule, now.optimizer.lr, s, steps_per_epoch, now.epochs); };
+  // The same lr from here to the end of the shorter run (sampled four times an epoch)?
+  bool same = lr_saved(step) == lr_now(step);
+  const int64_t end = std::min(saved.epochs, now.epochs) * steps_per_epoch;
+  for (int64_t s = step; same && s < end; s += std::max<int64_t>(1, steps_per_epoch / 4)) same = lr_saved(s) == lr_now(s);
+  if (same && saved.epochs == now.epochs) return "";
+  if (same)
+    return fmt::format("note: train.epochs {} -> {}: the {} schedule does not depend on the number of epochs; it "
+                       "continues unchanged from step {} (lr {:.4g})",
+                       saved.epochs, now.epochs, now.schedule.type, step, lr_now(step));
+  const std::string what =
+      saved.epochs != now.epochs
+          ? fmt::format("train.epochs {} -> {}: the {} schedule is recomputed over {} epochs ({} steps), not appended",
+                        saved.epochs, now.epochs, now.schedule.type, now.epochs, now.epochs * steps_per_epoch)
+          : std::string("the lr schedule differs from the checkpoint's");
+  return fmt::format("note: {}: the lr at step {} is {:.4g} (it was {:.4g} under the checkpoint's config; "
+                     "docs/config.md, \"Resuming a run\")",
+                     what, step, lr_now(step), lr_saved(step));
 }
 
 ResumePlan plan_resume(const std::string& resume, const std::string& config, const std::vector<std::string>& sets) {

@@ -27,4 +27,12 @@ ResumePlan plan_resume(const std::string& resume, const std::string& config, con
 std::vector<std::string> recipe_differences(const std::string& old_yaml, const std::string& new_yaml,
                                             std::vector<std::string>* refused);
 
+// How the learning-rate schedule continues at optimizer step `step` when the resumed run's
+// train.epochs (or lr or schedule) differs from the checkpoint's: the lr is a function of the step
+// and of the run's total steps, so a schedule that depends on the total (cosine, onecycle) is
+// recomputed over the new total, not appended. One "note: ..." line naming the lr at `step` under
+// both configs; "" when the lr schedule is the same.
+std::string schedule_continuation_note(const TrainSpec& saved, const TrainSpec& now, int64_t step,
+                                       int64_t steps_per_epoch);
+
 }  // namespace cnn

@@ -85,6 +85,7 @@ struct EpochProgress {
   // the window between two progress lines
   double window_loss = 0;
   int64_t window_correct = 0, window_seen = 0;
+  std::vector<double> window_step_losses;  // each step's own loss (the batch mean)
   TrainClock::time_point window_start;
 
   double seconds() const;  // of training in this epoch so far, including before a resume

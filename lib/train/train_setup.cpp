@@ -10,8 +10,11 @@
 #include "data/load.h"
 #include "dist/comm.h"
 #include "optim/lsuv.h"
+#include "optim/schedule.h"
 #include "train/finetune.h"
 #include "train/model_classes.h"
+#include "train/resume.h"
+#include "train/run_banner.h"
 #include "train/train_run.h"
 
 namespace cnn {
@@ -93,21 +96,28 @@ void resume_run(TrainRun& run) {
   std::map<std::string, Tensor> extra;
   CheckpointMeta m = load_checkpoint(from, *run.net, run.opt.get(), &extra);
   if (run.ema) load_ema(*run.ema, *run.net, extra, from);
+  const std::string saved_config = m.config;
   m.config = run.meta.config;
   m.model = run.meta.model;
   m.class_names = run.meta.class_names;
   run.meta = m;
-  const int64_t epochs = run.recipe.train.epochs;
-  if (run.meta.epoch >= epochs) {
-    run.log(fmt::format("{}: already trained {} of {} epochs; nothing to do", from, run.meta.epoch, epochs));
+  const TrainSpec& ts = run.recipe.train;
+  if (run.meta.epoch >= ts.epochs) {
+    run.log(fmt::format("{}: already trained {} of {} epochs; nothing to do", from, run.meta.epoch, ts.epochs));
     run.finished = true;
     return;
   }
   run.resumed_mid_epoch = run.meta.epoch_step > 0;
   run.metrics_text = previous_metrics(run.metrics_path, run.meta.step);
-  run.log(fmt::format("resuming from {} at epoch {}{} (step {})", from, run.meta.epoch + 1,
-                      run.resumed_mid_epoch ? fmt::format(", batch {}", run.meta.epoch_step + 1) : "",
-                      run.meta.step));
+  if (!saved_config.empty()) {
+    const std::string dir = fs::path(from).parent_path().string();
+    const Recipe saved = load_recipe_string(saved_config, from + " (its saved config)", dir.empty() ? "." : dir);
+    const std::string note = schedule_continuation_note(saved.train, ts, run.meta.step, run.steps_per_epoch);
+    if (!note.empty()) run.log(note);
+  }
+  const double lr = learning_rate(ts.schedule, ts.optimizer.lr, run.meta.step, run.steps_per_epoch, ts.epochs);
+  run.log(fmt::format("resumed at epoch {}, batch {}, step {}, lr {:.4g} (from {})", run.meta.epoch + 1,
+                      run.meta.epoch_step + 1, run.meta.step, lr, from));
 }
 
 }  // namespace
@@ -130,9 +140,16 @@ std::unique_ptr<TrainRun> setup_run(const Recipe& recipe_in, const TrainOptions&
   run->metrics_path = (out_dir / "metrics.jsonl").string();
   run->last_path = (out_dir / "last.safetensors").string();
   run->best_path = (out_dir / "best.safetensors").string();
+  const int64_t N = run->train_set->size(), B = ds.batch_size;
+  run->eval_batch = ds.eval_batch_size > 0 ? ds.eval_batch_size : B;
+  run->steps_per_epoch = (N + B - 1) / B;
   if (!options.resume.empty()) {
     resume_run(*run);
     if (run->finished) return run;
+  } else if (ts.epochs == 0) {  // a run that does nothing writes nothing
+    run->log("train.epochs is 0: nothing to train; nothing written");
+    run->finished = true;
+    return run;
   }
   if (options.resume.empty() && options.weights.empty() && ts.init_from.empty())
     run_lsuv(*run->net, *run->train_set, ds, ts.seed, [&r = *run](const std::string& s) { r.log(s); });
@@ -141,11 +158,9 @@ std::unique_ptr<TrainRun> setup_run(const Recipe& recipe_in, const TrainOptions&
     fs::create_directories(out_dir, ec);
     if (ec) throw RuntimeError("cannot create output directory '" + recipe.output + "': " + ec.message());
     write_file_atomic((out_dir / "config.yaml").string(), recipe.resolved_yaml);
+    write_run_banner(out_dir.string(), !options.resume.empty());
   }
 
-  const int64_t N = run->train_set->size(), B = ds.batch_size;
-  run->eval_batch = ds.eval_batch_size > 0 ? ds.eval_batch_size : B;
-  run->steps_per_epoch = (N + B - 1) / B;
   run->log_every = ts.log_every > 0 ? ts.log_every : std::max<int64_t>(1, run->steps_per_epoch / 10);
   const bool skip_bad = ds.bad_images == "skip";
   run->loader = std::make_unique<Loader>(*run->train_set, run->train_pipeline, run->sample,

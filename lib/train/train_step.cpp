@@ -137,6 +137,8 @@ void train_step(TrainRun& run, const Batch& batch, int64_t batch_index, EpochPro
   ep.correct += int64_t(totals[1]);
   ep.seen += global_n;
   ep.window_loss += totals[0];
+  // the step's own loss over the global batch (one process: the loss itself, not rescaled)
+  ep.window_step_losses.push_back(global_n == batch.size ? lres.total : totals[0] / double(global_n));
   ep.window_correct += int64_t(totals[1]);
   ep.window_seen += global_n;
 }

@@ -32,28 +32,39 @@ std::string duration_str(double s) {
   return fmt::format("{}h{:02d}m", int(s) / 3600, (int(s) % 3600) / 60);
 }
 
-// Every train.log_every steps: a step line in metrics.jsonl (and the log with Progress::lines);
-// with Progress::bar, the redrawn status line more often.
+// A "type": "step" record of the steps since the previous one (the window): their mean loss and
+// accuracy, and each step's own loss ("losses", so that no step's loss is dropped from the data).
+// Starts a new window. Returns the window's images per second.
+double record_window(TrainRun& run, EpochProgress& ep) {
+  const auto now = TrainClock::now();
+  const double window_s = std::chrono::duration<double>(now - ep.window_start).count();
+  const double rate = window_s > 0 ? ep.window_seen / window_s : 0;
+  const double loss = ep.window_loss / ep.window_seen, acc = 100.0 * ep.window_correct / ep.window_seen;
+  nlohmann::json j{{"type", "step"}, {"epoch", ep.epoch},       {"step", run.meta.step}, {"train_loss", loss},
+                   {"train_acc", acc}, {"lr", ep.lr},           {"images_per_s", rate},  {"seconds", ep.seconds()},
+                   {"losses", ep.window_step_losses}};
+  run.metrics_text += j.dump() + "\n";
+  ep.window_loss = 0;
+  ep.window_correct = ep.window_seen = 0;
+  ep.window_step_losses.clear();
+  ep.window_start = now;
+  return rate;
+}
+
+// Every train.log_every steps but the epoch's last: a step record in metrics.jsonl (and a line in
+// the log with Progress::lines); with Progress::bar, the redrawn status line more often.
 void report_progress(TrainRun& run, EpochProgress& ep, int64_t bi) {
   const TrainSpec& ts = run.recipe.train;
   const Progress progress = run.options.progress;
   const int64_t N = run.train_set->size(), steps = run.steps_per_epoch;
   const bool last_batch = bi + 1 == steps;
-  if ((bi + 1) % run.log_every == 0 && !last_batch) {
-    const auto now = TrainClock::now();
-    const double window_s = std::chrono::duration<double>(now - ep.window_start).count();
-    const double rate = window_s > 0 ? ep.window_seen / window_s : 0;
-    const double eta = rate > 0 ? double(N - ep.seen) / rate : -1;
+  if ((bi + 1) % run.log_every == 0 && !last_batch && ep.window_seen > 0) {
     const double loss = ep.window_loss / ep.window_seen, acc = 100.0 * ep.window_correct / ep.window_seen;
-    nlohmann::json j{{"type", "step"}, {"epoch", ep.epoch}, {"step", run.meta.step}, {"train_loss", loss},
-                     {"train_acc", acc}, {"lr", ep.lr}, {"images_per_s", rate}, {"seconds", ep.seconds()}};
-    run.metrics_text += j.dump() + "\n";
+    const double rate = record_window(run, ep);
+    const double eta = rate > 0 ? double(N - ep.seen) / rate : -1;
     if (progress == Progress::lines)
       run.log(fmt::format("  epoch {}/{} batch {}/{}  recent loss {:.4f}  acc {:.2f}%  lr {:.4g}  {:.0f} img/s  eta {}",
                           ep.epoch, ts.epochs, bi + 1, steps, loss, acc, ep.lr, rate, duration_str(eta)));
-    ep.window_loss = 0;
-    ep.window_correct = ep.window_seen = 0;
-    ep.window_start = now;
   }
   if (progress == Progress::bar && ((bi + 1) % std::max<int64_t>(1, run.log_every / 10) == 0)) {
     const double epoch_s = std::chrono::duration<double>(TrainClock::now() - ep.t0).count();
@@ -90,12 +101,14 @@ void run_batches(TrainRun& run, EpochProgress& ep) {
     }
     if (stop_requested(run) && bi + 1 != run.steps_per_epoch) {
       run.status("");
+      if (ep.window_seen > 0) record_window(run, ep);  // the losses of the steps done, kept
       save_interrupted(run, ep, bi);
       run.log(fmt::format("interrupted at epoch {} batch {}/{} (step {}); saved {}; continue with --resume {}",
                           ep.epoch, bi + 1, run.steps_per_epoch, run.meta.step, run.last_path, run.last_path));
       throw Interrupted{};
     }
   }
+  if (ep.window_seen > 0) record_window(run, ep);  // the epoch's last steps
   run.status("");
 }
 

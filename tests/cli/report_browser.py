@@ -105,6 +105,10 @@ def expected_points(metrics_path):
                                    ("lr_step", "lr", "lr")]:
             if steps:
                 want[(chart, series)] = [(float(s["step"]), float(s[key])) for s in steps]
+    # Each step's own loss ("losses" of the step records, the last one at "step").
+    each = [(float(s["step"] - (len(s["losses"]) - 1 - i)), float(v)) for s in steps for i, v in enumerate(s.get("losses", []))]
+    if each and len(each) <= 200:
+        want[("loss_step", "train loss (each step)")] = each
     return want
 
 

@@ -84,6 +84,7 @@ Image.new("RGB", (28, 28), (120, 30, 200)).save(buf, "JPEG", progressive=True)
 p = buf.getvalue()
 last = p.rindex(b"\xff\xda")
 open("img/scans.jpg", "wb").write(p[:-2] + p[last:-2] * 2000 + b"\xff\xd9")
+Image.new("L", (28, 28), 128).save("img/plain28.png")
 PY
 
 # safetensors and PyTorch files given as weights.
@@ -110,6 +111,12 @@ hostile 1 "img/huge\.jpg: image of 65500x65500 pixels is over data\.max_image_pi
   "$CNN" predict --config "$MODEL" --weights good.safetensors img/huge.jpg
 hostile 1 "img/scans\.jpg: progressive JPEG with more than 500 scans" -- \
   "$CNN" predict --config "$MODEL" --weights good.safetensors img/scans.jpg
+# predict (and explain) honour the recipe's data.max_image_pixels, not only the default.
+printf 'model: %s\ndata: {dataset: mnist, root: mnist, max_image_pixels: 700}\n' "$MODEL" > limit700.yaml
+hostile 1 "img/plain28\.png: image of 28x28 pixels is over data\.max_image_pixels = 700" -- \
+  "$CNN" predict --config limit700.yaml --weights good.safetensors img/plain28.png
+"$CNN" predict --config limit700.yaml --set data.max_image_pixels=784 --weights good.safetensors img/plain28.png \
+  >/dev/null 2>&1 || fail "predict refused a 28x28 image with data.max_image_pixels = 784"
 
 # Model YAML.
 printf 'input: [1, 1000, 1000]\nlayers:\n  - flatten\n  - {linear: {out: 1000000}, name: fc}\n' > big_linear.yaml

@@ -36,6 +36,42 @@ grep -q "layer &#39;conv2&#39; (16x10x10" layer/page.html || fail "report --laye
 expect_error 2 "no layer 'nope'" -- "$CNN" report run --out bad2/page.html --layer nope
 [ ! -e bad2 ] || fail "a failed report created bad2/"
 
+# Every step's own loss is in metrics.jsonl ("losses" of the step records, none dropped) and drawn.
+"$PY" - <<'PY' || fail "per-step losses in metrics.jsonl"
+import json
+recs = [json.loads(l) for l in open("run/metrics.jsonl") if l.strip()]
+steps = [r for r in recs if r["type"] == "step"]
+losses = [v for r in steps for v in r["losses"]]
+last = [r for r in recs if r["type"] == "epoch"][-1]["step"]
+assert len(losses) == last, (len(losses), last)
+assert steps[-1]["step"] == last
+ends = {r["step"] for r in recs if r["type"] == "epoch"}
+for r in steps:  # the mean of full batches (an epoch's last batch may be smaller: weighted by size)
+    if r["step"] not in ends:
+        assert abs(sum(r["losses"]) / len(r["losses"]) - r["train_loss"]) < 1e-6 * max(1, r["train_loss"]), r
+PY
+grep -q 'data-series="train loss (each step)"' run/loss_step.svg || fail "loss_step.svg does not draw each step's loss"
+
+# The banner recorded at training time (banner.txt), not the machine making the report.
+[ -s run/banner.txt ] || fail "training wrote no run/banner.txt"
+grep -q "^cnn .* | threads" run/banner.txt || fail "run/banner.txt: $(cat run/banner.txt)"
+cp run/banner.txt banner.orig
+echo "cnn 0.0.1 | threads 64 | recorded elsewhere" > run/banner.txt
+"$CNN" report run --out later/page.html --samples 1 >/dev/null 2>&1 || fail "cnn report for the banner"
+grep -q "cnn 0.0.1 | threads 64 | recorded elsewhere" later/page.html || fail "the report does not show banner.txt"
+grep -q "banner at training time" later/page.html || fail "the report does not label the training banner"
+cp banner.orig run/banner.txt
+
+# A report that cannot be written: one error naming the file, exit 1, no page. (As root, a
+# directory without write permission is writable: the command then runs as nobody.)
+as_user() { if [ "$(id -u)" = 0 ]; then setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; else "$@"; fi; }
+chmod 755 "$WORK"
+mkdir ro && chmod 555 ro
+expect_error 1 "^error: cannot write 'ro/[a-z_]+\.(svg|png)': Permission denied$" -- as_user "$CNN" report run --out ro/page.html
+[ -z "$(ls ro)" ] || fail "a failed report left files in ro/: $(ls ro)"
+expect_error 1 "^error: cannot write the report: cannot create directory 'ro/sub': Permission denied$" -- \
+  as_user "$CNN" report run --out ro/sub/page.html
+
 # Turned off.
 "$CNN" train --config "$RECIPE" "${small[@]}" --set output=run2 --no-report >/dev/null 2>&1 || fail "train --no-report"
 [ ! -e run2/report.html ] || fail "--no-report wrote a report"

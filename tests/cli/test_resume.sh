@@ -31,7 +31,9 @@ cp other/config.yaml other_config.yaml
 out=$("$CNN" --threads 1 train --resume run --set train.epochs=2 2>&1); rc=$?
 [ "$rc" = 0 ] || fail "resume of a run directory: exit $rc: $out"
 printf '%s\n' "$out" | grep -qx "override on resume: train.epochs: 1 -> 2" || fail "no override line: $out"
-printf '%s\n' "$out" | grep -q "resuming from run/last.safetensors at epoch 2" || fail "no resume line: $out"
+printf '%s\n' "$out" | grep -qx "resumed at epoch 2, batch 1, step 4, lr 0.01 (from run/last.safetensors)" || fail "no resume line: $out"
+printf '%s\n' "$out" | grep -qx "note: train.epochs 1 -> 2: the constant schedule does not depend on the number of epochs; it continues unchanged from step 4 (lr 0.01)" \
+  || fail "no note on how the schedule continues: $out"
 grep -q "epochs: 2" run/config.yaml || fail "run/config.yaml does not hold the override"
 
 # Fields that would make it another run are refused, each named.
@@ -44,6 +46,22 @@ expect_error 2 "model\.layers\.0\.conv\.out: 6 -> 8" -- "$CNN" train --resume ru
   >/dev/null 2>&1 || fail "resume with output=other failed"
 cmp -s other/config.yaml other_config.yaml || fail "the other run's config.yaml was overwritten"
 grep -q "epochs: 3" run/config.yaml || fail "the resumed run did not write its own config.yaml"
+
+# A cosine schedule stretched by more epochs: the note says the lr is recomputed, with both values.
+"$CNN" --threads 1 train --config recipe.yaml --set output=cos --set train.schedule.type=cosine >/dev/null 2>&1 || fail "cosine run failed"
+out=$("$CNN" --threads 1 train --resume cos --set train.epochs=2 --no-report 2>&1) || fail "cosine resume failed: $out"
+printf '%s\n' "$out" | grep -qx "note: train.epochs 1 -> 2: the cosine schedule is recomputed over 2 epochs (8 steps), not appended: the lr at step 4 is 0.005 (it was 0 under the checkpoint's config; docs/config.md, \"Resuming a run\")" \
+  || fail "no note on the recomputed cosine schedule: $out"
+printf '%s\n' "$out" | grep -qx "resumed at epoch 2, batch 1, step 4, lr 0.005 (from cos/last.safetensors)" || fail "cosine resume line: $out"
+
+# train.epochs=0: nothing to do, nothing written (no directory, no config.yaml, no report).
+out=$("$CNN" --threads 1 train --config recipe.yaml --set output=zero --set train.epochs=0 2>&1) || fail "epochs=0 failed: $out"
+printf '%s\n' "$out" | grep -qx "train.epochs is 0: nothing to train; nothing written" || fail "epochs=0 says: $out"
+[ ! -e zero ] || fail "train.epochs=0 wrote $(ls -R zero)"
+# Into an existing run's directory with --overwrite: its files stay as they were.
+before=$(cd run && sha256sum * | sort)
+"$CNN" --threads 1 train --config recipe.yaml --set output=run --set train.epochs=0 --overwrite >/dev/null 2>&1 || fail "epochs=0 --overwrite failed"
+[ "$(cd run && sha256sum * | sort)" = "$before" ] || fail "train.epochs=0 --overwrite changed run/"
 
 expect_error 2 "^error: --config is required \(or --resume RUN_DIR\)$" -- "$CNN" train
 expect_error 2 "^error: --resume nowhere: nowhere not found$" -- "$CNN" train --resume nowhere

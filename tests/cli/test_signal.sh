@@ -41,7 +41,7 @@ ls run | grep -q tmp && fail "temporary file left behind: $(ls run)"
 rc=$?
 tail -2 resume.txt
 [ "$rc" = 0 ] || fail "resume after the interrupt failed ($rc)"
-grep -q "resuming from run/last.safetensors at epoch 1, batch" resume.txt || fail "resume did not continue mid-epoch: $(head -3 resume.txt)"
+grep -qE "^resumed at epoch 1, batch [0-9]+, step [0-9]+, lr 0.01 \(from run/last.safetensors\)$" resume.txt || fail "resume did not continue mid-epoch: $(head -3 resume.txt)"
 
 # Two Ctrl-C: exit at once, still 130.
 "$CNN" --threads 1 train --config recipe.yaml --set output=run2 > log2.txt 2>&1 &

@@ -133,6 +133,17 @@ TEST_CASE("decode hostile: images over max_image_pixels are refused from the hea
                                  "P\xd0\x03\0\0Z'\xa8\0", 41)) ==
         "x.img: image of 800x655352 pixels is over data.max_image_pixels = 89478485 (a decompression bomb?); "
         "raise data.max_image_pixels to read it");
+  // BMP pixel rows that do not fit in the file (a fuzzing finding: stb_image read 2.3 million
+  // pixels of zeros past the end of a 54-byte file, 13 s under the fuzzer).
+  CHECK(decode_error(std::string("BM%\0\0\x01@\0\0\0006\0\0\0(\0\0\0\x08\0\0\0\x01Y\x04\0\x01\0\x18\0\0\xb2", 32) +
+                     std::string(22, 'x')) ==
+        "x.img: truncated BMP: 8x284929 pixels of 24 bits need 6838296 bytes from byte 54, the file has 54 bytes");
+  std::string small_bmp = bmp.substr(0, 54);
+  small_bmp[18] = 2, small_bmp[19] = 0, small_bmp[20] = 0;  // 2 x 2 pixels of 24 bits: rows of 8 bytes
+  small_bmp[22] = 2, small_bmp[23] = 0, small_bmp[24] = 0;
+  CHECK(decode_error(small_bmp + std::string(15, '\x7f')) ==
+        "x.img: truncated BMP: 2x2 pixels of 24 bits need 16 bytes from byte 54, the file has 69 bytes");
+  CHECK(decode_error(small_bmp + std::string(16, '\x7f')) == "(no error)");
   // A PNM header of height 0 (a fuzzing finding: stb_image returned an image of no pixels).
   CHECK(decode_error("P5\n8 0\n255\n" + std::string(16, 'x')) == "x.img: corrupt image: 8x0 pixels");
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));

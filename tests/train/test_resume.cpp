@@ -28,3 +28,35 @@ TEST_CASE("resume: recipe differences are overrides or refused", "[train][resume
                                             "data.train_transforms.1.random_crop.size: (absent) -> 4",
                                             "model.layers.0.conv.out: 4 -> 8"});
 }
+
+TEST_CASE("resume: the note on how the lr schedule continues when train.epochs grows", "[train][resume]") {
+  TrainSpec before;
+  before.epochs = 2;
+  before.optimizer.lr = 0.1;
+  before.schedule.type = "cosine";
+  TrainSpec after = before;
+  after.epochs = 4;
+  // 10 steps an epoch; the first run ended at step 20 with lr 0 (the end of its cosine).
+  const std::string cosine = schedule_continuation_note(before, after, 20, 10);
+  CHECK(cosine ==
+        "note: train.epochs 2 -> 4: the cosine schedule is recomputed over 4 epochs (40 steps), not appended: the lr "
+        "at step 20 is 0.05 (it was 0 under the checkpoint's config; docs/config.md, \"Resuming a run\")");
+  // Same epochs, same lr: nothing to say.
+  CHECK(schedule_continuation_note(before, before, 20, 10).empty());
+  // Per-epoch schedules do not depend on the total: they continue as they were.
+  TrainSpec step_before = before;
+  step_before.schedule.type = "step";
+  step_before.schedule.step_epochs = 1;
+  step_before.schedule.gamma = 0.5;
+  TrainSpec step_after = step_before;
+  step_after.epochs = 4;
+  CHECK(schedule_continuation_note(step_before, step_after, 20, 10) ==
+        "note: train.epochs 2 -> 4: the step schedule does not depend on the number of epochs; it continues unchanged "
+        "from step 20 (lr 0.025)");
+  // Another lr with the same epochs (cosine at step 5 of 20): named too.
+  TrainSpec lower = before;
+  lower.optimizer.lr = 0.01;
+  CHECK(schedule_continuation_note(before, lower, 5, 10) ==
+        "note: the lr schedule differs from the checkpoint's: the lr at step 5 is 0.008536 (it was 0.08536 under the "
+        "checkpoint's config; docs/config.md, \"Resuming a run\")");
+}

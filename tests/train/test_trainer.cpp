@@ -59,7 +59,7 @@ TEST_CASE("train writes config.yaml, metrics.jsonl, last and best checkpoints", 
   const TrainResult res = run(r);
   REQUIRE(res.epochs.size() == 3);
   CHECK(res.output_dir == r.output);
-  for (const char* f : {"config.yaml", "metrics.jsonl", "last.safetensors", "best.safetensors"}) {
+  for (const char* f : {"config.yaml", "metrics.jsonl", "last.safetensors", "best.safetensors", "banner.txt"}) {
     INFO(f);
     CHECK(fs::is_regular_file(out_file(r, f)));
   }
@@ -67,8 +67,13 @@ TEST_CASE("train writes config.yaml, metrics.jsonl, last and best checkpoints", 
   for (const auto& e : fs::directory_iterator(r.output)) {
     INFO("unexpected file in the run directory: " << e.path());
     CHECK((e.path().filename() == "config.yaml" || e.path().filename() == "metrics.jsonl" ||
-           e.path().filename() == "last.safetensors" || e.path().filename() == "best.safetensors"));
+           e.path().filename() == "last.safetensors" || e.path().filename() == "best.safetensors" ||
+           e.path().filename() == "banner.txt"));
   }
+  std::ifstream banner(out_file(r, "banner.txt"));  // the training process's banner (cnn report shows it)
+  std::string first_line;
+  std::getline(banner, first_line);
+  CHECK(first_line.rfind("cnn ", 0) == 0);
 
   // metrics.jsonl: one JSON object per epoch, with the values of the returned records.
   const auto lines = read_metrics(out_file(r, "metrics.jsonl"));
