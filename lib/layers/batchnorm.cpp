@@ -68,16 +68,7 @@ class BatchNorm : public Layer {
           mean = mean_.value[c];
           invstd = float(1.0 / std::sqrt(double(var_.value[c]) + o_.eps));
         }
-        batch_mean_[c] = mean;
-        batch_invstd_[c] = invstd;
-        const float g = o_.affine ? gamma_.value[c] : 1.f, bt = o_.affine ? beta_.value[c] : 0.f;
-        const float scale = g * invstd, shift = bt - mean * scale;
-        for (int64_t n = 0; n < N; ++n) {
-          const float* p = x.data() + (n * C_ + c) * HW;
-          float* q = out.data() + (n * C_ + c) * HW;
-          if (relu_) apply_relu(p, q, HW, scale, shift);
-          else apply(p, q, HW, scale, shift);
-        }
+        normalize_channel(x, out, c, mean, invstd);
       }
     });
     if (train_) count_.value[0] += 1;
@@ -214,16 +205,7 @@ class BatchNorm : public Layer {
         const double unbiased = M > 1 ? var * M / (M - 1) : var;
         mean_.value[c] = float((1 - o_.momentum) * mean_.value[c] + o_.momentum * m);
         var_.value[c] = float((1 - o_.momentum) * var_.value[c] + o_.momentum * unbiased);
-        batch_mean_[c] = mean;
-        batch_invstd_[c] = invstd;
-        const float g = o_.affine ? gamma_.value[c] : 1.f, bt = o_.affine ? beta_.value[c] : 0.f;
-        const float scale = g * invstd, shift = bt - mean * scale;
-        for (int64_t n = 0; n < N; ++n) {
-          const float* p = x.data() + (n * C_ + c) * HW;
-          float* q = out.data() + (n * C_ + c) * HW;
-          if (relu_) apply_relu(p, q, HW, scale, shift);
-          else apply(p, q, HW, scale, shift);
-        }
+        normalize_channel(x, out, c, mean, invstd);
       }
     });
     count_.value[0] += 1;
@@ -284,6 +266,22 @@ class BatchNorm : public Layer {
     mean_.value.zero();
     var_.value.fill(1.f);
     count_.value.zero();
+  }
+
+  // Channel c of out = gamma * (x - mean) * invstd + beta (then the fused ReLU); keeps the
+  // statistics for backward.
+  void normalize_channel(const Tensor& x, Tensor& out, int64_t c, float mean, float invstd) {
+    const int64_t N = x.dim(0), HW = x.numel() / (N * C_);
+    batch_mean_[c] = mean;
+    batch_invstd_[c] = invstd;
+    const float g = o_.affine ? gamma_.value[c] : 1.f, bt = o_.affine ? beta_.value[c] : 0.f;
+    const float scale = g * invstd, shift = bt - mean * scale;
+    for (int64_t n = 0; n < N; ++n) {
+      const float* p = x.data() + (n * C_ + c) * HW;
+      float* q = out.data() + (n * C_ + c) * HW;
+      if (relu_) apply_relu(p, q, HW, scale, shift);
+      else apply(p, q, HW, scale, shift);
+    }
   }
 
   static void apply(const float* x, float* y, int64_t n, float scale, float shift) {

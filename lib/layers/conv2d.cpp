@@ -119,13 +119,7 @@ class Conv2d : public Layer {
       return;
     }
     if (algo_ == Algo::direct) {
-      float* ws = workspace_for(ctx, own_workspace_, direct_.backward_floats(num_threads()));
-      const int64_t in_img = x.numel() / N, out_img = dout.numel() / N;
-      for (int64_t n = 0; n < N; n += direct_.N) {
-        const DirectConvPlan& p = N - n >= direct_.N ? direct_ : direct_tail_;
-        direct_conv_backward(p, x.data() + n * in_img, dout.data() + n * out_img, weight_.value.data(),
-                             din[0] ? din[0]->data() + n * in_img : nullptr, weight_.grad.data(), ws);
-      }
+      direct_backward(x, dout, din[0], weight_.grad.data(), ctx);
     } else if (algo_ == Algo::depthwise)
       depthwise_backward(x.data(), dout.data(), weight_.value.data(), g_, N, int(in_channels_),
                          int(o_.out / o_.groups), din[0] ? din[0]->data() : nullptr, weight_.grad.data());
@@ -219,17 +213,22 @@ class Conv2d : public Layer {
     if (o_.bias) add_channel_bias(out.data() + n0 * out_img, bias_.value.data(), nb, o_.out, P);
   }
 
+  // Direct path over groups of images: dx (may be null) overwritten, dw (may be null) accumulated.
+  void direct_backward(const Tensor& x, const Tensor& dout, Tensor* dx, float* dw, RunContext& ctx) {
+    const int64_t N = x.dim(0), in_img = x.numel() / N, out_img = dout.numel() / N;
+    float* ws = workspace_for(ctx, own_workspace_, direct_.backward_floats(num_threads()));
+    for (int64_t n = 0; n < N; n += direct_.N) {
+      const DirectConvPlan& p = N - n >= direct_.N ? direct_ : direct_tail_;
+      direct_conv_backward(p, x.data() + n * in_img, dout.data() + n * out_img, weight_.value.data(),
+                           dx ? dx->data() + n * in_img : nullptr, dw, ws);
+    }
+  }
+
   // The input gradient of a frozen layer (RunContext::param_grads false): no weight gradient.
   void backward_data(const Tensor& x, const Tensor& dout, Tensor& dx, RunContext& ctx) {
     const int64_t N = x.dim(0);
     if (algo_ == Algo::direct) {
-      float* ws = workspace_for(ctx, own_workspace_, direct_.backward_floats(num_threads()));
-      const int64_t in_img = x.numel() / N, out_img = dout.numel() / N;
-      for (int64_t n = 0; n < N; n += direct_.N) {
-        const DirectConvPlan& p = N - n >= direct_.N ? direct_ : direct_tail_;
-        direct_conv_backward(p, x.data() + n * in_img, dout.data() + n * out_img, weight_.value.data(),
-                             dx.data() + n * in_img, nullptr, ws);
-      }
+      direct_backward(x, dout, &dx, nullptr, ctx);
     } else if (algo_ == Algo::depthwise) {
       depthwise_backward(x.data(), dout.data(), weight_.value.data(), g_, N, int(in_channels_),
                          int(o_.out / o_.groups), dx.data(), nullptr);
