@@ -77,12 +77,13 @@ void Net::set_inspectable(bool on) {
   set_fusion(!on);
 }
 
-void Net::check_kept(int node, const char* what) const {
+void Net::check_kept(int node, Kept what) const {
   const Node& n = nodes_.at(size_t(node));
+  const char* name = what == Kept::output ? "output" : "gradient";
   if (n.relu_into >= 0)
-    throw RuntimeError("the " + std::string(what) + " of layer '" + n.name +
+    throw RuntimeError(std::string("the ") + name + " of layer '" + n.name +
                        "' is not kept: it is fused with the ReLU that follows (Net::set_inspectable)");
-  if (!last_train_ && !inspectable_ && std::string(what) == "output")
+  if (what == Kept::output && eval_buffers_in_use())
     throw RuntimeError("the output of layer '" + n.name +
                        "' is not kept after an eval forward: buffers are shared (Net::set_inspectable)");
 }
@@ -152,7 +153,7 @@ int Net::node_index(const std::string& name) const {
 }
 
 const Tensor& Net::backward_to(int node, RunContext& ctx) {
-  check_kept(node, "gradient");
+  check_kept(node, Kept::gradient);
   Node& n = nodes_.at(size_t(node));
   if (!n.needs_grad)
     throw RuntimeError("no gradient reaches layer '" + n.name + "': nothing trainable at or before it");
@@ -170,7 +171,7 @@ void Net::backward_from(int stop, bool heads, RunContext& ctx) {
   grad_written_.back() = 1;  // output_grad() and head_grad() were filled by the caller
   if (heads)
     for (const HeadSpec& h : spec_.heads) grad_written_[size_t(h.node)] = 1;
-  if (!last_train_ && !inspectable_)
+  if (eval_buffers_in_use())
     throw RuntimeError("backward needs a training forward first (an eval forward shares buffers)");
   ctx.workspace = &workspace_;
   RunContext frozen_ctx = ctx;  // for nodes whose parameters are all frozen
@@ -410,7 +411,7 @@ static bool all_finite(const Tensor& t) {
 }
 
 std::string Net::first_nonfinite_activation() const {
-  if (!last_train_ && !inspectable_) return "";  // eval buffers are shared: nothing to name
+  if (eval_buffers_in_use()) return "";  // eval buffers are shared: nothing to name
   for (size_t i = 0; i < nodes_.size(); ++i)
     if (nodes_[i].relu_into < 0 && (last_train_ || main_path_[i]) && !all_finite(stored_output(int(i))))
       return nodes_[i].name;

@@ -82,7 +82,7 @@ class Net {
   // trainable at or before it).
   int node_index(const std::string& name) const;  // -1 if there is no such node
   const Tensor& activation(int node) const {
-    check_kept(node, "output");
+    check_kept(node, Kept::output);
     return stored_output(node);
   }
   const Tensor& backward_to(int node, RunContext& ctx);
@@ -154,7 +154,10 @@ class Net {
   const Tensor& stored_output(int i) const;  // the last forward's storage
   Tensor& grad_of(int i) { return grad_slots_[size_t(nodes_[size_t(i)].grad_slot)]; }
   bool shares_eval() const { return !inspectable_; }
-  void check_kept(int node, const char* what) const;
+  // The last forward ran in eval mode with shared buffers: only the net's output is intact.
+  bool eval_buffers_in_use() const { return !last_train_ && shares_eval(); }
+  enum class Kept { output, gradient };
+  void check_kept(int node, Kept what) const;
 
   ModelSpec spec_;
   std::vector<Node> nodes_;

@@ -123,7 +123,7 @@ Tensor& Net::output_of(int i, bool train) {
 
 const Tensor& Net::stored_output(int i) const {
   const Node& n = nodes_[size_t(i)];
-  if (last_train_ || !shares_eval() || n.eval_slot < 0) return n.out;
+  if (!eval_buffers_in_use() || n.eval_slot < 0) return n.out;
   return eval_slots_[size_t(n.eval_slot)];
 }
 
