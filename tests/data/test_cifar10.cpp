@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "../error_text.h"
 #include "core/error.h"
 #include "data/cifar10.h"
 #include "data_test_util.h"
@@ -27,15 +28,6 @@ std::string batch_bytes(int file) {
       for (int64_t k = 0; k < 1024; ++k) rec[1 + c * 1024 + k] = char(pixel_of(file, r, c, k));
   }
   return s;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const RuntimeError& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 }  // namespace
@@ -80,29 +72,29 @@ TEST_CASE("cifar10: records are read as label + R, G, B planes, across batch fil
 TEST_CASE("cifar10: missing, truncated, oversized and mislabelled files name the file", "[data][cifar10][errors]") {
   TempDir dir;
   const std::string f1 = dir / "data_batch_1.bin";
-  CHECK(error_of([&] { load_cifar10(dir.str(), "train"); }) ==
+  CHECK(error_text([&] { load_cifar10(dir.str(), "train"); }) ==
         f1 + ": not found (expected the CIFAR-10 binary version in this folder: data_batch_1.bin ... "
              "data_batch_5.bin, test_batch.bin; see datasets/README.md)");
   std::string bytes = batch_bytes(1);
   write_bytes(f1, bytes.substr(0, bytes.size() - 1000));
-  CHECK(error_of([&] { load_cifar10(dir.str(), "train"); }) ==
+  CHECK(error_text([&] { load_cifar10(dir.str(), "train"); }) ==
         f1 + ": truncated: expected 30730000 bytes (10000 records of 3073 bytes), got 30729000 (9999 whole records)");
   write_bytes(f1, bytes + "x");
-  CHECK_THAT(error_of([&] { load_cifar10(dir.str(), "train"); }),
+  CHECK_THAT(error_text([&] { load_cifar10(dir.str(), "train"); }),
              Catch::StartsWith(f1 + ": expected 30730000 bytes (10000 records of 3073 bytes), got 30730001"));
   bytes[size_t(5 * kRecord)] = char(12);
   write_bytes(f1, bytes);
-  CHECK(error_of([&] { load_cifar10(dir.str(), "train", 3); }) ==
+  CHECK(error_text([&] { load_cifar10(dir.str(), "train", 3); }) ==
         f1 + ": label 12 of record 5 (byte offset 15365) is out of range (expected 0..9)");
   write_bytes(dir / "test_batch.bin", batch_bytes(0));
   write_bytes(dir / "batches.meta.txt", "a\nb\n");
-  CHECK(error_of([&] { load_cifar10(dir.str(), "test"); }) ==
+  CHECK(error_text([&] { load_cifar10(dir.str(), "test"); }) ==
         dir / "batches.meta.txt" + ": expected 10 class names, one per line, got 2");
   // The layout ends at data_batch_1 when only part of the training set is wanted... but the
   // second file is required for more.
   bytes[size_t(5 * kRecord)] = char(1);
   write_bytes(f1, bytes);
-  CHECK_THAT(error_of([&] { load_cifar10(dir.str(), "train", 10001); }),
+  CHECK_THAT(error_text([&] { load_cifar10(dir.str(), "train", 10001); }),
              Catch::StartsWith(dir / "data_batch_2.bin" + ": not found"));
 }
 

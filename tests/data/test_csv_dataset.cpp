@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "../error_text.h"
 #include "config/recipe.h"
 #include "core/error.h"
 #include "data/csv_dataset.h"
@@ -31,15 +32,6 @@ void write_image(const fs::path& path, uint8_t r, uint8_t g, uint8_t b) {
 }
 
 void write_text(const fs::path& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
-
-std::string runtime_message(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const RuntimeError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 }  // namespace
 
@@ -82,7 +74,7 @@ TEST_CASE("csv dataset: class names, header, quoting, paths relative to the csv 
     CHECK(load_dataset(spec, "val")->label(0) == 2);
     write_text(root / "val.csv", "img/c.png,3\n");
     const std::string val_csv = (root / "val.csv").string();
-    CHECK(runtime_message([&] { load_dataset(spec, "val"); }) ==
+    CHECK(error_text([&] { load_dataset(spec, "val"); }) ==
           val_csv + ":1: label '3' is not a class of the training set (indices 0 to 2)");
   }
 }
@@ -93,7 +85,7 @@ TEST_CASE("csv dataset: bad rows are named file:line", "[data][csv]") {
   const std::string csv = (dir.path / "train.csv").string();
   auto message_of = [&](const std::string& text) {
     write_text(csv, text);
-    return runtime_message([&] { CsvDataset(csv, nullptr, 0, 3); });
+    return error_text([&] { CsvDataset(csv, nullptr, 0, 3); });
   };
   CHECK(message_of("a.png,cat\na.png,cat,extra\n") == csv + ":2: expected 2 fields 'path,label', got 3");
   CHECK(message_of("a.png,cat\na.png,1\n") ==
@@ -105,7 +97,7 @@ TEST_CASE("csv dataset: bad rows are named file:line", "[data][csv]") {
   CHECK(message_of("a.png,\n") == csv + ":1: the label is empty (a class index or a class name)");
   CHECK(message_of("path,label\n\n") == csv + ": no rows (expected 'path,label' lines)");
   const std::string none = (dir.path / "none.csv").string();
-  CHECK(runtime_message([&] { CsvDataset(none, nullptr, 0, 3); }).rfind(none + ": cannot open", 0) == 0);
+  CHECK(error_text([&] { CsvDataset(none, nullptr, 0, 3); }).rfind(none + ": cannot open", 0) == 0);
 }
 
 TEST_CASE("data.channels: 1 reads images as PIL's convert('L'), for csv and image_folder", "[data][csv]") {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <sstream>
 
+#include "../float_bits.h"
 #include "config/model_spec.h"
 #include "core/rng.h"
 #include "graph/net.h"
@@ -21,19 +22,6 @@ using namespace cnn;
 using namespace cnn::test;
 
 namespace {
-
-std::string hex_bits(const Tensor& t) {
-  std::string out;
-  for (int64_t j = 0; j < t.numel(); ++j) {
-    uint32_t u;
-    const float v = t[j];
-    std::memcpy(&u, &v, 4);
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%s%08x", out.empty() ? "" : " ", u);
-    out += buf;
-  }
-  return out;
-}
 
 std::string run_reference(const std::string& args) {
   const std::string cmd = "/usr/bin/python3 " + std::string(CNN_SOURCE_DIR) + "/tests/layers/drop_path_reference.py " +

@@ -9,6 +9,7 @@
 #include <memory>
 #include <sstream>
 
+#include "../float_bits.h"
 #include "config/model_spec.h"
 #include "graph/net.h"
 #include "skip.h"
@@ -19,6 +20,7 @@
 #include "train_test_util.h"
 
 using namespace cnn;
+using cnn::test::hex_bits;
 using namespace cnn::train_test;
 
 namespace {
@@ -34,19 +36,6 @@ void set_values(Net& net, int t) {
   for (const auto& p : net.params()) fill(p.param->value);
   for (const auto& b : net.buffers())
     if (b.name.find("num_batches_tracked") == std::string::npos) fill(b.buffer->value);
-}
-
-std::string hex_bits(const Tensor& t) {
-  std::string out;
-  for (int64_t j = 0; j < t.numel(); ++j) {
-    uint32_t u;
-    const float v = t[j];
-    std::memcpy(&u, &v, 4);
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%s%08x", out.empty() ? "" : " ", u);
-    out += buf;
-  }
-  return out;
 }
 
 std::string run_python(const std::string& args) {
