@@ -39,6 +39,7 @@ void run_forward(const RowConvKernel& k, const RowConvArgs& a, int64_t positions
       if (a.outputs) {
         s.out = a.out + m0 * a.outputs->channel_stride;
         if (a.bias) s.bias = a.bias + m0;
+        if (a.residual) s.residual = a.residual + m0 * a.outputs->channel_stride;
       } else {
         s.y = a.y + m0 * a.y_stride;
       }
@@ -96,9 +97,9 @@ int64_t direct_conv_group(const ConvGeom& g, int M, int64_t N) {
 
 void set_direct_conv_group_budget(int64_t floats) { group_budget = floats > 0 ? floats : kDefaultGroupBudget; }
 
-size_t DirectConvPlan::forward_floats() const {
-  return size_t(C) * rows.x.length + size_t(packed_row_conv_weights(M, C, rows.T));
-}
+size_t DirectConvPlan::forward_floats() const { return size_t(C) * rows.x.length; }
+
+size_t DirectConvPlan::packed_weight_floats() const { return size_t(packed_row_conv_weights(M, C, rows.T)); }
 
 size_t DirectConvPlan::backward_floats(int threads) const {
   const int L = kernel->lanes;
@@ -129,17 +130,19 @@ DirectConvPlan plan_direct_conv(const ConvGeom& g, int M, int64_t N, const RowCo
   return p;
 }
 
-void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* w, const float* bias, float* y,
-                         float* workspace) {
+void pack_direct_conv_weights(const DirectConvPlan& p, const float* w, float* dst) {
+  pack_row_conv_weights(w, p.M, p.C, p.rows.T, false, dst);
+}
+
+void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* wpacked, const ConvEpilogue& e,
+                         float* y, float* xrows) {
   const RowConvPlan& r = p.rows;
-  float* xrows = workspace;
-  float* wpack = xrows + size_t(p.C) * r.x.length;
   pack_input(p, x, xrows);
-  pack_row_conv_weights(w, p.M, p.C, r.T, false, wpack);
   RowConvArgs a;
   a.M = p.M, a.C = p.C, a.T = r.T, a.off = r.fwd_off.data();
   a.x = xrows + r.x.front, a.x_stride = r.x.length;
-  a.w = wpack, a.outputs = &p.y_map, a.out = y, a.bias = bias;
+  a.w = wpacked, a.outputs = &p.y_map, a.out = y, a.bias = e.bias;
+  a.residual = e.residual, a.clamp = e.clamp, a.lo = e.lo, a.hi = e.hi;
   run_forward(*p.kernel, a, r.y.positions);
 }
 

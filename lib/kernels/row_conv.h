@@ -79,7 +79,26 @@ struct RowConvArgs {
   const OutputMap* outputs = nullptr;  // forward: if set, write to `out` through the map instead of y
   float* out = nullptr;
   const float* bias = nullptr;         // with outputs: added to output channel m (may be null)
+  // With outputs, the epilogue of a fused inference pass (after the bias): the residual (same
+  // layout as out, or null) is added, then the result clamped to [lo, hi] when `clamp` (ReLU, ReLU6).
+  const float* residual = nullptr;
+  bool clamp = false;
+  float lo = 0.f, hi = 0.f;
 };
+
+// out[e] = epilogue(acc[e] + bias) for e < len, as RowConvArgs describes; residual points at the
+// run's first output (or is null). Every forward kernel finishes its output runs with it.
+inline void finish_output_run(const RowConvArgs& a, const float* acc, int len, float bias, const float* residual,
+                              float* out) {
+  for (int e = 0; e < len; ++e) out[e] = acc[e] + bias;
+  if (residual)
+    for (int e = 0; e < len; ++e) out[e] += residual[e];
+  if (a.clamp)
+    for (int e = 0; e < len; ++e) {
+      const float v = out[e];
+      out[e] = v > a.lo ? (v < a.hi ? v : a.hi) : a.lo;
+    }
+}
 
 // Packs w (M x C x T, or its transpose when `transpose`: w is then C x M x T and the packed
 // weights are those of the C-output convolution) into the blocked layout. dst holds

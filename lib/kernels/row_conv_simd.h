@@ -84,10 +84,13 @@ void forward_tile_to_outputs(const RowConvArgs& a, const float* wb, int c0, int 
   for (int j = 0; j < A; j += tile) forward_tile<V, QV>(a, wb, c0, c1, add, mvalid, t0 + j, rows, j);
   for_each_output_run(o, t0, A, [&](int begin, int len, int64_t dst) {
     for (int i = 0; i < mvalid; ++i) {
-      float* out = a.out + dst + (m0 + i) * o.channel_stride;
+      const int64_t at = dst + (m0 + i) * o.channel_stride;
       const float* b = buf[i] + begin;
-      const float bias = last && a.bias ? a.bias[m0 + i] : 0.f;
-      for (int e = 0; e < len; ++e) out[e] = b[e] + bias;
+      if (!last) {
+        std::memcpy(a.out + at, b, sizeof(float) * size_t(len));
+        continue;
+      }
+      finish_output_run(a, b, len, a.bias ? a.bias[m0 + i] : 0.f, a.residual ? a.residual + at : nullptr, a.out + at);
     }
   });
 }

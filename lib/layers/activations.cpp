@@ -1,5 +1,7 @@
 // Pointwise activations: relu, leaky_relu, tanh, sigmoid, and scale (times a constant, as the
 // 0.125 on ResNet-9's logits in Page's DAWNBench network).
+#include <limits>
+
 #include "config/layer_args.h"
 #include "core/parallel.h"
 #include "kernels/activation.h"
@@ -27,6 +29,10 @@ class Activation : public Layer {
   Activation(Act a, float slope) : act_(a), slope_(slope) {}
   Shape infer(const std::vector<Shape>& in) override { return in[0]; }
   bool is_relu() const override { return act_ == Act::relu; }
+  FusionInfo fusion_info() const override {
+    if (act_ != Act::relu) return {};
+    return {FusionInfo::Kind::clamp, {}, 0.f, std::numeric_limits<float>::infinity()};
+  }
 
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext&) override {
     const float* x = in[0]->data();

@@ -75,6 +75,12 @@ class BatchNorm : public Layer {
   }
 
   bool fuse_relu(bool on) override { return relu_ = on; }
+  FusionInfo fusion_info() const override {
+    FusionInfo f;
+    f.kind = FusionInfo::Kind::batchnorm;
+    f.bn = {o_.affine ? &gamma_.value : nullptr, o_.affine ? &beta_.value : nullptr, &mean_.value, &var_.value, o_.eps};
+    return f;
+  }
 
   void backward(const std::vector<const Tensor*>& in, const Tensor& out, const Tensor& dout,
                 const std::vector<Tensor*>& din, RunContext& ctx) override {

@@ -12,6 +12,7 @@
 //   layer between trainable ones) it computes only din and leaves Param::grad untouched.
 // - Layers allocate their saved state on the first call for a shape and reuse it after.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,31 @@ struct RunContext {
 // `own` when the layer runs outside a Net. Contents are unspecified; grows only.
 float* workspace_for(RunContext& ctx, Tensor& own, size_t floats);
 
+// Inference fusion (Net::InferenceScope; eval forwards only). A layer that runs before others
+// may take them into its own output pass: an eval-mode BatchNorm folded into its weights and
+// bias, then a residual add (the residual arrives as an extra last input of forward), then a
+// clamp (ReLU: [0, inf), ReLU6: [0, 6]). The Net asks the layers that follow what they are
+// (fusion_info) and offers the chain to the first (fuse_for_inference).
+struct BatchNormFold {
+  const Tensor* gamma = nullptr;  // null: no affine parameters (gamma 1, beta 0)
+  const Tensor* beta = nullptr;
+  const Tensor* mean = nullptr;
+  const Tensor* var = nullptr;
+  double eps = 0;
+};
+struct FusionInfo {
+  enum class Kind { none, batchnorm, add, clamp, identity };
+  Kind kind = Kind::none;
+  BatchNormFold bn;       // batchnorm: its running statistics and parameters
+  float lo = 0, hi = 0;   // clamp
+};
+struct InferenceFusion {
+  std::optional<BatchNormFold> bn;
+  bool residual = false;
+  bool clamp = false;
+  float lo = 0, hi = 0;
+};
+
 class Layer {
  public:
   virtual ~Layer() = default;
@@ -86,6 +112,11 @@ class Layer {
   // fuse_relu(false) restores the plain behaviour.
   virtual bool is_relu() const { return false; }
   virtual bool fuse_relu(bool /*on*/) { return false; }
+  // Inference fusion (see InferenceFusion): what this layer is to the layer before it, and
+  // whether it takes the chain `f` (null: back to the plain layer). A layer that takes it keeps
+  // what it needs (folded weights) until fuse_for_inference(nullptr); its eval forwards apply it.
+  virtual FusionInfo fusion_info() const { return {}; }
+  virtual bool fuse_for_inference(const InferenceFusion* /*f*/) { return false; }
 };
 
 }  // namespace cnn

@@ -19,6 +19,11 @@ class Add : public Layer {
     return in[0];
   }
   bool fuse_relu(bool on) override { return relu_ = on; }
+  FusionInfo fusion_info() const override {
+    FusionInfo f;
+    f.kind = FusionInfo::Kind::add;
+    return f;
+  }
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext&) override {
     const int64_t n = out.numel();
     float* y = out.data();

@@ -17,6 +17,7 @@ void for_chunks(int64_t n, F&& f) {
 class ReLU6 : public Layer {
  public:
   Shape infer(const std::vector<Shape>& in) override { return in[0]; }
+  FusionInfo fusion_info() const override { return {FusionInfo::Kind::clamp, {}, 0.f, 6.f}; }
 
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext&) override {
     const float* x = in[0]->data();

@@ -14,6 +14,11 @@ class Copy : public Layer {
     if (!flatten_) return in[0];
     return {in[0][0], numel_of(in[0]) / in[0][0]};
   }
+  FusionInfo fusion_info() const override {
+    FusionInfo f;
+    if (!flatten_) f.kind = FusionInfo::Kind::identity;
+    return f;
+  }
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext&) override {
     std::memcpy(out.data(), in[0]->data(), sizeof(float) * out.numel());
   }

@@ -1,0 +1,37 @@
+#include "layers/conv_inference.h"
+
+#include <algorithm>
+
+#include "core/parallel.h"
+#include "kernels/activation.h"
+#include "layers/bn_fold.h"
+
+namespace cnn {
+
+void prepare_conv_inference(ConvInference& ci, const InferenceFusion* f, const Tensor& weight, const Tensor* bias) {
+  ci = ConvInference{};
+  if (!f) return;
+  ci.on = true;
+  ci.residual = f->residual;
+  ci.clamp = f->clamp, ci.lo = f->lo, ci.hi = f->hi;
+  ci.w = weight.data();
+  ci.b = bias ? bias->data() : nullptr;
+  if (!f->bn) return;
+  const BatchNormFold& bn = *f->bn;
+  FoldedWeights folded = fold_batchnorm(weight, bias, bn.gamma, bn.beta, *bn.mean, *bn.var, bn.eps);
+  ci.weight = std::move(folded.weight);
+  ci.bias = std::move(folded.bias);
+  ci.w = ci.weight.data();
+  ci.b = ci.bias.data();
+}
+
+void finish_fused_outputs(const ConvInference& ci, const float* residual, float* y, int64_t n) {
+  if (!residual && !ci.clamp) return;
+  constexpr int64_t grain = 1 << 14;
+  parallel_for((n + grain - 1) / grain, [&](int64_t b, int64_t e, int) {
+    const int64_t i0 = b * grain, i1 = std::min(n, e * grain);
+    add_and_clamp(y + i0, residual ? residual + i0 : nullptr, i1 - i0, ci.clamp, ci.lo, ci.hi);
+  });
+}
+
+}  // namespace cnn
