@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/memory_budget.h"
+#include "core/parallel.h"
 #include "graph/memory_plan.h"
 #include "core/rng.h"
 #include "layers/init.h"
@@ -228,7 +229,11 @@ void Net::backward_from(int stop, bool heads, RunContext& ctx) {
     for (int j : extra_slots) {
       Tensor& g = grad_of(n.inputs[j]);
       const Tensor& e = grad_slots_[size_t(n.extra_slot[size_t(j)])];
-      for (int64_t i = 0; i < g.numel(); ++i) g[i] += e[i];
+      float* gd = g.data();
+      const float* ed = e.data();
+      parallel_elementwise(g.numel(), [&](int64_t b, int64_t end) {
+        for (int64_t i = b; i < end; ++i) gd[i] += ed[i];
+      });
     }
     if (profiling_)
       times_[size_t(idx)].backward_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
