@@ -48,6 +48,20 @@ Net::Net(const ModelSpec& spec) : spec_(spec) {
         if (k >= 0) main_path_[size_t(k)] = 1;
   init_defaults(0);
   set_fusion(true);
+  plan_channel_sums();
+}
+
+// Not part of set_fusion: fused and inspectable nets compute the same statistics (same bits).
+void Net::plan_channel_sums() {
+  const std::vector<int> readers = reader_counts();
+  for (Node& bn : nodes_) {
+    if (bn.layer->fusion_info().kind != FusionInfo::Kind::batchnorm || bn.inputs.size() != 1 || bn.inputs[0] < 0)
+      continue;
+    Node& src = nodes_[size_t(bn.inputs[0])];
+    if (readers[size_t(bn.inputs[0])] != 1 || !src.layer->writes_channel_sums()) continue;
+    src.sums_out = bn.sums_in = static_cast<int>(channel_sums_.size());
+    channel_sums_.emplace_back();
+  }
 }
 
 void Net::clear_fusion() {
@@ -149,6 +163,8 @@ const Tensor& Net::forward(const Tensor& input, RunContext& ctx) {
     for (int i : n.inputs) in.push_back(i < 0 ? input_ : &output_of(i, train));
     if (n.residual != Node::kNoResidual) in.push_back(n.residual < 0 ? input_ : &output_of(n.residual, train));
     RunContext& node_ctx = n.eval_in_train ? eval_ctx : ctx;
+    ctx.channel_sums_out = train && n.sums_out >= 0 ? &channel_sums_[size_t(n.sums_out)] : nullptr;
+    ctx.channel_sums_in = train && n.sums_in >= 0 ? &channel_sums_[size_t(n.sums_in)] : nullptr;
     Tensor& out = output_of(static_cast<int>(k), train);
     if (!profiling_) {
       n.layer->forward(in, out, node_ctx);
@@ -158,6 +174,8 @@ const Tensor& Net::forward(const Tensor& input, RunContext& ctx) {
     n.layer->forward(in, out, node_ctx);
     times_[k].forward_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
+  ctx.channel_sums_out = nullptr;
+  ctx.channel_sums_in = nullptr;
   if (train) {  // the caller fills these before backward()
     output_grad().resize(nodes_.back().shape);
     for (const HeadSpec& h : spec_.heads) grad_of(h.node).resize(nodes_[size_t(h.node)].shape);

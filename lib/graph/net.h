@@ -165,6 +165,7 @@ class Net {
     static constexpr int kNoResidual = -2;
     int residual = kNoResidual;  // inference chain with an add: the node (-1: the net input) passed as last input
     bool inference_head = false;  // took an inference chain (Layer::fuse_for_inference)
+    int sums_out = -1, sums_in = -1;  // training: channel_sums_ slot written / read (RunContext)
   };
   void plan(int64_t batch);
   void init_defaults(uint64_t seed);
@@ -176,6 +177,7 @@ class Net {
   void fuse_relus();                        // training fusion: BN / add take the ReLU after them
   void fuse_inference_chains();             // graph/inference_fusion.cpp
   std::vector<int> reader_counts() const;   // per node: layers reading it, plus side-head losses
+  void plan_channel_sums();                 // which BatchNorm takes its statistics from its input's writer
   void plan_buffers();                      // liveness plans of eval outputs and gradients
   void prepare(bool train);                 // allocates what the mode needs at the planned batch
   // Where node i's output goes: its fused ReLU's, in the mode's storage.
@@ -214,6 +216,7 @@ class Net {
   std::vector<char> frozen_;     // per params_ entry (set_frozen)
   std::vector<size_t> frozen_in_trainable_nodes_;  // their gradients are computed, then zeroed
   std::vector<NodeTime> times_;
+  std::vector<ChannelSums> channel_sums_;  // plan_channel_sums
 };
 
 }  // namespace cnn

@@ -93,7 +93,7 @@ void forward_tile_to_outputs(const RowConvArgs& a, const float* wb, int c0, int 
         std::memcpy(a.out + at, b, sizeof(float) * size_t(len));
         continue;
       }
-      finish_output_run(a, b, len, a.bias ? a.bias[m0 + i] : 0.f, a.residual ? a.residual + at : nullptr, a.out + at);
+      finish_channel_run(a, m0 + i, b, len, at);
     }
   });
 }
