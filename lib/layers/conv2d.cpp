@@ -131,6 +131,7 @@ class Conv2d : public Layer {
   }
 
   bool writes_channel_sums() const override { return true; }
+  bool backward_reads_output() const override { return false; }
 
   void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
                 const std::vector<Tensor*>& din, RunContext& ctx) override {
