@@ -1,5 +1,6 @@
 #include "core/tensor.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -32,7 +33,18 @@ namespace {
 // until first written, so a zero-filled tensor that is never written (the parameter gradients
 // of an inference process: 528 MiB of VGG-16's) costs nothing. Allocation happens when the Net
 // plans a batch size, not per step, so the system calls do not matter.
+// Not under AddressSanitizer: its heap checks would not see mapped tensors.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr size_t kMappedBytes = SIZE_MAX;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr size_t kMappedBytes = SIZE_MAX;
+#else
 constexpr size_t kMappedBytes = size_t(1) << 20;
+#endif
+#else
+constexpr size_t kMappedBytes = size_t(1) << 20;
+#endif
 
 std::unique_ptr<float, AlignedFree> aligned_floats(int64_t n) {
   check_memory_budget(double(n) * sizeof(float), "a tensor of " + std::to_string(n) + " floats");
