@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "core/error.h"
 
@@ -190,6 +191,37 @@ void broadcast(float* data, int64_t n, const char* what) {
   }
 }
 
+struct SumsInFlight::Requests {
+  std::vector<MPI_Request> pending;
+};
+SumsInFlight::SumsInFlight() : requests_(std::make_unique<Requests>()) {}
+SumsInFlight::~SumsInFlight() = default;
+
+void SumsInFlight::start(float* data, int64_t n) {
+  if (!active() || n == 0) return;
+  constexpr int64_t kMaxCount = int64_t(1) << 30;  // MPI counts are int: large buffers go in pieces
+  for (int64_t off = 0; off < n; off += kMaxCount) {
+    MPI_Request r;
+    MPI_Iallreduce(MPI_IN_PLACE, data + off, int(std::min(kMaxCount, n - off)), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &r);
+    requests_->pending.push_back(r);
+  }
+}
+
+void SumsInFlight::poll() {
+  auto& p = requests_->pending;
+  if (p.empty()) return;
+  int done = 0;
+  MPI_Testall(int(p.size()), p.data(), &done, MPI_STATUSES_IGNORE);
+  if (done) p.clear();
+}
+
+void SumsInFlight::wait_all(const char* what) {
+  auto& p = requests_->pending;
+  if (p.empty()) return;
+  watched(what, [&] { MPI_Waitall(int(p.size()), p.data(), MPI_STATUSES_IGNORE); });
+  p.clear();
+}
+
 void abort_job(int code) {
   std::fflush(stdout);
   std::fflush(stderr);
@@ -201,6 +233,12 @@ void sum(float*, int64_t, const char*) {}
 void sum(double*, int64_t, const char*) {}
 void sum(int64_t*, int64_t, const char*) {}
 void broadcast(float*, int64_t, const char*) {}
+struct SumsInFlight::Requests {};
+SumsInFlight::SumsInFlight() : requests_(std::make_unique<Requests>()) {}
+SumsInFlight::~SumsInFlight() = default;
+void SumsInFlight::start(float*, int64_t) {}
+void SumsInFlight::poll() {}
+void SumsInFlight::wait_all(const char*) {}
 void abort_job(int code) { std::exit(code); }
 #endif
 
