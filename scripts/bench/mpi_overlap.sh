@@ -13,6 +13,7 @@
 # overlapped one hides: 1 - (exposed ms/step overlapped) / (ms/step after-backward).
 #
 #   scripts/bench/mpi_overlap.sh [ROUNDS]        # default 5
+#   LENET_IMAGES=2048 RESNET_IMAGES=512 scripts/bench/mpi_overlap.sh 3   # shorter epochs
 #
 # Needs build/cnn with MPI (CNN=... to override), mpirun and python3. Results (Markdown) to stdout.
 set -euo pipefail
@@ -49,7 +50,7 @@ PY
 
 # model dataset root batch images epochs bucket-MiB (LeNet-5: fc3+fc2 | fc1 | conv2+conv1;
 # ResNet-20: about 4 buckets of its 1.08 MB)
-cases=("lenet5 mnist mnist 64 8192 3 0.03" "resnet20 cifar10 cifar 128 1024 2 0.25")
+cases=("lenet5 mnist mnist 64 ${LENET_IMAGES:-8192} 3 0.03" "resnet20 cifar10 cifar 128 ${RESNET_IMAGES:-1024} 2 0.25")
 modes=(after-backward overlap overlap-no-poll)
 echo "model mode round images_per_s backward_ms after_ms buckets" > results.txt
 for r in $(seq 1 "$rounds"); do
@@ -87,7 +88,7 @@ done
 
 echo "## Gradient all-reduce overlapped with the backward pass, 2 ranks x 1 thread"
 echo
-echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); $("$cnn" --version); $(mpirun --version | head -1); $rounds rounds, modes alternating; median (min-max)"
+echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); $("$cnn" --version); $(mpirun --version | head -1); $rounds rounds, modes alternating; median (min-max); LeNet-5 ${LENET_IMAGES:-8192} images x 3 epochs, ResNet-20 ${RESNET_IMAGES:-1024} x 2, the last epoch counted"
 echo
 python3 - "$rounds" <<'PY'
 import statistics, sys
