@@ -192,7 +192,8 @@ void broadcast(float* data, int64_t n, const char* what) {
 }
 
 struct SumsInFlight::Requests {
-  std::vector<MPI_Request> pending;
+  std::vector<MPI_Request> pending;  // MPI_REQUEST_NULL once arrived
+  int64_t arrived = 0;
 };
 SumsInFlight::SumsInFlight() : requests_(std::make_unique<Requests>()) {}
 SumsInFlight::~SumsInFlight() = default;
@@ -208,18 +209,21 @@ void SumsInFlight::start(float* data, int64_t n) {
 }
 
 void SumsInFlight::poll() {
-  auto& p = requests_->pending;
-  if (p.empty()) return;
-  int done = 0;
-  MPI_Testall(int(p.size()), p.data(), &done, MPI_STATUSES_IGNORE);
-  if (done) p.clear();
+  for (MPI_Request& r : requests_->pending) {
+    if (r == MPI_REQUEST_NULL) continue;
+    int done = 0;
+    MPI_Test(&r, &done, MPI_STATUS_IGNORE);  // sets r to MPI_REQUEST_NULL when done
+    requests_->arrived += done;
+  }
 }
+
+int64_t SumsInFlight::arrived() const { return requests_->arrived; }
 
 void SumsInFlight::wait_all(const char* what) {
   auto& p = requests_->pending;
-  if (p.empty()) return;
-  watched(what, [&] { MPI_Waitall(int(p.size()), p.data(), MPI_STATUSES_IGNORE); });
+  if (!p.empty()) watched(what, [&] { MPI_Waitall(int(p.size()), p.data(), MPI_STATUSES_IGNORE); });
   p.clear();
+  requests_->arrived = 0;
 }
 
 void abort_job(int code) {
@@ -238,6 +242,7 @@ SumsInFlight::SumsInFlight() : requests_(std::make_unique<Requests>()) {}
 SumsInFlight::~SumsInFlight() = default;
 void SumsInFlight::start(float*, int64_t) {}
 void SumsInFlight::poll() {}
+int64_t SumsInFlight::arrived() const { return 0; }
 void SumsInFlight::wait_all(const char*) {}
 void abort_job(int code) { std::exit(code); }
 #endif

@@ -50,7 +50,8 @@ class SumsInFlight {
   SumsInFlight(const SumsInFlight&) = delete;
   SumsInFlight& operator=(const SumsInFlight&) = delete;
   void start(float* data, int64_t n);
-  void poll();                        // lets MPI progress the sums in flight (MPI_Testall)
+  void poll();                        // lets MPI progress the sums in flight (MPI_Test each)
+  int64_t arrived() const;            // sums started since the last wait_all that have arrived
   void wait_all(const char* what);    // every sum started so far has arrived; watched like sum()
 
  private:

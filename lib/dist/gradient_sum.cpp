@@ -81,6 +81,9 @@ void GradientSum::finish(Net& net) {
   if (!active()) return;
   const auto t0 = std::chrono::steady_clock::now();
   if (options_.overlap) {
+    in_flight_.poll();
+    buckets_arrived_in_backward += in_flight_.arrived();
+    buckets_started += int64_t(buckets_.size());
     // Buckets the backward pass did not reach (a rank without samples runs no backward) start now.
     for (; started_ < buckets_.size(); ++started_) start(net, buckets_[started_]);
     in_flight_.wait_all("the gradient all-reduce");

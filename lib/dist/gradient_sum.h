@@ -37,6 +37,9 @@ class GradientSum {
   double backward_seconds = 0, finish_seconds = 0;
   int64_t calls = 0;
   int64_t values = 0;  // floats per step
+  // With overlap: buckets started, and those whose sum had arrived when the backward pass ended
+  // (its last bucket, the first layers', starts only then). Shows whether MPI progressed at all.
+  int64_t buckets_started = 0, buckets_arrived_in_backward = 0;
   size_t bucket_count() const { return buckets_.size(); }
   const AllreduceOptions& options() const { return options_; }
 

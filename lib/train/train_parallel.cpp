@@ -97,27 +97,30 @@ void rank_dropout_stream(TrainRun& run) {
 void log_communication(TrainRun& run, const EpochProgress& ep) {
   if (!dist::active()) return;
   const dist::GradientSum& g = run.grad_sum;
-  TrainRun::CommTotals now{g.backward_seconds, g.finish_seconds, run.sync_bn_stats.seconds, g.calls};
-  const TrainRun::CommTotals& before = run.comm_at_epoch_start;
+  const TrainRun::CommTotals now{g.backward_seconds, g.finish_seconds,  run.sync_bn_stats.seconds,
+                                 g.calls,            g.buckets_started, g.buckets_arrived_in_backward};
+  const TrainRun::CommTotals before = run.comm_at_epoch_start;
+  run.comm_at_epoch_start = now;
   const int64_t steps = now.steps - before.steps;
+  if (steps <= 0) return;
   const double in_backward_s = now.gradient_backward_s - before.gradient_backward_s;
   const double after_s = now.gradient_finish_s - before.gradient_finish_s;
   const double grad_s = in_backward_s + after_s, bn_s = now.sync_bn_s - before.sync_bn_s;
   const double train_s = ep.seconds() > 0 ? ep.seconds() : 1;
   auto ms = [steps](double s) { return 1e3 * s / double(steps); };
   const std::string how = g.options().overlap
-                              ? fmt::format("{:.3f} during the backward pass + {:.3f} waiting after it", ms(in_backward_s),
-                                            ms(after_s))
+                              ? fmt::format("{:.3f} during the backward pass + {:.3f} waiting after it, {} of {} "
+                                            "buckets arrived before its end",
+                                            ms(in_backward_s), ms(after_s), now.buckets_arrived - before.buckets_arrived,
+                                            now.buckets_started - before.buckets_started)
                               : "after the backward pass";
-  if (steps > 0)
-    run.log(fmt::format("  all-reduce on rank 0: gradients {:.3f} ms/step ({} values, {} bucket{}, {}; {:.1f}% of the "
+  run.log(fmt::format("  all-reduce on rank 0: gradients {:.3f} ms/step ({} values, {} bucket{}, {}; {:.1f}% of the "
                         "epoch){}",
                         ms(grad_s), g.values, g.bucket_count(), g.bucket_count() == 1 ? "" : "s", how,
                         100 * grad_s / train_s,
                         run.ctx.batch_stats_sum ? fmt::format("; sync_bn statistics {:.3f} ms/step ({:.1f}%)", ms(bn_s),
                                                               100 * bn_s / train_s)
                                                 : ""));
-  run.comm_at_epoch_start = now;
 }
 
 }  // namespace cnn

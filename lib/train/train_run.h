@@ -63,7 +63,7 @@ struct TrainRun {
   dist::SyncBatchStats sync_bn_stats;
   struct CommTotals {
     double gradient_backward_s = 0, gradient_finish_s = 0, sync_bn_s = 0;
-    int64_t steps = 0;
+    int64_t steps = 0, buckets_started = 0, buckets_arrived = 0;
   } comm_at_epoch_start;
   bool warned_empty_shard = false;
 

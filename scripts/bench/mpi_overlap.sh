@@ -52,7 +52,7 @@ PY
 # ResNet-20: about 4 buckets of its 1.08 MB)
 cases=("lenet5 mnist mnist 64 ${LENET_IMAGES:-8192} 3 0.03" "resnet20 cifar10 cifar 128 ${RESNET_IMAGES:-1024} 2 0.25")
 modes=(after-backward overlap overlap-no-poll)
-echo "model mode round images_per_s backward_ms after_ms buckets" > results.txt
+echo "model mode round images_per_s backward_ms after_ms buckets arrived" > results.txt
 for r in $(seq 1 "$rounds"); do
   for c in "${cases[@]}"; do
     read -r name dataset dataroot batch limit epochs bucket <<< "$c"
@@ -80,7 +80,9 @@ ms = float(re.search(r'gradients ([0-9.]+) ms/step', line).group(1))
 buckets = int(re.search(r'values, (\d+) bucket', line).group(1))
 m = re.search(r'([0-9.]+) during the backward pass \+ ([0-9.]+) waiting after it', line)
 backward, after = (float(m.group(1)), float(m.group(2))) if m else (0.0, ms)
-print(name, mode, r, epoch['images_per_s'], backward, after, buckets)
+a = re.search(r'(\d+) of (\d+) buckets arrived', line)
+arrived = f"{a.group(1)}/{a.group(2)}" if a else "-"
+print(name, mode, r, epoch['images_per_s'], backward, after, buckets, arrived)
 PY
     done
   done
@@ -97,8 +99,8 @@ def col(name, mode, k):
     return [float(r[k]) for r in rows if r[0] == name and r[1] == mode]
 def fmt(v, d=1):
     return f"{statistics.median(v):.{d}f} ({min(v):.{d}f}-{max(v):.{d}f})"
-print("| model | mode | buckets | images/s | all-reduce ms/step not hidden | of which in backward / waiting after | hidden vs after-backward |")
-print("|---|---|---|---|---|---|---|")
+print("| model | mode | buckets | images/s | all-reduce ms/step not hidden | of which in backward / waiting after | hidden vs after-backward | buckets arrived before backward ended |")
+print("|---|---|---|---|---|---|---|---|")
 for name in dict.fromkeys(r[0] for r in rows):
     blocking = statistics.median([b + a for b, a in zip(col(name, 'after-backward', 4), col(name, 'after-backward', 5))])
     for mode in ('after-backward', 'overlap', 'overlap-no-poll'):
@@ -106,5 +108,6 @@ for name in dict.fromkeys(r[0] for r in rows):
         buckets = int(col(name, mode, 6)[0])
         hidden = '-' if mode == 'after-backward' else f"{100 * (1 - statistics.median(exposed) / blocking):.0f}%"
         split = '-' if mode == 'after-backward' else f"{statistics.median(col(name, mode, 4)):.3f} / {statistics.median(col(name, mode, 5)):.3f}"
-        print(f"| {name} | {mode} | {buckets} | {fmt(col(name, mode, 3))} | {fmt(exposed, 3)} | {split} | {hidden} |")
+        arrived = ', '.join(r[7] for r in rows if r[0] == name and r[1] == mode)
+        print(f"| {name} | {mode} | {buckets} | {fmt(col(name, mode, 3))} | {fmt(exposed, 3)} | {split} | {hidden} | {arrived} |")
 PY

@@ -123,7 +123,7 @@ bucketed lenet_2.yaml lenet_blocking "1 bucket of 25 MiB, all-reduced after the 
 bucketed lenet_2.yaml lenet_buckets "4 buckets of 0.008 MiB, all-reduced during the backward pass" --allreduce-bucket-mb 0.008
 bucketed lenet_2.yaml lenet_nopoll "4 buckets of 0.008 MiB, all-reduced during the backward pass \(not polled\)" \
   --allreduce overlap-no-poll --allreduce-bucket-mb 0.008
-grep -qE "all-reduce on rank 0: gradients [0-9.]+ ms/step \(61706 values, 4 buckets, [0-9.]+ during the backward pass \+ [0-9.]+ waiting after it;" lenet_buckets.log \
+grep -qE "all-reduce on rank 0: gradients [0-9.]+ ms/step \(61706 values, 4 buckets, [0-9.]+ during the backward pass \+ [0-9.]+ waiting after it, [0-9]+ of 128 buckets arrived before its end;" lenet_buckets.log \
   || fail "no overlapped all-reduce timing line: $(grep -m1 'all-reduce on rank 0' lenet_buckets.log)"
 for run in lenet_buckets lenet_nopoll; do
   echo "LeNet-5, 2 ranks, $run vs one blocking all-reduce after backward:"
