@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../graph/spec_builder.h"
+#include "../thread_guard.h"
 #include "core/rng.h"
 #include "dist/gradient_sum.h"
 #include "graph/net.h"
@@ -51,6 +52,7 @@ void forward_with_random_loss_gradient(Net& net, RunContext& ctx) {
 }  // namespace
 
 TEST_CASE("Net gradients_ready names parameters whose gradients are final", "[dist][graph]") {
+  const ThreadGuard one_thread(1);  // the callback is about node order, not the pool
   Net net(residual_spec());
   net.init(3);
   RunContext ctx;
@@ -127,6 +129,7 @@ TEST_CASE("plan_buckets: reverse order, closed at the bucket size, frozen parame
 }
 
 TEST_CASE("GradientSum alone leaves the gradients as they are and attaches nothing", "[dist]") {
+  const ThreadGuard one_thread(1);
   Net net(residual_spec());
   net.init(3);
   RunContext ctx;
