@@ -1,7 +1,9 @@
 #include <fmt/format.h>
 
 #include "command.h"
+#include <algorithm>
 #include <chrono>
+#include <map>
 #include <cstdio>
 #include <unistd.h>
 
@@ -30,6 +32,25 @@ void write_run_report(const Recipe& recipe, const std::string& dir) {
   }
 }
 
+// How a data-parallel run all-reduces the gradients (docs/distributed.md, "Overlap").
+void add_allreduce_options(CLI::App* cmd, dist::AllreduceOptions& a, double& bucket_mb) {
+  enum class Mode { overlap, after_backward, overlap_no_poll };
+  static const std::map<std::string, Mode> modes = {
+      {"overlap", Mode::overlap}, {"after-backward", Mode::after_backward}, {"overlap-no-poll", Mode::overlap_no_poll}};
+  cmd->add_option_function<Mode>(
+         "--allreduce",
+         [&a](const Mode& m) {
+           a.overlap = m != Mode::after_backward;
+           a.poll = m == Mode::overlap;
+         },
+         "under mpirun: overlap (default: each gradient bucket all-reduced as soon as the backward pass has "
+         "made it), after-backward (blocking, after the whole backward pass), overlap-no-poll (no MPI calls "
+         "between layers; to measure)")
+      ->transform(CLI::CheckedTransformer(modes));
+  cmd->add_option("--allreduce-bucket-mb", bucket_mb, "under mpirun: MiB of gradients per all-reduce bucket (default 25)")
+      ->check(CLI::PositiveNumber);
+}
+
 }  // namespace
 
 Run add_train(CLI::App& app) {
@@ -39,6 +60,8 @@ Run add_train(CLI::App& app) {
     std::vector<std::string> sets;
     bool overwrite = false, weights_strict = false, no_report = false;
     double dist_timeout = 600;
+    double bucket_mb = double(dist::AllreduceOptions::kDefaultBucketBytes) / (1 << 20);
+    dist::AllreduceOptions allreduce;
   };
   auto o = std::make_shared<Opts>();
   cmd->add_option("--config,-c", o->config, "recipe YAML (with --resume: optional, compared with the run's own)");
@@ -57,6 +80,7 @@ Run add_train(CLI::App& app) {
   cmd->add_option("--dist-timeout", o->dist_timeout,
                   "under mpirun/srun: seconds a rank waits for the others before it ends the job (default 600)")
       ->check(CLI::PositiveNumber);
+  add_allreduce_options(cmd, o->allreduce, o->bucket_mb);
   return [o] {
     if (o->config.empty() && o->resume.empty()) throw ConfigError("--config is required (or --resume RUN_DIR)");
     dist::set_timeout(o->dist_timeout);
@@ -83,6 +107,8 @@ Run add_train(CLI::App& app) {
     opts.weights = o->weights;
     opts.weights_strict = o->weights_strict;
     opts.overwrite = o->overwrite;
+    opts.allreduce = o->allreduce;
+    opts.allreduce.bucket_bytes = std::max<int64_t>(1, int64_t(o->bucket_mb * (1 << 20)));
     // mpirun gives the ranks a terminal whatever its own output is: plain lines there.
     const bool tty = isatty(fileno(stdout)) && !dist::active();
     opts.progress = tty ? Progress::bar : Progress::lines;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "core/error.h"
 
@@ -190,6 +191,41 @@ void broadcast(float* data, int64_t n, const char* what) {
   }
 }
 
+struct SumsInFlight::Requests {
+  std::vector<MPI_Request> pending;  // MPI_REQUEST_NULL once arrived
+  int64_t arrived = 0;
+};
+SumsInFlight::SumsInFlight() : requests_(std::make_unique<Requests>()) {}
+SumsInFlight::~SumsInFlight() = default;
+
+void SumsInFlight::start(float* data, int64_t n) {
+  if (!active() || n == 0) return;
+  constexpr int64_t kMaxCount = int64_t(1) << 30;  // MPI counts are int: large buffers go in pieces
+  for (int64_t off = 0; off < n; off += kMaxCount) {
+    MPI_Request r;
+    MPI_Iallreduce(MPI_IN_PLACE, data + off, int(std::min(kMaxCount, n - off)), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &r);
+    requests_->pending.push_back(r);
+  }
+}
+
+void SumsInFlight::poll() {
+  for (MPI_Request& r : requests_->pending) {
+    if (r == MPI_REQUEST_NULL) continue;
+    int done = 0;
+    MPI_Test(&r, &done, MPI_STATUS_IGNORE);  // sets r to MPI_REQUEST_NULL when done
+    requests_->arrived += done;
+  }
+}
+
+int64_t SumsInFlight::arrived() const { return requests_->arrived; }
+
+void SumsInFlight::wait_all(const char* what) {
+  auto& p = requests_->pending;
+  if (!p.empty()) watched(what, [&] { MPI_Waitall(int(p.size()), p.data(), MPI_STATUSES_IGNORE); });
+  p.clear();
+  requests_->arrived = 0;
+}
+
 void abort_job(int code) {
   std::fflush(stdout);
   std::fflush(stderr);
@@ -201,6 +237,13 @@ void sum(float*, int64_t, const char*) {}
 void sum(double*, int64_t, const char*) {}
 void sum(int64_t*, int64_t, const char*) {}
 void broadcast(float*, int64_t, const char*) {}
+struct SumsInFlight::Requests {};
+SumsInFlight::SumsInFlight() : requests_(std::make_unique<Requests>()) {}
+SumsInFlight::~SumsInFlight() = default;
+void SumsInFlight::start(float*, int64_t) {}
+void SumsInFlight::poll() {}
+int64_t SumsInFlight::arrived() const { return 0; }
+void SumsInFlight::wait_all(const char*) {}
 void abort_job(int code) { std::exit(code); }
 #endif
 

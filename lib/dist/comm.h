@@ -8,6 +8,7 @@
 // here is watched: after `timeout` seconds without an answer this rank prints
 // "error: rank R: ..." naming what it waited for, and ends the job.
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace cnn::dist {
@@ -37,6 +38,27 @@ double timeout();
 void sum(float* data, int64_t n, const char* what);
 void sum(double* data, int64_t n, const char* what);
 void sum(int64_t* data, int64_t n, const char* what);
+// Non-blocking in-place float sums over all ranks (MPI_Iallreduce), e.g. of gradients while the
+// backward pass goes on. Every rank must start the same sums in the same order, also relative to
+// the blocking collectives above. Open MPI moves a non-blocking collective on only inside MPI
+// calls (it has no progress thread by default): poll() between pieces of work lets it. Alone,
+// start() leaves the data as it is.
+class SumsInFlight {
+ public:
+  SumsInFlight();
+  ~SumsInFlight();  // does not wait: a sum still in flight at destruction means the job is ending
+  SumsInFlight(const SumsInFlight&) = delete;
+  SumsInFlight& operator=(const SumsInFlight&) = delete;
+  void start(float* data, int64_t n);
+  void poll();                        // lets MPI progress the sums in flight (MPI_Test each)
+  int64_t arrived() const;            // sums started since the last wait_all that have arrived
+  void wait_all(const char* what);    // every sum started so far has arrived; watched like sum()
+
+ private:
+  struct Requests;
+  std::unique_ptr<Requests> requests_;
+};
+
 // Rank 0's values to every rank.
 void broadcast(float* data, int64_t n, const char* what);
 

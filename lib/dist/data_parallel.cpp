@@ -47,33 +47,6 @@ void scale_loss_gradients(Net& net, double factor) {
   for (size_t h = 0; h < net.heads().size(); ++h) scale(net.head_grad(h));
 }
 
-void GradientSum::run(Net& net) {
-  if (!active()) return;
-  const auto t0 = std::chrono::steady_clock::now();
-  const auto& params = net.params();
-  int64_t total = 0;
-  for (size_t i = 0; i < params.size(); ++i)
-    if (!net.is_frozen(i)) total += params[i].param->grad.numel();
-  flat_.resize(size_t(total));
-  float* at = flat_.data();
-  for (size_t i = 0; i < params.size(); ++i) {
-    if (net.is_frozen(i)) continue;
-    const Tensor& g = params[i].param->grad;
-    at = std::copy(g.data(), g.data() + g.numel(), at);
-  }
-  sum(flat_.data(), total, "the gradient all-reduce");
-  const float* from = flat_.data();
-  for (size_t i = 0; i < params.size(); ++i) {
-    if (net.is_frozen(i)) continue;
-    Tensor& g = params[i].param->grad;
-    std::copy(from, from + g.numel(), g.data());
-    from += g.numel();
-  }
-  values = total;
-  ++calls;
-  seconds += seconds_since(t0);
-}
-
 void average_buffers(Net& net) {
   if (!active()) return;
   std::vector<double> all;

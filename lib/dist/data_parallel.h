@@ -36,19 +36,6 @@ void broadcast_model(Net& net);
 // sample count: the loss each rank differentiates is then its share of the global batch's mean.
 void scale_loss_gradients(Net& net, double factor);
 
-// The parameter gradients summed over the ranks (frozen ones left out), through one flat buffer.
-// Keeps the time spent in the all-reduce.
-class GradientSum {
- public:
-  void run(Net& net);
-  double seconds = 0;   // in MPI_Allreduce (and packing), since construction
-  int64_t calls = 0;
-  int64_t values = 0;   // floats per call
-
- private:
-  std::vector<float> flat_;
-};
-
 // BatchNorm running statistics (every buffer of `net`): their mean over the ranks, computed in
 // double so that values equal on every rank stay bit-identical.
 void average_buffers(Net& net);

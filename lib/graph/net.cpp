@@ -36,6 +36,7 @@ Net::Net(const ModelSpec& spec) : spec_(spec) {
     for (int i : n.inputs)
       if (i >= 0 && nodes_[i].needs_grad) needs = true;
     n.needs_grad = needs;
+    first_param_.push_back(params_.size());
     for (Param* p : n.layer->params()) params_.push_back({n.name + "." + p->name, p});
     for (Buffer* b : n.layer->buffers()) buffers_.push_back({n.name + "." + b->name, b});
   }
@@ -285,6 +286,7 @@ void Net::backward_from(int stop, bool heads, RunContext& ctx) {
     }
     if (profiling_)
       times_[size_t(idx)].backward_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (gradients_ready_) gradients_ready_(first_param_[size_t(idx)]);
   }
   // A frozen parameter of a node with trainable ones had its gradient computed: it gets none.
   for (size_t i : frozen_in_trainable_nodes_) params_[i].param->grad.zero();

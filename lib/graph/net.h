@@ -1,6 +1,7 @@
 #pragma once
 // Net: the DAG of layers built from a ModelSpec. Activations and gradients are planned once per
 // batch size and reused; forward/backward walk the nodes in topological order.
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -52,6 +53,11 @@ class Net {
   // Accumulates parameter gradients (call zero_grad() first). Needs the preceding forward's state.
   void backward(RunContext& ctx);
   void zero_grad();
+  // Called in backward() after each node's backward step with `first`: the gradients of params()[i]
+  // for every i >= first are then final (nodes run in reverse order and own their parameters;
+  // frozen ones are zeroed at the end).
+  // Data-parallel training starts reducing them while the rest of the backward pass runs.
+  void set_gradients_ready(std::function<void(size_t first)> observer) { gradients_ready_ = std::move(observer); }
   // Initializes every parameter and buffer: PyTorch's defaults for each layer (from an Rng seeded
   // with `seed`, in node order), then the model's `init:` schemes (ModelSpec::init; each
   // parameter they touch draws from its own stream keyed by (seed, parameter name)). The
@@ -228,6 +234,8 @@ class Net {
   std::vector<size_t> frozen_in_trainable_nodes_;  // their gradients are computed, then zeroed
   std::vector<NodeTime> times_;
   std::vector<ChannelSums> channel_sums_;  // plan_channel_sums
+  std::vector<size_t> first_param_;  // per node: its first entry in params_
+  std::function<void(size_t)> gradients_ready_;
 };
 
 }  // namespace cnn

@@ -20,6 +20,14 @@ std::string per_rank_batch(int64_t B, int ranks) {
   return lo == hi ? fmt::format("{}", lo) : fmt::format("{}-{}", lo, hi);
 }
 
+// "3 buckets of <= 1 MiB, all-reduced during the backward pass"
+std::string describe_buckets(const dist::GradientSum& g) {
+  const dist::AllreduceOptions& o = g.options();
+  return fmt::format("{} bucket{} of {:.3g} MiB, all-reduced {}", g.bucket_count(), g.bucket_count() == 1 ? "" : "s",
+                     double(o.bucket_bytes) / double(1 << 20),
+                     !o.overlap ? "after the backward pass" : o.poll ? "during the backward pass" : "during the backward pass (not polled)");
+}
+
 }  // namespace
 
 void check_ranks_fit(const Recipe& recipe) {
@@ -39,9 +47,12 @@ void setup_data_parallel(TrainRun& run) {
   const bool sync_bn = run.recipe.train.sync_bn;
   if (sync_bn) run.ctx.batch_stats_sum = &run.sync_bn_stats;
   dist::broadcast_model(*run.net);
-  run.log(fmt::format("data-parallel: {} ranks x {} threads | global batch {} = {} per rank | BN statistics {} | {}",
+  run.grad_sum.attach(*run.net, run.options.allreduce);
+  run.log(fmt::format("data-parallel: {} ranks x {} threads | global batch {} = {} per rank | BN statistics {} | "
+                      "gradients in {} | {}",
                       ranks, num_threads(), B, per_rank_batch(B, ranks),
-                      sync_bn ? "over all ranks (train.sync_bn)" : "per rank", dist::library_version()));
+                      sync_bn ? "over all ranks (train.sync_bn)" : "per rank", describe_buckets(run.grad_sum),
+                      dist::library_version()));
 }
 
 StepPlan plan_step(TrainRun& run, const Batch& batch) {
@@ -81,21 +92,35 @@ void rank_dropout_stream(TrainRun& run) {
   run.dropout_rng.reseed(hash_keys(s[0] ^ s[1], s[2] ^ s[3], uint64_t(dist::rank()), 0xd1));
 }
 
+// The epoch's time in the gradient all-reduce on rank 0 (with overlap: what the backward pass did not
+// hide, i.e. starting and polling during it plus waiting after it) and in train.sync_bn's sums.
 void log_communication(TrainRun& run, const EpochProgress& ep) {
   if (!dist::active()) return;
-  TrainRun::CommTotals now{run.grad_sum.seconds, run.sync_bn_stats.seconds, run.grad_sum.calls};
-  const TrainRun::CommTotals& before = run.comm_at_epoch_start;
-  const int64_t steps = now.steps - before.steps;
-  const double grad_s = now.gradient_s - before.gradient_s, bn_s = now.sync_bn_s - before.sync_bn_s;
-  const double train_s = ep.seconds() > 0 ? ep.seconds() : 1;
-  if (steps > 0)
-    run.log(fmt::format("  all-reduce on rank 0: gradients {:.3f} ms/step ({} values, {:.1f}% of the epoch){}",
-                        1e3 * grad_s / double(steps), run.grad_sum.values, 100 * grad_s / train_s,
-                        run.ctx.batch_stats_sum
-                            ? fmt::format("; sync_bn statistics {:.3f} ms/step ({:.1f}%)", 1e3 * bn_s / double(steps),
-                                          100 * bn_s / train_s)
-                            : ""));
+  const dist::GradientSum& g = run.grad_sum;
+  const TrainRun::CommTotals now{g.backward_seconds, g.finish_seconds,  run.sync_bn_stats.seconds,
+                                 g.calls,            g.buckets_started, g.buckets_arrived_in_backward};
+  const TrainRun::CommTotals before = run.comm_at_epoch_start;
   run.comm_at_epoch_start = now;
+  const int64_t steps = now.steps - before.steps;
+  if (steps <= 0) return;
+  const double in_backward_s = now.gradient_backward_s - before.gradient_backward_s;
+  const double after_s = now.gradient_finish_s - before.gradient_finish_s;
+  const double grad_s = in_backward_s + after_s, bn_s = now.sync_bn_s - before.sync_bn_s;
+  const double train_s = ep.seconds() > 0 ? ep.seconds() : 1;
+  auto ms = [steps](double s) { return 1e3 * s / double(steps); };
+  const std::string how = g.options().overlap
+                              ? fmt::format("{:.3f} during the backward pass + {:.3f} waiting after it, {} of {} "
+                                            "buckets arrived before its end",
+                                            ms(in_backward_s), ms(after_s), now.buckets_arrived - before.buckets_arrived,
+                                            now.buckets_started - before.buckets_started)
+                              : "after the backward pass";
+  run.log(fmt::format("  all-reduce on rank 0: gradients {:.3f} ms/step ({} values, {} bucket{}, {}; {:.1f}% of the "
+                        "epoch){}",
+                        ms(grad_s), g.values, g.bucket_count(), g.bucket_count() == 1 ? "" : "s", how,
+                        100 * grad_s / train_s,
+                        run.ctx.batch_stats_sum ? fmt::format("; sync_bn statistics {:.3f} ms/step ({:.1f}%)", ms(bn_s),
+                                                              100 * bn_s / train_s)
+                                                : ""));
 }
 
 }  // namespace cnn

@@ -21,6 +21,7 @@
 #include "data/loader.h"
 #include "data/transforms.h"
 #include "dist/data_parallel.h"
+#include "dist/gradient_sum.h"
 #include "graph/net.h"
 #include "optim/optimizer.h"
 #include "train/checkpoint.h"
@@ -61,8 +62,8 @@ struct TrainRun {
   dist::GradientSum grad_sum;
   dist::SyncBatchStats sync_bn_stats;
   struct CommTotals {
-    double gradient_s = 0, sync_bn_s = 0;
-    int64_t steps = 0;
+    double gradient_backward_s = 0, gradient_finish_s = 0, sync_bn_s = 0;
+    int64_t steps = 0, buckets_started = 0, buckets_arrived = 0;
   } comm_at_epoch_start;
   bool warned_empty_shard = false;
 

@@ -116,6 +116,7 @@ StepLoss forward_backward(TrainRun& run, const Batch& batch, int64_t batch_index
   }
   check_finite_loss(run, ep, lres.total);
   dist::scale_loss_gradients(net, double(n) / double(global_n));
+  run.grad_sum.overlap_next_backward();  // data-parallel: buckets all-reduced as backward makes them
   net.backward(run.ctx);
   return lres;
 }
@@ -125,7 +126,7 @@ StepLoss forward_backward(TrainRun& run, const Batch& batch, int64_t batch_index
 void train_step(TrainRun& run, const Batch& batch, int64_t batch_index, EpochProgress& ep, int64_t global_n) {
   const TrainSpec& ts = run.recipe.train;
   const StepLoss lres = forward_backward(run, batch, batch_index, ep, global_n);
-  run.grad_sum.run(*run.net);  // data-parallel: the global batch's gradients on every rank
+  run.grad_sum.finish(*run.net);  // data-parallel: the global batch's gradients on every rank
   check_finite_gradients(run, ep);
   ep.lr = learning_rate(ts.schedule, ts.optimizer.lr, run.meta.step, run.steps_per_epoch, ts.epochs);
   run.opt->step(ep.lr);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "config/recipe.h"
+#include "dist/allreduce_options.h"
 
 namespace cnn {
 
@@ -31,6 +32,7 @@ struct TrainOptions {
   std::function<void(const std::string&)> log;         // receives one line at a time
   Progress progress = Progress::none;
   std::function<void(const std::string&)> status;      // Progress::bar: the line to redraw ("" clears it)
+  dist::AllreduceOptions allreduce;                    // data-parallel: gradient buckets and overlap
 };
 
 struct TrainResult {

@@ -5,8 +5,9 @@
 #     from the epoch line of metrics.jsonl of the last epoch (the first epochs are warm-up);
 #     efficiency = images/s on 2 ranks / (2 x images/s alone);
 #   - the gradient all-reduce time per step on 2 ranks (cnn's own "all-reduce on rank 0" line)
-#     and its share of the epoch; the share hidden by overlap is 0: cnn runs the all-reduce after
-#     the backward pass (docs/distributed.md says why);
+#     and its share of the epoch, with cnn's default all-reduce (overlapped in buckets of 25 MiB:
+#     one bucket for either model, so it starts when the backward pass ends and hides nothing;
+#     scripts/bench/mpi_overlap.sh measures smaller buckets);
 #   - MPI_Allreduce latency and bandwidth on loopback (scripts/bench/mpi_allreduce.c, built with
 #     mpicc here), the inputs of the efficiency model in docs/distributed.md.
 # Run it on a quiet machine with at least 2 cores: the two ranks need a core each.
@@ -78,7 +79,7 @@ def last_epoch(run):
     return [json.loads(l) for l in open(f'{run}/metrics.jsonl') if '"type":"epoch"' in l][-1]
 one, two = last_epoch(f'{name}-1'), last_epoch(f'{name}-2')
 lines = [l for l in open(f'{name}-2.log') if 'all-reduce on rank 0' in l]
-m = re.search(r'gradients ([0-9.]+) ms/step \((\d+) values, ([0-9.]+)% of the epoch\)', lines[-1])
+m = re.search(r'gradients ([0-9.]+) ms/step \((\d+) values, .*; ([0-9.]+)% of the epoch\)', lines[-1])
 ms, values, share = float(m.group(1)), int(m.group(2)), float(m.group(3))
 eff = two['images_per_s'] / (2 * one['images_per_s'])
 step1 = 1e3 * batch / one['images_per_s']

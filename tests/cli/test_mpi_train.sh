@@ -3,6 +3,9 @@
 # - LeNet-5 (no BatchNorm) and a small ResNet with train.sync_bn: losses and weights equal a
 #   single process on the same global batches, up to float rounding (SYNC tolerances below);
 # - the ResNet with per-rank BatchNorm statistics: close to the single process (LOCAL tolerances);
+# - the gradients all-reduced in small buckets during the backward pass (with and without MPI polls
+#   between layers) give the same bits as the blocking all-reduce after it (LeNet-5; the ResNet with
+#   sync_bn, whose BN sums are collectives during the backward pass too);
 # - --resume of a 2-rank run with 1 and with 3 ranks, compared with the run left uninterrupted;
 # - failures end the whole job naming a rank: a killed rank, a stopped one (--dist-timeout), a
 #   global batch smaller than the ranks.
@@ -106,6 +109,30 @@ ranks 2 --config sync_2.yaml > sync_2.log 2>&1 || fail "2 ranks with sync_bn fai
 grep -q "BN statistics over all ranks (train.sync_bn)" sync_2.log || fail "sync_bn not in the banner line"
 echo "ResNet with BN, train.sync_bn, 2 ranks vs one process:"
 /usr/bin/python3 "$COMPARE" sync_1 sync_2 "${SYNC[@]}" || fail "sync_bn: 2 ranks differ from one process"
+
+# Bucketed all-reduce overlapped with the backward pass vs one blocking all-reduce after it: each
+# value is the same sum of the two ranks' values (a + b) whatever the bucket, so the bits agree.
+# One epoch (32 steps); buckets of 8 KiB for LeNet-5 (61,706 values: 4 buckets), 2 KiB for the ResNet.
+bucketed() {  # bucketed CONFIG NAME BANNER_PATTERN FLAGS...
+  local config=$1 name=$2 banner=$3; shift 3
+  ranks 2 --config "$config" --set output="$name" --set train.epochs=1 "$@" > "$name.log" 2>&1 \
+    || fail "$name failed: $(tail -5 "$name.log")"
+  grep -qE "\| gradients in $banner \|" "$name.log" || fail "$name: not '$banner': $(grep -m1 '^data-parallel' "$name.log")"
+}
+bucketed lenet_2.yaml lenet_blocking "1 bucket of 25 MiB, all-reduced after the backward pass" --allreduce after-backward
+bucketed lenet_2.yaml lenet_buckets "4 buckets of 0.008 MiB, all-reduced during the backward pass" --allreduce-bucket-mb 0.008
+bucketed lenet_2.yaml lenet_nopoll "4 buckets of 0.008 MiB, all-reduced during the backward pass \(not polled\)" \
+  --allreduce overlap-no-poll --allreduce-bucket-mb 0.008
+grep -qE "all-reduce on rank 0: gradients [0-9.]+ ms/step \(61706 values, 4 buckets, [0-9.]+ during the backward pass \+ [0-9.]+ waiting after it, [0-9]+ of 128 buckets arrived before its end;" lenet_buckets.log \
+  || fail "no overlapped all-reduce timing line: $(grep -m1 'all-reduce on rank 0' lenet_buckets.log)"
+for run in lenet_buckets lenet_nopoll; do
+  echo "LeNet-5, 2 ranks, $run vs one blocking all-reduce after backward:"
+  /usr/bin/python3 "$COMPARE" lenet_blocking "$run" --exact || fail "$run differs from the blocking all-reduce"
+done
+bucketed sync_2.yaml sync_blocking "1 bucket of 25 MiB, all-reduced after the backward pass" --allreduce after-backward
+bucketed sync_2.yaml sync_buckets "[2-9] buckets of 0.002 MiB, all-reduced during the backward pass" --allreduce-bucket-mb 0.002
+echo "ResNet with sync_bn, 2 ranks, bucketed during backward vs one blocking all-reduce after it:"
+/usr/bin/python3 "$COMPARE" sync_blocking sync_buckets --exact || fail "sync_buckets differs from the blocking all-reduce"
 
 alone local_1
 ranks 2 --config local_2.yaml > local_2.log 2>&1 || fail "2 ranks (local BN) failed: $(tail -5 local_2.log)"

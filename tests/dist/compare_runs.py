@@ -1,11 +1,12 @@
 """Compares two training runs of cnn (data-parallel tests, tests/cli/test_mpi_train.sh).
 
 usage: compare_runs.py RUN_A RUN_B [--early-steps K --early-rtol X] [--rtol Y] [--weights-rtol Z]
-                       [--final-acc-diff D]
+                       [--final-acc-diff D] [--exact]
 Losses: the step and epoch lines of metrics.jsonl (train_loss, and test_loss where evaluated),
 relative difference |a - b| / max(|a|, |b|): at most X up to step K, at most Y over the whole run.
 Weights: each model tensor of last.safetensors (optimizer and EMA state left out), relative L2
 difference ||a - b|| / ||a|| at most Z. Final test accuracy: at most D points apart.
+--exact: every loss equal and every tensor of last.safetensors (optimizer state too) bit for bit.
 Prints the largest differences seen; exits 1 when one is over its tolerance.
 """
 import argparse
@@ -45,6 +46,21 @@ def weight_difference(a, b):
     return worst, len(model(wa))
 
 
+def exact_difference(a, b, la, lb):
+    """Returns a description of the first difference, or "" when the runs agree bit for bit."""
+    for x, y in zip(la, lb):
+        if x[3] != y[3]:
+            return f"{x[:3]}: loss {x[3]!r} vs {y[3]!r}"
+    wa, _ = st_numpy.read(os.path.join(a, "last.safetensors"))
+    wb, _ = st_numpy.read(os.path.join(b, "last.safetensors"))
+    if sorted(wa) != sorted(wb):
+        return "the checkpoints hold different tensors"
+    for n in sorted(wa):
+        if wa[n].dtype != wb[n].dtype or wa[n].shape != wb[n].shape or wa[n].tobytes() != wb[n].tobytes():
+            return f"tensor {n} differs"
+    return ""
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("a")
@@ -54,6 +70,7 @@ def main():
     p.add_argument("--rtol", type=float)
     p.add_argument("--weights-rtol", type=float)
     p.add_argument("--final-acc-diff", type=float)
+    p.add_argument("--exact", action="store_true")
     o = p.parse_args()
     ra, rb = records(o.a), records(o.b)
     la, lb = losses(ra), losses(rb)
@@ -61,6 +78,11 @@ def main():
         print(f"metrics differ in shape: {len(la)} vs {len(lb)} values")
         return 1
     ok = True
+    if o.exact:
+        diff = exact_difference(o.a, o.b, la, lb)
+        count = len(st_numpy.read(os.path.join(o.a, "last.safetensors"))[0])
+        print(f"  {len(la)} losses and {count} tensors: " + (diff if diff else "bit for bit equal"))
+        ok &= not diff
     pairs = list(zip(la, lb))
     early = [(rel(x[3], y[3]), x[:3]) for x, y in pairs if x[1] <= o.early_steps]
     if early:
