@@ -39,8 +39,9 @@ ModelSpec residual_spec() {
 
 std::vector<float> values(const Tensor& t) { return std::vector<float>(t.data(), t.data() + t.numel()); }
 
-void forward_with_random_loss_gradient(Net& net, RunContext& ctx) {
-  Tensor x({3, 3, 6, 6});
+// x must outlive the backward pass that follows (Net keeps a pointer to its input).
+void forward_with_random_loss_gradient(Net& net, RunContext& ctx, Tensor& x) {
+  x = Tensor({3, 3, 6, 6});
   Rng rng(4);
   for (int64_t i = 0; i < x.numel(); ++i) x[i] = rng.uniform(-1.f, 1.f);
   net.forward(x, ctx);
@@ -58,7 +59,8 @@ TEST_CASE("Net gradients_ready names parameters whose gradients are final", "[di
   RunContext ctx;
   Rng dropout(1);
   ctx.rng = &dropout;
-  forward_with_random_loss_gradient(net, ctx);
+  Tensor input;
+  forward_with_random_loss_gradient(net, ctx, input);
   const size_t P = net.params().size();
   std::vector<std::vector<float>> at_ready(P);
   std::vector<size_t> firsts;
@@ -135,7 +137,8 @@ TEST_CASE("GradientSum alone leaves the gradients as they are and attaches nothi
   RunContext ctx;
   Rng dropout(1);
   ctx.rng = &dropout;
-  forward_with_random_loss_gradient(net, ctx);
+  Tensor input;
+  forward_with_random_loss_gradient(net, ctx, input);
   dist::GradientSum sum;
   sum.attach(net, {});
   sum.overlap_next_backward();
