@@ -56,7 +56,7 @@ Run add_train(CLI::App& app) {
   cmd->add_flag("--no-report", o->no_report, "do not write report.html at the end (recipe: report: false)");
   cmd->add_option("--dist-timeout", o->dist_timeout,
                   "under mpirun/srun: seconds a rank waits for the others before it ends the job (default 600)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_real());
   return [o] {
     if (o->config.empty() && o->resume.empty()) throw ConfigError("--config is required (or --resume RUN_DIR)");
     dist::set_timeout(o->dist_timeout);
