@@ -45,11 +45,11 @@ Run add_bench(CLI::App& app) {
   auto* config = cmd->add_option("--config,-c", o->config, "model or recipe YAML");
   cmd->add_flag("--peak", o->peak,
                 "measure this machine's FMA peak (GFLOP/s) at the active ISA, one thread and all threads");
-  cmd->add_option("--batch", o->bench.batch, "batch size")->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", o->bench.batch, "batch size")->check(whole_number_at_least(1));
   cmd->add_flag("--train", o->bench.train, "time a training step (forward, loss, backward, SGD) instead of inference");
   auto* iters = cmd->add_option("--iters", o->bench.iters, "timed iterations (default 20, or 1 with --min-seconds)")
-                    ->check(CLI::PositiveNumber);
-  cmd->add_option("--warmup", o->bench.warmup, "untimed iterations first")->check(CLI::NonNegativeNumber);
+                    ->check(whole_number_at_least(1));
+  cmd->add_option("--warmup", o->bench.warmup, "untimed iterations first")->check(whole_number_at_least(0));
   cmd->add_option("--min-seconds", o->bench.min_seconds, "time at least this long (and at least --iters iterations)");
   add_set_option(cmd, o->sets);
   cmd->add_flag("--layers", o->layers, "print per-layer forward/backward time");
@@ -58,7 +58,7 @@ Run add_bench(CLI::App& app) {
                 "time the recipe's training data path instead (read, decode, transforms, batches; data.workers "
                 "threads): images/s over whole epochs after one warm-up epoch");
   cmd->add_option("--epochs", o->epochs, "--data: timed epochs (at least; --min-seconds also applies)")
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number_at_least(1));
   return [o, config, iters] {
     if (o->peak) return print_peak(o->json);
     if (config->empty()) throw ConfigError("bench: --config is required (or --peak)");

@@ -2,6 +2,10 @@
 // Each subcommand registers its flags on the CLI11 app and returns the function that runs it.
 #include <CLI/CLI.hpp>
 #include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <string>
 
@@ -29,6 +33,32 @@ Run add_report(CLI::App& app);
 inline CLI::Option* add_set_option(CLI::App* cmd, std::vector<std::string>& sets) {
   return cmd->add_option("--set", sets, "override a config field: dotted.key=value (repeatable)")
       ->allow_extra_args(false);
+}
+
+// Numeric flag checks that say what is expected. CLI11's PositiveNumber/NonNegativeNumber answer
+// `--batch 0` and `--batch abc` alike with "Value 0 not in range 0.000000 to 1797...(309 digits)".
+inline CLI::Validator whole_number_at_least(int64_t min) {
+  return CLI::Validator(
+      [min](std::string& text) -> std::string {
+        int64_t v = 0;
+        const char* end = text.data() + text.size();
+        const auto [p, ec] = std::from_chars(text.data(), end, v);
+        if (ec != std::errc() || p != end || v < min)
+          return "expected a whole number >= " + std::to_string(min) + ", got '" + text + "'";
+        return "";
+      },
+      "INT>=" + std::to_string(min));
+}
+inline CLI::Validator positive_real() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size() || !(v > 0) || v == HUGE_VAL)
+          return "expected a number > 0, got '" + text + "'";
+        return "";
+      },
+      "NUMBER>0");
 }
 
 // `--input CxHxW` (e.g. 3x224x224) as the model override "input=[C,H,W]"; ConfigError otherwise.

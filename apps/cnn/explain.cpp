@@ -155,9 +155,9 @@ Run add_explain(CLI::App& app) {
   cmd->add_option("--npy", o->npy, "input batch: float32 N x C x H x W (.npy), preprocessed as the model expects");
   cmd->add_option("--method", o->method, "cam | gradcam (default: cam for global-pool + linear nets, else gradcam)");
   cmd->add_option("--layer", o->layer, "layer or block name (default: the last spatial map before global pooling)");
-  auto* cls = cmd->add_option("--class", o->class_index, "explain this class index")->check(CLI::NonNegativeNumber);
+  auto* cls = cmd->add_option("--class", o->class_index, "explain this class index")->check(whole_number_at_least(0));
   cmd->add_option("--top", o->top, "explain the K most probable classes (default 1)")
-      ->check(CLI::PositiveNumber)
+      ->check(whole_number_at_least(1))
       ->excludes(cls);
   cmd->add_option("--out,-o", o->out, "output directory (default: explain)");
   cmd->add_option("--image-weight", o->image_weight, "weight of the image in the overlay, 0..1 (default 0.5)");

@@ -41,7 +41,7 @@ Run add_export(CLI::App& app) {
   add_ema_flag(cmd, o->ema)->excludes(seed);
   cmd->add_option("--format,-f", o->format, "onnx | safetensors (default: from the --out extension)");
   cmd->add_option("--out,-o", o->out, "output file")->required();
-  auto* batch = cmd->add_option("--batch", o->batch, "onnx: fixed batch size (default 1)")->check(CLI::PositiveNumber);
+  auto* batch = cmd->add_option("--batch", o->batch, "onnx: fixed batch size (default 1)")->check(whole_number_at_least(1));
   auto* dyn = cmd->add_flag("--dynamic-batch", o->dynamic_batch, "onnx: a symbolic batch dimension 'N'");
   batch->excludes(dyn);
   cmd->add_option("--opset", o->opset,

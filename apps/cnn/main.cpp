@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
   app.fallthrough();
   int threads = 0;
   app.add_option("--threads", threads,
-                 "threads for all parallel work, per rank under mpirun (default: all cores, shared by the ranks)")->check(CLI::NonNegativeNumber);
+                 "threads for all parallel work, per rank under mpirun (default: all cores, shared by the ranks)")->check(cnn::cli::whole_number_at_least(0));
   app.set_version_flag("--version", std::string("cnn ") + CNN_VERSION);
 
   std::map<CLI::App*, cnn::cli::Run> runs;

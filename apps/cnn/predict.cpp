@@ -81,13 +81,13 @@ Run add_predict(CLI::App& app) {
       ->required();
   cmd->add_option("--npy", o->npy, "input batch: float32 N x C x H x W (.npy), preprocessed as the model expects");
   cmd->add_option("--out,-o", o->out, "where to write the logits: float32 N x classes (.npy)");
-  cmd->add_option("--batch", o->batch, "images per forward pass")->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", o->batch, "images per forward pass")->check(whole_number_at_least(1));
   add_set_option(cmd, o->sets);
   add_ema_flag(cmd, o->ema);
   cmd->add_option("images", o->images,
                   "image files (JPEG, PNG, BMP, PNM): top classes with probabilities, through the recipe's eval "
                   "transforms");
-  cmd->add_option("--top", o->top, "images: how many classes to show (default 5)")->check(CLI::PositiveNumber);
+  cmd->add_option("--top", o->top, "images: how many classes to show (default 5)")->check(whole_number_at_least(1));
   cmd->add_option("--classes", o->classes,
                   "images: class names, one per line (default: the checkpoint's, else the recipe's dataset's)");
   return [o] {

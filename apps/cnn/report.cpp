@@ -22,7 +22,7 @@ Run add_report(CLI::App& app) {
   cmd->add_option("--checkpoint", o->checkpoint, "the weights evaluated (default: best.safetensors, else last)");
   cmd->add_option("--layer", o->layer,
                   "layer of the class activation maps and feature maps (default: as cnn explain's)");
-  cmd->add_option("--samples", o->samples, "highest-loss test images shown (default 16)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--samples", o->samples, "highest-loss test images shown (default 16)")->check(whole_number_at_least(0));
   return [o] {
     print_banner();
     const auto t0 = std::chrono::steady_clock::now();

@@ -19,7 +19,7 @@ Run add_summary(CLI::App& app) {
   auto o = std::make_shared<Opts>();
   cmd->add_option("--config,-c", o->config, "model or recipe YAML")->required();
   cmd->add_option("--input", o->input, "input shape CxHxW (default: the model's)");
-  cmd->add_option("--batch", o->batch, "batch size for the memory estimate")->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", o->batch, "batch size for the memory estimate")->check(whole_number_at_least(1));
   add_set_option(cmd, o->sets);
   cmd->add_flag("--json", o->json, "machine-readable output");
   return [o] {

@@ -48,7 +48,7 @@ void add_allreduce_options(CLI::App* cmd, dist::AllreduceOptions& a, double& buc
          "between layers; to measure)")
       ->transform(CLI::CheckedTransformer(modes));
   cmd->add_option("--allreduce-bucket-mb", bucket_mb, "under mpirun: MiB of gradients per all-reduce bucket (default 25)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_real());
 }
 
 }  // namespace
@@ -79,7 +79,7 @@ Run add_train(CLI::App& app) {
   cmd->add_flag("--no-report", o->no_report, "do not write report.html at the end (recipe: report: false)");
   cmd->add_option("--dist-timeout", o->dist_timeout,
                   "under mpirun/srun: seconds a rank waits for the others before it ends the job (default 600)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_real());
   add_allreduce_options(cmd, o->allreduce, o->bucket_mb);
   return [o] {
     if (o->config.empty() && o->resume.empty()) throw ConfigError("--config is required (or --resume RUN_DIR)");

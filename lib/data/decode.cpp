@@ -81,14 +81,16 @@ void jpeg_scan_limit(j_common_ptr cinfo) {
 
 // stb_image grows its buffer to each PNG chunk's declared length before reading it, so a chunk
 // claiming 700 MB in a small file allocates 700 MB (found by fuzzing). Every chunk must fit the
-// file: "" if so, else the problem.
+// file: "" if so, else the problem. A chunk whose length and type are there but whose CRC is not
+// is checked too: stb allocates after reading those 8 bytes (a second fuzzing finding).
 std::string png_chunk_problem(const uint8_t* data, size_t size) {
   size_t at = 8;  // after the signature
-  while (at + 12 <= size) {
+  while (at + 8 <= size) {
     const uint64_t len = uint64_t(data[at]) << 24 | uint64_t(data[at + 1]) << 16 | uint64_t(data[at + 2]) << 8 | data[at + 3];
-    if (len > size - at - 12)
+    const size_t left = size >= at + 12 ? size - at - 12 : 0;  // for the data, after length, type and CRC
+    if (at + 12 > size || len > left)
       return fmt::format("truncated or corrupt PNG: a chunk at byte {} declares {} bytes, the file has {} left", at, len,
-                         size - at - 12);
+                         left);
     if (std::memcmp(data + at + 4, "IEND", 4) == 0) return "";
     at += 12 + size_t(len);
   }

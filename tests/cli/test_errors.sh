@@ -70,4 +70,12 @@ done
 head -c 300 out/ok/last.safetensors > cut.safetensors
 expect_error 1 "cut\.safetensors" -- "$CNN" eval --config recipes/ok.yaml --checkpoint cut.safetensors
 ls out/ok | grep -q tmp && fail "temporary files left in out/ok: $(ls out/ok)"
+
+# Numeric flags say what they expect (CLI11's own checks printed "Value 0 not in range 0.000000 to
+# 1797...", a 309-digit number, for `--batch 0` and `--batch abc` alike).
+expect_error 2 "^error: --batch: expected a whole number >= 1, got '0'$" -- "$CNN" summary -c models/lenet5.yaml --batch 0
+expect_error 2 "^error: --batch: expected a whole number >= 1, got 'abc'$" -- "$CNN" bench -c models/lenet5.yaml --batch abc
+expect_error 2 "^error: --samples: expected a whole number >= 0, got '-3'$" -- "$CNN" report out/ok --samples -3
+expect_error 2 "^error: --threads: expected a whole number >= 0, got '1.5'$" -- "$CNN" --threads 1.5 summary -c models/lenet5.yaml
+expect_error 2 "^error: --dist-timeout: expected a number > 0, got '0'$" -- "$CNN" train --config recipes/ok.yaml --dist-timeout 0
 finish

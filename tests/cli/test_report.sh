@@ -72,6 +72,27 @@ expect_error 1 "^error: cannot write 'ro/[a-z_]+\.(svg|png)': Permission denied$
 expect_error 1 "^error: cannot write the report: cannot create directory 'ro/sub': Permission denied$" -- \
   as_user "$CNN" report run --out ro/sub/page.html
 
+# At the end of `cnn train` a report that cannot be written is one warning naming the file, on
+# stderr; the run itself succeeded: exit 0, its checkpoints and metrics in place. Here
+# run4/report.html is a directory made beforehand, so the page (written last) cannot take its name.
+mkdir -p run4/report.html
+"$CNN" train --config "$RECIPE" "${small[@]}" --set output=run4 >train4.out 2>train4.err
+rc=$?
+[ "$rc" = 0 ] || fail "train whose report fails: expected exit 0, got $rc: $(cat train4.err)"
+grep -q "^best test accuracy .*checkpoints and metrics in run4$" train4.out || fail "train4: no final line: $(tail -2 train4.out)"
+for f in best.safetensors last.safetensors metrics.jsonl config.yaml; do
+  [ -s "run4/$f" ] || fail "train whose report fails: run4/$f missing"
+done
+# stderr: the banner (and the BLAS warning it may add), then the one warning.
+[ "$(grep -vc '^cnn .* | threads\|^warning: OpenBLAS' train4.err)" = 1 ] \
+  || fail "train whose report fails: expected the banner and one line on stderr, got: $(cat train4.err)"
+grep -qE "^warning: no report: cannot write 'run4/report.html': Is a directory \(try cnn report run4\)$" train4.err \
+  || fail "train whose report fails: warning: $(cat train4.err)"
+grep -q "^error:\|^report: " train4.out && fail "train whose report fails printed an error or a report line: $(cat train4.out)"
+[ -z "$(find run4 -name '*.tmp.*')" ] || fail "a failed report left temporaries: $(find run4 -name '*.tmp.*')"
+"$CNN" eval --config run4/config.yaml --checkpoint run4/best.safetensors >/dev/null 2>&1 \
+  || fail "the checkpoint of the run whose report failed does not evaluate"
+
 # Turned off.
 "$CNN" train --config "$RECIPE" "${small[@]}" --set output=run2 --no-report >/dev/null 2>&1 || fail "train --no-report"
 [ ! -e run2/report.html ] || fail "--no-report wrote a report"

@@ -117,6 +117,11 @@ TEST_CASE("decode hostile: images over max_image_pixels are refused from the hea
   lying_png += std::string("\x29\x00\x00\x00IDAT", 8) + std::string(32, 'z');
   CHECK(decode_error(lying_png) ==
         "x.img: truncated or corrupt PNG: a chunk at byte 33 declares 687865856 bytes, the file has 28 left");
+  // The same chunk header at the very end of the file, without its CRC (a later fuzzing finding:
+  // the loop stopped where 12 bytes no longer fitted, and stb allocated 805 MB).
+  std::string cut_png = lying_png.substr(0, 33) + std::string("\x30\x00\x01\x13IDAT", 8);
+  CHECK(decode_error(cut_png) ==
+        "x.img: truncated or corrupt PNG: a chunk at byte 33 declares 805306643 bytes, the file has 0 left");
   // 16-bit PNM (stb_image's heap overflow, a fuzzing finding) and truncated PNM pixel data.
   CHECK(decode_error("P5\n8 8\n275\n" + std::string(128, 'x')) ==
         "x.img: 16-bit PNM (maxval above 255) is not supported");
