@@ -33,23 +33,26 @@ done
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
+# Runs a command quietly; on failure prints its output and stops: quiet <cmd...>
+quiet() {
+  "$@" >"$work/log" 2>&1 || { cat "$work/log" >&2; echo "ort_check.sh: failed: $*" >&2; exit 1; }
+}
+
 status=0
 for config in "${models[@]}"; do
   name="$(basename "$config" .yaml)"
   [[ "$config" = /* ]] || config="$root/$config"
-  "$cnn" export --config "$config" --init-seed 1 --out "$work/init.safetensors" >/dev/null
-  "$python" "$root/tests/export/perturb_bn.py" "$work/init.safetensors" "$work/w.safetensors" >/dev/null
-  "$cnn" export --config "$config" --checkpoint "$work/w.safetensors" --batch "$batch" \
-    --out "$work/m.onnx" >/dev/null
-  shape="$("$cnn" summary --config "$config" --json |
+  quiet "$cnn" export --config "$config" --init-seed 1 --out "$work/init.safetensors"
+  quiet "$python" "$root/tests/export/perturb_bn.py" "$work/init.safetensors" "$work/w.safetensors"
+  quiet "$cnn" export --config "$config" --checkpoint "$work/w.safetensors" --batch "$batch" --out "$work/m.onnx"
+  shape="$("$cnn" summary --config "$config" --json 2>/dev/null |
     "$python" -c 'import json, sys; print(" ".join(map(str, json.load(sys.stdin)["input"])))')"
   "$python" -c '
 import sys, numpy as np
 x = np.random.RandomState(0).randn(*map(int, sys.argv[2:])).astype(np.float32)
 np.save(sys.argv[1] + "/x.npy", x)
 x.astype("<f4").tofile(sys.argv[1] + "/x.f32")' "$work" "$batch" $shape
-  "$cnn" predict --config "$config" --weights "$work/w.safetensors" --npy "$work/x.npy" \
-    --out "$work/cnn.npy" >/dev/null
+  quiet "$cnn" predict --config "$config" --weights "$work/w.safetensors" --npy "$work/x.npy" --out "$work/cnn.npy"
   rc=0
   node "$here/ort_bench.js" --model "$work/m.onnx" --batch "$batch" --threads 2 \
     --input "$work/x.f32" --output "$work/ort.f32" >/dev/null || rc=$?
