@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Speed and memory of cnn against PyTorch on the same networks, same batch, same thread count,
-# synthetic data: the nine workloads of README's performance table,
+# Speed and memory of cnn against PyTorch (and, for inference, ONNX Runtime) on the same networks,
+# same batch, same thread count, synthetic data: the ten workloads of README's performance table,
 #
 #   lenet5-train            LeNet-5 train b64          configs/models/lenet5.yaml
 #   resnet20-train          ResNet-20 train b128       configs/models/resnet20-cifar.yaml
@@ -11,22 +11,30 @@
 #   mobilenet-v1-infer-b32  MobileNet v1 infer b32     configs/models/mobilenet_v1.yaml
 #   mobilenet-v1-infer-b1   MobileNet v1 infer b1
 #   vgg16-infer             VGG-16 infer b8            configs/models/vgg16.yaml
+#   resnet20-infer          ResNet-20 infer b128
 #
-# and two extra cases, run only when named in --cases: lenet5-infer (b64), resnet20-infer (b128).
+# and one extra case, run only when named in --cases: lenet5-infer (b64).
 # PyTorch runs the same networks (scripts/bench/torch_models.py; torchvision's resnet50 and
 # vgg16); the script refuses to compare when a model's parameter count differs from
-# `cnn summary`'s total_params.
+# `cnn summary`'s total_params. ONNX Runtime (scripts/bench/ort_bench.js: onnxruntime-node's CPU
+# execution provider, intra-op threads = --threads, inter-op 1, graph optimizations at ORT's
+# default, all) runs each inference case on `cnn export`'s file of the same network (freshly
+# initialized weights, `--init-seed 1 --batch <batch>`; scripts/bench/ort_check.sh shows that ORT
+# computes what cnn computes on such a file). ORT is a benchmark reference only, installed by
+# scripts/bench/setup_ort.sh into $ORT_DIR (default ~/.cache/cnn-bench/ort); without it the
+# cnn/ORT column says "n/a (scripts/bench/setup_ort.sh)" and everything else runs as before.
 #
-# For each case the two engines run alternately (cnn, torch, torch, cnn, ... so slow drift of
-# the machine hits both alike), `--rounds` times each, every run timing at least `--seconds`
-# after its warm-up steps. The table gives the median images/s per engine, the ratio cnn/torch
-# (> 1: cnn is faster), each engine's peak RSS (the largest over its runs of GNU time's %M, the
+# For each case the engines run alternately (cnn, torch, ort, then ort, torch, cnn, ... so slow
+# drift of the machine hits all alike), `--rounds` times each, every run timing at least
+# `--seconds` after its warm-up steps. The table gives the median images/s per engine, the ratios
+# cnn/torch and cnn/ORT (> 1: cnn is faster), each engine's peak RSS (the largest over its runs of
+# GNU time's %M, the
 # process's maximum resident set size: what the whole process held, interpreter and libraries
 # included) and the convolution kernels cnn planned (`cnn bench --layers`). The header gives the
 # CPU, cnn's banner, the ISA cnn runs and its measured FMA peak (`cnn bench --peak`), torch's
-# version and CPU capability, the thread count, the rounds and the load average.
+# version and CPU capability, ORT's version, the thread count, the rounds and the load average.
 #
-#   scripts/bench/speed.sh                       # all nine, 2 threads, 3 rounds x >= 3 s
+#   scripts/bench/speed.sh                       # all ten, 2 threads, 3 rounds x >= 3 s
 #   scripts/bench/speed.sh --markdown            # header and table as Markdown (README's table)
 #   scripts/bench/speed.sh --quick --cases lenet5-train,resnet20-train   # smoke test
 #   scripts/bench/speed.sh --coretype env,SkylakeX   # one cnn column per OpenBLAS kernel
@@ -36,21 +44,24 @@
 #   --rounds N       runs per engine and case (default 3)
 #   --seconds S      minimum timed seconds per run (default 3)
 #   --quick          1 round of >= 0.5 s, 1 warm-up step (rough numbers; checks that all works)
-#   --cases LIST     comma-separated case ids (default: the nine above; they run and appear in
+#   --cases LIST     comma-separated case ids (default: the ten above; they run and appear in
 #                    the order listed above); --list prints the ids
-#   --no-torch       cnn only (no PyTorch runs, no parameter comparison)
+#   --no-torch       no PyTorch runs, no parameter comparison
+#   --no-ort         no ONNX Runtime runs and no cnn/ORT column
 #   --markdown       print the header and table as Markdown
 #   --coretype LIST  comma-separated OPENBLAS_CORETYPE values for cnn, one cnn column each:
 #                    a kernel name (Haswell, SkylakeX, Cooperlake, ...), `env` (keep the
 #                    environment's setting; the default) or `auto` (unset: OpenBLAS detects)
 #
 # Needs build/cnn (override with CNN=...), GNU time at /usr/bin/time (Debian package `time`,
-# installed by scripts/setup.sh) and, unless --no-torch, a Python with torch and torchvision
-# (default /usr/bin/python3; override with PYTHON=...). The torch runs get
+# installed by scripts/setup.sh), /usr/bin/python3 (or PYTHON=...; with torch and torchvision
+# unless --no-torch) and, for the ORT column, node with onnxruntime-node (NODE=... overrides
+# `node`; ORT_DIR=... where setup_ort.sh put it). The torch runs get
 #   OMP_NUM_THREADS=<threads> OPENBLAS_NUM_THREADS=1
 #   GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736
 # and torch.set_num_threads(<threads>); cnn gets --threads <threads> and, per --coretype,
-# OPENBLAS_CORETYPE; CNN_ISA from the environment reaches cnn unchanged.
+# OPENBLAS_CORETYPE; CNN_ISA from the environment reaches cnn unchanged; ORT gets
+# `ort_bench.js --threads <threads>` and nothing else.
 # Progress goes to stderr, the header and table to stdout.
 set -euo pipefail
 
@@ -58,6 +69,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cnn="${CNN:-$root/build/cnn}"
 python="${PYTHON:-/usr/bin/python3}"
+node="${NODE:-node}"
+ort_dir="${ORT_DIR:-$HOME/.cache/cnn-bench/ort}"
 gnu_time=/usr/bin/time
 
 # id | label | cnn config | torch model | batch | train? | in the default set?
@@ -71,8 +84,8 @@ all_cases=(
   "mobilenet-v1-infer-b32|MobileNet v1 infer b32|configs/models/mobilenet_v1.yaml|mobilenet_v1|32|0|1"
   "mobilenet-v1-infer-b1|MobileNet v1 infer b1|configs/models/mobilenet_v1.yaml|mobilenet_v1|1|0|1"
   "vgg16-infer|VGG-16 infer b8|configs/models/vgg16.yaml|vgg16|8|0|1"
+  "resnet20-infer|ResNet-20 infer b128|configs/models/resnet20-cifar.yaml|resnet20|128|0|1"
   "lenet5-infer|LeNet-5 infer b64|configs/models/lenet5.yaml|lenet5|64|0|0"
-  "resnet20-infer|ResNet-20 infer b128|configs/models/resnet20-cifar.yaml|resnet20|128|0|0"
 )
 
 threads=2
@@ -83,6 +96,7 @@ markdown=0
 coretypes="env"
 case_list=""
 with_torch=1
+with_ort=1
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 die() { echo "speed.sh: $*" >&2; exit 1; }
@@ -99,6 +113,7 @@ while [[ $# -gt 0 ]]; do
     --quick) rounds=1; seconds=0.5; warmup=1; shift ;;
     --cases) need_arg "$@"; case_list="$2"; shift 2 ;;
     --no-torch) with_torch=0; shift ;;
+    --no-ort) with_ort=0; shift ;;
     --markdown) markdown=1; shift ;;
     --coretype) need_arg "$@"; coretypes="$2"; shift 2 ;;
     --list) list_cases; exit 0 ;;
@@ -136,6 +151,24 @@ if (( with_torch )); then
     || die "$python cannot import torch and torchvision (set PYTHON=..., or use --no-torch)"
   read -r torch_version torchvision_version <<< "$versions"
 fi
+# ONNX Runtime: "off" (--no-ort), "missing" (not installed: the column says how to install it) or
+# its version. Loading the package also loads its native binding, so a broken install is caught.
+ort_state=off; node_version="-"
+if (( with_ort )); then
+  ort_state=missing
+  if ort_v="$(ORT_DIR="$ort_dir" "$node" -e '
+const p = { paths: [require("path").join(process.env.ORT_DIR, "node_modules")] };
+require(require.resolve("onnxruntime-node", p));
+console.log(require(require.resolve("onnxruntime-node/package.json", p)).version, process.version);
+' 2>/dev/null)"; then
+    read -r ort_state node_version <<< "$ort_v"
+  else
+    say "note: no ONNX Runtime (onnxruntime-node in $ort_dir/node_modules, run by '$node'):"
+    say "      the cnn/ORT column says n/a; scripts/bench/setup_ort.sh installs it"
+  fi
+fi
+ort_ready() { [[ "$ort_state" != off && "$ort_state" != missing ]]; }
+
 if (( threads > $(nproc) )); then
   say "warning: --threads $threads exceeds the $(nproc) CPUs here; timings will be oversubscribed"
 fi
@@ -163,6 +196,10 @@ torch_env() {
     GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736 "$python" "$@"
 }
 
+ort_env() {
+  "$gnu_time" -f %M -o "$work/rss" env ORT_DIR="$ort_dir" "$node" "$@"
+}
+
 rss_kib() { tail -n 1 "$work/rss"; }
 
 # First JSON line of a run's stdout, or die with its output: json_of <what> <out> <err>
@@ -186,6 +223,22 @@ run_torch() {
     die "torch_bench.py failed: $*"
   fi
   json_of "torch_bench.py" "$work/torch.out" "$work/torch.err"
+}
+
+# JSON line of ort_bench.js on the ONNX file of the current case: run_ort <ort_bench.js args...>
+run_ort() {
+  if ! ort_env "$here/ort_bench.js" --threads "$threads" "$@" >"$work/ort.out" 2>"$work/ort.err"; then
+    cat "$work/ort.err" >&2
+    die "ort_bench.js failed: $*"
+  fi
+  json_of "ort_bench.js" "$work/ort.out" "$work/ort.err"
+}
+
+# `cnn export`'s ONNX file of a case's network at its batch (fresh weights; speed does not
+# depend on them): export_onnx <config> <batch> <out>
+export_onnx() {
+  "$cnn" export --config "$root/$1" --init-seed 1 --batch "$2" --out "$3" >/dev/null 2>"$work/cnn.err" \
+    || { cat "$work/cnn.err" >&2; die "cnn export failed for $1 (batch $2)"; }
 }
 
 # A number field of a one-line JSON object, rounded: field <name> <json>
@@ -253,6 +306,12 @@ torch_base_kib="-"
 if (( with_torch )); then
   torch_env -c 'import torch, torchvision' >/dev/null 2>&1 && torch_base_kib="$(rss_kib)"
 fi
+ort_base_kib="-"
+if ort_ready; then
+  ort_env -e 'require(require.resolve("onnxruntime-node",
+                { paths: [require("path").join(process.env.ORT_DIR, "node_modules")] }))' \
+    >/dev/null 2>&1 && ort_base_kib="$(rss_kib)"
+fi
 
 say "speed: kernels (one untimed step per case with --layers)"
 for c in "${cases[@]}"; do
@@ -262,15 +321,26 @@ for c in "${cases[@]}"; do
   say "  $label: $(grep -P "^$id\tkernels\t" "$meta" | cut -f3)"
 done
 
-engines=(cnn); (( with_torch )) && engines+=(torch)
-say "speed: $((${#cases[@]} * rounds * (${#cores[@]} + with_torch))) timed runs of >= ${seconds} s (threads $threads, rounds $rounds)"
+n_runs=0
+for c in "${cases[@]}"; do
+  IFS='|' read -r _ _ _ _ _ train _ <<< "$c"
+  n_runs=$(( n_runs + rounds * (${#cores[@]} + with_torch) ))
+  if [[ "$train" == 0 ]] && ort_ready; then n_runs=$(( n_runs + rounds )); fi
+done
+say "speed: $n_runs timed runs of >= ${seconds} s (threads $threads, rounds $rounds)"
 for c in "${cases[@]}"; do
   IFS='|' read -r id label config tmodel batch train _ <<< "$c"
   train_flag=(); [[ "$train" == 1 ]] && train_flag=(--train)
   common=(--batch "$batch" "${train_flag[@]}" --iters 2 --warmup "$warmup" --min-seconds "$seconds")
+  engines=(cnn); (( with_torch )) && engines+=(torch)
+  if [[ "$train" == 0 ]] && ort_ready; then
+    engines+=(ort)
+    export_onnx "$config" "$batch" "$work/model.onnx"
+  fi
   for ((r = 1; r <= rounds; r++)); do
-    # alternate who goes first: cnn-torch, torch-cnn, ...
-    order=("${engines[@]}"); (( r % 2 == 0 && with_torch )) && order=(torch cnn)
+    # alternate who goes first: cnn-torch-ort, ort-torch-cnn, ...
+    order=("${engines[@]}")
+    if (( r % 2 == 0 )); then order=(); for ((e = ${#engines[@]} - 1; e >= 0; e--)); do order+=("${engines[$e]}"); done; fi
     for engine in "${order[@]}"; do
       if [[ "$engine" == cnn ]]; then
         for ci in "${!cores[@]}"; do
@@ -278,13 +348,18 @@ for c in "${cases[@]}"; do
           printf '%s\tcnn%d\t%s\t%s\n' "$id" "$ci" "$(rss_kib)" "$json" >> "$records"
           say "  $label round $r cnn[${cores[$ci]}]: $(field images_per_s "$json") img/s, peak RSS $(( $(rss_kib) / 1024 )) MiB"
         done
-      else
+      elif [[ "$engine" == torch ]]; then
         json="$(run_torch --model "$tmodel" "${common[@]}")"
         printf '%s\ttorch\t%s\t%s\n' "$id" "$(rss_kib)" "$json" >> "$records"
         say "  $label round $r torch: $(field images_per_s "$json") img/s, peak RSS $(( $(rss_kib) / 1024 )) MiB"
+      else
+        json="$(run_ort --model "$work/model.onnx" "${common[@]}")"
+        printf '%s\tort\t%s\t%s\n' "$id" "$(rss_kib)" "$json" >> "$records"
+        say "  $label round $r ort: $(field images_per_s "$json") img/s, peak RSS $(( $(rss_kib) / 1024 )) MiB"
       fi
     done
   done
+  rm -f "$work/model.onnx"
 done
 
 cpu_model="$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)"
@@ -305,5 +380,6 @@ printf '%s\n' "${cases[@]}" > "$work/cases.txt"
   --seconds "$seconds" --warmup "$warmup" --nproc "$(nproc)" --cpu "${cpu_model:-?}" \
   --cpu-isa "${cpu_isa:-?}" --peak "$peak_json" --cnn-isa-env "${CNN_ISA:-}" \
   --torch "$torch_version" --torchvision "$torchvision_version" --torch-cap "$torch_cap" \
-  --torch-base-kib "$torch_base_kib" --env-core "${OPENBLAS_CORETYPE:-}" \
+  --torch-base-kib "$torch_base_kib" --ort "$ort_state" --ort-base-kib "$ort_base_kib" \
+  --node-version "$node_version" --env-core "${OPENBLAS_CORETYPE:-}" \
   --load-start "$load_start" --load-end "$(cut -d' ' -f1 /proc/loadavg)"

@@ -2,11 +2,13 @@
 """The header and table of scripts/bench/speed.sh from its run records (plain text or Markdown).
 
 Inputs (written by speed.sh):
-  records  case id <TAB> engine (cnn0, cnn1, ... per --coretype; torch) <TAB> peak RSS KiB <TAB> JSON
+  records  case id <TAB> engine (cnn0, cnn1, ... per --coretype; torch; ort) <TAB> peak RSS KiB <TAB> JSON
   meta     case id <TAB> key (params | kernels) <TAB> value
   cases    speed.sh's case lines: id|label|config|torch model|batch|train|default
   banners  coretype <TAB> cnn's banner line
 Per case and engine: the median images/s and the largest peak RSS over the runs.
+--ort is ONNX Runtime's version, "missing" (inference rows then say how to install it) or "off"
+(no ORT columns).
 """
 import argparse
 import json
@@ -23,7 +25,8 @@ def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     for name in ("records", "meta", "cases", "banners", "threads", "rounds", "seconds", "warmup",
                  "nproc", "cpu", "cpu-isa", "peak", "cnn-isa-env", "torch", "torchvision",
-                 "torch-cap", "torch-base-kib", "env-core", "load-start", "load-end"):
+                 "torch-cap", "torch-base-kib", "ort", "ort-base-kib", "node-version", "env-core",
+                 "load-start", "load-end"):
         ap.add_argument("--" + name, required=True)
     ap.add_argument("--markdown", default="0")
     return ap.parse_args()
@@ -60,6 +63,9 @@ class Runs:
                     yield f"{case} {engine}: ran with {j.get('threads')} threads, not {threads}"
 
 
+ORT_MISSING = "n/a (scripts/bench/setup_ort.sh)"
+
+
 def num(x, fmt=None):
     """x with thousands separators; one decimal below 100 (ResNet-50 trains at tens of images/s)."""
     if x is None:
@@ -67,27 +73,38 @@ def num(x, fmt=None):
     return (fmt or ("{:,.1f}" if abs(x) < 100 else "{:,.0f}")).format(x)
 
 
-def table(runs, cases, meta, cores):
-    """Header row and rows: per case, images/s, ratio and peak RSS per cnn column, then torch."""
+def ratios(cnn, ref):
+    return [num(x / ref if x and ref else None, "{:.2f}x") for x in cnn]
+
+
+def table(runs, cases, meta, cores, ort_state):
+    """Header row and rows: per case, images/s per engine (cnn columns, torch, ORT), the ratios
+    cnn/torch and cnn/ORT, peak RSS per engine, cnn's kernels. ORT runs inference cases only."""
     torch = runs.has_torch()
+    ort = ort_state != "off"
     names = [f"cnn [{runs.blas_kernel(ci)}]" if len(cores) > 1 else "cnn" for ci in range(len(cores))]
     header = ["case"] + [f"{n} img/s" for n in names]
-    if torch:
-        header += ["torch img/s"] + [f"{n}/torch" for n in names]
+    header += (["torch img/s"] if torch else []) + (["ORT img/s"] if ort else [])
+    header += [f"{n}/torch" for n in names] if torch else []
+    header += [f"{n}/ORT" for n in names] if ort else []
     header += [f"{n} peak RSS MiB" for n in names] + (["torch peak RSS MiB"] if torch else [])
+    header += ["ORT peak RSS MiB"] if ort else []
     header += ["cnn conv kernels"]
+    mib = "{:,.0f}"
     rows = []
     for c in cases:
-        cid, label = c[0], c[1]
+        cid, label, inference = c[0], c[1], c[5] == "0"
         cnn = [runs.median_ips(cid, f"cnn{ci}") for ci in range(len(cores))]
+        t, o = runs.median_ips(cid, "torch"), runs.median_ips(cid, "ort")
         row = [label] + [num(x) for x in cnn]
-        if torch:
-            t = runs.median_ips(cid, "torch")
-            row += [num(t)] + [num(x / t if x and t else None, "{:.2f}x") for x in cnn]
-        mib = "{:,.0f}"
+        row += [num(t)] if torch else []
+        row += [num(o)] if ort else []
+        row += ratios(cnn, t) if torch else []
+        if ort:
+            row += [ORT_MISSING if ort_state == "missing" and inference else r for r in ratios(cnn, o)]
         row += [num(runs.peak_rss_mib(cid, f"cnn{ci}"), mib) for ci in range(len(cores))]
-        if torch:
-            row += [num(runs.peak_rss_mib(cid, "torch"), mib)]
+        row += [num(runs.peak_rss_mib(cid, "torch"), mib)] if torch else []
+        row += [num(runs.peak_rss_mib(cid, "ort"), mib)] if ort else []
         row += [meta.get((cid, "kernels"), "?")]
         rows.append(row)
     return header, rows
@@ -115,6 +132,14 @@ def header_lines(a, runs, cases, meta, cores):
         lines.append(f"torch: {a.torch}, torchvision {a.torchvision} (CPU capability {a.torch_cap}, "
                      f"OMP_NUM_THREADS={a.threads} OPENBLAS_NUM_THREADS=1, glibc malloc keeps its "
                      f"memory){base}")
+    if a.ort == "missing":
+        lines.append(f"ONNX Runtime: not installed (inference rows: {ORT_MISSING})")
+    elif a.ort != "off":
+        base = "" if a.ort_base_kib == "-" else \
+            f"; node + onnxruntime-node alone: {int(a.ort_base_kib) / 1024:,.0f} MiB RSS"
+        lines.append(f"ONNX Runtime: onnxruntime-node {a.ort} (node {a.node_version}, CPU execution provider, "
+                     f"intra-op threads {a.threads}, inter-op 1, graph optimizations all) on "
+                     f"`cnn export --init-seed 1 --batch <batch>`'s file, inference cases only{base}")
     models = {}  # config file name -> parameter count, in case order
     for c in cases:
         if (c[0], "params") in meta:
@@ -122,7 +147,7 @@ def header_lines(a, runs, cases, meta, cores):
     params = "; ".join(f"{name} {n:,}" for name, n in models.items())
     lines += [
         f"parameters ({'equal on both sides' if runs.has_torch() else 'cnn'}): {params}",
-        (f"threads: {a.threads} for both engines; {a.rounds} alternating round(s) per engine and case"
+        (f"threads: {a.threads} for every engine; {a.rounds} alternating round(s) per engine and case"
          if runs.has_torch() else f"threads: {a.threads}; {a.rounds} round(s) per case") +
         f", each {a.warmup} warm-up step(s) then >= {a.seconds} s; median images/s",
         "peak RSS: GNU time's %M (the process's maximum resident set size), largest over the runs",
@@ -165,7 +190,7 @@ def main():
         cases = [line.rstrip("\n").split("|") for line in f if line.strip()]
     cores = read_tsv(a.banners, 2)
     info = header_lines(a, runs, cases, meta, cores)
-    header, rows = table(runs, cases, meta, cores)
+    header, rows = table(runs, cases, meta, cores, a.ort)
     (print_markdown if a.markdown == "1" else print_text)(info, header, rows)
     for w in runs.warnings(a.threads):
         print(f"warning: {w}", file=sys.stderr)

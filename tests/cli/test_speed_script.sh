@@ -3,8 +3,11 @@
 # parameter count `cnn summary` gives for the config it stands for; a short run of two LeNet-5
 # cases prints the header and a Markdown table with images/s, ratio, peak RSS and kernels;
 # --no-torch drops the torch columns; bad options exit 2; a parameter mismatch makes the script
-# refuse to compare. Timings here are meaningless (tiny runs on a shared machine): only the
-# plumbing is checked.
+# refuse to compare. ONNX Runtime: without it (ORT_DIR pointing nowhere) the cnn/ORT column of an
+# inference row says "n/a (scripts/bench/setup_ort.sh)" and the run succeeds; with it (installed
+# by scripts/bench/setup_ort.sh; that part is skipped otherwise, as in CI) the ORT columns are
+# filled and scripts/bench/ort_check.sh finds ORT's LeNet-5 output equal to `cnn predict`'s.
+# Timings here are meaningless (tiny runs on a shared machine): only the plumbing is checked.
 source "$(dirname "$0")/lib.sh" "$@"
 PY=/usr/bin/python3
 [ -x "$PY" ] || skip "$PY is not available"
@@ -41,24 +44,47 @@ for p in pairs:
 sys.exit(1 if bad else 0)
 PY
 
-out=$("$SPEED" --quick --seconds 0.05 --cases lenet5-infer,lenet5-train --markdown 2>"$WORK/err") \
-  || fail "speed.sh --quick failed: $(tail -n 5 "$WORK/err")"
+# ONNX Runtime not installed here (ORT_DIR points nowhere): its columns are there, the inference
+# row's cnn/ORT cell says how to install it, the train row has none.
+out=$(ORT_DIR=$WORK/no-ort "$SPEED" --quick --seconds 0.05 --cases lenet5-infer,lenet5-train --markdown \
+  2>"$WORK/err") || fail "speed.sh --quick failed: $(tail -n 5 "$WORK/err")"
 echo "$out"
 for pattern in '^- machine: [0-9]+ CPUs' '^- cnn: cnn ' '^- cnn ISA: [a-z0-9]+ .*FMA peak .*[0-9]+ GFLOP/s' \
     '^- torch: [0-9]' '^- parameters \(equal on both sides\): lenet5.yaml 61,706$' '^- load average' \
-    '^\| case \| cnn img/s \| torch img/s \| cnn/torch \| cnn peak RSS MiB \| torch peak RSS MiB \| cnn conv kernels \|$'; do
+    '^- ONNX Runtime: not installed \(inference rows: n/a \(scripts/bench/setup_ort.sh\)\)$' \
+    '^\| case \| cnn img/s \| torch img/s \| ORT img/s \| cnn/torch \| cnn/ORT \| cnn peak RSS MiB \| torch peak RSS MiB \| ORT peak RSS MiB \| cnn conv kernels \|$'; do
   printf '%s\n' "$out" | grep -qE -- "$pattern" || fail "no line matching /$pattern/"
 done
-# rows in the table's order (train before infer), every cell filled
-row='[0-9.,]+ \| [0-9.,]+ \| [0-9]+\.[0-9]{2}x \| [0-9,]+ \| [0-9,]+ \| [a-z].* x[0-9]+ \|$'
-printf '%s\n' "$out" | grep -E '^\| LeNet-5' | head -n 1 | grep -qE "^\| LeNet-5 train b64 \| $row" \
+grep -q 'setup_ort.sh installs it' "$WORK/err" || fail "no note on stderr that ORT is missing"
+# rows in the table's order (train before infer), every cnn and torch cell filled
+ips='[0-9.,]+ \| [0-9.,]+ \| - \| [0-9]+\.[0-9]{2}x'
+rss='[0-9,]+ \| [0-9,]+ \| - \| [a-z].* x[0-9]+ \|$'
+printf '%s\n' "$out" | grep -E '^\| LeNet-5' | head -n 1 | grep -qE "^\| LeNet-5 train b64 \| $ips \| - \| $rss" \
   || fail "LeNet-5 train row missing or malformed"
-printf '%s\n' "$out" | grep -qE "^\| LeNet-5 infer b64 \| $row" || fail "LeNet-5 infer row missing or malformed"
+printf '%s\n' "$out" | grep -qE "^\| LeNet-5 infer b64 \| $ips \| n/a \(scripts/bench/setup_ort.sh\) \| $rss" \
+  || fail "LeNet-5 infer row missing or malformed"
 
-out=$("$SPEED" --quick --seconds 0.05 --cases lenet5-infer --no-torch 2>"$WORK/err") \
+out=$("$SPEED" --quick --seconds 0.05 --cases lenet5-infer --no-torch --no-ort 2>"$WORK/err") \
   || fail "speed.sh --no-torch failed: $(tail -n 5 "$WORK/err")"
 printf '%s\n' "$out" | grep -q torch && fail "--no-torch output mentions torch"
 printf '%s\n' "$out" | grep -qE '^LeNet-5 infer b64 +[0-9.,]+ +[0-9,]+ +[a-z].* x[0-9]+$' || fail "--no-torch row malformed"
+
+# ONNX Runtime installed (only where scripts/bench/setup_ort.sh was run): filled ORT columns, and
+# ORT's output on the exported file equals cnn's.
+if command -v node >/dev/null && node -e 'require(require.resolve("onnxruntime-node", { paths: [
+    (process.env.ORT_DIR || require("os").homedir() + "/.cache/cnn-bench/ort") + "/node_modules"] }))' 2>/dev/null; then
+  out=$("$SPEED" --quick --seconds 0.05 --cases lenet5-infer --no-torch --markdown 2>"$WORK/err") \
+    || fail "speed.sh with ORT failed: $(tail -n 5 "$WORK/err")"
+  printf '%s\n' "$out" | grep -E '^- ONNX Runtime|^\|'
+  printf '%s\n' "$out" | grep -qE '^- ONNX Runtime: onnxruntime-node [0-9]' || fail "no ONNX Runtime header line"
+  printf '%s\n' "$out" | grep -qE '^\| LeNet-5 infer b64 \| [0-9.,]+ \| [0-9.,]+ \| [0-9]+\.[0-9]{2}x \| [0-9,]+ \| [0-9,]+ \| [a-z]' \
+    || fail "inference row with ORT malformed"
+  "$SRC/scripts/bench/ort_check.sh" configs/models/lenet5.yaml > "$WORK/check" 2>&1 \
+    || fail "ort_check.sh lenet5: $(tail -n 3 "$WORK/check")"
+  cat "$WORK/check"
+else
+  echo "ORT part skipped: onnxruntime-node is not installed (scripts/bench/setup_ort.sh)"
+fi
 
 for bad in "--cases nope" "--rounds 0" "--seconds x" "--bogus"; do
   # shellcheck disable=SC2086
