@@ -6,8 +6,9 @@
 # fc.weight/fc.bias as re-initialized) and trains with the backbone frozen ("*" frozen, fc not).
 # With freeze_bn every backbone tensor of the saved checkpoint equals the input bit for bit (BN
 # running statistics too); without it the parameters still do while BN's running statistics move.
-# The head learns the (easy) task. Skips (77) without torch/torchvision. About 10 s of CPU.
+# The head learns the (easy) task. Skips (77) without torch/torchvision. About 7 s of CPU.
 source "$(dirname "$0")/lib.sh" "$@"
+declare -A acc
 PY=/usr/bin/python3
 [ -x "$PY" ] || skip "$PY is not available"
 "$PY" -c "import numpy, torch, torchvision, PIL" 2>/dev/null || skip "numpy/torch/torchvision/PIL are not importable by $PY"
@@ -52,12 +53,16 @@ for mode in all params; do
   echo "$mode: $line"
 done
 
-# The frozen run's head learned the task: the last epoch classifies the validation images.
-acc=$("$PY" -c "
+# The head learned the (easy) task in the run whose BN layers normalize with batch statistics (the
+# seeded random backbone's made-up running statistics do not fit these images, so the freeze_bn
+# run's features are poor: its accuracy is printed, not checked).
+for mode in all params; do
+  acc[$mode]=$("$PY" -c "
 import json
-recs = [json.loads(l) for l in open('run-all/metrics.jsonl') if json.loads(l)['type'] == 'epoch']
-print(recs[-1]['test_acc'])" 2>/dev/null) || fail "run-all/metrics.jsonl unreadable"
-"$PY" -c "import sys; sys.exit(0 if float('$acc') >= 87.5 else 1)" 2>/dev/null &&
-  echo "ok: the new head reaches $acc% on the 8 validation images" ||
-  fail "the new head reaches only ${acc:-?}% on the validation images (expected >= 87.5%)"
+recs = [json.loads(l) for l in open('run-$mode/metrics.jsonl') if json.loads(l)['type'] == 'epoch']
+print(recs[-1]['test_acc'])" 2>/dev/null) || fail "run-$mode/metrics.jsonl unreadable"
+done
+echo "validation accuracy of the new head (8 images): freeze_bn ${acc[all]:-?}%, BN in training mode ${acc[params]:-?}%"
+"$PY" -c "import sys; sys.exit(0 if float('${acc[params]:-0}') >= 87.5 else 1)" 2>/dev/null ||
+  fail "the new head reaches only ${acc[params]:-?}% on the validation images (expected >= 87.5%)"
 finish
