@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Inputs and checks for tests/cli/test_finetune_torchvision.sh (no download).
 
-make OUT: writes OUT/resnet18.safetensors, torchvision's resnet18() state_dict (1000 classes) with
-  torch.manual_seed(0) initialization, its BN layers given non-trivial affine parameters and
-  running statistics (so freezing them is visible), and OUT/folder/{train,val}/{blue,red}/*.png,
-  a 2-class image folder of 40 x 40 noisy images whose mean colour is the class.
+make OUT: writes OUT/folder/{train,val}/{blue,red}/*.png, a 2-class image folder of 40 x 40 noisy
+  images whose mean colour is the class, and OUT/resnet18.safetensors, torchvision's resnet18()
+  state_dict (1000 classes) with torch.manual_seed(0) initialization, its BN layers given
+  non-trivial affine parameters and the running statistics of the folder's training images (so
+  freezing them is visible and the frozen backbone's eval-mode features are usable).
 compare WEIGHTS CHECKPOINT MODE: every tensor of WEIGHTS except the head (fc.*) must be in
   CHECKPOINT with the same shape and the same bits. MODE 'all' checks every tensor; 'params'
   checks the parameters only and requires the BN running statistics to have moved (BN layers
@@ -25,7 +26,7 @@ IMAGES_PER_CLASS = {"train": 12, "val": 4}
 CLASS_COLOURS = {"blue": (60, 90, 170), "red": (170, 70, 60)}
 
 
-def make_weights(path):
+def make_weights(path, train_dir):
     import torch
     import torchvision
     torch.manual_seed(SEED)
@@ -37,11 +38,30 @@ def make_weights(path):
                 c = m.num_features
                 m.weight.copy_(0.75 + 0.5 * torch.rand(c, generator=g))
                 m.bias.copy_((torch.rand(c, generator=g) - 0.5) * 0.2)
-                m.running_mean.copy_((torch.rand(c, generator=g) - 0.5) * 0.2)
-                m.running_var.copy_(0.5 + torch.rand(c, generator=g))
+                m.reset_running_stats()
+                m.momentum = None  # cumulative average: the statistics of the calibration batch
+        # running statistics of the folder's training images (as the test normalizes them), so
+        # that the frozen backbone in eval mode gives usable features
+        model.train()
+        model(training_batch(train_dir))
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.momentum = 0.1
                 m.num_batches_tracked.fill_(100)
     tensors = {k: v.numpy() for k, v in model.state_dict().items()}
     st_numpy.write(path, tensors, {"format": "pt"})
+
+
+def training_batch(train_dir):
+    import torch
+    from PIL import Image
+    mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
+    images = []
+    for cls in sorted(os.listdir(train_dir)):
+        for name in sorted(os.listdir(os.path.join(train_dir, cls))):
+            a = np.asarray(Image.open(os.path.join(train_dir, cls, name)).convert("RGB"), dtype=np.float64) / 255
+            images.append(((a - mean) / std).transpose(2, 0, 1))
+    return torch.tensor(np.stack(images), dtype=torch.float32)
 
 
 def make_folder(root):
@@ -93,8 +113,8 @@ def compare(weights_path, checkpoint_path, mode):
 def main():
     if sys.argv[1] == "make":
         out = sys.argv[2]
-        make_weights(os.path.join(out, "resnet18.safetensors"))
         make_folder(os.path.join(out, "folder"))
+        make_weights(os.path.join(out, "resnet18.safetensors"), os.path.join(out, "folder", "train"))
         return 0
     if sys.argv[1] == "compare":
         return compare(sys.argv[2], sys.argv[3], sys.argv[4])

@@ -53,9 +53,9 @@ for mode in all params; do
   echo "$mode: $line"
 done
 
-# The head learned the (easy) task in the run whose BN layers normalize with batch statistics (the
-# seeded random backbone's made-up running statistics do not fit these images, so the freeze_bn
-# run's features are poor: its accuracy is printed, not checked).
+# The head learned the (easy) task with the frozen backbone in eval mode (freeze_bn; the weights'
+# BN statistics are those of the training images). The other run's BN statistics drift during
+# training, so its accuracy is printed, not checked.
 for mode in all params; do
   acc[$mode]=$("$PY" -c "
 import json
@@ -63,6 +63,6 @@ recs = [json.loads(l) for l in open('run-$mode/metrics.jsonl') if json.loads(l)[
 print(recs[-1]['test_acc'])" 2>/dev/null) || fail "run-$mode/metrics.jsonl unreadable"
 done
 echo "validation accuracy of the new head (8 images): freeze_bn ${acc[all]:-?}%, BN in training mode ${acc[params]:-?}%"
-"$PY" -c "import sys; sys.exit(0 if float('${acc[params]:-0}') >= 87.5 else 1)" 2>/dev/null ||
-  fail "the new head reaches only ${acc[params]:-?}% on the validation images (expected >= 87.5%)"
+"$PY" -c "import sys; sys.exit(0 if float('${acc[all]:-0}') >= 87.5 else 1)" 2>/dev/null ||
+  fail "the new head (freeze_bn) reaches only ${acc[all]:-?}% on the validation images (expected >= 87.5%)"
 finish
