@@ -44,6 +44,15 @@ void check_patterns(const std::vector<std::string>& patterns, const Net& net, co
   }
 }
 
+// The node that owns a parameter: its name minus the parameter's own, and minus inner layers'
+// indices for compound layers (a shortcut's BN is "layer2.0.downsample.1.weight" in node
+// "layer2.0.downsample").
+std::string owning_node(const Net& net, const std::string& param_name) {
+  std::string node = param_name.substr(0, param_name.rfind('.'));
+  while (net.node_index(node) < 0 && node.find('.') != std::string::npos) node.erase(node.rfind('.'));
+  return node;
+}
+
 bool any_match(const std::vector<std::string>& patterns, const std::string& name) {
   for (const auto& p : patterns)
     if (name_matches(p, name)) return true;
@@ -68,7 +77,7 @@ std::unique_ptr<Optimizer> make_finetune_optimizer(Net& net, const TrainSpec& tr
   int64_t frozen_values = 0, all_values = 0;
   for (size_t i = 0; i < params.size(); ++i) {
     const NamedParam& p = params[i];
-    const std::string node = p.name.substr(0, p.name.rfind('.'));
+    const std::string node = owning_node(net, p.name);
     frozen[i] = any_match(train.freeze, p.name) && !any_match(train.unfreeze, p.name);
     all_values += p.param->value.numel();
     const bool bn = p.param->init_kind.rfind("bn_", 0) == 0;

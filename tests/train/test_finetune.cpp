@@ -160,6 +160,35 @@ TEST_CASE("freeze: frozen tensors keep their values bit for bit, '*' with unfree
         "train.freeze: 'layer9' names no parameter of model 'tiny' (names are node paths such as 'conv1')");
 }
 
+TEST_CASE("freeze_bn: the BN inside a frozen projection shortcut (torchvision's downsample) runs in eval mode too",
+          "[train][finetune]") {
+  // tiny with a projection shortcut after bn1: parameters down.0.weight (1x1 conv), down.1.* (BN)
+  auto with_shortcut = [](const std::string& run) {
+    std::string text = recipe_text(run);
+    text.replace(text.find("    - relu\n"), 11, "    - relu\n    - {shortcut: {out: 8, stride: 2}, name: down}\n");
+    return load_recipe_string(text, "test-recipe.yaml", tmp_root().string(), {"train.epochs=1"});
+  };
+  std::string log;
+  const Recipe base = with_shortcut("ft-down-base");
+  train_logged(base, log);
+  const std::string weights = out_file(base, "last.safetensors");
+  const SafetensorsFile start = read_safetensors(weights);
+
+  Recipe r = with_shortcut("ft-down-frozen");
+  r.train.freeze = {"*"};
+  r.train.unfreeze = {"fc"};
+  r.train.freeze_bn = true;
+  log.clear();
+  train_logged(r, log, weights);
+  INFO(log);
+  CHECK(log.find("; 2 BN layers in eval mode") != std::string::npos);  // bn1 and down
+  const SafetensorsFile f = read_safetensors(out_file(r, "last.safetensors"));
+  for (const char* name : {"down.0.weight", "down.1.weight", "down.1.running_mean", "down.1.running_var",
+                           "down.1.num_batches_tracked", "bn1.running_mean"})
+    CHECK(same(tensor_of(f, name), tensor_of(start, name)));
+  CHECK_FALSE(same(tensor_of(f, "fc.weight"), tensor_of(start, "fc.weight")));
+}
+
 TEST_CASE("freezing stops backward: frozen parameters get no gradient, the input of a frozen prefix none either",
           "[train][finetune]") {
   const Recipe r = make_recipe("ft-grad");
