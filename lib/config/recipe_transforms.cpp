@@ -263,7 +263,7 @@ TransformSpec parse_one(const YAML::Node& item, const std::string& ipath, const 
     t.size = rd.size("size");
     if (t.size.size() != 1) rd.fail(cargs["size"], "size", "an integer > 0 (the side of the square)");
     t.p = rd.number("p", 1.0, prob, "a probability in [0, 1]");
-  } else if (std::find(kAutoAugment.begin(), kAutoAugment.end(), type) != kAutoAugment.end()) {
+  } else if (is_auto_augment(type)) {
     parse_auto_augment(rd, t);
   }
   return t;
@@ -289,6 +289,10 @@ const std::vector<std::string>& transform_names() { return kNames; }
 
 bool is_byte_transform(const std::string& type) { return std::find(kByte.begin(), kByte.end(), type) != kByte.end(); }
 
+bool is_auto_augment(const std::string& type) {
+  return std::find(kAutoAugment.begin(), kAutoAugment.end(), type) != kAutoAugment.end();
+}
+
 std::vector<TransformSpec> parse_transforms(const YAML::Node& data, const std::string& key, const std::string& file) {
   std::vector<TransformSpec> out;
   const std::string path = "data." + key;
@@ -310,7 +314,7 @@ std::vector<TransformSpec> parse_transforms(const YAML::Node& data, const std::s
                                     "random_erasing and cutout come last)",
                                     t.type, first_float));
     if (!is_byte_transform(t.type) && first_float.empty()) first_float = t.type;
-    if (std::find(kAutoAugment.begin(), kAutoAugment.end(), t.type) != kAutoAugment.end()) {
+    if (is_auto_augment(t.type)) {
       if (!auto_policy.empty())
         throw ConfigError(loc_of(list[i], file), ipath,
                           fmt::format("'{}' and {} are both automatic augmentation policies; use one of randaugment, "
@@ -367,7 +371,7 @@ void emit_transforms(YAML::Emitter& e, const std::vector<TransformSpec>& ts) {
       e << YAML::Key << "size" << YAML::Value;
       emit_size(e, t.size);
       e << YAML::Key << "p" << YAML::Value << format_double(t.p);
-    } else if (std::find(kAutoAugment.begin(), kAutoAugment.end(), t.type) != kAutoAugment.end()) {
+    } else if (is_auto_augment(t.type)) {
       emit_auto_augment(e, t);
     }
     e << YAML::EndMap << YAML::EndMap;

@@ -117,10 +117,6 @@ AutoAugmentSteps autoaugment_steps(AutoAugmentPolicy policy, int id, const doubl
   return steps;
 }
 
-bool is_auto_augment(const std::string& type) {
-  return type == "randaugment" || type == "trivialaugment" || type == "autoaugment";
-}
-
 void choose_augment_steps(const TransformSpec& t, int64_t height, int64_t width, Rng& rng,
                           std::vector<AugmentStep>& steps) {
   steps.clear();

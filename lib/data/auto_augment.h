@@ -5,7 +5,6 @@
 // choices come from the caller's Rng (seeded per sample by the loader), not from torch's stream;
 // given the same choices the pixels are torchvision's.
 #include <cstdint>
-#include <string>
 #include <vector>
 
 #include "config/recipe.h"
@@ -59,10 +58,7 @@ struct AutoAugmentSteps {
 AutoAugmentSteps autoaugment_steps(AutoAugmentPolicy policy, int id, const double u[2], const bool negative[2],
                                    int64_t height, int64_t width);
 
-// True for the transform types this file implements (randaugment, trivialaugment, autoaugment).
-bool is_auto_augment(const std::string& type);
-
-// Draws the choices of t (one of those types) from rng into `steps` (cleared; its capacity is
+// Draws the choices of t (randaugment | trivialaugment | autoaugment) from rng into `steps` (cleared; its capacity is
 // reused, so a worker's steady state allocates nothing).
 void choose_augment_steps(const TransformSpec& t, int64_t height, int64_t width, Rng& rng,
                           std::vector<AugmentStep>& steps);

@@ -154,19 +154,19 @@ TEST_CASE("recipe transforms: randaugment, trivialaugment, autoaugment with torc
 
 TEST_CASE("recipe transforms: automatic augmentation errors name the field", "[config][recipe][transforms][augment][errors]") {
   CHECK(transform_error("[{randaugment: {magnitude: 31}}]") ==
-        "r.yaml:4:50: data.train_transforms.0.randaugment.magnitude: expected a bin in [0, 30] (below "
+        "r.yaml:4:48: data.train_transforms.0.randaugment.magnitude: expected a bin in [0, 30] (below "
         "num_magnitude_bins = 31), got 31");
   CHECK(transform_error("[{randaugment: {num_ops: -1}}]") ==
-        "r.yaml:4:48: data.train_transforms.0.randaugment.num_ops: expected an integer >= 0, got -1");
+        "r.yaml:4:46: data.train_transforms.0.randaugment.num_ops: expected an integer >= 0, got -1");
   CHECK(transform_error("[{trivialaugment: {num_magnitude_bins: 1}}]") ==
-        "r.yaml:4:62: data.train_transforms.0.trivialaugment.num_magnitude_bins: expected an integer >= 2, got 1");
+        "r.yaml:4:60: data.train_transforms.0.trivialaugment.num_magnitude_bins: expected an integer >= 2, got 1");
   CHECK(transform_error("[{autoaugment: cifar}]") ==
-        "r.yaml:4:37: data.train_transforms.0.autoaugment.policy: expected a policy: imagenet | cifar10 | svhn, got "
+        "r.yaml:4:36: data.train_transforms.0.autoaugment.policy: expected a policy: imagenet | cifar10 | svhn, got "
         "'cifar'");
   CHECK(transform_error("[{autoaugment: {magnitude: 3}}]") ==
-        "r.yaml:4:38: data.train_transforms.0.autoaugment: unknown key 'magnitude'; expected one of: policy");
+        "r.yaml:4:37: data.train_transforms.0.autoaugment: unknown key 'magnitude'; expected one of: policy");
   CHECK(transform_error("[randaugment, hflip, trivialaugment]") ==
-        "r.yaml:4:43: data.train_transforms.2: 'trivialaugment' and 'randaugment' (data.train_transforms.0) are both "
+        "r.yaml:4:42: data.train_transforms.2: 'trivialaugment' and 'randaugment' (data.train_transforms.0) are both "
         "automatic augmentation policies; use one of randaugment, trivialaugment, autoaugment per list");
   CHECK(transform_error("[{normalize: {mean: [0.5], std: [0.5]}}, autoaugment]") ==
         "r.yaml:4:62: data.train_transforms.1: 'autoaugment' works on 8-bit images and must come before 'normalize' "
