@@ -80,6 +80,7 @@ class BatchNorm : public Layer {
   }
 
   bool fuse_relu(bool on) override { return relu_ = on; }
+  bool backward_reads_output() const override { return relu_; }  // the fused ReLU's mask
   FusionInfo fusion_info() const override {
     FusionInfo f;
     f.kind = FusionInfo::Kind::batchnorm;

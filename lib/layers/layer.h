@@ -126,6 +126,10 @@ class Layer {
   // whether it takes the chain `f` (null: back to the plain layer). A layer that takes it keeps
   // what it needs (folded weights) until fuse_for_inference(nullptr); its eval forwards apply it.
   virtual FusionInfo fusion_info() const { return {}; }
+  // What backward reads besides dout (conservatively true): the Net lets a later layer write
+  // over a tensor in training only when nothing reads it again (an add in place of its input).
+  virtual bool backward_reads_output() const { return true; }
+  virtual bool backward_reads_inputs() const { return true; }
   // Whether forward fills RunContext::channel_sums_out when it is set (see RunContext).
   virtual bool writes_channel_sums() const { return false; }
   virtual bool fuse_for_inference(const InferenceFusion* /*f*/) { return false; }

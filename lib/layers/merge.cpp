@@ -20,6 +20,8 @@ class Add : public Layer {
     return in[0];
   }
   bool fuse_relu(bool on) override { return relu_ = on; }
+  bool backward_reads_output() const override { return relu_; }
+  bool backward_reads_inputs() const override { return false; }
   FusionInfo fusion_info() const override {
     FusionInfo f;
     f.kind = FusionInfo::Kind::add;
