@@ -13,6 +13,9 @@ namespace cnn {
 // One step of a data pipeline (data/transforms.h applies it; docs/config.md lists the types).
 // 8-bit steps (random_crop, hflip, resize, center_crop, random_resized_crop, color_jitter) come
 // before the float steps (normalize, random_erasing, cutout).
+// autoaugment's policy: torchvision's AutoAugmentPolicy.
+enum class AutoAugmentPolicy { imagenet, cifar10, svhn };
+
 struct TransformSpec {
   std::string type;
   std::vector<double> mean;               // normalize: per channel, on [0,1] pixel values
@@ -26,6 +29,10 @@ struct TransformSpec {
   double contrast[2] = {1, 1};
   double saturation[2] = {1, 1};
   double value = 0;                       // random_erasing: the fill value (after normalize)
+  int64_t num_ops = 2;                    // randaugment: ops applied in a row
+  int64_t magnitude = 9;                  // randaugment: the magnitude bin, < num_magnitude_bins
+  int64_t num_magnitude_bins = 31;        // randaugment, trivialaugment
+  AutoAugmentPolicy policy = AutoAugmentPolicy::imagenet;  // autoaugment
 };
 
 // data.mixup / data.cutmix (train/mixup.h: timm's Mixup, per sample).

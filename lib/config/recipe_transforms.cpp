@@ -14,9 +14,12 @@ namespace {
 
 const std::vector<std::string> kNames = {"normalize",   "random_crop",         "hflip",        "resize",
                                          "center_crop", "random_resized_crop", "color_jitter", "random_erasing",
-                                         "cutout"};
-const std::vector<std::string> kByte = {"random_crop", "hflip", "resize", "center_crop", "random_resized_crop",
-                                        "color_jitter"};
+                                         "cutout",      "randaugment",         "trivialaugment", "autoaugment"};
+const std::vector<std::string> kByte = {"random_crop",  "hflip",       "resize",         "center_crop", "random_resized_crop",
+                                        "color_jitter", "randaugment", "trivialaugment", "autoaugment"};
+// The automatic augmentation policies: at most one per list.
+const std::vector<std::string> kAutoAugment = {"randaugment", "trivialaugment", "autoaugment"};
+const std::vector<std::string> kPolicyNames = {"imagenet", "cifar10", "svhn"};  // AutoAugmentPolicy order
 
 // Argument names of each transform; `required` ones have no default.
 struct ArgTable {
@@ -34,6 +37,9 @@ const std::vector<ArgTable> kArgs = {
     {"color_jitter", {"brightness", "contrast", "saturation"}, {}},
     {"random_erasing", {"p", "scale", "ratio", "value"}, {}},
     {"cutout", {"size", "p"}, {"size"}},
+    {"randaugment", {"num_ops", "magnitude", "num_magnitude_bins"}, {}},
+    {"trivialaugment", {"num_magnitude_bins"}, {}},
+    {"autoaugment", {"policy"}, {}},
 };
 
 const ArgTable& table_of(const std::string& type) {
@@ -155,6 +161,37 @@ bool prob(double v) { return v >= 0 && v <= 1; }
 bool any_number(double) { return true; }
 bool area_fraction(double v) { return v > 0 && v <= 1; }
 
+// randaugment / trivialaugment / autoaugment arguments (torchvision's defaults).
+void parse_auto_augment(const ArgReader& rd, TransformSpec& t) {
+  if (t.type == "randaugment") t.num_ops = rd.integer("num_ops", 2, 0);
+  if (t.type != "autoaugment") {
+    t.num_magnitude_bins = rd.integer("num_magnitude_bins", 31, 2);
+  }
+  if (t.type == "randaugment") {
+    t.magnitude = rd.integer("magnitude", 9, 0);
+    if (t.magnitude >= t.num_magnitude_bins)
+      rd.fail(rd.node("magnitude"), "magnitude",
+              fmt::format("a bin in [0, {}] (below num_magnitude_bins = {})", t.num_magnitude_bins - 1,
+                          t.num_magnitude_bins));
+  }
+  if (t.type == "autoaugment" && rd.has("policy")) {
+    const YAML::Node n = rd.node("policy");
+    const std::string name = n.IsScalar() ? n.Scalar() : "";
+    const auto it = std::find(kPolicyNames.begin(), kPolicyNames.end(), name);
+    if (it == kPolicyNames.end()) rd.fail(n, "policy", "a policy: " + join(kPolicyNames, " | "));
+    t.policy = AutoAugmentPolicy(it - kPolicyNames.begin());
+  }
+}
+
+void emit_auto_augment(YAML::Emitter& e, const TransformSpec& t) {
+  if (t.type == "randaugment") {
+    e << YAML::Key << "num_ops" << YAML::Value << t.num_ops;
+    e << YAML::Key << "magnitude" << YAML::Value << t.magnitude;
+  }
+  if (t.type != "autoaugment") e << YAML::Key << "num_magnitude_bins" << YAML::Value << t.num_magnitude_bins;
+  if (t.type == "autoaugment") e << YAML::Key << "policy" << YAML::Value << kPolicyNames[size_t(t.policy)];
+}
+
 TransformSpec parse_one(const YAML::Node& item, const std::string& ipath, const std::string& file) {
   std::string type;
   YAML::Node args, type_node;
@@ -172,6 +209,11 @@ TransformSpec parse_one(const YAML::Node& item, const std::string& ipath, const 
   if (std::find(kNames.begin(), kNames.end(), type) == kNames.end())
     throw ConfigError(loc_of(type_node, file), ipath,
                       fmt::format("unknown transform '{}'{}; known: {}", type, did_you_mean(type, kNames), join(kNames)));
+  if (type == "autoaugment" && args.IsScalar()) {  // the shorthand {autoaugment: cifar10}
+    YAML::Node policy = args;
+    args.reset(YAML::Node(YAML::NodeType::Map));
+    args["policy"] = policy;
+  }
   TransformSpec t;
   t.type = type;
   const std::string apath = ipath + "." + type;
@@ -221,6 +263,8 @@ TransformSpec parse_one(const YAML::Node& item, const std::string& ipath, const 
     t.size = rd.size("size");
     if (t.size.size() != 1) rd.fail(cargs["size"], "size", "an integer > 0 (the side of the square)");
     t.p = rd.number("p", 1.0, prob, "a probability in [0, 1]");
+  } else if (is_auto_augment(type)) {
+    parse_auto_augment(rd, t);
   }
   return t;
 }
@@ -245,6 +289,10 @@ const std::vector<std::string>& transform_names() { return kNames; }
 
 bool is_byte_transform(const std::string& type) { return std::find(kByte.begin(), kByte.end(), type) != kByte.end(); }
 
+bool is_auto_augment(const std::string& type) {
+  return std::find(kAutoAugment.begin(), kAutoAugment.end(), type) != kAutoAugment.end();
+}
+
 std::vector<TransformSpec> parse_transforms(const YAML::Node& data, const std::string& key, const std::string& file) {
   std::vector<TransformSpec> out;
   const std::string path = "data." + key;
@@ -256,6 +304,7 @@ std::vector<TransformSpec> parse_transforms(const YAML::Node& data, const std::s
                                   "got {}",
                                   shown(list)));
   std::string first_float;  // the first float-stage transform seen
+  std::string auto_policy;  // the automatic augmentation seen, with its index
   for (size_t i = 0; i < list.size(); ++i) {
     const std::string ipath = path + "." + std::to_string(i);
     TransformSpec t = parse_one(list[i], ipath, file);
@@ -265,6 +314,14 @@ std::vector<TransformSpec> parse_transforms(const YAML::Node& data, const std::s
                                     "random_erasing and cutout come last)",
                                     t.type, first_float));
     if (!is_byte_transform(t.type) && first_float.empty()) first_float = t.type;
+    if (is_auto_augment(t.type)) {
+      if (!auto_policy.empty())
+        throw ConfigError(loc_of(list[i], file), ipath,
+                          fmt::format("'{}' and {} are both automatic augmentation policies; use one of randaugment, "
+                                      "trivialaugment, autoaugment per list",
+                                      t.type, auto_policy));
+      auto_policy = fmt::format("'{}' ({}.{})", t.type, path, i);
+    }
     out.push_back(std::move(t));
   }
   return out;
@@ -314,6 +371,8 @@ void emit_transforms(YAML::Emitter& e, const std::vector<TransformSpec>& ts) {
       e << YAML::Key << "size" << YAML::Value;
       emit_size(e, t.size);
       e << YAML::Key << "p" << YAML::Value << format_double(t.p);
+    } else if (is_auto_augment(t.type)) {
+      emit_auto_augment(e, t);
     }
     e << YAML::EndMap << YAML::EndMap;
   }

@@ -17,6 +17,9 @@ const std::vector<std::string>& transform_names();
 // True for transforms that work on 8-bit HWC images (before the conversion to float).
 bool is_byte_transform(const std::string& type);
 
+// True for the automatic augmentation policies (randaugment, trivialaugment, autoaugment).
+bool is_auto_augment(const std::string& type);
+
 // `data[key]` as a transform list ("" or null: empty). `path` is "data.<key>".
 std::vector<TransformSpec> parse_transforms(const YAML::Node& data, const std::string& key, const std::string& file);
 

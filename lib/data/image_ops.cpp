@@ -220,4 +220,53 @@ void adjust_saturation(Image& img, float factor) {
   }
 }
 
+namespace {
+
+// Pillow's ImagingFilter3x3 sum for one sample: offset, then each row's three products summed
+// left to right and added (float throughout; products rounded to float before each sum, so no
+// compiler fusion can change a bit).
+inline uint8_t smooth_sample(const uint8_t* above, const uint8_t* at, const uint8_t* below, int64_t d, const float* k) {
+  auto row = [&](const uint8_t* r, const float* kk) {
+    const float p0 = float(r[-d]) * kk[0], p1 = float(r[0]) * kk[1], p2 = float(r[d]) * kk[2];
+    return float(p0 + p1) + p2;
+  };
+  float ss = 0.5f;
+  ss += row(below, k);  // Pillow applies kernel[0..2] to the next row, [6..8] to the previous one
+  ss += row(at, k + 3);
+  ss += row(above, k + 6);
+  if (ss <= 0.0f) return 0;
+  if (ss >= 255.0f) return 255;
+  return uint8_t(ss);
+}
+
+}  // namespace
+
+void adjust_sharpness(Image& img, float factor, Image& tmp) {
+  if (factor == 1.0f) return;
+  const int64_t H = img.height, W = img.width, C = img.channels, row = W * C;
+  if (H < 3 || W < 3) return;  // ImagingFilter returns a copy: the blend of an image with itself
+  // The kernel as Pillow holds it: each weight divided by the scale 13 in float.
+  const float a = 1.0f / 13.0f, b = 5.0f / 13.0f;
+  const float k[9] = {a, a, a, a, b, a, a, a, a};
+  tmp.reshape(H, W, C);
+  const uint8_t* p = img.data();
+  uint8_t* q = tmp.data();
+  std::memcpy(q, p, size_t(row));
+  std::memcpy(q + (H - 1) * row, p + (H - 1) * row, size_t(row));
+  for (int64_t y = 1; y < H - 1; ++y) {
+    const uint8_t* at = p + y * row;
+    uint8_t* out = q + y * row;
+    std::memcpy(out, at, size_t(C));
+    std::memcpy(out + (W - 1) * C, at + (W - 1) * C, size_t(C));
+    for (int64_t i = C; i < (W - 1) * C; ++i) out[i] = smooth_sample(at + i - row, at + i, at + i + row, C, k);
+  }
+  const int64_t n = img.numel();
+  uint8_t* px = img.data();
+  if (factor == 0.0f) {
+    std::memcpy(px, q, size_t(n));
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) px[i] = blend(q[i], px[i], factor);
+}
+
 }  // namespace cnn

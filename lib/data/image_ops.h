@@ -37,5 +37,8 @@ void resize_bilinear(const Image& src, int64_t h, int64_t w, Image& dst, ResizeS
 void adjust_brightness(Image& img, float factor);
 void adjust_contrast(Image& img, float factor);
 void adjust_saturation(Image& img, float factor);
+// ImageEnhance.Sharpness: blend with ImageFilter.SMOOTH (3 x 3 kernel 1 1 1 / 1 5 1 / 1 1 1, over
+// 13, float sums + 0.5, truncated; the border pixels are kept). `tmp` holds the smoothed image.
+void adjust_sharpness(Image& img, float factor, Image& tmp);
 
 }  // namespace cnn

@@ -200,6 +200,9 @@ void Pipeline::apply_bytes(Image& img, TransformScratch& s, Rng& rng) const {
         if (k == 1) adjust_contrast(img, f[1]);
         if (k == 2) adjust_saturation(img, f[2]);
       }
+    } else if (cfg::is_auto_augment(t.type)) {
+      choose_augment_steps(t, img.height, img.width, rng, s.augment_steps);
+      for (const AugmentStep& step : s.augment_steps) apply_augment_step(step, img, s.a);
     }
   }
 }

@@ -11,6 +11,7 @@
 #include "config/recipe.h"
 #include "core/rng.h"
 #include "core/tensor.h"
+#include "data/auto_augment.h"
 #include "data/image.h"
 #include "data/image_ops.h"
 
@@ -20,6 +21,7 @@ namespace cnn {
 struct TransformScratch {
   Image a, b;
   ResizeScratch resize;
+  std::vector<AugmentStep> augment_steps;
 };
 
 class Pipeline {

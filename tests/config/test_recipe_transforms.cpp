@@ -116,3 +116,59 @@ TEST_CASE("recipe transforms: errors name the field", "[config][recipe][transfor
   CHECK(transform_error("[{hflip: 3}]") ==
         "r.yaml:4:30: data.train_transforms.0.hflip: expected a mapping of arguments (p), got '3'");
 }
+
+TEST_CASE("recipe transforms: randaugment, trivialaugment, autoaugment with torchvision's defaults, round trip",
+          "[config][recipe][transforms][augment]") {
+  const Recipe r = with_transforms("[randaugment, {normalize: {mean: [0.5], std: [0.5]}}]");
+  REQUIRE(r.data.train_transforms.size() == 2);
+  const TransformSpec& ra = r.data.train_transforms[0];
+  CHECK(ra.type == "randaugment");
+  CHECK(ra.num_ops == 2);
+  CHECK(ra.magnitude == 9);
+  CHECK(ra.num_magnitude_bins == 31);
+  const Recipe r2 = with_transforms("[{randaugment: {num_ops: 3, magnitude: 4, num_magnitude_bins: 5}}]");
+  CHECK(r2.data.train_transforms[0].num_ops == 3);
+  CHECK(r2.data.train_transforms[0].magnitude == 4);
+  CHECK(r2.data.train_transforms[0].num_magnitude_bins == 5);
+  const Recipe ta = with_transforms("[hflip, trivialaugment]");
+  CHECK(ta.data.train_transforms[1].num_magnitude_bins == 31);
+  CHECK(with_transforms("[{trivialaugment: {num_magnitude_bins: 8}}]").data.train_transforms[0].num_magnitude_bins == 8);
+  CHECK(with_transforms("[autoaugment]").data.train_transforms[0].policy == cnn::AutoAugmentPolicy::imagenet);
+  CHECK(with_transforms("[{autoaugment: cifar10}]").data.train_transforms[0].policy == cnn::AutoAugmentPolicy::cifar10);
+  CHECK(with_transforms("[{autoaugment: {policy: svhn}}]").data.train_transforms[0].policy ==
+        cnn::AutoAugmentPolicy::svhn);
+  // The resolved recipe reloads to the same specs.
+  for (const Recipe& a : {r2, with_transforms("[{autoaugment: cifar10}]"), ta}) {
+    const Recipe b = load_recipe_string(a.resolved_yaml, "resolved.yaml", kFixtures);
+    REQUIRE(b.data.train_transforms.size() == a.data.train_transforms.size());
+    for (size_t i = 0; i < a.data.train_transforms.size(); ++i) {
+      const TransformSpec &x = a.data.train_transforms[i], &y = b.data.train_transforms[i];
+      check_same(x, y);
+      CHECK(x.num_ops == y.num_ops);
+      CHECK(x.magnitude == y.magnitude);
+      CHECK(x.num_magnitude_bins == y.num_magnitude_bins);
+      CHECK(x.policy == y.policy);
+    }
+  }
+}
+
+TEST_CASE("recipe transforms: automatic augmentation errors name the field", "[config][recipe][transforms][augment][errors]") {
+  CHECK(transform_error("[{randaugment: {magnitude: 31}}]") ==
+        "r.yaml:4:48: data.train_transforms.0.randaugment.magnitude: expected a bin in [0, 30] (below "
+        "num_magnitude_bins = 31), got 31");
+  CHECK(transform_error("[{randaugment: {num_ops: -1}}]") ==
+        "r.yaml:4:46: data.train_transforms.0.randaugment.num_ops: expected an integer >= 0, got -1");
+  CHECK(transform_error("[{trivialaugment: {num_magnitude_bins: 1}}]") ==
+        "r.yaml:4:60: data.train_transforms.0.trivialaugment.num_magnitude_bins: expected an integer >= 2, got 1");
+  CHECK(transform_error("[{autoaugment: cifar}]") ==
+        "r.yaml:4:36: data.train_transforms.0.autoaugment.policy: expected a policy: imagenet | cifar10 | svhn, got "
+        "'cifar'");
+  CHECK(transform_error("[{autoaugment: {magnitude: 3}}]") ==
+        "r.yaml:4:37: data.train_transforms.0.autoaugment: unknown key 'magnitude'; expected one of: policy");
+  CHECK(transform_error("[randaugment, hflip, trivialaugment]") ==
+        "r.yaml:4:42: data.train_transforms.2: 'trivialaugment' and 'randaugment' (data.train_transforms.0) are both "
+        "automatic augmentation policies; use one of randaugment, trivialaugment, autoaugment per list");
+  CHECK(transform_error("[{normalize: {mean: [0.5], std: [0.5]}}, autoaugment]") ==
+        "r.yaml:4:62: data.train_transforms.1: 'autoaugment' works on 8-bit images and must come before 'normalize' "
+        "(the float steps normalize, random_erasing and cutout come last)");
+}
