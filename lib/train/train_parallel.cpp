@@ -28,6 +28,11 @@ void check_ranks_fit(const Recipe& recipe) {
     throw ConfigError(fmt::format("data.batch_size: {} is smaller than the {} ranks (the global batch is split over "
                                   "them; each needs a sample)",
                                   B, dist::size()));
+  const int64_t K = recipe.train.accumulate;
+  if (B / K < dist::size())
+    throw ConfigError(fmt::format("train.accumulate: micro-batches of {} (data.batch_size {} / {}) are smaller than "
+                                  "the {} ranks (each micro-batch is split over them; each needs a sample)",
+                                  B / K, B, K, dist::size()));
 }
 
 void setup_data_parallel(TrainRun& run) {
@@ -39,8 +44,10 @@ void setup_data_parallel(TrainRun& run) {
   const bool sync_bn = run.recipe.train.sync_bn;
   if (sync_bn) run.ctx.batch_stats_sum = &run.sync_bn_stats;
   dist::broadcast_model(*run.net);
-  run.log(fmt::format("data-parallel: {} ranks x {} threads | global batch {} = {} per rank | BN statistics {} | {}",
-                      ranks, num_threads(), B, per_rank_batch(B, ranks),
+  const int64_t K = run.recipe.train.accumulate;
+  const std::string micro = K > 1 ? fmt::format("{} micro-batches of {} = ", K, B / K) : "";
+  run.log(fmt::format("data-parallel: {} ranks x {} threads | global batch {} = {}{} per rank | BN statistics {} | {}",
+                      ranks, num_threads(), B, micro, per_rank_batch(B / K, ranks),
                       sync_bn ? "over all ranks (train.sync_bn)" : "per rank", dist::library_version()));
 }
 
