@@ -38,6 +38,7 @@ int predict_images(const std::vector<std::string>& images, const std::string& co
   Tensor batch;
   Image img;
   std::vector<float> probs;
+  Net::InferenceScope fused(net);
   RunContext ctx{false, nullptr};
   for (size_t b = 0; b < images.size(); b += size_t(batch_size)) {
     const size_t n = std::min(images.size() - b, size_t(batch_size));
@@ -118,6 +119,7 @@ Run add_predict(CLI::App& app) {
     out_shape.insert(out_shape.end(), out_sample.begin(), out_sample.end());
     Tensor logits(out_shape);
     const int64_t in_per = numel_of(want), out_per = numel_of(out_sample);
+    Net::InferenceScope fused(net);
     RunContext ctx{false, nullptr};
     Tensor chunk;
     for (int64_t b = 0; b < n; b += o->batch) {

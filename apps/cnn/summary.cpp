@@ -28,7 +28,7 @@ Run add_summary(CLI::App& app) {
     ModelSpec spec = load_model_or_recipe(o->config, sets);
     Net net(spec);
     print_banner();
-    const Net::PlannedMemory train = net.planned_memory(o->batch, true), eval = net.planned_memory(o->batch, false);
+    const Net::PlannedMemory train = net.planned_memory(o->batch, true), eval = net.planned_inference_memory(o->batch);
     fmt::print("{}", o->json ? summary_json(net, o->batch, train, eval) : summary_table(net, o->batch, train, eval));
     return 0;
   };

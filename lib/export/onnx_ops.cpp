@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "export/bn_fold.h"
+#include "layers/bn_fold.h"
 #include "export/onnx_builder.h"
 #include "layers/options.h"
 

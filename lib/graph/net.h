@@ -95,14 +95,34 @@ class Net {
   Shape output_shape() const;                 // per sample
 
   // Memory (planned once per batch size). By default a BatchNorm or add whose output only feeds a
-  // ReLU applies it in its own passes (Layer::fuse_relu) and keeps no output of its own; an eval
+  // ReLU applies it in its own passes (Layer::fuse_relu) and keeps no output of its own, a training
+  // add writes over an input that nothing reads again (a BatchNorm's output); an eval
   // forward shares activation buffers between nodes whose outputs are not live at the same time
   // (an output lives until its last reader has run), and training shares gradient buffers the
   // same way (graph/liveness.h): activation() after an eval forward, backward after an eval
   // forward, and activation()/backward_to() of a fused node throw. set_inspectable(true) keeps
   // every node's output and gradient (cnn explain, report). Results are bit-identical either way.
   void set_inspectable(bool on);
-  bool fused(int node) const { return nodes_[size_t(node)].relu_into >= 0; }
+  bool fused(int node) const { return nodes_[size_t(node)].into >= 0; }
+  // Inference fusion (graph/inference_fusion.cpp), for eval forwards with weights that stay fixed:
+  // every BatchNorm after a convolution is folded into its weights and bias, and the convolution's
+  // output pass also applies a residual add and a ReLU/ReLU6 that follow it (Layer::
+  // fuse_for_inference); direct convolutions keep their weights packed. Results equal the unfused
+  // path within float rounding. The folding uses the weights of the moment: a training forward
+  // ends it (and so does set_inspectable(true)); after changing weights otherwise, fuse again.
+  // InferenceScope does both ends.
+  void fuse_for_inference(bool on);
+  bool fused_for_inference() const { return inference_fused_; }
+  class InferenceScope {
+   public:
+    explicit InferenceScope(Net& net) : net_(net) { net_.fuse_for_inference(true); }
+    ~InferenceScope() { net_.fuse_for_inference(false); }
+    InferenceScope(const InferenceScope&) = delete;
+    InferenceScope& operator=(const InferenceScope&) = delete;
+
+   private:
+    Net& net_;
+  };
   // What the plan at `batch` holds for a training step (forward outputs kept for backward, shared
   // gradient buffers) or an eval forward (shared activation buffers), in bytes. The process adds
   // its runtime, the input batch and, in training, the optimizer's state.
@@ -113,6 +133,8 @@ class Net {
     int64_t total() const { return params + activations + workspace; }
   };
   PlannedMemory planned_memory(int64_t batch, bool train);
+  // An eval forward's plan as the inference paths run it: fused for inference (InferenceScope).
+  PlannedMemory planned_inference_memory(int64_t batch);
 
   // Names the first node (in order) whose activation holds a NaN or Inf, or "" if none.
   std::string first_nonfinite_activation() const;
@@ -138,8 +160,15 @@ class Net {
     bool needs_grad = false;   // some trainable parameter at or before this node
     bool eval_in_train = false;  // runs in eval mode during training (set_frozen)
     bool params_frozen = false;  // has parameters, all frozen: backward computes input gradients only
-    int relu_into = -1;        // fused: the ReLU node whose output and gradient this node uses
-    bool absorbed = false;     // a ReLU fused into its input node: never run
+    int into = -1;             // fused: writes the output of node `into` (a ReLU's, or an inference chain's last)
+    bool absorbed = false;     // fused into an earlier node: never run
+    int written_by = -1;       // absorbed and the end of a fusion: the node that writes this output
+    static constexpr int kNoResidual = -2;
+    int residual = kNoResidual;  // inference chain with an add: the node (-1: the net input) passed as last input
+    bool inference_head = false;  // took an inference chain (Layer::fuse_for_inference)
+    int sums_out = -1, sums_in = -1;  // training: channel_sums_ slot written / read (RunContext)
+    int in_place_of = -1;      // training: the output lives in that node's `out` (an add over its input)
+    bool overwritten = false;  // training: a later node writes over this output (fuse_in_place)
   };
   void plan(int64_t batch);
   void init_defaults(uint64_t seed);
@@ -147,6 +176,18 @@ class Net {
   const Shape& shape_of(int index) const;
   void backward_from(int stop, bool heads, RunContext& ctx);  // nodes after `stop` (-1: all)
   void set_fusion(bool on);
+  void clear_fusion();
+  void fuse_relus();                        // training fusion: BN / add take the ReLU after them
+  void fuse_in_place();                     // training: an add writes over an input nothing reads again
+  // Training: the tensor holding node i's output (its own, or the one it was written over).
+  Tensor& storage(int i) {
+    Node& n = nodes_[size_t(i)];
+    return n.in_place_of >= 0 ? nodes_[size_t(n.in_place_of)].out : n.out;
+  }
+  const Tensor& storage(int i) const { return const_cast<Net*>(this)->storage(i); }
+  void fuse_inference_chains();             // graph/inference_fusion.cpp
+  std::vector<int> reader_counts() const;   // per node: layers reading it, plus side-head losses
+  void plan_channel_sums();                 // which BatchNorm takes its statistics from its input's writer
   void plan_buffers();                      // liveness plans of eval outputs and gradients
   void prepare(bool train);                 // allocates what the mode needs at the planned batch
   // Where node i's output goes: its fused ReLU's, in the mode's storage.
@@ -154,6 +195,11 @@ class Net {
   const Tensor& stored_output(int i) const;  // the last forward's storage
   Tensor& grad_of(int i) { return grad_slots_[size_t(nodes_[size_t(i)].grad_slot)]; }
   bool shares_eval() const { return !inspectable_; }
+  // Node i's output has storage of its own: not written into another's, not inside a fusion chain.
+  bool holds_output(int i) const {
+    const Node& n = nodes_[size_t(i)];
+    return n.into < 0 && (!n.absorbed || n.written_by >= 0);
+  }
   // The last forward ran in eval mode with shared buffers: only the net's output is intact.
   bool eval_buffers_in_use() const { return !last_train_ && shares_eval(); }
   enum class Kept { output, gradient };
@@ -170,6 +216,7 @@ class Net {
   std::vector<char> main_path_;  // nodes the main output depends on
   Tensor workspace_;             // scratch shared by all layers, sized when planned
   bool inspectable_ = false;
+  bool inference_fused_ = false;
   bool last_train_ = true;       // mode of the last forward
   std::vector<Tensor> eval_slots_, grad_slots_;
   std::vector<int64_t> eval_capacity_, grad_capacity_;  // floats per slot, from the plan
@@ -179,6 +226,7 @@ class Net {
   std::vector<char> frozen_;     // per params_ entry (set_frozen)
   std::vector<size_t> frozen_in_trainable_nodes_;  // their gradients are computed, then zeroed
   std::vector<NodeTime> times_;
+  std::vector<ChannelSums> channel_sums_;  // plan_channel_sums
 };
 
 }  // namespace cnn

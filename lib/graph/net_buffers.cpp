@@ -26,8 +26,8 @@ void Net::plan_buffers() {
   std::vector<LiveRange> eval(static_cast<size_t>(L));
   for (int o = 0; o < L; ++o) {
     const Node& n = nodes_[size_t(o)];
-    if (n.relu_into >= 0 || !main_path_[size_t(o)] || !shares_eval()) continue;
-    const int writer = n.absorbed ? n.inputs[0] : o;
+    if (!holds_output(o) || !main_path_[size_t(o)] || !shares_eval()) continue;
+    const int writer = n.written_by >= 0 ? n.written_by : o;
     eval[size_t(o)] = {writer, o == L - 1 ? kForever : writer, numel_of(n.shape)};
   }
   // Gradients: from the first write (the last reader's backward, or before backward for the
@@ -43,7 +43,7 @@ void Net::plan_buffers() {
   }
   for (int g = 0; g < L; ++g) {
     const Node& n = nodes_[size_t(g)];
-    if (n.relu_into >= 0 || !n.needs_grad) continue;
+    if (n.into >= 0 || !n.needs_grad) continue;
     const int64_t own = step(n.absorbed ? n.inputs[0] : g);
     int64_t begin = own;
     int64_t end = own;
@@ -102,7 +102,7 @@ void Net::prepare(bool train) {
   if (train || !shares_eval()) {
     if (train_ready_) return;
     for (Node& n : nodes_)
-      if (n.relu_into < 0) n.out.resize(n.shape);
+      if (n.into < 0 && n.in_place_of < 0) n.out.resize(n.shape);
     for (size_t s = 0; s < grad_slots_.size(); ++s) grad_slots_[s].resize({grad_capacity_[s]});
     train_ready_ = true;
     return;
@@ -113,9 +113,9 @@ void Net::prepare(bool train) {
 }
 
 Tensor& Net::output_of(int i, bool train) {
-  const int o = nodes_[size_t(i)].relu_into >= 0 ? nodes_[size_t(i)].relu_into : i;
+  const int o = nodes_[size_t(i)].into >= 0 ? nodes_[size_t(i)].into : i;
   Node& n = nodes_[size_t(o)];
-  if (train || !shares_eval()) return n.out;
+  if (train || !shares_eval()) return storage(o);
   Tensor& t = eval_slots_[size_t(n.eval_slot)];
   t.resize(n.shape);  // within the slot's capacity: no allocation
   return t;
@@ -123,7 +123,7 @@ Tensor& Net::output_of(int i, bool train) {
 
 const Tensor& Net::stored_output(int i) const {
   const Node& n = nodes_[size_t(i)];
-  if (!eval_buffers_in_use() || n.eval_slot < 0) return n.out;
+  if (!eval_buffers_in_use() || n.eval_slot < 0) return storage(i);
   return eval_slots_[size_t(n.eval_slot)];
 }
 
@@ -134,13 +134,13 @@ Net::PlannedMemory Net::planned_memory(int64_t batch, bool train) {
   for (const NamedBuffer& b : buffers_) m.params += b.buffer->value.numel();
   if (train) {
     for (const Node& n : nodes_)
-      if (n.relu_into < 0) m.activations += numel_of(n.shape);
+      if (n.into < 0 && n.in_place_of < 0) m.activations += numel_of(n.shape);
     for (int64_t c : grad_capacity_) m.activations += c;
   } else if (shares_eval()) {
     for (int64_t c : eval_capacity_) m.activations += c;
   } else {
     for (size_t i = 0; i < nodes_.size(); ++i)
-      if (nodes_[i].relu_into < 0 && main_path_[i]) m.activations += numel_of(nodes_[i].shape);
+      if (nodes_[i].into < 0 && main_path_[i]) m.activations += numel_of(nodes_[i].shape);
   }
   for (size_t i = 0; i < nodes_.size(); ++i)
     if (train || main_path_[i]) m.activations += int64_t(nodes_[i].layer->state_floats(train));

@@ -4,6 +4,16 @@
 
 namespace cnn {
 
+void add_and_clamp(float* y, const float* residual, int64_t n, bool clamp, float lo, float hi) {
+  if (residual)
+    for (int64_t i = 0; i < n; ++i) y[i] += residual[i];
+  if (clamp)
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = y[i];
+      y[i] = v > lo ? (v < hi ? v : hi) : lo;
+    }
+}
+
 void relu_forward(const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.f ? x[i] : 0.f;
 }

@@ -20,8 +20,9 @@ struct DirectConvPlan {
   const RowConvKernel* kernel = nullptr;
   OutputMap y_map;   // forward writes y through it (no output rows, no unpack pass)
   OutputMap dx_map;  // stride 1: backward-data writes dx through it
-  // Workspace in floats for forward and for backward with `threads` threads.
+  // Workspace in floats for forward (the input rows) and for backward with `threads` threads.
   size_t forward_floats() const;
+  size_t packed_weight_floats() const;  // forward's packed weights (pack_direct_conv_weights)
   size_t backward_floats(int threads) const;
 };
 
@@ -37,9 +38,25 @@ int64_t direct_conv_group(const ConvGeom& g, int M, int64_t N);
 // Test seam: sets the budget in floats (<= 0 restores the default).
 void set_direct_conv_group_budget(int64_t floats);
 
-// x: N x C x H x W, w: M x C x KH x KW, bias: M or nullptr, y: N x M x OH x OW.
-void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* w, const float* bias, float* y,
-                         float* workspace);
+// What forward does to each output after the convolution: + bias[m] (if set), + residual (same
+// layout as y, if set), then clamped to [lo, hi] (if clamp): a fused inference pass.
+// thread_sums (if set): num_threads() arrays of 2 * M doubles; thread t adds, for each output
+// channel m, the sum of its final outputs and of their squares into [t * 2 * M + 2 * m] and
+// [t * 2 * M + 2 * m + 1] (BatchNorm's statistics while the outputs are in cache).
+struct ConvEpilogue {
+  const float* bias = nullptr;
+  const float* residual = nullptr;
+  bool clamp = false;
+  float lo = 0.f, hi = 0.f;
+  double* thread_sums = nullptr;
+};
+
+// w: M x C x KH x KW -> the kernel's layout (packed_weight_floats() floats). Depends on M, C and
+// the taps only: one packing serves every image group of a batch, and inference keeps it.
+void pack_direct_conv_weights(const DirectConvPlan& p, const float* w, float* dst);
+// x: N x C x H x W, wpacked: pack_direct_conv_weights, y: N x M x OH x OW; xrows: forward_floats().
+void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* wpacked, const ConvEpilogue& e,
+                         float* y, float* xrows);
 // dw += weight gradient when non-null (null: a frozen layer); dx (N x C x H x W) overwritten when non-null.
 void direct_conv_backward(const DirectConvPlan& p, const float* x, const float* dy, const float* w, float* dx,
                           float* dw, float* workspace);

@@ -1,6 +1,8 @@
 // The naive twin of the row-convolution kernels: the definition in row_conv.h, loop for loop.
 #include "kernels/row_conv.h"
 
+#include <vector>
+
 namespace cnn {
 namespace {
 
@@ -21,10 +23,14 @@ void forward(const RowConvArgs& a, int64_t q0, int64_t q1) {
       for (int64_t q = q0; q < q1; ++q) a.y[m * a.y_stride + q] = dot(a, m, q);
     return;
   }
+  std::vector<float> acc;
   for_each_output_run(*a.outputs, q0, q1 - q0, [&](int begin, int len, int64_t dst) {
-    for (int m = 0; m < a.M; ++m)
-      for (int i = 0; i < len; ++i)
-        a.out[dst + m * a.outputs->channel_stride + i] = dot(a, m, q0 + begin + i) + (a.bias ? a.bias[m] : 0.f);
+    acc.resize(size_t(len));
+    for (int m = 0; m < a.M; ++m) {
+      const int64_t at = dst + m * a.outputs->channel_stride;
+      for (int i = 0; i < len; ++i) acc[size_t(i)] = dot(a, m, q0 + begin + i);
+      finish_channel_run(a, m, acc.data(), len, at);
+    }
   });
 }
 

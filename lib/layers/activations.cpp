@@ -1,5 +1,7 @@
 // Pointwise activations: relu, leaky_relu, tanh, sigmoid, and scale (times a constant, as the
 // 0.125 on ResNet-9's logits in Page's DAWNBench network).
+#include <limits>
+
 #include "config/layer_args.h"
 #include "core/parallel.h"
 #include "kernels/activation.h"
@@ -11,27 +13,20 @@ namespace {
 
 enum class Act { relu, leaky_relu, tanh, sigmoid, scale };
 
-// Splits n elements across the pool in chunks big enough to be worth a wake-up.
-template <class F>
-void for_chunks(int64_t n, F&& f) {
-  constexpr int64_t grain = 1 << 15;
-  if (n < 2 * grain) {
-    f(0, n);
-    return;
-  }
-  parallel_for(n, [&](int64_t b, int64_t e, int) { f(b, e); });
-}
-
 class Activation : public Layer {
  public:
   Activation(Act a, float slope) : act_(a), slope_(slope) {}
   Shape infer(const std::vector<Shape>& in) override { return in[0]; }
   bool is_relu() const override { return act_ == Act::relu; }
+  FusionInfo fusion_info() const override {
+    if (act_ != Act::relu) return {};
+    return {FusionInfo::Kind::clamp, {}, 0.f, std::numeric_limits<float>::infinity()};
+  }
 
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext&) override {
     const float* x = in[0]->data();
     float* y = out.data();
-    for_chunks(out.numel(), [&](int64_t b, int64_t e) {
+    parallel_elementwise(out.numel(), [&](int64_t b, int64_t e) {
       switch (act_) {
         case Act::relu: relu_forward(x + b, y + b, e - b); break;
         case Act::leaky_relu: leaky_relu_forward(x + b, y + b, e - b, slope_); break;
@@ -51,7 +46,7 @@ class Activation : public Layer {
     const float* y = out.data();
     const float* dy = dout.data();
     float* dx = din[0]->data();
-    for_chunks(out.numel(), [&](int64_t b, int64_t e) {
+    parallel_elementwise(out.numel(), [&](int64_t b, int64_t e) {
       switch (act_) {
         case Act::relu: relu_backward(y + b, dy + b, dx + b, e - b); break;
         case Act::leaky_relu: leaky_relu_backward(x + b, dy + b, dx + b, e - b, slope_); break;

@@ -12,11 +12,13 @@
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "core/workspace.h"
+#include "kernels/channel_stats.h"
 #include "kernels/conv_direct.h"
 #include "kernels/depthwise.h"
 #include "kernels/gemm.h"
 #include "kernels/im2col.h"
 #include "layers/conv_common.h"
+#include "layers/conv_inference.h"
 #include "layers/init.h"
 #include "layers/layer.h"
 #include "layers/options.h"
@@ -79,36 +81,57 @@ class Conv2d : public Layer {
     return g_.is_pointwise() ? "gemm" : "im2col+gemm";
   }
 
+  // Direct path: the input rows, and the packed weights unless inference keeps its own.
   size_t workspace_floats(bool train) const override {
     if (algo_ != Algo::direct) return 0;
-    return train ? std::max(direct_.forward_floats(), direct_.backward_floats(num_threads())) : direct_.forward_floats();
+    const size_t fwd = direct_.forward_floats() + (infer_.on && !train ? 0 : direct_.packed_weight_floats());
+    return train ? std::max(fwd, direct_.backward_floats(num_threads())) : fwd;
+  }
+  size_t state_floats(bool train) const override { return train ? 0 : infer_.floats(); }
+
+  bool fuse_for_inference(const InferenceFusion* f) override {
+    prepare_conv_inference(infer_, f, weight_.value, o_.bias ? &bias_.value : nullptr);
+    if (infer_.on && algo_ == Algo::direct) {
+      infer_.packed.resize({int64_t(direct_.packed_weight_floats())});
+      pack_direct_conv_weights(direct_, infer_.w, infer_.packed.data());
+    }
+    return true;
   }
 
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext& ctx) override {
     const Tensor& x = *in[0];
     const int64_t N = x.dim(0);
+    const bool fused = infer_.on && !ctx.train;
+    const float* w = fused ? infer_.w : weight_.value.data();
+    const float* bias = fused ? infer_.b : o_.bias ? bias_.value.data() : nullptr;
+    const float* residual = fused && infer_.residual ? in.back()->data() : nullptr;
+    ChannelSums* sums = ctx.train ? ctx.channel_sums_out : nullptr;
+    if (sums) sums->sum.resize(size_t(o_.out)), sums->sum_sq.resize(size_t(o_.out));
     if (algo_ == Algo::direct) {
-      float* ws = workspace_for(ctx, own_workspace_, direct_.forward_floats());
-      for (int64_t n = 0; n < N; n += direct_.N) {
-        const DirectConvPlan& p = N - n >= direct_.N ? direct_ : direct_tail_;
-        direct_conv_forward(p, x.data() + n * (x.numel() / N), weight_.value.data(),
-                            o_.bias ? bias_.value.data() : nullptr, out.data() + n * (out.numel() / N), ws);
+      double* partials = nullptr;
+      if (sums) {  // each thread sums its own outputs; added in thread order (same --threads, same bits)
+        sum_partials_.assign(size_t(num_threads()) * 2 * size_t(o_.out), 0.0);
+        partials = sum_partials_.data();
       }
+      direct_forward(x, fused, bias, residual, partials, out, ctx);
+      if (sums) reduce_thread_sums(partials, num_threads(), o_.out, sums->sum.data(), sums->sum_sq.data());
       return;
     }
     if (algo_ == Algo::depthwise) {  // direct kernel, parallel over (image, channel) planes
-      depthwise_forward(x.data(), weight_.value.data(), o_.bias ? bias_.value.data() : nullptr, g_, N,
-                        int(in_channels_), int(o_.out / o_.groups), out.data());
-      return;
+      depthwise_forward(x.data(), w, bias, g_, N, int(in_channels_), int(o_.out / o_.groups), out.data());
+    } else if (N < num_threads()) {  // too few images to split: split each GEMM instead
+      for (int64_t n = 0; n < N; ++n) forward_images(x, w, bias, out, n, 1, 0, true);
+    } else {
+      parallel_for(N, [&](int64_t b, int64_t e, int tid) {
+        for (int64_t n = b, nb; n < e; n += nb) forward_images(x, w, bias, out, n, nb = batch_for(e - n), tid, false);
+      });
     }
-    if (N < num_threads()) {  // too few images to split: split each GEMM instead
-      for (int64_t n = 0; n < N; ++n) forward_images(x, out, n, 1, 0, true);
-      return;
-    }
-    parallel_for(N, [&](int64_t b, int64_t e, int tid) {
-      for (int64_t n = b, nb; n < e; n += nb) forward_images(x, out, n, nb = batch_for(e - n), tid, false);
-    });
+    if (fused) finish_fused_outputs(infer_, residual, out.data(), out.numel());
+    if (sums) channel_sums(out.data(), N, o_.out, out.numel() / (N * o_.out), sums->sum.data(), sums->sum_sq.data());
   }
+
+  bool writes_channel_sums() const override { return true; }
+  bool backward_reads_output() const override { return false; }
 
   void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
                 const std::vector<Tensor*>& din, RunContext& ctx) override {
@@ -156,6 +179,8 @@ class Conv2d : public Layer {
   DirectConvPlan direct_;       // for groups of direct_.N images
   DirectConvPlan direct_tail_;  // for the last, smaller group (when N is not a multiple)
   Tensor own_workspace_;  // used only when the layer runs outside a Net
+  ConvInference infer_;   // fuse_for_inference
+  std::vector<double> sum_partials_;  // channel sums per thread (RunContext::channel_sums_out)
 
   void plan_algorithm(int64_t N) {
     // groups == input channels (> 1): the direct depthwise kernel instead of one tiny GEMM per channel.
@@ -194,13 +219,37 @@ class Conv2d : public Layer {
     return col;
   }
 
-  void forward_images(const Tensor& x, Tensor& out, int64_t n0, int64_t nb, int tid, bool parallel_gemm) {
+  // The direct path over groups of images, with the weights packed once for the whole batch
+  // (inference keeps them packed: infer_.packed).
+  void direct_forward(const Tensor& x, bool fused, const float* bias, const float* residual, double* thread_sums,
+                      Tensor& out, RunContext& ctx) {
+    const int64_t N = x.dim(0), in_img = x.numel() / N, out_img = out.numel() / N;
+    const bool own_pack = !fused || infer_.packed.empty();
+    float* ws = workspace_for(ctx, own_workspace_, direct_.forward_floats() + (own_pack ? direct_.packed_weight_floats() : 0));
+    const float* wpacked = infer_.packed.data();
+    float* xrows = ws;
+    if (own_pack) {
+      float* dst = ws + direct_.forward_floats();
+      pack_direct_conv_weights(direct_, fused ? infer_.w : weight_.value.data(), dst);
+      wpacked = dst;
+    }
+    for (int64_t n = 0; n < N; n += direct_.N) {
+      const DirectConvPlan& p = N - n >= direct_.N ? direct_ : direct_tail_;
+      ConvEpilogue e = fused ? epilogue_of(infer_, bias, residual ? residual + n * out_img : nullptr)
+                             : ConvEpilogue{bias};
+      e.thread_sums = thread_sums;
+      direct_conv_forward(p, x.data() + n * in_img, wpacked, e, out.data() + n * out_img, xrows);
+    }
+  }
+
+  void forward_images(const Tensor& x, const float* weight, const float* bias, Tensor& out, int64_t n0, int64_t nb,
+                      int tid, bool parallel_gemm) {
     const int64_t M = o_.out / o_.groups, K = g_.col_rows(), P = g_.col_cols(), L = nb * P;
     const int64_t out_img = out.numel() / out.dim(0);
     auto gemm = parallel_gemm ? sgemm_parallel : sgemm;
     for (int64_t gi = 0; gi < o_.groups; ++gi) {
       const float* col = columns(x, n0, nb, gi, tid);
-      const float* w = weight_.value.data() + gi * M * K;
+      const float* w = weight + gi * M * K;
       if (nb == 1) {
         gemm(false, false, int(M), int(P), int(K), 1.f, w, int(K), col, int(P), 0.f,
              out.data() + n0 * out_img + gi * M * P, int(P));
@@ -210,7 +259,7 @@ class Conv2d : public Layer {
       gemm(false, false, int(M), int(L), int(K), 1.f, w, int(K), col, int(L), 0.f, tmp, int(L));
       scatter_side_by_side(tmp, M, P, nb, out.data() + n0 * out_img + gi * M * P, out_img);
     }
-    if (o_.bias) add_channel_bias(out.data() + n0 * out_img, bias_.value.data(), nb, o_.out, P);
+    if (bias) add_channel_bias(out.data() + n0 * out_img, bias, nb, o_.out, P);
   }
 
   // Direct path over groups of images: dx (may be null) overwritten, dw (may be null) accumulated.

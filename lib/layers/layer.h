@@ -12,6 +12,7 @@
 //   layer between trainable ones) it computes only din and leaves Param::grad untouched.
 // - Layers allocate their saved state on the first call for a shape and reuse it after.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,11 @@ class CrossProcessSum {
   virtual void sum(double* values, size_t n) = 0;
 };
 
+// Per-channel sums of a tensor over N x H x W, in double: sum[c] and sum of squares sum_sq[c].
+struct ChannelSums {
+  std::vector<double> sum, sum_sq;
+};
+
 struct RunContext {
   bool train = true;
   Rng* rng = nullptr;      // for dropout and friends; advanced deterministically
@@ -51,11 +57,41 @@ struct RunContext {
   // batches together (forward sums and backward sums go through it). Null: this batch alone.
   CrossProcessSum* batch_stats_sum = nullptr;
   bool param_grads = true;      // backward: accumulate parameter gradients (false: input gradients only)
+  // Training forwards, planned by the Net: a layer that writes channel sums (writes_channel_sums)
+  // fills channel_sums_out with its output's, computed while writing it, and the BatchNorm that
+  // is its only reader gets them as channel_sums_in instead of reading its input once more.
+  ChannelSums* channel_sums_out = nullptr;
+  const ChannelSums* channel_sums_in = nullptr;
 };
 
 // Scratch of at least `floats` floats for the running layer: the Net's shared workspace, or
 // `own` when the layer runs outside a Net. Contents are unspecified; grows only.
 float* workspace_for(RunContext& ctx, Tensor& own, size_t floats);
+
+// Inference fusion (Net::InferenceScope; eval forwards only). A layer that runs before others
+// may take them into its own output pass: an eval-mode BatchNorm folded into its weights and
+// bias, then a residual add (the residual arrives as an extra last input of forward), then a
+// clamp (ReLU: [0, inf), ReLU6: [0, 6]). The Net asks the layers that follow what they are
+// (fusion_info) and offers the chain to the first (fuse_for_inference).
+struct BatchNormFold {
+  const Tensor* gamma = nullptr;  // null: no affine parameters (gamma 1, beta 0)
+  const Tensor* beta = nullptr;
+  const Tensor* mean = nullptr;
+  const Tensor* var = nullptr;
+  double eps = 0;
+};
+struct FusionInfo {
+  enum class Kind { none, batchnorm, add, clamp, identity };
+  Kind kind = Kind::none;
+  BatchNormFold bn;       // batchnorm: its running statistics and parameters
+  float lo = 0, hi = 0;   // clamp
+};
+struct InferenceFusion {
+  std::optional<BatchNormFold> bn;
+  bool residual = false;
+  bool clamp = false;
+  float lo = 0, hi = 0;
+};
 
 class Layer {
  public:
@@ -86,6 +122,17 @@ class Layer {
   // fuse_relu(false) restores the plain behaviour.
   virtual bool is_relu() const { return false; }
   virtual bool fuse_relu(bool /*on*/) { return false; }
+  // Inference fusion (see InferenceFusion): what this layer is to the layer before it, and
+  // whether it takes the chain `f` (null: back to the plain layer). A layer that takes it keeps
+  // what it needs (folded weights) until fuse_for_inference(nullptr); its eval forwards apply it.
+  virtual FusionInfo fusion_info() const { return {}; }
+  // What backward reads besides dout (conservatively true): the Net lets a later layer write
+  // over a tensor in training only when nothing reads it again (an add in place of its input).
+  virtual bool backward_reads_output() const { return true; }
+  virtual bool backward_reads_inputs() const { return true; }
+  // Whether forward fills RunContext::channel_sums_out when it is set (see RunContext).
+  virtual bool writes_channel_sums() const { return false; }
+  virtual bool fuse_for_inference(const InferenceFusion* /*f*/) { return false; }
 };
 
 }  // namespace cnn

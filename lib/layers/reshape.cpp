@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "config/layer_args.h"
+#include "core/parallel.h"
 #include "layers/layer.h"
 
 namespace cnn {
@@ -14,12 +15,17 @@ class Copy : public Layer {
     if (!flatten_) return in[0];
     return {in[0][0], numel_of(in[0]) / in[0][0]};
   }
+  FusionInfo fusion_info() const override {
+    FusionInfo f;
+    if (!flatten_) f.kind = FusionInfo::Kind::identity;
+    return f;
+  }
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext&) override {
-    std::memcpy(out.data(), in[0]->data(), sizeof(float) * out.numel());
+    parallel_copy(in[0]->data(), out.data(), out.numel());
   }
   void backward(const std::vector<const Tensor*>&, const Tensor&, const Tensor& dout, const std::vector<Tensor*>& din,
                 RunContext&) override {
-    if (din[0]) std::memcpy(din[0]->data(), dout.data(), sizeof(float) * dout.numel());
+    if (din[0]) parallel_copy(dout.data(), din[0]->data(), dout.numel());
   }
 
  private:

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "config/layer_args.h"
+#include "core/parallel.h"
 #include "layers/layer.h"
 #include "layers/options.h"
 #include "layers/registry.h"
@@ -69,15 +70,20 @@ class Shortcut : public Layer {
 
   // projection: the conv's output (BN's input), and in training its gradient.
   size_t state_floats(bool train) const override {
-    return kind_ == Kind::projection ? size_t(planned_) * (train ? 2 : 1) : 0;
+    if (kind_ != Kind::projection) return 0;
+    return conv_->state_floats(train) + (train ? 2 * size_t(planned_) : fused_ ? 0 : size_t(planned_));
   }
 
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext& ctx) override {
     const Tensor& x = *in[0];
     switch (kind_) {
-      case Kind::identity: std::memcpy(out.data(), x.data(), sizeof(float) * x.numel()); break;
+      case Kind::identity: parallel_copy(x.data(), out.data(), x.numel()); break;
       case Kind::zero: out.zero(); break;
       case Kind::projection:
+        if (fused_ && !ctx.train) {  // BN folded into the conv (fuse_for_inference)
+          conv_->forward(in, out, ctx);
+          break;
+        }
         mid_.resize(out.shape());
         conv_->forward(in, mid_, ctx);
         bn_->forward({&mid_}, out, ctx);
@@ -91,7 +97,7 @@ class Shortcut : public Layer {
     Tensor* dx = din[0];
     switch (kind_) {
       case Kind::identity:
-        if (dx) std::memcpy(dx->data(), dout.data(), sizeof(float) * dout.numel());
+        if (dx) parallel_copy(dout.data(), dx->data(), dout.numel());
         break;
       case Kind::zero:
         if (dx) dx->zero();
@@ -105,6 +111,20 @@ class Shortcut : public Layer {
         if (dx) subsample_pad<true>(dout, *dx);
         break;
     }
+  }
+
+  FusionInfo fusion_info() const override {
+    FusionInfo f;
+    if (kind_ == Kind::identity) f.kind = FusionInfo::Kind::identity;
+    return f;
+  }
+  // A projection folds its BN into its conv and passes the rest of the chain on to it.
+  bool fuse_for_inference(const InferenceFusion* f) override {
+    if (kind_ != Kind::projection || (f && f->bn)) return false;
+    InferenceFusion inner;
+    if (f) inner = *f, inner.bn = bn_->fusion_info().bn;
+    fused_ = conv_->fuse_for_inference(f ? &inner : nullptr) && f;
+    return fused_;
   }
 
   std::string kernel() const override { return kind_ == Kind::projection ? conv_->kernel() : ""; }
@@ -157,6 +177,7 @@ class Shortcut : public Layer {
   int64_t C_ = 0;
   Kind kind_ = Kind::identity;
   bool named_ = false;
+  bool fused_ = false;  // fuse_for_inference: the conv writes the output in eval forwards
   std::unique_ptr<Layer> conv_, bn_;
   Tensor mid_, dmid_;
   int64_t planned_ = 0;  // projection: output elements at the planned batch

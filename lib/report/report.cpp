@@ -224,7 +224,7 @@ ReportResult write_report(const ReportOptions& o) {
   page.recipe = &recipe;
   page.checkpoint = checkpoint;
   page.config_text = config_text;
-  page.summary = summary_table(net, 1, net.planned_memory(1, true), net.planned_memory(1, false));
+  page.summary = summary_table(net, 1, net.planned_memory(1, true), net.planned_inference_memory(1));
   page.banner = run_banner();
   page.training_banner = read_run_banner(o.run_dir);
   page.charts = curve_charts(metrics, recipe);

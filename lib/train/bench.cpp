@@ -23,6 +23,8 @@ BenchResult run_bench(Net& net, const BenchOptions& o) {
   if (o.train) opt.emplace(net.params(), SgdOptions{0.01, 0.9, 0, 1e-4, false});
   Rng drop_rng(1);
   RunContext ctx{o.train, &drop_rng};
+  std::optional<Net::InferenceScope> fused;  // inference runs as cnn eval and predict do
+  if (!o.train) fused.emplace(net);
 
   auto step = [&] {
     net.forward(input, ctx);

@@ -65,6 +65,7 @@ EvalResult evaluate(Net& net, const Dataset& data, const std::vector<TransformSp
   std::vector<int64_t> idx(static_cast<size_t>(hi - lo));
   std::iota(idx.begin(), idx.end(), lo);
   loader.start(0, idx);
+  Net::InferenceScope fused(net);  // the weights stay as they are for the whole evaluation
   RunContext ctx{false, nullptr};
   double loss_sum = 0;
   int64_t top1 = 0, top5 = 0;

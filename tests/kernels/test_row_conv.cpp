@@ -1,6 +1,7 @@
 // The row-convolution kernels (every entry of the table that this CPU can run) against the naive
 // reference, and the direct convolution built on them against the convolution's definition,
 // forward, input gradient and weight gradient, on the shapes the layers meet and odd ones.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <vector>
@@ -183,9 +184,16 @@ void check_direct_conv(const RowConvKernel& k) {
     const auto dy = random_vec(size_t(c.N * c.M * g.OH * g.OW), rng);
     const Naive want = naive_conv(g, c.M, c.N, x, w, b, dy);
     std::vector<float> ws(std::max(p.forward_floats(), p.backward_floats(num_threads())), std::nanf(""));
-    std::vector<float> y(want.y.size(), std::nanf(""));
-    direct_conv_forward(p, x.data(), w.data(), b.data(), y.data(), ws.data());
+    std::vector<float> y(want.y.size(), std::nanf("")), wpacked(p.packed_weight_floats());
+    pack_direct_conv_weights(p, w.data(), wpacked.data());
+    direct_conv_forward(p, x.data(), wpacked.data(), {b.data()}, y.data(), ws.data());
     require_close(y, want.y, sum_tolerance(2e-5f, g.C * g.KH * g.KW), "y");
+    // The fused inference epilogue: + residual, then clamped (a ReLU6 here).
+    const auto res = random_vec(want.y.size(), rng);
+    std::vector<float> fused(want.y.size(), std::nanf("")), fused_want(want.y.size());
+    for (size_t i = 0; i < fused_want.size(); ++i) fused_want[i] = std::clamp(want.y[i] + res[i], 0.f, 0.5f);
+    direct_conv_forward(p, x.data(), wpacked.data(), {b.data(), res.data(), true, 0.f, 0.5f}, fused.data(), ws.data());
+    require_close(fused, fused_want, sum_tolerance(2e-5f, g.C * g.KH * g.KW), "y + residual, clamped");
     std::vector<float> dx(want.dx.size(), std::nanf("")), dw(w.size(), 1.f);
     direct_conv_backward(p, x.data(), dy.data(), w.data(), dx.data(), dw.data(), ws.data());
     require_close(dx, want.dx, 2e-5f, "dx");

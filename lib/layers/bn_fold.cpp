@@ -1,4 +1,4 @@
-#include "export/bn_fold.h"
+#include "layers/bn_fold.h"
 
 #include <cmath>
 #include <string>

@@ -1,4 +1,4 @@
-// BN folding (export/bn_fold.h): a conv followed by eval-mode BN equals the folded conv, checked
+// BN folding (layers/bn_fold.h): a conv followed by eval-mode BN equals the folded conv, checked
 // through the engine's own layers on random data with non-trivial BN statistics.
 #include <catch2/catch.hpp>
 
@@ -6,7 +6,7 @@
 
 #include "config/model_spec.h"
 #include "core/rng.h"
-#include "export/bn_fold.h"
+#include "layers/bn_fold.h"
 #include "graph/net.h"
 
 using namespace cnn;

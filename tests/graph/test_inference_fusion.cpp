@@ -1,0 +1,164 @@
+// Inference fusion (graph/inference_fusion.cpp): chains conv -> [bn] -> [add] -> [relu/relu6]
+// run as one output pass of the conv in eval forwards. The fused net must give the unfused
+// net's outputs within float rounding (the folded weights round differently), on every
+// convolution path (direct, depthwise, im2col+GEMM), and the scope must leave the net as it was.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "../isa_levels.h"
+#include "../thread_guard.h"
+#include "core/rng.h"
+#include "graph/net.h"
+#include "spec_builder.h"
+
+using namespace cnn;
+using namespace cnn::test;
+
+namespace {
+
+// Every chain shape the planner knows, and the places where it must stop.
+ModelSpec chains_spec() {
+  SpecBuilder b({3, 9, 8}, "inference_fusion");
+  const KeyValues conv = {{"out", "8"}, {"k", "3"}, {"pad", "1"}, {"bias", "false"}};
+  int x = b.add("stem.conv", "conv", {{"out", "8"}, {"k", "3"}, {"pad", "1"}}, {-1});  // with a bias
+  x = b.add("stem.bn", "bn", {}, {x});
+  const int stem = b.add("stem.relu", "relu", {}, {x});
+  // A residual block with an identity shortcut: conv2 takes bn2, the add and the ReLU.
+  x = b.add("block.conv1", "conv", conv, {stem});
+  x = b.add("block.bn1", "bn", {}, {x});
+  x = b.add("block.relu1", "relu", {}, {x});
+  x = b.add("block.conv2", "conv", conv, {x});
+  x = b.add("block.bn2", "bn", {}, {x});
+  int sc = b.add("block.shortcut", "shortcut", {{"out", "8"}}, {stem});
+  x = b.add("block.add", "add", {}, {x, sc});
+  const int block = b.add("block.relu2", "relu", {}, {x});
+  // A projection shortcut computed after the branch: the shortcut takes the add, not conv2.
+  x = b.add("down.conv1", "conv", {{"out", "12"}, {"k", "3"}, {"pad", "1"}, {"stride", "2"}, {"bias", "false"}}, {block});
+  x = b.add("down.bn1", "bn", {}, {x});
+  sc = b.add("down.shortcut", "shortcut", {{"out", "12"}, {"stride", "2"}}, {block});
+  x = b.add("down.add", "add", {}, {x, sc});
+  const int down = b.add("down.relu", "relu", {}, {x});
+  // Depthwise and grouped convolutions with ReLU6; a BN with two readers stops its chain.
+  x = b.add("dw.conv", "conv", {{"out", "12"}, {"k", "3"}, {"pad", "1"}, {"groups", "12"}, {"bias", "false"}}, {down});
+  x = b.add("dw.bn", "bn", {}, {x});
+  x = b.add("dw.relu6", "relu6", {}, {x});
+  x = b.add("group.conv", "conv", {{"out", "12"}, {"k", "1"}, {"groups", "3"}, {"bias", "false"}}, {x});
+  const int shared = b.add("group.bn", "bn", {}, {x});
+  x = b.add("group.relu", "relu", {}, {shared});
+  x = b.add("join", "add", {}, {x, shared});
+  x = b.add("pool", "global_avgpool", {}, {x});
+  x = b.add("flat", "flatten", {}, {x});
+  b.add("fc", "linear", {{"out", "5"}}, {x});
+  return b.spec;
+}
+
+// Non-trivial running statistics and affine parameters, so folding has something to fold.
+void randomize_batchnorms(Net& net, uint64_t seed) {
+  Rng rng(seed);
+  for (const auto& b : net.buffers())
+    if (b.name.find("running_var") != std::string::npos)
+      for (int64_t i = 0; i < b.buffer->value.numel(); ++i) b.buffer->value[i] = rng.uniform(0.5f, 2.f);
+    else if (b.name.find("running_mean") != std::string::npos)
+      for (int64_t i = 0; i < b.buffer->value.numel(); ++i) b.buffer->value[i] = rng.uniform(-0.3f, 0.3f);
+  for (const auto& p : net.params())
+    if (p.param->init_kind == "bn_weight" || p.param->init_kind == "bn_bias")
+      for (int64_t i = 0; i < p.param->value.numel(); ++i) p.param->value[i] = rng.uniform(-1.f, 1.5f);
+}
+
+std::vector<float> values(const Tensor& t) { return std::vector<float>(t.data(), t.data() + t.numel()); }
+
+Tensor random_input(int64_t n, uint64_t seed) {
+  Tensor x({n, 3, 9, 8});
+  Rng rng(seed);
+  for (int64_t i = 0; i < x.numel(); ++i) x[i] = rng.uniform(-1.f, 1.f);
+  return x;
+}
+
+}  // namespace
+
+TEST_CASE("inference fusion: which layers each chain takes", "[graph][net][fusion]") {
+  Net net(chains_spec());
+  auto fused = [&](const char* name) { return net.fused(net.node_index(name)); };
+  {
+    Net::InferenceScope scope(net);
+    CHECK(net.fused_for_inference());
+    CHECK(fused("stem.conv"));
+    CHECK(fused("block.conv1"));
+    CHECK(fused("block.conv2"));     // bn2, the identity shortcut, the add and relu2
+    CHECK(fused("down.conv1"));      // its BN only: the shortcut runs after it
+    CHECK(fused("down.shortcut"));   // the add and the ReLU
+    CHECK(fused("dw.conv"));
+    CHECK(fused("group.conv"));      // its BN; the BN has two readers, so no ReLU
+    CHECK_FALSE(fused("group.bn"));  // two readers
+  }
+  CHECK_FALSE(net.fused_for_inference());
+  CHECK_FALSE(fused("block.conv2"));
+  CHECK(fused("stem.bn"));  // the training fusion is back
+}
+
+TEST_CASE("inference fusion: fused eval forwards equal unfused ones within float rounding", "[graph][net][fusion]") {
+  for_each_isa([&] {
+    for (int threads : {1, 2}) {
+      ThreadGuard tg(threads);
+      for (int64_t batch : {1, 4}) {
+        INFO("threads " << threads << " batch " << batch);
+        Net net(chains_spec());
+        net.init(11);
+        randomize_batchnorms(net, 12);
+        const Tensor x = random_input(batch, 13);
+        RunContext ctx;
+        ctx.train = false;
+        const std::vector<float> plain = values(net.forward(x, ctx));
+        std::vector<float> fused;
+        {
+          Net::InferenceScope scope(net);
+          fused = values(net.forward(x, ctx));
+          CHECK(values(net.forward(x, ctx)) == fused);  // the prepared weights are reused as they are
+        }
+        REQUIRE(fused.size() == plain.size());
+        float peak = 0;
+        for (float v : plain) peak = std::max(peak, std::fabs(v));
+        for (size_t i = 0; i < plain.size(); ++i) CHECK(std::fabs(fused[i] - plain[i]) <= 1e-5f * std::max(1.f, peak));
+        CHECK(values(net.forward(x, ctx)) == plain);  // out of the scope: the plain path again
+      }
+    }
+  });
+}
+
+TEST_CASE("inference fusion: a training forward ends it and trains on the current weights", "[graph][net][fusion]") {
+  Net a(chains_spec()), b(chains_spec());
+  a.init(3);
+  b.init(3);
+  const Tensor x = random_input(3, 4);
+  RunContext eval;
+  eval.train = false;
+  RunContext train;
+  Rng dropout(1);
+  train.rng = &dropout;
+  a.fuse_for_inference(true);
+  a.forward(x, eval);
+  const std::vector<float> ya = values(a.forward(x, train)), yb = values(b.forward(x, train));
+  CHECK_FALSE(a.fused_for_inference());
+  CHECK(ya == yb);
+  // Weights changed after fusing: fusing again picks them up.
+  a.fuse_for_inference(true);
+  for (const auto& p : a.params()) p.param->value.fill(0.01f);
+  for (const auto& p : b.params()) p.param->value.fill(0.01f);
+  a.fuse_for_inference(false);
+  a.fuse_for_inference(true);
+  const std::vector<float> fa = values(a.forward(x, eval)), fb = values(b.forward(x, eval));
+  for (size_t i = 0; i < fa.size(); ++i) CHECK(fa[i] == Approx(fb[i]).margin(1e-6));
+}
+
+TEST_CASE("inference fusion: less memory planned, nothing for inspectable nets", "[graph][net][fusion][memory]") {
+  Net net(chains_spec());
+  const int64_t plain = net.planned_memory(32, false).activations;
+  CHECK(net.planned_inference_memory(32).activations < plain);
+  CHECK_FALSE(net.fused_for_inference());
+  net.set_inspectable(true);
+  Net::InferenceScope scope(net);
+  CHECK_FALSE(net.fused_for_inference());
+  CHECK_FALSE(net.fused(net.node_index("block.conv2")));
+}
