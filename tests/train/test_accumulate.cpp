@@ -108,7 +108,7 @@ TEST_CASE("accumulated micro-batch gradients equal the full batch's (no BatchNor
       net.backward(mctx);
     }
     INFO("K = " << K);
-    CHECK(loss_sum / double(B) == Approx(full.total).epsilon(1e-12));
+    CHECK(loss_sum / double(B) == Approx(full.total).epsilon(1e-7));  // per-sample losses are float
     // The loss gradients are the same bits (p - y) / m * (m / B) with m / B a power of two; only
     // the order of the float additions over samples in the weight gradients differs.
     for (size_t i = 0; i < full_grads.size(); ++i) {
@@ -194,9 +194,13 @@ TEST_CASE("interrupted between micro-batches and resumed: the uninterrupted run'
   CHECK(m.micro_step == 1);
   CHECK(m.step == 11);
   const TrainResult rr = run(cut, out_file(cut, "last.safetensors"));
-  REQUIRE(rr.epochs.size() == 2);
-  check_same_records(rr.epochs[0], rs.epochs[0]);
-  check_same_records(rr.epochs[1], rs.epochs[1]);
+  REQUIRE(rr.epochs.size() == 1);  // epoch 2 (epoch 1 ended in an earlier part)
+  check_same_records(rr.epochs[0], rs.epochs[1]);
+  const auto epochs = read_metrics(out_file(cut, "metrics.jsonl"));
+  const auto epochs_straight = read_metrics(out_file(straight, "metrics.jsonl"));
+  REQUIRE(epochs.size() == 2);
+  CHECK(epochs[0]["train_loss"] == epochs_straight[0]["train_loss"]);
+  CHECK(epochs[0]["test_acc"] == epochs_straight[0]["test_acc"]);
   check_same_tensors(out_file(cut, "last.safetensors"), out_file(straight, "last.safetensors"),
                      "weights after interruptions between micro-batches vs a straight run");
   const auto steps = read_metrics(out_file(cut, "metrics.jsonl"), "step");
