@@ -46,7 +46,14 @@ TrainingMemory training_memory(TrainRun& run, int64_t accumulate) {
   TrainingMemory m;
   m.step = double(train.total());
   m.eval = double(eval.activations) + double(std::max<int64_t>(0, eval.workspace - train.workspace));
-  for (const NamedTensor& t : run.opt->state()) m.state += double(t.tensor->numel()) * sizeof(float);
+  // The optimizer allocates its state when it is made (Optimizer::state() lists it only once it
+  // has stepped): one tensor per parameter for each of these.
+  const OptimizerSpec& o = run.recipe.train.optimizer;
+  const int per_param = o.type == "sgd"       ? (o.momentum != 0 ? 1 : 0)
+                        : o.type == "rmsprop" ? 1 + (o.momentum != 0 ? 1 : 0) + (o.centered ? 1 : 0)
+                                              : 2 + (o.amsgrad ? 1 : 0);  // adam, adamw
+  for (const NamedParam& p : run.net->params())
+    m.state += double(per_param) * double(p.param->value.numel()) * sizeof(float);
   if (run.ema)
     for (const Tensor& t : run.ema->values) m.state += double(t.numel()) * sizeof(float);
   LoaderOptions lo;
