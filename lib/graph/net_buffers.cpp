@@ -92,8 +92,9 @@ void Net::prepare(bool train) {
   if (!(train || !shares_eval() ? train_ready_ : eval_ready_)) {  // the whole plan, before allocating it
     const PlannedMemory m = planned_memory(planned_batch_, train);
     check_memory_budget(double(m.total()), fmt::format("model '{}' at batch {} ({}: activations and gradients {}, "
-                                                       "parameters with gradients {}, workspace {})",
+                                                       "parameters{} {}, workspace {})",
                                                        spec_.name, planned_batch_, train ? "training" : "inference",
+                                                       train ? " with gradients" : "",
                                                        format_bytes(double(m.activations)),
                                                        format_bytes(double(m.params)), format_bytes(double(m.workspace))));
   }
@@ -130,7 +131,7 @@ const Tensor& Net::stored_output(int i) const {
 Net::PlannedMemory Net::planned_memory(int64_t batch, bool train) {
   if (batch != planned_batch_) plan(batch);
   PlannedMemory m;
-  for (const NamedParam& p : params_) m.params += 2 * p.param->value.numel();
+  for (const NamedParam& p : params_) m.params += (train ? 2 : 1) * p.param->value.numel();
   for (const NamedBuffer& b : buffers_) m.params += b.buffer->value.numel();
   if (train) {
     for (const Node& n : nodes_)

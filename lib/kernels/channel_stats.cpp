@@ -14,6 +14,15 @@ float combine(const float (&acc)[kStatLanes]) {
 
 }  // namespace
 
+float plane_sum(const float* x, int64_t n) {
+  float acc[kStatLanes] = {};
+  int64_t i = 0;
+  for (; i + kStatLanes <= n; i += kStatLanes)
+    for (int l = 0; l < kStatLanes; ++l) acc[l] += x[i + l];
+  for (int l = 0; i + l < n; ++l) acc[l] += x[i + l];
+  return combine(acc);
+}
+
 void plane_sum_and_centered_squares(const float* x, int64_t n, float& sum, float& centered_squares) {
   float acc[kStatLanes] = {};
   int64_t i = 0;

@@ -9,6 +9,9 @@ namespace cnn {
 
 constexpr int kStatLanes = 16;
 
+// sum of x[0..n) (kStatLanes partial sums: a conv's bias gradient was a serial chain, 5% of a
+// LeNet-5 step).
+float plane_sum(const float* x, int64_t n);
 // sum of x[0..n), and sum of (x - sum/n)^2 (centred on the plane's own mean).
 void plane_sum_and_centered_squares(const float* x, int64_t n, float& sum, float& centered_squares);
 // sum of dy and sum of dy * (x - mean).

@@ -117,8 +117,9 @@ class Conv2d : public Layer {
       if (sums) reduce_thread_sums(partials, num_threads(), o_.out, sums->sum.data(), sums->sum_sq.data());
       return;
     }
-    if (algo_ == Algo::depthwise) {  // direct kernel, parallel over (image, channel) planes
-      depthwise_forward(x.data(), w, bias, g_, N, int(in_channels_), int(o_.out / o_.groups), out.data());
+    if (algo_ == Algo::depthwise) {  // direct kernel, parallel over (image, channel) planes, epilogue included
+      const OutputEpilogue e = fused ? OutputEpilogue{residual, infer_.clamp, infer_.lo, infer_.hi} : OutputEpilogue{};
+      depthwise_forward(x.data(), w, bias, g_, N, int(in_channels_), int(o_.out / o_.groups), out.data(), e);
     } else if (N < num_threads()) {  // too few images to split: split each GEMM instead
       for (int64_t n = 0; n < N; ++n) forward_images(x, w, bias, out, n, 1, 0, true);
     } else {
@@ -126,7 +127,7 @@ class Conv2d : public Layer {
         for (int64_t n = b, nb; n < e; n += nb) forward_images(x, w, bias, out, n, nb = batch_for(e - n), tid, false);
       });
     }
-    if (fused) finish_fused_outputs(infer_, residual, out.data(), out.numel());
+    if (fused && algo_ == Algo::im2col) finish_fused_outputs(infer_, residual, out.data(), out.numel());
     if (sums) channel_sums(out.data(), N, o_.out, out.numel() / (N * o_.out), sums->sum.data(), sums->sum_sq.data());
   }
 
