@@ -32,7 +32,8 @@ const std::vector<std::string> kMixKeys = {"alpha"};
 const std::vector<std::string> kTrainKeys = {"epochs", "optimizer", "schedule", "label_smoothing", "seed", "log_every",
                                              "eval_every", "best_metric", "aux_weight",
                                              "init_from", "init_strict", "weights_map", "freeze", "unfreeze",
-                                             "freeze_bn", "param_groups", "ema", "sync_bn"};
+                                             "freeze_bn", "param_groups", "ema", "sync_bn",
+                                             "accumulate"};
 const std::vector<std::string> kEmaKeys = {"decay", "every", "warmup"};
 const std::vector<std::string> kParamGroupKeys = {"match", "lr_mult", "wd_mult"};
 const std::vector<std::string> kBestMetrics = {"test_acc", "test_top5", "test_loss"};
@@ -339,6 +340,23 @@ void parse_ema(const Reader& rd, const YAML::Node& train, EmaSpec& ema) {
   ema.warmup = rd.get_int(sec, "warmup", "train.ema.warmup", ema.warmup, 0);
 }
 
+// The smallest divisor of `n` that is >= k (n itself at most).
+int64_t divisor_at_least(int64_t n, int64_t k) {
+  for (int64_t d = std::max<int64_t>(k, 1); d < n; ++d)
+    if (n % d == 0) return d;
+  return n;
+}
+
+// train.accumulate: micro-batches per optimizer step; they must split data.batch_size evenly.
+void parse_accumulate(const Reader& rd, const YAML::Node& train, int64_t batch_size, int64_t& accumulate) {
+  accumulate = rd.get_int(train, "accumulate", "train.accumulate", accumulate, 1);
+  if (batch_size % accumulate != 0)
+    throw ConfigError(loc_of(train["accumulate"], rd.file()), "train.accumulate",
+                      fmt::format("{} micro-batches do not divide data.batch_size {} evenly (expected a divisor of "
+                                  "it, e.g. {})",
+                                  accumulate, batch_size, divisor_at_least(batch_size, accumulate)));
+}
+
 void emit_finetuning(YAML::Emitter& e, const TrainSpec& t) {
   e << YAML::Key << "ema" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "decay" << YAML::Value
     << cfg::format_double(t.ema.decay) << YAML::Key << "every" << YAML::Value << t.ema.every << YAML::Key << "warmup"
@@ -357,6 +375,7 @@ void emit_finetuning(YAML::Emitter& e, const TrainSpec& t) {
   seq("unfreeze", t.unfreeze);
   e << YAML::Key << "freeze_bn" << YAML::Value << (t.freeze_bn ? "true" : "false");
   e << YAML::Key << "sync_bn" << YAML::Value << (t.sync_bn ? "true" : "false");
+  e << YAML::Key << "accumulate" << YAML::Value << t.accumulate;
   e << YAML::Key << "param_groups" << YAML::Value << YAML::BeginSeq;
   for (const auto& g : t.param_groups)
     e << YAML::Flow << YAML::BeginMap << YAML::Key << "match" << YAML::Value << g.match << YAML::Key << "lr_mult"
@@ -686,6 +705,7 @@ Recipe load_recipe(const std::string& text, const std::string& file, const std::
   parse_schedule(rd, train, t.schedule);
   parse_finetuning(rd, train, t);
   parse_ema(rd, train, t.ema);
+  parse_accumulate(rd, train, r.data.batch_size, t.accumulate);
 
   r.output = rd.get_string(doc, "output", "output", r.output);
   r.report = rd.get_bool(doc, "report", "report", r.report);

@@ -133,6 +133,10 @@ struct TrainSpec {
   // Data-parallel runs (docs/distributed.md): BatchNorm statistics over the global batch (all
   // ranks) instead of each rank's shard. No effect in a single process.
   bool sync_bn = false;
+  // Gradient accumulation: each optimizer step is `accumulate` micro-batches of
+  // data.batch_size / accumulate samples (which must divide), whose gradients add up to the full
+  // batch's. Memory is planned for the micro-batch; BatchNorm sees micro-batches.
+  int64_t accumulate = 1;
 };
 
 struct Recipe {

@@ -26,10 +26,13 @@ Loader::Loader(const Dataset& data, const Pipeline& pipeline, const Shape& sampl
     : data_(data), pipeline_(pipeline), sample_(sample), opt_(options) {
   if (opt_.batch_size < 1) throw ConfigError("data.batch_size: expected an integer >= 1");
   if (opt_.workers > 0) {
-    const int64_t depth = std::max<int64_t>(opt_.prefetch > 0 ? opt_.prefetch : 2 * opt_.workers, 2);
-    slots_.resize(size_t(depth));
+    slots_.resize(size_t(batch_buffers(opt_)));
     for (int64_t w = 0; w < opt_.workers; ++w) threads_.emplace_back([this] { worker_loop(); });
   }
+}
+
+int64_t Loader::batch_buffers(const LoaderOptions& o) {
+  return o.workers > 0 ? std::max<int64_t>(o.prefetch > 0 ? o.prefetch : 2 * o.workers, 2) : 1;
 }
 
 Loader::~Loader() {

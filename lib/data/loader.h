@@ -53,6 +53,8 @@ class Loader {
   // Batches of the previous epoch still being built are finished and dropped first.
   void start(uint64_t epoch, const std::vector<int64_t>& order, int64_t first_batch = 0);
   int64_t batches() const;
+  // The batch buffers a loader with `options` holds (its memory: this many batches of samples).
+  static int64_t batch_buffers(const LoaderOptions& options);
   // The next batch of the epoch, or nullptr after the last. Valid until the next call. Rethrows
   // the error a batch met (a bad sample with skip_bad off, a size mismatch), naming the sample.
   const Batch* next();

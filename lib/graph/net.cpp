@@ -153,6 +153,7 @@ void Net::check_kept(int node, Kept what) const {
 }
 
 void Net::plan(int64_t batch) {
+  planned_batch_ = 0;  // a plan that throws (the memory budget) leaves nothing planned
   input_shape_ = spec_.input;
   input_shape_.insert(input_shape_.begin(), batch);
   MemoryPlan memory(spec_.name, batch);

@@ -16,7 +16,6 @@ namespace cnn {
 // Every optimizer state tensor is "optimizer.<name>" with <name> from Optimizer::state(); SGD's
 // "momentum.<param>" keeps the names of checkpoints written before other optimizers existed.
 static const char* kOptimPrefix = "optimizer.";
-static const char* kEmaPrefix = "ema.";
 // Format 2 adds per-tensor and metadata CRC-32s (io/safetensors.h), which a format-2 file must have.
 static const char* kFormat = "cnn-checkpoint-2";
 
@@ -47,6 +46,15 @@ void save_checkpoint(const std::string& path, const Net& net, const Optimizer* o
                                         {"epoch_seen", std::to_string(meta.epoch_seen)},
                                         {"rng_state", fmt::format("{} {} {} {}", meta.rng_state[0], meta.rng_state[1],
                                                                   meta.rng_state[2], meta.rng_state[3])}};
+  if (meta.micro_step > 0) {  // between two micro-batches (train.accumulate)
+    md["micro_step"] = std::to_string(meta.micro_step);
+    md["micro_steps"] = std::to_string(meta.micro_steps);
+    md["step_trained"] = std::to_string(meta.step_trained);
+    md["step_seen"] = std::to_string(meta.step_seen);
+    md["step_correct"] = std::to_string(meta.step_correct);
+    md["step_loss_sum"] = fmt::format("{}", meta.step_loss_sum);
+    md["step_last_loss"] = fmt::format("{}", meta.step_last_loss);
+  }
   if (!meta.class_names.empty()) md["class_names"] = nlohmann::json(meta.class_names).dump();
   write_safetensors(path, tensors, md, /*checksums=*/true);
 }
@@ -60,6 +68,10 @@ SafetensorsFile read_verified(const std::string& path) {
   if (it != f.metadata.end() && it->second == kFormat && !f.checksummed)
     throw RuntimeError(path + ": a " + kFormat + " file without its checksums (the file is corrupt)");
   return f;
+}
+
+bool is_extra_entry(const std::string& name) {
+  return name.rfind(kEmaPrefix, 0) == 0 || name.rfind(kAccumulatePrefix, 0) == 0;
 }
 
 std::string join_names(const std::vector<std::string>& names) {
@@ -104,7 +116,7 @@ void load_net_tensors(const std::string& path, SafetensorsFile& f, Net& net, boo
       if (optimizer_entries) optimizer_entries->push_back(name);
       continue;
     }
-    if (name.rfind(kEmaPrefix, 0) == 0) continue;  // train.ema's average (load_checkpoint's extra)
+    if (is_extra_entry(name)) continue;  // load_checkpoint's extra
     unexpected.push_back(name);
   }
   if (missing.empty() && unexpected.empty() && misshaped.empty()) return;
@@ -175,7 +187,7 @@ CheckpointMeta load_checkpoint(const std::string& path, Net& net, Optimizer* opt
   SafetensorsFile f = read_verified(path);
   if (extra)
     for (const auto& [name, t] : f.tensors)
-      if (name.rfind(kEmaPrefix, 0) == 0) (*extra)[name] = t;
+      if (is_extra_entry(name)) (*extra)[name] = t;
   std::vector<std::string> optimizer_entries;
   load_net_tensors(path, f, net, /*lenient_counters=*/false, &optimizer_entries);
   if (optimizer) {
@@ -263,6 +275,13 @@ CheckpointMeta checkpoint_meta(const std::map<std::string, std::string>& metadat
   fields.real("epoch_loss_sum", meta.epoch_loss_sum, /*finite=*/false);
   fields.real("epoch_seconds", meta.epoch_seconds, /*finite=*/true);
   fields.words("rng_state", meta.rng_state);
+  fields.integer("micro_step", meta.micro_step);
+  fields.integer("micro_steps", meta.micro_steps);
+  fields.integer("step_trained", meta.step_trained);
+  fields.integer("step_seen", meta.step_seen);
+  fields.integer("step_correct", meta.step_correct);
+  fields.real("step_loss_sum", meta.step_loss_sum, /*finite=*/false);
+  fields.real("step_last_loss", meta.step_last_loss, /*finite=*/false);
   if (auto it = md.find("config"); it != md.end()) meta.config = it->second;
   if (auto it = md.find("model"); it != md.end()) meta.model = it->second;
   if (auto it = md.find("class_names"); it != md.end()) {

@@ -17,6 +17,10 @@ namespace cnn {
 
 class Optimizer;
 
+// The names of the extra tensors a training checkpoint may hold beside the model's.
+inline constexpr const char* kEmaPrefix = "ema.";                // train.ema's average
+inline constexpr const char* kAccumulatePrefix = "accumulate.";  // gradients of a step in progress
+
 struct CheckpointMeta {
   int64_t epoch = 0;          // epochs completed
   int64_t step = 0;           // optimizer steps taken
@@ -27,6 +31,13 @@ struct CheckpointMeta {
   double epoch_loss_sum = 0, epoch_seconds = 0;
   int64_t epoch_correct = 0, epoch_seen = 0;
   std::array<uint64_t, 4> rng_state{};
+  // train.accumulate: a checkpoint taken between two micro-batches of batch `epoch_step + 1` also
+  // holds the step so far (train/train_run.h, StepAccumulation) and its summed parameter
+  // gradients ("accumulate.<param>" tensors).
+  int64_t micro_step = 0;     // micro-batches of that step done (0: at a step boundary)
+  int64_t micro_steps = 1;    // train.accumulate when it was saved
+  int64_t step_trained = 0, step_seen = 0, step_correct = 0;
+  double step_loss_sum = 0, step_last_loss = 0;
   std::string config;         // resolved recipe YAML
   std::string model;          // model YAML text
   std::vector<std::string> class_names;  // the training set's, when known (predict, export)
@@ -38,7 +49,8 @@ void save_checkpoint(const std::string& path, const Net& net, const Optimizer* o
 
 // Loads weights (and optimizer state when `optimizer` is given and the file has it) into `net`.
 // Every missing, unexpected or mis-shaped tensor is named in one ConfigError.
-// Entries "ema.*" are not the model's: they go to `extra` when given, else they are ignored.
+// Entries "ema.*" and "accumulate.*" are not the model's: they go to `extra` when given, else they
+// are ignored.
 CheckpointMeta load_checkpoint(const std::string& path, Net& net, Optimizer* optimizer = nullptr,
                                std::map<std::string, Tensor>* extra = nullptr);
 

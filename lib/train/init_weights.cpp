@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "io/safetensors.h"
+#include "train/checkpoint.h"
 
 namespace cnn {
 
@@ -46,7 +47,8 @@ WeightsReport load_fitting_weights(const std::string& path, Net& net,
   std::map<std::string, const Tensor*> by_key;  // renamed key -> tensor
   std::vector<std::string> keys;                // renamed, in file order
   for (const auto& name : f.order) {
-    if (name.rfind("optimizer.", 0) == 0 || name.rfind("ema.", 0) == 0) continue;
+    if (name.rfind("optimizer.", 0) == 0 || name.rfind(kEmaPrefix, 0) == 0 || name.rfind(kAccumulatePrefix, 0) == 0)
+      continue;  // a training checkpoint's own state
     const std::string key = mapped_key(name, weights_map);
     if (by_key.emplace(key, &f.tensors.at(name)).second) keys.push_back(key);
   }

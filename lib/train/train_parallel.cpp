@@ -36,6 +36,11 @@ void check_ranks_fit(const Recipe& recipe) {
     throw ConfigError(fmt::format("data.batch_size: {} is smaller than the {} ranks (the global batch is split over "
                                   "them; each needs a sample)",
                                   B, dist::size()));
+  const int64_t K = recipe.train.accumulate;
+  if (B / K < dist::size())
+    throw ConfigError(fmt::format("train.accumulate: micro-batches of {} (data.batch_size {} / {}) are smaller than "
+                                  "the {} ranks (each micro-batch is split over them; each needs a sample)",
+                                  B / K, B, K, dist::size()));
 }
 
 void setup_data_parallel(TrainRun& run) {
@@ -48,9 +53,11 @@ void setup_data_parallel(TrainRun& run) {
   if (sync_bn) run.ctx.batch_stats_sum = &run.sync_bn_stats;
   dist::broadcast_model(*run.net);
   run.grad_sum.attach(*run.net, run.options.allreduce);
-  run.log(fmt::format("data-parallel: {} ranks x {} threads | global batch {} = {} per rank | BN statistics {} | "
+  const int64_t K = run.recipe.train.accumulate;
+  const std::string micro = K > 1 ? fmt::format("{} micro-batches of {} = ", K, B / K) : "";
+  run.log(fmt::format("data-parallel: {} ranks x {} threads | global batch {} = {}{} per rank | BN statistics {} | "
                       "gradients in {} | {}",
-                      ranks, num_threads(), B, per_rank_batch(B, ranks),
+                      ranks, num_threads(), B, micro, per_rank_batch(B / K, ranks),
                       sync_bn ? "over all ranks (train.sync_bn)" : "per rank", describe_buckets(run.grad_sum),
                       dist::library_version()));
 }

@@ -2,7 +2,9 @@
 // The named parts of a training run, called in order by train() (trainer.cpp):
 //   setup_run        data, net, weights, resume, LSUV, the run directory   (train_setup.cpp)
 //   begin_epoch      shuffle, restore a mid-epoch resume, start the loader  (train_step.cpp)
-//   train_step       forward, loss, checks, backward, optimizer step       (train_step.cpp)
+//   run_step         one optimizer step: train.accumulate micro-batches    (train_accumulate.cpp)
+//     accumulate_micro_batch  forward, loss, checks, backward (gradients add up) (train_step.cpp)
+//     optimizer_step          all-reduce, gradient check, optimizer, EMA, sums   (train_step.cpp)
 //   evaluate_epoch   the epoch's record and the test-set evaluation         (train_evaluation.cpp)
 //   save_epoch / save_interrupted   checkpoints and metrics.jsonl           (train_checkpoint.cpp)
 // A data-parallel run (several ranks, docs/distributed.md) adds its part to each of them
@@ -33,6 +35,18 @@
 namespace cnn {
 
 using TrainClock = std::chrono::steady_clock;
+
+// train.accumulate: where the current optimizer step stands between its micro-batches. Totals
+// are over the ranks (the same on each). A checkpoint taken between two micro-batches saves it,
+// with the parameter gradients summed so far.
+struct StepAccumulation {
+  int64_t done = 0;       // micro-batches of the step run so far (trained or left out)
+  int64_t trained = 0;    // of them, trained
+  int64_t seen = 0;       // samples trained on
+  double loss_sum = 0;    // their summed loss
+  int64_t correct = 0;
+  double last_loss = 0;   // the last micro-batch's mean loss (a step of one micro-batch reports it as is)
+};
 
 // Everything a run holds from setup to the last checkpoint. Not movable: the loader refers to
 // the dataset and pipeline.
@@ -66,6 +80,7 @@ struct TrainRun {
     int64_t steps = 0, buckets_started = 0, buckets_arrived = 0;
   } comm_at_epoch_start;
   bool warned_empty_shard = false;
+  StepAccumulation accum;                // train.accumulate: the step in progress
 
   TrainRun(const Recipe& r, const TrainOptions& o) : recipe(r), options(o) {}
   TrainRun(const TrainRun&) = delete;
@@ -106,9 +121,27 @@ struct StepPlan {
 };
 StepPlan plan_step(TrainRun& run, const Batch& batch);
 
-// One optimizer step on `batch` (number `batch_index` of the epoch), this rank's share of
-// `global_n` samples (it may have none); throws RuntimeError on a non-finite loss or gradient.
-void train_step(TrainRun& run, const Batch& batch, int64_t batch_index, EpochProgress& ep, int64_t global_n);
+// One optimizer step, number `step_index` of the epoch: train.accumulate micro-batches from the
+// loader (fewer in an epoch's last step), each one's gradients added to the step's, then the
+// optimizer (train_accumulate.cpp). `interrupted`: an interrupt arrived between two micro-batches;
+// the step stands in run.accum (save_interrupted keeps it). Throws RuntimeError on a non-finite
+// loss or gradient.
+struct StepOutcome {
+  bool trained = false;      // an optimizer step was taken (not when every sample was unreadable)
+  bool interrupted = false;
+};
+StepOutcome run_step(TrainRun& run, EpochProgress& ep, int64_t step_index);
+
+// Forward, loss and backward of this rank's `batch` (the loader's batch number `loader_index` of
+// the epoch), adding to the parameter gradients: the loss gradient is scaled by n / step_n, so
+// that the gradients summed over the micro-batches and ranks are those of the mean loss over the
+// step's `step_n` samples. Adds the micro-batch's totals over the ranks (`global_n` samples) to
+// run.accum.
+void accumulate_micro_batch(TrainRun& run, const Batch& batch, int64_t loader_index, const EpochProgress& ep,
+                            int64_t global_n, int64_t step_n);
+// The step's gradients summed over the ranks and checked, the optimizer and EMA, the step's
+// totals into the epoch's; clears run.accum.
+void optimizer_step(TrainRun& run, EpochProgress& ep);
 
 // The epoch's record; evaluates on the test set when train.eval_every says so. Sets `best`
 // when the evaluation beats meta.best_metric (which it updates).
@@ -121,6 +154,12 @@ void update_run_ema(TrainRun& run, int64_t epoch);
 void save_epoch(TrainRun& run, const EpochRecord& rec, bool best);
 // On an interrupt after batch `batch_index` of the epoch: a mid-epoch checkpoint to resume from.
 void save_interrupted(TrainRun& run, const EpochProgress& ep, int64_t batch_index);
+
+// The memory the run will hold (the training step's plan at the micro-batch, optimizer and EMA
+// state, batch buffers, evaluation), checked against the memory budget before anything is written:
+// ConfigError naming the size needed, the size available and what to change (train_memory.cpp).
+// Returns the size needed, in bytes.
+double check_training_memory(TrainRun& run);
 
 // Data-parallel parts (train_parallel.cpp); alone they do what a single process did.
 void check_ranks_fit(const Recipe& recipe);       // ConfigError: a global batch smaller than the ranks

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/memory_budget.h"
 #include "data/load.h"
 #include "dist/comm.h"
 #include "optim/lsuv.h"
@@ -90,6 +91,29 @@ void build_model_and_data(TrainRun& run) {
   if (recipe.train.ema.enabled()) run.ema = std::make_unique<Ema>(make_ema(*run.net));
 }
 
+// A checkpoint taken between two micro-batches (train.accumulate): the step so far and its
+// gradients. Data-parallel: the saved gradients are the ranks' sum, so rank 0 alone takes them.
+void restore_step_in_progress(TrainRun& run, const std::map<std::string, Tensor>& extra, const std::string& from) {
+  const CheckpointMeta& m = run.meta;
+  if (m.micro_step == 0) return;
+  const int64_t K = run.recipe.train.accumulate;
+  if (m.micro_steps != K)
+    throw ConfigError(fmt::format("train.accumulate: {} was saved after micro-batch {} of {} of a step; resume it "
+                                  "with train.accumulate: {} (another value is fine at a step boundary)",
+                                  from, m.micro_step, m.micro_steps, m.micro_steps));
+  for (const auto& p : run.net->params()) {
+    auto it = extra.find(kAccumulatePrefix + p.name);
+    if (it == extra.end() || it->second.shape() != p.param->grad.shape())
+      throw RuntimeError(fmt::format("{}: saved between micro-batches but its gradient '{}{}' is missing or "
+                                     "mis-shaped (the checkpoint is corrupt)",
+                                     from, kAccumulatePrefix, p.name));
+    if (dist::rank() == 0) p.param->grad = it->second;
+    else p.param->grad.zero();
+  }
+  run.accum = StepAccumulation{m.micro_step, m.step_trained, m.step_seen, m.step_loss_sum, m.step_correct,
+                               m.step_last_loss};
+}
+
 // --resume: the checkpoint's weights, optimizer state and position; the config stays this run's.
 void resume_run(TrainRun& run) {
   const std::string& from = run.options.resume;
@@ -107,7 +131,8 @@ void resume_run(TrainRun& run) {
     run.finished = true;
     return;
   }
-  run.resumed_mid_epoch = run.meta.epoch_step > 0;
+  restore_step_in_progress(run, extra, from);
+  run.resumed_mid_epoch = run.meta.epoch_step > 0 || run.meta.micro_step > 0;
   run.metrics_text = previous_metrics(run.metrics_path, run.meta.step);
   if (!saved_config.empty()) {
     const std::string dir = fs::path(from).parent_path().string();
@@ -116,8 +141,12 @@ void resume_run(TrainRun& run) {
     if (!note.empty()) run.log(note);
   }
   const double lr = learning_rate(ts.schedule, ts.optimizer.lr, run.meta.step, run.steps_per_epoch, ts.epochs);
-  run.log(fmt::format("resumed at epoch {}, batch {}, step {}, lr {:.4g} (from {})", run.meta.epoch + 1,
-                      run.meta.epoch_step + 1, run.meta.step, lr, from));
+  run.log(fmt::format("resumed at epoch {}, batch {}{}, step {}, lr {:.4g} (from {})", run.meta.epoch + 1,
+                      run.meta.epoch_step + 1,
+                      run.meta.micro_step > 0 ? fmt::format(" after micro-batch {}/{}", run.meta.micro_step,
+                                                            run.meta.micro_steps)
+                                              : "",
+                      run.meta.step, lr, from));
 }
 
 }  // namespace
@@ -129,6 +158,13 @@ std::unique_ptr<TrainRun> setup_run(const Recipe& recipe_in, const TrainOptions&
   const DataSpec& ds = recipe.data;
   const TrainSpec& ts = recipe.train;
   check_ranks_fit(recipe);
+  const double planned_bytes = check_training_memory(*run);
+  if (ts.accumulate > 1)
+    run->log(fmt::format("train.accumulate {}: each step of {} samples is {} micro-batches of {}; planned memory {} of "
+                         "{} available ({})",
+                         ts.accumulate, ds.batch_size, ts.accumulate, ds.batch_size / ts.accumulate,
+                         format_bytes(planned_bytes), format_bytes(double(memory_budget().bytes)),
+                         memory_budget().source));
   refuse_to_replace_run(recipe.output, options);  // after every check of the config and data
 
   run->result.output_dir = recipe.output;
@@ -141,7 +177,8 @@ std::unique_ptr<TrainRun> setup_run(const Recipe& recipe_in, const TrainOptions&
   run->last_path = (out_dir / "last.safetensors").string();
   run->best_path = (out_dir / "best.safetensors").string();
   const int64_t N = run->train_set->size(), B = ds.batch_size;
-  run->eval_batch = ds.eval_batch_size > 0 ? ds.eval_batch_size : B;
+  const int64_t micro_batch = B / ts.accumulate;  // the batch the net runs (train.accumulate)
+  run->eval_batch = ds.eval_batch_size > 0 ? ds.eval_batch_size : micro_batch;
   run->steps_per_epoch = (N + B - 1) / B;
   if (!options.resume.empty()) {
     resume_run(*run);
@@ -164,7 +201,7 @@ std::unique_ptr<TrainRun> setup_run(const Recipe& recipe_in, const TrainOptions&
   run->log_every = ts.log_every > 0 ? ts.log_every : std::max<int64_t>(1, run->steps_per_epoch / 10);
   const bool skip_bad = ds.bad_images == "skip";
   run->loader = std::make_unique<Loader>(*run->train_set, run->train_pipeline, run->sample,
-                                         LoaderOptions{B, ds.workers, ts.seed, skip_bad, 0, dist::rank(), dist::size()});
+                                         LoaderOptions{micro_batch, ds.workers, ts.seed, skip_bad, 0, dist::rank(), dist::size()});
   run->eval_options = eval_options_of(recipe);
   run->ctx = RunContext{true, &run->dropout_rng};
   setup_data_parallel(*run);

@@ -43,7 +43,8 @@ EpochProgress begin_epoch(TrainRun& run, int64_t epoch, std::vector<int64_t>& or
   run.ctx.train = true;
   ep.window_start = TrainClock::now();
   ep.seen_at_start = ep.seen;
-  run.loader->start(uint64_t(epoch), order, ep.first_batch);
+  // the loader's batches are micro-batches (train.accumulate), this step's first ones maybe done
+  run.loader->start(uint64_t(epoch), order, ep.first_batch * ts.accumulate + run.accum.done);
   return ep;
 }
 
@@ -97,51 +98,56 @@ StepLoss mixed_forward_and_loss(TrainRun& run, const Batch& batch, int64_t batch
   return soft_target_loss(*run.net, run.soft_targets.data(), batch.labels.data(), n, ts.aux_weight);
 }
 
-// Forward, loss and backward of this rank's `batch`, its share of `global_n` samples: the loss
-// gradient is scaled by n / global_n, so that the gradients summed over the ranks are those of the
-// global batch's mean loss (alone the factor is 1). A rank without a sample adds zero gradients.
-StepLoss forward_backward(TrainRun& run, const Batch& batch, int64_t batch_index, const EpochProgress& ep,
-                          int64_t global_n) {
+}  // namespace
+
+void accumulate_micro_batch(TrainRun& run, const Batch& batch, int64_t loader_index, const EpochProgress& ep,
+                            int64_t global_n, int64_t step_n) {
   const TrainSpec& ts = run.recipe.train;
   Net& net = *run.net;
   const int64_t n = batch.size;
   StepLoss lres;
-  net.zero_grad();
-  if (n == 0) return lres;
-  if (run.recipe.data.mix.enabled()) {
-    lres = mixed_forward_and_loss(run, batch, batch_index, ep.epoch);
-  } else {
-    net.forward(batch.images, run.ctx);
-    lres = classification_loss(net, batch.labels.data(), n, float(ts.label_smoothing), ts.aux_weight);
+  if (n > 0) {  // a rank without a sample adds no gradient
+    if (run.recipe.data.mix.enabled()) {
+      lres = mixed_forward_and_loss(run, batch, loader_index, ep.epoch);
+    } else {
+      net.forward(batch.images, run.ctx);
+      lres = classification_loss(net, batch.labels.data(), n, float(ts.label_smoothing), ts.aux_weight);
+    }
+    check_finite_loss(run, ep, lres.total);
+    dist::scale_loss_gradients(net, double(n) / double(step_n));
+    // Data-parallel: the step's last micro-batch completes each gradient as its backward pass goes,
+    // so its buckets are all-reduced meanwhile; earlier micro-batches' gradients are partial sums.
+    if (run.accum.trained + 1 >= run.recipe.train.accumulate) run.grad_sum.overlap_next_backward();
+    net.backward(run.ctx);
   }
-  check_finite_loss(run, ep, lres.total);
-  dist::scale_loss_gradients(net, double(n) / double(global_n));
-  run.grad_sum.overlap_next_backward();  // data-parallel: buckets all-reduced as backward makes them
-  net.backward(run.ctx);
-  return lres;
+  double totals[2] = {lres.total * double(n), double(lres.correct)};  // over the ranks
+  dist::sum(totals, 2, "the step's loss");
+  StepAccumulation& a = run.accum;
+  a.loss_sum += totals[0];
+  a.correct += int64_t(totals[1]);
+  a.seen += global_n;
+  ++a.trained;
+  // the micro-batch's own loss over the global batch (one process: the loss itself, not rescaled)
+  a.last_loss = global_n == n ? lres.total : totals[0] / double(global_n);
 }
 
-}  // namespace
-
-void train_step(TrainRun& run, const Batch& batch, int64_t batch_index, EpochProgress& ep, int64_t global_n) {
+void optimizer_step(TrainRun& run, EpochProgress& ep) {
   const TrainSpec& ts = run.recipe.train;
-  const StepLoss lres = forward_backward(run, batch, batch_index, ep, global_n);
+  StepAccumulation& a = run.accum;
   run.grad_sum.finish(*run.net);  // data-parallel: the global batch's gradients on every rank
   check_finite_gradients(run, ep);
   ep.lr = learning_rate(ts.schedule, ts.optimizer.lr, run.meta.step, run.steps_per_epoch, ts.epochs);
   run.opt->step(ep.lr);
   ++run.meta.step;
   update_run_ema(run, ep.epoch);
-  double totals[2] = {lres.total * double(batch.size), double(lres.correct)};  // over the ranks
-  dist::sum(totals, 2, "the step's loss");
-  ep.loss_sum += totals[0];
-  ep.correct += int64_t(totals[1]);
-  ep.seen += global_n;
-  ep.window_loss += totals[0];
-  // the step's own loss over the global batch (one process: the loss itself, not rescaled)
-  ep.window_step_losses.push_back(global_n == batch.size ? lres.total : totals[0] / double(global_n));
-  ep.window_correct += int64_t(totals[1]);
-  ep.window_seen += global_n;
+  ep.loss_sum += a.loss_sum;
+  ep.correct += a.correct;
+  ep.seen += a.seen;
+  ep.window_loss += a.loss_sum;
+  ep.window_step_losses.push_back(a.trained == 1 ? a.last_loss : a.loss_sum / double(a.seen));
+  ep.window_correct += a.correct;
+  ep.window_seen += a.seen;
+  a = StepAccumulation{};
 }
 
 }  // namespace cnn

@@ -91,20 +91,17 @@ void log_epoch(const TrainRun& run, const EpochRecord& rec, bool best) {
 // One epoch's batches; saves a mid-epoch checkpoint and throws Interrupted when asked to stop.
 void run_batches(TrainRun& run, EpochProgress& ep) {
   for (int64_t bi = ep.first_batch; bi < run.steps_per_epoch; ++bi) {
-    const Batch* batch = run.loader->next();
-    run.report_skipped(batch->skipped);
-    const StepPlan plan = plan_step(run, *batch);  // data-parallel: agreed by every rank
-    ep.skipped += plan.skipped;
-    if (plan.train) {  // not when every image of the batch was unreadable
-      train_step(run, *batch, bi, ep, plan.global_n);
-      report_progress(run, ep, bi);
-    }
-    if (stop_requested(run) && bi + 1 != run.steps_per_epoch) {
+    const StepOutcome step = run_step(run, ep, bi);
+    if (step.trained) report_progress(run, ep, bi);  // not when every image of the batch was unreadable
+    if (step.interrupted || (stop_requested(run) && bi + 1 != run.steps_per_epoch)) {
       run.status("");
       if (ep.window_seen > 0) record_window(run, ep);  // the losses of the steps done, kept
+      const int64_t micro = run.accum.done;  // > 0: between two micro-batches of batch bi + 1
       save_interrupted(run, ep, bi);
-      run.log(fmt::format("interrupted at epoch {} batch {}/{} (step {}); saved {}; continue with --resume {}",
-                          ep.epoch, bi + 1, run.steps_per_epoch, run.meta.step, run.last_path, run.last_path));
+      run.log(fmt::format("interrupted at epoch {} batch {}/{}{} (step {}); saved {}; continue with --resume {}",
+                          ep.epoch, bi + 1, run.steps_per_epoch,
+                          micro > 0 ? fmt::format(" after micro-batch {}/{}", micro, run.recipe.train.accumulate) : "",
+                          run.meta.step, run.last_path, run.last_path));
       throw Interrupted{};
     }
   }

@@ -6,6 +6,7 @@
 # - the gradients all-reduced in small buckets during the backward pass (with and without MPI polls
 #   between layers) give the same bits as the blocking all-reduce after it (LeNet-5; the ResNet with
 #   sync_bn, whose BN sums are collectives during the backward pass too);
+# - LeNet-5 with train.accumulate 2 on 2 ranks: the single process of full batches again;
 # - --resume of a 2-rank run with 1 and with 3 ranks, compared with the run left uninterrupted;
 # - failures end the whole job naming a rank: a killed rank, a stopped one (--dist-timeout), a
 #   global batch smaller than the ranks.
@@ -103,6 +104,14 @@ grep -q "^data-parallel: 2 ranks x 1 threads | global batch 8 = 4 per rank | BN 
 grep -q "all-reduce on rank 0: gradients" lenet_2.log || fail "no all-reduce timing line"
 echo "LeNet-5, 2 ranks vs one process:"
 /usr/bin/python3 "$COMPARE" lenet_1 lenet_2 "${LENET[@]}" || fail "LeNet-5: 2 ranks differ from one process"
+
+# train.accumulate over ranks: each global batch of 8 as 2 micro-batches of 4, each split over the
+# 2 ranks, the gradients all-reduced once per step: the one-process run of batch 8 again.
+recipe lenet5.yaml acc_2
+ranks 2 --config acc_2.yaml --set train.accumulate=2 > acc_2.log 2>&1 || fail "2 ranks with train.accumulate failed: $(tail -5 acc_2.log)"
+grep -q "global batch 8 = 2 micro-batches of 4 = 2 per rank" acc_2.log || fail "no micro-batches in the banner: $(head -5 acc_2.log)"
+echo "LeNet-5, 2 ranks x 2 micro-batches (train.accumulate) vs one process:"
+/usr/bin/python3 "$COMPARE" lenet_1 acc_2 "${LENET[@]}" || fail "train.accumulate on 2 ranks differs from one process"
 
 alone sync_1
 ranks 2 --config sync_2.yaml > sync_2.log 2>&1 || fail "2 ranks with sync_bn failed: $(tail -5 sync_2.log)"
