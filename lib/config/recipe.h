@@ -1,6 +1,7 @@
 #pragma once
 // A training recipe: model, data, optimizer, schedule, run directory. Every field has a default
-// and is checked; unknown keys are errors with "did you mean". Field names follow DESIGN.md.
+// (the member initializers below) and is checked; unknown keys are errors with "did you mean".
+// The fields' YAML names, checks and order are the table in config/recipe_fields.cpp.
 #include <cstdint>
 #include <string>
 #include <vector>
