@@ -2,7 +2,7 @@
 // (along channels, dim 1; the other dims equal).
 #include <cstring>
 
-#include "config/layer_args.h"
+#include "layers/layer_args.h"
 #include "kernels/activation.h"
 #include "layers/layer.h"
 
