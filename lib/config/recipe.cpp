@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "config/drop_path_rate.h"
 #include "config/model_build.h"
 #include "config/overrides.h"
 #include "config/recipe_field.h"
@@ -140,6 +141,7 @@ Recipe load_recipe(const std::string& text, const std::string& file, const std::
     inline_model["name"] = r.model.name;
 
   cfg::read_recipe_fields(rd, doc, r);  // data, train, output, report
+  cfg::apply_drop_path_rate(r.model, r.train.drop_path_rate);
   r.resolved_yaml = emit_recipe(r, inline_model);
   return r;
 }

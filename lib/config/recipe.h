@@ -127,6 +127,9 @@ struct TrainSpec {
   // Data-parallel runs (docs/distributed.md): BatchNorm statistics over the global batch (all
   // ranks) instead of each rank's shard. No effect in a single process.
   bool sync_bn = false;
+  // Stochastic depth growing with depth (timm's drop_path_rate): residual block i of N gets a
+  // drop_path of rate * i / (N - 1) on its residual branch (config/drop_path_rate.h). 0: off.
+  double drop_path_rate = 0;
 };
 
 struct Recipe {

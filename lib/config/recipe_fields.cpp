@@ -302,6 +302,7 @@ std::vector<RecipeField> make_fields() {
       integer("train.ema.every", CNN_RECIPE_AT(train.ema.every), 1),
       integer("train.ema.warmup", CNN_RECIPE_AT(train.ema.warmup), 0),
       boolean("train.sync_bn", CNN_RECIPE_AT(train.sync_bn)),
+      number("train.drop_path_rate", CNN_RECIPE_AT(train.drop_path_rate), in_0_1_open, "a number in [0, 1) (0: off)"),
 
       text("output", CNN_RECIPE_AT(output)),
       boolean("report", CNN_RECIPE_AT(report)),
