@@ -1,6 +1,7 @@
 #include "core/parallel.h"
 
 #include <atomic>
+#include <cstring>
 #include <condition_variable>
 #include <exception>
 #include <memory>
@@ -131,6 +132,10 @@ void set_num_threads(int n) {
 int num_threads() {
   if (!pool()) set_num_threads(0);
   return pool()->size();
+}
+
+void parallel_copy(const float* src, float* dst, int64_t n) {
+  parallel_elementwise(n, [&](int64_t b, int64_t e) { std::memcpy(dst + b, src + b, sizeof(float) * size_t(e - b)); });
 }
 
 void parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn) {

@@ -15,6 +15,21 @@ int num_threads();
 // a nested call runs inline on the calling thread.
 void parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn);
 
+// Elementwise work over [0, n): fn(begin, end) on one chunk per thread when n is large enough
+// to be worth waking the pool (2 * 32 Ki elements), inline otherwise.
+template <class Fn>
+void parallel_elementwise(int64_t n, Fn&& fn) {
+  constexpr int64_t grain = int64_t(1) << 15;
+  if (n < 2 * grain || num_threads() == 1) {
+    fn(int64_t(0), n);
+    return;
+  }
+  parallel_for(n, [&](int64_t b, int64_t e, int) { fn(b, e); });
+}
+
+// dst[i] = src[i] for i < n, with parallel_elementwise.
+void parallel_copy(const float* src, float* dst, int64_t n);
+
 // BLAS library name and kernel as loaded ("OpenBLAS 0.3.21", "Haswell").
 const char* blas_core_name();
 const char* blas_config();

@@ -16,7 +16,9 @@ using Shape = std::vector<int64_t>;
 int64_t numel_of(const Shape& s);
 std::string shape_str(const Shape& s);  // "1x28x28"
 
+// Frees a tensor's storage: aligned_alloc'd, or mapped (mapped_bytes > 0, see tensor.cpp).
 struct AlignedFree {
+  size_t mapped_bytes = 0;
   void operator()(float* p) const noexcept;
 };
 

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/memory_budget.h"
+#include "core/parallel.h"
 #include "graph/memory_plan.h"
 #include "core/rng.h"
 #include "layers/init.h"
@@ -47,6 +48,20 @@ Net::Net(const ModelSpec& spec) : spec_(spec) {
         if (k >= 0) main_path_[size_t(k)] = 1;
   init_defaults(0);
   set_fusion(true);
+  plan_channel_sums();
+}
+
+// Not part of set_fusion: fused and inspectable nets compute the same statistics (same bits).
+void Net::plan_channel_sums() {
+  const std::vector<int> readers = reader_counts();
+  for (Node& bn : nodes_) {
+    if (bn.layer->fusion_info().kind != FusionInfo::Kind::batchnorm || bn.inputs.size() != 1 || bn.inputs[0] < 0)
+      continue;
+    Node& src = nodes_[size_t(bn.inputs[0])];
+    if (readers[size_t(bn.inputs[0])] != 1 || !src.layer->writes_channel_sums()) continue;
+    src.sums_out = bn.sums_in = static_cast<int>(channel_sums_.size());
+    channel_sums_.emplace_back();
+  }
 }
 
 void Net::clear_fusion() {
@@ -58,6 +73,8 @@ void Net::clear_fusion() {
     n.written_by = -1;
     n.residual = Node::kNoResidual;
     n.inference_head = false;
+    n.in_place_of = -1;
+    n.overwritten = false;
   }
   planned_batch_ = 0;  // plan again: fused nodes keep no tensors of their own
 }
@@ -65,7 +82,32 @@ void Net::clear_fusion() {
 void Net::set_fusion(bool on) {
   clear_fusion();
   inference_fused_ = false;
-  if (on) fuse_relus();
+  if (!on) return;
+  fuse_relus();
+  fuse_in_place();
+}
+
+// Measured on ResNet-50 training at batch 32: the adds' outputs were 0.7 GB of the 4.6 GB plan.
+void Net::fuse_in_place() {
+  const std::vector<int> readers = reader_counts();
+  for (size_t d = 0; d < nodes_.size(); ++d) {
+    Node& add = nodes_[d];
+    // Two inputs: the add reads both at each index before writing it (Layer Add).
+    if (add.absorbed || add.inputs.size() != 2 || add.inputs[0] == add.inputs[1] ||
+        add.layer->fusion_info().kind != FusionInfo::Kind::add || add.layer->backward_reads_inputs())
+      continue;
+    const int holder = add.into >= 0 ? add.into : static_cast<int>(d);  // the node whose value the add writes
+    for (int a : add.inputs) {
+      if (a < 0) continue;
+      Node& src = nodes_[size_t(a)];
+      if (readers[size_t(a)] != 1 || src.absorbed || src.into >= 0 || src.overwritten ||
+          src.layer->backward_reads_output() || src.shape != add.shape)
+        continue;
+      nodes_[size_t(holder)].in_place_of = src.in_place_of >= 0 ? src.in_place_of : a;
+      src.overwritten = true;
+      break;
+    }
+  }
 }
 
 std::vector<int> Net::reader_counts() const {
@@ -101,6 +143,9 @@ void Net::check_kept(int node, Kept what) const {
   if (n.into >= 0)
     throw RuntimeError(std::string("the ") + name + " of layer '" + n.name +
                        "' is not kept: it is fused with the layers that follow (Net::set_inspectable)");
+  if (what == Kept::output && n.overwritten && !eval_buffers_in_use())
+    throw RuntimeError("the output of layer '" + n.name +
+                       "' is not kept: the add after it writes over it in training (Net::set_inspectable)");
   if (what == Kept::output && eval_buffers_in_use())
     throw RuntimeError("the output of layer '" + n.name +
                        "' is not kept after an eval forward: buffers are shared (Net::set_inspectable)");
@@ -148,6 +193,8 @@ const Tensor& Net::forward(const Tensor& input, RunContext& ctx) {
     for (int i : n.inputs) in.push_back(i < 0 ? input_ : &output_of(i, train));
     if (n.residual != Node::kNoResidual) in.push_back(n.residual < 0 ? input_ : &output_of(n.residual, train));
     RunContext& node_ctx = n.eval_in_train ? eval_ctx : ctx;
+    ctx.channel_sums_out = train && n.sums_out >= 0 ? &channel_sums_[size_t(n.sums_out)] : nullptr;
+    ctx.channel_sums_in = train && n.sums_in >= 0 ? &channel_sums_[size_t(n.sums_in)] : nullptr;
     Tensor& out = output_of(static_cast<int>(k), train);
     if (!profiling_) {
       n.layer->forward(in, out, node_ctx);
@@ -157,6 +204,8 @@ const Tensor& Net::forward(const Tensor& input, RunContext& ctx) {
     n.layer->forward(in, out, node_ctx);
     times_[k].forward_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
+  ctx.channel_sums_out = nullptr;
+  ctx.channel_sums_in = nullptr;
   if (train) {  // the caller fills these before backward()
     output_grad().resize(nodes_.back().shape);
     for (const HeadSpec& h : spec_.heads) grad_of(h.node).resize(nodes_[size_t(h.node)].shape);
@@ -208,7 +257,7 @@ void Net::backward_from(int stop, bool heads, RunContext& ctx) {
     std::vector<int> extra_slots;
     for (size_t j = 0; j < n.inputs.size(); ++j) {
       int k = n.inputs[j];
-      in.push_back(k < 0 ? input_ : &nodes_[k].out);
+      in.push_back(k < 0 ? input_ : &storage(k));
       if (k < 0 || !nodes_[k].needs_grad) {
         din.push_back(nullptr);
       } else if (!grad_written_[k]) {
@@ -224,11 +273,15 @@ void Net::backward_from(int stop, bool heads, RunContext& ctx) {
       }
     }
     auto t0 = std::chrono::steady_clock::now();
-    n.layer->backward(in, nodes_[size_t(own)].out, grad_of(own), din, n.params_frozen ? frozen_ctx : ctx);
+    n.layer->backward(in, storage(own), grad_of(own), din, n.params_frozen ? frozen_ctx : ctx);
     for (int j : extra_slots) {
       Tensor& g = grad_of(n.inputs[j]);
       const Tensor& e = grad_slots_[size_t(n.extra_slot[size_t(j)])];
-      for (int64_t i = 0; i < g.numel(); ++i) g[i] += e[i];
+      float* gd = g.data();
+      const float* ed = e.data();
+      parallel_elementwise(g.numel(), [&](int64_t b, int64_t end) {
+        for (int64_t i = b; i < end; ++i) gd[i] += ed[i];
+      });
     }
     if (profiling_)
       times_[size_t(idx)].backward_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -349,7 +402,7 @@ std::vector<Net::LsuvLayer> Net::lsuv(const Tensor& input, double tol, int64_t i
   auto run = [&](size_t i) {
     if (nodes_[i].absorbed) return;
     in.clear();
-    for (int k : nodes_[i].inputs) in.push_back(k < 0 ? input_ : &nodes_[size_t(k)].out);
+    for (int k : nodes_[i].inputs) in.push_back(k < 0 ? input_ : &storage(k));
     nodes_[i].layer->forward(in, output_of(static_cast<int>(i), true), ctx);
   };
   auto variance = [](const Tensor& t) {
@@ -371,7 +424,7 @@ std::vector<Net::LsuvLayer> Net::lsuv(const Tensor& input, double tol, int64_t i
     LsuvLayer rec;
     rec.name = nodes_[i].name;
     for (;;) {
-      rec.variance = variance(nodes_[i].out);
+      rec.variance = variance(storage(static_cast<int>(i)));
       if (std::fabs(rec.variance - 1) < tol || rec.scalings >= iters || !(rec.variance > 0) ||
           !std::isfinite(rec.variance))
         break;
@@ -433,7 +486,8 @@ static bool all_finite(const Tensor& t) {
 std::string Net::first_nonfinite_activation() const {
   if (eval_buffers_in_use()) return "";  // eval buffers are shared: nothing to name
   for (size_t i = 0; i < nodes_.size(); ++i)
-    if (nodes_[i].into < 0 && (last_train_ || main_path_[i]) && !all_finite(stored_output(int(i))))
+    if (nodes_[i].into < 0 && !nodes_[i].overwritten && (last_train_ || main_path_[i]) &&
+        !all_finite(stored_output(int(i))))
       return nodes_[i].name;
   return "";
 }

@@ -95,7 +95,8 @@ class Net {
   Shape output_shape() const;                 // per sample
 
   // Memory (planned once per batch size). By default a BatchNorm or add whose output only feeds a
-  // ReLU applies it in its own passes (Layer::fuse_relu) and keeps no output of its own; an eval
+  // ReLU applies it in its own passes (Layer::fuse_relu) and keeps no output of its own, a training
+  // add writes over an input that nothing reads again (a BatchNorm's output); an eval
   // forward shares activation buffers between nodes whose outputs are not live at the same time
   // (an output lives until its last reader has run), and training shares gradient buffers the
   // same way (graph/liveness.h): activation() after an eval forward, backward after an eval
@@ -126,7 +127,8 @@ class Net {
   // gradient buffers) or an eval forward (shared activation buffers), in bytes. The process adds
   // its runtime, the input batch and, in training, the optimizer's state.
   struct PlannedMemory {
-    int64_t params = 0;       // values, gradients and buffers (BN running statistics)
+    int64_t params = 0;       // values, buffers (BN running statistics) and, in training, gradients
+                              // (an inference process never writes them: no memory, core/tensor.cpp)
     int64_t activations = 0;  // outputs and gradients between layers, and what layers keep inside
     int64_t workspace = 0;    // the layers' shared scratch
     int64_t total() const { return params + activations + workspace; }
@@ -165,6 +167,9 @@ class Net {
     static constexpr int kNoResidual = -2;
     int residual = kNoResidual;  // inference chain with an add: the node (-1: the net input) passed as last input
     bool inference_head = false;  // took an inference chain (Layer::fuse_for_inference)
+    int sums_out = -1, sums_in = -1;  // training: channel_sums_ slot written / read (RunContext)
+    int in_place_of = -1;      // training: the output lives in that node's `out` (an add over its input)
+    bool overwritten = false;  // training: a later node writes over this output (fuse_in_place)
   };
   void plan(int64_t batch);
   void init_defaults(uint64_t seed);
@@ -174,8 +179,16 @@ class Net {
   void set_fusion(bool on);
   void clear_fusion();
   void fuse_relus();                        // training fusion: BN / add take the ReLU after them
+  void fuse_in_place();                     // training: an add writes over an input nothing reads again
+  // Training: the tensor holding node i's output (its own, or the one it was written over).
+  Tensor& storage(int i) {
+    Node& n = nodes_[size_t(i)];
+    return n.in_place_of >= 0 ? nodes_[size_t(n.in_place_of)].out : n.out;
+  }
+  const Tensor& storage(int i) const { return const_cast<Net*>(this)->storage(i); }
   void fuse_inference_chains();             // graph/inference_fusion.cpp
   std::vector<int> reader_counts() const;   // per node: layers reading it, plus side-head losses
+  void plan_channel_sums();                 // which BatchNorm takes its statistics from its input's writer
   void plan_buffers();                      // liveness plans of eval outputs and gradients
   void prepare(bool train);                 // allocates what the mode needs at the planned batch
   // Where node i's output goes: its fused ReLU's, in the mode's storage.
@@ -214,6 +227,7 @@ class Net {
   std::vector<char> frozen_;     // per params_ entry (set_frozen)
   std::vector<size_t> frozen_in_trainable_nodes_;  // their gradients are computed, then zeroed
   std::vector<NodeTime> times_;
+  std::vector<ChannelSums> channel_sums_;  // plan_channel_sums
 };
 
 }  // namespace cnn

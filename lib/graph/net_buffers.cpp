@@ -92,8 +92,9 @@ void Net::prepare(bool train) {
   if (!(train || !shares_eval() ? train_ready_ : eval_ready_)) {  // the whole plan, before allocating it
     const PlannedMemory m = planned_memory(planned_batch_, train);
     check_memory_budget(double(m.total()), fmt::format("model '{}' at batch {} ({}: activations and gradients {}, "
-                                                       "parameters with gradients {}, workspace {})",
+                                                       "parameters{} {}, workspace {})",
                                                        spec_.name, planned_batch_, train ? "training" : "inference",
+                                                       train ? " with gradients" : "",
                                                        format_bytes(double(m.activations)),
                                                        format_bytes(double(m.params)), format_bytes(double(m.workspace))));
   }
@@ -102,7 +103,7 @@ void Net::prepare(bool train) {
   if (train || !shares_eval()) {
     if (train_ready_) return;
     for (Node& n : nodes_)
-      if (n.into < 0) n.out.resize(n.shape);
+      if (n.into < 0 && n.in_place_of < 0) n.out.resize(n.shape);
     for (size_t s = 0; s < grad_slots_.size(); ++s) grad_slots_[s].resize({grad_capacity_[s]});
     train_ready_ = true;
     return;
@@ -115,7 +116,7 @@ void Net::prepare(bool train) {
 Tensor& Net::output_of(int i, bool train) {
   const int o = nodes_[size_t(i)].into >= 0 ? nodes_[size_t(i)].into : i;
   Node& n = nodes_[size_t(o)];
-  if (train || !shares_eval()) return n.out;
+  if (train || !shares_eval()) return storage(o);
   Tensor& t = eval_slots_[size_t(n.eval_slot)];
   t.resize(n.shape);  // within the slot's capacity: no allocation
   return t;
@@ -123,18 +124,18 @@ Tensor& Net::output_of(int i, bool train) {
 
 const Tensor& Net::stored_output(int i) const {
   const Node& n = nodes_[size_t(i)];
-  if (!eval_buffers_in_use() || n.eval_slot < 0) return n.out;
+  if (!eval_buffers_in_use() || n.eval_slot < 0) return storage(i);
   return eval_slots_[size_t(n.eval_slot)];
 }
 
 Net::PlannedMemory Net::planned_memory(int64_t batch, bool train) {
   if (batch != planned_batch_) plan(batch);
   PlannedMemory m;
-  for (const NamedParam& p : params_) m.params += 2 * p.param->value.numel();
+  for (const NamedParam& p : params_) m.params += (train ? 2 : 1) * p.param->value.numel();
   for (const NamedBuffer& b : buffers_) m.params += b.buffer->value.numel();
   if (train) {
     for (const Node& n : nodes_)
-      if (n.into < 0) m.activations += numel_of(n.shape);
+      if (n.into < 0 && n.in_place_of < 0) m.activations += numel_of(n.shape);
     for (int64_t c : grad_capacity_) m.activations += c;
   } else if (shares_eval()) {
     for (int64_t c : eval_capacity_) m.activations += c;

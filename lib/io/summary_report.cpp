@@ -67,9 +67,11 @@ std::string summary_table(const Net& net, int64_t batch, const Net::PlannedMemor
   out += fmt::format("total FLOPs:       {}  (= 2 x MACs)\n", with_commas(2 * t.macs));
   out += fmt::format("memory at batch {} (planned buffers; input {} more, and in training the optimizer's state):\n", batch,
                      mib(4.0 * input * batch));
-  for (const auto& [what, m] : {std::pair<const char*, const Net::PlannedMemory&>{"training ", train}, {"inference", eval}})
-    out += fmt::format("  {} {:>14}  (activations and gradients {}, parameters with gradients {}, workspace {})\n", what,
-                       mib(double(m.total())), mib(double(m.activations)), mib(double(m.params)), mib(double(m.workspace)));
+  out += fmt::format("  training  {:>14}  (activations and gradients {}, parameters with gradients {}, workspace {})\n",
+                     mib(double(train.total())), mib(double(train.activations)), mib(double(train.params)),
+                     mib(double(train.workspace)));
+  out += fmt::format("  inference {:>14}  (activations {}, parameters {}, workspace {})\n", mib(double(eval.total())),
+                     mib(double(eval.activations)), mib(double(eval.params)), mib(double(eval.workspace)));
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "kernels/channel_stats.h"
 
+#include "core/parallel.h"
+
 namespace cnn {
 namespace {
 
@@ -11,6 +13,15 @@ float combine(const float (&acc)[kStatLanes]) {
 }
 
 }  // namespace
+
+float plane_sum(const float* x, int64_t n) {
+  float acc[kStatLanes] = {};
+  int64_t i = 0;
+  for (; i + kStatLanes <= n; i += kStatLanes)
+    for (int l = 0; l < kStatLanes; ++l) acc[l] += x[i + l];
+  for (int l = 0; i + l < n; ++l) acc[l] += x[i + l];
+  return combine(acc);
+}
 
 void plane_sum_and_centered_squares(const float* x, int64_t n, float& sum, float& centered_squares) {
   float acc[kStatLanes] = {};
@@ -63,6 +74,42 @@ void plane_grad_sums_relu(const float* x, const float* dy, const float* y, int64
   }
   sum_dy = combine(a);
   sum_dy_xc = combine(b);
+}
+
+void channel_sums(const float* y, int64_t N, int64_t C, int64_t HW, double* sum, double* sum_sq) {
+  parallel_for(C, [&](int64_t c0, int64_t c1, int) {
+    for (int64_t c = c0; c < c1; ++c) {
+      double s = 0, ss = 0;
+      for (int64_t n = 0; n < N; ++n) {
+        const float* p = y + (n * C + c) * HW;
+        double a[kStatLanes] = {}, b[kStatLanes] = {};
+        int64_t i = 0;
+        for (; i + kStatLanes <= HW; i += kStatLanes)
+          for (int l = 0; l < kStatLanes; ++l) {
+            const double v = p[i + l];
+            a[l] += v;
+            b[l] += v * v;
+          }
+        for (int l = 0; i + l < HW; ++l) {
+          const double v = p[i + l];
+          a[l] += v;
+          b[l] += v * v;
+        }
+        for (int l = 0; l < kStatLanes; ++l) s += a[l], ss += b[l];
+      }
+      sum[c] = s;
+      sum_sq[c] = ss;
+    }
+  });
+}
+
+void reduce_thread_sums(const double* partials, int threads, int64_t M, double* sum, double* sum_sq) {
+  for (int64_t m = 0; m < M; ++m) sum[m] = sum_sq[m] = 0;
+  for (int t = 0; t < threads; ++t)
+    for (int64_t m = 0; m < M; ++m) {
+      sum[m] += partials[(int64_t(t) * M + m) * 2];
+      sum_sq[m] += partials[(int64_t(t) * M + m) * 2 + 1];
+    }
 }
 
 }  // namespace cnn

@@ -9,6 +9,9 @@ namespace cnn {
 
 constexpr int kStatLanes = 16;
 
+// sum of x[0..n) (kStatLanes partial sums: a conv's bias gradient was a serial chain, 5% of a
+// LeNet-5 step).
+float plane_sum(const float* x, int64_t n);
 // sum of x[0..n), and sum of (x - sum/n)^2 (centred on the plane's own mean).
 void plane_sum_and_centered_squares(const float* x, int64_t n, float& sum, float& centered_squares);
 // sum of dy and sum of dy * (x - mean).
@@ -17,5 +20,12 @@ void plane_grad_sums(const float* x, const float* dy, int64_t n, float mean, flo
 // plane_grad_sums on relu_backward's output).
 void plane_grad_sums_relu(const float* x, const float* dy, const float* y, int64_t n, float mean, float& sum_dy,
                           float& sum_dy_xc);
+
+// Per channel of y (N x C x HW): sum and sum of squares in double (each plane with
+// kStatLanes partial sums, planes added in image order), overwriting sum[c] and sum_sq[c].
+void channel_sums(const float* y, int64_t N, int64_t C, int64_t HW, double* sum, double* sum_sq);
+// sum[m] and sum_sq[m] = the per-thread arrays written by the direct convolution (ConvEpilogue::
+// thread_sums: threads arrays of 2 * M) added in thread order.
+void reduce_thread_sums(const double* partials, int threads, int64_t M, double* sum, double* sum_sq);
 
 }  // namespace cnn

@@ -20,15 +20,20 @@ void over_positions(int64_t positions, Fn&& fn) {
 // also by blocks of output channels when there are fewer than two tiles per thread (small maps
 // at small batches: a 7x7 map at batch 1 is one tile), so every thread gets work. Each output is
 // computed by the same code either way: the same bits.
+// With a.sums set, thread t's outputs are summed into a.sums + t * 2 * a.M.
 void run_forward(const RowConvKernel& k, const RowConvArgs& a, int64_t positions) {
   const int64_t tiles = positions / kRowConvQAlign, mblocks = (a.M + kRowConvMB - 1) / kRowConvMB;
   const int threads = num_threads();
   if (tiles >= 2 * threads || mblocks < 2) {
-    over_positions(positions, [&](int64_t q0, int64_t q1, int) { k.forward(a, q0, q1); });
+    over_positions(positions, [&](int64_t q0, int64_t q1, int tid) {
+      RowConvArgs s = a;
+      if (a.sums) s.sums = a.sums + int64_t(tid) * 2 * a.M;
+      k.forward(s, q0, q1);
+    });
     return;
   }
   const int64_t parts = std::min<int64_t>(mblocks, (2 * threads + tiles - 1) / tiles);
-  parallel_for(tiles * parts, [&](int64_t b, int64_t e, int) {
+  parallel_for(tiles * parts, [&](int64_t b, int64_t e, int tid) {
     for (int64_t i = b; i < e; ++i) {
       const int64_t t = i / parts, part = i % parts;
       const int64_t mb0 = mblocks * part / parts, mb1 = mblocks * (part + 1) / parts;
@@ -40,6 +45,7 @@ void run_forward(const RowConvKernel& k, const RowConvArgs& a, int64_t positions
         s.out = a.out + m0 * a.outputs->channel_stride;
         if (a.bias) s.bias = a.bias + m0;
         if (a.residual) s.residual = a.residual + m0 * a.outputs->channel_stride;
+        if (a.sums) s.sums = a.sums + int64_t(tid) * 2 * a.M + 2 * m0;
       } else {
         s.y = a.y + m0 * a.y_stride;
       }
@@ -142,7 +148,7 @@ void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* w
   a.M = p.M, a.C = p.C, a.T = r.T, a.off = r.fwd_off.data();
   a.x = xrows + r.x.front, a.x_stride = r.x.length;
   a.w = wpacked, a.outputs = &p.y_map, a.out = y, a.bias = e.bias;
-  a.residual = e.residual, a.clamp = e.clamp, a.lo = e.lo, a.hi = e.hi;
+  a.residual = e.residual, a.clamp = e.clamp, a.lo = e.lo, a.hi = e.hi, a.sums = e.thread_sums;
   run_forward(*p.kernel, a, r.y.positions);
 }
 

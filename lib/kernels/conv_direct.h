@@ -40,11 +40,15 @@ void set_direct_conv_group_budget(int64_t floats);
 
 // What forward does to each output after the convolution: + bias[m] (if set), + residual (same
 // layout as y, if set), then clamped to [lo, hi] (if clamp): a fused inference pass.
+// thread_sums (if set): num_threads() arrays of 2 * M doubles; thread t adds, for each output
+// channel m, the sum of its final outputs and of their squares into [t * 2 * M + 2 * m] and
+// [t * 2 * M + 2 * m + 1] (BatchNorm's statistics while the outputs are in cache).
 struct ConvEpilogue {
   const float* bias = nullptr;
   const float* residual = nullptr;
   bool clamp = false;
   float lo = 0.f, hi = 0.f;
+  double* thread_sums = nullptr;
 };
 
 // w: M x C x KH x KW -> the kernel's layout (packed_weight_floats() floats). Depends on M, C and

@@ -17,7 +17,7 @@ namespace cnn {
                                        float* ws);                                                               \
   void depthwise_set_simd3x3(bool on);                                                                            \
   void depthwise_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, int64_t N, int C,  \
-                         int m, float* y);                                                                       \
+                         int m, float* y, const OutputEpilogue& e);                                              \
   void depthwise_backward(const float* x, const float* dy, const float* w, const ConvGeom& g, int64_t N, int C,   \
                           int m, float* dx, float* dw);                                                          \
   }
@@ -57,8 +57,8 @@ void depthwise_set_simd3x3(bool on) {
 }
 
 void depthwise_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, int64_t N, int C, int m,
-                       float* y) {
-  CNN_DEPTHWISE_DISPATCH(depthwise_forward(x, w, bias, g, N, C, m, y));
+                       float* y, const OutputEpilogue& e) {
+  CNN_DEPTHWISE_DISPATCH(depthwise_forward(x, w, bias, g, N, C, m, y, e));
 }
 
 void depthwise_backward(const float* x, const float* dy, const float* w, const ConvGeom& g, int64_t N, int C, int m,

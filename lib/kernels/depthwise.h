@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/activation.h"
 #include "kernels/im2col.h"
 
 namespace cnn {
@@ -37,8 +38,9 @@ void depthwise_set_simd3x3(bool on);
 // Whole batches, split over the thread pool by (image, channel) planes. x: N x C x H x W,
 // y/dy: N x (C*m) x OH x OW, w/dw: (C*m) x KH x KW. Backward accumulates into dw and overwrites
 // dx unless dx is null; a null dw skips the weight gradient. Bias gradients are left to the caller.
+// e (a fused inference pass) is applied to each image's output planes right after they are written.
 void depthwise_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, int64_t N, int C,
-                       int m, float* y);
+                       int m, float* y, const OutputEpilogue& e = {});
 void depthwise_backward(const float* x, const float* dy, const float* w, const ConvGeom& g, int64_t N, int C,
                         int m, float* dx, float* dw);
 

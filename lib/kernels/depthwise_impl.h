@@ -606,7 +606,7 @@ void depthwise_backward_weight_plane(const float* x, const float* dy, const Conv
 }
 
 void depthwise_forward(const float* x, const float* w, const float* bias, const ConvGeom& g, int64_t N, int C, int m,
-                       float* y) {
+                       float* y, const OutputEpilogue& epilogue) {
   const int64_t in_plane = int64_t(g.H) * g.W, out_plane = int64_t(g.OH) * g.OW, KK = int64_t(g.KH) * g.KW;
   const size_t wsz = CNN_DEPTHWISE_NS::depthwise_workspace_floats(g, m);
   parallel_for(N * C, [&](int64_t b, int64_t e, int tid) {
@@ -615,6 +615,10 @@ void depthwise_forward(const float* x, const float* w, const float* bias, const 
       const int64_t c = p % C;
       CNN_DEPTHWISE_NS::depthwise_forward_plane(x + p * in_plane, w + c * m * KK, bias ? bias + c * m : nullptr, g, m,
                               y + p * m * out_plane, ws);
+      const OutputEpilogue& f = epilogue;
+      if (!f.empty())  // while the planes are in cache
+        add_and_clamp(y + p * m * out_plane, f.residual ? f.residual + p * m * out_plane : nullptr, m * out_plane,
+                      f.clamp, f.lo, f.hi);
     }
   });
 }

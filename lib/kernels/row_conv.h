@@ -84,7 +84,34 @@ struct RowConvArgs {
   const float* residual = nullptr;
   bool clamp = false;
   float lo = 0.f, hi = 0.f;
+  // With outputs: if set, the final outputs of channel m are summed into sums[2 * m] and their
+  // squares into sums[2 * m + 1] (double), by the calling thread only: callers give each thread
+  // its own array.
+  double* sums = nullptr;
 };
+
+// Adds sum(v) and sum(v * v) over v[0..n) in double to s[0] and s[1], with kSumLanes partial
+// sums combined in a fixed order (a single chain would cost more than the convolution's tile).
+inline void add_sums(const float* v, int n, double* s) {
+  constexpr int kSumLanes = 8;
+  double a[kSumLanes] = {}, b[kSumLanes] = {};
+  int e = 0;
+  for (; e + kSumLanes <= n; e += kSumLanes)
+    for (int l = 0; l < kSumLanes; ++l) {
+      const double x = v[e + l];
+      a[l] += x;
+      b[l] += x * x;
+    }
+  for (int l = 0; e + l < n; ++l) {
+    const double x = v[e + l];
+    a[l] += x;
+    b[l] += x * x;
+  }
+  double sa = 0, sb = 0;
+  for (int l = 0; l < kSumLanes; ++l) sa += a[l], sb += b[l];
+  s[0] += sa;
+  s[1] += sb;
+}
 
 // out[e] = epilogue(acc[e] + bias) for e < len, as RowConvArgs describes; residual points at the
 // run's first output (or is null). Every forward kernel finishes its output runs with it.
@@ -98,6 +125,12 @@ inline void finish_output_run(const RowConvArgs& a, const float* acc, int len, f
       const float v = out[e];
       out[e] = v > a.lo ? (v < a.hi ? v : a.hi) : a.lo;
     }
+}
+
+// finish_output_run for output channel m of a tile (and its sums when a.sums is set).
+inline void finish_channel_run(const RowConvArgs& a, int m, const float* acc, int len, int64_t at) {
+  finish_output_run(a, acc, len, a.bias ? a.bias[m] : 0.f, a.residual ? a.residual + at : nullptr, a.out + at);
+  if (a.sums) add_sums(a.out + at, len, a.sums + 2 * m);
 }
 
 // Packs w (M x C x T, or its transpose when `transpose`: w is then C x M x T and the packed

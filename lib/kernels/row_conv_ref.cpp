@@ -29,8 +29,7 @@ void forward(const RowConvArgs& a, int64_t q0, int64_t q1) {
     for (int m = 0; m < a.M; ++m) {
       const int64_t at = dst + m * a.outputs->channel_stride;
       for (int i = 0; i < len; ++i) acc[size_t(i)] = dot(a, m, q0 + begin + i);
-      finish_output_run(a, acc.data(), len, a.bias ? a.bias[m] : 0.f, a.residual ? a.residual + at : nullptr,
-                        a.out + at);
+      finish_channel_run(a, m, acc.data(), len, at);
     }
   });
 }

@@ -13,17 +13,6 @@ namespace {
 
 enum class Act { relu, leaky_relu, tanh, sigmoid, scale };
 
-// Splits n elements across the pool in chunks big enough to be worth a wake-up.
-template <class F>
-void for_chunks(int64_t n, F&& f) {
-  constexpr int64_t grain = 1 << 15;
-  if (n < 2 * grain) {
-    f(0, n);
-    return;
-  }
-  parallel_for(n, [&](int64_t b, int64_t e, int) { f(b, e); });
-}
-
 class Activation : public Layer {
  public:
   Activation(Act a, float slope) : act_(a), slope_(slope) {}
@@ -37,7 +26,7 @@ class Activation : public Layer {
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext&) override {
     const float* x = in[0]->data();
     float* y = out.data();
-    for_chunks(out.numel(), [&](int64_t b, int64_t e) {
+    parallel_elementwise(out.numel(), [&](int64_t b, int64_t e) {
       switch (act_) {
         case Act::relu: relu_forward(x + b, y + b, e - b); break;
         case Act::leaky_relu: leaky_relu_forward(x + b, y + b, e - b, slope_); break;
@@ -57,7 +46,7 @@ class Activation : public Layer {
     const float* y = out.data();
     const float* dy = dout.data();
     float* dx = din[0]->data();
-    for_chunks(out.numel(), [&](int64_t b, int64_t e) {
+    parallel_elementwise(out.numel(), [&](int64_t b, int64_t e) {
       switch (act_) {
         case Act::relu: relu_backward(y + b, dy + b, dx + b, e - b); break;
         case Act::leaky_relu: leaky_relu_backward(x + b, dy + b, dx + b, e - b, slope_); break;

@@ -43,12 +43,17 @@ class BatchNorm : public Layer {
     train_ = ctx.train;
     synced_ = train_ && ctx.batch_stats_sum;
     if (synced_) return forward_synced(x, out, *ctx.batch_stats_sum);
+    // Sums of the input computed by the layer that wrote it (RunContext::channel_sums_in).
+    const ChannelSums* given = train_ && ctx.channel_sums_in && ctx.channel_sums_in->sum.size() == size_t(C_)
+                                   ? ctx.channel_sums_in
+                                   : nullptr;
     parallel_for(C_, [&](int64_t b, int64_t e, int) {
       for (int64_t c = b; c < e; ++c) {
         float mean, invstd;
         if (train_) {
           double s = 0, ss = 0;
-          for (int64_t n = 0; n < N; ++n) {
+          if (given) s = given->sum[size_t(c)], ss = given->sum_sq[size_t(c)];
+          for (int64_t n = 0; n < N && !given; ++n) {
             const float* p = x.data() + (n * C_ + c) * HW;
             float a, aa;
             plane_sum_and_centered_squares(p, HW, a, aa);
@@ -75,6 +80,7 @@ class BatchNorm : public Layer {
   }
 
   bool fuse_relu(bool on) override { return relu_ = on; }
+  bool backward_reads_output() const override { return relu_; }  // the fused ReLU's mask
   FusionInfo fusion_info() const override {
     FusionInfo f;
     f.kind = FusionInfo::Kind::batchnorm;

@@ -12,6 +12,7 @@
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "core/workspace.h"
+#include "kernels/channel_stats.h"
 #include "kernels/conv_direct.h"
 #include "kernels/depthwise.h"
 #include "kernels/gemm.h"
@@ -104,9 +105,21 @@ class Conv2d : public Layer {
     const float* w = fused ? infer_.w : weight_.value.data();
     const float* bias = fused ? infer_.b : o_.bias ? bias_.value.data() : nullptr;
     const float* residual = fused && infer_.residual ? in.back()->data() : nullptr;
-    if (algo_ == Algo::direct) return direct_forward(x, fused, bias, residual, out, ctx);
-    if (algo_ == Algo::depthwise) {  // direct kernel, parallel over (image, channel) planes
-      depthwise_forward(x.data(), w, bias, g_, N, int(in_channels_), int(o_.out / o_.groups), out.data());
+    ChannelSums* sums = ctx.train ? ctx.channel_sums_out : nullptr;
+    if (sums) sums->sum.resize(size_t(o_.out)), sums->sum_sq.resize(size_t(o_.out));
+    if (algo_ == Algo::direct) {
+      double* partials = nullptr;
+      if (sums) {  // each thread sums its own outputs; added in thread order (same --threads, same bits)
+        sum_partials_.assign(size_t(num_threads()) * 2 * size_t(o_.out), 0.0);
+        partials = sum_partials_.data();
+      }
+      direct_forward(x, fused, bias, residual, partials, out, ctx);
+      if (sums) reduce_thread_sums(partials, num_threads(), o_.out, sums->sum.data(), sums->sum_sq.data());
+      return;
+    }
+    if (algo_ == Algo::depthwise) {  // direct kernel, parallel over (image, channel) planes, epilogue included
+      const OutputEpilogue e = fused ? OutputEpilogue{residual, infer_.clamp, infer_.lo, infer_.hi} : OutputEpilogue{};
+      depthwise_forward(x.data(), w, bias, g_, N, int(in_channels_), int(o_.out / o_.groups), out.data(), e);
     } else if (N < num_threads()) {  // too few images to split: split each GEMM instead
       for (int64_t n = 0; n < N; ++n) forward_images(x, w, bias, out, n, 1, 0, true);
     } else {
@@ -114,8 +127,12 @@ class Conv2d : public Layer {
         for (int64_t n = b, nb; n < e; n += nb) forward_images(x, w, bias, out, n, nb = batch_for(e - n), tid, false);
       });
     }
-    if (fused) finish_fused_outputs(infer_, residual, out.data(), out.numel());
+    if (fused && algo_ == Algo::im2col) finish_fused_outputs(infer_, residual, out.data(), out.numel());
+    if (sums) channel_sums(out.data(), N, o_.out, out.numel() / (N * o_.out), sums->sum.data(), sums->sum_sq.data());
   }
+
+  bool writes_channel_sums() const override { return true; }
+  bool backward_reads_output() const override { return false; }
 
   void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
                 const std::vector<Tensor*>& din, RunContext& ctx) override {
@@ -164,6 +181,7 @@ class Conv2d : public Layer {
   DirectConvPlan direct_tail_;  // for the last, smaller group (when N is not a multiple)
   Tensor own_workspace_;  // used only when the layer runs outside a Net
   ConvInference infer_;   // fuse_for_inference
+  std::vector<double> sum_partials_;  // channel sums per thread (RunContext::channel_sums_out)
 
   void plan_algorithm(int64_t N) {
     // groups == input channels (> 1): the direct depthwise kernel instead of one tiny GEMM per channel.
@@ -204,8 +222,8 @@ class Conv2d : public Layer {
 
   // The direct path over groups of images, with the weights packed once for the whole batch
   // (inference keeps them packed: infer_.packed).
-  void direct_forward(const Tensor& x, bool fused, const float* bias, const float* residual, Tensor& out,
-                      RunContext& ctx) {
+  void direct_forward(const Tensor& x, bool fused, const float* bias, const float* residual, double* thread_sums,
+                      Tensor& out, RunContext& ctx) {
     const int64_t N = x.dim(0), in_img = x.numel() / N, out_img = out.numel() / N;
     const bool own_pack = !fused || infer_.packed.empty();
     float* ws = workspace_for(ctx, own_workspace_, direct_.forward_floats() + (own_pack ? direct_.packed_weight_floats() : 0));
@@ -218,8 +236,9 @@ class Conv2d : public Layer {
     }
     for (int64_t n = 0; n < N; n += direct_.N) {
       const DirectConvPlan& p = N - n >= direct_.N ? direct_ : direct_tail_;
-      const ConvEpilogue e = fused ? epilogue_of(infer_, bias, residual ? residual + n * out_img : nullptr)
-                                   : ConvEpilogue{bias};
+      ConvEpilogue e = fused ? epilogue_of(infer_, bias, residual ? residual + n * out_img : nullptr)
+                             : ConvEpilogue{bias};
+      e.thread_sums = thread_sums;
       direct_conv_forward(p, x.data() + n * in_img, wpacked, e, out.data() + n * out_img, xrows);
     }
   }

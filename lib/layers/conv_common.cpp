@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/parallel.h"
+#include "kernels/channel_stats.h"
 #include "core/workspace.h"
 
 namespace cnn {
@@ -40,10 +41,7 @@ void accumulate_channel_bias_grad(const Tensor& dy, int64_t C, int64_t P, float*
     for (int64_t c = b; c < e; ++c) {
       double s = 0;
       for (int64_t n = 0; n < N; ++n) {
-        const float* d = dy.data() + n * img + c * P;
-        float acc = 0;
-        for (int64_t i = 0; i < P; ++i) acc += d[i];
-        s += acc;
+        s += plane_sum(dy.data() + n * img + c * P, P);
       }
       db[c] += static_cast<float>(s);
     }

@@ -1,7 +1,5 @@
 #include "layers/conv_inference.h"
 
-#include <algorithm>
-
 #include "core/parallel.h"
 #include "kernels/activation.h"
 #include "layers/bn_fold.h"
@@ -27,10 +25,8 @@ void prepare_conv_inference(ConvInference& ci, const InferenceFusion* f, const T
 
 void finish_fused_outputs(const ConvInference& ci, const float* residual, float* y, int64_t n) {
   if (!residual && !ci.clamp) return;
-  constexpr int64_t grain = 1 << 14;
-  parallel_for((n + grain - 1) / grain, [&](int64_t b, int64_t e, int) {
-    const int64_t i0 = b * grain, i1 = std::min(n, e * grain);
-    add_and_clamp(y + i0, residual ? residual + i0 : nullptr, i1 - i0, ci.clamp, ci.lo, ci.hi);
+  parallel_elementwise(n, [&](int64_t b, int64_t e) {
+    add_and_clamp(y + b, residual ? residual + b : nullptr, e - b, ci.clamp, ci.lo, ci.hi);
   });
 }
 

@@ -44,6 +44,11 @@ class CrossProcessSum {
   virtual void sum(double* values, size_t n) = 0;
 };
 
+// Per-channel sums of a tensor over N x H x W, in double: sum[c] and sum of squares sum_sq[c].
+struct ChannelSums {
+  std::vector<double> sum, sum_sq;
+};
+
 struct RunContext {
   bool train = true;
   Rng* rng = nullptr;      // for dropout and friends; advanced deterministically
@@ -52,6 +57,11 @@ struct RunContext {
   // batches together (forward sums and backward sums go through it). Null: this batch alone.
   CrossProcessSum* batch_stats_sum = nullptr;
   bool param_grads = true;      // backward: accumulate parameter gradients (false: input gradients only)
+  // Training forwards, planned by the Net: a layer that writes channel sums (writes_channel_sums)
+  // fills channel_sums_out with its output's, computed while writing it, and the BatchNorm that
+  // is its only reader gets them as channel_sums_in instead of reading its input once more.
+  ChannelSums* channel_sums_out = nullptr;
+  const ChannelSums* channel_sums_in = nullptr;
 };
 
 // Scratch of at least `floats` floats for the running layer: the Net's shared workspace, or
@@ -116,6 +126,12 @@ class Layer {
   // whether it takes the chain `f` (null: back to the plain layer). A layer that takes it keeps
   // what it needs (folded weights) until fuse_for_inference(nullptr); its eval forwards apply it.
   virtual FusionInfo fusion_info() const { return {}; }
+  // What backward reads besides dout (conservatively true): the Net lets a later layer write
+  // over a tensor in training only when nothing reads it again (an add in place of its input).
+  virtual bool backward_reads_output() const { return true; }
+  virtual bool backward_reads_inputs() const { return true; }
+  // Whether forward fills RunContext::channel_sums_out when it is set (see RunContext).
+  virtual bool writes_channel_sums() const { return false; }
   virtual bool fuse_for_inference(const InferenceFusion* /*f*/) { return false; }
 };
 

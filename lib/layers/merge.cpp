@@ -2,6 +2,7 @@
 // (along channels, dim 1; the other dims equal).
 #include <cstring>
 
+#include "core/parallel.h"
 #include "layers/layer_args.h"
 #include "kernels/activation.h"
 #include "layers/layer.h"
@@ -19,39 +20,47 @@ class Add : public Layer {
     return in[0];
   }
   bool fuse_relu(bool on) override { return relu_ = on; }
+  bool backward_reads_output() const override { return relu_; }
+  bool backward_reads_inputs() const override { return false; }
   FusionInfo fusion_info() const override {
     FusionInfo f;
     f.kind = FusionInfo::Kind::add;
     return f;
   }
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext&) override {
-    const int64_t n = out.numel();
     float* y = out.data();
-    if (in.size() == 1) std::memcpy(y, in[0]->data(), sizeof(float) * n);
-    for (size_t i = 1; i < in.size(); ++i) {
-      const float* a = i == 1 ? in[0]->data() : y;
-      const float* x = in[i]->data();
-      if (relu_ && i + 1 == in.size())
-        for (int64_t j = 0; j < n; ++j) {
-          const float v = a[j] + x[j];
-          y[j] = v > 0.f ? v : 0.f;
-        }
-      else
-        for (int64_t j = 0; j < n; ++j) y[j] = a[j] + x[j];
-    }
-    if (relu_ && in.size() == 1) relu_forward(y, y, n);
+    parallel_elementwise(out.numel(), [&](int64_t b, int64_t e) {
+      const int64_t n = e - b;
+      if (in.size() == 1) std::memcpy(y + b, in[0]->data() + b, sizeof(float) * n);
+      for (size_t i = 1; i < in.size(); ++i) {
+        const float* a = (i == 1 ? in[0]->data() : y) + b;
+        const float* x = in[i]->data() + b;
+        float* yb = y + b;
+        if (relu_ && i + 1 == in.size())
+          for (int64_t j = 0; j < n; ++j) {
+            const float v = a[j] + x[j];
+            yb[j] = v > 0.f ? v : 0.f;
+          }
+        else
+          for (int64_t j = 0; j < n; ++j) yb[j] = a[j] + x[j];
+      }
+      if (relu_ && in.size() == 1) relu_forward(y + b, y + b, n);
+    });
   }
   void backward(const std::vector<const Tensor*>&, const Tensor& out, const Tensor& dout,
                 const std::vector<Tensor*>& din, RunContext&) override {
-    const int64_t n = dout.numel();
-    const float* first = nullptr;  // the first gradient written, copied to the others
-    for (Tensor* d : din) {
-      if (!d) continue;
-      if (first) std::memcpy(d->data(), first, sizeof(float) * n);
-      else if (relu_) relu_backward(out.data(), dout.data(), d->data(), n);
-      else std::memcpy(d->data(), dout.data(), sizeof(float) * n);
-      if (!first) first = d->data();
-    }
+    parallel_elementwise(dout.numel(), [&](int64_t b, int64_t e) {
+      const size_t bytes = sizeof(float) * size_t(e - b);
+      const float* first = nullptr;  // the first gradient written, copied to the others
+      for (Tensor* d : din) {
+        if (!d) continue;
+        float* g = d->data() + b;
+        if (first) std::memcpy(g, first, bytes);
+        else if (relu_) relu_backward(out.data() + b, dout.data() + b, g, e - b);
+        else std::memcpy(g, dout.data() + b, bytes);
+        if (!first) first = g;
+      }
+    });
   }
 
  private:

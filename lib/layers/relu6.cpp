@@ -7,13 +7,6 @@
 namespace cnn {
 namespace {
 
-template <class F>
-void for_chunks(int64_t n, F&& f) {
-  constexpr int64_t grain = 1 << 15;
-  if (n < 2 * grain) return f(0, n);
-  parallel_for(n, [&](int64_t b, int64_t e, int) { f(b, e); });
-}
-
 class ReLU6 : public Layer {
  public:
   Shape infer(const std::vector<Shape>& in) override { return in[0]; }
@@ -22,7 +15,7 @@ class ReLU6 : public Layer {
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext&) override {
     const float* x = in[0]->data();
     float* y = out.data();
-    for_chunks(out.numel(), [&](int64_t b, int64_t e) {
+    parallel_elementwise(out.numel(), [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) y[i] = x[i] < 0.f ? 0.f : (x[i] > 6.f ? 6.f : x[i]);
     });
   }
@@ -33,7 +26,7 @@ class ReLU6 : public Layer {
     const float* x = in[0]->data();
     const float* dy = dout.data();
     float* dx = din[0]->data();
-    for_chunks(dout.numel(), [&](int64_t b, int64_t e) {
+    parallel_elementwise(dout.numel(), [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) {
         const float d = dy[i];  // unconditional load: the select vectorizes
         dx[i] = (x[i] > 0.f && x[i] < 6.f) ? d : 0.f;

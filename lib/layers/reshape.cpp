@@ -1,6 +1,7 @@
 // Layers that move data without arithmetic: flatten (N x C x H x W -> N x CHW) and identity.
 #include <cstring>
 
+#include "core/parallel.h"
 #include "layers/layer_args.h"
 #include "layers/layer.h"
 
@@ -20,11 +21,11 @@ class Copy : public Layer {
     return f;
   }
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext&) override {
-    std::memcpy(out.data(), in[0]->data(), sizeof(float) * out.numel());
+    parallel_copy(in[0]->data(), out.data(), out.numel());
   }
   void backward(const std::vector<const Tensor*>&, const Tensor&, const Tensor& dout, const std::vector<Tensor*>& din,
                 RunContext&) override {
-    if (din[0]) std::memcpy(din[0]->data(), dout.data(), sizeof(float) * dout.numel());
+    if (din[0]) parallel_copy(dout.data(), din[0]->data(), dout.numel());
   }
 
  private:

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/parallel.h"
 #include "layers/layer_args.h"
 #include "layers/layer.h"
 #include "layers/options.h"
@@ -76,7 +77,7 @@ class Shortcut : public Layer {
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext& ctx) override {
     const Tensor& x = *in[0];
     switch (kind_) {
-      case Kind::identity: std::memcpy(out.data(), x.data(), sizeof(float) * x.numel()); break;
+      case Kind::identity: parallel_copy(x.data(), out.data(), x.numel()); break;
       case Kind::zero: out.zero(); break;
       case Kind::projection:
         if (fused_ && !ctx.train) {  // BN folded into the conv (fuse_for_inference)
@@ -96,7 +97,7 @@ class Shortcut : public Layer {
     Tensor* dx = din[0];
     switch (kind_) {
       case Kind::identity:
-        if (dx) std::memcpy(dx->data(), dout.data(), sizeof(float) * dout.numel());
+        if (dx) parallel_copy(dout.data(), dx->data(), dout.numel());
         break;
       case Kind::zero:
         if (dx) dx->zero();

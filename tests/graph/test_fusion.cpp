@@ -75,6 +75,15 @@ Run run_once(bool fused, bool bn_train) {
 
 }  // namespace
 
+TEST_CASE("net fusion: an add in place of its input saves that output in training", "[graph][net][fusion]") {
+  Net fused(bn_residual_spec()), plain(bn_residual_spec());
+  plain.set_inspectable(true);
+  const int64_t one = 7 * 4 * 7 * 6 * int64_t(sizeof(float));  // one output at batch 7
+  // Training keeps one output less than with ReLU fusion alone (relu1, block.relu1, block.relu2,
+  // out.relu written by their inputs: four), the add's written over block.bn2's.
+  CHECK(plain.planned_memory(7, true).activations - fused.planned_memory(7, true).activations >= 5 * one);
+}
+
 TEST_CASE("net fusion: BN and add take the ReLU that is their only reader", "[graph][net][fusion]") {
   Net net(bn_residual_spec());
   auto fused = [&](const char* name) { return net.fused(net.node_index(name)); };
@@ -93,6 +102,9 @@ TEST_CASE("net fusion: BN and add take the ReLU that is their only reader", "[gr
   net.forward(x, ctx);
   CHECK_THROWS_AS(net.activation(net.node_index("bn1")), RuntimeError);
   CHECK(net.activation(net.node_index("relu1")).numel() == 2 * 4 * 7 * 6);
+  // The add writes over block.bn2's output (its only reader; BN's backward does not read it).
+  CHECK_THROWS_WITH(net.activation(net.node_index("block.bn2")), Catch::Contains("writes over it"));
+  CHECK(net.activation(net.node_index("block.relu2")).numel() == 2 * 4 * 7 * 6);
   net.set_inspectable(true);
   CHECK_FALSE(net.fused(net.node_index("bn1")));
   net.forward(x, ctx);

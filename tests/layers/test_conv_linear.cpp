@@ -49,6 +49,31 @@ std::string str(const std::vector<int64_t>& v) {
   return os.str();
 }
 
+// A training forward asked for its channel sums (RunContext::channel_sums_out, BatchNorm's
+// statistics) writes the same output and the sums of that output and of its squares.
+void check_channel_sums(Layer& layer, const Tensor& x, const Tensor& y) {
+  REQUIRE(layer.writes_channel_sums());
+  ChannelSums sums;
+  RunContext ctx;
+  ctx.channel_sums_out = &sums;
+  Tensor y2(y.shape());
+  layer.forward({&x}, y2, ctx);
+  CHECK(std::vector<float>(y2.data(), y2.data() + y2.numel()) == std::vector<float>(y.data(), y.data() + y.numel()));
+  const int64_t N = y.dim(0), M = y.dim(1), HW = y.numel() / (N * M);
+  REQUIRE(sums.sum.size() == size_t(M));
+  REQUIRE(sums.sum_sq.size() == size_t(M));
+  for (int64_t m = 0; m < M; ++m) {
+    double s = 0, ss = 0, a = 0;
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t i = 0; i < HW; ++i) {
+        const double v = y[(n * M + m) * HW + i];
+        s += v, ss += v * v, a += std::abs(v);
+      }
+    CHECK(std::abs(sums.sum[size_t(m)] - s) <= 1e-12 * (a + 1));
+    CHECK(std::abs(sums.sum_sq[size_t(m)] - ss) <= 1e-12 * (ss + 1));
+  }
+}
+
 void check_conv(const ConvCfg& c, int64_t N, uint64_t seed) {
   INFO("conv C=" << c.C << " " << c.H << "x" << c.W << " out=" << c.out << " k=" << c.KH << "x" << c.KW << " s="
                  << c.SH << "," << c.SW << " p=" << c.PH << "," << c.PW << " d=" << c.DH << "," << c.DW
@@ -76,6 +101,7 @@ void check_conv(const ConvCfg& c, int64_t N, uint64_t seed) {
   fill(dy, rng);
   RunContext ctx;
   layer->forward({&x}, y, ctx);
+  check_channel_sums(*layer, x, y);
 
   const int Cg = c.C / c.groups, Mg = c.out / c.groups;
   auto X = [&](int64_t n, int ch, int h, int ww) { return x[((n * c.C + ch) * c.H + h) * c.W + ww]; };
