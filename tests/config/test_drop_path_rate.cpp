@@ -137,7 +137,7 @@ TEST_CASE("drop_path shorthand beside merge: add", "[config][drop_path]") {
         "m.yaml:3:22: 0: 'drop_path' without 'branches' and 'merge: add'");
 }
 
-TEST_CASE("drop_path_rate: a block's own drop_path wins; bad rates name the field", "[config][drop_path][errors]") {
+TEST_CASE("drop_path_rate: a block's own drop_path wins, bad rates name the field", "[config][drop_path][errors]") {
   const Recipe r = from_string(std::string(kScaleBlocks) + "train: {drop_path_rate: 0.4}\n");
   CHECK(find_node(r.model, "b0.drop_path") == nullptr);
   CHECK(find_node(r.model, "b1.drop_path")->args.get_float("p") == 0.2);
