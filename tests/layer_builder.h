@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "config/layer_args.h"
+#include "layers/layer_args.h"
 #include "layers/layer.h"
 #include "layers/registry.h"
 

@@ -131,6 +131,7 @@ class Expander {
 
     if (is_group) {
       std::vector<std::string> allowed = kGroupKeys;
+      allowed.push_back(kMergeDropPath);
       allowed.insert(allowed.end(), kElementMetaKeys.begin(), kElementMetaKeys.end());
       check_keys(el, allowed, file_, path);
     } else {
@@ -199,7 +200,8 @@ class Expander {
              const std::string& named_scope, const std::string& pos_scope, int input, const Env& env,
              bool own_scope) {
     auto layers_only = [](const YAML::Node& b) {
-      return b["layers"].IsDefined() && !b["branches"].IsDefined() && !b["merge"].IsDefined() && !b["then"].IsDefined();
+      return b["layers"].IsDefined() && !b["branches"].IsDefined() && !b["merge"].IsDefined() && !b["then"].IsDefined() &&
+             !b[kMergeDropPath].IsDefined();
     };
     int x = input;
     for (int64_t r = 0; r < repeat; ++r) {
@@ -426,6 +428,12 @@ class Expander {
         else
           throw ConfigError(loc(br), scope, "empty branch: write 'identity' for a branch that passes its input");
       }
+      if (const YAML::Node dp = map[kMergeDropPath]; dp.IsDefined()) {
+        if (merge.Scalar() != "add")
+          throw ConfigError(loc(key_node(map, kMergeDropPath)), inst,
+                            "'drop_path' applies to 'merge: add' (it drops the first branch, the residual one)");
+        outs[0] = drop_path_node(dp, inst, outs[0], env);
+      }
       NodeSpec n;
       n.name = join_path(inst, "merge");
       n.type = merge.Scalar();
@@ -434,6 +442,8 @@ class Expander {
       x = add_node(std::move(n));
     } else {
       if (merge.IsDefined()) throw ConfigError(loc(key_node(map, "merge")), inst, "'merge' without 'branches'");
+      if (map[kMergeDropPath].IsDefined())
+        throw ConfigError(loc(key_node(map, kMergeDropPath)), inst, "'drop_path' without 'branches' and 'merge: add'");
       if (then.IsDefined())
         throw ConfigError(loc(key_node(map, "then")), inst,
                           "'then' without 'branches': put the layers in 'layers' instead");
@@ -443,6 +453,29 @@ class Expander {
       x = sequence(then, names, join_path(inst, "then"), x, env);
     }
     return x;
+  }
+
+  // `drop_path: p` beside `merge: add`: a drop_path node <inst>.drop_path at the end of the first
+  // branch (timm's `x = drop_path(x) + shortcut`).
+  int drop_path_node(const YAML::Node& value, const std::string& inst, int input, const Env& env) {
+    const ArgValue p = evaluate(value, env, inst, kMergeDropPath);
+    double v = -1;
+    if (p.is_list || p.items.size() != 1 || !parse_number(p.items[0], v) || !(v >= 0 && v < 1))
+      throw ConfigError(loc(value), inst,
+                        fmt::format("field 'drop_path' expects a probability in [0, 1), got {}",
+                                    p.is_list || p.items.size() != 1 ? describe(value) : p.items[0]));
+    NodeSpec n;
+    n.name = join_path(inst, kMergeDropPath);
+    n.type = "drop_path";
+    n.args = LayerArgs(n.name, n.type, loc(value));
+    n.args.set("p", p);
+    n.inputs = {input};
+    return add_node(std::move(n));
+  }
+
+  static bool parse_number(const std::string& s, double& v) {
+    auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+    return !s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size();
   }
 
   const ArgValue& lookup(const std::string& var, const Env& env, const SourceLoc& at, const std::string& path,

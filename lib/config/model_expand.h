@@ -23,6 +23,8 @@ struct BlockDef {
 // Keys of an element mapping besides its layer type, and of a branch group / block body.
 inline const std::vector<std::string> kElementMetaKeys = {"name", "repeat", "head", "splice", "repeat_from", "scope"};
 inline const std::vector<std::string> kGroupKeys = {"layers", "branches", "merge", "then"};
+// Beside `merge: add`: stochastic depth on the first (residual) branch, `{merge: add, drop_path: 0.1}`.
+inline const std::string kMergeDropPath = "drop_path";
 
 // Expands `layers` (a sequence) of a document located in `file`.
 // `heads` receives the side outputs marked with `head: <loss weight>`. `model_args` (name ""):

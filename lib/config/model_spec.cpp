@@ -20,7 +20,7 @@ namespace cfg {
 namespace {
 
 const std::vector<std::string> kTopKeys = {"name", "input", "args", "blocks", "layers", "init"};
-const std::vector<std::string> kBlockKeys = {"args", "layers", "branches", "merge", "then"};
+const std::vector<std::string> kBlockKeys = {"args", "layers", "branches", "merge", "then", kMergeDropPath};
 
 bool is_identifier(const std::string& s) {
   if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;

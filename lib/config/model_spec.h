@@ -4,8 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "config/layer_args.h"
 #include "core/tensor.h"
+#include "layers/init_scheme.h"
+#include "layers/layer_args.h"
 
 namespace cnn {
 
@@ -22,23 +23,6 @@ struct HeadSpec {
   std::string name;   // the element's path, e.g. "aux1"
   int node = -1;      // the node whose output is the head's logits
   double weight = 0;  // loss weight
-};
-
-// Model-level `init:` (see docs/config.md "Initialization"). A scheme with an empty type is
-// "not set": the parameter keeps PyTorch's default (or LSUV's orthogonal pre-init).
-struct InitScheme {
-  std::string type;                         // "" | default | xavier_uniform | xavier_normal | kaiming_uniform |
-                                            // kaiming_normal | orthogonal | constant | zeros | ones | normal | uniform
-  double gain = 1.0;                        // xavier_*, orthogonal
-  std::string mode = "fan_in";              // kaiming_*: fan_in | fan_out
-  std::string nonlinearity = "leaky_relu";  // kaiming_*: as torch.nn.init.calculate_gain
-  double a = 0.0;                           // kaiming_*: negative slope (leaky_relu); uniform: lower bound
-  double b = 1.0;                           // uniform: upper bound
-  double mean = 0.0, std = 1.0;             // normal
-  double value = 0.0;                       // constant
-  SourceLoc loc;                            // where it was written (for errors found when the net is built)
-  std::string path;                         // its dotted field, e.g. "init.layers.fc"
-  bool set() const { return !type.empty(); }
 };
 
 struct LsuvSpec {            // Mishkin & Matas 2015; the trainer runs it once before epoch 1

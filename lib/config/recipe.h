@@ -1,6 +1,7 @@
 #pragma once
 // A training recipe: model, data, optimizer, schedule, run directory. Every field has a default
-// and is checked; unknown keys are errors with "did you mean". Field names follow DESIGN.md.
+// (the member initializers below) and is checked; unknown keys are errors with "did you mean".
+// The fields' YAML names, checks and order are the table in config/recipe_fields.cpp.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -137,6 +138,9 @@ struct TrainSpec {
   // data.batch_size / accumulate samples (which must divide), whose gradients add up to the full
   // batch's. Memory is planned for the micro-batch; BatchNorm sees micro-batches.
   int64_t accumulate = 1;
+  // Stochastic depth growing with depth (timm's drop_path_rate): residual block i of N gets a
+  // drop_path of rate * i / (N - 1) on its residual branch (config/drop_path_rate.h). 0: off.
+  double drop_path_rate = 0;
 };
 
 struct Recipe {

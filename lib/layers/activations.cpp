@@ -2,7 +2,7 @@
 // 0.125 on ResNet-9's logits in Page's DAWNBench network).
 #include <limits>
 
-#include "config/layer_args.h"
+#include "layers/layer_args.h"
 #include "core/parallel.h"
 #include "kernels/activation.h"
 #include "layers/layer.h"

@@ -1,6 +1,6 @@
 // AdaptiveAvgPool2d (`adaptive_avgpool`, out: 7 or [6, 6]) and its 1 x 1 case, global average
 // pooling (`global_avgpool`), PyTorch semantics (kernels/adaptive_pool.h); parallel over N*C planes.
-#include "config/layer_args.h"
+#include "layers/layer_args.h"
 #include "core/parallel.h"
 #include "kernels/adaptive_pool.h"
 #include "layers/layer.h"

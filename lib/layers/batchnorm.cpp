@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include "config/layer_args.h"
+#include "layers/layer_args.h"
 #include "core/parallel.h"
 #include "kernels/channel_stats.h"
 #include "layers/layer.h"

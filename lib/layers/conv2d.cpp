@@ -8,7 +8,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "config/layer_args.h"
+#include "layers/layer_args.h"
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "core/workspace.h"

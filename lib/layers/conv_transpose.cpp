@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "config/layer_args.h"
+#include "layers/layer_args.h"
 #include "core/parallel.h"
 #include "core/workspace.h"
 #include "kernels/gemm.h"

@@ -3,7 +3,7 @@
 // drops the same units every time.
 #include <cstring>
 
-#include "config/layer_args.h"
+#include "layers/layer_args.h"
 #include "core/rng.h"
 #include "layers/layer.h"
 

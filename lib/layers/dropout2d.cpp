@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "config/layer_args.h"
+#include "layers/layer_args.h"
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "layers/layer.h"

@@ -1,13 +1,13 @@
 #pragma once
 // Parameter initialization: PyTorch's layer defaults, and the schemes of torch.nn.init that a
-// model's `init:` section selects (config/model_spec.h InitScheme). Fans are computed from the
+// model's `init:` section selects (layers/init_scheme.h). Fans are computed from the
 // tensor's shape exactly as torch.nn.init._calculate_fan_in_and_fan_out does: for a weight of
 // shape [out, in/groups, k...], fan_in = in/groups * prod(k), fan_out = out * prod(k).
 #include <cstdint>
 #include <string>
 #include <utility>
 
-#include "config/model_spec.h"
+#include "layers/init_scheme.h"
 #include "layers/layer.h"
 
 namespace cnn {

@@ -1,5 +1,5 @@
 // Linear: y = x W^T + b on an N x F input (PyTorch layout: W is out x in).
-#include "config/layer_args.h"
+#include "layers/layer_args.h"
 #include "core/parallel.h"
 #include "kernels/gemm.h"
 #include "layers/init.h"

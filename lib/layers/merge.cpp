@@ -2,8 +2,8 @@
 // (along channels, dim 1; the other dims equal).
 #include <cstring>
 
-#include "config/layer_args.h"
 #include "core/parallel.h"
+#include "layers/layer_args.h"
 #include "kernels/activation.h"
 #include "layers/layer.h"
 

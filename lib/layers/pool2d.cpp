@@ -1,6 +1,6 @@
 // MaxPool2d, AvgPool2d and MaxUnpool2d (PyTorch semantics: stride defaults to the kernel size,
 // ceil mode, count_include_pad), parallel over N*C planes.
-#include "config/layer_args.h"
+#include "layers/layer_args.h"
 #include "core/parallel.h"
 #include "kernels/pool.h"
 #include "layers/layer.h"

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "config/layer_args.h"
+#include "layers/layer_args.h"
 #include "core/error.h"
 
 namespace cnn {

@@ -1,6 +1,6 @@
 // ReLU6 (MobileNetV2): y = min(max(x, 0), 6). As PyTorch's hardtanh(0, 6), the gradient passes
 // only where 0 < x < 6 (it is zero at both kinks).
-#include "config/layer_args.h"
+#include "layers/layer_args.h"
 #include "core/parallel.h"
 #include "layers/layer.h"
 

@@ -1,8 +1,8 @@
 // Layers that move data without arithmetic: flatten (N x C x H x W -> N x CHW) and identity.
 #include <cstring>
 
-#include "config/layer_args.h"
 #include "core/parallel.h"
+#include "layers/layer_args.h"
 #include "layers/layer.h"
 
 namespace cnn {

@@ -13,8 +13,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "config/layer_args.h"
 #include "core/parallel.h"
+#include "layers/layer_args.h"
 #include "layers/layer.h"
 #include "layers/options.h"
 #include "layers/registry.h"

@@ -271,7 +271,7 @@ TEST_CASE("model errors: unknown keys with did-you-mean", "[config][model][error
           load_model_string("input: [1, 2, 2]\nblocks:\n  b:\n    args: {x: 1}\n    layer: [relu]\nlayers: [b]\n",
                             "m.yaml");
         }) == "m.yaml:5:5: blocks.b: unknown key 'layer' (did you mean 'layers'?); expected one of: args, layers, "
-              "branches, merge, then");
+              "branches, merge, then, drop_path");
   CHECK(config_error([] {
           load_model_string("input: [1, 2, 2]\nlayers:\n  - {conv: {out: 2}, nmae: c1}\n", "m.yaml");
         }) == "m.yaml:3:22: 0: unknown key 'nmae' (did you mean 'name'?)");
@@ -279,7 +279,7 @@ TEST_CASE("model errors: unknown keys with did-you-mean", "[config][model][error
           load_model_string("input: [1, 2, 2]\nlayers:\n  - {brnaches: [[relu], [tanh]], merge: add, name: g}\n",
                             "m.yaml");
         }) == "m.yaml:3:6: g: unknown key 'brnaches' (did you mean 'branches'?); expected one of: layers, branches, "
-              "merge, then, name, repeat, head, splice, repeat_from, scope");
+              "merge, then, drop_path, name, repeat, head, splice, repeat_from, scope");
   CHECK(config_error([] {
           load_model_string("input: [1, 2, 2]\nlayers:\n  - {conv: {out: 2}, tanh: {}}\n", "m.yaml");
         }) == "m.yaml:3:22: 0: element has more than one layer type ('conv' and 'tanh'): write one element per layer");

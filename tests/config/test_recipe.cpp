@@ -210,7 +210,7 @@ TEST_CASE("recipe: errors name file:line:col and the field", "[config][recipe][e
   CHECK(recipe_error("model: lenet5.yaml\ntrain: {epochz: 3}\n") ==
         "r.yaml:2:9: train: unknown key 'epochz' (did you mean 'epochs'?); expected one of: epochs, optimizer, "
         "schedule, label_smoothing, seed, log_every, eval_every, best_metric, aux_weight, init_from, init_strict, "
-        "weights_map, freeze, unfreeze, freeze_bn, param_groups, ema, sync_bn, accumulate");
+        "weights_map, freeze, unfreeze, freeze_bn, param_groups, ema, sync_bn, accumulate, drop_path_rate");
   CHECK(recipe_error("model: lenet5.yaml\ndata: {datset: mnist}\n") ==
         "r.yaml:2:8: data: unknown key 'datset' (did you mean 'dataset'?); expected one of: dataset, root, "
         "train_transforms, eval_transforms, batch_size, eval_batch_size, workers, train_limit, eval_limit, class_names, "
@@ -290,7 +290,7 @@ TEST_CASE("recipe --set overrides", "[config][recipe][overrides]") {
 
 TEST_CASE("recipe --set errors", "[config][recipe][overrides][errors]") {
   CHECK(recipe_error("model: lenet5.yaml\n", {"train.epochz=1"}) ==
-        "--set: unknown key 'train.epochz' (did you mean 'train.epochs'?); keys under 'train': accumulate, aux_weight, best_metric, ema, epochs, eval_every, freeze, "
+        "--set: unknown key 'train.epochz' (did you mean 'train.epochs'?); keys under 'train': accumulate, aux_weight, best_metric, drop_path_rate, ema, epochs, eval_every, freeze, "
         "freeze_bn, init_from, init_strict, label_smoothing, "
         "log_every, optimizer, param_groups, schedule, seed, sync_bn, unfreeze, weights_map");
   CHECK(recipe_error("model: lenet5.yaml\n", {"trian.epochs=1"}) ==

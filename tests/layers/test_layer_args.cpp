@@ -1,8 +1,8 @@
 // LayerArgs typed getters, their error messages and finish().
 #include <catch2/catch.hpp>
 
-#include "config/layer_args.h"
-#include "config_test_util.h"
+#include "layers/layer_args.h"
+#include "config/config_test_util.h"
 
 using cnn::ArgValue;
 using cnn::LayerArgs;
@@ -30,7 +30,7 @@ LayerArgs conv_args() {
 
 }  // namespace
 
-TEST_CASE("LayerArgs: getters", "[config][layer_args]") {
+TEST_CASE("LayerArgs: getters", "[layers][layer_args]") {
   LayerArgs a = conv_args();
   CHECK(a.get_int("out") == 6);
   CHECK(a.get_int("groups", 1) == 1);
@@ -51,7 +51,7 @@ TEST_CASE("LayerArgs: getters", "[config][layer_args]") {
   CHECK_NOTHROW(a.finish());
 }
 
-TEST_CASE("LayerArgs: bools", "[config][layer_args]") {
+TEST_CASE("LayerArgs: bools", "[layers][layer_args]") {
   for (const char* t : {"true", "True", "yes", "on", "1"}) {
     LayerArgs a("l", "conv", {});
     a.set("b", scalar(t, 1));
@@ -64,7 +64,7 @@ TEST_CASE("LayerArgs: bools", "[config][layer_args]") {
   }
 }
 
-TEST_CASE("LayerArgs: type errors name file:line:col, layer and field", "[config][layer_args]") {
+TEST_CASE("LayerArgs: type errors name file:line:col, layer and field", "[layers][layer_args]") {
   LayerArgs a("conv1", "conv", SourceLoc{"models/x.yaml", 12, 5});
   a.set("k", scalar("abc", 20));
   a.set("out", scalar("6.5", 14));
@@ -94,7 +94,7 @@ TEST_CASE("LayerArgs: type errors name file:line:col, layer and field", "[config
         "models/x.yaml:12:5: conv1: missing required argument 'p' for layer type 'conv'");
 }
 
-TEST_CASE("LayerArgs: finish rejects unread keys with did-you-mean", "[config][layer_args]") {
+TEST_CASE("LayerArgs: finish rejects unread keys with did-you-mean", "[layers][layer_args]") {
   LayerArgs a("layer1.0.conv1", "conv", SourceLoc{"m.yaml", 3, 7});
   a.set("out", scalar("6", 14));
   a.set("kernel", scalar("3", 21));
@@ -112,7 +112,7 @@ TEST_CASE("LayerArgs: finish rejects unread keys with did-you-mean", "[config][l
         "models/x.yaml:12:12: 3: unknown argument 'slope' for layer type 'relu'; it takes no arguments");
 }
 
-TEST_CASE("LayerArgs: fail", "[config][layer_args]") {
+TEST_CASE("LayerArgs: fail", "[layers][layer_args]") {
   LayerArgs a("conv1", "conv", SourceLoc{"m.yaml", 3, 7});
   a.set("k", scalar("9", 20));
   CHECK(config_error([&] { a.fail("kernel 9x9 is larger than the 5x5 input"); }) ==

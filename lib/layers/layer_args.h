@@ -3,6 +3,8 @@
 // substitution, with their source locations. Layers read their parameter structs from it
 // (they never see YAML). Every getter checks the type and throws ConfigError naming
 // file:line:col, the layer path and what was expected. finish() rejects keys nobody read.
+// config/ fills it (model_expand.cpp) and layers/ reads it: it lives here so that config/
+// depends on layers/ and never the other way round (tests/layers/test_layering.cpp).
 #include <map>
 #include <optional>
 #include <string>

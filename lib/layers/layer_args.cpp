@@ -1,4 +1,4 @@
-#include "config/layer_args.h"
+#include "layers/layer_args.h"
 
 #include <algorithm>
 #include <cctype>
