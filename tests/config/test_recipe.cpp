@@ -246,10 +246,12 @@ TEST_CASE("recipe: errors name file:line:col and the field", "[config][recipe][e
 TEST_CASE("recipe errors: transforms", "[config][recipe][errors]") {
   CHECK(recipe_error("model: lenet5.yaml\ndata:\n  train_transforms: [{normalise: {mean: [0.5], std: [0.5]}}]\n") ==
         "r.yaml:3:23: data.train_transforms.0: unknown transform 'normalise' (did you mean 'normalize'?); known: "
-        "normalize, random_crop, hflip, resize, center_crop, random_resized_crop, color_jitter, random_erasing, cutout");
+        "normalize, random_crop, hflip, resize, center_crop, random_resized_crop, color_jitter, random_erasing, cutout, "
+        "randaugment, trivialaugment, autoaugment");
   CHECK(recipe_error("model: lenet5.yaml\ndata:\n  eval_transforms: [hfilp]\n") ==
         "r.yaml:3:21: data.eval_transforms.0: unknown transform 'hfilp' (did you mean 'hflip'?); known: normalize, "
-        "random_crop, hflip, resize, center_crop, random_resized_crop, color_jitter, random_erasing, cutout");
+        "random_crop, hflip, resize, center_crop, random_resized_crop, color_jitter, random_erasing, cutout, randaugment, "
+        "trivialaugment, autoaugment");
   CHECK(recipe_error("model: lenet5.yaml\ndata:\n  train_transforms: [{normalize: {mean: [0.5], std: [0]}}]\n") ==
         "r.yaml:3:53: data.train_transforms.0.normalize.std: expected a list of numbers > 0, got [0]");
   CHECK(recipe_error("model: lenet5.yaml\ndata:\n  train_transforms: [{normalize: {mean: [0.5, 0.5], std: [0.5]}}]\n") ==
