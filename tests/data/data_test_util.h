@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <string>
 
@@ -93,6 +94,37 @@ inline std::string cifar10_root() {
   }
   ::close(fd);
   return done.string();
+}
+
+// The reference folder a committed /usr/bin/python3 script writes (`script <dir> <extra_args>`),
+// made once per build tree and per version of the script (<build>/test-data/<prefix>-<hash>,
+// complete when `marker` exists; a lock keeps parallel tests from writing it twice). Skips
+// without the Python modules.
+inline std::string python_reference_dir(const std::string& script, const std::string& prefix,
+                                        const std::string& marker, const std::string& extra_args = "") {
+  const std::string text = read_bytes(script);
+  const fs::path dir = fs::path(CNN_BINARY_DIR) / "test-data" /
+                       (prefix + "-" + std::to_string(std::hash<std::string>{}(text) % 1000000007));
+  if (fs::exists(dir / marker)) return dir.string();
+  if (!python_has("torch, torchvision, numpy, PIL"))
+    skip_test("/usr/bin/python3 with torch, torchvision, numpy and PIL is needed for the reference pixels");
+  fs::create_directories(dir.parent_path());
+  const int fd = ::open((dir.string() + ".lock").c_str(), O_CREAT | O_RDWR, 0644);
+  REQUIRE(fd >= 0);
+  ::flock(fd, LOCK_EX);
+  if (!fs::exists(dir / marker)) {
+    const fs::path tmp = dir.string() + ".tmp";
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    const std::string cmd = "/usr/bin/python3 " + script + " " + tmp.string() + extra_args;
+    if (std::system(cmd.c_str()) != 0) {
+      ::close(fd);
+      FAIL("reference script failed: " << cmd);
+    }
+    fs::rename(tmp, dir);
+  }
+  ::close(fd);
+  return dir.string();
 }
 
 }  // namespace cnn::test

@@ -20,30 +20,8 @@ using namespace cnn::test;
 namespace {
 
 std::string reference_dir() {
-  const std::string script = std::string(CNN_SOURCE_DIR) + "/tests/data/make_augment_reference.py";
-  const std::string text = read_bytes(script);
-  const fs::path dir = fs::path(CNN_BINARY_DIR) / "test-data" /
-                       ("augment-ref-" + std::to_string(std::hash<std::string>{}(text) % 1000000007));
-  if (fs::exists(dir / "forward.txt")) return dir.string();
-  if (!python_has("torch, torchvision, numpy, PIL"))
-    skip_test("/usr/bin/python3 with torch, torchvision, numpy and PIL is needed for the reference pixels");
-  fs::create_directories(dir.parent_path());
-  const int fd = ::open((dir.string() + ".lock").c_str(), O_CREAT | O_RDWR, 0644);
-  REQUIRE(fd >= 0);
-  ::flock(fd, LOCK_EX);
-  if (!fs::exists(dir / "forward.txt")) {
-    const fs::path tmp = dir.string() + ".tmp";
-    std::error_code ec;
-    fs::remove_all(tmp, ec);
-    const std::string cmd = "/usr/bin/python3 " + script + " " + tmp.string();
-    if (std::system(cmd.c_str()) != 0) {
-      ::close(fd);
-      FAIL("reference script failed: " << cmd);
-    }
-    fs::rename(tmp, dir);
-  }
-  ::close(fd);
-  return dir.string();
+  return python_reference_dir(std::string(CNN_SOURCE_DIR) + "/tests/data/make_augment_reference.py", "augment-ref",
+                              "forward.txt");
 }
 
 Image image_from_npy(const std::string& path) {

@@ -22,32 +22,10 @@ namespace {
 
 // The reference folder, generated on first use (skips without torchvision or the shared data).
 std::string reference_dir() {
-  const std::string script = std::string(CNN_SOURCE_DIR) + "/tests/data/make_transform_reference.py";
   if (!fs::exists(shared_data("imagenet-sample/train")))
     skip_test("imagenet-sample not found at " + shared_data("imagenet-sample"));
-  const std::string text = read_bytes(script);
-  const fs::path dir = fs::path(CNN_BINARY_DIR) / "test-data" /
-                       ("transform-ref-" + std::to_string(std::hash<std::string>{}(text) % 1000000007));
-  if (fs::exists(dir / "meta.json")) return dir.string();
-  if (!python_has("torch, torchvision, numpy, PIL"))
-    skip_test("/usr/bin/python3 with torch, torchvision, numpy and PIL is needed for the reference pixels");
-  fs::create_directories(dir.parent_path());
-  const int fd = ::open((dir.string() + ".lock").c_str(), O_CREAT | O_RDWR, 0644);
-  REQUIRE(fd >= 0);
-  ::flock(fd, LOCK_EX);
-  if (!fs::exists(dir / "meta.json")) {
-    const fs::path tmp = dir.string() + ".tmp";
-    std::error_code ec;
-    fs::remove_all(tmp, ec);
-    const std::string cmd = "/usr/bin/python3 " + script + " " + tmp.string() + " " + CNN_SHARED_DATA;
-    if (std::system(cmd.c_str()) != 0) {
-      ::close(fd);
-      FAIL("reference script failed: " << cmd);
-    }
-    fs::rename(tmp, dir);
-  }
-  ::close(fd);
-  return dir.string();
+  return python_reference_dir(std::string(CNN_SOURCE_DIR) + "/tests/data/make_transform_reference.py",
+                              "transform-ref", "meta.json", std::string(" ") + CNN_SHARED_DATA);
 }
 
 std::vector<std::pair<std::string, std::string>> inputs(const std::string& dir) {
