@@ -47,7 +47,7 @@ struct V256 {
 
 }  // namespace
 
-const RowConvKernel kRowConvAvx2{"avx2", Isa::avx2, V256::kLanes, row_conv_simd::forward<V256, 2>,
+const RowConvKernel kRowConvAvx2{"avx2", Isa::avx2, V256::kLanes, row_conv_simd::forward<V256, 2, 0>,
                                  row_conv_simd::wgrad<V256, 6>, row_conv_simd::wgrad_rows<V256, 2, 6>};
 
 }  // namespace cnn
