@@ -1,0 +1,336 @@
+// The vector pooling kernels, compiled once per ISA: pool_avx512.cpp, pool_avx2.cpp and
+// pool_generic.cpp each define CNN_POOL_NS and include this file with their own compiler flags
+// (the vector width follows them); pool.cpp dispatches on active_isa() and keeps the naive loops.
+// No #pragma once: included once per ISA translation unit.
+//
+// Every kernel gives exactly the naive loops' bits:
+// - Max pooling is separable: each input row's horizontal window maxima (first maximum, strict >)
+//   and their indices, then the vertical maximum of those over the window's rows (strict >):
+//   the first row holding the window's maximum, at its first column, which is the row-major first
+//   maximum. Horizontal padding is -inf, which never wins (strict >, starting from -inf), and the
+//   index starts at the window's first real cell, as in the naive loop. NaN breaks the strict-
+//   compare argument: a plane holding a NaN is left to the naive loop (the kernel says so).
+// - Average pooling sums the window's taps in the naive loop's row-major order starting from
+//   +0.f; the zero padding it adds in between changes nothing (s + 0 == s: s is never -0).
+// - Average backward adds each output's share into the cells of its window in the naive loop's
+//   order of outputs (ascending rows, then columns).
+// Strided input columns are read from phase-split rows (phase p, index j: padded column
+// SW * j + p), so every tap is a contiguous vector load.
+#include "kernels/pool.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+namespace cnn::CNN_POOL_NS {
+namespace {
+
+// One SIMD register's worth of floats (GCC/Clang vector extension: AVX-512, AVX or SSE).
+#if defined(__AVX512F__)
+constexpr int VW = 16;
+#elif defined(__AVX__)
+constexpr int VW = 8;
+#else
+constexpr int VW = 4;
+#endif
+typedef float vf __attribute__((vector_size(VW * sizeof(float))));
+typedef int32_t vi __attribute__((vector_size(VW * sizeof(int32_t))));
+
+inline vf ld(const float* p) {
+  vf v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline vi ldi(const int32_t* p) {
+  vi v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void st(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
+inline void sti(int32_t* p, vi v) { std::memcpy(p, &v, sizeof v); }
+inline vf splat(float s) { return s - vf{}; }  // s - 0 == s exactly (0 + s is not: -0.f)
+inline vi splati(int32_t s) { return s - vi{}; }
+inline int round_up(int n) { return (n + VW - 1) / VW * VW; }
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+// Lanes 0, 1, ..., VW-1, and the even lanes of the pair (a, b) (stride-2 de-interleave).
+#if defined(__AVX512F__)
+constexpr vi kIota = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+inline vf evens(vf a, vf b) {
+  return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+}
+#elif defined(__AVX__)
+constexpr vi kIota = {0, 1, 2, 3, 4, 5, 6, 7};
+inline vf evens(vf a, vf b) { return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14); }
+#else
+constexpr vi kIota = {0, 1, 2, 3};
+inline vf evens(vf a, vf b) { return __builtin_shufflevector(a, b, 0, 2, 4, 6); }
+#endif
+
+// d[i] = x[i * s] for i < n; x[0 .. avail) may be read. Returns whether a copied value is NaN.
+bool copy_strided(const float* __restrict x, float* __restrict d, int n, int s, int avail) {
+  vi bad = vi{};
+  int i = 0;
+  if (s == 1) {
+    for (; i + VW <= n; i += VW) {
+      const vf v = ld(x + i);
+      bad |= v != v;
+      st(d + i, v);
+    }
+  } else if (s == 2) {
+    for (; i + VW <= n && 2 * (i + VW) <= avail; i += VW) {
+      const vf v = evens(ld(x + 2 * i), ld(x + 2 * i + VW));
+      bad |= v != v;
+      st(d + i, v);
+    }
+  }
+  bool nan = false;
+  for (int l = 0; l < VW; ++l) nan |= bad[l] != 0;
+  for (; i < n; ++i) {
+    d[i] = x[int64_t(i) * s];
+    nan |= d[i] != d[i];
+  }
+  return nan;
+}
+
+// The padded input columns a row of OW outputs reads, split into SW phases of PL floats:
+// phase p, index j holds input column SW * j + p - PW, or `pad` outside the input.
+struct PhaseRow {
+  int L = 0;    // largest in-phase tap offset: (KW - 1) / SW
+  int OWr = 0;  // OW rounded up to whole vectors
+  int PL = 0;   // phase length: L + OWr
+  int RL = 0;   // row length: SW * PL
+  explicit PhaseRow(const PoolGeom& g) {
+    L = (g.KW - 1) / g.SW;
+    OWr = round_up(g.OW);
+    PL = L + OWr;
+    RL = g.SW * PL;
+  }
+  // Offset of tap column kw in the row.
+  int tap(const PoolGeom& g, int kw) const { return (kw % g.SW) * PL + kw / g.SW; }
+  // All KW offsets (no division in the inner loops).
+  const int* taps(const PoolGeom& g, std::vector<int>& out) const {
+    out.resize(size_t(g.KW));
+    for (int kw = 0; kw < g.KW; ++kw) out[size_t(kw)] = tap(g, kw);
+    return out.data();
+  }
+  // Fills d (RL floats) from input row x; returns whether the row holds a NaN.
+  bool build(const float* x, const PoolGeom& g, float pad, float* d) const {
+    bool nan = false;
+    for (int p = 0; p < g.SW; ++p, d += PL) {
+      const int j0 = std::min(p >= g.PW ? 0 : (g.PW - p + g.SW - 1) / g.SW, PL);  // first real index
+      const int q0 = g.SW * j0 + p - g.PW;                                        // its input column
+      const int n = std::clamp(q0 < g.W ? (g.W - q0 + g.SW - 1) / g.SW : 0, 0, PL - j0);
+      std::fill(d, d + j0, pad);
+      if (n > 0) nan |= copy_strided(x + q0, d + j0, n, g.SW, g.W - q0);
+      std::fill(d + j0 + n, d + PL, pad);
+    }
+    return nan;
+  }
+};
+
+// Scratch reused across calls (one per thread).
+struct Scratch {
+  std::vector<float> row, hv, f;
+  std::vector<int32_t> hi, a, b;
+  std::vector<int> taps;
+  template <class T>
+  static T* at_least(std::vector<T>& v, size_t n) {
+    if (v.size() < n) v.resize(n);
+    return v.data();
+  }
+};
+thread_local Scratch tl;
+
+// Rows [0, rows) are the input rows some window reads.
+int rows_read(const PoolGeom& g) { return std::clamp((g.OH - 1) * g.SH - g.PH + g.KH, 0, g.H); }
+
+// Stores the first n lanes of v (whole vector when it fits).
+inline void store_n(float* p, vf v, int n) {
+  if (n >= VW) st(p, v);
+  else std::memcpy(p, &v, sizeof(float) * size_t(n));
+}
+inline void store_ni(int32_t* p, vi v, int n) {
+  if (n >= VW) sti(p, v);
+  else std::memcpy(p, &v, sizeof(int32_t) * size_t(n));
+}
+
+// Horizontal maxima of input row h (phase-split in `row`, tap offsets `taps`) into hv (and their
+// flat indices into hi, when WITH_ARG), OWr outputs. NK > 0 fixes the window width at compile time.
+template <bool WITH_ARG, int NK>
+void max_row(const PhaseRow& pr, const PoolGeom& g, const int* taps, const float* row, int h,
+             const int32_t* first_col, float* hv, int32_t* hi) {
+  const int nk = NK > 0 ? NK : g.KW;
+  for (int o = 0; o < pr.OWr; o += VW) {
+    vf best = splat(kNegInf);
+    if constexpr (WITH_ARG) {
+      vi at = ldi(first_col + o) + h * g.W;
+      const vi col = (kIota + o) * g.SW + (h * g.W - g.PW);  // flat index of tap 0
+      for (int kw = 0; kw < nk; ++kw) {
+        const vf v = ld(row + taps[kw] + o);
+        const vi m = v > best;
+        best = m ? v : best;
+        at = m ? col + kw : at;
+      }
+      sti(hi + o, at);
+    } else {
+      for (int kw = 0; kw < nk; ++kw) {
+        const vf v = ld(row + taps[kw] + o);
+        best = v > best ? v : best;
+      }
+    }
+    st(hv + o, best);
+  }
+}
+
+template <bool WITH_ARG>
+void max_row_any(const PhaseRow& pr, const PoolGeom& g, const int* taps, const float* row, int h,
+                 const int32_t* first_col, float* hv, int32_t* hi) {
+  switch (g.KW) {
+    case 2: return max_row<WITH_ARG, 2>(pr, g, taps, row, h, first_col, hv, hi);
+    case 3: return max_row<WITH_ARG, 3>(pr, g, taps, row, h, first_col, hv, hi);
+    default: return max_row<WITH_ARG, 0>(pr, g, taps, row, h, first_col, hv, hi);
+  }
+}
+
+template <bool WITH_ARG>
+bool maxpool_plane(const float* x, const PoolGeom& g, float* y, int32_t* argmax) {
+  const PhaseRow pr(g);
+  const int rows = rows_read(g), OWr = pr.OWr;
+  float* row = Scratch::at_least(tl.row, size_t(pr.RL));
+  float* hv = Scratch::at_least(tl.hv, size_t(rows) * OWr);
+  int32_t* hi = WITH_ARG ? Scratch::at_least(tl.hi, size_t(rows) * OWr) : nullptr;
+  const int* taps = pr.taps(g, tl.taps);
+  int32_t* first_col = Scratch::at_least(tl.a, size_t(OWr));  // the window's first real column
+  for (int ow = 0; ow < OWr; ++ow) first_col[ow] = std::max(ow * g.SW - g.PW, 0);
+  int done = 0;  // horizontal rows computed, computed as the output rows need them
+  for (int oh = 0; oh < g.OH; ++oh) {
+    const int h0 = std::max(oh * g.SH - g.PH, 0), h1 = std::min(oh * g.SH - g.PH + g.KH, g.H);
+    for (; done < h1; ++done) {
+      if (pr.build(x + int64_t(done) * g.W, g, kNegInf, row)) return false;
+      max_row_any<WITH_ARG>(pr, g, taps, row, done, first_col, hv + int64_t(done) * OWr,
+                            WITH_ARG ? hi + int64_t(done) * OWr : nullptr);
+    }
+    float* yo = y + int64_t(oh) * g.OW;
+    for (int o = 0; o < g.OW; o += VW) {
+      vf best = splat(kNegInf);
+      if constexpr (WITH_ARG) {
+        vi at = ldi(hi + int64_t(h0) * OWr + o);
+        for (int h = h0; h < h1; ++h) {
+          const vf v = ld(hv + int64_t(h) * OWr + o);
+          const vi m = v > best;
+          best = m ? v : best;
+          at = m ? ldi(hi + int64_t(h) * OWr + o) : at;
+        }
+        store_ni(argmax + int64_t(oh) * g.OW + o, at, g.OW - o);
+      } else {
+        for (int h = h0; h < h1; ++h) {
+          const vf v = ld(hv + int64_t(h) * OWr + o);
+          best = v > best ? v : best;
+        }
+      }
+      store_n(yo + o, best, g.OW - o);
+    }
+  }
+  return true;
+}
+
+// PyTorch's divisor parts along one axis for output i: the window clipped to the padded input
+// (pool) and to the input (real).
+inline void window_counts(int i, int K, int S, int P, int n, int& pool, int& real) {
+  const int a = i * S - P, b = std::min(a + K, n + P);
+  pool = b - a;
+  real = std::min(b, n) - std::max(a, 0);
+}
+
+// 1 / divisor of each output of row oh (OWr lanes), as the naive loop computes it.
+void row_inverse(const PoolGeom& g, int oh, const int32_t* col_pool, const int32_t* col_real, float* inv) {
+  int rp, rr;
+  window_counts(oh, g.KH, g.SH, g.PH, g.H, rp, rr);
+  const int OWr = round_up(g.OW);
+  for (int o = 0; o < OWr; o += VW) {
+    const vi div = g.count_include_pad ? rp * ldi(col_pool + o) : rr * ldi(col_real + o);
+    const vf d = __builtin_convertvector(div, vf);
+    st(inv + o, div > 0 ? 1.0f / d : vf{});
+  }
+}
+
+// Column divisor parts of every output column (lanes past OW: 1).
+void column_counts(const PoolGeom& g, int32_t* col_pool, int32_t* col_real) {
+  const int OWr = round_up(g.OW);
+  for (int ow = 0; ow < OWr; ++ow) {
+    int p = 1, r = 1;
+    if (ow < g.OW) window_counts(ow, g.KW, g.SW, g.PW, g.W, p, r);
+    col_pool[ow] = p, col_real[ow] = r;
+  }
+}
+
+}  // namespace
+
+bool maxpool2d_forward(const float* x, const PoolGeom& g, float* y, int32_t* argmax) {
+  return argmax ? maxpool_plane<true>(x, g, y, argmax) : maxpool_plane<false>(x, g, y, nullptr);
+}
+
+void avgpool2d_forward(const float* x, const PoolGeom& g, float* y) {
+  const PhaseRow pr(g);
+  const int rows = rows_read(g), OWr = pr.OWr;
+  float* buf = Scratch::at_least(tl.hv, size_t(rows) * pr.RL);  // every row read, phase-split
+  for (int h = 0; h < rows; ++h) pr.build(x + int64_t(h) * g.W, g, 0.f, buf + int64_t(h) * pr.RL);
+  int32_t* col_pool = Scratch::at_least(tl.a, size_t(OWr));
+  int32_t* col_real = Scratch::at_least(tl.b, size_t(OWr));
+  float* inv = Scratch::at_least(tl.f, size_t(OWr));
+  const int* taps = pr.taps(g, tl.taps);
+  column_counts(g, col_pool, col_real);
+  for (int oh = 0; oh < g.OH; ++oh) {
+    const int h0 = std::max(oh * g.SH - g.PH, 0), h1 = std::min(oh * g.SH - g.PH + g.KH, g.H);
+    row_inverse(g, oh, col_pool, col_real, inv);
+    for (int o = 0; o < g.OW; o += VW) {
+      vf s = vf{};
+      for (int h = h0; h < h1; ++h) {
+        const float* r = buf + int64_t(h) * pr.RL + o;
+        for (int kw = 0; kw < g.KW; ++kw) s += ld(r + taps[kw]);
+      }
+      store_n(y + int64_t(oh) * g.OW + o, s * ld(inv + o), g.OW - o);
+    }
+  }
+}
+
+void avgpool2d_backward(const float* dy, const PoolGeom& g, float* dx) {
+  const PhaseRow pr(g);
+  const int rows = rows_read(g), OWr = pr.OWr;
+  float* buf = Scratch::at_least(tl.hv, size_t(rows) * pr.RL);  // dx of the rows read, phase-split
+  std::fill(buf, buf + int64_t(rows) * pr.RL, 0.f);
+  int32_t* col_pool = Scratch::at_least(tl.a, size_t(OWr));
+  int32_t* col_real = Scratch::at_least(tl.b, size_t(OWr));
+  float* d = Scratch::at_least(tl.f, size_t(OWr));
+  float* inv = Scratch::at_least(tl.row, size_t(OWr));
+  const int* taps = pr.taps(g, tl.taps);
+  column_counts(g, col_pool, col_real);
+  for (int oh = 0; oh < g.OH; ++oh) {
+    const int h0 = std::max(oh * g.SH - g.PH, 0), h1 = std::min(oh * g.SH - g.PH + g.KH, g.H);
+    row_inverse(g, oh, col_pool, col_real, inv);
+    // Each output's share; lanes past OW add +0, which changes no cell (never -0).
+    std::memcpy(d, dy + int64_t(oh) * g.OW, sizeof(float) * size_t(g.OW));
+    std::fill(d + g.OW, d + OWr, 0.f);
+    for (int o = 0; o < OWr; o += VW) st(d + o, ld(d + o) * ld(inv + o));
+    // A cell of row h gets one output per tap column: descending kw is ascending ow.
+    for (int h = h0; h < h1; ++h)
+      for (int kw = g.KW - 1; kw >= 0; --kw) {
+        float* r = buf + int64_t(h) * pr.RL + taps[kw];
+        for (int o = 0; o < OWr; o += VW) st(r + o, ld(r + o) + ld(d + o));
+      }
+  }
+  // Back from phases to columns; rows no window reads get nothing.
+  for (int h = 0; h < rows; ++h) {
+    const float* r = buf + int64_t(h) * pr.RL;
+    float* out = dx + int64_t(h) * g.W;
+    for (int w = 0; w < g.W; ++w) {
+      const int c = w + g.PW;  // columns past the phase rows are read by no window
+      out[w] = c / g.SW < pr.PL ? r[(c % g.SW) * pr.PL + c / g.SW] : 0.f;
+    }
+  }
+  std::fill(dx + int64_t(rows) * g.W, dx + int64_t(g.H) * g.W, 0.f);
+}
+
+}  // namespace cnn::CNN_POOL_NS
