@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <utility>
 #include <vector>
 
 namespace cnn::CNN_POOL_NS {
@@ -68,30 +69,27 @@ constexpr vi kIota = {0, 1, 2, 3};
 inline vf evens(vf a, vf b) { return __builtin_shufflevector(a, b, 0, 2, 4, 6); }
 #endif
 
-// d[i] = x[i * s] for i < n; x[0 .. avail) may be read. Returns whether a copied value is NaN.
-bool copy_strided(const float* __restrict x, float* __restrict d, int n, int s, int avail) {
-  vi bad = vi{};
+// d[i] = x[i * s] for i < n; x[0 .. avail) may be read and d[0 .. n + VW) written. Lanes of
+// `nan` become nonzero where a copied value is NaN.
+void copy_strided(const float* __restrict x, float* __restrict d, int n, int s, int avail, vi& nan) {
   int i = 0;
   if (s == 1) {
-    for (; i + VW <= n; i += VW) {
+    for (; i < n && i + VW <= avail; i += VW) {
       const vf v = ld(x + i);
-      bad |= v != v;
+      nan |= v != v;
       st(d + i, v);
     }
   } else if (s == 2) {
-    for (; i + VW <= n && 2 * (i + VW) <= avail; i += VW) {
+    for (; i < n && 2 * (i + VW) <= avail; i += VW) {
       const vf v = evens(ld(x + 2 * i), ld(x + 2 * i + VW));
-      bad |= v != v;
+      nan |= v != v;
       st(d + i, v);
     }
   }
-  bool nan = false;
-  for (int l = 0; l < VW; ++l) nan |= bad[l] != 0;
   for (; i < n; ++i) {
     d[i] = x[int64_t(i) * s];
-    nan |= d[i] != d[i];
+    nan[0] |= d[i] != d[i];
   }
-  return nan;
 }
 
 // The padded input columns a row of OW outputs reads, split into SW phases of PL floats:
@@ -115,18 +113,17 @@ struct PhaseRow {
     for (int kw = 0; kw < g.KW; ++kw) out[size_t(kw)] = tap(g, kw);
     return out.data();
   }
-  // Fills d (RL floats) from input row x; returns whether the row holds a NaN.
-  bool build(const float* x, const PoolGeom& g, float pad, float* d) const {
-    bool nan = false;
+  // Fills d (RL floats, VW more writable) from input row x; with `more`, the next input row
+  // follows x and whole vectors may read into it. Lanes of `nan` become nonzero if the row holds a NaN.
+  void build(const float* x, const PoolGeom& g, bool more, float pad, float* d, vi& nan) const {
     for (int p = 0; p < g.SW; ++p, d += PL) {
       const int j0 = std::min(p >= g.PW ? 0 : (g.PW - p + g.SW - 1) / g.SW, PL);  // first real index
       const int q0 = g.SW * j0 + p - g.PW;                                        // its input column
       const int n = std::clamp(q0 < g.W ? (g.W - q0 + g.SW - 1) / g.SW : 0, 0, PL - j0);
       std::fill(d, d + j0, pad);
-      if (n > 0) nan |= copy_strided(x + q0, d + j0, n, g.SW, g.W - q0);
+      if (n > 0) copy_strided(x + q0, d + j0, n, g.SW, g.W - q0 + (more ? g.W : 0), nan);
       std::fill(d + j0 + n, d + PL, pad);
     }
-    return nan;
   }
 };
 
@@ -135,6 +132,8 @@ struct Scratch {
   std::vector<float> row, hv, f;
   std::vector<int32_t> hi, a, b;
   std::vector<int> taps;
+  std::vector<const float*> hv_rows;
+  std::vector<const int32_t*> hi_rows;
   template <class T>
   static T* at_least(std::vector<T>& v, size_t n) {
     if (v.size() < n) v.resize(n);
@@ -194,46 +193,211 @@ void max_row_any(const PhaseRow& pr, const PoolGeom& g, const int* taps, const f
   }
 }
 
+// The vertical maxima over the horizontal rows hv[0 .. nr) (indices hi) into output row yo / ao.
+// NR > 0 fixes the row count at compile time.
+template <bool WITH_ARG, int NR>
+void max_column(int nr, const float* const* hv, const int32_t* const* hi, int OW, float* yo, int32_t* ao) {
+  const int n = NR > 0 ? NR : nr;
+  for (int o = 0; o < OW; o += VW) {
+    vf best = splat(kNegInf);
+    if constexpr (WITH_ARG) {
+      vi at = ldi(hi[0] + o);
+      for (int r = 0; r < n; ++r) {
+        const vf v = ld(hv[r] + o);
+        const vi m = v > best;
+        best = m ? v : best;
+        at = m ? ldi(hi[r] + o) : at;
+      }
+      store_ni(ao + o, at, OW - o);
+    } else {
+      for (int r = 0; r < n; ++r) {
+        const vf v = ld(hv[r] + o);
+        best = v > best ? v : best;
+      }
+    }
+    store_n(yo + o, best, OW - o);
+  }
+}
+
+// The horizontal rows live in a ring of KH slots (row h in slot h % KH): an output row reads at
+// most KH consecutive rows, the last ones computed, and the ring stays in L1. (Keeping every
+// row instead cost 30% on a 224-wide 2x2 pool: the rows went through L2.)
 template <bool WITH_ARG>
 bool maxpool_plane(const float* x, const PoolGeom& g, float* y, int32_t* argmax) {
   const PhaseRow pr(g);
-  const int rows = rows_read(g), OWr = pr.OWr;
-  float* row = Scratch::at_least(tl.row, size_t(pr.RL));
-  float* hv = Scratch::at_least(tl.hv, size_t(rows) * OWr);
-  int32_t* hi = WITH_ARG ? Scratch::at_least(tl.hi, size_t(rows) * OWr) : nullptr;
+  const int OWr = pr.OWr;
+  float* row = Scratch::at_least(tl.row, size_t(pr.RL + VW));
+  float* hv = Scratch::at_least(tl.hv, size_t(g.KH) * OWr);
+  int32_t* hi = WITH_ARG ? Scratch::at_least(tl.hi, size_t(g.KH) * OWr) : nullptr;
+  const float** hvr = Scratch::at_least(tl.hv_rows, size_t(g.KH));
+  const int32_t** hir = Scratch::at_least(tl.hi_rows, size_t(g.KH));
   const int* taps = pr.taps(g, tl.taps);
   int32_t* first_col = Scratch::at_least(tl.a, size_t(OWr));  // the window's first real column
   for (int ow = 0; ow < OWr; ++ow) first_col[ow] = std::max(ow * g.SW - g.PW, 0);
   int done = 0;  // horizontal rows computed, computed as the output rows need them
+  vi nan = vi{};
   for (int oh = 0; oh < g.OH; ++oh) {
     const int h0 = std::max(oh * g.SH - g.PH, 0), h1 = std::min(oh * g.SH - g.PH + g.KH, g.H);
     for (; done < h1; ++done) {
-      if (pr.build(x + int64_t(done) * g.W, g, kNegInf, row)) return false;
-      max_row_any<WITH_ARG>(pr, g, taps, row, done, first_col, hv + int64_t(done) * OWr,
-                            WITH_ARG ? hi + int64_t(done) * OWr : nullptr);
+      pr.build(x + int64_t(done) * g.W, g, done + 1 < g.H, kNegInf, row, nan);
+      const int slot = done % g.KH;
+      max_row_any<WITH_ARG>(pr, g, taps, row, done, first_col, hv + slot * OWr, WITH_ARG ? hi + slot * OWr : nullptr);
+    }
+    const int nr = h1 - h0;
+    for (int r = 0; r < nr; ++r) {
+      hvr[r] = hv + (h0 + r) % g.KH * OWr;
+      if (WITH_ARG) hir[r] = hi + (h0 + r) % g.KH * OWr;
     }
     float* yo = y + int64_t(oh) * g.OW;
-    for (int o = 0; o < g.OW; o += VW) {
-      vf best = splat(kNegInf);
-      if constexpr (WITH_ARG) {
-        vi at = ldi(hi + int64_t(h0) * OWr + o);
-        for (int h = h0; h < h1; ++h) {
-          const vf v = ld(hv + int64_t(h) * OWr + o);
-          const vi m = v > best;
-          best = m ? v : best;
-          at = m ? ldi(hi + int64_t(h) * OWr + o) : at;
-        }
-        store_ni(argmax + int64_t(oh) * g.OW + o, at, g.OW - o);
-      } else {
-        for (int h = h0; h < h1; ++h) {
-          const vf v = ld(hv + int64_t(h) * OWr + o);
-          best = v > best ? v : best;
-        }
-      }
-      store_n(yo + o, best, g.OW - o);
+    int32_t* ao = WITH_ARG ? argmax + int64_t(oh) * g.OW : nullptr;
+    switch (nr) {
+      case 2: max_column<WITH_ARG, 2>(nr, hvr, hir, g.OW, yo, ao); break;
+      case 3: max_column<WITH_ARG, 3>(nr, hvr, hir, g.OW, yo, ao); break;
+      default: max_column<WITH_ARG, 0>(nr, hvr, hir, g.OW, yo, ao);
     }
   }
+  for (int l = 0; l < VW; ++l)  // once per plane: a NaN makes the results wrong, and rare
+    if (nan[l]) return false;
   return true;
+}
+
+// The 2x2 stride-2 unpadded window with whole windows only (no ceil-mode overhang).
+bool plain2x2(const PoolGeom& g) {
+  return g.KH == 2 && g.KW == 2 && g.SH == 2 && g.SW == 2 && g.PH == 0 && g.PW == 0 && 2 * g.OH <= g.H &&
+         2 * g.OW <= g.W;
+}
+
+// Vectors of N lanes for the 2x2 kernel, which also runs half-width vectors on narrow rows.
+template <int N>
+struct Lanes {
+  typedef float f __attribute__((vector_size(N * sizeof(float))));
+  typedef int32_t i __attribute__((vector_size(N * sizeof(int32_t))));
+};
+template <int N, int... I>
+void split_pair(typename Lanes<N>::f a, typename Lanes<N>::f b, typename Lanes<N>::f& even,
+                typename Lanes<N>::f& odd, std::integer_sequence<int, I...>) {
+  even = __builtin_shufflevector(a, b, (2 * I)...);
+  odd = __builtin_shufflevector(a, b, (2 * I + 1)...);
+}
+// Each lane of v twice: lo = v0 v0 v1 v1 ..., hi the same from lane N/2 on.
+template <int N, int... I>
+void dup_lanes(typename Lanes<N>::f v, typename Lanes<N>::f& lo, typename Lanes<N>::f& hi,
+               std::integer_sequence<int, I...>) {
+  lo = __builtin_shufflevector(v, v, (I / 2)...);
+  hi = __builtin_shufflevector(v, v, (N / 2 + I / 2)...);
+}
+// Lanes l of (even, odd): p[2l], p[2l + 1].
+template <int N>
+void load_split(const float* p, typename Lanes<N>::f& even, typename Lanes<N>::f& odd) {
+  typename Lanes<N>::f a, b;
+  std::memcpy(&a, p, sizeof a);
+  std::memcpy(&b, p + N, sizeof b);
+  split_pair<N>(a, b, even, odd, std::make_integer_sequence<int, N>{});
+}
+
+// Outputs [ow, ...) of one row of the 2x2 stride-2 unpadded pool, N at a time while whole vectors
+// fit (rows r0, r1; flat index of r0[0] is base). The first maximum of each row pair, then the
+// second row wins only when strictly greater: the row-major first maximum. Returns the next ow;
+// lanes of nan become nonzero where a window held a NaN.
+template <bool WITH_ARG, int N>
+int max2x2_run(const float* r0, const float* r1, int W, int OW, int32_t base, int ow, float* yo, int32_t* ao,
+               typename Lanes<N>::i& nan) {
+  using f = typename Lanes<N>::f;
+  using i = typename Lanes<N>::i;
+  i lane;
+  for (int l = 0; l < N; ++l) lane[l] = 2 * l;
+  for (; ow + N <= OW; ow += N) {
+    f a, b, c, d;
+    load_split<N>(r0 + 2 * ow, a, b);
+    load_split<N>(r1 + 2 * ow, c, d);
+    nan |= (a != a) | (b != b) | (c != c) | (d != d);
+    const i right0 = b > a, right1 = d > c;
+    const f top = right0 ? b : a, bottom = right1 ? d : c;
+    const i down = bottom > top;
+    const f v = down ? bottom : top;
+    std::memcpy(yo + ow, &v, sizeof v);
+    if constexpr (WITH_ARG) {
+      const i col = lane + (base + 2 * ow);
+      const i at = down ? col + W - right1 : col - right0;  // masks are -1: minus one is plus one
+      std::memcpy(ao + ow, &at, sizeof at);
+    }
+  }
+  return ow;
+}
+
+// The common 2x2 stride-2 window without padding (VGG, LeNet, U-Net), straight from the input
+// rows: no phase-split copy, which on 10x10 planes cost twice the old AVX2 kernel.
+template <bool WITH_ARG>
+bool maxpool2x2_plane(const float* x, const PoolGeom& g, float* y, int32_t* argmax) {
+  typename Lanes<VW>::i nan = {};
+  typename Lanes<VW / 2>::i nan_half = {};
+  int scalar_nan = 0;
+  for (int oh = 0; oh < g.OH; ++oh) {
+    const float* r0 = x + int64_t(2 * oh) * g.W;
+    const float* r1 = r0 + g.W;
+    float* yo = y + int64_t(oh) * g.OW;
+    int32_t* ao = WITH_ARG ? argmax + int64_t(oh) * g.OW : nullptr;
+    const int32_t base = 2 * oh * g.W;
+    int ow = max2x2_run<WITH_ARG, VW>(r0, r1, g.W, g.OW, base, 0, yo, ao, nan);
+    if constexpr (VW > 4) ow = max2x2_run<WITH_ARG, VW / 2>(r0, r1, g.W, g.OW, base, ow, yo, ao, nan_half);
+    for (; ow < g.OW; ++ow) {
+      const float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+      scalar_nan |= (a != a) | (b != b) | (c != c) | (d != d);
+      const bool right0 = b > a, right1 = d > c;
+      const float top = right0 ? b : a, bottom = right1 ? d : c;
+      const bool down = bottom > top;
+      yo[ow] = down ? bottom : top;
+      if constexpr (WITH_ARG) ao[ow] = down ? base + g.W + 2 * ow + right1 : base + 2 * ow + right0;
+    }
+  }
+  for (int l = 0; l < VW; ++l) scalar_nan |= nan[l] | (l < VW / 2 ? nan_half[l % (VW / 2)] : 0);
+  return scalar_nan == 0;
+}
+
+// Average pooling's 2x2 stride-2 unpadded window (DenseNet's transitions), straight from the
+// rows: every divisor is 4; the sum in the naive loop's order.
+void avgpool2x2_plane(const float* x, const PoolGeom& g, float* y) {
+  using f = Lanes<VW>::f;
+  const float inv = 1.0f / 4.0f;
+  for (int oh = 0; oh < g.OH; ++oh) {
+    const float* r0 = x + int64_t(2 * oh) * g.W;
+    const float* r1 = r0 + g.W;
+    float* yo = y + int64_t(oh) * g.OW;
+    int ow = 0;
+    for (; ow + VW <= g.OW; ow += VW) {
+      f a, b, c, d;
+      load_split<VW>(r0 + 2 * ow, a, b);
+      load_split<VW>(r1 + 2 * ow, c, d);
+      const f v = (((f{} + a) + b) + c + d) * inv;
+      std::memcpy(yo + ow, &v, sizeof v);
+    }
+    for (; ow < g.OW; ++ow) yo[ow] = (((0.f + r0[2 * ow]) + r0[2 * ow + 1]) + r1[2 * ow] + r1[2 * ow + 1]) * inv;
+  }
+}
+
+// Its backward: each input cell is in one window at most, so dx = 0 + dy / 4 there (the naive
+// loop's one addition: -0 becomes +0) and 0 elsewhere.
+void avgpool2x2_backward_plane(const float* dy, const PoolGeom& g, float* dx) {
+  using f = Lanes<VW>::f;
+  const float inv = 1.0f / 4.0f;
+  for (int oh = 0; oh < g.OH; ++oh) {
+    const float* d = dy + int64_t(oh) * g.OW;
+    float* r0 = dx + int64_t(2 * oh) * g.W;
+    float* r1 = r0 + g.W;
+    int ow = 0;
+    for (; ow + VW <= g.OW; ow += VW) {
+      f v;
+      std::memcpy(&v, d + ow, sizeof v);
+      v = f{} + v * inv;
+      f a, b;  // v0 v0 v1 v1 ...
+      dup_lanes<VW>(v, a, b, std::make_integer_sequence<int, VW>{});
+      std::memcpy(r0 + 2 * ow, &a, sizeof a), std::memcpy(r0 + 2 * ow + VW, &b, sizeof b);
+      std::memcpy(r1 + 2 * ow, &a, sizeof a), std::memcpy(r1 + 2 * ow + VW, &b, sizeof b);
+    }
+    for (; ow < g.OW; ++ow) r0[2 * ow] = r0[2 * ow + 1] = r1[2 * ow] = r1[2 * ow + 1] = 0.f + d[ow] * inv;
+    for (int w = 2 * g.OW; w < g.W; ++w) r0[w] = r1[w] = 0.f;
+  }
+  std::fill(dx + int64_t(2 * g.OH) * g.W, dx + int64_t(g.H) * g.W, 0.f);
 }
 
 // PyTorch's divisor parts along one axis for output i: the window clipped to the padded input
@@ -269,14 +433,18 @@ void column_counts(const PoolGeom& g, int32_t* col_pool, int32_t* col_real) {
 }  // namespace
 
 bool maxpool2d_forward(const float* x, const PoolGeom& g, float* y, int32_t* argmax) {
+  if (plain2x2(g))
+    return argmax ? maxpool2x2_plane<true>(x, g, y, argmax) : maxpool2x2_plane<false>(x, g, y, nullptr);
   return argmax ? maxpool_plane<true>(x, g, y, argmax) : maxpool_plane<false>(x, g, y, nullptr);
 }
 
 void avgpool2d_forward(const float* x, const PoolGeom& g, float* y) {
+  if (plain2x2(g)) return avgpool2x2_plane(x, g, y);
   const PhaseRow pr(g);
   const int rows = rows_read(g), OWr = pr.OWr;
-  float* buf = Scratch::at_least(tl.hv, size_t(rows) * pr.RL);  // every row read, phase-split
-  for (int h = 0; h < rows; ++h) pr.build(x + int64_t(h) * g.W, g, 0.f, buf + int64_t(h) * pr.RL);
+  float* buf = Scratch::at_least(tl.hv, size_t(rows) * pr.RL + VW);  // every row read, phase-split
+  vi nan = vi{};  // not needed: sums carry NaN
+  for (int h = 0; h < rows; ++h) pr.build(x + int64_t(h) * g.W, g, h + 1 < g.H, 0.f, buf + int64_t(h) * pr.RL, nan);
   int32_t* col_pool = Scratch::at_least(tl.a, size_t(OWr));
   int32_t* col_real = Scratch::at_least(tl.b, size_t(OWr));
   float* inv = Scratch::at_least(tl.f, size_t(OWr));
@@ -297,6 +465,7 @@ void avgpool2d_forward(const float* x, const PoolGeom& g, float* y) {
 }
 
 void avgpool2d_backward(const float* dy, const PoolGeom& g, float* dx) {
+  if (plain2x2(g)) return avgpool2x2_backward_plane(dy, g, dx);
   const PhaseRow pr(g);
   const int rows = rows_read(g), OWr = pr.OWr;
   float* buf = Scratch::at_least(tl.hv, size_t(rows) * pr.RL);  // dx of the rows read, phase-split
