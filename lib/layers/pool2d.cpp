@@ -90,9 +90,6 @@ class Pool2d : public Layer {
   }
 
  private:
-  PoolOptions o_;
-  bool avg_;
-  LayerArgs args_;
   // The argmax of input x, as a training forward saves it (the values go to a scratch copy).
   void find_argmax(const Tensor& x) {
     const int64_t planes = x.dim(0) * x.dim(1), ip = int64_t(g_.H) * g_.W, op = int64_t(g_.OH) * g_.OW;
@@ -105,6 +102,9 @@ class Pool2d : public Layer {
     have_argmax_ = true;
   }
 
+  PoolOptions o_;
+  bool avg_;
+  LayerArgs args_;
   PoolGeom g_;
   std::vector<int32_t> argmax_;
   bool have_argmax_ = false;  // argmax_ belongs to the last forward's input
