@@ -9,6 +9,26 @@
 
 namespace cnn {
 
+// The per-ISA vector kernels (pool_impl.h via pool_{avx512,avx2,generic}.cpp).
+#define CNN_POOL_DECLARE(ns)                                                          \
+  namespace ns {                                                                      \
+  bool maxpool2d_forward(const float* x, const PoolGeom& g, float* y, int32_t* argmax); \
+  void avgpool2d_forward(const float* x, const PoolGeom& g, float* y);                \
+  void avgpool2d_backward(const float* dy, const PoolGeom& g, float* dx);             \
+  }
+CNN_POOL_DECLARE(avx512)
+CNN_POOL_DECLARE(avx2)
+CNN_POOL_DECLARE(generic)
+#undef CNN_POOL_DECLARE
+
+#define CNN_POOL_DISPATCH(call)             \
+  switch (active_isa()) {                   \
+    case Isa::avx512: return avx512::call;  \
+    case Isa::avx2: return avx2::call;      \
+    case Isa::generic: break;               \
+  }                                         \
+  return generic::call
+
 int pool_output_size(int in, int k, int s, int p, bool ceil_mode) {
   int span = in + 2 * p - k;
   if ((ceil_mode ? span + s - 1 : span) < 0) return 0;  // floor division, as PyTorch: no output
@@ -22,41 +42,15 @@ void PoolGeom::finish() {
   OW = pool_output_size(W, KW, SW, PW, ceil_mode);
 }
 
-// The common 2x2 stride-2 unpadded window, written so the compiler vectorizes it: the first
-// maximum of each row pair, then the second row wins only when strictly greater, which is
-// PyTorch's row-major first-maximum order. Windows holding a NaN are redone by the general loop.
-static bool maxpool2x2_forward(const float* x, const PoolGeom& g, float* y, int32_t* argmax) {
-  bool any_nan = false;
-  const bool avx2 = isa_enabled(Isa::avx2);
-  for (int oh = 0; oh < g.OH; ++oh) {
-    const float* __restrict r0 = x + int64_t(2 * oh) * g.W;
-    const float* __restrict r1 = r0 + g.W;
-    float* __restrict yo = y + int64_t(oh) * g.OW;
-    int32_t* __restrict ao = argmax + int64_t(oh) * g.OW;
-    const int32_t base = 2 * oh * g.W;
-    int nan_count = 0;
-    int ow = 0;
-    if (avx2) ow = maxpool2x2_row_avx2(r0, r1, g.W, g.OW, base, yo, ao, nan_count);
-    for (; ow < g.OW; ++ow) {
-      const float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
-      nan_count += (a != a) + (b != b) + (c != c) + (d != d);
-      const bool right0 = b > a, right1 = d > c;
-      const float top = right0 ? b : a, bottom = right1 ? d : c;
-      const int32_t itop = base + 2 * ow + (right0 ? 1 : 0), ibottom = base + g.W + 2 * ow + (right1 ? 1 : 0);
-      const bool down = bottom > top;
-      yo[ow] = down ? bottom : top;
-      ao[ow] = down ? ibottom : itop;
-    }
-    any_nan |= nan_count != 0;
-  }
-  return !any_nan;
+static bool maxpool2d_vector(const float* x, const PoolGeom& g, float* y, int32_t* argmax) {
+  CNN_POOL_DISPATCH(maxpool2d_forward(x, g, y, argmax));
 }
 
 void maxpool2d_forward(const float* x, const PoolGeom& g, float* y, int32_t* argmax) {
-  if (g.KH == 2 && g.KW == 2 && g.SH == 2 && g.SW == 2 && g.PH == 0 && g.PW == 0 && 2 * g.OH <= g.H &&
-      2 * g.OW <= g.W) {
-    if (maxpool2x2_forward(x, g, y, argmax)) return;
-  }
+  if (!maxpool2d_vector(x, g, y, argmax)) maxpool2d_forward_naive(x, g, y, argmax);
+}
+
+void maxpool2d_forward_naive(const float* x, const PoolGeom& g, float* y, int32_t* argmax) {
   for (int oh = 0; oh < g.OH; ++oh) {
     const int h0 = std::max(oh * g.SH - g.PH, 0), h1 = std::min(oh * g.SH - g.PH + g.KH, g.H);
     for (int ow = 0; ow < g.OW; ++ow) {
@@ -76,7 +70,7 @@ void maxpool2d_forward(const float* x, const PoolGeom& g, float* y, int32_t* arg
       }
     done:
       y[oh * g.OW + ow] = best;
-      argmax[oh * g.OW + ow] = at;
+      if (argmax) argmax[oh * g.OW + ow] = at;
     }
   }
 }
@@ -114,7 +108,13 @@ static inline void avg_window(const PoolGeom& g, int oh, int ow, int& h0, int& h
   inv = div > 0 ? 1.0f / static_cast<float>(div) : 0.f;
 }
 
-void avgpool2d_forward(const float* x, const PoolGeom& g, float* y) {
+void avgpool2d_forward(const float* x, const PoolGeom& g, float* y) { CNN_POOL_DISPATCH(avgpool2d_forward(x, g, y)); }
+
+void avgpool2d_backward(const float* dy, const PoolGeom& g, float* dx) {
+  CNN_POOL_DISPATCH(avgpool2d_backward(dy, g, dx));
+}
+
+void avgpool2d_forward_naive(const float* x, const PoolGeom& g, float* y) {
   for (int oh = 0; oh < g.OH; ++oh) {
     for (int ow = 0; ow < g.OW; ++ow) {
       int h0, h1, w0, w1;
@@ -128,7 +128,7 @@ void avgpool2d_forward(const float* x, const PoolGeom& g, float* y) {
   }
 }
 
-void avgpool2d_backward(const float* dy, const PoolGeom& g, float* dx) {
+void avgpool2d_backward_naive(const float* dy, const PoolGeom& g, float* dx) {
   std::memset(dx, 0, sizeof(float) * g.H * g.W);
   for (int oh = 0; oh < g.OH; ++oh) {
     for (int ow = 0; ow < g.OW; ++ow) {
@@ -141,5 +141,7 @@ void avgpool2d_backward(const float* dy, const PoolGeom& g, float* dx) {
     }
   }
 }
+
+#undef CNN_POOL_DISPATCH
 
 }  // namespace cnn

@@ -19,6 +19,8 @@ struct PoolGeom {
 int pool_output_size(int in, int k, int s, int p, bool ceil_mode);
 
 // y: OH x OW; argmax: index into the plane (ih * W + iw) of each maximum (first one on ties, NaN wins).
+// argmax null: the values only (inference, no backward follows), the same y.
+// Runs the vector kernel of the active ISA (pool_impl.h); a plane holding a NaN goes to the naive loop.
 void maxpool2d_forward(const float* x, const PoolGeom& g, float* y, int32_t* argmax);
 // dx (H x W) is overwritten.
 void maxpool2d_backward(const float* dy, const int32_t* argmax, const PoolGeom& g, float* dx);
@@ -29,13 +31,14 @@ void maxunpool2d_forward(const float* x, const int32_t* argmax, const PoolGeom& 
 // dx (OH x OW) is overwritten: dx[i] = dy[argmax[i]].
 void maxunpool2d_backward(const float* dy, const int32_t* argmax, const PoolGeom& g, float* dx);
 
-// The vectorized part of one output row of a 2x2 stride-2 max pool (AVX2): outputs [0, returned)
-// of rows r0/r1, argmax relative to `base`; nan_count grows when a window held a NaN.
-int maxpool2x2_row_avx2(const float* r0, const float* r1, int W, int OW, int32_t base, float* yo, int32_t* ao,
-                        int& nan_count);
-
 void avgpool2d_forward(const float* x, const PoolGeom& g, float* y);
 // dx (H x W) is overwritten.
 void avgpool2d_backward(const float* dy, const PoolGeom& g, float* dx);
+
+// The naive loops, twins of the vector kernels (which give the same bits): the fallback for
+// planes holding a NaN, and the reference of the tests.
+void maxpool2d_forward_naive(const float* x, const PoolGeom& g, float* y, int32_t* argmax);
+void avgpool2d_forward_naive(const float* x, const PoolGeom& g, float* y);
+void avgpool2d_backward_naive(const float* dy, const PoolGeom& g, float* dx);
 
 }  // namespace cnn

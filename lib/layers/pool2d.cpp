@@ -52,18 +52,23 @@ class Pool2d : public Layer {
     outputs_ = s[0] * s[1] * g_.OH * g_.OW;
     return {s[0], s[1], g_.OH, g_.OW};
   }
-  size_t state_floats(bool) const override { return avg_ ? 0 : size_t(outputs_); }  // argmax indices (int32)
+  // Argmax indices (int32), kept by training forwards only.
+  size_t state_floats(bool train) const override { return avg_ || !train ? 0 : size_t(outputs_); }
 
-  void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext&) override {
+  // An eval forward of a max pool writes the values only (no argmax: nothing to save for a
+  // backward); a backward after it (cnn explain's Grad-CAM) finds the indices again first.
+  void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext& ctx) override {
     const Tensor& x = *in[0];
     const int64_t planes = x.dim(0) * x.dim(1), ip = int64_t(g_.H) * g_.W, op = int64_t(g_.OH) * g_.OW;
-    if (!avg_) argmax_.resize(size_t(planes * op));
+    have_argmax_ = !avg_ && ctx.train;
+    if (have_argmax_) argmax_.resize(size_t(planes * op));
     parallel_for(planes, [&](int64_t b, int64_t e, int) {
       for (int64_t p = b; p < e; ++p) {
         if (avg_)
           avgpool2d_forward(x.data() + p * ip, g_, out.data() + p * op);
         else
-          maxpool2d_forward(x.data() + p * ip, g_, out.data() + p * op, argmax_.data() + p * op);
+          maxpool2d_forward(x.data() + p * ip, g_, out.data() + p * op,
+                            have_argmax_ ? argmax_.data() + p * op : nullptr);
       }
     });
   }
@@ -73,6 +78,7 @@ class Pool2d : public Layer {
     if (!din[0]) return;
     const Tensor& x = *in[0];
     const int64_t planes = x.dim(0) * x.dim(1), ip = int64_t(g_.H) * g_.W, op = int64_t(g_.OH) * g_.OW;
+    if (!avg_ && !have_argmax_) find_argmax(x);
     parallel_for(planes, [&](int64_t b, int64_t e, int) {
       for (int64_t p = b; p < e; ++p) {
         if (avg_)
@@ -84,12 +90,25 @@ class Pool2d : public Layer {
   }
 
  private:
+  // The argmax of input x, as a training forward saves it (the values go to a scratch copy).
+  void find_argmax(const Tensor& x) {
+    const int64_t planes = x.dim(0) * x.dim(1), ip = int64_t(g_.H) * g_.W, op = int64_t(g_.OH) * g_.OW;
+    argmax_.resize(size_t(planes * op));
+    std::vector<float> values(size_t(planes * op));
+    parallel_for(planes, [&](int64_t b, int64_t e, int) {
+      for (int64_t p = b; p < e; ++p)
+        maxpool2d_forward(x.data() + p * ip, g_, values.data() + p * op, argmax_.data() + p * op);
+    });
+    have_argmax_ = true;
+  }
+
   PoolOptions o_;
   bool avg_;
   LayerArgs args_;
   PoolGeom g_;
   std::vector<int32_t> argmax_;
-  int64_t outputs_ = 0;  // at the planned batch
+  bool have_argmax_ = false;  // argmax_ belongs to the last forward's input
+  int64_t outputs_ = 0;       // at the planned batch
 };
 
 // Inputs: x (N x C x OH x OW, the pooled values or anything of that shape) and the max pool's

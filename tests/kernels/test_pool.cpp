@@ -4,7 +4,10 @@
 
 #include "isa_levels.h"
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "core/rng.h"
@@ -170,39 +173,41 @@ TEST_CASE("maxpool2d: first maximum on ties, NaN propagates", "[kernels][pool]")
 }
 
 TEST_CASE("avgpool2d forward and backward match direct loops", "[kernels][pool]") {
-  Rng rng(12);
-  for (bool cip : {true, false}) {
-    for (const PoolGeom& g : geoms(cip)) {
-      INFO("H=" << g.H << " W=" << g.W << " k=" << g.KH << "x" << g.KW << " s=" << g.SH << "," << g.SW << " p="
-                << g.PH << "," << g.PW << " ceil=" << g.ceil_mode << " count_include_pad=" << cip);
-      auto x = rand_vec(size_t(g.H) * g.W, rng);
-      std::vector<float> y(size_t(g.OH) * g.OW, 99.f);
-      avgpool2d_forward(x.data(), g, y.data());
-      auto dy = rand_vec(y.size(), rng);
-      std::vector<float> dx(x.size(), 55.f);
-      avgpool2d_backward(dy.data(), g, dx.data());
-      std::vector<double> rdx(x.size(), 0.0);
-      int bad_y = 0;
-      for (int oh = 0; oh < g.OH; ++oh)
-        for (int ow = 0; ow < g.OW; ++ow) {
-          const double div = ref_div(g, oh, ow);
-          double s = 0;
-          for (int i = 0; i < g.KH; ++i)
-            for (int j = 0; j < g.KW; ++j) {
-              int h = oh * g.SH - g.PH + i, w = ow * g.SW - g.PW + j;
-              if (h < 0 || h >= g.H || w < 0 || w >= g.W) continue;
-              s += x[size_t(h) * g.W + w];
-              rdx[size_t(h) * g.W + w] += dy[size_t(oh) * g.OW + ow] / div;
-            }
-          if (std::abs(y[size_t(oh) * g.OW + ow] - s / div) > 1e-6) ++bad_y;
-        }
-      CHECK(bad_y == 0);
-      int bad = 0;
-      for (size_t i = 0; i < x.size(); ++i)
-        if (std::abs(dx[i] - rdx[i]) > 1e-6) ++bad;
-      CHECK(bad == 0);
+  cnn::test::for_each_isa([&] {
+    Rng rng(12);
+    for (bool cip : {true, false}) {
+      for (const PoolGeom& g : geoms(cip)) {
+        INFO("H=" << g.H << " W=" << g.W << " k=" << g.KH << "x" << g.KW << " s=" << g.SH << "," << g.SW << " p="
+                  << g.PH << "," << g.PW << " ceil=" << g.ceil_mode << " count_include_pad=" << cip);
+        auto x = rand_vec(size_t(g.H) * g.W, rng);
+        std::vector<float> y(size_t(g.OH) * g.OW, 99.f);
+        avgpool2d_forward(x.data(), g, y.data());
+        auto dy = rand_vec(y.size(), rng);
+        std::vector<float> dx(x.size(), 55.f);
+        avgpool2d_backward(dy.data(), g, dx.data());
+        std::vector<double> rdx(x.size(), 0.0);
+        int bad_y = 0;
+        for (int oh = 0; oh < g.OH; ++oh)
+          for (int ow = 0; ow < g.OW; ++ow) {
+            const double div = ref_div(g, oh, ow);
+            double s = 0;
+            for (int i = 0; i < g.KH; ++i)
+              for (int j = 0; j < g.KW; ++j) {
+                int h = oh * g.SH - g.PH + i, w = ow * g.SW - g.PW + j;
+                if (h < 0 || h >= g.H || w < 0 || w >= g.W) continue;
+                s += x[size_t(h) * g.W + w];
+                rdx[size_t(h) * g.W + w] += dy[size_t(oh) * g.OW + ow] / div;
+              }
+            if (std::abs(y[size_t(oh) * g.OW + ow] - s / div) > 1e-6) ++bad_y;
+          }
+        CHECK(bad_y == 0);
+        int bad = 0;
+        for (size_t i = 0; i < x.size(); ++i)
+          if (std::abs(dx[i] - rdx[i]) > 1e-6) ++bad;
+        CHECK(bad == 0);
+      }
     }
-  }
+  });
 }
 
 TEST_CASE("avgpool2d: padding and ceil-mode divisors by hand", "[kernels][pool]") {
@@ -253,5 +258,129 @@ TEST_CASE("maxpool2d 2x2 vector path: ties pick the first maximum, NaN propagate
       CHECK(arg[size_t(1) * g.OW + 2] == 3 * W + 5);
       CHECK(!std::isnan(y[0]));
     }
+  });
+}
+
+namespace {
+
+// The geometries of the zoo's pools (ResNet stem 3x3 s2 p1, Inception's 3x3 s1 p1, VGG's 2x2 s2,
+// GoogLeNet/AlexNet/SqueezeNet's 3x3 s2 ceil) at widths around the vector widths, then random ones.
+std::vector<PoolGeom> kernel_geoms(Rng& rng, bool cip) {
+  std::vector<PoolGeom> v;
+  for (int W : {7, 8, 15, 16, 17, 33, 56, 57}) {
+    v.push_back(geom(W + 3, W, 3, 3, 2, 2, 1, 1, false, cip));
+    v.push_back(geom(W, W, 3, 3, 1, 1, 1, 1, false, cip));
+    v.push_back(geom(W, W + 1, 2, 2, 2, 2, 0, 0, false, cip));
+    v.push_back(geom(W, W, 3, 3, 2, 2, 0, 0, true, cip));
+    v.push_back(geom(W, W, 2, 2, 2, 2, 0, 0, true, cip));
+  }
+  while (v.size() < 300) {
+    const int KH = 1 + int(rng.below(4)), KW = 1 + int(rng.below(5));
+    PoolGeom g = geom(1 + int(rng.below(20)), 1 + int(rng.below(40)), KH, KW, 1 + int(rng.below(3)),
+                      1 + int(rng.below(4)), int(rng.below(uint64_t(KH / 2 + 1))), int(rng.below(uint64_t(KW / 2 + 1))),
+                      rng.below(2) == 1, cip);
+    if (g.OH > 0 && g.OW > 0) v.push_back(g);
+  }
+  return v;
+}
+
+// Inputs that make ties (few distinct values), -inf-only windows, +-0 and NaN likely.
+std::vector<float> tricky_vec(size_t n, Rng& rng, int kind) {
+  std::vector<float> v(n);
+  for (auto& x : v) {
+    switch (kind) {
+      case 0: x = float(rng.below(3)); break;
+      case 1: x = rng.below(4) == 0 ? 0.f : -std::numeric_limits<float>::infinity(); break;
+      case 2: x = rng.below(2) ? 0.f : -0.f; break;
+      default: x = rng.uniform(-1.f, 1.f);
+    }
+  }
+  if (rng.below(4) == 0) v[size_t(rng.below(n))] = std::numeric_limits<float>::quiet_NaN();
+  return v;
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), sizeof(float) * a.size()) == 0;
+}
+
+std::string geom_str(const PoolGeom& g) {
+  std::ostringstream s;
+  s << "H=" << g.H << " W=" << g.W << " k=" << g.KH << "x" << g.KW << " s=" << g.SH << "," << g.SW << " p=" << g.PH
+    << "," << g.PW << " ceil=" << g.ceil_mode << " count_include_pad=" << g.count_include_pad;
+  return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("maxpool2d vector kernels equal the naive loop bit for bit, values-only too", "[kernels][pool]") {
+  cnn::test::for_each_isa([&] {
+    Rng rng(21);
+    int bad = 0;
+    for (const PoolGeom& g : kernel_geoms(rng, true)) {
+      for (int kind = 0; kind < 4; ++kind) {
+        const auto x = tricky_vec(size_t(g.H) * g.W, rng, kind);
+        const size_t n = size_t(g.OH) * g.OW;
+        std::vector<float> ry(n, 99.f), y(n, 98.f), yv(n, 97.f);
+        std::vector<int32_t> rarg(n, -5), arg(n, -6);
+        maxpool2d_forward_naive(x.data(), g, ry.data(), rarg.data());
+        maxpool2d_forward(x.data(), g, y.data(), arg.data());
+        maxpool2d_forward(x.data(), g, yv.data(), nullptr);
+        if (!same_bits(y, ry) || arg != rarg || !same_bits(yv, ry)) {
+          if (++bad <= 5) FAIL_CHECK(geom_str(g) << " input kind " << kind);
+        }
+      }
+    }
+    CHECK(bad == 0);
+  });
+}
+
+TEST_CASE("maxpool2d vector kernels: NaN, ties and padding in the common windows", "[kernels][pool]") {
+  cnn::test::for_each_isa([&] {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    // 3x3 stride 2 pad 1 on a 40-wide plane of equal values: every window's first real cell.
+    PoolGeom g = geom(6, 40, 3, 3, 2, 2, 1, 1, false);
+    std::vector<float> x(size_t(6) * 40, 3.f);
+    std::vector<float> y(size_t(g.OH) * g.OW);
+    std::vector<int32_t> arg(y.size());
+    maxpool2d_forward(x.data(), g, y.data(), arg.data());
+    CHECK(arg[0] == 0);                // window rows -1..1, columns -1..1: first real cell (0, 0)
+    CHECK(arg[5] == 9);                // columns 9..11 of row 0
+    CHECK(arg[size_t(g.OW) + 5] == 40 + 9);  // rows 1..3
+    // Two NaNs in one window: the first in row-major order.
+    x[size_t(2) * 40 + 11] = nan;
+    x[size_t(1) * 40 + 12] = nan;
+    maxpool2d_forward(x.data(), g, y.data(), arg.data());
+    const size_t w = size_t(g.OW) + 6;  // output (1, 6): rows 1..3, columns 11..13
+    CHECK(std::isnan(y[w]));
+    CHECK(arg[w] == 40 + 12);
+    std::vector<float> yv(y.size());
+    maxpool2d_forward(x.data(), g, yv.data(), nullptr);
+    CHECK(std::isnan(yv[w]));
+    CHECK(yv[0] == 3.f);
+  });
+}
+
+TEST_CASE("avgpool2d vector kernels equal the naive loops bit for bit", "[kernels][pool]") {
+  cnn::test::for_each_isa([&] {
+    Rng rng(22);
+    int bad = 0;
+    for (bool cip : {true, false}) {
+      for (const PoolGeom& g : kernel_geoms(rng, cip)) {
+        auto x = rand_vec(size_t(g.H) * g.W, rng);
+        x[size_t(rng.below(x.size()))] = -0.f;
+        const size_t n = size_t(g.OH) * g.OW;
+        std::vector<float> ry(n, 99.f), y(n, 98.f);
+        avgpool2d_forward_naive(x.data(), g, ry.data());
+        avgpool2d_forward(x.data(), g, y.data());
+        const auto dy = rand_vec(n, rng);
+        std::vector<float> rdx(x.size(), 55.f), dx(x.size(), 56.f);
+        avgpool2d_backward_naive(dy.data(), g, rdx.data());
+        avgpool2d_backward(dy.data(), g, dx.data());
+        if (!same_bits(y, ry) || !same_bits(dx, rdx)) {
+          if (++bad <= 5) FAIL_CHECK(geom_str(g));
+        }
+      }
+    }
+    CHECK(bad == 0);
   });
 }

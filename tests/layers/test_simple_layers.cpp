@@ -181,6 +181,28 @@ TEST_CASE("pooling layers: default stride is the kernel, per-plane results", "[l
   for (int64_t pl = 0; pl < 6; ++pl) CHECK(ya[pl] == Approx(pl * 16 + 7.5));
 }
 
+TEST_CASE("maxpool layer: eval forwards keep no indices, a backward after one still routes right", "[layers][pool]") {
+  // Eval forwards write the values only; a backward after an eval forward (cnn explain's
+  // Grad-CAM) finds the indices again, so both runs give the same output and input gradient.
+  auto mp = build_layer("maxpool", {{"k", "3"}, {"stride", "2"}, {"pad", "1"}});
+  const Shape s{2, 3, 9, 20};
+  const Shape os = mp->infer({s});
+  CHECK(mp->state_floats(true) == size_t(2 * 3 * 5 * 10));
+  CHECK(mp->state_floats(false) == 0);
+  Rng rng(3);
+  Tensor x(s), dy(os), y_train(os), y_eval(os), dx_train(s), dx_eval(s);
+  for (int64_t i = 0; i < x.numel(); ++i) x[i] = float(rng.below(4));  // ties everywhere
+  for (int64_t i = 0; i < dy.numel(); ++i) dy[i] = rng.uniform(-1.f, 1.f);
+  RunContext train, eval;
+  eval.train = false;
+  mp->forward({&x}, y_train, train);
+  mp->backward({&x}, y_train, dy, {&dx_train}, train);
+  mp->forward({&x}, y_eval, eval);
+  mp->backward({&x}, y_eval, dy, {&dx_eval}, eval);
+  for (int64_t i = 0; i < y_train.numel(); ++i) REQUIRE(y_eval[i] == y_train[i]);
+  for (int64_t i = 0; i < x.numel(); ++i) REQUIRE(dx_eval[i] == dx_train[i]);
+}
+
 TEST_CASE("activation layers: shapes, default slope, values", "[layers][activation]") {
   Tensor x({1, 4}), y({1, 4});
   x[0] = -2.f, x[1] = -0.5f, x[2] = 0.5f, x[3] = 3.f;
