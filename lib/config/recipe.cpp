@@ -13,6 +13,27 @@
 
 namespace cnn {
 
+template <>
+const std::vector<std::string>& choice_names<DatasetKind>() {
+  static const std::vector<std::string> names = {"mnist", "fashion_mnist", "cifar10", "image_folder", "csv"};
+  return names;
+}
+template <>
+const std::vector<std::string>& choice_names<BadImages>() {
+  static const std::vector<std::string> names = {"fatal", "skip"};
+  return names;
+}
+template <>
+const std::vector<std::string>& choice_names<EvalTta>() {
+  static const std::vector<std::string> names = {"none", "hflip"};
+  return names;
+}
+template <>
+const std::vector<std::string>& choice_names<OptimizerType>() {
+  static const std::vector<std::string> names = {"sgd", "rmsprop", "adam", "adamw"};
+  return names;
+}
+
 namespace {
 
 namespace fs = std::filesystem;

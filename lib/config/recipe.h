@@ -3,6 +3,7 @@
 // (the member initializers below) and is checked; unknown keys are errors with "did you mean".
 // The fields' YAML names, checks and order are the table in config/recipe_fields.cpp.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,36 @@ struct TransformSpec {
   AutoAugmentPolicy policy = AutoAugmentPolicy::imagenet;  // autoaugment
 };
 
+// Fields that name one of a few choices are parsed once into these enums (config/recipe_fields.cpp);
+// choice_names<E>() lists their YAML names in the enum's order.
+enum class DatasetKind { mnist, fashion_mnist, cifar10, image_folder, csv };  // data.dataset
+enum class BadImages { fatal, skip };                                        // data.bad_images
+enum class EvalTta { none, hflip };                                          // data.eval_tta
+enum class OptimizerType { sgd, rmsprop, adam, adamw };                      // train.optimizer.type
+
+template <class E>
+const std::vector<std::string>& choice_names();
+template <>
+const std::vector<std::string>& choice_names<DatasetKind>();
+template <>
+const std::vector<std::string>& choice_names<BadImages>();
+template <>
+const std::vector<std::string>& choice_names<EvalTta>();
+template <>
+const std::vector<std::string>& choice_names<OptimizerType>();
+template <class E>
+const std::string& name_of(E value) {
+  return choice_names<E>()[size_t(value)];
+}
+// The value called `name`, or nullopt.
+template <class E>
+std::optional<E> choice_named(const std::string& name) {
+  const std::vector<std::string>& names = choice_names<E>();
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name) return E(i);
+  return std::nullopt;
+}
+
 // data.mixup / data.cutmix (train/mixup.h: timm's Mixup, per sample).
 struct MixSpec {
   double mixup_alpha = 0;                 // data.mixup.alpha: Beta(alpha, alpha) mixing weights (0: off)
@@ -46,15 +77,15 @@ struct MixSpec {
 };
 
 struct DataSpec {
-  std::string dataset = "mnist";          // mnist | fashion_mnist | cifar10 | image_folder | csv
+  DatasetKind dataset = DatasetKind::mnist;
   std::string root;                       // default per dataset (see recipe.cpp)
   std::string class_names;                // image_folder: optional file of "<folder> <name>" lines ("" none)
-  std::string bad_images = "fatal";       // image_folder: an unreadable image stops the run (fatal) or is skipped
+  BadImages bad_images = BadImages::fatal;  // image_folder: an unreadable image stops the run (fatal) or is skipped
   int64_t max_image_pixels = DecodeLimits{}.max_pixels;  // image_folder, csv: larger images are refused before decoding
   int64_t channels = 3;                   // image_folder, csv: 3 (RGB) or 1 (grayscale, PIL's convert("L"))
   std::vector<TransformSpec> train_transforms;
   std::vector<TransformSpec> eval_transforms;
-  std::string eval_tta = "none";          // none | hflip: evaluation averages the logits of each image and its mirror
+  EvalTta eval_tta = EvalTta::none;       // hflip: evaluation averages the logits of each image and its mirror
   int64_t batch_size = 64;
   int64_t eval_batch_size = 0;            // 0: same as batch_size
   int64_t workers = 0;
@@ -65,7 +96,7 @@ struct DataSpec {
 
 // train.optimizer (torch.optim semantics; docs/config.md lists which fields each type uses).
 struct OptimizerSpec {
-  std::string type = "sgd";               // sgd | rmsprop | adam | adamw
+  OptimizerType type = OptimizerType::sgd;
   double lr = 0.01;                       // default 0.01 (sgd, rmsprop), 0.001 (adam, adamw)
   double momentum = 0.0;                  // sgd, rmsprop
   double dampening = 0.0;                 // sgd

@@ -219,7 +219,7 @@ ReportResult write_report(const ReportOptions& o) {
   load_checkpoint(checkpoint, net);
 
   PageInput page;
-  page.title = fmt::format("{} on {}", recipe.model.name, recipe.data.dataset);
+  page.title = fmt::format("{} on {}", recipe.model.name, name_of(recipe.data.dataset));
   page.metrics = &metrics;
   page.recipe = &recipe;
   page.checkpoint = checkpoint;

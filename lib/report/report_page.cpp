@@ -45,7 +45,7 @@ std::string overview(const PageInput& in) {
     rows += fmt::format("<tr><th>{}</th><td>{}</td></tr>", xml_escape(k), xml_escape(v));
   };
   row("model", in.recipe->model.name);
-  row("dataset", in.recipe->data.dataset);
+  row("dataset", name_of(in.recipe->data.dataset));
   row("epochs", fmt::format("{} of {}", last.epoch, in.recipe->train.epochs));
   row("steps", std::to_string(last.step));
   if (best >= 0) {

@@ -10,6 +10,7 @@
 #include "config_test_util.h"
 
 using cnn::load_recipe_string;
+using cnn::OptimizerType;
 using cnn::Recipe;
 using cnn::testing::config_error;
 
@@ -96,7 +97,7 @@ TEST_CASE("optimizer: every field parses and the resolved YAML reloads", "[confi
     Recipe r = with_train("  optimizer: {type: rmsprop, lr: 0.045, alpha: 0.9, momentum: 0.9, eps: 1.0, centered: "
                           "true, weight_decay: 4.0e-5}\n");
     const auto& o = r.train.optimizer;
-    CHECK(o.type == "rmsprop");
+    CHECK(o.type == OptimizerType::rmsprop);
     CHECK(o.alpha == 0.9);
     CHECK(o.eps == 1.0);
     CHECK(o.momentum == 0.9);
@@ -124,7 +125,7 @@ TEST_CASE("optimizer: every field parses and the resolved YAML reloads", "[confi
   SECTION("--set switches the type and sets new fields") {
     Recipe r = with_train("  epochs: 1\n", {"train.optimizer.type=adamw", "train.optimizer.betas=[0.9,0.95]",
                                             "train.optimizer.grad_clip_norm=1"});
-    CHECK(r.train.optimizer.type == "adamw");
+    CHECK(r.train.optimizer.type == OptimizerType::adamw);
     CHECK(r.train.optimizer.beta2 == 0.95);
     CHECK(r.train.optimizer.grad_clip_norm == 1.0);
     check_same_optim(r, reload(r));
