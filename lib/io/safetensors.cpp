@@ -87,14 +87,22 @@ float half_to_float(uint16_t h) {
   return std::bit_cast<float>(bits);
 }
 
-// Integer tensors (torchvision's BatchNorm `num_batches_tracked` is I64) become floats, exactly
-// up to 2^24 in magnitude, rounded to nearest beyond.
 template <typename T>
-void convert_ints(const char* src, float* dst, uint64_t n) {
+float cast_to_float(T v) {
+  return static_cast<float>(v);
+}
+float bf16_to_float(uint16_t v) { return std::bit_cast<float>(uint32_t(v) << 16); }
+float bool_to_float(uint8_t v) { return v != 0 ? 1.0f : 0.0f; }  // any non-zero byte is true
+
+// dst[i] = to_float(the i-th T stored at src, unaligned). Integer tensors (torchvision's
+// BatchNorm `num_batches_tracked` is I64) become floats exactly up to 2^24 in magnitude, rounded
+// to nearest beyond.
+template <typename T, float (*to_float)(T) = cast_to_float<T>>
+void convert_each(const char* src, float* dst, uint64_t n) {
   for (uint64_t i = 0; i < n; ++i) {
     T v;
     std::memcpy(&v, src + sizeof(T) * i, sizeof(T));
-    dst[i] = static_cast<float>(v);
+    dst[i] = to_float(v);
   }
 }
 
@@ -457,43 +465,18 @@ std::optional<std::map<std::string, uint32_t>> take_checksums(std::map<std::stri
 
 // `n` values of dtype `dname` (not F32) at `src` as floats.
 void convert_to_float(const std::string& dname, const char* src, float* dst, uint64_t n) {
-  if (dname == "F64") {
-    for (uint64_t i = 0; i < n; ++i) {
-      double v;
-      std::memcpy(&v, src + 8 * i, 8);
-      dst[i] = static_cast<float>(v);
-    }
-  } else if (dname == "F16") {
-    for (uint64_t i = 0; i < n; ++i) {
-      uint16_t v;
-      std::memcpy(&v, src + 2 * i, 2);
-      dst[i] = half_to_float(v);
-    }
-  } else if (dname == "BF16") {
-    for (uint64_t i = 0; i < n; ++i) {
-      uint16_t v;
-      std::memcpy(&v, src + 2 * i, 2);
-      dst[i] = std::bit_cast<float>(uint32_t(v) << 16);
-    }
-  } else if (dname == "I64") {
-    convert_ints<int64_t>(src, dst, n);
-  } else if (dname == "I32") {
-    convert_ints<int32_t>(src, dst, n);
-  } else if (dname == "I16") {
-    convert_ints<int16_t>(src, dst, n);
-  } else if (dname == "I8") {
-    convert_ints<int8_t>(src, dst, n);
-  } else if (dname == "U64") {
-    convert_ints<uint64_t>(src, dst, n);
-  } else if (dname == "U32") {
-    convert_ints<uint32_t>(src, dst, n);
-  } else if (dname == "U16") {
-    convert_ints<uint16_t>(src, dst, n);
-  } else if (dname == "U8") {
-    convert_ints<uint8_t>(src, dst, n);
-  } else {  // BOOL: any non-zero byte is true
-    for (uint64_t i = 0; i < n; ++i) dst[i] = src[i] != 0 ? 1.0f : 0.0f;
-  }
+  if (dname == "F64") convert_each<double>(src, dst, n);
+  else if (dname == "F16") convert_each<uint16_t, half_to_float>(src, dst, n);
+  else if (dname == "BF16") convert_each<uint16_t, bf16_to_float>(src, dst, n);
+  else if (dname == "I64") convert_each<int64_t>(src, dst, n);
+  else if (dname == "I32") convert_each<int32_t>(src, dst, n);
+  else if (dname == "I16") convert_each<int16_t>(src, dst, n);
+  else if (dname == "I8") convert_each<int8_t>(src, dst, n);
+  else if (dname == "U64") convert_each<uint64_t>(src, dst, n);
+  else if (dname == "U32") convert_each<uint32_t>(src, dst, n);
+  else if (dname == "U16") convert_each<uint16_t>(src, dst, n);
+  else if (dname == "U8") convert_each<uint8_t>(src, dst, n);
+  else convert_each<uint8_t, bool_to_float>(src, dst, n);  // BOOL
 }
 
 }  // namespace

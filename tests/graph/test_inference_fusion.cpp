@@ -18,19 +18,27 @@ using namespace cnn::test;
 
 namespace {
 
+const KeyValues kConv = {{"out", "8"}, {"k", "3"}, {"pad", "1"}, {"bias", "false"}};
+
+// stem conv -> bn -> relu, then a residual branch block.conv1 -> bn1 -> relu1 -> conv2 -> bn2.
+// Returns bn2; `stem` gets the stem's output.
+int stem_and_branch(SpecBuilder& b, int& stem) {
+  int x = b.add("stem.conv", "conv", {{"out", "8"}, {"k", "3"}, {"pad", "1"}}, {-1});  // with a bias
+  x = b.add("stem.bn", "bn", {}, {x});
+  stem = b.add("stem.relu", "relu", {}, {x});
+  x = b.add("block.conv1", "conv", kConv, {stem});
+  x = b.add("block.bn1", "bn", {}, {x});
+  x = b.add("block.relu1", "relu", {}, {x});
+  x = b.add("block.conv2", "conv", kConv, {x});
+  return b.add("block.bn2", "bn", {}, {x});
+}
+
 // Every chain shape the planner knows, and the places where it must stop.
 ModelSpec chains_spec() {
   SpecBuilder b({3, 9, 8}, "inference_fusion");
-  const KeyValues conv = {{"out", "8"}, {"k", "3"}, {"pad", "1"}, {"bias", "false"}};
-  int x = b.add("stem.conv", "conv", {{"out", "8"}, {"k", "3"}, {"pad", "1"}}, {-1});  // with a bias
-  x = b.add("stem.bn", "bn", {}, {x});
-  const int stem = b.add("stem.relu", "relu", {}, {x});
+  int stem = -1;
   // A residual block with an identity shortcut: conv2 takes bn2, the add and the ReLU.
-  x = b.add("block.conv1", "conv", conv, {stem});
-  x = b.add("block.bn1", "bn", {}, {x});
-  x = b.add("block.relu1", "relu", {}, {x});
-  x = b.add("block.conv2", "conv", conv, {x});
-  x = b.add("block.bn2", "bn", {}, {x});
+  int x = stem_and_branch(b, stem);
   int sc = b.add("block.shortcut", "shortcut", {{"out", "8"}}, {stem});
   x = b.add("block.add", "add", {}, {x, sc});
   const int block = b.add("block.relu2", "relu", {}, {x});
@@ -169,15 +177,8 @@ namespace {
 // branch's last BN and the add.
 ModelSpec drop_path_spec() {
   SpecBuilder b({3, 9, 8}, "inference_fusion_drop_path");
-  const KeyValues conv = {{"out", "8"}, {"k", "3"}, {"pad", "1"}, {"bias", "false"}};
-  int x = b.add("stem.conv", "conv", conv, {-1});
-  x = b.add("stem.bn", "bn", {}, {x});
-  const int stem = b.add("stem.relu", "relu", {}, {x});
-  x = b.add("block.conv1", "conv", conv, {stem});
-  x = b.add("block.bn1", "bn", {}, {x});
-  x = b.add("block.relu1", "relu", {}, {x});
-  x = b.add("block.conv2", "conv", conv, {x});
-  x = b.add("block.bn2", "bn", {}, {x});
+  int stem = -1;
+  int x = stem_and_branch(b, stem);
   x = b.add("block.drop_path", "drop_path", {{"p", "0.3"}}, {x});
   x = b.add("block.add", "add", {}, {x, stem});
   x = b.add("block.relu2", "relu", {}, {x});
