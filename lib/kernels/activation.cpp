@@ -1,17 +1,13 @@
 #include "kernels/activation.h"
 
+#include "kernels/add_clamp_impl.h"
+
 #include <cmath>
 
 namespace cnn {
 
 void add_and_clamp(float* y, const float* residual, int64_t n, bool clamp, float lo, float hi) {
-  if (residual)
-    for (int64_t i = 0; i < n; ++i) y[i] += residual[i];
-  if (clamp)
-    for (int64_t i = 0; i < n; ++i) {
-      const float v = y[i];
-      y[i] = v > lo ? (v < hi ? v : hi) : lo;
-    }
+  add_and_clamp_impl(y, residual, n, clamp, lo, hi);
 }
 
 void relu_forward(const float* x, float* y, int64_t n) {

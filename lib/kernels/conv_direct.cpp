@@ -63,18 +63,14 @@ void pack_input(const DirectConvPlan& p, const float* x, float* xrows) {
 }
 
 // Backward-data of a strided convolution: one row convolution per phase with that phase's taps,
-// into the phase planes of dx; phases that no tap reads get zeros.
+// into the phase planes of dx; phases that no tap reads are left as they are (unpack_phase_rows
+// writes zeros for them, pack_phase_rows never fills them).
 void backward_data_strided(const DirectConvPlan& p, const float* dyrows, const float* w, float* dxrows, float* wpack) {
   const RowConvPlan& r = p.rows;
   for (size_t ph = 0; ph < r.phase_taps.size(); ++ph) {
     const std::vector<int>& taps = r.phase_taps[ph];
     float* out = dxrows + int64_t(ph) * r.phase_len;
-    if (taps.empty()) {
-      parallel_for(p.C, [&](int64_t c0, int64_t c1, int) {
-        for (int64_t c = c0; c < c1; ++c) std::memset(out + c * r.dx.length, 0, sizeof(float) * size_t(r.dx.positions));
-      });
-      continue;
-    }
+    if (taps.empty()) continue;  // unpack_phase_rows writes its zeros
     int64_t offs[64];  // a phase holds at most ceil(KH/SH) * ceil(KW/SW) taps; plan_direct_conv checks
     for (size_t t = 0; t < taps.size(); ++t) offs[t] = r.bwd_off[size_t(taps[t])];
     pack_row_conv_weights(w, p.C, p.M, r.T, taps, true, wpack);

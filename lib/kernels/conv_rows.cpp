@@ -118,6 +118,7 @@ void pack_phase_rows(const float* src, int64_t N, int64_t C, const ConvGeom& g, 
     for (int64_t c = c0; c < c1; ++c)
       for (int ph = 0; ph < p.SH; ++ph)
         for (int pw = 0; pw < p.SW; ++pw) {
+          if (p.phase_taps[size_t(ph * p.SW + pw)].empty()) continue;  // no tap reads it (1x1 stride 2: 3 of 4)
           float* row = rows + c * p.x.length + (ph * p.SW + pw) * p.phase_len;
           for (int64_t n = 0; n < N; ++n) {
             const float* img = src + (n * C + c) * H * W;
@@ -154,9 +155,14 @@ void unpack_phase_rows(const float* rows, int64_t N, int64_t C, const ConvGeom& 
           for (int pw = 0; pw < p.SW; ++pw) {
             // Input columns iw with (iw + PW) % SW == pw come from phase column (iw + PW) / SW.
             const int64_t iw0 = ((pw - g.PW) % p.SW + p.SW) % p.SW;
-            const float* r = rows + c * p.x.length + ((hp % p.SH) * p.SW + pw) * p.phase_len + n * plane +
-                             hp / p.SH * p.B + (iw0 + g.PW) / p.SW;
+            const int64_t phase = (hp % p.SH) * p.SW + pw;
+            const float* r = rows + c * p.x.length + phase * p.phase_len + n * plane + hp / p.SH * p.B +
+                             (iw0 + g.PW) / p.SW;
             float* o = img + ih * W;
+            if (p.phase_taps[size_t(phase)].empty()) {  // no tap reads this phase: its gradient is zero
+              for (int64_t iw = iw0; iw < W; iw += p.SW) o[iw] = 0.f;
+              continue;
+            }
             for (int64_t iw = iw0, k = 0; iw < W; iw += p.SW, ++k) o[iw] = r[k];
           }
         }

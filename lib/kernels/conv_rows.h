@@ -46,9 +46,11 @@ struct RowConvPlan {
 // ok = false otherwise.
 RowConvPlan plan_row_conv(const ConvGeom& g, int64_t N);
 
-// Strided: src (N x C x H x W) -> C rows of SH * SW phase planes of the zero-padded images.
+// Strided: src (N x C x H x W) -> C rows of SH * SW phase planes of the zero-padded images. Phases
+// that no tap reads (p.phase_taps) are not written.
 void pack_phase_rows(const float* src, int64_t N, int64_t C, const ConvGeom& g, const RowConvPlan& p, float* rows);
-// The inverse for the images' positions (the padding's positions are dropped).
+// The inverse for the images' positions (the padding's positions are dropped); pixels of phases
+// that no tap reads get zeros.
 void unpack_phase_rows(const float* rows, int64_t N, int64_t C, const ConvGeom& g, const RowConvPlan& p, float* dst);
 
 // src: N x C x H x W (image stride C * H * W, channel stride H * W) -> C rows of `layout`.

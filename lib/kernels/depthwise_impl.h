@@ -4,6 +4,7 @@
 // No #pragma once: included once per ISA translation unit. Calls between the public functions are
 // qualified: ADL on ConvGeom would also find the dispatchers in namespace cnn.
 #include "kernels/depthwise.h"
+#include "kernels/add_clamp_impl.h"
 
 #include <algorithm>
 #include <cstring>
@@ -617,7 +618,7 @@ void depthwise_forward(const float* x, const float* w, const float* bias, const 
                               y + p * m * out_plane, ws);
       const OutputEpilogue& f = epilogue;
       if (!f.empty())  // while the planes are in cache
-        add_and_clamp(y + p * m * out_plane, f.residual ? f.residual + p * m * out_plane : nullptr, m * out_plane,
+        add_and_clamp_impl(y + p * m * out_plane, f.residual ? f.residual + p * m * out_plane : nullptr, m * out_plane,
                       f.clamp, f.lo, f.hi);
     }
   });

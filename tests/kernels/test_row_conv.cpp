@@ -151,6 +151,7 @@ void check_direct_conv(const RowConvKernel& k) {
       {geom(5, 6, 6, 3, 3, 0, 0), 6, 2},           // no padding
       {geom(4, 1, 1, 3, 3, 1, 1), 5, 3},           // 1x1 maps
       {geom(8, 5, 5, 1, 1, 0, 0), 7, 2},           // pointwise
+      {geom(20, 6, 7, 1, 1, 0, 0), 30, 2},         // pointwise in two-block (12-row) tiles and a 6-row tail
       {geom(2, 9, 7, 3, 3, 2, 2, 2, 2), 3, 2},     // dilation 2
       {geom(3, 6, 10, 1, 3, 0, 1), 4, 1},          // 1x3
       {geom(2, 8, 8, 5, 5, 2, 2), 3, 2},           // 5x5 pad 2
