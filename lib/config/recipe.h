@@ -38,7 +38,7 @@ struct TransformSpec {
 };
 
 // Fields that name one of a few choices are parsed once into these enums (config/recipe_fields.cpp);
-// choice_names<E>() lists their YAML names in the enum's order.
+// choice_names<E>() lists their YAML names in the enum's order (recipe.cpp).
 enum class DatasetKind { mnist, fashion_mnist, cifar10, image_folder, csv };  // data.dataset
 enum class BadImages { fatal, skip };                                        // data.bad_images
 enum class EvalTta { none, hflip };                                          // data.eval_tta
