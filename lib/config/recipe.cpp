@@ -33,6 +33,21 @@ const std::vector<std::string>& choice_names<OptimizerType>() {
   static const std::vector<std::string> names = {"sgd", "rmsprop", "adam", "adamw"};
   return names;
 }
+template <>
+const std::vector<std::string>& choice_names<ScheduleType>() {
+  static const std::vector<std::string> names = {"constant", "step", "multistep", "exponential", "cosine", "onecycle"};
+  return names;
+}
+template <>
+const std::vector<std::string>& choice_names<AnnealStrategy>() {
+  static const std::vector<std::string> names = {"cos", "linear"};
+  return names;
+}
+template <>
+const std::vector<std::string>& choice_names<BestMetric>() {
+  static const std::vector<std::string> names = {"test_acc", "test_top5", "test_loss"};
+  return names;
+}
 
 namespace {
 

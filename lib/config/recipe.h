@@ -43,6 +43,9 @@ enum class DatasetKind { mnist, fashion_mnist, cifar10, image_folder, csv };  //
 enum class BadImages { fatal, skip };                                        // data.bad_images
 enum class EvalTta { none, hflip };                                          // data.eval_tta
 enum class OptimizerType { sgd, rmsprop, adam, adamw };                      // train.optimizer.type
+enum class ScheduleType { constant, step, multistep, exponential, cosine, onecycle };  // train.schedule.type
+enum class AnnealStrategy { cos, linear };                                   // train.schedule.anneal_strategy
+enum class BestMetric { test_acc, test_top5, test_loss };                    // train.best_metric
 
 template <class E>
 const std::vector<std::string>& choice_names();
@@ -54,6 +57,12 @@ template <>
 const std::vector<std::string>& choice_names<EvalTta>();
 template <>
 const std::vector<std::string>& choice_names<OptimizerType>();
+template <>
+const std::vector<std::string>& choice_names<ScheduleType>();
+template <>
+const std::vector<std::string>& choice_names<AnnealStrategy>();
+template <>
+const std::vector<std::string>& choice_names<BestMetric>();
 template <class E>
 const std::string& name_of(E value) {
   return choice_names<E>()[size_t(value)];
@@ -113,7 +122,7 @@ struct OptimizerSpec {
 
 // train.schedule: the learning rate of every optimizer step (optim/schedule.h).
 struct ScheduleSpec {
-  std::string type = "constant";          // constant | step | multistep | exponential | cosine | onecycle
+  ScheduleType type = ScheduleType::constant;
   int64_t step_epochs = 30;               // step: multiply by gamma every step_epochs epochs
   double gamma = 0.1;                     // step, multistep, exponential (per epoch)
   std::vector<int64_t> milestones;        // multistep: epochs at which the lr is multiplied by gamma
@@ -121,7 +130,7 @@ struct ScheduleSpec {
   double pct_start = 0.3;                 // onecycle: fraction of the steps spent rising to lr
   double div_factor = 25.0;               // onecycle: starts at lr / div_factor
   double final_div_factor = 1e4;          // onecycle: ends at lr / div_factor / final_div_factor
-  std::string anneal_strategy = "cos";    // onecycle: cos | linear
+  AnnealStrategy anneal_strategy = AnnealStrategy::cos;  // onecycle
   bool three_phase = false;               // onecycle: torch's three_phase
   double warmup_epochs = 0;               // linear warm-up from 0 in front of any schedule
 };
@@ -152,7 +161,7 @@ struct TrainSpec {
   uint64_t seed = 1;
   int64_t log_every = 0;                  // steps between progress lines and step metrics (0: auto)
   int64_t eval_every = 1;                 // evaluate on the test set every N epochs (and after the last)
-  std::string best_metric = "test_acc";   // best.safetensors keeps the best by: test_acc | test_top5 | test_loss
+  BestMetric best_metric = BestMetric::test_acc;  // best.safetensors keeps the best by it
   // Fine-tuning (docs/config.md "Fine-tuning").
   std::string init_from;                  // weights to start from: the tensors that fit ("" none; --weights wins)
   bool init_strict = false;               // init_from must match the model exactly (--weights-strict)

@@ -14,9 +14,6 @@ namespace cnn::cfg {
 
 namespace {
 
-const std::vector<std::string> kSchedules = {"constant", "step", "multistep", "exponential", "cosine", "onecycle"};
-const std::vector<std::string> kAnneal = {"cos", "linear"};
-const std::vector<std::string> kBestMetrics = {"test_acc", "test_top5", "test_loss"};
 const std::vector<std::string> kParamGroupKeys = {"match", "lr_mult", "wd_mult"};
 const std::string kNamesExpected = "a parameter name or prefix, or a list of them, e.g. [conv1, layer1]";
 
@@ -119,7 +116,7 @@ void check_nesterov(const RecipeReader& rd, const YAML::Node& opt, Recipe& r) {
 }
 
 void check_milestones(const RecipeReader& rd, const YAML::Node& sched, Recipe& r) {
-  if (r.train.schedule.type == "multistep" && r.train.schedule.milestones.empty())
+  if (r.train.schedule.type == ScheduleType::multistep && r.train.schedule.milestones.empty())
     throw ConfigError(loc_of(sched["milestones"].IsDefined() ? sched["milestones"] : sched["type"], rd.file()),
                       "train.schedule.milestones", "multistep needs milestones: a list of epochs, e.g. [30, 60, 80]");
 }
@@ -282,8 +279,8 @@ std::vector<RecipeField> make_fields() {
       boolean("train.optimizer.no_decay_bn_bias", CNN_RECIPE_AT(train.optimizer.no_decay_bn_bias)),
       number("train.optimizer.grad_clip_norm", CNN_RECIPE_AT(train.optimizer.grad_clip_norm), non_negative, off),
       section("train.schedule", &kScheduleFields,
-              [](const Recipe& r) -> const std::string& { return r.train.schedule.type; }),
-      choice("train.schedule.type", CNN_RECIPE_AT(train.schedule.type), kSchedules, "schedule"),
+              [](const Recipe& r) -> const std::string& { return name_of(r.train.schedule.type); }),
+      choice("train.schedule.type", CNN_RECIPE_AT(train.schedule.type), "schedule"),
       integer("train.schedule.step_epochs", CNN_RECIPE_AT(train.schedule.step_epochs), 1),
       number("train.schedule.gamma", CNN_RECIPE_AT(train.schedule.gamma), in_0_1_left_open, "a number in (0, 1]"),
       milestones().and_then(check_milestones),
@@ -293,8 +290,7 @@ std::vector<RecipeField> make_fields() {
       number("train.schedule.div_factor", CNN_RECIPE_AT(train.schedule.div_factor), positive, "a number > 0"),
       number("train.schedule.final_div_factor", CNN_RECIPE_AT(train.schedule.final_div_factor), positive,
              "a number > 0"),
-      choice("train.schedule.anneal_strategy", CNN_RECIPE_AT(train.schedule.anneal_strategy), kAnneal,
-             "anneal strategy"),
+      choice("train.schedule.anneal_strategy", CNN_RECIPE_AT(train.schedule.anneal_strategy), "anneal strategy"),
       boolean("train.schedule.three_phase", CNN_RECIPE_AT(train.schedule.three_phase)),
       number("train.schedule.warmup_epochs", CNN_RECIPE_AT(train.schedule.warmup_epochs), non_negative,
              "a number >= 0"),
@@ -302,7 +298,7 @@ std::vector<RecipeField> make_fields() {
       uinteger("train.seed", CNN_RECIPE_AT(train.seed)),
       integer("train.log_every", CNN_RECIPE_AT(train.log_every), 0),
       integer("train.eval_every", CNN_RECIPE_AT(train.eval_every), 1),
-      choice("train.best_metric", CNN_RECIPE_AT(train.best_metric), kBestMetrics, "metric"),
+      choice("train.best_metric", CNN_RECIPE_AT(train.best_metric), "metric"),
       number("train.aux_weight", CNN_RECIPE_AT(train.aux_weight), aux_weight_ok,
              "a number >= 0 (or -1: the model's head weights)")
           .when([](const Recipe& r) { return r.train.aux_weight >= 0; }),  // unset: each head's own weight

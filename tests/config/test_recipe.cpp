@@ -9,11 +9,14 @@
 #include "config/recipe.h"
 #include "config_test_util.h"
 
+using cnn::AnnealStrategy;
 using cnn::BadImages;
+using cnn::BestMetric;
 using cnn::DatasetKind;
 using cnn::EvalTta;
 using cnn::load_recipe_file;
 using cnn::OptimizerType;
+using cnn::ScheduleType;
 using cnn::load_recipe_string;
 using cnn::Recipe;
 using cnn::testing::config_error;
@@ -345,6 +348,26 @@ TEST_CASE("recipe choices: each name reads as its enum value, the resolved recip
   check("train.optimizer.type", "rmsprop", OptimizerType::rmsprop, optimizer);
   check("train.optimizer.type", "adam", OptimizerType::adam, optimizer);
   check("train.optimizer.type", "adamw", OptimizerType::adamw, optimizer);
+  auto schedule = [](const Recipe& r) { return r.train.schedule.type; };
+  check("train.schedule.type", "constant", ScheduleType::constant, schedule);
+  check("train.schedule.type", "step", ScheduleType::step, schedule);
+  check("train.schedule.type", "exponential", ScheduleType::exponential, schedule);
+  check("train.schedule.type", "cosine", ScheduleType::cosine, schedule);
+  check("train.schedule.type", "onecycle", ScheduleType::onecycle, schedule);
+  const Recipe multistep = from_string("model: lenet5.yaml\ntrain: {schedule: {type: multistep, milestones: [2]}}\n");
+  CHECK(multistep.train.schedule.type == ScheduleType::multistep);
+  CHECK(cnn::name_of(ScheduleType::multistep) == "multistep");
+  auto anneal = [](const Recipe& r) { return r.train.schedule.anneal_strategy; };
+  const std::string onecycle = "train.schedule.type=onecycle";  // anneal_strategy is written for onecycle only
+  for (const auto& [name, value] : {std::pair{"cos", AnnealStrategy::cos}, std::pair{"linear", AnnealStrategy::linear}}) {
+    const Recipe r = from_string("model: lenet5.yaml\n", {onecycle, std::string("train.schedule.anneal_strategy=") + name});
+    CHECK(anneal(r) == value);
+    CHECK(r.resolved_yaml.find(std::string("anneal_strategy: ") + name) != std::string::npos);
+  }
+  auto metric = [](const Recipe& r) { return r.train.best_metric; };
+  check("train.best_metric", "test_acc", BestMetric::test_acc, metric);
+  check("train.best_metric", "test_top5", BestMetric::test_top5, metric);
+  check("train.best_metric", "test_loss", BestMetric::test_loss, metric);
   CHECK(cnn::choice_named<OptimizerType>("adamw") == OptimizerType::adamw);
   CHECK_FALSE(cnn::choice_named<OptimizerType>("adan"));
 }

@@ -10,7 +10,9 @@
 #include "config_test_util.h"
 
 using cnn::load_recipe_string;
+using cnn::AnnealStrategy;
 using cnn::OptimizerType;
+using cnn::ScheduleType;
 using cnn::Recipe;
 using cnn::testing::config_error;
 
@@ -200,11 +202,11 @@ TEST_CASE("schedule: every type parses and the resolved YAML keeps its fields", 
     CHECK(s.pct_start == 0.25);
     CHECK(s.div_factor == 10.0);
     CHECK(s.final_div_factor == 100.0);
-    CHECK(s.anneal_strategy == "linear");
+    CHECK(s.anneal_strategy == AnnealStrategy::linear);
     CHECK(s.three_phase);
     Recipe again = reload(r);
     CHECK(again.train.schedule.pct_start == 0.25);
-    CHECK(again.train.schedule.anneal_strategy == "linear");
+    CHECK(again.train.schedule.anneal_strategy == AnnealStrategy::linear);
     CHECK(again.train.schedule.three_phase);
     check_same_optim(r, again);
   }
@@ -213,12 +215,12 @@ TEST_CASE("schedule: every type parses and the resolved YAML keeps its fields", 
     CHECK(s.pct_start == 0.3);
     CHECK(s.div_factor == 25.0);
     CHECK(s.final_div_factor == 1e4);
-    CHECK(s.anneal_strategy == "cos");
+    CHECK(s.anneal_strategy == AnnealStrategy::cos);
     CHECK_FALSE(s.three_phase);
   }
   SECTION("fields of other schedules are ignored (so --set can switch the type)") {
     Recipe r = with_train("  schedule: {type: step, step_epochs: 2, gamma: 0.5}\n", {"train.schedule.type=cosine"});
-    CHECK(r.train.schedule.type == "cosine");
+    CHECK(r.train.schedule.type == ScheduleType::cosine);
     CHECK(r.resolved_yaml.find("schedule: {type: cosine, min_lr: 0.0, warmup_epochs: 0.0}") != std::string::npos);
     check_same_optim(r, reload(r));
   }
