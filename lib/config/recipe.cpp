@@ -13,42 +13,6 @@
 
 namespace cnn {
 
-template <>
-const std::vector<std::string>& choice_names<DatasetKind>() {
-  static const std::vector<std::string> names = {"mnist", "fashion_mnist", "cifar10", "image_folder", "csv"};
-  return names;
-}
-template <>
-const std::vector<std::string>& choice_names<BadImages>() {
-  static const std::vector<std::string> names = {"fatal", "skip"};
-  return names;
-}
-template <>
-const std::vector<std::string>& choice_names<EvalTta>() {
-  static const std::vector<std::string> names = {"none", "hflip"};
-  return names;
-}
-template <>
-const std::vector<std::string>& choice_names<OptimizerType>() {
-  static const std::vector<std::string> names = {"sgd", "rmsprop", "adam", "adamw"};
-  return names;
-}
-template <>
-const std::vector<std::string>& choice_names<ScheduleType>() {
-  static const std::vector<std::string> names = {"constant", "step", "multistep", "exponential", "cosine", "onecycle"};
-  return names;
-}
-template <>
-const std::vector<std::string>& choice_names<AnnealStrategy>() {
-  static const std::vector<std::string> names = {"cos", "linear"};
-  return names;
-}
-template <>
-const std::vector<std::string>& choice_names<BestMetric>() {
-  static const std::vector<std::string> names = {"test_acc", "test_top5", "test_loss"};
-  return names;
-}
-
 namespace {
 
 namespace fs = std::filesystem;

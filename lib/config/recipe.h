@@ -37,40 +37,53 @@ struct TransformSpec {
   AutoAugmentPolicy policy = AutoAugmentPolicy::imagenet;  // autoaugment
 };
 
-// Fields that name one of a few choices are parsed once into these enums (config/recipe_fields.cpp);
-// choice_names<E>() lists their YAML names in the enum's order (recipe.cpp).
+// Fields that name one of a few choices are parsed once into these enums (config/recipe_fields.cpp).
+// choice_names(E{}) lists each enum's YAML names, in the enum's order.
+using ChoiceNames = std::vector<std::string>;
 enum class DatasetKind { mnist, fashion_mnist, cifar10, image_folder, csv };  // data.dataset
-enum class BadImages { fatal, skip };                                        // data.bad_images
-enum class EvalTta { none, hflip };                                          // data.eval_tta
-enum class OptimizerType { sgd, rmsprop, adam, adamw };                      // train.optimizer.type
+inline const ChoiceNames& choice_names(DatasetKind) {
+  static const ChoiceNames names = {"mnist", "fashion_mnist", "cifar10", "image_folder", "csv"};
+  return names;
+}
+enum class BadImages { fatal, skip };  // data.bad_images
+inline const ChoiceNames& choice_names(BadImages) {
+  static const ChoiceNames names = {"fatal", "skip"};
+  return names;
+}
+enum class EvalTta { none, hflip };  // data.eval_tta
+inline const ChoiceNames& choice_names(EvalTta) {
+  static const ChoiceNames names = {"none", "hflip"};
+  return names;
+}
+enum class OptimizerType { sgd, rmsprop, adam, adamw };  // train.optimizer.type
+inline const ChoiceNames& choice_names(OptimizerType) {
+  static const ChoiceNames names = {"sgd", "rmsprop", "adam", "adamw"};
+  return names;
+}
 enum class ScheduleType { constant, step, multistep, exponential, cosine, onecycle };  // train.schedule.type
-enum class AnnealStrategy { cos, linear };                                   // train.schedule.anneal_strategy
-enum class BestMetric { test_acc, test_top5, test_loss };                    // train.best_metric
+inline const ChoiceNames& choice_names(ScheduleType) {
+  static const ChoiceNames names = {"constant", "step", "multistep", "exponential", "cosine", "onecycle"};
+  return names;
+}
+enum class AnnealStrategy { cos, linear };  // train.schedule.anneal_strategy
+inline const ChoiceNames& choice_names(AnnealStrategy) {
+  static const ChoiceNames names = {"cos", "linear"};
+  return names;
+}
+enum class BestMetric { test_acc, test_top5, test_loss };  // train.best_metric
+inline const ChoiceNames& choice_names(BestMetric) {
+  static const ChoiceNames names = {"test_acc", "test_top5", "test_loss"};
+  return names;
+}
 
 template <class E>
-const std::vector<std::string>& choice_names();
-template <>
-const std::vector<std::string>& choice_names<DatasetKind>();
-template <>
-const std::vector<std::string>& choice_names<BadImages>();
-template <>
-const std::vector<std::string>& choice_names<EvalTta>();
-template <>
-const std::vector<std::string>& choice_names<OptimizerType>();
-template <>
-const std::vector<std::string>& choice_names<ScheduleType>();
-template <>
-const std::vector<std::string>& choice_names<AnnealStrategy>();
-template <>
-const std::vector<std::string>& choice_names<BestMetric>();
-template <class E>
 const std::string& name_of(E value) {
-  return choice_names<E>()[size_t(value)];
+  return choice_names(value)[size_t(value)];
 }
 // The value called `name`, or nullopt.
 template <class E>
 std::optional<E> choice_named(const std::string& name) {
-  const std::vector<std::string>& names = choice_names<E>();
+  const ChoiceNames& names = choice_names(E{});
   for (size_t i = 0; i < names.size(); ++i)
     if (names[i] == name) return E(i);
   return std::nullopt;

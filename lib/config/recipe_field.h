@@ -82,14 +82,14 @@ RecipeField choice_of(const std::string& path, const std::vector<std::string>& o
                       std::function<std::string(const Recipe&)> current, std::function<void(Recipe&, size_t)> set);
 RecipeField choice(const std::string& path, FieldRef<std::string> at, const std::vector<std::string>& options,
                    const std::string& what);
-// An enum field (`member` is CNN_RECIPE_AT of an enum): its values' names are choice_names<E>()
+// An enum field (`member` is CNN_RECIPE_AT of an enum): its values' names are choice_names(E{})
 // (recipe.h).
 template <class Member>
 RecipeField choice(const std::string& path, Member member, const std::string& what) {
   using E = std::remove_reference_t<decltype(member(std::declval<Recipe&>()))>;
   const FieldRef<E> at = member;
   return choice_of(
-      path, choice_names<E>(), what, [at](const Recipe& r) { return name_of(field_value(at, r)); },
+      path, choice_names(E{}), what, [at](const Recipe& r) { return name_of(field_value(at, r)); },
       [at](Recipe& r, size_t i) { at(r) = E(i); });
 }
 // A name or a list of names (`freeze: layer1`, `freeze: [conv1, bn1]`).
