@@ -8,6 +8,7 @@
 
 #include "command.h"
 #include "core/banner.h"
+#include "core/blas_core.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "dist/comm.h"
@@ -42,6 +43,7 @@ int default_threads(int threads) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cnn::choose_blas_core();  // before any BLAS call
   std::unique_ptr<cnn::dist::Session> mpi;
   try {
     mpi = std::make_unique<cnn::dist::Session>(argc, argv);

@@ -62,23 +62,23 @@ void pack_input(const DirectConvPlan& p, const float* x, float* xrows) {
   else pack_phase_rows(x, p.N, p.C, p.g, p.rows, xrows);
 }
 
-// Backward-data of a strided convolution: one row convolution per phase with that phase's taps,
-// into the phase planes of dx; phases that no tap reads are left as they are (unpack_phase_rows
-// writes zeros for them, pack_phase_rows never fills them).
-void backward_data_strided(const DirectConvPlan& p, const float* dyrows, const float* w, float* dxrows, float* wpack) {
+// Backward-data of a strided convolution: one row convolution per phase with that phase's taps
+// (weights packed per phase by pack_backward_weights), into the phase planes of dx; phases that no
+// tap reads are left as they are (unpack_phase_rows writes zeros for them, pack_phase_rows never
+// fills them).
+void backward_data_strided(const DirectConvPlan& p, const float* dyrows, const float* wpack, float* dxrows) {
   const RowConvPlan& r = p.rows;
   for (size_t ph = 0; ph < r.phase_taps.size(); ++ph) {
     const std::vector<int>& taps = r.phase_taps[ph];
-    float* out = dxrows + int64_t(ph) * r.phase_len;
-    if (taps.empty()) continue;  // unpack_phase_rows writes its zeros
+    if (taps.empty()) continue;
     int64_t offs[64];  // a phase holds at most ceil(KH/SH) * ceil(KW/SW) taps; plan_direct_conv checks
     for (size_t t = 0; t < taps.size(); ++t) offs[t] = r.bwd_off[size_t(taps[t])];
-    pack_row_conv_weights(w, p.C, p.M, r.T, taps, true, wpack);
     RowConvArgs b;
     b.M = p.C, b.C = p.M, b.T = static_cast<int>(taps.size()), b.off = offs;
     b.x = dyrows + r.dy.front, b.x_stride = r.dy.length;
-    b.w = wpack, b.y = out, b.y_stride = r.dx.length;
+    b.w = wpack, b.y = dxrows + int64_t(ph) * r.phase_len, b.y_stride = r.dx.length;
     run_forward(*p.kernel, b, r.dx.positions);
+    wpack += packed_row_conv_weights(p.C, p.M, b.T);
   }
 }
 
@@ -103,16 +103,41 @@ size_t DirectConvPlan::forward_floats() const { return size_t(C) * rows.x.length
 
 size_t DirectConvPlan::packed_weight_floats() const { return size_t(packed_row_conv_weights(M, C, rows.T)); }
 
-size_t DirectConvPlan::backward_floats(int threads) const {
-  const int L = kernel->lanes;
-  const int64_t CT = int64_t(C) * rows.T;
-  const bool by_rows = wgrad_by_rows(*kernel, M);
-  const size_t partials = size_t(std::max(threads, 1)) * (by_rows ? M * CT : blocked_floats(M, CT, L));
-  const size_t dyb = by_rows ? 0 : blocked_floats(M, rows.y.positions, L);
-  const size_t dx_rows = strided(rows) ? size_t(C) * rows.dx.length : 0;
-  return size_t(C) * rows.x.length + size_t(M) * rows.dy.length + dx_rows +
-         size_t(packed_row_conv_weights(C, M, rows.T)) + dyb + partials;
-}
+namespace {
+
+// The backward workspace: what lasts over a batch's image groups first (the input-gradient
+// weights, per phase when strided, and each thread's weight-gradient partial), then what one
+// group uses (rows of x, dy and dx, channel-blocked dy). The plans of one layer's groups differ in
+// N only, so the first part sits at the same place for all of them.
+struct BackwardSpace {
+  float *wpack, *partials, *xrows, *dyrows, *dxrows, *dyb;
+  int64_t part = 0;  // floats of one thread's partial
+  bool by_rows = false;
+  size_t total = 0;
+  BackwardSpace(const DirectConvPlan& p, int threads, float* ws) {
+    const RowConvPlan& r = p.rows;
+    const int L = p.kernel->lanes;
+    const int64_t CT = int64_t(p.C) * r.T;
+    by_rows = wgrad_by_rows(*p.kernel, p.M);
+    part = by_rows ? p.M * CT : blocked_floats(p.M, CT, L);
+    size_t at = 0;
+    auto take = [&](float*& dst, size_t floats) {
+      dst = ws ? ws + at : nullptr;
+      at += floats;
+    };
+    take(wpack, size_t(packed_row_conv_weights(p.C, p.M, r.T)));
+    take(partials, size_t(std::max(threads, 1)) * size_t(part));
+    take(xrows, size_t(p.C) * r.x.length);
+    take(dyrows, size_t(p.M) * r.dy.length);
+    take(dxrows, strided(r) ? size_t(p.C) * r.dx.length : 0);
+    take(dyb, by_rows ? 0 : size_t(blocked_floats(p.M, r.y.positions, L)));
+    total = at;
+  }
+};
+
+}  // namespace
+
+size_t DirectConvPlan::backward_floats(int threads) const { return BackwardSpace(*this, threads, nullptr).total; }
 
 DirectConvPlan plan_direct_conv(const ConvGeom& g, int M, int64_t N, const RowConvKernel& kernel) {
   DirectConvPlan p;
@@ -150,58 +175,75 @@ void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* w
 
 namespace {
 
-// dw += the weight gradient: each thread sums its positions into its own partial (channel-
-// blocked, or plain for wgrad_rows), then the partials are added to dw in thread order (same
-// --threads, same bits). dy: plain rows (wgrad_rows) or channel-blocked positions.
-void weight_gradient(const DirectConvPlan& p, const float* xrows, const float* dy, float* partials, float* dw) {
+// Each thread adds the weight gradient of its positions to its own partial (channel-blocked, or
+// plain for wgrad_rows); direct_conv_backward_finish adds the partials to dw. dy: plain rows
+// (wgrad_rows) or channel-blocked positions.
+void weight_gradient(const DirectConvPlan& p, const BackwardSpace& s) {
   const RowConvPlan& r = p.rows;
-  const bool by_rows = wgrad_by_rows(*p.kernel, p.M);
-  const int L = by_rows ? 1 : p.kernel->lanes;
-  const int64_t CT = int64_t(p.C) * r.T, part = blocked_floats(p.M, CT, L);
   RowConvArgs a;
   a.M = p.M, a.C = p.C, a.T = r.T, a.off = r.fwd_off.data();
-  a.x = xrows + r.x.front, a.x_stride = r.x.length;
-  if (by_rows) a.dy = dy + r.dy.front, a.y_stride = r.dy.length;
-  else a.dyb = dy, a.dyb_positions = r.y.positions;
+  a.x = s.xrows + r.x.front, a.x_stride = r.x.length;
+  if (s.by_rows) a.dy = s.dyrows + r.dy.front, a.y_stride = r.dy.length;
+  else a.dyb = s.dyb, a.dyb_positions = r.y.positions;
   over_positions(r.y.positions, [&](int64_t q0, int64_t q1, int tid) {
-    float* own = partials + size_t(tid) * part;
-    std::memset(own, 0, sizeof(float) * size_t(part));
-    (by_rows ? p.kernel->wgrad_rows : p.kernel->wgrad)(a, q0, q1, own);
+    (s.by_rows ? p.kernel->wgrad_rows : p.kernel->wgrad)(a, q0, q1, s.partials + size_t(tid) * s.part);
   });
-  const int64_t used = std::min<int64_t>(r.y.positions / kRowConvQAlign, num_threads());
-  for (int64_t t = 0; t < used; ++t) add_blocked(partials + t * part, p.M, CT, L, dw);
 }
 
 }  // namespace
 
-void direct_conv_backward(const DirectConvPlan& p, const float* x, const float* dy, const float* w, float* dx,
-                          float* dw, float* workspace) {
+void direct_conv_backward_begin(const DirectConvPlan& p, const float* w, bool dx, bool dw, float* workspace) {
+  const BackwardSpace s(p, num_threads(), workspace);
+  if (dw) std::memset(s.partials, 0, sizeof(float) * size_t(num_threads()) * size_t(s.part));
+  if (!dx) return;
   const RowConvPlan& r = p.rows;
-  float* xrows = workspace;
-  float* dyrows = xrows + size_t(p.C) * r.x.length;
-  float* dxrows = dyrows + size_t(p.M) * r.dy.length;  // strided only
-  float* wpack = dxrows + (strided(r) ? size_t(p.C) * r.dx.length : 0);
-  float* dyb = wpack + packed_row_conv_weights(p.C, p.M, r.T);  // channel-blocked dy (wgrad)
-  const bool by_rows = wgrad_by_rows(*p.kernel, p.M);
-  float* partials = dyb + (by_rows ? 0 : blocked_floats(p.M, r.y.positions, p.kernel->lanes));
-  if ((dw && by_rows) || dx) pack_rows(dy, p.N, p.M, p.g.OH, p.g.OW, r.dy, dyrows);
-  if (dw) {  // null: a frozen layer, input gradient only
-    pack_input(p, x, xrows);
-    if (!by_rows) pack_blocked_rows(dy, p.N, p.M, p.g.OH, p.g.OW, r.y, p.kernel->lanes, dyb);
-    weight_gradient(p, xrows, by_rows ? dyrows : dyb, partials, dw);
+  if (!strided(r)) {
+    pack_row_conv_weights(w, p.C, p.M, r.T, true, s.wpack);
+    return;
+  }
+  float* at = s.wpack;
+  for (const std::vector<int>& taps : r.phase_taps) {
+    if (taps.empty()) continue;
+    pack_row_conv_weights(w, p.C, p.M, r.T, taps, true, at);
+    at += packed_row_conv_weights(p.C, p.M, static_cast<int>(taps.size()));
+  }
+}
+
+void direct_conv_backward_group(const DirectConvPlan& p, const float* x, const float* dy, float* dx, bool dw,
+                                float* workspace) {
+  const RowConvPlan& r = p.rows;
+  const BackwardSpace s(p, num_threads(), workspace);
+  if ((dw && s.by_rows) || dx) pack_rows(dy, p.N, p.M, p.g.OH, p.g.OW, r.dy, s.dyrows);
+  if (dw) {  // false: a frozen layer, input gradient only
+    pack_input(p, x, s.xrows);
+    if (!s.by_rows) pack_blocked_rows(dy, p.N, p.M, p.g.OH, p.g.OW, r.y, p.kernel->lanes, s.dyb);
+    weight_gradient(p, s);
   }
   if (!dx) return;
   if (strided(r)) {
-    backward_data_strided(p, dyrows, w, dxrows, wpack);
-    unpack_phase_rows(dxrows, p.N, p.C, p.g, r, dx);
+    backward_data_strided(p, s.dyrows, s.wpack, s.dxrows);
+    unpack_phase_rows(s.dxrows, p.N, p.C, p.g, r, dx);
     return;
   }
-  pack_row_conv_weights(w, p.C, p.M, r.T, true, wpack);
   RowConvArgs b;
   b.M = p.C, b.C = p.M, b.T = r.T, b.off = r.bwd_off.data();
-  b.x = dyrows + r.dy.front, b.x_stride = r.dy.length;
-  b.w = wpack, b.outputs = &p.dx_map, b.out = dx;
+  b.x = s.dyrows + r.dy.front, b.x_stride = r.dy.length;
+  b.w = s.wpack, b.outputs = &p.dx_map, b.out = dx;
   run_forward(*p.kernel, b, r.dx.positions);
+}
+
+void direct_conv_backward_finish(const DirectConvPlan& p, float* dw, float* workspace) {
+  const BackwardSpace s(p, num_threads(), workspace);
+  const int L = s.by_rows ? 1 : p.kernel->lanes;
+  const int64_t CT = int64_t(p.C) * p.rows.T;
+  for (int t = 0; t < num_threads(); ++t) add_blocked(s.partials + size_t(t) * s.part, p.M, CT, L, dw);
+}
+
+void direct_conv_backward(const DirectConvPlan& p, const float* x, const float* dy, const float* w, float* dx,
+                          float* dw, float* workspace) {
+  direct_conv_backward_begin(p, w, dx != nullptr, dw != nullptr, workspace);
+  direct_conv_backward_group(p, x, dy, dx, dw != nullptr, workspace);
+  if (dw) direct_conv_backward_finish(p, dw, workspace);
 }
 
 }  // namespace cnn

@@ -302,6 +302,40 @@ inline __m512i even_lanes() {
   return _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
 }
 
+// Output rows computed together by the 3x3 forward: independent FMA chains (one row's nine
+// taps are a chain of nine dependent FMAs) and each input row's taps loaded once for the rows
+// that use it. Measured (1 thread, MobileNet v1 b32, the 13 depthwise layers of
+// cnn bench --layers, median of 6 alternating runs): 96.4 -> 83.6 ms.
+constexpr int kDepthwiseRows = 4;
+
+// Output rows [oh, oh + kDepthwiseRows) of columns [o0, o0 + 16) of simd3x3_forward_s: per row, the
+// same FMAs in the same order.
+template <int S>
+inline void simd3x3_forward_rows(const float* x, int H, int W, const __m512* wv, __m512 bv, int P, float* y, int oh,
+                                 int OW, int o0, const Strip& sp, __m512i even, bool accumulate) {
+  constexpr int R = kDepthwiseRows, rows_in = (R - 1) * S + 3;
+  __m512 acc[R];
+#pragma GCC unroll 8
+  for (int k = 0; k < R; ++k) acc[k] = accumulate ? _mm512_maskz_loadu_ps(sp.out, y + int64_t(oh + k) * OW + o0) : bv;
+#pragma GCC unroll 16
+  for (int r = 0; r < rows_in; ++r) {
+    const int ih = oh * S - P + r;
+    if (ih < 0 || ih >= H) continue;
+    const float* xr = x + int64_t(ih) * W;
+    const __m512 t0 = sp.taps(xr, 0, S, even), t1 = sp.taps(xr, 1, S, even), t2 = sp.taps(xr, 2, S, even);
+#pragma GCC unroll 8
+    for (int k = 0; k < R; ++k) {
+      const int a = r - k * S;  // the kernel row this input row is for output row k
+      if (a < 0 || a > 2) continue;
+      acc[k] = _mm512_fmadd_ps(wv[3 * a], t0, acc[k]);
+      acc[k] = _mm512_fmadd_ps(wv[3 * a + 1], t1, acc[k]);
+      acc[k] = _mm512_fmadd_ps(wv[3 * a + 2], t2, acc[k]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int k = 0; k < R; ++k) _mm512_mask_storeu_ps(y + int64_t(oh + k) * OW + o0, sp.out, acc[k]);
+}
+
 // y (OH x OW) = bias + x (H x W) correlated with w (3x3), or y += that when accumulate.
 template <int S>
 void simd3x3_forward_s(const float* x, int H, int W, const float* w, float b, int P, float* y, int OH, int OW,
@@ -313,7 +347,10 @@ void simd3x3_forward_s(const float* x, int H, int W, const float* w, float b, in
   Strip sp;
   for (int o0 = 0; o0 < OW; o0 += 16) {
     sp.set(o0, S, P, W, OW);
-    for (int oh = 0; oh < OH; ++oh) {
+    int oh = 0;
+    for (; oh + kDepthwiseRows <= OH; oh += kDepthwiseRows)
+      simd3x3_forward_rows<S>(x, H, W, wv, bv, P, y, oh, OW, o0, sp, even, accumulate);
+    for (; oh < OH; ++oh) {
       float* yr = y + int64_t(oh) * OW + o0;
       __m512 acc = accumulate ? _mm512_maskz_loadu_ps(sp.out, yr) : bv;
       for (int a = 0; a < 3; ++a) {

@@ -267,11 +267,13 @@ class Conv2d : public Layer {
   void direct_backward(const Tensor& x, const Tensor& dout, Tensor* dx, float* dw, RunContext& ctx) {
     const int64_t N = x.dim(0), in_img = x.numel() / N, out_img = dout.numel() / N;
     float* ws = workspace_for(ctx, own_workspace_, direct_.backward_floats(num_threads()));
+    direct_conv_backward_begin(direct_, weight_.value.data(), dx != nullptr, dw != nullptr, ws);
     for (int64_t n = 0; n < N; n += direct_.N) {
       const DirectConvPlan& p = N - n >= direct_.N ? direct_ : direct_tail_;
-      direct_conv_backward(p, x.data() + n * in_img, dout.data() + n * out_img, weight_.value.data(),
-                           dx ? dx->data() + n * in_img : nullptr, dw, ws);
+      direct_conv_backward_group(p, x.data() + n * in_img, dout.data() + n * out_img,
+                                 dx ? dx->data() + n * in_img : nullptr, dw != nullptr, ws);
     }
+    if (dw) direct_conv_backward_finish(direct_, dw, ws);
   }
 
   // The input gradient of a frozen layer (RunContext::param_grads false): no weight gradient.

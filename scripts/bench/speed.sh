@@ -59,7 +59,8 @@
 # `node`; ORT_DIR=... where setup_ort.sh put it). The torch runs get
 #   OMP_NUM_THREADS=<threads> OPENBLAS_NUM_THREADS=1
 #   GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736
-# and torch.set_num_threads(<threads>); cnn gets --threads <threads> and, per --coretype,
+# (and OPENBLAS_CORETYPE=<the kernel cnn chose> when cnn replaced OpenBLAS's own pick: see
+# core/blas_core.h) and torch.set_num_threads(<threads>); cnn gets --threads <threads> and, per --coretype,
 # OPENBLAS_CORETYPE; CNN_ISA from the environment reaches cnn unchanged; ORT gets
 # `ort_bench.js --threads <threads>` and nothing else.
 # Progress goes to stderr, the header and table to stdout.
@@ -191,8 +192,12 @@ cnn_env() {
   "$gnu_time" -f %M -o "$work/rss" env "${set_core[@]}" "$cnn" --threads "$threads" "$@"
 }
 
+# torch's linear layers run OpenBLAS too: when cnn replaces a kernel OpenBLAS picked badly
+# ("chosen by cnn" in its banner, set below), torch gets the same kernel through OPENBLAS_CORETYPE.
+torch_core=""
 torch_env() {
-  "$gnu_time" -f %M -o "$work/rss" env OMP_NUM_THREADS="$threads" OPENBLAS_NUM_THREADS=1 \
+  local set_core=(); [[ -n "$torch_core" ]] && set_core=(OPENBLAS_CORETYPE="$torch_core")
+  "$gnu_time" -f %M -o "$work/rss" env "${set_core[@]}" OMP_NUM_THREADS="$threads" OPENBLAS_NUM_THREADS=1 \
     GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736 "$python" "$@"
 }
 
@@ -297,6 +302,10 @@ for ci in "${!cores[@]}"; do
   printf '%s\t%s\n' "${cores[$ci]}" "$(grep -m1 '^cnn ' "$work/cnn.err" || echo '?')" >> "$work/banners.tsv"
   grep '^warning' "$work/cnn.err" | sed "s/^/  cnn [${cores[$ci]}]: /" >&2 || true
 done
+# "... | OpenBLAS 0.3.21 kernel SkylakeX (chosen by cnn: OpenBLAS detected Prescott) | ..."
+if [[ -z "${OPENBLAS_CORETYPE:-}" ]]; then
+  torch_core="$(head -n 1 "$work/banners.tsv" | sed -n 's/.* kernel \([A-Za-z0-9]*\) (chosen by cnn.*/\1/p')"
+fi
 
 say "speed: FMA peak (cnn bench --peak)"
 peak_json="$("$cnn" --threads "$threads" bench --peak --json 2>"$work/cnn.err" | grep -m1 '^{')" \
@@ -381,5 +390,5 @@ printf '%s\n' "${cases[@]}" > "$work/cases.txt"
   --cpu-isa "${cpu_isa:-?}" --peak "$peak_json" --cnn-isa-env "${CNN_ISA:-}" \
   --torch "$torch_version" --torchvision "$torchvision_version" --torch-cap "$torch_cap" \
   --torch-base-kib "$torch_base_kib" --ort "$ort_state" --ort-base-kib "$ort_base_kib" \
-  --node-version "$node_version" --env-core "${OPENBLAS_CORETYPE:-}" \
+  --node-version "$node_version" --env-core "${OPENBLAS_CORETYPE:-}" --torch-core "$torch_core" \
   --load-start "$load_start" --load-end "$(cut -d' ' -f1 /proc/loadavg)"

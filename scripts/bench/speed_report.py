@@ -12,6 +12,7 @@ Per case and engine: the median images/s and the largest peak RSS over the runs.
 """
 import argparse
 import json
+import re
 import statistics
 import sys
 
@@ -25,7 +26,7 @@ def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     for name in ("records", "meta", "cases", "banners", "threads", "rounds", "seconds", "warmup",
                  "nproc", "cpu", "cpu-isa", "peak", "cnn-isa-env", "torch", "torchvision",
-                 "torch-cap", "torch-base-kib", "ort", "ort-base-kib", "node-version", "env-core",
+                 "torch-cap", "torch-base-kib", "ort", "ort-base-kib", "node-version", "env-core", "torch-core",
                  "load-start", "load-end"):
         ap.add_argument("--" + name, required=True)
     ap.add_argument("--markdown", default="0")
@@ -112,11 +113,14 @@ def table(runs, cases, meta, cores, ort_state):
 
 def header_lines(a, runs, cases, meta, cores):
     peak = json.loads(a.peak)
-    kernels = ", ".join(
-        runs.blas_kernel(ci) + (" (OPENBLAS_CORETYPE from the environment)" if core == "env" and a.env_core
-                                else " (OpenBLAS autodetect)" if core in ("env", "auto")
-                                else f" (OPENBLAS_CORETYPE={core})")
-        for ci, (core, _) in enumerate(cores))
+    def source(core, banner):
+        chosen = re.search(r"\(chosen by cnn: OpenBLAS detected (\w+)\)", banner)
+        if core == "env" and a.env_core:
+            return " (OPENBLAS_CORETYPE from the environment)"
+        if chosen:
+            return f" (chosen by cnn: OpenBLAS detected {chosen.group(1)})"
+        return " (OpenBLAS autodetect)" if core in ("env", "auto") else f" (OPENBLAS_CORETYPE={core})"
+    kernels = ", ".join(runs.blas_kernel(ci) + source(core, banner) for ci, (core, banner) in enumerate(cores))
     isa_src = f"CNN_ISA={a.cnn_isa_env}" if a.cnn_isa_env else "chosen at run time"
     lines = [
         f"machine: {a.nproc} CPUs, {a.cpu} ({a.cpu_isa})",
@@ -130,8 +134,9 @@ def header_lines(a, runs, cases, meta, cores):
         base = "" if a.torch_base_kib == "-" else \
             f"; python3 + import torch, torchvision alone: {int(a.torch_base_kib) / 1024:,.0f} MiB RSS"
         lines.append(f"torch: {a.torch}, torchvision {a.torchvision} (CPU capability {a.torch_cap}, "
-                     f"OMP_NUM_THREADS={a.threads} OPENBLAS_NUM_THREADS=1, glibc malloc keeps its "
-                     f"memory){base}")
+                     f"OMP_NUM_THREADS={a.threads} OPENBLAS_NUM_THREADS=1"
+                     + (f" OPENBLAS_CORETYPE={a.torch_core} (the OpenBLAS kernel cnn chose)" if a.torch_core else "")
+                     + f", glibc malloc keeps its memory){base}")
     if a.ort == "missing":
         lines.append(f"ONNX Runtime: not installed (inference rows: {ORT_MISSING})")
     elif a.ort != "off":
