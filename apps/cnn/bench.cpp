@@ -67,7 +67,7 @@ Run add_bench(CLI::App& app) {
       const Recipe recipe = load_recipe_file(o->config, o->sets);
       const LoaderBenchResult r = bench_loader(recipe, o->epochs, o->bench.min_seconds);
       if (o->json) {
-        nlohmann::json j{{"dataset", recipe.data.dataset}, {"batch", recipe.data.batch_size},
+        nlohmann::json j{{"dataset", name_of(recipe.data.dataset)}, {"batch", recipe.data.batch_size},
                          {"workers", recipe.data.workers}, {"threads", num_threads()},
                          {"images", r.images},          {"epochs", r.epochs},
                          {"seconds", r.seconds},        {"images_per_s", r.images_per_s},
@@ -77,7 +77,7 @@ Run add_bench(CLI::App& app) {
       }
       print_banner();
       fmt::print("{} training data, batch {}, {} workers: {:.1f} images/s ({} images in {} epochs, {:.2f} s{})\n",
-                 recipe.data.dataset, recipe.data.batch_size, recipe.data.workers, r.images_per_s, r.images, r.epochs,
+                 name_of(recipe.data.dataset), recipe.data.batch_size, recipe.data.workers, r.images_per_s, r.images, r.epochs,
                  r.seconds, r.skipped ? fmt::format(", {} unreadable skipped", r.skipped) : "");
       return 0;
     }

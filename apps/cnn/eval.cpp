@@ -90,7 +90,7 @@ Run add_eval(CLI::App& app) {
     EvalResult r = evaluate(net, *test, recipe.data.eval_transforms, batch, 0.f, eval_options_of(recipe));
     for (const auto& m : r.skipped) fmt::print(stderr, "warning: skipped unreadable image: {}\n", m);
     fmt::print("{}{} on {} test ({} images{}): loss {:.4f}  top-1 {:.2f}%  top-5 {:.2f}%\n", recipe.model.name,
-               o->ema ? " (EMA weights)" : "", recipe.data.dataset, r.count,
+               o->ema ? " (EMA weights)" : "", name_of(recipe.data.dataset), r.count,
                r.skipped.empty() ? "" : fmt::format(", {} unreadable skipped", r.skipped.size()), r.loss, r.top1,
                r.top5);
     const std::vector<ClassStats> stats = class_stats(r.confusion, r.classes, test->class_names());

@@ -92,7 +92,7 @@ int run_explain(const ExplainOpts& o) {
   CamExplainer explainer(net, layer, method);
   print_banner();
   const std::vector<std::string> names =
-      resolve_class_names(o.classes_file, o.weights, cfg.recipe ? cfg.recipe->data.dataset : "");
+      resolve_class_names(o.classes_file, o.weights, cfg.recipe ? std::optional(cfg.recipe->data.dataset) : std::nullopt);
   std::vector<Sample> samples;
   const Tensor x = load_inputs(o, cfg, samples);
   const int64_t N = x.dim(0), H = cfg.model.input[1], W = cfg.model.input[2];

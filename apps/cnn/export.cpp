@@ -68,7 +68,7 @@ Run add_export(CLI::App& app) {
                         "initialized weights)");
     std::vector<std::string> sets = o->sets;
     if (!o->input.empty()) sets.push_back(input_override(o->input));
-    std::string dataset;
+    std::optional<DatasetKind> dataset;
     ModelSpec spec = load_model_or_recipe(o->config, sets, dataset);
     Net net(spec);
     if (o->checkpoint.empty()) net.init(o->init_seed);

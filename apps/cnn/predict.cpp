@@ -32,7 +32,7 @@ int predict_images(const std::vector<std::string>& images, const std::string& co
   if (out.size() != 1) throw ConfigError("predict: the model's output " + shape_str(out) + " is not a vector of logits");
   const int64_t K = out[0];
   std::vector<std::string> names =
-      resolve_class_names(classes_file, weights, cfg.recipe ? cfg.recipe->data.dataset : "");
+      resolve_class_names(classes_file, weights, cfg.recipe ? std::optional(cfg.recipe->data.dataset) : std::nullopt);
   const int64_t per = numel_of(spec.input);
   top = std::min(top, K);
   Tensor batch;

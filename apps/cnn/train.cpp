@@ -98,7 +98,7 @@ Run add_train(CLI::App& app) {
     }
     if (root) {
       print_banner();
-      fmt::print("training {} on {} for {} epoch{} -> {}\n", recipe.model.name, recipe.data.dataset,
+      fmt::print("training {} on {} for {} epoch{} -> {}\n", recipe.model.name, name_of(recipe.data.dataset),
                  recipe.train.epochs, recipe.train.epochs == 1 ? "" : "s", recipe.output);
     }
     std::fflush(stdout);

@@ -10,14 +10,14 @@
 namespace cnn {
 
 ModelSpec load_model_or_recipe(const std::string& path, const std::vector<std::string>& overrides) {
-  std::string dataset;
+  std::optional<DatasetKind> dataset;
   return load_model_or_recipe(path, overrides, dataset);
 }
 
 ModelSpec load_model_or_recipe(const std::string& path, const std::vector<std::string>& overrides,
-                               std::string& dataset) {
+                               std::optional<DatasetKind>& dataset) {
   AnyConfig c = load_any_config(path, overrides);
-  dataset = c.recipe ? c.recipe->data.dataset : "";
+  dataset = c.recipe ? std::optional(c.recipe->data.dataset) : std::nullopt;
   return std::move(c.model);
 }
 

@@ -21,8 +21,8 @@ AnyConfig load_any_config(const std::string& path, const std::vector<std::string
 // to its model.
 ModelSpec load_model_or_recipe(const std::string& path, const std::vector<std::string>& overrides);
 
-// The same, and the recipe's dataset name ("" for a model file), e.g. for its class names.
+// The same, and the recipe's dataset (none for a model file), e.g. for its class names.
 ModelSpec load_model_or_recipe(const std::string& path, const std::vector<std::string>& overrides,
-                               std::string& dataset);
+                               std::optional<DatasetKind>& dataset);
 
 }  // namespace cnn

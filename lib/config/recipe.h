@@ -3,6 +3,7 @@
 // (the member initializers below) and is checked; unknown keys are errors with "did you mean".
 // The fields' YAML names, checks and order are the table in config/recipe_fields.cpp.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,58 @@ struct TransformSpec {
   AutoAugmentPolicy policy = AutoAugmentPolicy::imagenet;  // autoaugment
 };
 
+// Fields that name one of a few choices are parsed once into these enums (config/recipe_fields.cpp).
+// choice_names(E{}) lists each enum's YAML names, in the enum's order.
+using ChoiceNames = std::vector<std::string>;
+enum class DatasetKind { mnist, fashion_mnist, cifar10, image_folder, csv };  // data.dataset
+inline const ChoiceNames& choice_names(DatasetKind) {
+  static const ChoiceNames names = {"mnist", "fashion_mnist", "cifar10", "image_folder", "csv"};
+  return names;
+}
+enum class BadImages { fatal, skip };  // data.bad_images
+inline const ChoiceNames& choice_names(BadImages) {
+  static const ChoiceNames names = {"fatal", "skip"};
+  return names;
+}
+enum class EvalTta { none, hflip };  // data.eval_tta
+inline const ChoiceNames& choice_names(EvalTta) {
+  static const ChoiceNames names = {"none", "hflip"};
+  return names;
+}
+enum class OptimizerType { sgd, rmsprop, adam, adamw };  // train.optimizer.type
+inline const ChoiceNames& choice_names(OptimizerType) {
+  static const ChoiceNames names = {"sgd", "rmsprop", "adam", "adamw"};
+  return names;
+}
+enum class ScheduleType { constant, step, multistep, exponential, cosine, onecycle };  // train.schedule.type
+inline const ChoiceNames& choice_names(ScheduleType) {
+  static const ChoiceNames names = {"constant", "step", "multistep", "exponential", "cosine", "onecycle"};
+  return names;
+}
+enum class AnnealStrategy { cos, linear };  // train.schedule.anneal_strategy
+inline const ChoiceNames& choice_names(AnnealStrategy) {
+  static const ChoiceNames names = {"cos", "linear"};
+  return names;
+}
+enum class BestMetric { test_acc, test_top5, test_loss };  // train.best_metric
+inline const ChoiceNames& choice_names(BestMetric) {
+  static const ChoiceNames names = {"test_acc", "test_top5", "test_loss"};
+  return names;
+}
+
+template <class E>
+const std::string& name_of(E value) {
+  return choice_names(value)[size_t(value)];
+}
+// The value called `name`, or nullopt.
+template <class E>
+std::optional<E> choice_named(const std::string& name) {
+  const ChoiceNames& names = choice_names(E{});
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name) return E(i);
+  return std::nullopt;
+}
+
 // data.mixup / data.cutmix (train/mixup.h: timm's Mixup, per sample).
 struct MixSpec {
   double mixup_alpha = 0;                 // data.mixup.alpha: Beta(alpha, alpha) mixing weights (0: off)
@@ -46,15 +99,15 @@ struct MixSpec {
 };
 
 struct DataSpec {
-  std::string dataset = "mnist";          // mnist | fashion_mnist | cifar10 | image_folder | csv
+  DatasetKind dataset = DatasetKind::mnist;
   std::string root;                       // default per dataset (see recipe.cpp)
   std::string class_names;                // image_folder: optional file of "<folder> <name>" lines ("" none)
-  std::string bad_images = "fatal";       // image_folder: an unreadable image stops the run (fatal) or is skipped
+  BadImages bad_images = BadImages::fatal;  // image_folder: an unreadable image stops the run (fatal) or is skipped
   int64_t max_image_pixels = DecodeLimits{}.max_pixels;  // image_folder, csv: larger images are refused before decoding
   int64_t channels = 3;                   // image_folder, csv: 3 (RGB) or 1 (grayscale, PIL's convert("L"))
   std::vector<TransformSpec> train_transforms;
   std::vector<TransformSpec> eval_transforms;
-  std::string eval_tta = "none";          // none | hflip: evaluation averages the logits of each image and its mirror
+  EvalTta eval_tta = EvalTta::none;       // hflip: evaluation averages the logits of each image and its mirror
   int64_t batch_size = 64;
   int64_t eval_batch_size = 0;            // 0: same as batch_size
   int64_t workers = 0;
@@ -65,7 +118,7 @@ struct DataSpec {
 
 // train.optimizer (torch.optim semantics; docs/config.md lists which fields each type uses).
 struct OptimizerSpec {
-  std::string type = "sgd";               // sgd | rmsprop | adam | adamw
+  OptimizerType type = OptimizerType::sgd;
   double lr = 0.01;                       // default 0.01 (sgd, rmsprop), 0.001 (adam, adamw)
   double momentum = 0.0;                  // sgd, rmsprop
   double dampening = 0.0;                 // sgd
@@ -82,7 +135,7 @@ struct OptimizerSpec {
 
 // train.schedule: the learning rate of every optimizer step (optim/schedule.h).
 struct ScheduleSpec {
-  std::string type = "constant";          // constant | step | multistep | exponential | cosine | onecycle
+  ScheduleType type = ScheduleType::constant;
   int64_t step_epochs = 30;               // step: multiply by gamma every step_epochs epochs
   double gamma = 0.1;                     // step, multistep, exponential (per epoch)
   std::vector<int64_t> milestones;        // multistep: epochs at which the lr is multiplied by gamma
@@ -90,7 +143,7 @@ struct ScheduleSpec {
   double pct_start = 0.3;                 // onecycle: fraction of the steps spent rising to lr
   double div_factor = 25.0;               // onecycle: starts at lr / div_factor
   double final_div_factor = 1e4;          // onecycle: ends at lr / div_factor / final_div_factor
-  std::string anneal_strategy = "cos";    // onecycle: cos | linear
+  AnnealStrategy anneal_strategy = AnnealStrategy::cos;  // onecycle
   bool three_phase = false;               // onecycle: torch's three_phase
   double warmup_epochs = 0;               // linear warm-up from 0 in front of any schedule
 };
@@ -121,7 +174,7 @@ struct TrainSpec {
   uint64_t seed = 1;
   int64_t log_every = 0;                  // steps between progress lines and step metrics (0: auto)
   int64_t eval_every = 1;                 // evaluate on the test set every N epochs (and after the last)
-  std::string best_metric = "test_acc";   // best.safetensors keeps the best by: test_acc | test_top5 | test_loss
+  BestMetric best_metric = BestMetric::test_acc;  // best.safetensors keeps the best by it
   // Fine-tuning (docs/config.md "Fine-tuning").
   std::string init_from;                  // weights to start from: the tensors that fit ("" none; --weights wins)
   bool init_strict = false;               // init_from must match the model exactly (--weights-strict)

@@ -73,7 +73,7 @@ void write_section(YAML::Emitter& e, const Recipe& r, const std::string& parent,
     }
     if (variant_written) continue;
     variant_written = true;
-    const std::string& type = field_value(sec->variant_type, r);
+    const std::string& type = sec->variant_type(r);
     for (const auto& [t, keys] : *variants)
       if (t == type)
         for (const std::string& k : keys) write_field(e, r, *find_field(parent + "." + k), depth);
@@ -156,19 +156,27 @@ RecipeField text(const std::string& path, FieldRef<std::string> at) {
       [at](YAML::Emitter& e, const Recipe& r) { e << field_value(at, r); });
 }
 
-RecipeField choice(const std::string& path, FieldRef<std::string> at, const std::vector<std::string>& options,
-                   const std::string& what) {
+RecipeField choice_of(const std::string& path, const std::vector<std::string>& options, const std::string& what,
+                      std::function<std::string(const Recipe&)> current, std::function<void(Recipe&, size_t)> set) {
   return leaf(
       path,
-      [at, options, what](const RecipeReader& rd, const YAML::Node& sec, const RecipeField& f, Recipe& r) {
-        const std::string v = rd.get_string(sec, f.key, f.path, at(r));
-        if (std::find(options.begin(), options.end(), v) == options.end())
+      [options, what, current, set](const RecipeReader& rd, const YAML::Node& sec, const RecipeField& f, Recipe& r) {
+        const std::string v = rd.get_string(sec, f.key, f.path, current(r));
+        const auto it = std::find(options.begin(), options.end(), v);
+        if (it == options.end())
           throw ConfigError(loc_of(sec[f.key], rd.file()), f.path,
                             fmt::format("unknown {} '{}'{}; supported: {}", what, v, did_you_mean(v, options),
                                         join(options)));
-        at(r) = v;
+        set(r, size_t(it - options.begin()));
       },
-      [at](YAML::Emitter& e, const Recipe& r) { e << field_value(at, r); });
+      [current](YAML::Emitter& e, const Recipe& r) { e << current(r); });
+}
+
+RecipeField choice(const std::string& path, FieldRef<std::string> at, const std::vector<std::string>& options,
+                   const std::string& what) {
+  return choice_of(
+      path, options, what, [at](const Recipe& r) { return field_value(at, r); },
+      [at, options](Recipe& r, size_t i) { at(r) = options[i]; });
 }
 
 RecipeField names(const std::string& path, FieldRef<std::vector<std::string>> at, const std::string& expected) {
@@ -197,7 +205,7 @@ RecipeField names(const std::string& path, FieldRef<std::vector<std::string>> at
       });
 }
 
-RecipeField section(const std::string& path, const FieldVariants* variants, FieldRef<std::string> variant_type) {
+RecipeField section(const std::string& path, const FieldVariants* variants, VariantType variant_type) {
   RecipeField f = leaf(path, nullptr, nullptr);
   f.is_section = true;
   f.variants = variants;

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -48,6 +49,8 @@ using FieldThen = void (*)(const RecipeReader&, const YAML::Node& section, Recip
 // Sections whose `type` selects the fields that apply (optimizer, schedule): type -> its fields,
 // in the order they are written. Fields of no type are common to all.
 using FieldVariants = std::vector<std::pair<std::string, std::vector<std::string>>>;
+// The name of the type such a section has in a recipe.
+using VariantType = const std::string& (*)(const Recipe&);
 
 struct RecipeField {
   std::string path;                     // dotted: "train.optimizer.lr"
@@ -60,7 +63,7 @@ struct RecipeField {
   bool (*written_if)(const Recipe&) = nullptr;  // null: always written
   FieldThen then = nullptr;
   const FieldVariants* variants = nullptr;      // sections with a `type`
-  FieldRef<std::string> variant_type = nullptr;
+  VariantType variant_type = nullptr;
 
   RecipeField when(bool (*f)(const Recipe&)) const;  // written only if f(recipe)
   RecipeField and_then(FieldThen f) const;
@@ -73,13 +76,26 @@ RecipeField uinteger(const std::string& path, FieldRef<uint64_t> at);
 RecipeField number(const std::string& path, FieldRef<double> at, bool (*ok)(double), const std::string& expected);
 RecipeField boolean(const std::string& path, FieldRef<bool> at);
 RecipeField text(const std::string& path, FieldRef<std::string> at);  // a non-empty string
-// One of `options`: "unknown <what> 'x' (did you mean 'y'?); supported: a, b".
+// One of `options`: "unknown <what> 'x' (did you mean 'y'?); supported: a, b". `current` names the
+// field's value (the default when the key is absent; what is written), `set` stores options[i].
+RecipeField choice_of(const std::string& path, const std::vector<std::string>& options, const std::string& what,
+                      std::function<std::string(const Recipe&)> current, std::function<void(Recipe&, size_t)> set);
 RecipeField choice(const std::string& path, FieldRef<std::string> at, const std::vector<std::string>& options,
                    const std::string& what);
+// An enum field (`member` is CNN_RECIPE_AT of an enum): its values' names are choice_names(E{})
+// (recipe.h).
+template <class Member>
+RecipeField choice(const std::string& path, Member member, const std::string& what) {
+  using E = std::remove_reference_t<decltype(member(std::declval<Recipe&>()))>;
+  const FieldRef<E> at = member;
+  return choice_of(
+      path, choice_names(E{}), what, [at](const Recipe& r) { return name_of(field_value(at, r)); },
+      [at](Recipe& r, size_t i) { at(r) = E(i); });
+}
 // A name or a list of names (`freeze: layer1`, `freeze: [conv1, bn1]`).
 RecipeField names(const std::string& path, FieldRef<std::vector<std::string>> at, const std::string& expected);
 RecipeField section(const std::string& path, const FieldVariants* variants = nullptr,
-                    FieldRef<std::string> variant_type = nullptr);
+                    VariantType variant_type = nullptr);
 RecipeField custom(const std::string& path, FieldRead read, FieldWrite write);
 
 // The table, in the order keys are listed in messages and written (recipe_fields.cpp).

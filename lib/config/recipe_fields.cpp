@@ -14,13 +14,6 @@ namespace cnn::cfg {
 
 namespace {
 
-const std::vector<std::string> kDatasets = {"mnist", "fashion_mnist", "cifar10", "image_folder", "csv"};
-const std::vector<std::string> kBadImages = {"fatal", "skip"};
-const std::vector<std::string> kEvalTta = {"none", "hflip"};
-const std::vector<std::string> kOptimizers = {"sgd", "rmsprop", "adam", "adamw"};
-const std::vector<std::string> kSchedules = {"constant", "step", "multistep", "exponential", "cosine", "onecycle"};
-const std::vector<std::string> kAnneal = {"cos", "linear"};
-const std::vector<std::string> kBestMetrics = {"test_acc", "test_top5", "test_loss"};
 const std::vector<std::string> kParamGroupKeys = {"match", "lr_mult", "wd_mult"};
 const std::string kNamesExpected = "a parameter name or prefix, or a list of them, e.g. [conv1, layer1]";
 
@@ -47,22 +40,23 @@ bool in_0_1_left_open(double v) { return v > 0 && v <= 1; }  // (0, 1]
 bool aux_weight_ok(double v) { return v >= 0 || v == -1; }
 
 // Datasets decoded from image files (data.channels and max_image_pixels apply).
-bool decodes_files(const std::string& dataset) { return dataset == "image_folder" || dataset == "csv"; }
+bool decodes_files(DatasetKind dataset) { return dataset == DatasetKind::image_folder || dataset == DatasetKind::csv; }
 
 // data.root's default follows the dataset.
 void dataset_defaults(const RecipeReader&, const YAML::Node&, Recipe& r) {
-  const std::string& d = r.data.dataset;
-  r.data.root = d == "fashion_mnist" ? "/usr/share/datasets/fashion-mnist"
-                : d == "cifar10"     ? "data/cifar-10-batches-bin"
-                : d == "image_folder" ? "data/imagenet"
-                : d == "csv"          ? "data"
-                                      : "data/mnist";
+  switch (r.data.dataset) {
+    case DatasetKind::mnist: r.data.root = "data/mnist"; break;
+    case DatasetKind::fashion_mnist: r.data.root = "/usr/share/datasets/fashion-mnist"; break;
+    case DatasetKind::cifar10: r.data.root = "data/cifar-10-batches-bin"; break;
+    case DatasetKind::image_folder: r.data.root = "data/imagenet"; break;
+    case DatasetKind::csv: r.data.root = "data"; break;
+  }
 }
 
 void check_class_names(const RecipeReader& rd, const YAML::Node& data, Recipe& r) {
-  if (!r.data.class_names.empty() && r.data.dataset != "image_folder")
+  if (!r.data.class_names.empty() && r.data.dataset != DatasetKind::image_folder)
     throw ConfigError(loc_of(data["class_names"], rd.file()), "data.class_names",
-                      fmt::format("only used by dataset image_folder, not {}", r.data.dataset));
+                      fmt::format("only used by dataset image_folder, not {}", name_of(r.data.dataset)));
 }
 
 // The smallest divisor of `n` that is >= k (n itself at most).
@@ -89,17 +83,18 @@ void check_channels(const RecipeReader& rd, const YAML::Node& data, Recipe& r) {
                       fmt::format("expected 1 (grayscale) or 3 (RGB), got {}", c));
   if (c != 3 && !decodes_files(r.data.dataset))
     throw ConfigError(loc_of(data["channels"], rd.file()), "data.channels",
-                      fmt::format("only used by datasets image_folder and csv ({} has its own)", r.data.dataset));
+                      fmt::format("only used by datasets image_folder and csv ({} has its own)",
+                                  name_of(r.data.dataset)));
 }
 
 // The type's defaults (adam's lr, adamw's weight decay); a field of another type is an error.
 void optimizer_type(const RecipeReader& rd, const YAML::Node& opt, Recipe& r) {
   OptimizerSpec& o = r.train.optimizer;
-  if (o.type == "adam" || o.type == "adamw") o.lr = 1e-3;
-  if (o.type == "adamw") o.weight_decay = 1e-2;
+  if (o.type == OptimizerType::adam || o.type == OptimizerType::adamw) o.lr = 1e-3;
+  if (o.type == OptimizerType::adamw) o.weight_decay = 1e-2;
   const std::vector<std::string>* used = nullptr;
   for (const auto& [t, f] : kOptimizerFields)
-    if (t == o.type) used = &f;
+    if (t == name_of(o.type)) used = &f;
   for (auto it = opt.begin(); it != opt.end(); ++it) {
     const std::string k = it->first.Scalar();
     std::vector<std::string> users;
@@ -107,7 +102,7 @@ void optimizer_type(const RecipeReader& rd, const YAML::Node& opt, Recipe& r) {
       if (std::find(f.begin(), f.end(), k) != f.end()) users.push_back(t);
     if (users.empty() || std::find(used->begin(), used->end(), k) != used->end()) continue;
     throw ConfigError(loc_of(it->second, rd.file()), "train.optimizer." + k,
-                      fmt::format("not used by {} (only by {})", o.type, join(users)));
+                      fmt::format("not used by {} (only by {})", name_of(o.type), join(users)));
   }
 }
 
@@ -121,7 +116,7 @@ void check_nesterov(const RecipeReader& rd, const YAML::Node& opt, Recipe& r) {
 }
 
 void check_milestones(const RecipeReader& rd, const YAML::Node& sched, Recipe& r) {
-  if (r.train.schedule.type == "multistep" && r.train.schedule.milestones.empty())
+  if (r.train.schedule.type == ScheduleType::multistep && r.train.schedule.milestones.empty())
     throw ConfigError(loc_of(sched["milestones"].IsDefined() ? sched["milestones"] : sched["type"], rd.file()),
                       "train.schedule.milestones", "multistep needs milestones: a list of epochs, e.g. [30, 60, 80]");
 }
@@ -240,7 +235,7 @@ std::vector<RecipeField> make_fields() {
       model_field("model"),
       model_field("model_args"),
       section("data"),
-      choice("data.dataset", CNN_RECIPE_AT(data.dataset), kDatasets, "dataset").and_then(dataset_defaults),
+      choice("data.dataset", CNN_RECIPE_AT(data.dataset), "dataset").and_then(dataset_defaults),
       text("data.root", CNN_RECIPE_AT(data.root)),
       transforms("data.train_transforms", CNN_RECIPE_AT(data.train_transforms)),
       transforms("data.eval_transforms", CNN_RECIPE_AT(data.eval_transforms)),
@@ -252,8 +247,8 @@ std::vector<RecipeField> make_fields() {
       text("data.class_names", CNN_RECIPE_AT(data.class_names))
           .when([](const Recipe& r) { return !r.data.class_names.empty(); })
           .and_then(check_class_names),
-      choice("data.bad_images", CNN_RECIPE_AT(data.bad_images), kBadImages, "policy"),
-      choice("data.eval_tta", CNN_RECIPE_AT(data.eval_tta), kEvalTta, "test-time augmentation"),
+      choice("data.bad_images", CNN_RECIPE_AT(data.bad_images), "policy"),
+      choice("data.eval_tta", CNN_RECIPE_AT(data.eval_tta), "test-time augmentation"),
       section("data.mixup"),
       number("data.mixup.alpha", CNN_RECIPE_AT(data.mix.mixup_alpha), non_negative, off),
       section("data.cutmix"),
@@ -267,8 +262,9 @@ std::vector<RecipeField> make_fields() {
 
       section("train"),
       integer("train.epochs", CNN_RECIPE_AT(train.epochs), 0),
-      section("train.optimizer", &kOptimizerFields, CNN_RECIPE_AT(train.optimizer.type)),
-      choice("train.optimizer.type", CNN_RECIPE_AT(train.optimizer.type), kOptimizers, "optimizer")
+      section("train.optimizer", &kOptimizerFields,
+              [](const Recipe& r) -> const std::string& { return name_of(r.train.optimizer.type); }),
+      choice("train.optimizer.type", CNN_RECIPE_AT(train.optimizer.type), "optimizer")
           .and_then(optimizer_type),
       number("train.optimizer.lr", CNN_RECIPE_AT(train.optimizer.lr), positive, "a number > 0"),
       number("train.optimizer.momentum", CNN_RECIPE_AT(train.optimizer.momentum), in_0_1, "a number in [0, 1]"),
@@ -282,8 +278,9 @@ std::vector<RecipeField> make_fields() {
       boolean("train.optimizer.amsgrad", CNN_RECIPE_AT(train.optimizer.amsgrad)),
       boolean("train.optimizer.no_decay_bn_bias", CNN_RECIPE_AT(train.optimizer.no_decay_bn_bias)),
       number("train.optimizer.grad_clip_norm", CNN_RECIPE_AT(train.optimizer.grad_clip_norm), non_negative, off),
-      section("train.schedule", &kScheduleFields, CNN_RECIPE_AT(train.schedule.type)),
-      choice("train.schedule.type", CNN_RECIPE_AT(train.schedule.type), kSchedules, "schedule"),
+      section("train.schedule", &kScheduleFields,
+              [](const Recipe& r) -> const std::string& { return name_of(r.train.schedule.type); }),
+      choice("train.schedule.type", CNN_RECIPE_AT(train.schedule.type), "schedule"),
       integer("train.schedule.step_epochs", CNN_RECIPE_AT(train.schedule.step_epochs), 1),
       number("train.schedule.gamma", CNN_RECIPE_AT(train.schedule.gamma), in_0_1_left_open, "a number in (0, 1]"),
       milestones().and_then(check_milestones),
@@ -293,8 +290,7 @@ std::vector<RecipeField> make_fields() {
       number("train.schedule.div_factor", CNN_RECIPE_AT(train.schedule.div_factor), positive, "a number > 0"),
       number("train.schedule.final_div_factor", CNN_RECIPE_AT(train.schedule.final_div_factor), positive,
              "a number > 0"),
-      choice("train.schedule.anneal_strategy", CNN_RECIPE_AT(train.schedule.anneal_strategy), kAnneal,
-             "anneal strategy"),
+      choice("train.schedule.anneal_strategy", CNN_RECIPE_AT(train.schedule.anneal_strategy), "anneal strategy"),
       boolean("train.schedule.three_phase", CNN_RECIPE_AT(train.schedule.three_phase)),
       number("train.schedule.warmup_epochs", CNN_RECIPE_AT(train.schedule.warmup_epochs), non_negative,
              "a number >= 0"),
@@ -302,7 +298,7 @@ std::vector<RecipeField> make_fields() {
       uinteger("train.seed", CNN_RECIPE_AT(train.seed)),
       integer("train.log_every", CNN_RECIPE_AT(train.log_every), 0),
       integer("train.eval_every", CNN_RECIPE_AT(train.eval_every), 1),
-      choice("train.best_metric", CNN_RECIPE_AT(train.best_metric), kBestMetrics, "metric"),
+      choice("train.best_metric", CNN_RECIPE_AT(train.best_metric), "metric"),
       number("train.aux_weight", CNN_RECIPE_AT(train.aux_weight), aux_weight_ok,
              "a number >= 0 (or -1: the model's head weights)")
           .when([](const Recipe& r) { return r.train.aux_weight >= 0; }),  // unset: each head's own weight

@@ -15,8 +15,9 @@ LoaderBenchResult bench_loader(const Recipe& recipe, int64_t epochs, double min_
   const DataSpec& ds = recipe.data;
   const std::unique_ptr<Dataset> data = load_dataset(ds, "train");
   const Pipeline pipeline(ds.train_transforms, data->channels(), "data.train_transforms");
-  const Shape sample = checked_sample_shape(pipeline, *data, recipe.model.input, ds.dataset, "data.train_transforms");
-  Loader loader(*data, pipeline, sample, {ds.batch_size, ds.workers, recipe.train.seed, ds.bad_images == "skip", 0});
+  const Shape sample = checked_sample_shape(pipeline, *data, recipe.model.input, name_of(ds.dataset),
+                                            "data.train_transforms");
+  Loader loader(*data, pipeline, sample, {ds.batch_size, ds.workers, recipe.train.seed, ds.bad_images == BadImages::skip, 0});
   std::vector<int64_t> order(size_t(data->size()));
   LoaderBenchResult r;
   double checksum = 0;  // reads every batch so nothing can be skipped

@@ -139,51 +139,42 @@ const OpEntry* find_op(const std::string& type) {
   return nullptr;
 }
 
-}  // namespace
-}  // namespace onnx_export
-
-using namespace onnx_export;
-
-std::vector<std::pair<std::string, std::string>> onnx_layer_table() {
-  std::vector<std::pair<std::string, std::string>> t;
-  for (const auto& e : op_table()) t.emplace_back(e.type, e.emit ? "" : e.never);
-  return t;
-}
-
-std::string onnx_model_bytes(const Net& net, const OnnxExportOptions& o) {
+void check_options(const OnnxExportOptions& o) {
   if (o.opset < kMinOnnxOpset || o.opset > kMaxOnnxOpset)
     throw ConfigError("--opset: expected " + std::to_string(kMinOnnxOpset) + " to " + std::to_string(kMaxOnnxOpset) +
                       ", got " + std::to_string(o.opset));
   if (!o.dynamic_batch && o.batch < 1) throw ConfigError("--batch: expected an integer >= 1");
-  const ModelSpec& spec = net.spec();
-  const std::vector<LayerSummary> rows = net.summary();
-  const size_t count = spec.nodes.size();
-  const int64_t batch = o.dynamic_batch ? 1 : o.batch;
-  auto with_batch = [&](const Shape& per_sample) {
-    Shape s{batch};
-    s.insert(s.end(), per_sample.begin(), per_sample.end());
-    return s;
-  };
+}
 
-  // Consumers on the main path (side heads are dropped), for BN folding.
+// --fold-bn: a BN whose input is a conv read by nothing else is folded into that conv.
+struct BnFolding {
+  std::vector<const NodeSpec*> into;  // conv -> the BN folded into it
+  std::vector<char> folded;           // BN nodes folded away
+};
+
+BnFolding plan_bn_folding(const ModelSpec& spec, const std::vector<LayerSummary>& rows, bool fold) {
+  const size_t count = spec.nodes.size();
+  BnFolding f{std::vector<const NodeSpec*>(count, nullptr), std::vector<char>(count, 0)};
+  if (!fold) return f;
+  // Consumers on the main path (side heads are dropped).
   std::vector<int> consumers(count, 0);
   for (size_t i = 0; i < count; ++i)
     if (!rows[i].head)
       for (int k : spec.nodes[i].inputs)
         if (k >= 0) ++consumers[size_t(k)];
-  std::vector<const NodeSpec*> fold_into(count, nullptr);  // conv -> the BN folded into it
-  std::vector<char> folded(count, 0);                      // BN nodes folded away
-  if (o.fold_bn)
-    for (size_t i = 0; i < count; ++i) {
-      const NodeSpec& n = spec.nodes[i];
-      if (rows[i].head || n.type != "bn" || n.inputs.size() != 1 || n.inputs[0] < 0) continue;
-      const size_t k = size_t(n.inputs[0]);
-      if (spec.nodes[k].type == "conv" && consumers[k] == 1 && k + 1 != count) {
-        fold_into[k] = &n;
-        folded[i] = 1;
-      }
+  for (size_t i = 0; i < count; ++i) {
+    const NodeSpec& n = spec.nodes[i];
+    if (rows[i].head || n.type != "bn" || n.inputs.size() != 1 || n.inputs[0] < 0) continue;
+    const size_t k = size_t(n.inputs[0]);
+    if (spec.nodes[k].type == "conv" && consumers[k] == 1 && k + 1 != count) {
+      f.into[k] = &n;
+      f.folded[i] = 1;
     }
+  }
+  return f;
+}
 
+onnx::ModelProto new_model(const ModelSpec& spec, const OnnxExportOptions& o) {
   onnx::ModelProto model;
   model.set_ir_version(onnx::IR_VERSION);
   model.set_producer_name("cnn");
@@ -193,23 +184,32 @@ std::string onnx_model_bytes(const Net& net, const OnnxExportOptions& o) {
   auto* opset = model.add_opset_import();
   opset->set_domain("");
   opset->set_version(o.opset);
-  onnx::GraphProto& graph = *model.mutable_graph();
-  graph.set_name(spec.name.empty() ? "cnn" : spec.name);
-  GraphBuilder b(graph, net, o);
-  const std::string input = "input";
-  b.reserve(input);
+  model.mutable_graph()->set_name(spec.name.empty() ? "cnn" : spec.name);
+  return model;
+}
 
+// The graph's nodes, main path only, in order: per node the name of the tensor holding its
+// output. `own_output[i]`: node i's output tensor is named after the node.
+std::vector<std::string> emit_nodes(GraphBuilder& b, const ModelSpec& spec, const std::vector<LayerSummary>& rows,
+                                    const BnFolding& folding, const std::string& input, int64_t batch,
+                                    std::vector<char>& own_output) {
+  auto with_batch = [&](const Shape& per_sample) {
+    Shape s{batch};
+    s.insert(s.end(), per_sample.begin(), per_sample.end());
+    return s;
+  };
+  const size_t count = spec.nodes.size();
   std::vector<std::string> tensor(count);
-  std::vector<char> own_output(count, 0);  // the node's output tensor is named after it
+  own_output.assign(count, 0);
   for (size_t i = 0; i < count; ++i) {
     if (rows[i].head) continue;
     const NodeSpec& ns = spec.nodes[i];
-    ExportNode n{ns, {}, {}, with_batch(rows[i].output), fold_into[i]};
+    ExportNode n{ns, {}, {}, with_batch(rows[i].output), folding.into[i]};
     for (int k : ns.inputs) {
       n.inputs.push_back(k < 0 ? input : tensor[size_t(k)]);
       n.in_shapes.push_back(with_batch(k < 0 ? spec.input : rows[size_t(k)].output));
     }
-    if (folded[i]) {
+    if (folding.folded[i]) {
       tensor[i] = n.inputs[0];
       continue;
     }
@@ -224,12 +224,13 @@ std::string onnx_model_bytes(const Net& net, const OnnxExportOptions& o) {
     tensor[i] = e->emit(b, n);
     own_output[i] = tensor[i] == ns.name;
   }
+  return tensor;
+}
 
-  std::string out = tensor.back();
-  const NodeSpec& last = spec.nodes.back();
-  if (out == kZeros) last.args.fail("cannot export to ONNX: the network's output is all zeros");
-  if (out == input) last.args.fail("cannot export to ONNX: the network's output is its input (no layer computes anything)");
-  Shape out_shape = rows.back().output;
+// The graph's output: `out` renamed "logits" (unless a layer has that name), or a softmax of it
+// named "probabilities". Returns its name.
+std::string name_output(GraphBuilder& b, onnx::GraphProto& graph, const std::string& out, const Shape& out_shape,
+                        const OnnxExportOptions& o) {
   std::string out_name = "logits";
   if (o.softmax) {
     if (out_shape.size() != 1 && o.opset < 13)
@@ -243,12 +244,10 @@ std::string onnx_model_bytes(const Net& net, const OnnxExportOptions& o) {
   } else {
     out_name = out;  // a layer is named "logits": keep its name
   }
+  return out_name;
+}
 
-  set_type(*graph.add_input(), input, spec.input, o);
-  set_type(*graph.add_output(), out_name, out_shape, o);
-  for (size_t i = 0; i < count; ++i)
-    if (own_output[i] && tensor[i] != out && !rows[i].head) set_type(*graph.add_value_info(), tensor[i], rows[i].output, o);
-
+void add_metadata(onnx::ModelProto& model, const ModelSpec& spec, const OnnxExportOptions& o) {
   auto meta = [&](const std::string& k, const std::string& v) {
     auto* p = model.add_metadata_props();
     p->set_key(k);
@@ -259,10 +258,12 @@ std::string onnx_model_bytes(const Net& net, const OnnxExportOptions& o) {
   meta("bn_folded", o.fold_bn ? "true" : "false");
   meta("output", o.softmax ? "probabilities" : "logits");
   if (!o.class_names.empty()) meta("class_names", nlohmann::json(o.class_names).dump());
+}
 
-  // ONNX's own checks: the checker (schemas, attributes, graph structure), then strict shape
-  // inference, which also compares every inferred shape with the one the Net computed
-  // (declared as value_info; dropped again before writing).
+// ONNX's own checks: the checker (schemas, attributes, graph structure), then strict shape
+// inference, which also compares every inferred shape with the one the Net computed (declared
+// as value_info; dropped again before writing). Returns the serialized model.
+std::string checked_bytes(onnx::ModelProto& model, const ModelSpec& spec) {
   try {
     onnx::checker::check_model(model);
     onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(),
@@ -273,12 +274,51 @@ std::string onnx_model_bytes(const Net& net, const OnnxExportOptions& o) {
       if (c == '\n') c = ' ';
     throw RuntimeError("ONNX export of '" + spec.name + "' failed ONNX's checks (an exporter bug): " + msg);
   }
-  graph.clear_value_info();
+  model.mutable_graph()->clear_value_info();
   if (model.ByteSizeLong() > size_t(INT_MAX))
     throw RuntimeError("ONNX export of '" + spec.name + "': the model is larger than protobuf's 2 GiB limit");
   std::string bytes;
   if (!model.SerializeToString(&bytes)) throw RuntimeError("ONNX export of '" + spec.name + "': serialization failed");
   return bytes;
+}
+
+}  // namespace
+}  // namespace onnx_export
+
+using namespace onnx_export;
+
+std::vector<std::pair<std::string, std::string>> onnx_layer_table() {
+  std::vector<std::pair<std::string, std::string>> t;
+  for (const auto& e : op_table()) t.emplace_back(e.type, e.emit ? "" : e.never);
+  return t;
+}
+
+std::string onnx_model_bytes(const Net& net, const OnnxExportOptions& o) {
+  check_options(o);
+  const ModelSpec& spec = net.spec();
+  const std::vector<LayerSummary> rows = net.summary();
+  onnx::ModelProto model = new_model(spec, o);
+  onnx::GraphProto& graph = *model.mutable_graph();
+  GraphBuilder b(graph, net, o);
+  const std::string input = "input";
+  b.reserve(input);
+  std::vector<char> own_output;
+  const std::vector<std::string> tensor = emit_nodes(b, spec, rows, plan_bn_folding(spec, rows, o.fold_bn), input,
+                                                     o.dynamic_batch ? 1 : o.batch, own_output);
+
+  const std::string& out = tensor.back();
+  const NodeSpec& last = spec.nodes.back();
+  if (out == kZeros) last.args.fail("cannot export to ONNX: the network's output is all zeros");
+  if (out == input) last.args.fail("cannot export to ONNX: the network's output is its input (no layer computes anything)");
+  const Shape& out_shape = rows.back().output;
+  const std::string out_name = name_output(b, graph, out, out_shape, o);
+
+  set_type(*graph.add_input(), input, spec.input, o);
+  set_type(*graph.add_output(), out_name, out_shape, o);
+  for (size_t i = 0; i < tensor.size(); ++i)
+    if (own_output[i] && tensor[i] != out && !rows[i].head) set_type(*graph.add_value_info(), tensor[i], rows[i].output, o);
+  add_metadata(model, spec, o);
+  return checked_bytes(model, spec);
 }
 
 void export_onnx(const Net& net, const OnnxExportOptions& options, const std::string& path) {

@@ -1,10 +1,11 @@
 // Inference fusion (Net::fuse_for_inference): chains of layers that an eval forward runs as one
 // output pass of the layer that starts them. A chain starts at a layer that takes one (a
-// convolution) and follows sole readers: [BatchNorm] [add of a residual] [ReLU / ReLU6], in
-// that order, each part optional. The residual must be ready when the chain's first layer runs:
-// computed before it, or an identity shortcut of something computed before it (the shortcut is
-// then skipped and its input passed instead). Measured on ResNet-50 batch 1 (one thread): the
-// weight packing that fused convolutions no longer repeat was 20% of the forward, BatchNorm 3%.
+// convolution) and follows sole readers: [BatchNorm] [eval-time identities: drop_path, dropout2d]
+// [add of a residual] [ReLU / ReLU6], in that order, each part optional. The residual must be
+// ready when the chain's first layer runs: computed before it, or an identity shortcut of
+// something computed before it (the shortcut is then skipped and its input passed instead).
+// Measured on ResNet-50 batch 1 (one thread): the weight packing that fused convolutions no
+// longer repeat was 20% of the forward, BatchNorm 3%.
 #include "graph/net.h"
 
 namespace cnn {
@@ -48,6 +49,11 @@ void Net::fuse_inference_chains() {
     int r = sole_reader(last);
     if (r >= 0 && kind_of(r) == Kind::batchnorm && nodes_[size_t(r)].inputs.size() == 1) {
       f.bn = nodes_[size_t(r)].layer->fusion_info().bn;
+      members.push_back(last = r);
+      r = sole_reader(last);
+    }
+    // A drop_path at the end of a residual branch: the identity in eval forwards.
+    while (r >= 0 && kind_of(r) == Kind::identity && nodes_[size_t(r)].inputs.size() == 1) {
       members.push_back(last = r);
       r = sole_reader(last);
     }

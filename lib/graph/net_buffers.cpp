@@ -43,11 +43,13 @@ void Net::plan_buffers() {
   }
   for (int g = 0; g < L; ++g) {
     const Node& n = nodes_[size_t(g)];
-    if (n.into >= 0 || !n.needs_grad) continue;
+    // The output's and side heads' gradients are filled by the caller even when nothing trains.
+    const bool filled_by_caller = g == L - 1 || head[size_t(g)];
+    if (n.into >= 0 || (!n.needs_grad && !filled_by_caller)) continue;
     const int64_t own = step(n.absorbed ? n.inputs[0] : g);
     int64_t begin = own;
     int64_t end = own;
-    if (g == L - 1 || head[size_t(g)]) begin = 0, end = kForever;  // filled by the caller, may be reused
+    if (filled_by_caller) begin = 0, end = kForever;  // may be reused
     else if (first_writer[size_t(g)] >= 0) begin = step(first_writer[size_t(g)]);
     grads[size_t(g)] = inspectable_ ? LiveRange{0, kForever, numel_of(n.shape)} : LiveRange{begin, end, numel_of(n.shape)};
   }

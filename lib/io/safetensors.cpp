@@ -15,6 +15,7 @@
 #include <memory>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -86,14 +87,22 @@ float half_to_float(uint16_t h) {
   return std::bit_cast<float>(bits);
 }
 
-// Integer tensors (torchvision's BatchNorm `num_batches_tracked` is I64) become floats, exactly
-// up to 2^24 in magnitude, rounded to nearest beyond.
 template <typename T>
-void convert_ints(const char* src, float* dst, uint64_t n) {
+float cast_to_float(T v) {
+  return static_cast<float>(v);
+}
+float bf16_to_float(uint16_t v) { return std::bit_cast<float>(uint32_t(v) << 16); }
+float bool_to_float(uint8_t v) { return v != 0 ? 1.0f : 0.0f; }  // any non-zero byte is true
+
+// dst[i] = to_float(the i-th T stored at src, unaligned). Integer tensors (torchvision's
+// BatchNorm `num_batches_tracked` is I64) become floats exactly up to 2^24 in magnitude, rounded
+// to nearest beyond.
+template <typename T, float (*to_float)(T) = cast_to_float<T>>
+void convert_each(const char* src, float* dst, uint64_t n) {
   for (uint64_t i = 0; i < n; ++i) {
     T v;
     std::memcpy(&v, src + sizeof(T) * i, sizeof(T));
-    dst[i] = static_cast<float>(v);
+    dst[i] = to_float(v);
   }
 }
 
@@ -309,16 +318,18 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
   });
 }
 
-SafetensorsFile read_safetensors(const std::string& path) {
-  Reader r(path);
-  r.open();
+namespace {
+
+// The header: the 8-byte length, then that many bytes of a JSON object. Files of torch.save are
+// named as such; sizes are checked against the file before anything is read.
+nlohmann::json read_header(const Reader& r, const std::string& path, uint64_t& header_len) {
   const uint64_t file_size = r.size();
   if (file_size < 8)
     r.fail(fmt::format("not a safetensors file: {} bytes, shorter than the 8-byte header length",
                        file_size));
   unsigned char len_bytes[8];
   r.read_at(0, len_bytes, 8);
-  uint64_t header_len = 0;
+  header_len = 0;
   for (int i = 0; i < 8; ++i) header_len |= uint64_t(len_bytes[i]) << (8 * i);
   if (is_pytorch_magic(len_bytes)) {  // unless it is a valid safetensors header that happens to start so
     char brace = 0;
@@ -347,70 +358,64 @@ SafetensorsFile read_safetensors(const std::string& path) {
   }
   if (!duplicate.empty()) r.fail(fmt::format("duplicate key '{}' in the header", one_line(duplicate)));
   if (!header.is_object()) r.fail("header is not a JSON object");
+  return header;
+}
 
-  SafetensorsFile out;
-  std::vector<Entry> entries;
-  for (const auto& item : header.items()) {
-    const std::string& name = item.key();
-    const nlohmann::json& value = item.value();
-    if (name == "__metadata__") {
-      if (!value.is_object()) r.fail("__metadata__ is not an object");
-      for (const auto& [k, v] : value.items()) {
-        if (!v.is_string()) r.fail(fmt::format("__metadata__ value '{}' is not a string", k));
-        out.metadata[k] = v.get<std::string>();
-      }
-      continue;
-    }
-    auto bad = [&](const std::string& what) {
-      r.fail(fmt::format("tensor '{}': {}", one_line(name), what));
-    };
-    if (!value.is_object()) bad("entry is not an object");
-    auto dt = value.find("dtype");
-    auto sh = value.find("shape");
-    auto of = value.find("data_offsets");
-    if (dt == value.end()) bad("missing 'dtype'");
-    if (sh == value.end()) bad("missing 'shape'");
-    if (of == value.end()) bad("missing 'data_offsets'");
-    if (!dt->is_string()) bad("'dtype' is not a string");
-    Entry e;
-    e.name = name;
-    std::string dname = dt->get<std::string>();
-    e.dtype = find_dtype(dname);
-    if (!e.dtype) bad(fmt::format("unknown dtype '{}'", one_line(dname)));
-    if (!e.dtype->supported)
-      bad(fmt::format("unsupported dtype {} (supported: F32, F64, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL)", dname));
-    if (!sh->is_array()) bad("'shape' is not an array");
-    // numel * element size, refusing products beyond 2^62 bytes so nothing overflows.
-    uint64_t nbytes = static_cast<uint64_t>(e.dtype->size);
-    bool huge = false, zero = false;
-    for (const auto& d : *sh) {
-      if (!d.is_number_unsigned()) bad("'shape' must hold non-negative integers");
-      uint64_t v = d.get<uint64_t>();
-      if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) bad("dimension too large");
-      e.shape.push_back(static_cast<int64_t>(v));
-      if (v != 0 && nbytes > (uint64_t(1) << 62) / v) huge = true;
-      else if (v != 0) nbytes *= v;
-      else zero = true;
-    }
-    if (!of->is_array() || of->size() != 2 || !(*of)[0].is_number_unsigned() ||
-        !(*of)[1].is_number_unsigned())
-      bad("'data_offsets' must be [begin, end] with non-negative integers");
-    e.begin = (*of)[0].get<uint64_t>();
-    e.end = (*of)[1].get<uint64_t>();
-    if (e.begin > e.end) bad(fmt::format("bad data_offsets [{}, {}]: begin > end", e.begin, e.end));
-    if (zero && !huge) nbytes = 0;
-    if (huge || e.end - e.begin != nbytes)
-      bad(fmt::format("data_offsets [{}, {}] span {} bytes but shape [{}] of {} needs {}", e.begin,
-                      e.end, e.end - e.begin, fmt::join(e.shape, ", "), dname,
-                      huge ? std::string("more than 2^62") : std::to_string(nbytes)));
-    entries.push_back(std::move(e));
+// One tensor's header entry {dtype, shape, data_offsets}: a known, supported dtype, and offsets
+// that span exactly the bytes of the shape.
+Entry parse_entry(const std::string& name, const nlohmann::json& value, const Reader& r) {
+  auto bad = [&](const std::string& what) {
+    r.fail(fmt::format("tensor '{}': {}", one_line(name), what));
+  };
+  if (!value.is_object()) bad("entry is not an object");
+  auto dt = value.find("dtype");
+  auto sh = value.find("shape");
+  auto of = value.find("data_offsets");
+  if (dt == value.end()) bad("missing 'dtype'");
+  if (sh == value.end()) bad("missing 'shape'");
+  if (of == value.end()) bad("missing 'data_offsets'");
+  if (!dt->is_string()) bad("'dtype' is not a string");
+  Entry e;
+  e.name = name;
+  std::string dname = dt->get<std::string>();
+  e.dtype = find_dtype(dname);
+  if (!e.dtype) bad(fmt::format("unknown dtype '{}'", one_line(dname)));
+  if (!e.dtype->supported)
+    bad(fmt::format("unsupported dtype {} (supported: F32, F64, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL)", dname));
+  if (!sh->is_array()) bad("'shape' is not an array");
+  // numel * element size, refusing products beyond 2^62 bytes so nothing overflows.
+  uint64_t nbytes = static_cast<uint64_t>(e.dtype->size);
+  bool huge = false, zero = false;
+  for (const auto& d : *sh) {
+    if (!d.is_number_unsigned()) bad("'shape' must hold non-negative integers");
+    uint64_t v = d.get<uint64_t>();
+    if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) bad("dimension too large");
+    e.shape.push_back(static_cast<int64_t>(v));
+    if (v != 0 && nbytes > (uint64_t(1) << 62) / v) huge = true;
+    else if (v != 0) nbytes *= v;
+    else zero = true;
   }
+  if (!of->is_array() || of->size() != 2 || !(*of)[0].is_number_unsigned() ||
+      !(*of)[1].is_number_unsigned())
+    bad("'data_offsets' must be [begin, end] with non-negative integers");
+  e.begin = (*of)[0].get<uint64_t>();
+  e.end = (*of)[1].get<uint64_t>();
+  if (e.begin > e.end) bad(fmt::format("bad data_offsets [{}, {}]: begin > end", e.begin, e.end));
+  if (zero && !huge) nbytes = 0;
+  if (huge || e.end - e.begin != nbytes)
+    bad(fmt::format("data_offsets [{}, {}] span {} bytes but shape [{}] of {} needs {}", e.begin,
+                    e.end, e.end - e.begin, fmt::join(e.shape, ", "), dname,
+                    huge ? std::string("more than 2^62") : std::to_string(nbytes)));
+  return e;
+}
 
+// Sorts the entries by offset and checks, as the reference implementation, that they tile the
+// `available` data bytes exactly, from byte 0 to the end of the file (no overlap, no gap,
+// nothing after).
+void check_tiling(std::vector<Entry>& entries, uint64_t available, const Reader& r) {
   std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
   });
-  // As the reference implementation: the tensors tile the data section exactly, in offset order,
-  // from byte 0 to the end of the file (no overlap, no gap, nothing after).
   uint64_t declared = 0;        // the largest end offset so far
   const Entry* last = nullptr;  // the entry that reaches `declared`
   for (const auto& e : entries) {
@@ -425,101 +430,106 @@ SafetensorsFile read_safetensors(const std::string& path) {
       declared = e.end;
     }
   }
-  const uint64_t data_start = 8 + header_len;
-  const uint64_t available = file_size - data_start;
   if (declared > available)
     r.fail(fmt::format("truncated: header declares {} data bytes, file has {}", declared,
                        available));
   if (declared < available)
     r.fail(fmt::format("{} trailing bytes after the {} data bytes the header declares", available - declared,
                        declared));
+}
 
-  // Our checkpoints carry a CRC-32 per tensor; files without them (PyTorch's) are read unchecked.
-  std::map<std::string, uint32_t> checksums;
-  const auto crc_it = out.metadata.find(kChecksumKey);
-  const bool checked = crc_it != out.metadata.end();
-  if (checked) {
-    checksums = parse_checksums(crc_it->second, r);
-    out.metadata.erase(crc_it);
-    if (auto m = checksums.find("__metadata__"); m != checksums.end()) {
-      const uint32_t crc = metadata_crc32(out.metadata);
-      if (crc != m->second)
-        r.fail(fmt::format("__metadata__: checksum mismatch (CRC-32 {:08x}, recorded {:08x}): the file is corrupt", crc,
-                           m->second));
-      checksums.erase(m);
-    }
-    for (const auto& e : entries)
-      if (!checksums.count(e.name))
-        r.fail(fmt::format("tensor '{}' has no CRC-32 in __metadata__ '{}' (the file was altered)", one_line(e.name),
-                           kChecksumKey));
-    if (checksums.size() != entries.size())
-      r.fail(fmt::format("__metadata__ '{}' lists {} tensors, the file has {} (the file was altered)", kChecksumKey,
-                         checksums.size(), entries.size()));
+// Our checkpoints carry a CRC-32 per tensor in the metadata: takes them out of `metadata`, checks
+// the metadata's own and that every tensor has one. None for files without them (PyTorch's).
+std::optional<std::map<std::string, uint32_t>> take_checksums(std::map<std::string, std::string>& metadata,
+                                                              const std::vector<Entry>& entries, const Reader& r) {
+  const auto crc_it = metadata.find(kChecksumKey);
+  if (crc_it == metadata.end()) return std::nullopt;
+  std::map<std::string, uint32_t> checksums = parse_checksums(crc_it->second, r);
+  metadata.erase(crc_it);
+  if (auto m = checksums.find("__metadata__"); m != checksums.end()) {
+    const uint32_t crc = metadata_crc32(metadata);
+    if (crc != m->second)
+      r.fail(fmt::format("__metadata__: checksum mismatch (CRC-32 {:08x}, recorded {:08x}): the file is corrupt", crc,
+                         m->second));
+    checksums.erase(m);
   }
+  for (const auto& e : entries)
+    if (!checksums.count(e.name))
+      r.fail(fmt::format("tensor '{}' has no CRC-32 in __metadata__ '{}' (the file was altered)", one_line(e.name),
+                         kChecksumKey));
+  if (checksums.size() != entries.size())
+    r.fail(fmt::format("__metadata__ '{}' lists {} tensors, the file has {} (the file was altered)", kChecksumKey,
+                       checksums.size(), entries.size()));
+  return checksums;
+}
+
+// `n` values of dtype `dname` (not F32) at `src` as floats.
+void convert_to_float(const std::string& dname, const char* src, float* dst, uint64_t n) {
+  if (dname == "F64") convert_each<double>(src, dst, n);
+  else if (dname == "F16") convert_each<uint16_t, half_to_float>(src, dst, n);
+  else if (dname == "BF16") convert_each<uint16_t, bf16_to_float>(src, dst, n);
+  else if (dname == "I64") convert_each<int64_t>(src, dst, n);
+  else if (dname == "I32") convert_each<int32_t>(src, dst, n);
+  else if (dname == "I16") convert_each<int16_t>(src, dst, n);
+  else if (dname == "I8") convert_each<int8_t>(src, dst, n);
+  else if (dname == "U64") convert_each<uint64_t>(src, dst, n);
+  else if (dname == "U32") convert_each<uint32_t>(src, dst, n);
+  else if (dname == "U16") convert_each<uint16_t>(src, dst, n);
+  else if (dname == "U8") convert_each<uint8_t>(src, dst, n);
+  else convert_each<uint8_t, bool_to_float>(src, dst, n);  // BOOL
+}
+
+}  // namespace
+
+SafetensorsFile read_safetensors(const std::string& path) {
+  Reader r(path);
+  r.open();
+  uint64_t header_len = 0;
+  const nlohmann::json header = read_header(r, path, header_len);
+
+  SafetensorsFile out;
+  std::vector<Entry> entries;
+  for (const auto& item : header.items()) {
+    const std::string& name = item.key();
+    const nlohmann::json& value = item.value();
+    if (name != "__metadata__") {
+      entries.push_back(parse_entry(name, value, r));
+      continue;
+    }
+    if (!value.is_object()) r.fail("__metadata__ is not an object");
+    for (const auto& [k, v] : value.items()) {
+      if (!v.is_string()) r.fail(fmt::format("__metadata__ value '{}' is not a string", k));
+      out.metadata[k] = v.get<std::string>();
+    }
+  }
+  const uint64_t data_start = 8 + header_len;
+  check_tiling(entries, r.size() - data_start, r);
+
+  const std::optional<std::map<std::string, uint32_t>> checksums = take_checksums(out.metadata, entries, r);
   auto verify = [&](const Entry& e, const void* bytes, uint64_t n) {
-    if (!checked) return;
-    const uint32_t crc = crc32_of(bytes, n), want = checksums.at(e.name);
+    if (!checksums) return;
+    const uint32_t crc = crc32_of(bytes, n), want = checksums->at(e.name);
     if (crc != want)
       r.fail(fmt::format("tensor '{}': checksum mismatch (data CRC-32 {:08x}, recorded {:08x}): the file is corrupt",
                          one_line(e.name), crc, want));
   };
 
-  out.checksummed = checked;
+  out.checksummed = checksums.has_value();
   std::vector<char> scratch;
   for (const auto& e : entries) {
     Tensor t;
     t.resize(e.shape);
     const uint64_t n = static_cast<uint64_t>(t.numel());
-    if (n == 0) verify(e, nullptr, 0);
-    if (n > 0) {
-      const std::string dname = e.dtype->name;
-      if (dname == "F32") {
-        r.read_at(data_start + e.begin, t.data(), n * 4);
-        verify(e, t.data(), n * 4);
-      } else {
-        scratch.resize(static_cast<size_t>(e.end - e.begin));
-        r.read_at(data_start + e.begin, scratch.data(), scratch.size());
-        verify(e, scratch.data(), scratch.size());
-        float* dst = t.data();
-        const char* src = scratch.data();
-        if (dname == "F64") {
-          for (uint64_t i = 0; i < n; ++i) {
-            double v;
-            std::memcpy(&v, src + 8 * i, 8);
-            dst[i] = static_cast<float>(v);
-          }
-        } else if (dname == "F16") {
-          for (uint64_t i = 0; i < n; ++i) {
-            uint16_t v;
-            std::memcpy(&v, src + 2 * i, 2);
-            dst[i] = half_to_float(v);
-          }
-        } else if (dname == "BF16") {
-          for (uint64_t i = 0; i < n; ++i) {
-            uint16_t v;
-            std::memcpy(&v, src + 2 * i, 2);
-            dst[i] = std::bit_cast<float>(uint32_t(v) << 16);
-          }
-        } else if (dname == "I64") {
-          convert_ints<int64_t>(src, dst, n);
-        } else if (dname == "I32") {
-          convert_ints<int32_t>(src, dst, n);
-        } else if (dname == "I16") {
-          convert_ints<int16_t>(src, dst, n);
-        } else if (dname == "I8") {
-          convert_ints<int8_t>(src, dst, n);
-        } else if (dname == "U64") {
-          convert_ints<uint64_t>(src, dst, n);
-        } else if (dname == "U32") {
-          convert_ints<uint32_t>(src, dst, n);
-        } else if (dname == "U16") {
-          convert_ints<uint16_t>(src, dst, n);
-        } else if (dname == "U8") {
-          convert_ints<uint8_t>(src, dst, n);
-        } else {  // BOOL: any non-zero byte is true
-          for (uint64_t i = 0; i < n; ++i) dst[i] = src[i] != 0 ? 1.0f : 0.0f;
-        }
-      }
+    if (n == 0) {
+      verify(e, nullptr, 0);
+    } else if (std::string(e.dtype->name) == "F32") {
+      r.read_at(data_start + e.begin, t.data(), n * 4);
+      verify(e, t.data(), n * 4);
+    } else {
+      scratch.resize(static_cast<size_t>(e.end - e.begin));
+      r.read_at(data_start + e.begin, scratch.data(), scratch.size());
+      verify(e, scratch.data(), scratch.size());
+      convert_to_float(e.dtype->name, scratch.data(), t.data(), n);
     }
     out.order.push_back(e.name);
     out.tensors.emplace(e.name, std::move(t));

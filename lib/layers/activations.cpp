@@ -17,7 +17,6 @@ class Activation : public Layer {
  public:
   Activation(Act a, float slope) : act_(a), slope_(slope) {}
   Shape infer(const std::vector<Shape>& in) override { return in[0]; }
-  bool is_relu() const override { return act_ == Act::relu; }
   FusionInfo fusion_info() const override {
     if (act_ != Act::relu) return {};
     return {FusionInfo::Kind::clamp, {}, 0.f, std::numeric_limits<float>::infinity()};

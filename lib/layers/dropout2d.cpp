@@ -29,6 +29,8 @@ class Dropout2d : public Layer {
     if (s.empty()) args_.fail("drop_path expects an N x ... input, got a scalar");
     return s;
   }
+  // Inference fusion only looks at eval forwards, where this layer is the identity.
+  FusionInfo fusion_info() const override { return {FusionInfo::Kind::identity, {}, 0.f, 0.f}; }
 
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext& ctx) override {
     const Tensor& x = *in[0];

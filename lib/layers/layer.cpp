@@ -1,6 +1,13 @@
 #include "layers/layer.h"
 
+#include <limits>
+
 namespace cnn {
+
+bool Layer::is_relu() const {
+  const FusionInfo f = fusion_info();
+  return f.kind == FusionInfo::Kind::clamp && f.lo == 0.f && f.hi == std::numeric_limits<float>::infinity();
+}
 
 float* workspace_for(RunContext& ctx, Tensor& own, size_t floats) {
   Tensor& t = ctx.workspace ? *ctx.workspace : own;

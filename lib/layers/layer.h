@@ -115,12 +115,12 @@ class Layer {
   // Floats the layer keeps inside at the planned shapes (saved masks and indices, inner
   // activations), for the Net's memory plan.
   virtual size_t state_floats(bool /*train*/) const { return 0; }
-  // ReLU fusion, planned by the Net: a plain ReLU layer says so (is_relu); a layer whose output
-  // only feeds such a ReLU may take it into its own passes (fuse_relu(true) returns true). It then
-  // writes relu(output) in forward, and its backward receives the ReLU's output and output
-  // gradient (the mask is output > 0), with results bit-identical to the two layers run apart.
-  // fuse_relu(false) restores the plain behaviour.
-  virtual bool is_relu() const { return false; }
+  // ReLU fusion, planned by the Net: a plain ReLU layer is one whose fusion_info is a clamp to
+  // [0, inf) (is_relu); a layer whose output only feeds such a ReLU may take it into its own
+  // passes (fuse_relu(true) returns true). It then writes relu(output) in forward, and its
+  // backward receives the ReLU's output and output gradient (the mask is output > 0), with results
+  // bit-identical to the two layers run apart. fuse_relu(false) restores the plain behaviour.
+  bool is_relu() const;
   virtual bool fuse_relu(bool /*on*/) { return false; }
   // Inference fusion (see InferenceFusion): what this layer is to the layer before it, and
   // whether it takes the chain `f` (null: back to the plain layer). A layer that takes it keeps

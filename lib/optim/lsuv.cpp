@@ -24,9 +24,9 @@ void run_lsuv(Net& net, const Dataset& train_set, const DataSpec& data, uint64_t
   order.resize(size_t(n));
   const Pipeline pipeline(data.train_transforms, train_set.channels(), "data.train_transforms");
   const Shape sample =
-      checked_sample_shape(pipeline, train_set, net.spec().input, data.dataset, "data.train_transforms");
+      checked_sample_shape(pipeline, train_set, net.spec().input, name_of(data.dataset), "data.train_transforms");
   // Epoch 1's augmentation of these samples, as the trainer's first batch has it.
-  Loader loader(train_set, pipeline, sample, {n, 0, seed, data.bad_images == "skip", 0});
+  Loader loader(train_set, pipeline, sample, {n, 0, seed, data.bad_images == BadImages::skip, 0});
   loader.start(1, order);
   const Batch* batch = loader.next();
   const auto layers = net.lsuv(batch->images, o.tol, o.iters);

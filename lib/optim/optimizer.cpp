@@ -81,15 +81,30 @@ void Optimizer::check_shape(const std::string& name, const Tensor& value, const 
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerSpec& s, const std::vector<NamedParam>& params) {
   OptimizerCommon common{s.no_decay_bn_bias, s.grad_clip_norm};
-  if (s.type == "sgd")
-    return std::make_unique<Sgd>(params, SgdOptions{s.lr, s.momentum, s.dampening, s.weight_decay, s.nesterov}, common);
-  if (s.type == "rmsprop")
-    return std::make_unique<Rmsprop>(params, RmspropOptions{s.alpha, s.eps, s.momentum, s.weight_decay, s.centered},
-                                     common);
-  if (s.type == "adam" || s.type == "adamw")
-    return std::make_unique<Adam>(
-        params, AdamOptions{s.beta1, s.beta2, s.eps, s.weight_decay, s.amsgrad, s.type == "adamw"}, common);
-  throw ConfigError("unknown optimizer type '" + s.type + "'");
+  switch (s.type) {
+    case OptimizerType::sgd:
+      return std::make_unique<Sgd>(params, SgdOptions{s.lr, s.momentum, s.dampening, s.weight_decay, s.nesterov},
+                                   common);
+    case OptimizerType::rmsprop:
+      return std::make_unique<Rmsprop>(params, RmspropOptions{s.alpha, s.eps, s.momentum, s.weight_decay, s.centered},
+                                       common);
+    case OptimizerType::adam:
+    case OptimizerType::adamw:
+      return std::make_unique<Adam>(
+          params, AdamOptions{s.beta1, s.beta2, s.eps, s.weight_decay, s.amsgrad, s.type == OptimizerType::adamw},
+          common);
+  }
+  throw ConfigError("unknown optimizer type " + std::to_string(int(s.type)));
+}
+
+int state_tensors_per_param(const OptimizerSpec& s) {
+  switch (s.type) {
+    case OptimizerType::sgd: return s.momentum != 0 ? 1 : 0;
+    case OptimizerType::rmsprop: return 1 + (s.momentum != 0 ? 1 : 0) + (s.centered ? 1 : 0);
+    case OptimizerType::adam:
+    case OptimizerType::adamw: return 2 + (s.amsgrad ? 1 : 0);
+  }
+  return 0;
 }
 
 }  // namespace cnn

@@ -79,5 +79,8 @@ class Optimizer {
 
 // The optimizer train.optimizer describes, over `params`.
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerSpec& spec, const std::vector<NamedParam>& params);
+// The state tensors (each of its parameter's size) the optimizer keeps per parameter once it has
+// stepped: what a run's memory check counts before the first step.
+int state_tensors_per_param(const OptimizerSpec& spec);
 
 }  // namespace cnn

@@ -26,7 +26,7 @@ double onecycle(const ScheduleSpec& s, double max_lr, double step, double total)
     if (step <= p.end_step || i + 1 == phases.size()) {
       const double span = p.end_step - start_step;
       const double pct = span > 0 ? std::clamp((step - start_step) / span, 0.0, 1.0) : 1.0;
-      if (s.anneal_strategy == "linear") return (p.end_lr - p.start_lr) * pct + p.start_lr;
+      if (s.anneal_strategy == AnnealStrategy::linear) return (p.end_lr - p.start_lr) * pct + p.start_lr;
       return p.end_lr + (p.start_lr - p.end_lr) / 2.0 * (std::cos(M_PI * pct) + 1);
     }
     start_step = p.end_step;
@@ -40,24 +40,27 @@ double learning_rate(const ScheduleSpec& s, double base_lr, int64_t step, int64_
   const double warmup = s.warmup_epochs * double(steps_per_epoch);
   const double total = double(epochs * steps_per_epoch);
   if (step < warmup) {
-    const double start = s.type == "onecycle" ? base_lr / s.div_factor : base_lr;
+    const double start = s.type == ScheduleType::onecycle ? base_lr / s.div_factor : base_lr;
     return start * std::min(1.0, (double(step) + 1) / warmup);
   }
   const int64_t epoch = step / steps_per_epoch;  // 0-based epoch of this step
-  if (s.type == "step") return base_lr * std::pow(s.gamma, double(epoch / s.step_epochs));
-  if (s.type == "multistep") {
-    const auto passed = std::upper_bound(s.milestones.begin(), s.milestones.end(), epoch) - s.milestones.begin();
-    return base_lr * std::pow(s.gamma, double(passed));
-  }
-  if (s.type == "exponential") return base_lr * std::pow(s.gamma, double(epoch));
-  if (s.type == "cosine") {
-    const double span = total - warmup;
-    const double t = span > 0 ? std::min(1.0, (double(step) - warmup) / span) : 1.0;
-    return s.min_lr + (base_lr - s.min_lr) * 0.5 * (1 + std::cos(M_PI * t));
-  }
-  if (s.type == "onecycle") {
-    const double skip = std::ceil(warmup);
-    return onecycle(s, base_lr, double(step) - skip, total - skip);
+  switch (s.type) {
+    case ScheduleType::constant: return base_lr;
+    case ScheduleType::step: return base_lr * std::pow(s.gamma, double(epoch / s.step_epochs));
+    case ScheduleType::multistep: {
+      const auto passed = std::upper_bound(s.milestones.begin(), s.milestones.end(), epoch) - s.milestones.begin();
+      return base_lr * std::pow(s.gamma, double(passed));
+    }
+    case ScheduleType::exponential: return base_lr * std::pow(s.gamma, double(epoch));
+    case ScheduleType::cosine: {
+      const double span = total - warmup;
+      const double t = span > 0 ? std::min(1.0, (double(step) - warmup) / span) : 1.0;
+      return s.min_lr + (base_lr - s.min_lr) * 0.5 * (1 + std::cos(M_PI * t));
+    }
+    case ScheduleType::onecycle: {
+      const double skip = std::ceil(warmup);
+      return onecycle(s, base_lr, double(step) - skip, total - skip);
+    }
   }
   return base_lr;
 }

@@ -170,7 +170,7 @@ std::vector<LineChart> curve_charts(const RunMetrics& m, const Recipe& recipe) {
   for (LineChart* c : {&loss, &acc, &lr}) {
     if (best >= 0) {
       c->marker_x = double(m.epochs[size_t(best)].epoch);
-      c->marker_label = fmt::format("best epoch {} ({})", m.epochs[size_t(best)].epoch, recipe.train.best_metric);
+      c->marker_label = fmt::format("best epoch {} ({})", m.epochs[size_t(best)].epoch, name_of(recipe.train.best_metric));
     }
     out.push_back(*c);
   }
@@ -219,7 +219,7 @@ ReportResult write_report(const ReportOptions& o) {
   load_checkpoint(checkpoint, net);
 
   PageInput page;
-  page.title = fmt::format("{} on {}", recipe.model.name, recipe.data.dataset);
+  page.title = fmt::format("{} on {}", recipe.model.name, name_of(recipe.data.dataset));
   page.metrics = &metrics;
   page.recipe = &recipe;
   page.checkpoint = checkpoint;

@@ -45,12 +45,12 @@ std::string overview(const PageInput& in) {
     rows += fmt::format("<tr><th>{}</th><td>{}</td></tr>", xml_escape(k), xml_escape(v));
   };
   row("model", in.recipe->model.name);
-  row("dataset", in.recipe->data.dataset);
+  row("dataset", name_of(in.recipe->data.dataset));
   row("epochs", fmt::format("{} of {}", last.epoch, in.recipe->train.epochs));
   row("steps", std::to_string(last.step));
   if (best >= 0) {
     const EpochMetrics& b = m.epochs[size_t(best)];
-    row("best epoch (" + in.recipe->train.best_metric + ")",
+    row("best epoch (" + name_of(in.recipe->train.best_metric) + ")",
         fmt::format("{}: test top-1 {:.2f}%, test loss {:.4f}", b.epoch, b.test_acc.value_or(NAN), b.test_loss.value_or(NAN)));
   }
   row("last epoch", fmt::format("train loss {:.4f}, train top-1 {:.2f}%, lr {:.4g}", last.train_loss, last.train_acc, last.lr));

@@ -60,14 +60,16 @@ RunMetrics read_run_metrics(const std::string& path) {
   return m;
 }
 
-int best_epoch_index(const std::vector<EpochMetrics>& epochs, const std::string& metric) {
+int best_epoch_index(const std::vector<EpochMetrics>& epochs, BestMetric metric) {
   int best = -1;
   double best_score = 0;
   for (size_t i = 0; i < epochs.size(); ++i) {
     const EpochMetrics& e = epochs[i];
-    const std::optional<double>& v = metric == "test_loss" ? e.test_loss : metric == "test_top5" ? e.test_top5 : e.test_acc;
+    const std::optional<double>& v = metric == BestMetric::test_loss   ? e.test_loss
+                                     : metric == BestMetric::test_top5 ? e.test_top5
+                                                                       : e.test_acc;
     if (!v) continue;
-    const double score = metric == "test_loss" ? -*v : *v;
+    const double score = metric == BestMetric::test_loss ? -*v : *v;
     if (best < 0 || score > best_score) best = int(i), best_score = score;
   }
   return best;

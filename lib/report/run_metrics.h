@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "config/recipe.h"
+
 namespace cnn {
 
 struct EpochMetrics {
@@ -33,6 +35,6 @@ RunMetrics read_run_metrics(const std::string& path);
 
 // The index into `epochs` of the best evaluated epoch by `metric` (test_acc | test_top5:
 // highest; test_loss: lowest; the first on ties), or -1 when no epoch was evaluated.
-int best_epoch_index(const std::vector<EpochMetrics>& epochs, const std::string& metric);
+int best_epoch_index(const std::vector<EpochMetrics>& epochs, BestMetric metric);
 
 }  // namespace cnn

@@ -19,21 +19,26 @@ std::vector<std::string> read_class_names_file(const std::string& path) {
   return names;
 }
 
-std::vector<std::string> builtin_class_names(const std::string& dataset) {
-  if (dataset == "mnist" || dataset == "fashion_mnist") return mnist_class_names(dataset == "fashion_mnist");
-  if (dataset == "cifar10")
-    return {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
+std::vector<std::string> builtin_class_names(DatasetKind dataset) {
+  switch (dataset) {
+    case DatasetKind::mnist: return mnist_class_names(false);
+    case DatasetKind::fashion_mnist: return mnist_class_names(true);
+    case DatasetKind::cifar10:
+      return {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
+    case DatasetKind::image_folder:
+    case DatasetKind::csv: break;
+  }
   return {};
 }
 
 std::vector<std::string> resolve_class_names(const std::string& file, const std::string& checkpoint,
-                                             const std::string& dataset) {
+                                             std::optional<DatasetKind> dataset) {
   if (!file.empty()) return read_class_names_file(file);
   if (!checkpoint.empty()) {
     std::vector<std::string> names = read_checkpoint_meta(checkpoint).class_names;
     if (!names.empty()) return names;
   }
-  return builtin_class_names(dataset);
+  return dataset ? builtin_class_names(*dataset) : std::vector<std::string>{};
 }
 
 }  // namespace cnn

@@ -41,7 +41,7 @@ SampleOutcome outcome(const float* z, int64_t K, int32_t label, int64_t predicte
 
 EvalOptions eval_options_of(const Recipe& recipe) {
   const DataSpec& d = recipe.data;
-  return {d.workers, recipe.train.seed, d.bad_images == "skip", d.dataset, d.eval_tta == "hflip"};
+  return {d.workers, recipe.train.seed, d.bad_images == BadImages::skip, name_of(d.dataset), d.eval_tta == EvalTta::hflip};
 }
 
 EvalResult evaluate(Net& net, const Dataset& data, const std::vector<TransformSpec>& transforms,

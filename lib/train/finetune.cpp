@@ -97,6 +97,10 @@ std::unique_ptr<Optimizer> make_finetune_optimizer(Net& net, const TrainSpec& tr
     lr_mult.push_back(lm);
     wd_mult.push_back(wm);
   }
+  if (trainable.empty())
+    throw ConfigError(fmt::format("train.freeze: every parameter of model '{}' is frozen, so nothing would train "
+                                  "(train.unfreeze names the ones to train)",
+                                  net.spec().name));
   std::set<std::string> eval_nodes;
   if (train.freeze_bn)
     for (const auto& n : bn_nodes)

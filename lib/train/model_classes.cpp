@@ -11,7 +11,7 @@ Recipe fit_model_to_classes(const Recipe& recipe, int64_t classes, std::string& 
   Recipe r = with_model_classes(recipe, classes);
   if (r.classes_from_data)
     note = fmt::format("model {}: classes {} (the {} classes of data.dataset {}; model_args.classes sets another count)",
-                       r.model.name, classes, classes, r.data.dataset);
+                       r.model.name, classes, classes, name_of(r.data.dataset));
   return r;
 }
 
@@ -26,7 +26,7 @@ void check_model_classes(const Net& net, const Recipe& recipe, int64_t classes) 
                                             "{{linear: {{out: $classes}}}}",
                                             classes);
   throw ConfigError(fmt::format("{}: the model ends in N x {} outputs but '{}' has {} classes; {}", model,
-                                shape_str(out), recipe.data.dataset, classes, how));
+                                shape_str(out), name_of(recipe.data.dataset), classes, how));
 }
 
 }  // namespace cnn

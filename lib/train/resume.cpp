@@ -101,11 +101,11 @@ std::string schedule_continuation_note(const TrainSpec& saved, const TrainSpec& 
   if (same)
     return fmt::format("note: train.epochs {} -> {}: the {} schedule does not depend on the number of epochs; it "
                        "continues unchanged from step {} (lr {:.4g})",
-                       saved.epochs, now.epochs, now.schedule.type, step, lr_now(step));
+                       saved.epochs, now.epochs, name_of(now.schedule.type), step, lr_now(step));
   const std::string what =
       saved.epochs != now.epochs
           ? fmt::format("train.epochs {} -> {}: the {} schedule is recomputed over {} epochs ({} steps), not appended",
-                        saved.epochs, now.epochs, now.schedule.type, now.epochs, now.epochs * steps_per_epoch)
+                        saved.epochs, now.epochs, name_of(now.schedule.type), now.epochs, now.epochs * steps_per_epoch)
           : std::string("the lr schedule differs from the checkpoint's");
   return fmt::format("note: {}: the lr at step {} is {:.4g} (it was {:.4g} under the checkpoint's config; "
                      "docs/config.md, \"Resuming a run\")",

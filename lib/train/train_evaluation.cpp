@@ -8,9 +8,12 @@ namespace cnn {
 namespace {
 
 // Higher is better for every metric after this.
-double score_of(const std::string& metric, const EvalResult& ev) {
-  if (metric == "test_loss") return -ev.loss;
-  if (metric == "test_top5") return ev.top5;
+double score_of(BestMetric metric, const EvalResult& ev) {
+  switch (metric) {
+    case BestMetric::test_loss: return -ev.loss;
+    case BestMetric::test_top5: return ev.top5;
+    case BestMetric::test_acc: break;
+  }
   return ev.top1;
 }
 

@@ -48,10 +48,7 @@ TrainingMemory training_memory(TrainRun& run, int64_t accumulate) {
   m.eval = double(eval.activations) + double(std::max<int64_t>(0, eval.workspace - train.workspace));
   // The optimizer allocates its state when it is made (Optimizer::state() lists it only once it
   // has stepped): one tensor per parameter for each of these.
-  const OptimizerSpec& o = run.recipe.train.optimizer;
-  const int per_param = o.type == "sgd"       ? (o.momentum != 0 ? 1 : 0)
-                        : o.type == "rmsprop" ? 1 + (o.momentum != 0 ? 1 : 0) + (o.centered ? 1 : 0)
-                                              : 2 + (o.amsgrad ? 1 : 0);  // adam, adamw
+  const int per_param = state_tensors_per_param(run.recipe.train.optimizer);
   for (const NamedParam& p : run.net->params())
     m.state += double(per_param) * double(p.param->value.numel()) * sizeof(float);
   if (run.ema)

@@ -76,11 +76,12 @@ void build_model_and_data(TrainRun& run) {
   if (!note.empty()) run.log(note);
   const Recipe& recipe = run.recipe;
   run.train_pipeline = Pipeline(ds.train_transforms, run.train_set->channels(), "data.train_transforms");
-  run.sample = checked_sample_shape(run.train_pipeline, *run.train_set, recipe.model.input, ds.dataset,
+  run.sample = checked_sample_shape(run.train_pipeline, *run.train_set, recipe.model.input, name_of(ds.dataset),
                                     "data.train_transforms");
   {  // checks the eval pipeline before any training
     const Pipeline eval_pipeline(ds.eval_transforms, run.test_set->channels(), "data.eval_transforms");
-    checked_sample_shape(eval_pipeline, *run.test_set, recipe.model.input, ds.dataset, "data.eval_transforms");
+    checked_sample_shape(eval_pipeline, *run.test_set, recipe.model.input, name_of(ds.dataset),
+                         "data.eval_transforms");
   }
   run.net = std::make_unique<Net>(recipe.model);
   check_model_classes(*run.net, recipe, run.train_set->num_classes());
@@ -199,7 +200,7 @@ std::unique_ptr<TrainRun> setup_run(const Recipe& recipe_in, const TrainOptions&
   }
 
   run->log_every = ts.log_every > 0 ? ts.log_every : std::max<int64_t>(1, run->steps_per_epoch / 10);
-  const bool skip_bad = ds.bad_images == "skip";
+  const bool skip_bad = ds.bad_images == BadImages::skip;
   run->loader = std::make_unique<Loader>(*run->train_set, run->train_pipeline, run->sample,
                                          LoaderOptions{micro_batch, ds.workers, ts.seed, skip_bad, 0, dist::rank(), dist::size()});
   run->eval_options = eval_options_of(recipe);

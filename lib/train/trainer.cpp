@@ -132,7 +132,7 @@ TrainResult train(const Recipe& recipe, const TrainOptions& options) {
       throw Interrupted{};
     }
   }
-  if (run.result.best_test_acc < 0 && std::isfinite(run.meta.best_metric) && ts.best_metric == "test_acc")
+  if (run.result.best_test_acc < 0 && std::isfinite(run.meta.best_metric) && ts.best_metric == BestMetric::test_acc)
     run.result.best_test_acc = run.meta.best_metric;
   return run.result;
 }

@@ -9,7 +9,14 @@
 #include "config/recipe.h"
 #include "config_test_util.h"
 
+using cnn::AnnealStrategy;
+using cnn::BadImages;
+using cnn::BestMetric;
+using cnn::DatasetKind;
+using cnn::EvalTta;
 using cnn::load_recipe_file;
+using cnn::OptimizerType;
+using cnn::ScheduleType;
 using cnn::load_recipe_string;
 using cnn::Recipe;
 using cnn::testing::config_error;
@@ -99,7 +106,7 @@ TEST_CASE("recipe: a file with a model path relative to the recipe", "[config][r
   CHECK(fs::equivalent(r.model_path, fixture("lenet5.yaml")));
   CHECK(r.model.name == "lenet5");
   CHECK(r.model.nodes.size() == 12);
-  CHECK(r.data.dataset == "mnist");
+  CHECK(r.data.dataset == DatasetKind::mnist);
   CHECK(r.data.root == "data/mnist");
   REQUIRE(r.data.train_transforms.size() == 1);
   CHECK(r.data.train_transforms[0].type == "normalize");
@@ -109,7 +116,7 @@ TEST_CASE("recipe: a file with a model path relative to the recipe", "[config][r
   CHECK(r.data.batch_size == 32);
   CHECK(r.data.eval_batch_size == 0);
   CHECK(r.train.epochs == 2);
-  CHECK(r.train.optimizer.type == "sgd");
+  CHECK(r.train.optimizer.type == OptimizerType::sgd);
   CHECK(r.train.optimizer.lr == 0.05);
   CHECK(r.train.optimizer.momentum == 0.9);
   CHECK(r.train.optimizer.nesterov);
@@ -122,7 +129,7 @@ TEST_CASE("recipe: defaults", "[config][recipe]") {
   Recipe r = from_string("model: lenet5.yaml\n");
   CHECK(r.file.empty());
   CHECK(r.model.name == "lenet5");
-  CHECK(r.data.dataset == "mnist");
+  CHECK(r.data.dataset == DatasetKind::mnist);
   CHECK(r.data.root == "data/mnist");
   CHECK(r.data.train_transforms.empty());
   CHECK(r.data.batch_size == 64);
@@ -131,7 +138,7 @@ TEST_CASE("recipe: defaults", "[config][recipe]") {
   CHECK(r.data.train_limit == 0);
   CHECK(r.data.eval_limit == 0);
   CHECK(r.train.epochs == 10);
-  CHECK(r.train.optimizer.type == "sgd");
+  CHECK(r.train.optimizer.type == OptimizerType::sgd);
   CHECK(r.train.optimizer.lr == 0.01);
   CHECK(r.train.optimizer.momentum == 0.0);
   CHECK(r.train.optimizer.dampening == 0.0);
@@ -312,4 +319,55 @@ TEST_CASE("recipe --set errors", "[config][recipe][overrides][errors]") {
         "--set: 'data.train_transforms.1.normalize.mean': index 1 is out of range: 'data.train_transforms' has 1 item");
   CHECK(recipe_error("model: lenet5.yaml\ntrain: 3\n", {"train.epochs=1"}) ==
         "r.yaml:2:8: train: expected a mapping, got '3' (while applying --set train.epochs=1)");
+}
+
+TEST_CASE("recipe choices: each name reads as its enum value, the resolved recipe writes the name back",
+          "[config][recipe]") {
+  // Explicit pairs: reordering an enum or its names (recipe.cpp) would silently switch branches.
+  auto check = [](const std::string& key, const std::string& name, auto value, auto get) {
+    INFO(key << "=" << name);
+    const Recipe r = from_string("model: lenet5.yaml\n", {key + "=" + name});
+    CHECK(get(r) == value);
+    CHECK(cnn::name_of(value) == name);
+    CHECK(r.resolved_yaml.find(key.substr(key.rfind('.') + 1) + ": " + name) != std::string::npos);
+  };
+  auto dataset = [](const Recipe& r) { return r.data.dataset; };
+  check("data.dataset", "mnist", DatasetKind::mnist, dataset);
+  check("data.dataset", "fashion_mnist", DatasetKind::fashion_mnist, dataset);
+  check("data.dataset", "cifar10", DatasetKind::cifar10, dataset);
+  check("data.dataset", "image_folder", DatasetKind::image_folder, dataset);
+  check("data.dataset", "csv", DatasetKind::csv, dataset);
+  auto bad = [](const Recipe& r) { return r.data.bad_images; };
+  check("data.bad_images", "fatal", BadImages::fatal, bad);
+  check("data.bad_images", "skip", BadImages::skip, bad);
+  auto tta = [](const Recipe& r) { return r.data.eval_tta; };
+  check("data.eval_tta", "none", EvalTta::none, tta);
+  check("data.eval_tta", "hflip", EvalTta::hflip, tta);
+  auto optimizer = [](const Recipe& r) { return r.train.optimizer.type; };
+  check("train.optimizer.type", "sgd", OptimizerType::sgd, optimizer);
+  check("train.optimizer.type", "rmsprop", OptimizerType::rmsprop, optimizer);
+  check("train.optimizer.type", "adam", OptimizerType::adam, optimizer);
+  check("train.optimizer.type", "adamw", OptimizerType::adamw, optimizer);
+  auto schedule = [](const Recipe& r) { return r.train.schedule.type; };
+  check("train.schedule.type", "constant", ScheduleType::constant, schedule);
+  check("train.schedule.type", "step", ScheduleType::step, schedule);
+  check("train.schedule.type", "exponential", ScheduleType::exponential, schedule);
+  check("train.schedule.type", "cosine", ScheduleType::cosine, schedule);
+  check("train.schedule.type", "onecycle", ScheduleType::onecycle, schedule);
+  const Recipe multistep = from_string("model: lenet5.yaml\ntrain: {schedule: {type: multistep, milestones: [2]}}\n");
+  CHECK(multistep.train.schedule.type == ScheduleType::multistep);
+  CHECK(cnn::name_of(ScheduleType::multistep) == "multistep");
+  auto anneal = [](const Recipe& r) { return r.train.schedule.anneal_strategy; };
+  const std::string onecycle = "train.schedule.type=onecycle";  // anneal_strategy is written for onecycle only
+  for (const auto& [name, value] : {std::pair{"cos", AnnealStrategy::cos}, std::pair{"linear", AnnealStrategy::linear}}) {
+    const Recipe r = from_string("model: lenet5.yaml\n", {onecycle, std::string("train.schedule.anneal_strategy=") + name});
+    CHECK(anneal(r) == value);
+    CHECK(r.resolved_yaml.find(std::string("anneal_strategy: ") + name) != std::string::npos);
+  }
+  auto metric = [](const Recipe& r) { return r.train.best_metric; };
+  check("train.best_metric", "test_acc", BestMetric::test_acc, metric);
+  check("train.best_metric", "test_top5", BestMetric::test_top5, metric);
+  check("train.best_metric", "test_loss", BestMetric::test_loss, metric);
+  CHECK(cnn::choice_named<OptimizerType>("adamw") == OptimizerType::adamw);
+  CHECK_FALSE(cnn::choice_named<OptimizerType>("adan"));
 }

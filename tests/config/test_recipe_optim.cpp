@@ -10,6 +10,9 @@
 #include "config_test_util.h"
 
 using cnn::load_recipe_string;
+using cnn::AnnealStrategy;
+using cnn::OptimizerType;
+using cnn::ScheduleType;
 using cnn::Recipe;
 using cnn::testing::config_error;
 
@@ -96,7 +99,7 @@ TEST_CASE("optimizer: every field parses and the resolved YAML reloads", "[confi
     Recipe r = with_train("  optimizer: {type: rmsprop, lr: 0.045, alpha: 0.9, momentum: 0.9, eps: 1.0, centered: "
                           "true, weight_decay: 4.0e-5}\n");
     const auto& o = r.train.optimizer;
-    CHECK(o.type == "rmsprop");
+    CHECK(o.type == OptimizerType::rmsprop);
     CHECK(o.alpha == 0.9);
     CHECK(o.eps == 1.0);
     CHECK(o.momentum == 0.9);
@@ -124,7 +127,7 @@ TEST_CASE("optimizer: every field parses and the resolved YAML reloads", "[confi
   SECTION("--set switches the type and sets new fields") {
     Recipe r = with_train("  epochs: 1\n", {"train.optimizer.type=adamw", "train.optimizer.betas=[0.9,0.95]",
                                             "train.optimizer.grad_clip_norm=1"});
-    CHECK(r.train.optimizer.type == "adamw");
+    CHECK(r.train.optimizer.type == OptimizerType::adamw);
     CHECK(r.train.optimizer.beta2 == 0.95);
     CHECK(r.train.optimizer.grad_clip_norm == 1.0);
     check_same_optim(r, reload(r));
@@ -199,11 +202,11 @@ TEST_CASE("schedule: every type parses and the resolved YAML keeps its fields", 
     CHECK(s.pct_start == 0.25);
     CHECK(s.div_factor == 10.0);
     CHECK(s.final_div_factor == 100.0);
-    CHECK(s.anneal_strategy == "linear");
+    CHECK(s.anneal_strategy == AnnealStrategy::linear);
     CHECK(s.three_phase);
     Recipe again = reload(r);
     CHECK(again.train.schedule.pct_start == 0.25);
-    CHECK(again.train.schedule.anneal_strategy == "linear");
+    CHECK(again.train.schedule.anneal_strategy == AnnealStrategy::linear);
     CHECK(again.train.schedule.three_phase);
     check_same_optim(r, again);
   }
@@ -212,12 +215,12 @@ TEST_CASE("schedule: every type parses and the resolved YAML keeps its fields", 
     CHECK(s.pct_start == 0.3);
     CHECK(s.div_factor == 25.0);
     CHECK(s.final_div_factor == 1e4);
-    CHECK(s.anneal_strategy == "cos");
+    CHECK(s.anneal_strategy == AnnealStrategy::cos);
     CHECK_FALSE(s.three_phase);
   }
   SECTION("fields of other schedules are ignored (so --set can switch the type)") {
     Recipe r = with_train("  schedule: {type: step, step_epochs: 2, gamma: 0.5}\n", {"train.schedule.type=cosine"});
-    CHECK(r.train.schedule.type == "cosine");
+    CHECK(r.train.schedule.type == ScheduleType::cosine);
     CHECK(r.resolved_yaml.find("schedule: {type: cosine, min_lr: 0.0, warmup_epochs: 0.0}") != std::string::npos);
     check_same_optim(r, reload(r));
   }

@@ -6,6 +6,7 @@
 #include "config/recipe.h"
 #include "config_test_util.h"
 
+using cnn::BadImages;
 using cnn::load_recipe_string;
 using cnn::Recipe;
 using cnn::TransformSpec;
@@ -77,7 +78,7 @@ TEST_CASE("recipe transforms: every type, defaults and arguments", "[config][rec
   CHECK(t[7].value == 0.0);
   CHECK(t[8].size == std::vector<int64_t>{8});
   CHECK(t[8].p == 1.0);
-  CHECK(r.data.bad_images == "fatal");
+  CHECK(r.data.bad_images == BadImages::fatal);
 
   // The resolved YAML reloads to the same transforms.
   const Recipe again = load_recipe_string(r.resolved_yaml, "resolved.yaml", kFixtures);

@@ -44,7 +44,7 @@ TEST_CASE("csv dataset: class names, header, quoting, paths relative to the csv 
   write_text(root / "train.csv", "\xEF\xBB\xBFpath,label\r\nimg/a.png,dog\r\n\"img/b,1.png\" , cat\r\n\nimg/c.png,dog\r\n");
   write_text(root / "val.csv", "img/c.png,cat\n");
   DataSpec spec;
-  spec.dataset = "csv";
+  spec.dataset = DatasetKind::csv;
   spec.root = root.string();
   const auto train = load_dataset(spec, "train");
   REQUIRE(train->size() == 3);
@@ -111,8 +111,8 @@ TEST_CASE("data.channels: 1 reads images as PIL's convert('L'), for csv and imag
   spec.root = dir.str();
   spec.channels = 1;
   Image img;
-  for (const std::string dataset : {"csv", "image_folder"}) {
-    INFO(dataset);
+  for (const DatasetKind dataset : {DatasetKind::csv, DatasetKind::image_folder}) {
+    INFO(name_of(dataset));
     spec.dataset = dataset;
     const auto ds = load_dataset(spec, "train");
     CHECK(ds->channels() == 1);
@@ -121,7 +121,7 @@ TEST_CASE("data.channels: 1 reads images as PIL's convert('L'), for csv and imag
     CHECK(int(img.data()[0]) == 76);
     CHECK(int(img.data()[1]) == 150);
     ds->read(1, img);
-    CHECK(int(img.data()[1]) == (dataset == "csv" ? 200 : 29));
+    CHECK(int(img.data()[1]) == (dataset == DatasetKind::csv ? 200 : 29));
   }
   // the recipe field: 1 or 3, only for datasets decoded from files
   const std::string base = "model: {input: [1, 2, 2], layers: [flatten]}\ndata: {dataset: csv, root: x, ";

@@ -18,19 +18,27 @@ using namespace cnn::test;
 
 namespace {
 
+const KeyValues kConv = {{"out", "8"}, {"k", "3"}, {"pad", "1"}, {"bias", "false"}};
+
+// stem conv -> bn -> relu, then a residual branch block.conv1 -> bn1 -> relu1 -> conv2 -> bn2.
+// Returns bn2; `stem` gets the stem's output.
+int stem_and_branch(SpecBuilder& b, int& stem) {
+  int x = b.add("stem.conv", "conv", {{"out", "8"}, {"k", "3"}, {"pad", "1"}}, {-1});  // with a bias
+  x = b.add("stem.bn", "bn", {}, {x});
+  stem = b.add("stem.relu", "relu", {}, {x});
+  x = b.add("block.conv1", "conv", kConv, {stem});
+  x = b.add("block.bn1", "bn", {}, {x});
+  x = b.add("block.relu1", "relu", {}, {x});
+  x = b.add("block.conv2", "conv", kConv, {x});
+  return b.add("block.bn2", "bn", {}, {x});
+}
+
 // Every chain shape the planner knows, and the places where it must stop.
 ModelSpec chains_spec() {
   SpecBuilder b({3, 9, 8}, "inference_fusion");
-  const KeyValues conv = {{"out", "8"}, {"k", "3"}, {"pad", "1"}, {"bias", "false"}};
-  int x = b.add("stem.conv", "conv", {{"out", "8"}, {"k", "3"}, {"pad", "1"}}, {-1});  // with a bias
-  x = b.add("stem.bn", "bn", {}, {x});
-  const int stem = b.add("stem.relu", "relu", {}, {x});
+  int stem = -1;
   // A residual block with an identity shortcut: conv2 takes bn2, the add and the ReLU.
-  x = b.add("block.conv1", "conv", conv, {stem});
-  x = b.add("block.bn1", "bn", {}, {x});
-  x = b.add("block.relu1", "relu", {}, {x});
-  x = b.add("block.conv2", "conv", conv, {x});
-  x = b.add("block.bn2", "bn", {}, {x});
+  int x = stem_and_branch(b, stem);
   int sc = b.add("block.shortcut", "shortcut", {{"out", "8"}}, {stem});
   x = b.add("block.add", "add", {}, {x, sc});
   const int block = b.add("block.relu2", "relu", {}, {x});
@@ -161,4 +169,49 @@ TEST_CASE("inference fusion: less memory planned, nothing for inspectable nets",
   Net::InferenceScope scope(net);
   CHECK_FALSE(net.fused_for_inference());
   CHECK_FALSE(net.fused(net.node_index("block.conv2")));
+}
+
+namespace {
+
+// A residual block with stochastic depth ({merge: add, drop_path: p}): a drop_path between the
+// branch's last BN and the add.
+ModelSpec drop_path_spec() {
+  SpecBuilder b({3, 9, 8}, "inference_fusion_drop_path");
+  int stem = -1;
+  int x = stem_and_branch(b, stem);
+  x = b.add("block.drop_path", "drop_path", {{"p", "0.3"}}, {x});
+  x = b.add("block.add", "add", {}, {x, stem});
+  x = b.add("block.relu2", "relu", {}, {x});
+  x = b.add("pool", "global_avgpool", {}, {x});
+  x = b.add("flat", "flatten", {}, {x});
+  b.add("fc", "linear", {{"out", "5"}}, {x});
+  return b.spec;
+}
+
+}  // namespace
+
+TEST_CASE("inference fusion: a chain sees through drop_path (the identity in eval)", "[graph][net][fusion]") {
+  Net net(drop_path_spec());
+  net.init(21);
+  randomize_batchnorms(net, 22);
+  auto fused = [&](const char* name) { return net.fused(net.node_index(name)); };
+  for (int64_t batch : {1, 4}) {
+    INFO("batch " << batch);
+    const Tensor x = random_input(batch, 23);
+    RunContext ctx;
+    ctx.train = false;
+    const std::vector<float> plain = values(net.forward(x, ctx));
+    CHECK(fused("block.add"));  // unfused, the add takes the ReLU after it (training fusion)
+    std::vector<float> with_chain;
+    {
+      Net::InferenceScope scope(net);
+      CHECK(fused("block.conv2"));        // bn2, the drop_path, the add and relu2
+      CHECK_FALSE(fused("block.add"));    // absorbed into conv2's chain: it no longer runs its own pass
+      with_chain = values(net.forward(x, ctx));
+    }
+    REQUIRE(with_chain.size() == plain.size());
+    float peak = 0;
+    for (float v : plain) peak = std::max(peak, std::fabs(v));
+    for (size_t i = 0; i < plain.size(); ++i) CHECK(std::fabs(with_chain[i] - plain[i]) <= 1e-5f * std::max(1.f, peak));
+  }
 }

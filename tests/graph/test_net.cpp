@@ -334,3 +334,42 @@ TEST_CASE("net: frozen layers between trainable ones compute no weight gradient,
   CHECK(rows[5].kernel == "depthwise");
   CHECK(rows[6].kernel == "im2col+gemm");
 }
+
+TEST_CASE("net: a training step with nothing trainable runs (no parameters, or all frozen, with a side head)",
+          "[graph][net][finetune]") {
+  // Only pooling, activation and flatten: no parameter at all.
+  SpecBuilder b({2, 6, 6});
+  int x = b.add("pool", "maxpool", {{"k", "2"}}, {-1});
+  x = b.add("relu", "relu", {}, {x});
+  b.add("flatten", "flatten", {}, {x});
+  Net bare(b.spec);
+  REQUIRE(bare.params().empty());
+  for (int64_t N : {3, 5}) {  // and again after a re-plan
+    const Tensor input = random_input(bare, N, 1);
+    Rng rng(1);
+    RunContext ctx{true, &rng};
+    const Tensor& y = bare.forward(input, ctx);
+    CHECK(y.shape() == Shape{N, 18});
+    REQUIRE(bare.output_grad().shape() == y.shape());
+    bare.output_grad().fill(1.f);
+    bare.zero_grad();
+    bare.backward(ctx);
+  }
+
+  // Every parameter frozen (train.freeze: ["*"]), with a side head whose gradient the caller fills.
+  SpecBuilder f({3, 10, 10});
+  const int conv = f.add("conv1", "conv", {{"out", "4"}, {"k", "3"}, {"pad", "1"}}, {-1});
+  const int aux = f.add("aux", "global_avgpool", {}, {conv});
+  x = f.add("relu", "relu", {}, {conv});
+  x = f.add("flatten", "flatten", {}, {x});
+  f.add("fc", "linear", {{"out", "3"}}, {x});
+  f.spec.heads.push_back({"aux", aux, 0.5});
+  Net frozen(f.spec);
+  frozen.set_frozen(std::vector<char>(frozen.params().size(), 1));
+  fixed_step(frozen);
+  REQUIRE(frozen.head_grad(0).shape() == Shape{2, 4, 1, 1});
+  for (size_t i = 0; i < frozen.params().size(); ++i) {  // nothing ran backward: untouched
+    const Tensor& g = frozen.params()[i].param->grad;
+    for (int64_t j = 0; j < g.numel(); ++j) REQUIRE(g[j] == 7.f);
+  }
+}

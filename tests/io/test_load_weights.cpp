@@ -197,11 +197,11 @@ TEST_CASE("checkpoint metadata: class names round trip, a plain state_dict has n
   CheckpointMeta back = read_checkpoint_meta(dir / "ck.safetensors");
   CHECK(back.epoch == 2);
   CHECK(back.class_names == meta.class_names);
-  CHECK(resolve_class_names("", dir / "ck.safetensors", "cifar10") == meta.class_names);
+  CHECK(resolve_class_names("", dir / "ck.safetensors", DatasetKind::cifar10) == meta.class_names);
   write_state_dict(dir / "sd.safetensors", {{"fc.bias", filled({3}, 0)}}, 1);
   CHECK(read_checkpoint_meta(dir / "sd.safetensors").class_names.empty());
-  CHECK(resolve_class_names("", dir / "sd.safetensors", "cifar10").at(3) == "cat");
-  CHECK(resolve_class_names("", "", "image_folder").empty());
+  CHECK(resolve_class_names("", dir / "sd.safetensors", DatasetKind::cifar10).at(3) == "cat");
+  CHECK(resolve_class_names("", "", DatasetKind::image_folder).empty());
   spit(dir / "names.txt", "a\r\n\nb\n");
-  CHECK(resolve_class_names(dir / "names.txt", dir / "ck.safetensors", "cifar10") == std::vector<std::string>{"a", "b"});
+  CHECK(resolve_class_names(dir / "names.txt", dir / "ck.safetensors", DatasetKind::cifar10) == std::vector<std::string>{"a", "b"});
 }

@@ -228,6 +228,14 @@ TEST_CASE("activation layers: shapes, default slope, values", "[layers][activati
   CHECK(id->infer({{5, 2, 3, 4}}) == Shape{5, 2, 3, 4});
 }
 
+TEST_CASE("is_relu: only a clamp from 0 to infinity is a ReLU (training fusion takes it)", "[layers][activation][fusion]") {
+  CHECK(build_layer("relu")->is_relu());
+  for (const char* type : {"relu6", "leaky_relu", "tanh", "sigmoid", "identity", "drop_path"}) {
+    INFO(type);
+    CHECK_FALSE(build_layer(type)->is_relu());
+  }
+}
+
 TEST_CASE("merge layers: values and null input gradients", "[layers][merge]") {
   Rng rng(9);
   Tensor a({2, 1, 2, 2}), b({2, 3, 2, 2});

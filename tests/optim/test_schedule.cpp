@@ -31,7 +31,7 @@ SchedSetup setup() {
 ScheduleSpec spec_of(const std::string& name) {
   auto kv = parse_kv(ref_meta("sched." + name));
   ScheduleSpec s;
-  s.type = kv.at("type");
+  s.type = choice_named<ScheduleType>(kv.at("type")).value();
   if (kv.count("step_epochs")) s.step_epochs = std::stoll(kv.at("step_epochs"));
   if (kv.count("gamma")) s.gamma = std::stod(kv.at("gamma"));
   if (kv.count("min_lr")) s.min_lr = std::stod(kv.at("min_lr"));
@@ -43,7 +43,7 @@ ScheduleSpec spec_of(const std::string& name) {
   if (kv.count("pct_start")) s.pct_start = std::stod(kv.at("pct_start"));
   if (kv.count("div_factor")) s.div_factor = std::stod(kv.at("div_factor"));
   if (kv.count("final_div_factor")) s.final_div_factor = std::stod(kv.at("final_div_factor"));
-  if (kv.count("anneal_strategy")) s.anneal_strategy = kv.at("anneal_strategy");
+  if (kv.count("anneal_strategy")) s.anneal_strategy = choice_named<AnnealStrategy>(kv.at("anneal_strategy")).value();
   if (kv.count("three_phase")) s.three_phase = kv.at("three_phase") == "1";
   return s;
 }
@@ -107,7 +107,7 @@ TEST_CASE("schedule: linear warm-up in front of constant, step and cosine", "[op
   for (const std::string type : {"constant", "step", "cosine"}) {
     SECTION(type) {
       ScheduleSpec s;
-      s.type = type;
+      s.type = choice_named<ScheduleType>(type).value();
       s.warmup_epochs = 2;
       s.step_epochs = 3;
       s.gamma = 0.5;
@@ -143,7 +143,7 @@ TEST_CASE("schedule: a fractional warm-up never exceeds the base lr", "[optim][s
   const int64_t spe = 7, epochs = 4;
   for (const std::string type : {"constant", "cosine"}) {
     ScheduleSpec s;
-    s.type = type;
+    s.type = choice_named<ScheduleType>(type).value();
     s.warmup_epochs = 0.5;
     double prev = 0;
     for (int64_t step = 0; step < 7; ++step) {
@@ -180,7 +180,7 @@ TEST_CASE("schedule: onecycle matches torch OneCycleLR stepped per step", "[opti
   for (const std::string name : {"onecycle", "onecycle_linear", "onecycle_three_phase"}) {
     SECTION(name) {
       const ScheduleSpec s = spec_of(name);
-      REQUIRE(s.type == "onecycle");
+      REQUIRE(s.type == ScheduleType::onecycle);
       const Tensor& want = ref_tensor("sched." + name);
       REQUIRE(want.numel() == total);
       for (int64_t step = 0; step < total; ++step)
@@ -209,7 +209,7 @@ TEST_CASE("schedule: warm-up in front of multistep, exponential and onecycle", "
   for (const std::string type : {"multistep", "exponential", "onecycle"}) {
     SECTION(type) {
       ScheduleSpec s;
-      s.type = type;
+      s.type = choice_named<ScheduleType>(type).value();
       s.warmup_epochs = 1.5;  // W = 10.5 steps: steps 0..10 warm up
       s.milestones = {3, 5};
       s.gamma = 0.5;

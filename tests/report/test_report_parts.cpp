@@ -61,8 +61,8 @@ TEST_CASE("read_run_metrics: epoch and step records, errors name the file and li
   REQUIRE(m.steps.size() == 1);
   CHECK(m.steps[0].train_loss == 2.5);
   CHECK(!m.epochs[1].test_acc);  // not evaluated
-  CHECK(best_epoch_index(m.epochs, "test_acc") == 2);
-  CHECK(best_epoch_index(m.epochs, "test_loss") == 0);
+  CHECK(best_epoch_index(m.epochs, BestMetric::test_acc) == 2);
+  CHECK(best_epoch_index(m.epochs, BestMetric::test_loss) == 0);
   write_file_atomic(path, "{\"type\":\"epoch\",\"epoch\":1}\n");
   CHECK_THROWS_WITH(read_run_metrics(path), Catch::Contains("metrics.jsonl:1:"));
   write_file_atomic(path, "");

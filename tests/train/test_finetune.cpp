@@ -2,6 +2,7 @@
 // (weights_map, side heads), freezing (no gradient, no update, BN in eval mode) and per-parameter
 // learning-rate / weight-decay multipliers. Runs on the synthetic dataset of train_test_util.h.
 #include <catch2/catch.hpp>
+#include <cmath>
 
 #include "config/recipe.h"
 #include "core/rng.h"
@@ -158,6 +159,22 @@ TEST_CASE("freeze: frozen tensors keep their values bit for bit, '*' with unfree
 
   CHECK(config_error_message([&] { train(make_recipe("ft-freeze-bad", {"train.freeze=[layer9]"}), {}); }) ==
         "train.freeze: 'layer9' names no parameter of model 'tiny' (names are node paths such as 'conv1')");
+  CHECK(config_error_message([&] { train(make_recipe("ft-freeze-all", {"train.freeze=['*']"}), {}); }) ==
+        "train.freeze: every parameter of model 'tiny' is frozen, so nothing would train (train.unfreeze names the "
+        "ones to train)");
+}
+
+TEST_CASE("a model without parameters trains: the loss is computed, nothing is updated", "[train][finetune]") {
+  std::string text = recipe_text("ft-no-params");
+  const size_t from = text.find("    - {conv:"), to = text.find("data:\n");
+  text.replace(from, to - from, "    - {adaptive_avgpool: {out: [1, 10]}}\n    - flatten\n");
+  const Recipe r = load_recipe_string(text, "test-recipe.yaml", tmp_root().string(), {"train.epochs=1"});
+  std::string log;
+  const TrainResult result = train_logged(r, log);
+  INFO(log);
+  REQUIRE(result.epochs.size() == 1);
+  CHECK(std::isfinite(result.epochs[0].train_loss));
+  CHECK(result.epochs[0].train_loss > 0);
 }
 
 TEST_CASE("freeze_bn: the BN inside a frozen projection shortcut (torchvision's downsample) runs in eval mode too",

@@ -33,7 +33,7 @@ TEST_CASE("resume: the note on how the lr schedule continues when train.epochs g
   TrainSpec before;
   before.epochs = 2;
   before.optimizer.lr = 0.1;
-  before.schedule.type = "cosine";
+  before.schedule.type = ScheduleType::cosine;
   TrainSpec after = before;
   after.epochs = 4;
   // 10 steps an epoch; the first run ended at step 20 with lr 0 (the end of its cosine).
@@ -45,7 +45,7 @@ TEST_CASE("resume: the note on how the lr schedule continues when train.epochs g
   CHECK(schedule_continuation_note(before, before, 20, 10).empty());
   // Per-epoch schedules do not depend on the total: they continue as they were.
   TrainSpec step_before = before;
-  step_before.schedule.type = "step";
+  step_before.schedule.type = ScheduleType::step;
   step_before.schedule.step_epochs = 1;
   step_before.schedule.gamma = 0.5;
   TrainSpec step_after = step_before;
