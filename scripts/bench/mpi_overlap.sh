@@ -25,6 +25,7 @@ die() { echo "mpi_overlap: $*" >&2; exit 1; }
 say() { echo "mpi_overlap: $*" >&2; }
 command -v mpirun >/dev/null || die "mpirun not found (apt-get install openmpi-bin)"
 [ -x "$cnn" ] || die "$cnn not found (build first or set CNN=)"
+cnn="$(realpath "$cnn")"   # mpirun resolves a relative path on its own terms
 mpirun=(mpirun --oversubscribe --allow-run-as-root --bind-to none)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

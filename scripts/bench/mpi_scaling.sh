@@ -28,6 +28,7 @@ say() { echo "mpi_scaling: $*" >&2; }
 command -v mpirun >/dev/null || die "mpirun not found (apt-get install openmpi-bin)"
 command -v mpicc >/dev/null || die "mpicc not found (apt-get install libopenmpi-dev)"
 [ -x "$cnn" ] || die "$cnn not found (build first or set CNN=)"
+cnn="$(realpath "$cnn")"   # mpirun resolves a relative path on its own terms
 mpirun=(mpirun --oversubscribe --allow-run-as-root --bind-to none)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
