@@ -1,7 +1,9 @@
 #include "kernels/conv_direct.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <vector>
 
 #include "core/parallel.h"
@@ -56,10 +58,10 @@ void run_forward(const RowConvKernel& k, const RowConvArgs& a, int64_t positions
 
 bool strided(const RowConvPlan& r) { return r.SH != 1 || r.SW != 1; }
 
-// x -> rows: plain rows (stride 1) or phase planes (strided).
-void pack_input(const DirectConvPlan& p, const float* x, float* xrows) {
-  if (p.rows.SH == 1 && p.rows.SW == 1) pack_rows(x, p.N, p.C, p.g.H, p.g.W, p.rows.x, xrows);
-  else pack_phase_rows(x, p.N, p.C, p.g, p.rows, xrows);
+// x -> rows of layout r (p.rows or p.wide): plain rows (stride 1) or phase planes (strided).
+void pack_input(const DirectConvPlan& p, const RowConvPlan& r, const float* x, float* xrows) {
+  if (strided(r)) pack_phase_rows(x, p.N, p.C, p.g, r, xrows);
+  else pack_rows(x, p.N, p.C, p.g.H, p.g.W, r.x, xrows);
 }
 
 // Backward-data of a strided convolution: one row convolution per phase with that phase's taps
@@ -99,6 +101,24 @@ int64_t direct_conv_group(const ConvGeom& g, int M, int64_t N) {
 
 void set_direct_conv_group_budget(int64_t floats) { group_budget = floats > 0 ? floats : kDefaultGroupBudget; }
 
+namespace {
+// The narrow layout is off unless CNN_CONV_NARROW=1: measured on AVX2 (Zen 3, session 9, one
+// thread, harness, best of 9), the lane masks cost about what the dropped column saves: forward
+// +6-12% at 7x7 and 8x8 maps, -1 to -5% at 14x14 to 32x32, backward-data -9 to +9%; ResNet-18-CIFAR
+// training neutral (16.8 vs 17.2 images/s, 1 thread). AVX-512's masked loads take no ALU slot: not
+// measured yet.
+int narrow_setting = -1;  // -1: from the environment
+bool narrow_layout() {
+  if (narrow_setting < 0) {
+    const char* v = std::getenv("CNN_CONV_NARROW");
+    narrow_setting = v && std::string_view(v) == "1";
+  }
+  return narrow_setting == 1;
+}
+}  // namespace
+
+void set_direct_conv_narrow(bool on) { narrow_setting = on; }
+
 size_t DirectConvPlan::forward_floats() const { return size_t(C) * rows.x.length; }
 
 size_t DirectConvPlan::packed_weight_floats() const { return size_t(packed_row_conv_weights(M, C, rows.T)); }
@@ -108,9 +128,10 @@ namespace {
 // The backward workspace: what lasts over a batch's image groups first (the input-gradient
 // weights, per phase when strided, and each thread's weight-gradient partial), then what one
 // group uses (rows of x, dy and dx, channel-blocked dy). The plans of one layer's groups differ in
-// N only, so the first part sits at the same place for all of them.
+// N only, so the first part sits at the same place for all of them. The weight gradient reads x,
+// and dy for wgrad_rows, in the wide layout (dywide: its own dy rows when backward-data's are narrow).
 struct BackwardSpace {
-  float *wpack, *partials, *xrows, *dyrows, *dxrows, *dyb;
+  float *wpack, *partials, *xrows, *dyrows, *dywide, *dxrows, *dyb;
   int64_t part = 0;  // floats of one thread's partial
   bool by_rows = false;
   size_t total = 0;
@@ -127,10 +148,12 @@ struct BackwardSpace {
     };
     take(wpack, size_t(packed_row_conv_weights(p.C, p.M, r.T)));
     take(partials, size_t(std::max(threads, 1)) * size_t(part));
-    take(xrows, size_t(p.C) * r.x.length);
+    take(xrows, size_t(p.C) * p.wide.x.length);
     take(dyrows, size_t(p.M) * r.dy.length);
+    take(dywide, by_rows && r.narrow ? size_t(p.M) * p.wide.dy.length : 0);
+    if (!(by_rows && r.narrow)) dywide = dyrows;
     take(dxrows, strided(r) ? size_t(p.C) * r.dx.length : 0);
-    take(dyb, by_rows ? 0 : size_t(blocked_floats(p.M, r.y.positions, L)));
+    take(dyb, by_rows ? 0 : size_t(blocked_floats(p.M, p.wide.y.positions, L)));
     total = at;
   }
 };
@@ -141,7 +164,8 @@ size_t DirectConvPlan::backward_floats(int threads) const { return BackwardSpace
 
 DirectConvPlan plan_direct_conv(const ConvGeom& g, int M, int64_t N, const RowConvKernel& kernel) {
   DirectConvPlan p;
-  p.rows = plan_row_conv(g, N);
+  p.rows = plan_row_conv(g, N, narrow_layout());
+  p.wide = p.rows.narrow ? plan_row_conv(g, N) : p.rows;
   p.M = M;
   p.C = g.C;
   p.N = N;
@@ -158,15 +182,16 @@ DirectConvPlan plan_direct_conv(const ConvGeom& g, int M, int64_t N, const RowCo
 }
 
 void pack_direct_conv_weights(const DirectConvPlan& p, const float* w, float* dst) {
-  pack_row_conv_weights(w, p.M, p.C, p.rows.T, false, dst);
+  if (p.rows.narrow) pack_row_conv_weights(w, p.M, p.C, p.rows.T, p.rows.fwd_taps, false, dst);
+  else pack_row_conv_weights(w, p.M, p.C, p.rows.T, false, dst);
 }
 
 void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* wpacked, const ConvEpilogue& e,
                          float* y, float* xrows) {
   const RowConvPlan& r = p.rows;
-  pack_input(p, x, xrows);
+  pack_input(p, r, x, xrows);
   RowConvArgs a;
-  a.M = p.M, a.C = p.C, a.T = r.T, a.off = r.fwd_off.data();
+  a.M = p.M, a.C = p.C, a.T = r.T, a.off = r.fwd_off.data(), a.skips = r.fwd_skips;
   a.x = xrows + r.x.front, a.x_stride = r.x.length;
   a.w = wpacked, a.outputs = &p.y_map, a.out = y, a.bias = e.bias;
   a.residual = e.residual, a.clamp = e.clamp, a.lo = e.lo, a.hi = e.hi, a.sums = e.thread_sums;
@@ -179,11 +204,11 @@ namespace {
 // plain for wgrad_rows); direct_conv_backward_finish adds the partials to dw. dy: plain rows
 // (wgrad_rows) or channel-blocked positions.
 void weight_gradient(const DirectConvPlan& p, const BackwardSpace& s) {
-  const RowConvPlan& r = p.rows;
+  const RowConvPlan& r = p.wide;
   RowConvArgs a;
   a.M = p.M, a.C = p.C, a.T = r.T, a.off = r.fwd_off.data();
   a.x = s.xrows + r.x.front, a.x_stride = r.x.length;
-  if (s.by_rows) a.dy = s.dyrows + r.dy.front, a.y_stride = r.dy.length;
+  if (s.by_rows) a.dy = s.dywide + r.dy.front, a.y_stride = r.dy.length;
   else a.dyb = s.dyb, a.dyb_positions = r.y.positions;
   over_positions(r.y.positions, [&](int64_t q0, int64_t q1, int tid) {
     (s.by_rows ? p.kernel->wgrad_rows : p.kernel->wgrad)(a, q0, q1, s.partials + size_t(tid) * s.part);
@@ -198,7 +223,8 @@ void direct_conv_backward_begin(const DirectConvPlan& p, const float* w, bool dx
   if (!dx) return;
   const RowConvPlan& r = p.rows;
   if (!strided(r)) {
-    pack_row_conv_weights(w, p.C, p.M, r.T, true, s.wpack);
+    if (r.narrow) pack_row_conv_weights(w, p.C, p.M, r.T, r.bwd_taps, true, s.wpack);
+    else pack_row_conv_weights(w, p.C, p.M, r.T, true, s.wpack);
     return;
   }
   float* at = s.wpack;
@@ -213,10 +239,12 @@ void direct_conv_backward_group(const DirectConvPlan& p, const float* x, const f
                                 float* workspace) {
   const RowConvPlan& r = p.rows;
   const BackwardSpace s(p, num_threads(), workspace);
-  if ((dw && s.by_rows) || dx) pack_rows(dy, p.N, p.M, p.g.OH, p.g.OW, r.dy, s.dyrows);
+  const RowConvPlan& wr = p.wide;
+  if (dx || (dw && s.by_rows && !r.narrow)) pack_rows(dy, p.N, p.M, p.g.OH, p.g.OW, r.dy, s.dyrows);
   if (dw) {  // false: a frozen layer, input gradient only
-    pack_input(p, x, s.xrows);
-    if (!s.by_rows) pack_blocked_rows(dy, p.N, p.M, p.g.OH, p.g.OW, r.y, p.kernel->lanes, s.dyb);
+    if (s.by_rows && r.narrow) pack_rows(dy, p.N, p.M, p.g.OH, p.g.OW, wr.dy, s.dywide);
+    pack_input(p, wr, x, s.xrows);
+    if (!s.by_rows) pack_blocked_rows(dy, p.N, p.M, p.g.OH, p.g.OW, wr.y, p.kernel->lanes, s.dyb);
     weight_gradient(p, s);
   }
   if (!dx) return;
@@ -226,7 +254,7 @@ void direct_conv_backward_group(const DirectConvPlan& p, const float* x, const f
     return;
   }
   RowConvArgs b;
-  b.M = p.C, b.C = p.M, b.T = r.T, b.off = r.bwd_off.data();
+  b.M = p.C, b.C = p.M, b.T = r.T, b.off = r.bwd_off.data(), b.skips = r.bwd_skips;
   b.x = s.dyrows + r.dy.front, b.x_stride = r.dy.length;
   b.w = s.wpack, b.outputs = &p.dx_map, b.out = dx;
   run_forward(*p.kernel, b, r.dx.positions);

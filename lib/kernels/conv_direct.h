@@ -13,7 +13,8 @@
 namespace cnn {
 
 struct DirectConvPlan {
-  RowConvPlan rows;
+  RowConvPlan rows;  // forward and backward-data (narrow when it fits: conv_rows.h)
+  RowConvPlan wide;  // the weight gradient's layouts: rows itself unless rows.narrow
   int M = 0, C = 0;
   int64_t N = 0;
   ConvGeom g;
@@ -37,6 +38,9 @@ inline bool direct_conv_fits(const DirectConvPlan& p) { return p.rows.ok; }
 int64_t direct_conv_group(const ConvGeom& g, int M, int64_t N);
 // Test seam: sets the budget in floats (<= 0 restores the default).
 void set_direct_conv_group_budget(int64_t floats);
+// Whether plans use the narrow layout (conv_rows.h) where it fits; off by default (CNN_CONV_NARROW=1
+// turns it on: see conv_direct.cpp for why). Also a test seam.
+void set_direct_conv_narrow(bool on);
 
 // What forward does to each output after the convolution: + bias[m] (if set), + residual (same
 // layout as y, if set), then clamped to [lo, hi] (if clamp): a fused inference pass.

@@ -66,13 +66,37 @@ RowConvPlan plan_strided(const ConvGeom& g, int64_t N) {
 
 }  // namespace
 
-RowConvPlan plan_row_conv(const ConvGeom& g, int64_t N) {
+bool narrow_fits(const ConvGeom& g) {
+  const int pr = g.PW_end < 0 ? g.PW : g.PW_end;
+  return g.SH == 1 && g.SW == 1 && g.KW == 3 && g.DW == 1 && g.PW == 1 && pr == 1;
+}
+
+namespace {
+
+// The narrow layout's tap order: the taps of kernel column `mid` first, then those of column
+// `left_of` (skipping outputs in column 0), then `right_of` (skipping column W - 1); offsets in that
+// order. Forward's taps at kw = 0 look left; backward-data's (negated offsets) at kw = 2.
+void order_narrow_taps(const ConvGeom& g, const std::vector<int64_t>& off, int left_of, int right_of,
+                       std::vector<int>& taps, std::vector<int64_t>& ordered, ColumnSkips& skips) {
+  taps.clear();
+  for (int kw : {1, left_of, right_of})
+    for (int kh = 0; kh < g.KH; ++kh) taps.push_back(kh * g.KW + kw);
+  ordered.clear();
+  for (int t : taps) ordered.push_back(off[size_t(t)]);
+  skips = {g.W, g.KH, 2 * g.KH};
+}
+
+}  // namespace
+
+RowConvPlan plan_row_conv(const ConvGeom& g, int64_t N, bool narrow) {
   if (g.SH != 1 || g.SW != 1) return plan_strided(g, N);
   RowConvPlan p;
   const int pb = g.PH_end < 0 ? g.PH : g.PH_end, pr = g.PW_end < 0 ? g.PW : g.PW_end;
   const int ext_h = g.DH * (g.KH - 1), ext_w = g.DW * (g.KW - 1);
   if (g.PH > ext_h || pb > ext_h || g.PW > ext_w || pr > ext_w) return p;
-  const int64_t pitch = g.W + std::max(g.PW, pr), plane = (g.H + std::max<int64_t>(g.PH, pb)) * pitch;
+  p.narrow = narrow && narrow_fits(g);
+  const int64_t pitch = p.narrow ? g.W : g.W + std::max(g.PW, pr),
+                plane = (g.H + std::max<int64_t>(g.PH, pb)) * pitch;
   p.T = g.KH * g.KW;
   for (int kh = 0; kh < g.KH; ++kh)
     for (int kw = 0; kw < g.KW; ++kw) {
@@ -80,6 +104,11 @@ RowConvPlan plan_row_conv(const ConvGeom& g, int64_t N) {
       p.fwd_off.push_back(off);
       p.bwd_off.push_back(-off);
     }
+  if (p.narrow) {
+    const std::vector<int64_t> fwd = p.fwd_off, bwd = p.bwd_off;
+    order_narrow_taps(g, fwd, 0, 2, p.fwd_taps, p.fwd_off, p.fwd_skips);
+    order_narrow_taps(g, bwd, 2, 0, p.bwd_taps, p.bwd_off, p.bwd_skips);
+  }
   const auto [lo, hi] = std::minmax_element(p.fwd_off.begin(), p.fwd_off.end());
   const int64_t fmin = *lo, fmax = *hi;
   const int64_t qy = positions_for(N, g.OH, g.OW, pitch, plane), qx = positions_for(N, g.H, g.W, pitch, plane);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "kernels/im2col.h"
+#include "kernels/row_conv.h"
 
 namespace cnn {
 
@@ -38,13 +39,22 @@ struct RowConvPlan {
   std::vector<int64_t> spatial_off;          // strided: tap offsets without the phase part
   std::vector<int64_t> fwd_off;    // forward tap offsets (relative to the output position)
   std::vector<int64_t> bwd_off;    // backward-data tap offsets (negated)
+  // Narrow layout (pitch W: see plan_row_conv): the taps in kernel order of fwd_off and bwd_off
+  // (their packed weights follow that order) and the outputs each skips.
+  bool narrow = false;
+  std::vector<int> fwd_taps, bwd_taps;
+  ColumnSkips fwd_skips, bwd_skips;
   RowLayout x, y, dy, dx;          // input, output, output gradient (margins for backward-data), input gradient
 };
 
 // Plans the layouts for a groups-1 convolution of N images with geometry g: stride 1 with
 // padding no larger than the dilated kernel extent on each side, or any stride (phase planes);
-// ok = false otherwise.
-RowConvPlan plan_row_conv(const ConvGeom& g, int64_t N);
+// ok = false otherwise. With `narrow`, a 3x3 convolution padded by one column on each side
+// (narrow_fits) gets pitch W: the zero column is dropped and the taps looking left and right
+// skip the outputs at the image's edge instead (ColumnSkips, row_conv.h). The forward and
+// backward-data kernels take it; the weight gradient keeps the wide layout (no skips).
+bool narrow_fits(const ConvGeom& g);
+RowConvPlan plan_row_conv(const ConvGeom& g, int64_t N, bool narrow = false);
 
 // Strided: src (N x C x H x W) -> C rows of SH * SW phase planes of the zero-padded images. Phases
 // that no tap reads (p.phase_taps) are not written.

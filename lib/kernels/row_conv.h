@@ -65,9 +65,27 @@ inline void for_each_output_run(const OutputMap& o, int64_t t0, int64_t count, F
   }
 }
 
+// The narrow layout (conv_rows.h: pitch W, no zero column) drops the column of padding a 3x3
+// convolution needs on each side: a tap looking one column left reads, at an output in column 0,
+// the previous image row's last pixel instead of a zero, so that output must skip the tap (and
+// one looking right skips it in column W - 1). Taps are ordered so that [0, left) read every
+// position, [left, right) skip outputs in column 0 and [right, T) outputs in column width - 1.
+struct ColumnSkips {
+  int64_t width = 0;  // the narrow layout's pitch; 0: every tap reads every position
+  int left = 0, right = 0;
+};
+
+// Lanes of a vector of positions starting in column r (of `width`) whose column is not `col`.
+inline uint32_t lanes_outside_column(int64_t r, int64_t width, int64_t col, int lanes) {
+  uint32_t bits = lanes >= 32 ? ~0u : (1u << lanes) - 1;
+  for (int64_t l = ((col - r) % width + width) % width; l < lanes; l += width) bits &= ~(1u << l);
+  return bits;
+}
+
 struct RowConvArgs {
   int M = 0, C = 0, T = 0;      // output channels, input channels, taps
   const int64_t* off = nullptr; // T tap offsets
+  ColumnSkips skips;            // forward only
   const float* x = nullptr;     // input row of channel c at x + c * x_stride
   int64_t x_stride = 0;
   const float* w = nullptr;     // packed weights (forward) or nullptr (wgrad)

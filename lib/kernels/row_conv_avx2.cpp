@@ -31,6 +31,8 @@ struct V256 {
   static reg maskz_load(mask k, const float* p) { return _mm256_maskload_ps(p, k); }
   static void mask_store(float* p, mask k, reg r) { _mm256_maskstore_ps(p, k, r); }
   static reg maskz_mov(mask k, reg r) { return _mm256_and_ps(r, _mm256_castsi256_ps(k)); }
+  // vandps runs on any of Zen 3's four FP pipes, beside the two FMA pipes
+  static reg keep(mask k, const float* p) { return _mm256_and_ps(load(p), _mm256_castsi256_ps(k)); }
   static void add_sums(reg r, double* sum, double* sq) {  // lanes 0-7 of the 16
     const __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(r)), hi = _mm256_cvtps_pd(_mm256_extractf128_ps(r, 1));
     _mm256_storeu_pd(sum, _mm256_add_pd(_mm256_loadu_pd(sum), lo));

@@ -26,6 +26,8 @@ struct V512 {
   static reg maskz_load(mask k, const float* p) { return _mm512_maskz_loadu_ps(k, p); }
   static void mask_store(float* p, mask k, reg r) { _mm512_mask_storeu_ps(p, k, r); }
   static reg maskz_mov(mask k, reg r) { return _mm512_maskz_mov_ps(k, r); }
+  // a zero-masked load uses a load port only (a masked move would take an FMA port's slot)
+  static reg keep(mask k, const float* p) { return _mm512_maskz_loadu_ps(k, p); }
   static void add_sums(reg r, double* sum, double* sq) {
     const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(r));
     const __m512d hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(r), 1)));

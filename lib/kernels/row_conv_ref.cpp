@@ -10,10 +10,17 @@ float packed_weight(const float* w, int C, int T, int m, int c, int t) {
   return w[((int64_t(m / kRowConvMB) * C + c) * T + t) * kRowConvMB + m % kRowConvMB];
 }
 
+// Whether the output at position q skips tap t (ColumnSkips).
+bool skips(const ColumnSkips& s, int t, int64_t q) {
+  if (s.width == 0 || t < s.left) return false;
+  return q % s.width == (t < s.right ? 0 : s.width - 1);
+}
+
 float dot(const RowConvArgs& a, int m, int64_t q) {
   float s = 0;
   for (int c = 0; c < a.C; ++c)
-    for (int t = 0; t < a.T; ++t) s += packed_weight(a.w, a.C, a.T, m, c, t) * a.x[c * a.x_stride + q + a.off[t]];
+    for (int t = 0; t < a.T; ++t)
+      if (!skips(a.skips, t, q)) s += packed_weight(a.w, a.C, a.T, m, c, t) * a.x[c * a.x_stride + q + a.off[t]];
   return s;
 }
 

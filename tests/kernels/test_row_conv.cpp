@@ -46,7 +46,7 @@ void require_close(const std::vector<float>& got, const std::vector<float>& want
 // One kernel against the reference on random rows with real tap offsets.
 void check_kernel_against_reference(const RowConvKernel& k) {
   Rng rng(11);
-  struct Case { int M, C, T; std::vector<int64_t> off; int64_t Q; };
+  struct Case { int M, C, T; std::vector<int64_t> off; int64_t Q; ColumnSkips skips = {}; };
   const std::vector<Case> cases = {
       {6, 3, 9, {-10, -9, -8, -1, 0, 1, 8, 9, 10}, 128},
       {7, 5, 9, {-35, -34, -33, -1, 0, 1, 33, 34, 35}, 192},
@@ -57,9 +57,16 @@ void check_kernel_against_reference(const RowConvKernel& k) {
       {7, 530, 9, {-10, -9, -8, -1, 0, 1, 8, 9, 10}, 128},  // channels in more than one block
       {40, 3, 9, {-10, -9, -8, -1, 0, 1, 8, 9, 10}, 640},   // three output-channel vectors, several chunks
       {33, 2, 1, {0}, 64},                                  // a last vector with one channel
+      // The narrow layout's taps (pitch 8, 4, 5, 20, 1): middle column, then left, then right.
+      {6, 3, 9, {-8, 0, 8, -9, -1, 7, -7, 1, 9}, 128, {8, 3, 6}},
+      {13, 4, 9, {-4, 0, 4, -5, -1, 3, -3, 1, 5}, 192, {4, 3, 6}},
+      {5, 7, 9, {-5, 0, 5, -6, -1, 4, -4, 1, 6}, 128, {5, 3, 6}},
+      {12, 2, 9, {-20, 0, 20, -21, -1, 19, -19, 1, 21}, 256, {20, 3, 6}},
+      {7, 530, 9, {-20, 0, 20, -21, -1, 19, -19, 1, 21}, 128, {20, 3, 6}},  // and more than one channel block
+      {3, 2, 3, {0, -1, 1}, 64, {1, 1, 2}},
   };
   for (const Case& c : cases) {
-    INFO("M " << c.M << " C " << c.C << " T " << c.T << " Q " << c.Q);
+    INFO("M " << c.M << " C " << c.C << " T " << c.T << " Q " << c.Q << " skips width " << c.skips.width);
     int64_t margin = 0;
     for (int64_t o : c.off) margin = std::max<int64_t>(margin, std::abs(o));
     const int64_t xs = c.Q + 2 * margin + 16;
@@ -68,13 +75,14 @@ void check_kernel_against_reference(const RowConvKernel& k) {
     pack_row_conv_weights(w.data(), c.M, c.C, c.T, false, packed.data());
     RowConvArgs a;
     a.M = c.M, a.C = c.C, a.T = c.T, a.off = c.off.data(), a.x = x.data() + margin, a.x_stride = xs;
-    a.w = packed.data(), a.y_stride = c.Q;
+    a.w = packed.data(), a.y_stride = c.Q, a.skips = c.skips;
     std::vector<float> y(size_t(c.M * c.Q), 7.f), yr(y.size(), 3.f);
     a.y = y.data();
     k.forward(a, 0, c.Q);
     a.y = yr.data();
     kRowConvReference.forward(a, 0, c.Q);
     require_close(y, yr, sum_tolerance(1e-5f, c.C * c.T), "forward");
+    a.skips = {};  // wgrad has none
 
     // wgrad: the kernel on channel-blocked dy (its lanes), the reference on the plain rows.
     std::vector<float> dy = random_vec(size_t(c.M * c.Q), rng), dw(w.size(), 0.5f), dwr(w.size(), 0.5f);
@@ -143,7 +151,9 @@ Naive naive_conv(const ConvGeom& g, int M, int64_t N, const std::vector<float>& 
   return r;
 }
 
-void check_direct_conv(const RowConvKernel& k) {
+// narrow: whether plans use the narrow layout where it fits (set_direct_conv_narrow).
+void check_direct_conv(const RowConvKernel& k, bool narrow) {
+  set_direct_conv_narrow(narrow);
   struct Case { ConvGeom g; int M; int64_t N; };
   const std::vector<Case> cases = {
       {geom(3, 8, 8, 3, 3, 1, 1), 16, 2},          // 3x3 same, first-layer channels
@@ -171,6 +181,11 @@ void check_direct_conv(const RowConvKernel& k) {
       {geom(2, 7, 8, 3, 3, 0, 1, 1, 1, 1, 0, 2, 2), 3, 2},        // asymmetric padding, stride 2
       {geom(24, 9, 9, 3, 3, 1, 1), 1, 2},          // one output channel (every kernel's wgrad_rows)
       {geom(8, 6, 6, 3, 3, 1, 1), 40, 2},          // output channels in three vectors
+      {geom(32, 4, 4, 3, 3, 1, 1), 24, 3},         // 4x4 maps: several image rows per vector (narrow)
+      {geom(6, 2, 3, 3, 3, 1, 1), 5, 4},           // 2x3 maps
+      {geom(9, 3, 17, 3, 3, 1, 1), 12, 2},         // rows crossing vector boundaries
+      {geom(5, 6, 6, 3, 3, 1, 1, 1, 1, 0, 1), 6, 2},  // no bottom padding: narrow too
+      {geom(5, 6, 6, 3, 3, 1, 1, 2, 1, 2, -1), 6, 2}, // dilated rows, undilated columns: narrow too
   };
   Rng rng(5);
   for (const Case& c : cases) {
@@ -179,6 +194,7 @@ void check_direct_conv(const RowConvKernel& k) {
               << " M " << c.M << " N " << c.N);
     DirectConvPlan p = plan_direct_conv(g, c.M, c.N, k);
     REQUIRE(direct_conv_fits(p));
+    REQUIRE(p.rows.narrow == (narrow && narrow_fits(g)));
     const auto x = random_vec(size_t(c.N * g.C * g.H * g.W), rng);
     const auto w = random_vec(size_t(c.M * g.C * g.KH * g.KW), rng);
     const auto b = random_vec(size_t(c.M), rng);
@@ -200,6 +216,15 @@ void check_direct_conv(const RowConvKernel& k) {
     require_close(dx, want.dx, 2e-5f, "dx");
     for (auto& v : dw) v -= 1.f;  // accumulated onto 1
     require_close(dw, want.dw, 1e-4f, "dw");
+  }
+  set_direct_conv_narrow(false);
+}
+
+// Both layouts for stride-1 3x3 convolutions padded by one column (conv_rows.h).
+void check_direct_conv(const RowConvKernel& k) {
+  for (bool narrow : {true, false}) {
+    INFO("narrow layout " << narrow);
+    check_direct_conv(k, narrow);
   }
 }
 
@@ -244,6 +269,23 @@ TEST_CASE("direct conv: forward, input and weight gradients equal the definition
 TEST_CASE("direct conv: the reference kernel gives the definition too") {
   ThreadGuard tg(2);
   check_direct_conv(kRowConvReference);
+}
+
+TEST_CASE("direct conv: the narrow layout takes stride-1 3x3 convolutions padded by one column") {
+  REQUIRE(narrow_fits(geom(4, 8, 8, 3, 3, 1, 1)));
+  REQUIRE(narrow_fits(geom(4, 8, 8, 3, 3, 0, 1)));
+  REQUIRE(narrow_fits(geom(4, 8, 8, 3, 3, 2, 1, 2, 1)));
+  REQUIRE_FALSE(narrow_fits(geom(4, 8, 8, 3, 3, 1, 0)));
+  REQUIRE_FALSE(narrow_fits(geom(4, 8, 8, 3, 3, 1, 1, 1, 1, -1, 0)));
+  REQUIRE_FALSE(narrow_fits(geom(4, 8, 8, 3, 3, 1, 1, 1, 1, -1, -1, 2, 2)));
+  REQUIRE_FALSE(narrow_fits(geom(4, 8, 8, 5, 5, 2, 2)));
+  REQUIRE_FALSE(narrow_fits(geom(4, 8, 8, 1, 1, 0, 0)));
+  set_direct_conv_narrow(true);
+  const DirectConvPlan p = plan_direct_conv(geom(4, 8, 8, 3, 3, 1, 1), 4, 2, kRowConvReference);
+  set_direct_conv_narrow(false);
+  REQUIRE(p.rows.narrow);
+  REQUIRE(p.rows.y.pitch == 8);
+  REQUIRE(p.wide.y.pitch == 9);
 }
 
 TEST_CASE("direct conv: stride-1 convolutions padded wider than the kernel are left to im2col") {
