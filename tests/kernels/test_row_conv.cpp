@@ -57,6 +57,8 @@ void check_kernel_against_reference(const RowConvKernel& k) {
       {7, 530, 9, {-10, -9, -8, -1, 0, 1, 8, 9, 10}, 128},  // channels in more than one block
       {40, 3, 9, {-10, -9, -8, -1, 0, 1, 8, 9, 10}, 640},   // three output-channel vectors, several chunks
       {33, 2, 1, {0}, 64},                                  // a last vector with one channel
+      {13, 530, 1, {0}, 192},                               // 1x1 panels of two channel blocks
+      {14, 9, 1, {37}, 320},                                // 1x1 reading at an offset (a stride-2 phase)
       // The narrow layout's taps (pitch 8, 4, 5, 20, 1): middle column, then left, then right.
       {6, 3, 9, {-8, 0, 8, -9, -1, 7, -7, 1, 9}, 128, {8, 3, 6}},
       {13, 4, 9, {-4, 0, 4, -5, -1, 3, -3, 1, 5}, 192, {4, 3, 6}},
