@@ -252,8 +252,10 @@ void forward_tile_to_outputs(const RowConvArgs& a, const float* wb, int c0, int 
   for (int j = 0; j < A; j += tile)
     if ((used >> (j / L)) & ((1u << QV) - 1))
       forward_tile<V, QV, MB, TS>(a, wb, c0, c1, add, mvalid, t0 + j, rows, j, panel + j / L * (c1 - c0) * L);
-  for (int p = 0; p < npieces; ++p) {
-    const OutputPiece& pc = pieces[p];
+  // Whole vectors (most pieces of maps wider than a vector) are finished with plain loads and
+  // stores: AVX2's masked store is microcoded on AMD's cores. MobileNet v1 inference +3-7% (AVX2
+  // Zen 3, one thread, alternating runs on a machine shared with a training job).
+  auto finish = [&]<bool Whole>(const OutputPiece& pc) {
     const typename V::mask k = V::make_mask(pc.mask);
     for (int i = 0; i < mvalid; ++i) {
       const int m = m0 + i;
@@ -261,12 +263,18 @@ void forward_tile_to_outputs(const RowConvArgs& a, const float* wb, int c0, int 
       typename V::reg v = V::load(buf[i] + pc.vec * L);
       if (last) {
         if (a.bias) v = V::add(v, V::set1(a.bias[m]));
-        if (a.residual) v = V::add(v, V::maskz_load(k, a.residual + at));
+        if (a.residual) v = V::add(v, Whole ? V::load(a.residual + at) : V::maskz_load(k, a.residual + at));
         if (a.clamp) v = V::min(V::max(v, V::set1(a.lo)), V::set1(a.hi));
-        if (sums) V::add_sums(V::maskz_mov(k, v), sums->sum[i], sums->sq[i]);
+        if (sums) V::add_sums(Whole ? v : V::maskz_mov(k, v), sums->sum[i], sums->sq[i]);
       }
-      V::mask_store(a.out + at, k, v);
+      if (Whole) V::store(a.out + at, v);
+      else V::mask_store(a.out + at, k, v);
     }
+  };
+  constexpr uint32_t whole = (1u << L) - 1;
+  for (int p = 0; p < npieces; ++p) {
+    if (pieces[p].mask == whole) finish.template operator()<true>(pieces[p]);
+    else finish.template operator()<false>(pieces[p]);
   }
 }
 
