@@ -31,6 +31,14 @@ struct V256 {
   static reg maskz_load(mask k, const float* p) { return _mm256_maskload_ps(p, k); }
   static void mask_store(float* p, mask k, reg r) { _mm256_maskstore_ps(p, k, r); }
   static reg maskz_mov(mask k, reg r) { return _mm256_and_ps(r, _mm256_castsi256_ps(k)); }
+  // The first n < 8 lanes: a masked load, and a store in halves (AMD microcodes vmaskmovps stores).
+  static reg load_n(const float* p, int n) { return maskz_load(make_mask((1u << n) - 1), p); }
+  static void store_n(float* p, reg r, int n) {
+    __m128 h = _mm256_castps256_ps128(r);
+    if (n >= 4) _mm_storeu_ps(p, h), h = _mm256_extractf128_ps(r, 1), p += 4, n -= 4;
+    if (n >= 2) _mm_storel_pi(reinterpret_cast<__m64*>(p), h), h = _mm_movehl_ps(h, h), p += 2, n -= 2;
+    if (n >= 1) _mm_store_ss(p, h);
+  }
   // vandps runs on any of Zen 3's four FP pipes, beside the two FMA pipes
   static reg keep(mask k, const float* p) { return _mm256_and_ps(load(p), _mm256_castsi256_ps(k)); }
   static void add_sums(reg r, double* sum, double* sq) {  // lanes 0-7 of the 16

@@ -26,6 +26,8 @@ struct V512 {
   static reg maskz_load(mask k, const float* p) { return _mm512_maskz_loadu_ps(k, p); }
   static void mask_store(float* p, mask k, reg r) { _mm512_mask_storeu_ps(p, k, r); }
   static reg maskz_mov(mask k, reg r) { return _mm512_maskz_mov_ps(k, r); }
+  static reg load_n(const float* p, int n) { return _mm512_maskz_loadu_ps(static_cast<mask>((1u << n) - 1), p); }
+  static void store_n(float* p, reg r, int n) { _mm512_mask_storeu_ps(p, static_cast<mask>((1u << n) - 1), r); }
   // a zero-masked load uses a load port only (a masked move would take an FMA port's slot)
   static reg keep(mask k, const float* p) { return _mm512_maskz_loadu_ps(k, p); }
   static void add_sums(reg r, double* sum, double* sq) {

@@ -5,7 +5,8 @@
 // min(a, b), max(a, b) (x86 semantics: the second operand when either is NaN), sum(r); masks of
 // lanes: type mask, make_mask(bits), mask_load(src, k, p) (lanes outside k from src),
 // maskz_load(k, p), mask_store(p, k, r), maskz_mov(k, r) (zero outside k), keep(k, p) (a load with
-// the lanes outside k zeroed, the cheapest way on that ISA); add_sums(r, sum, sq):
+// the lanes outside k zeroed, the cheapest way on that ISA); load_n(p, n) and store_n(p, r, n):
+// the first n < kLanes lanes (zeros in the others; memory past them untouched); add_sums(r, sum, sq):
 // the lanes of r and their squares added in double to 16 lanes of sum and sq.
 //
 // forward: a register tile of kRowConvMB output channels x QV vectors of positions; per
@@ -169,41 +170,28 @@ template <class V, int QV, int MB, TapShape TS = kTapsAny>
       for (int j = 0; j < QV; ++j) V::store(yrow[i] + yq + j * L, acc[i][j]);
 }
 
-// One vector of a tile whose lanes hold outputs: lane l of the tile's vector `vec` in `mask`
-// goes to out + dst + l (+ m * channel_stride). A tile has at most one piece per position.
-struct OutputPiece {
+// A run of consecutive outputs of a tile: tile positions [begin, begin + len) go to out + dst
+// (+ m * channel_stride).
+struct OutputRun {
   int64_t dst;
-  uint32_t mask;
-  int vec;
+  int begin, len;
 };
 
-// The pieces of tile [t0, t0 + kRowConvQAlign), appended to `out`: each run of outputs split at
-// vector boundaries. Returns how many.
-template <int L>
-int list_output_pieces(const OutputMap& o, int64_t t0, OutputPiece* out) {
-  int n = 0;
-  for_each_output_run(o, t0, kRowConvQAlign, [&](int begin, int len, int64_t dst) {
-    for (int v = begin / L; v * L < begin + len; ++v) {
-      const int lo = std::max(begin, v * L) - v * L, hi = std::min(begin + len, (v + 1) * L) - v * L;
-      out[n++] = {dst - begin + v * L, ((1u << hi) - 1) & ~((1u << lo) - 1), v};
-    }
-  });
-  return n;
-}
-
-// The pieces of a chunk of tiles, listed once and used by every block of output channels:
-// tile k's are piece[first[k]] .. piece[first[k + 1]). Per thread, grown to the largest chunk.
-struct ChunkPieces {
-  std::vector<OutputPiece> piece;
+// The runs of a chunk of tiles, listed once and used by every block of output channels: tile k's
+// are run[first[k]] .. run[first[k + 1]). Per thread, grown to the largest chunk.
+struct ChunkRuns {
+  std::vector<OutputRun> run;
   std::vector<int> first;
-  template <int L>
   void list(const OutputMap& o, int64_t p0, int64_t p1) {
     const int64_t tiles = (p1 - p0) / kRowConvQAlign;
-    piece.resize(size_t(tiles) * kRowConvQAlign);
+    run.clear();
     first.resize(size_t(tiles) + 1);
     first[0] = 0;
-    for (int64_t k = 0; k < tiles; ++k)
-      first[k + 1] = first[k] + list_output_pieces<L>(o, p0 + k * kRowConvQAlign, piece.data() + first[k]);
+    for (int64_t k = 0; k < tiles; ++k) {
+      for_each_output_run(o, p0 + k * kRowConvQAlign, kRowConvQAlign,
+                          [&](int begin, int len, int64_t dst) { run.push_back({dst, begin, len}); });
+      first[size_t(k) + 1] = static_cast<int>(run.size());
+    }
   }
 };
 
@@ -221,26 +209,43 @@ struct BlockSums {
   }
 };
 
+// Calls fn(e, n) for the vectors of a run of len outputs: offsets e = 0, L, 2L ..., n = L except
+// for a last vector of len - e < L outputs.
+template <int L, class Fn>
+inline void for_each_run_vector(int len, Fn&& fn) {
+  int e = 0;
+  for (; e + L <= len; e += L) fn(e, L);
+  if (e < len) fn(e, len - e);
+}
+
 // One kRowConvQAlign tile written straight to a.out through a.outputs: computed into a buffer in
-// L1, then finished (after the last channel block: bias, residual, clamp, sums) vector by vector
-// with masked loads and stores of the tile's output pieces.
+// L1, then finished (after the last channel block: bias, residual, clamp, sums) run by run, with
+// unaligned whole-vector loads and stores and a partial last vector (V::load_n, V::store_n).
+// Finishing vector pieces of the tile with masked loads and stores instead (session 8) cost 16%
+// of ResNet-20's inference on AVX2 Zen 3, whose masked store is microcoded (and a masked load
+// of a residual can wait on it); see docs/design.md for the measurement.
 template <class V, int QV, int MB, TapShape TS>
 void forward_tile_to_outputs(const RowConvArgs& a, const float* wb, int c0, int c1, int m0, int mvalid, int64_t t0,
-                             const OutputPiece* pieces, int npieces, BlockSums* sums, const float* panel) {
+                             const OutputRun* runs, int nruns, BlockSums* sums, const float* panel) {
   constexpr int A = kRowConvQAlign, L = V::kLanes, tile = L * QV;
-  alignas(64) float buf[kForwardMaxRows][A];
+  // + L: a run's last vector may read past the tile. Its lanes outside the run are never stored,
+  // but they are added and clamped: they hold zeros or computed values, never stale stack bytes
+  // (denormals would cost microcode assists).
+  alignas(64) float buf[kForwardMaxRows][A + L];
   float* rows[kForwardMaxRows];
   for (int i = 0; i < kForwardMaxRows; ++i) rows[i] = buf[i];
+  for (int i = 0; i < mvalid; ++i) V::store(buf[i] + A, V::zero());
   const int64_t cs = a.outputs->channel_stride;
   const bool add = c0 > 0, last = c1 == a.C;
   if (add) {  // partial sums of the earlier channel blocks; padding positions start at 0 (no denormals)
     std::memset(buf, 0, sizeof buf);
-    for (int p = 0; p < npieces; ++p) {
-      const OutputPiece& pc = pieces[p];
-      const typename V::mask k = V::make_mask(pc.mask);
+    for (int r = 0; r < nruns; ++r) {
+      const OutputRun& run = runs[r];
       for (int i = 0; i < mvalid; ++i) {
-        float* b = buf[i] + pc.vec * L;
-        V::store(b, V::mask_load(V::load(b), k, a.out + pc.dst + (m0 + i) * cs));
+        float* b = buf[i] + run.begin;
+        const float* src = a.out + run.dst + (m0 + i) * cs;
+        // runs are in position order: a last vector's zero lanes land where a later run (or padding) goes
+        for_each_run_vector<L>(run.len, [&](int e, int n) { V::store(b + e, n == L ? V::load(src + e) : V::load_n(src + e, n)); });
       }
     }
   }
@@ -248,33 +253,32 @@ void forward_tile_to_outputs(const RowConvArgs& a, const float* wb, int c0, int 
   // the positions to kRowConvQAlign adds: a 14x14 map at batch 1 computed 256 positions for 196)
   // are not computed.
   uint32_t used = 0;
-  for (int p = 0; p < npieces; ++p) used |= 1u << pieces[p].vec;
+  for (int r = 0; r < nruns; ++r)
+    for (int v = runs[r].begin / L; v * L < runs[r].begin + runs[r].len; ++v) used |= 1u << v;
   for (int j = 0; j < A; j += tile)
     if ((used >> (j / L)) & ((1u << QV) - 1))
       forward_tile<V, QV, MB, TS>(a, wb, c0, c1, add, mvalid, t0 + j, rows, j, panel + j / L * (c1 - c0) * L);
-  // Whole vectors (most pieces of maps wider than a vector) are finished with plain loads and
-  // stores: AVX2's masked store is microcoded on AMD's cores. MobileNet v1 inference +3-7% (AVX2
-  // Zen 3, one thread, alternating runs on a machine shared with a training job).
-  auto finish = [&]<bool Whole>(const OutputPiece& pc) {
-    const typename V::mask k = V::make_mask(pc.mask);
+    else
+      for (int i = 0; i < mvalid; ++i)
+        for (int v = 0; v < QV; ++v) V::store(buf[i] + j + v * L, V::zero());
+  for (int r = 0; r < nruns; ++r) {
+    const OutputRun& run = runs[r];
     for (int i = 0; i < mvalid; ++i) {
       const int m = m0 + i;
-      const int64_t at = pc.dst + m * cs;
-      typename V::reg v = V::load(buf[i] + pc.vec * L);
-      if (last) {
-        if (a.bias) v = V::add(v, V::set1(a.bias[m]));
-        if (a.residual) v = V::add(v, Whole ? V::load(a.residual + at) : V::maskz_load(k, a.residual + at));
-        if (a.clamp) v = V::min(V::max(v, V::set1(a.lo)), V::set1(a.hi));
-        if (sums) V::add_sums(Whole ? v : V::maskz_mov(k, v), sums->sum[i], sums->sq[i]);
-      }
-      if (Whole) V::store(a.out + at, v);
-      else V::mask_store(a.out + at, k, v);
+      const int64_t at = run.dst + m * cs;
+      const float* b = buf[i] + run.begin;
+      for_each_run_vector<L>(run.len, [&](int e, int n) {
+        typename V::reg v = V::load(b + e);
+        if (last) {
+          if (a.bias) v = V::add(v, V::set1(a.bias[m]));
+          if (a.residual) v = V::add(v, n == L ? V::load(a.residual + at + e) : V::load_n(a.residual + at + e, n));
+          if (a.clamp) v = V::min(V::max(v, V::set1(a.lo)), V::set1(a.hi));
+          if (sums) V::add_sums(n == L ? v : V::maskz_mov(V::make_mask((1u << n) - 1), v), sums->sum[i], sums->sq[i]);
+        }
+        if (n == L) V::store(a.out + at + e, v);
+        else V::store_n(a.out + at + e, v, n);
+      });
     }
-  };
-  constexpr uint32_t whole = (1u << L) - 1;
-  for (int p = 0; p < npieces; ++p) {
-    if (pieces[p].mask == whole) finish.template operator()<true>(pieces[p]);
-    else finish.template operator()<false>(pieces[p]);
   }
 }
 
@@ -290,8 +294,8 @@ template <class V, int QV, int QV2>
 void forward(const RowConvArgs& a, int64_t q0, int64_t q1) {
   static_assert(kRowConvQAlign % (V::kLanes * QV) == 0 && (QV2 == 0 || kRowConvQAlign % (V::kLanes * QV2) == 0),
                 "a tile must divide the alignment");
-  static_assert(V::kLanes <= 16, "pieces hold a 16-bit lane mask, sums 16 lanes");
-  thread_local ChunkPieces chunk_pieces;
+  static_assert(V::kLanes <= 16, "run masks and sums hold 16 lanes");
+  thread_local ChunkRuns chunk_runs;
   thread_local std::vector<float> panel;
   const TapShape shape = tap_shape(a);
   const int cb = channel_block(a.C);
@@ -299,7 +303,7 @@ void forward(const RowConvArgs& a, int64_t q0, int64_t q1) {
   const int64_t chunk = chunk_positions(cb), wblock = int64_t(a.C) * a.T * kRowConvMB;
   for (int64_t p0 = q0; p0 < q1; p0 += chunk) {
     const int64_t p1 = std::min(q1, p0 + chunk);
-    if (a.outputs) chunk_pieces.list<V::kLanes>(*a.outputs, p0, p1);
+    if (a.outputs) chunk_runs.list(*a.outputs, p0, p1);
     for (int c0 = 0; c0 < a.C; c0 += cb) {
       const int c1 = std::min(a.C, c0 + cb);
       if (shape == kTaps1Panel) {
@@ -316,11 +320,11 @@ void forward(const RowConvArgs& a, int64_t q0, int64_t q1) {
           if (a.outputs) {
             const bool with_sums = a.sums && c1 == a.C;
             BlockSums sums;
-            const std::vector<int>& first = chunk_pieces.first;
+            const std::vector<int>& first = chunk_runs.first;
             for (int64_t t0 = p0, k = 0; t0 < p1; t0 += kRowConvQAlign, ++k)
               forward_tile_to_outputs<V, QVB, MB, TS>(a, wb, c0, c1, m0, std::min(MB, mvalid), t0,
-                                                  chunk_pieces.piece.data() + first[k], first[k + 1] - first[k],
-                                                  with_sums ? &sums : nullptr, panel_at(t0));
+                                                      chunk_runs.run.data() + first[k], first[k + 1] - first[k],
+                                                      with_sums ? &sums : nullptr, panel_at(t0));
             if (with_sums) sums.add_to(a.sums, m0, std::min(MB, mvalid));
             return;
           }
