@@ -130,7 +130,8 @@ Run add_train(CLI::App& app) {
     if (!root) return 0;
     if (!r.epochs.empty())
       fmt::print("best test accuracy {:.2f}%; checkpoints and metrics in {}\n", r.best_test_acc, r.output_dir);
-    if (recipe.report && !o->no_report && !r.epochs.empty()) write_run_report(recipe, r.output_dir);
+    // The report of the model as trained (a `classes` argument fitted to the dataset), not as the recipe reads.
+    if (recipe.report && !o->no_report && !r.epochs.empty()) write_run_report(r.recipe, r.output_dir);
     return 0;
   };
 }

@@ -169,6 +169,7 @@ std::unique_ptr<TrainRun> setup_run(const Recipe& recipe_in, const TrainOptions&
   refuse_to_replace_run(recipe.output, options);  // after every check of the config and data
 
   run->result.output_dir = recipe.output;
+  run->result.recipe = recipe;
   run->meta.best_metric = -std::numeric_limits<double>::infinity();
   run->meta.config = recipe.resolved_yaml;
   run->meta.model = recipe.model.text;

@@ -39,6 +39,7 @@ struct TrainResult {
   std::vector<EpochRecord> epochs;
   double best_test_acc = -1;
   std::string output_dir;
+  Recipe recipe;  // what the run trained with: the model's classes fitted to the dataset (its config.yaml)
 };
 
 // Throws Interrupted after saving last.safetensors when a signal asked it to stop

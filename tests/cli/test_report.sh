@@ -93,6 +93,45 @@ grep -q "^error:\|^report: " train4.out && fail "train whose report fails printe
 "$CNN" eval --config run4/config.yaml --checkpoint run4/best.safetensors >/dev/null 2>&1 \
   || fail "the checkpoint of the run whose report failed does not evaluate"
 
+# A model whose class count comes from the data (a `classes` argument the recipe leaves unset):
+# the report at the end of `cnn train` is of the model as trained (3 outputs), not as its file
+# reads (10), so it is written, without a warning.
+"$PY" - <<'PY' || fail "writing the 3-class image folder"
+import os
+import numpy as np
+from PIL import Image
+rng = np.random.default_rng(0)
+for split, n in (("train", 8), ("val", 4)):
+    for c in ("a", "b", "c"):
+        os.makedirs(f"folder/{split}/{c}")
+        for i in range(n):
+            Image.fromarray(rng.integers(0, 256, (12, 12, 3), dtype=np.uint8)).save(f"folder/{split}/{c}/{i}.png")
+PY
+cat > classes10.yaml <<'Y'
+name: tiny-classes
+input: [3, 12, 12]
+args: {classes: 10}
+layers:
+  - {conv: {out: 4, k: 3, pad: 1}, name: conv1}
+  - relu
+  - global_avgpool
+  - flatten
+  - {linear: {out: $classes}, name: fc}
+Y
+cat > folder.yaml <<'Y'
+model: classes10.yaml
+data: {dataset: image_folder, root: folder, batch_size: 4,
+       train_transforms: [{center_crop: {size: 12}}], eval_transforms: [{center_crop: {size: 12}}]}
+train: {epochs: 1, optimizer: {type: sgd, lr: 0.01}}
+output: run5
+Y
+"$CNN" train --config folder.yaml >train5.out 2>train5.err || fail "train on the 3-class folder: $(cat train5.err)"
+grep -q "^model tiny-classes: classes 3 (the 3 classes of data.dataset image_folder" train5.out \
+  || fail "the model did not get the folder's 3 classes: $(cat train5.out)"
+grep "^warning" train5.err && fail "train on the 3-class folder warned: $(cat train5.err)"
+grep -qE "^report: run5/report.html \([0-9]+ files" train5.out || fail "no report for a model fitted to 3 classes"
+[ -f run5/report.html ] && { "$PY" "$HERE/report_structure.py" run5/report.html 3 || fail "run5 report structure"; }
+
 # Turned off.
 "$CNN" train --config "$RECIPE" "${small[@]}" --set output=run2 --no-report >/dev/null 2>&1 || fail "train --no-report"
 [ ! -e run2/report.html ] || fail "--no-report wrote a report"
