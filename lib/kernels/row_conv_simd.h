@@ -77,6 +77,32 @@ void pack_panel(const RowConvArgs& a, int c0, int c1, int64_t p0, int64_t p1, fl
 }
 
 // panel: with kTaps1Panel, the panel's first vector for position q.
+// acc[i][j] += w[i] * xv[j] over the MB rows of one (channel, tap): wp points at the tap's packed
+// weights (rows past kRowConvMB in the second block, wblock floats on).
+template <class V, int QV, int MB>
+[[gnu::always_inline]] inline void fma_rows(typename V::reg (&acc)[MB][QV], const typename V::reg (&xv)[QV],
+                                            const float* wp, int64_t wblock) {
+#pragma GCC unroll 16
+  for (int i = 0; i < MB; ++i) {
+    const typename V::reg b = V::bcast(wp + (i / kRowConvMB) * wblock + i % kRowConvMB);
+#pragma GCC unroll 16
+    for (int j = 0; j < QV; ++j) acc[i][j] = V::fma(b, xv[j], acc[i][j]);
+  }
+}
+
+// ColumnSkips' lane masks for the QV vectors of positions from q: keep[0] without column 0,
+// keep[1] without column width - 1 (every lane when there are no skips).
+template <class V, int QV>
+[[gnu::always_inline]] inline void column_keep_masks(const ColumnSkips& sk, int64_t q, typename V::mask (&keep)[2][QV]) {
+  constexpr int L = V::kLanes;
+#pragma GCC unroll 16
+  for (int j = 0; j < QV; ++j) {
+    const int64_t r = sk.width ? (q + j * L) % sk.width : 0;
+    keep[0][j] = V::make_mask(sk.width ? lanes_outside_column(r, sk.width, 0, L) : ~0u);
+    keep[1][j] = V::make_mask(sk.width ? lanes_outside_column(r, sk.width, sk.width - 1, L) : ~0u);
+  }
+}
+
 // Never inlined: GCC's own choice changed with unrelated edits of its callers, and one of them
 // (inlined into forward_tile_to_outputs with a loop it could not unroll) ran 3x3 tiles at half
 // speed (kernel harness, AVX2: 40 against 82 GFLOP/s).
@@ -97,12 +123,7 @@ template <class V, int QV, int MB, TapShape TS = kTapsAny>
   const ColumnSkips& sk = a.skips;
   const int left = sk.width ? sk.left : a.T, right = sk.width ? sk.right : a.T;
   typename V::mask keep[2][QV];
-#pragma GCC unroll 16
-  for (int j = 0; j < QV; ++j) {
-    const int64_t r = sk.width ? (q + j * L) % sk.width : 0;
-    keep[0][j] = V::make_mask(sk.width ? lanes_outside_column(r, sk.width, 0, L) : ~0u);
-    keep[1][j] = V::make_mask(sk.width ? lanes_outside_column(r, sk.width, sk.width - 1, L) : ~0u);
-  }
+  column_keep_masks<V, QV>(sk, q, keep);
   const float* wp = wb;
   if constexpr (TS == kTaps1Panel) {
     const int64_t pj = int64_t(c1 - c0) * L;  // between a tile's vectors in the panel
@@ -111,12 +132,7 @@ template <class V, int QV, int MB, TapShape TS = kTapsAny>
       typename V::reg xv[QV];
 #pragma GCC unroll 16
       for (int j = 0; j < QV; ++j) xv[j] = V::load(xp + j * pj);
-#pragma GCC unroll 16
-      for (int i = 0; i < MB; ++i) {
-        const typename V::reg b = V::bcast(wp + (i / kRowConvMB) * wblock + i % kRowConvMB);
-#pragma GCC unroll 16
-        for (int j = 0; j < QV; ++j) acc[i][j] = V::fma(b, xv[j], acc[i][j]);
-      }
+      fma_rows<V, QV, MB>(acc, xv, wp, wblock);
     }
   }
   for (int c = c0; c < c1 && TS != kTaps1Panel; ++c) {
@@ -134,12 +150,7 @@ template <class V, int QV, int MB, TapShape TS = kTapsAny>
 #pragma GCC unroll 16
         for (int j = 0; j < QV; ++j)
           xv[j] = TS == kTaps9Narrow && t >= 3 ? V::keep(keep[t / 6][j], xp + j * L) : V::load(xp + j * L);
-#pragma GCC unroll 16
-        for (int i = 0; i < MB; ++i) {
-          const typename V::reg b = V::bcast(wp + t * kRowConvMB + (i / kRowConvMB) * wblock + i % kRowConvMB);
-#pragma GCC unroll 16
-          for (int j = 0; j < QV; ++j) acc[i][j] = V::fma(b, xv[j], acc[i][j]);
-        }
+        fma_rows<V, QV, MB>(acc, xv, wp + t * kRowConvMB, wblock);
       }
       wp += 9 * kRowConvMB;
       continue;
@@ -151,12 +162,7 @@ template <class V, int QV, int MB, TapShape TS = kTapsAny>
         typename V::reg xv[QV];
 #pragma GCC unroll 16
         for (int j = 0; j < QV; ++j) xv[j] = K == 0 ? V::load(xp + j * L) : V::keep(keep[K - 1][j], xp + j * L);
-#pragma GCC unroll 16
-        for (int i = 0; i < MB; ++i) {
-          const typename V::reg b = V::bcast(wp + (i / kRowConvMB) * wblock + i % kRowConvMB);
-#pragma GCC unroll 16
-          for (int j = 0; j < QV; ++j) acc[i][j] = V::fma(b, xv[j], acc[i][j]);
-        }
+        fma_rows<V, QV, MB>(acc, xv, wp, wblock);
       }
     };
     taps.template operator()<0>(0, left);
