@@ -182,8 +182,7 @@ DirectConvPlan plan_direct_conv(const ConvGeom& g, int M, int64_t N, const RowCo
 }
 
 void pack_direct_conv_weights(const DirectConvPlan& p, const float* w, float* dst) {
-  if (p.rows.narrow) pack_row_conv_weights(w, p.M, p.C, p.rows.T, p.rows.fwd_taps, false, dst);
-  else pack_row_conv_weights(w, p.M, p.C, p.rows.T, false, dst);
+  pack_row_conv_weights(w, p.M, p.C, p.rows.T, p.rows.fwd_taps, false, dst);
 }
 
 void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* wpacked, const ConvEpilogue& e,
@@ -223,8 +222,7 @@ void direct_conv_backward_begin(const DirectConvPlan& p, const float* w, bool dx
   if (!dx) return;
   const RowConvPlan& r = p.rows;
   if (!strided(r)) {
-    if (r.narrow) pack_row_conv_weights(w, p.C, p.M, r.T, r.bwd_taps, true, s.wpack);
-    else pack_row_conv_weights(w, p.C, p.M, r.T, true, s.wpack);
+    pack_row_conv_weights(w, p.C, p.M, r.T, r.bwd_taps, true, s.wpack);
     return;
   }
   float* at = s.wpack;

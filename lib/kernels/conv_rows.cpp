@@ -54,6 +54,7 @@ RowConvPlan plan_strided(const ConvGeom& g, int64_t N) {
     p.fwd_off.push_back(phase * p.phase_len + p.spatial_off[size_t(t)]);
     p.bwd_off.push_back(-p.spatial_off[size_t(t)]);
   }
+  for (int t = 0; t < p.T; ++t) p.fwd_taps.push_back(t);  // backward-data packs per phase (phase_taps)
   p.x = make_layout(N, pitch, plane, qx, 0, 0);
   p.x.length = phases * p.phase_len;
   p.dx = p.x;
@@ -104,6 +105,8 @@ RowConvPlan plan_row_conv(const ConvGeom& g, int64_t N, bool narrow) {
       p.fwd_off.push_back(off);
       p.bwd_off.push_back(-off);
     }
+  for (int t = 0; t < p.T; ++t) p.fwd_taps.push_back(t);
+  p.bwd_taps = p.fwd_taps;
   if (p.narrow) {
     const std::vector<int64_t> fwd = p.fwd_off, bwd = p.bwd_off;
     order_narrow_taps(g, fwd, 0, 2, p.fwd_taps, p.fwd_off, p.fwd_skips);

@@ -39,8 +39,9 @@ struct RowConvPlan {
   std::vector<int64_t> spatial_off;          // strided: tap offsets without the phase part
   std::vector<int64_t> fwd_off;    // forward tap offsets (relative to the output position)
   std::vector<int64_t> bwd_off;    // backward-data tap offsets (negated)
-  // Narrow layout (pitch W: see plan_row_conv): the taps in kernel order of fwd_off and bwd_off
-  // (their packed weights follow that order) and the outputs each skips.
+  // The kernel tap (kh * KW + kw) of each entry of fwd_off and bwd_off: the packed weights follow
+  // that order. 0 .. T - 1 except in the narrow layout (pitch W: see plan_row_conv), whose taps
+  // are grouped by the outputs they skip (fwd_skips, bwd_skips).
   bool narrow = false;
   std::vector<int> fwd_taps, bwd_taps;
   ColumnSkips fwd_skips, bwd_skips;
