@@ -32,6 +32,10 @@ struct DirectConvPlan {
 DirectConvPlan plan_direct_conv(const ConvGeom& g, int M, int64_t N, const RowConvKernel& kernel);
 inline bool direct_conv_fits(const DirectConvPlan& p) { return p.rows.ok; }
 
+// Whether the planner should take the direct path for geometry g (when it fits) rather than
+// im2col + GEMM: strided convolutions with many input channels run faster as GEMM (conv_direct.cpp).
+bool direct_conv_preferred(const ConvGeom& g);
+
 // Images per direct-convolution call for a batch of N: the rows of x and dy for a group stay
 // under the budget (default 1 Mi floats, 4 MiB), so the workspace does not grow with the batch
 // and the packed rows are still in cache when the kernels read them.

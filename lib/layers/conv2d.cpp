@@ -1,7 +1,7 @@
 // Conv2d. The algorithm is chosen when the layer is planned (infer, once per batch size):
 // - depthwise (groups == channels): the direct depthwise kernel;
-// - direct: stride-1, groups-1 convolutions with the row-convolution kernels of the best ISA
-//   enabled (kernels/conv_direct.h);
+// - direct: groups-1 convolutions with the row-convolution kernels of the best ISA enabled
+//   (kernels/conv_direct.h), except strided ones with many channels (direct_conv_preferred);
 // - im2col + SGEMM per image and group otherwise (1x1/stride-1 convolutions skip im2col),
 //   parallel over images, each thread with its own column workspace and weight-gradient partial.
 #include <algorithm>
@@ -192,7 +192,7 @@ class Conv2d : public Layer {
     algo_ = Algo::im2col;
     const RowConvKernel& k = select_row_conv_kernel();
     // The naive reference kernel is slower than im2col + GEMM: the direct path needs SIMD kernels.
-    if (o_.groups != 1 || k.isa == Isa::generic) return;
+    if (o_.groups != 1 || k.isa == Isa::generic || !direct_conv_preferred(g_)) return;
     // Groups of images bound the workspace (ImageNet batches would need gigabytes of rows) and
     // keep the packed rows in cache between packing and the kernel.
     const int64_t group = direct_conv_group(g_, int(o_.out), N);
