@@ -101,19 +101,27 @@ int64_t direct_conv_group(const ConvGeom& g, int M, int64_t N) {
 
 void set_direct_conv_group_budget(int64_t floats) { group_budget = floats > 0 ? floats : kDefaultGroupBudget; }
 
-// Strided convolutions read phase planes (conv_rows.h): packing them costs a pass over x per
-// call and the taps of each phase are fewer than the unrolled nine. From 32 input channels on,
-// im2col + GEMM (K = C * KH * KW >= 288 is deep enough for SGEMM's kernels) ran faster, measured
-// with `cnn bench --train --layers --threads 1` on Zen 3 (AVX2), session 10, 3 alternating runs,
-// forward / backward ms:
+// From 32 input channels on, im2col + GEMM (K = C * KH * KW >= 288 is deep enough for SGEMM's
+// kernels, images side by side: conv_common.cpp) ran faster than the direct kernels for
+// - strided convolutions: they read phase planes (conv_rows.h), whose packing costs a pass over x
+//   per call and whose phases have fewer taps than the unrolled nine;
+// - maps of at most 64 pixels: the row layout's padding columns are a third of a 4x4 map's
+//   positions, and each image's rows are too short for the two-vector tiles.
+// Measured with `cnn bench --train --layers --threads 1` on Zen 3 (AVX2), session 10, 2-3
+// alternating runs, forward / backward ms:
 //   ResNet-18-CIFAR 3x3/2 64->128 @32: direct 155-167 / 247-317, GEMM 98-111 / 205-265;
 //                   3x3/2 256->512 @8: direct 136-199 / 364-410, GEMM 98-113 / 181-250;
+//                   3x3 512->512 @4: direct 166-173 / 332-350, GEMM 124-131 / 251-268;
+//                   3x3 256->256 @8: direct 130-138 / 276-283, GEMM 125-131 / 260-271;
+//                   3x3 128->128 @16: even (direct 118-124 / 253-258, GEMM 120-141 / 252-293);
 //   ResNet-50 1x1/2 downsample 1024->2048 @14: direct 155-177 / 331-382, GEMM 117-146 / 214-217;
 //   ResNet-20 3x3/2 16->32 @32 (C = 16): even (direct 14-16 / 26, GEMM 12-18 / 25-37);
 //   ResNet-50 stem 7x7/2 3->64 (C = 3): direct faster (130-170 / 145-152 against 210-219 / 177-185).
+// ResNet-20 and MobileNet v1 (inference at batch 1 and 32) ran at the same speed either way.
 bool direct_conv_preferred(const ConvGeom& g) {
+  constexpr int kGemmMinChannels = 32, kGemmMaxPixels = 64;
   const bool strided = g.SH != 1 || g.SW != 1;
-  return !strided || g.C < 32;
+  return g.C < kGemmMinChannels || (!strided && int64_t(g.H) * g.W > kGemmMaxPixels);
 }
 
 namespace {

@@ -1,7 +1,8 @@
 // Conv2d. The algorithm is chosen when the layer is planned (infer, once per batch size):
 // - depthwise (groups == channels): the direct depthwise kernel;
 // - direct: groups-1 convolutions with the row-convolution kernels of the best ISA enabled
-//   (kernels/conv_direct.h), except strided ones with many channels (direct_conv_preferred);
+//   (kernels/conv_direct.h), except strided ones and small maps with many channels
+//   (direct_conv_preferred);
 // - im2col + SGEMM per image and group otherwise (1x1/stride-1 convolutions skip im2col),
 //   parallel over images, each thread with its own column workspace and weight-gradient partial.
 #include <algorithm>
@@ -11,7 +12,6 @@
 #include "layers/layer_args.h"
 #include "core/parallel.h"
 #include "core/rng.h"
-#include "core/workspace.h"
 #include "kernels/channel_stats.h"
 #include "kernels/conv_direct.h"
 #include "kernels/depthwise.h"
@@ -82,7 +82,9 @@ class Conv2d : public Layer {
   }
 
   // Direct path: the input rows, and the packed weights unless inference keeps its own.
+  // im2col path: each thread's GemmBuffers.
   size_t workspace_floats(bool train) const override {
+    if (algo_ == Algo::im2col) return size_t(num_threads()) * gemm_buffers_floats(train);
     if (algo_ != Algo::direct) return 0;
     const size_t fwd = direct_.forward_floats() + (infer_.on && !train ? 0 : direct_.packed_weight_floats());
     return train ? std::max(fwd, direct_.backward_floats(num_threads())) : fwd;
@@ -121,10 +123,13 @@ class Conv2d : public Layer {
       const OutputEpilogue e = fused ? OutputEpilogue{residual, infer_.clamp, infer_.lo, infer_.hi} : OutputEpilogue{};
       depthwise_forward(x.data(), w, bias, g_, N, int(in_channels_), int(o_.out / o_.groups), out.data(), e);
     } else if (N < num_threads()) {  // too few images to split: split each GEMM instead
-      for (int64_t n = 0; n < N; ++n) forward_images(x, w, bias, out, n, 1, 0, true);
+      const GemmBuffers buf = gemm_buffers(gemm_workspace(ctx, false), 0, false);
+      for (int64_t n = 0; n < N; ++n) forward_images(x, w, bias, out, n, 1, buf, true);
     } else {
+      float* ws = gemm_workspace(ctx, false);
       parallel_for(N, [&](int64_t b, int64_t e, int tid) {
-        for (int64_t n = b, nb; n < e; n += nb) forward_images(x, w, bias, out, n, nb = batch_for(e - n), tid, false);
+        const GemmBuffers buf = gemm_buffers(ws, tid, false);
+        for (int64_t n = b, nb; n < e; n += nb) forward_images(x, w, bias, out, n, nb = batch_for(e - n), buf, false);
       });
     }
     if (fused && algo_ == Algo::im2col) finish_fused_outputs(infer_, residual, out.data(), out.numel());
@@ -147,10 +152,13 @@ class Conv2d : public Layer {
     } else if (algo_ == Algo::depthwise)
       depthwise_backward(x.data(), dout.data(), weight_.value.data(), g_, N, int(in_channels_),
                          int(o_.out / o_.groups), din[0] ? din[0]->data() : nullptr, weight_.grad.data());
-    else
+    else {
+      float* ws = gemm_workspace(ctx, true);
       accumulate_weight_grad_over_images(N, &weight_.grad, [&](int64_t b, int64_t e, int tid, float* dw) {
-        for (int64_t n = b, nb; n < e; n += nb) backward_images(x, dout, din[0], dw, n, nb = batch_for(e - n), tid);
+        const GemmBuffers buf = gemm_buffers(ws, tid, true);
+        for (int64_t n = b, nb; n < e; n += nb) backward_images(x, dout, din[0], dw, n, nb = batch_for(e - n), buf);
       });
+    }
     if (o_.bias) accumulate_channel_bias_grad(dout, o_.out, g_.col_cols(), bias_.grad.data());
   }
 
@@ -179,11 +187,13 @@ class Conv2d : public Layer {
   Algo algo_ = Algo::im2col;
   DirectConvPlan direct_;       // for groups of direct_.N images
   DirectConvPlan direct_tail_;  // for the last, smaller group (when N is not a multiple)
+  int64_t gemm_images_ = 1;     // im2col path: images side by side in one GEMM, at most
   Tensor own_workspace_;  // used only when the layer runs outside a Net
   ConvInference infer_;   // fuse_for_inference
   std::vector<double> sum_partials_;  // channel sums per thread (RunContext::channel_sums_out)
 
   void plan_algorithm(int64_t N) {
+    gemm_images_ = batch_for(N);
     // groups == input channels (> 1): the direct depthwise kernel instead of one tiny GEMM per channel.
     if (o_.groups > 1 && o_.groups == in_channels_) {
       algo_ = Algo::depthwise;
@@ -204,15 +214,36 @@ class Conv2d : public Layer {
 
   int64_t batch_for(int64_t available) const { return images_per_gemm(g_.col_cols(), g_.col_rows(), available); }
 
+  // One thread's buffers on the im2col path, for up to gemm_images_ images side by side (L columns):
+  // the column matrix (K x L), the output or output gradient side by side (M x L) and, backward,
+  // the column gradient (K x L).
+  struct GemmBuffers {
+    float* col;
+    float* out;
+    float* dcol;
+  };
+  size_t gemm_buffers_floats(bool train) const {
+    const int64_t L = gemm_images_ * g_.col_cols(), K = g_.col_rows(), M = o_.out / o_.groups;
+    return size_t((train ? 2 * K : K) * L + M * L);
+  }
+  // Every thread's buffers, taken before the threads start (the workspace may grow here).
+  float* gemm_workspace(RunContext& ctx, bool train) {
+    return workspace_for(ctx, own_workspace_, size_t(num_threads()) * gemm_buffers_floats(train));
+  }
+  GemmBuffers gemm_buffers(float* workspace, int tid, bool train) const {
+    float* ws = workspace + size_t(tid) * gemm_buffers_floats(train);
+    const int64_t L = gemm_images_ * g_.col_cols(), K = g_.col_rows();
+    return {ws, ws + K * L, train ? ws + K * L + int64_t(o_.out / o_.groups) * L : nullptr};
+  }
+
   int64_t group_in() const { return int64_t(g_.C) * g_.H * g_.W; }
 
-  // The column matrix (K x nb*P) of images n0..n0+nb of group gi, in scratch slot 0, or the image
+  // The column matrix (K x nb*P) of images n0..n0+nb of group gi, in col, or the image
   // itself for a single pointwise image.
-  const float* columns(const Tensor& x, int64_t n0, int64_t nb, int64_t gi, int tid) {
+  const float* columns(const Tensor& x, int64_t n0, int64_t nb, int64_t gi, float* col) {
     const int64_t K = g_.col_rows(), P = g_.col_cols(), L = nb * P, in_img = x.numel() / x.dim(0);
     const bool pw = g_.is_pointwise();
     if (pw && nb == 1) return x.data() + n0 * in_img + gi * group_in();
-    float* col = scratch(tid, 0, size_t(K * L));
     const float* x0 = x.data() + n0 * in_img + gi * group_in();
     if (pw) gather_side_by_side(x0, in_img, K, P, nb, col);
     else
@@ -244,19 +275,19 @@ class Conv2d : public Layer {
   }
 
   void forward_images(const Tensor& x, const float* weight, const float* bias, Tensor& out, int64_t n0, int64_t nb,
-                      int tid, bool parallel_gemm) {
+                      const GemmBuffers& buf, bool parallel_gemm) {
     const int64_t M = o_.out / o_.groups, K = g_.col_rows(), P = g_.col_cols(), L = nb * P;
     const int64_t out_img = out.numel() / out.dim(0);
     auto gemm = parallel_gemm ? sgemm_parallel : sgemm;
     for (int64_t gi = 0; gi < o_.groups; ++gi) {
-      const float* col = columns(x, n0, nb, gi, tid);
+      const float* col = columns(x, n0, nb, gi, buf.col);
       const float* w = weight + gi * M * K;
       if (nb == 1) {
         gemm(false, false, int(M), int(P), int(K), 1.f, w, int(K), col, int(P), 0.f,
              out.data() + n0 * out_img + gi * M * P, int(P));
         continue;
       }
-      float* tmp = scratch(tid, 1, size_t(M * L));
+      float* tmp = buf.out;
       gemm(false, false, int(M), int(L), int(K), 1.f, w, int(K), col, int(L), 0.f, tmp, int(L));
       scatter_side_by_side(tmp, M, P, nb, out.data() + n0 * out_img + gi * M * P, out_img);
     }
@@ -285,25 +316,28 @@ class Conv2d : public Layer {
       depthwise_backward(x.data(), dout.data(), weight_.value.data(), g_, N, int(in_channels_),
                          int(o_.out / o_.groups), dx.data(), nullptr);
     } else {
+      float* ws = gemm_workspace(ctx, true);
       accumulate_weight_grad_over_images(N, nullptr, [&](int64_t b, int64_t e, int tid, float*) {
-        for (int64_t n = b, nb; n < e; n += nb) backward_images(x, dout, &dx, nullptr, n, nb = batch_for(e - n), tid);
+        const GemmBuffers buf = gemm_buffers(ws, tid, true);
+        for (int64_t n = b, nb; n < e; n += nb) backward_images(x, dout, &dx, nullptr, n, nb = batch_for(e - n), buf);
       });
     }
   }
 
-  void backward_images(const Tensor& x, const Tensor& dout, Tensor* dx, float* dw, int64_t n0, int64_t nb, int tid) {
+  void backward_images(const Tensor& x, const Tensor& dout, Tensor* dx, float* dw, int64_t n0, int64_t nb,
+                       const GemmBuffers& buf) {
     const int64_t M = o_.out / o_.groups, K = g_.col_rows(), P = g_.col_cols(), L = nb * P;
     const int64_t in_img = x.numel() / x.dim(0), out_img = dout.numel() / dout.dim(0);
     const bool pw = g_.is_pointwise();
     for (int64_t gi = 0; gi < o_.groups; ++gi) {
       const float* dy = dout.data() + n0 * out_img + gi * M * P;
       if (nb > 1) {  // gather the images' output gradients side by side: M x nb*P
-        float* dyb = scratch(tid, 3, size_t(M * L));
+        float* dyb = buf.out;
         gather_side_by_side(dy, out_img, M, P, nb, dyb);
         dy = dyb;
       }
       if (dw) {
-        const float* col = columns(x, n0, nb, gi, tid);
+        const float* col = columns(x, n0, nb, gi, buf.col);
         sgemm(false, true, int(M), int(K), int(L), 1.f, dy, int(L), col, int(L), 1.f, dw + gi * M * K, int(K));
       }
       if (!dx) continue;
@@ -313,7 +347,7 @@ class Conv2d : public Layer {
         sgemm(true, false, int(K), int(P), int(M), 1.f, w, int(K), dy, int(P), 0.f, dx0, int(P));
         continue;
       }
-      float* dcol = scratch(tid, 2, size_t(K * L));
+      float* dcol = buf.dcol;
       sgemm(true, false, int(K), int(L), int(M), 1.f, w, int(K), dy, int(L), 0.f, dcol, int(L));
       if (pw) {
         scatter_side_by_side(dcol, K, P, nb, dx0, in_img);

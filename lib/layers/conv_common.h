@@ -10,7 +10,7 @@
 namespace cnn {
 
 // Images per GEMM: small images are laid side by side so the GEMM has enough columns to run
-// near peak, while the K x (images * P) column matrix stays around 1 MiB (in cache).
+// near peak (up to 2048), the K x (images * P) column matrix held to 16 MiB (conv_common.cpp).
 int64_t images_per_gemm(int64_t P, int64_t K, int64_t available);
 
 // rows x (nb * P) <- nb images of rows x P each, image i starting at src + i * image_stride.
