@@ -101,12 +101,14 @@ int64_t direct_conv_group(const ConvGeom& g, int M, int64_t N) {
 
 void set_direct_conv_group_budget(int64_t floats) { group_budget = floats > 0 ? floats : kDefaultGroupBudget; }
 
-// From 32 input channels on, im2col + GEMM (K = C * KH * KW >= 288 is deep enough for SGEMM's
-// kernels, images side by side: conv_common.cpp) ran faster than the direct kernels for
-// - strided convolutions: they read phase planes (conv_rows.h), whose packing costs a pass over x
-//   per call and whose phases have fewer taps than the unrolled nine;
-// - maps of at most 64 pixels: the row layout's padding columns are a third of a 4x4 map's
-//   positions, and each image's rows are too short for the two-vector tiles.
+// im2col + GEMM (images side by side: conv_common.cpp) ran faster than the direct kernels for
+// - strided convolutions from 32 input channels on (K = C * KH * KW >= 288 is deep enough for
+//   SGEMM's kernels): they read phase planes (conv_rows.h), whose packing costs a pass over x per
+//   call and whose phases have fewer taps than the unrolled nine;
+// - maps of at most 64 pixels from 128 channels on: the row layout's padding columns are a third
+//   of a 4x4 map's positions, and each image's rows are too short for the two-vector tiles. With
+//   64 channels (ResNet-20's 8x8 stage) SGEMM's M = 64 is too small: direct 9.8-10.6 / 20.3-20.9,
+//   GEMM 11.5-14.1 / 24.9-33.5.
 // Measured with `cnn bench --train --layers --threads 1` on Zen 3 (AVX2), session 10, 2-3
 // alternating runs, forward / backward ms:
 //   ResNet-18-CIFAR 3x3/2 64->128 @32: direct 155-167 / 247-317, GEMM 98-111 / 205-265;
@@ -117,11 +119,11 @@ void set_direct_conv_group_budget(int64_t floats) { group_budget = floats > 0 ? 
 //   ResNet-50 1x1/2 downsample 1024->2048 @14: direct 155-177 / 331-382, GEMM 117-146 / 214-217;
 //   ResNet-20 3x3/2 16->32 @32 (C = 16): even (direct 14-16 / 26, GEMM 12-18 / 25-37);
 //   ResNet-50 stem 7x7/2 3->64 (C = 3): direct faster (130-170 / 145-152 against 210-219 / 177-185).
-// ResNet-20 and MobileNet v1 (inference at batch 1 and 32) ran at the same speed either way.
+// ResNet-50 and MobileNet v1 inference at batch 1 and 32 (their 7x7 layers) ran as fast either way.
 bool direct_conv_preferred(const ConvGeom& g) {
-  constexpr int kGemmMinChannels = 32, kGemmMaxPixels = 64;
-  const bool strided = g.SH != 1 || g.SW != 1;
-  return g.C < kGemmMinChannels || (!strided && int64_t(g.H) * g.W > kGemmMaxPixels);
+  constexpr int kStridedGemmMinChannels = 32, kSmallMapGemmMinChannels = 128, kSmallMapMaxPixels = 64;
+  if (g.SH != 1 || g.SW != 1) return g.C < kStridedGemmMinChannels;
+  return int64_t(g.H) * g.W > kSmallMapMaxPixels || g.C < kSmallMapGemmMinChannels;
 }
 
 namespace {
