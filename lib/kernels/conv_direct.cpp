@@ -108,7 +108,12 @@ void set_direct_conv_group_budget(int64_t floats) { group_budget = floats > 0 ? 
 // - maps of at most 64 pixels from 128 channels on: the row layout's padding columns are a third
 //   of a 4x4 map's positions, and each image's rows are too short for the two-vector tiles. With
 //   64 channels (ResNet-20's 8x8 stage) SGEMM's M = 64 is too small: direct 9.8-10.6 / 20.3-20.9,
-//   GEMM 11.5-14.1 / 24.9-33.5.
+//   GEMM 11.5-14.1 / 24.9-33.5;
+// - 1x1 convolutions on maps of at most 196 pixels (14x14) from 128 channels on: ResNet-50's
+//   14x14 1x1 layers trained as fast forward and 30-45% faster backward (1024->256: direct
+//   62 / 136-152, GEMM 50-59 / 96-104); 2 threads, 2 alternating runs: MobileNet v1 inference
+//   at batch 1 47-52 -> 57-62 images/s, at batch 32 57-58 -> 58-63, ResNet-50 at batch 1
+//   9.3-10.1 -> 9.8-11.4, at batch 32 even. At 28x28 and 56x56 no difference showed.
 // Measured with `cnn bench --train --layers --threads 1` on Zen 3 (AVX2), session 10, 2-3
 // alternating runs, forward / backward ms:
 //   ResNet-18-CIFAR 3x3/2 64->128 @32: direct 155-167 / 247-317, GEMM 98-111 / 205-265;
@@ -119,11 +124,15 @@ void set_direct_conv_group_budget(int64_t floats) { group_budget = floats > 0 ? 
 //   ResNet-50 1x1/2 downsample 1024->2048 @14: direct 155-177 / 331-382, GEMM 117-146 / 214-217;
 //   ResNet-20 3x3/2 16->32 @32 (C = 16): even (direct 14-16 / 26, GEMM 12-18 / 25-37);
 //   ResNet-50 stem 7x7/2 3->64 (C = 3): direct faster (130-170 / 145-152 against 210-219 / 177-185).
-// ResNet-50 and MobileNet v1 inference at batch 1 and 32 (their 7x7 layers) ran as fast either way.
+// ResNet-50 and MobileNet v1 inference at batch 1 and 32 (their 7x7 layers) ran as fast either way
+// (the first two rules).
 bool direct_conv_preferred(const ConvGeom& g) {
-  constexpr int kStridedGemmMinChannels = 32, kSmallMapGemmMinChannels = 128, kSmallMapMaxPixels = 64;
+  constexpr int kStridedGemmMinChannels = 32, kSmallMapGemmMinChannels = 128;
+  constexpr int kSmallMapMaxPixels = 64, kSmallPointwiseMaxPixels = 196;
   if (g.SH != 1 || g.SW != 1) return g.C < kStridedGemmMinChannels;
-  return int64_t(g.H) * g.W > kSmallMapMaxPixels || g.C < kSmallMapGemmMinChannels;
+  const bool pointwise = g.KH == 1 && g.KW == 1;
+  const int64_t pixels = int64_t(g.H) * g.W;
+  return g.C < kSmallMapGemmMinChannels || pixels > (pointwise ? kSmallPointwiseMaxPixels : kSmallMapMaxPixels);
 }
 
 namespace {
