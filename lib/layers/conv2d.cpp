@@ -187,7 +187,7 @@ class Conv2d : public Layer {
   Algo algo_ = Algo::im2col;
   DirectConvPlan direct_;       // for groups of direct_.N images
   DirectConvPlan direct_tail_;  // for the last, smaller group (when N is not a multiple)
-  int64_t gemm_images_ = 1;     // im2col path: images side by side in one GEMM, at most
+  int64_t gemm_images_ = 1;     // im2col path: the most images side by side in one GEMM at the planned batch
   Tensor own_workspace_;  // used only when the layer runs outside a Net
   ConvInference infer_;   // fuse_for_inference
   std::vector<double> sum_partials_;  // channel sums per thread (RunContext::channel_sums_out)
