@@ -80,6 +80,24 @@ TEST_CASE("sgemm: all transpose combinations with ld > row length", "[kernels][g
     }
 }
 
+TEST_CASE("sgemm: one or two rows of C (one SGEMV per row), every transpose, ld > row length", "[kernels][gemm]") {
+  uint64_t seed = 50;
+  for (int ta = 0; ta < 2; ++ta)
+    for (int tb = 0; tb < 2; ++tb)
+      for (int M : {1, 2}) {
+        run_case(false, ta, tb, M, 37, 29, 1.f, 0.f, 3, 2, 4, seed++);
+        run_case(false, ta, tb, M, 8, 300, -0.5f, 1.f, 1, 5, 0, seed++);
+        run_case(false, ta, tb, M, 19, 7, 2.f, 0.25f, 0, 0, 3, seed++);
+      }
+  // beta = 0 on this path too: C's NaN never reaches the result.
+  for (int ta = 0; ta < 2; ++ta)
+    for (int tb = 0; tb < 2; ++tb) {
+      std::vector<float> A{1, 2}, B{1, 2, 3, 4}, C(2, std::nanf(""));
+      sgemm(ta, tb, 1, 2, 2, 1.f, A.data(), ta ? 1 : 2, B.data(), 2, 0.f, C.data(), 2);
+      CHECK(C == (tb ? std::vector<float>{5, 11} : std::vector<float>{7, 10}));
+    }
+}
+
 TEST_CASE("sgemm: beta = 0 ignores NaN in C, M or N = 0 is a no-op", "[kernels][gemm]") {
   std::vector<float> A{1, 2, 3, 4}, B{1, 0, 0, 1};
   std::vector<float> C(4, std::nanf(""));
