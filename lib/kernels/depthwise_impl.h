@@ -464,10 +464,11 @@ void simd3x3_data_s2(const float* dy, int OH, int OW, const float* w, int P, flo
 // Zen 3, depthwise_forward alone on MobileNet v1's shapes, 2 threads, interleaved with the
 // general path, best of 9; ms at batch 32 / batch 1): 1024 channels 7x7 5.42 -> 3.05 / 0.38 ->
 // 0.24, 512 14x14 4.75 -> 3.90 / 0.14 -> 0.09, stride 2 28 -> 14 5.18 -> 2.65 / 0.16 -> 0.07, 256
-// 28x28 3.98 -> 3.32; 56 wide even; 112 wide slower (32 channels 7.3 -> 9.3 / 0.15 -> 0.20): the
+// 28x28 3.98 -> 3.32; 56 wide even; stride 2 from 112 columns (64 channels) 14.5-16.2 -> 14.0-15.7
+// / 0.43 -> 0.20; stride 1 at 112 columns slower (32 channels 7.3 -> 9.3 / 0.15 -> 0.20): the
 // general path's whole-row loop with the nine weights in registers wins there, so it keeps those.
 constexpr int kDepthwiseRows = 4;
-constexpr int kSimd3x3MaxWidthAvx2 = 64;  // input columns
+constexpr int kSimd3x3MaxWidthStride1Avx2 = 64;  // input columns
 
 // Lanes l with 0 <= start + l < n, as maskload's sign-bit mask.
 inline __m256i range_mask(int start, int n) {
@@ -586,7 +587,7 @@ void depthwise_forward_plane(const float* x, const float* w, const float* bias, 
     return;
   }
 #elif defined(__AVX2__)
-  if (use_simd3x3(g) && g.W <= kSimd3x3MaxWidthAvx2) {
+  if (use_simd3x3(g) && (g.SW == 2 || g.W <= kSimd3x3MaxWidthStride1Avx2)) {
     for (int j = 0; j < m; ++j)
       simd3x3_forward(x, g.H, g.W, w + 9 * j, bias ? bias[j] : 0.f, g.SW, g.PW, y + int64_t(j) * g.OH * g.OW, g.OH,
                       g.OW);
