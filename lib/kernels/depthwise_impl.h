@@ -460,13 +460,14 @@ void simd3x3_data_s2(const float* dy, int OH, int OW, const float* w, int P, flo
 // The same copy-free 3x3 forward with AVX2 (8 columns per strip; backward keeps the general
 // path). Strips whose taps all lie inside the row load plainly; edge strips use maskload
 // (masked lanes never fault). Stores are never masked: AVX2's masked store is microcoded on AMD
-// (see row_conv_simd.h), so a partial strip goes through a stack vector. Measured (session 11,
-// Zen 3, depthwise_forward alone on MobileNet v1's shapes, 2 threads, interleaved with the
-// general path, best of 9; ms at batch 32 / batch 1): 1024 channels 7x7 5.42 -> 3.05 / 0.38 ->
-// 0.24, 512 14x14 4.75 -> 3.90 / 0.14 -> 0.09, stride 2 28 -> 14 5.18 -> 2.65 / 0.16 -> 0.07, 256
-// 28x28 3.98 -> 3.32; 56 wide even; stride 2 from 112 columns (64 channels) 14.5-16.2 -> 14.0-15.7
-// / 0.43 -> 0.20; stride 1 at 112 columns slower (32 channels 7.3 -> 9.3 / 0.15 -> 0.20): the
-// general path's whole-row loop with the nine weights in registers wins there, so it keeps those.
+// (see row_conv_simd.h), so a partial strip goes through a stack vector. The nine weights stay
+// in registers (9 + 4 accumulators + 3 taps: all 16): broadcasting them from memory for every
+// FMA made the loads the bottleneck (54 loads per 36 FMAs). Measured (session 11, Zen 3,
+// depthwise_forward alone on MobileNet v1's shapes, 2 threads, interleaved with the general
+// path, best of 9; ms at batch 32): 1024 channels 7x7 5.36 -> 3.02, 512 14x14 4.58 -> 3.07, 256
+// 28x28 5.69 -> 4.13, stride 2 from 112 columns (64 channels) 13.6 -> 8.4 (batch 1 0.38 -> 0.13);
+// at batch 1 7x7 0.094 -> 0.045, 56 wide 0.19 -> 0.15; stride 1 at 112 columns even (0.94-1.07x),
+// so those keep the general path. Output rows per block: 4 beat 2 and 3.
 constexpr int kDepthwiseRows = 4;
 constexpr int kSimd3x3MaxWidthStride1Avx2 = 64;  // input columns
 
@@ -516,12 +517,12 @@ inline void store_lanes(float* y, __m256 v, int n) {
 // Output rows [oh, oh + R) of the strip at o0 (n valid columns): per row the nine FMAs in the
 // order of the AVX-512 kernel.
 template <int S, int R, bool FULL>
-inline void simd3x3_forward_rows8(const float* x, int H, int W, const float* w, float b, int P, float* y, int oh,
+inline void simd3x3_forward_rows8(const float* x, int H, int W, const __m256* wv, __m256 bv, int P, float* y, int oh,
                                   int OW, int o0, int n, const Strip8<S>& sp) {
   constexpr int rows_in = (R - 1) * S + 3;
   __m256 acc[R];
 #pragma GCC unroll 8
-  for (int k = 0; k < R; ++k) acc[k] = _mm256_set1_ps(b);
+  for (int k = 0; k < R; ++k) acc[k] = bv;
 #pragma GCC unroll 16
   for (int r = 0; r < rows_in; ++r) {
     const int ih = oh * S - P + r;
@@ -533,9 +534,9 @@ inline void simd3x3_forward_rows8(const float* x, int H, int W, const float* w, 
     for (int k = 0; k < R; ++k) {
       const int a = r - k * S;
       if (a < 0 || a > 2) continue;
-      acc[k] = _mm256_fmadd_ps(_mm256_broadcast_ss(w + 3 * a), t0, acc[k]);
-      acc[k] = _mm256_fmadd_ps(_mm256_broadcast_ss(w + 3 * a + 1), t1, acc[k]);
-      acc[k] = _mm256_fmadd_ps(_mm256_broadcast_ss(w + 3 * a + 2), t2, acc[k]);
+      acc[k] = _mm256_fmadd_ps(wv[3 * a], t0, acc[k]);
+      acc[k] = _mm256_fmadd_ps(wv[3 * a + 1], t1, acc[k]);
+      acc[k] = _mm256_fmadd_ps(wv[3 * a + 2], t2, acc[k]);
     }
   }
 #pragma GCC unroll 8
@@ -548,12 +549,15 @@ inline void simd3x3_forward_rows8(const float* x, int H, int W, const float* w, 
 template <int S>
 void simd3x3_forward_s(const float* x, int H, int W, const float* w, float b, int P, float* y, int OH, int OW) {
   Strip8<S> sp;
+  __m256 wv[9];
+  for (int t = 0; t < 9; ++t) wv[t] = _mm256_set1_ps(w[t]);
+  const __m256 bv = _mm256_set1_ps(b);
   auto strips = [&]<int R>(int oh) {
     for (int o0 = 0; o0 < OW; o0 += 8) {
       sp.set(o0, P, W);
       const int n = std::min(8, OW - o0);
-      if (sp.full) simd3x3_forward_rows8<S, R, true>(x, H, W, w, b, P, y, oh, OW, o0, n, sp);
-      else simd3x3_forward_rows8<S, R, false>(x, H, W, w, b, P, y, oh, OW, o0, n, sp);
+      if (sp.full) simd3x3_forward_rows8<S, R, true>(x, H, W, wv, bv, P, y, oh, OW, o0, n, sp);
+      else simd3x3_forward_rows8<S, R, false>(x, H, W, wv, bv, P, y, oh, OW, o0, n, sp);
     }
   };
   int oh = 0;
