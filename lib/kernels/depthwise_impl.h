@@ -257,11 +257,11 @@ void wgrad_block(const InputRows& in, const float* xbuf, const float* zero, cons
 }
 
 
-// ---- The 3x3 path without copies (AVX-512): 3x3 kernels, dilation 1, equal strides of 1 or 2,
-// symmetric padding <= 2 (MobileNet's depthwise layers). Masked loads read straight from the
-// planes (masked lanes never fault): no padded buffers, no per-row tables, which matters most on
-// the small planes (14x14, 7x7) where those dominated. Loops run over 16-column strips outside
-// and rows inside, so each strip's masks are computed once.
+// ---- The 3x3 path without copies (AVX-512; AVX2 forward only, below): 3x3 kernels, dilation 1,
+// equal strides of 1 or 2, symmetric padding <= 2 (MobileNet's depthwise layers). Masked loads
+// read straight from the planes (masked lanes never fault): no padded buffers, no per-row tables,
+// which matters most on the small planes (14x14, 7x7) where those dominated. AVX-512's loops run
+// over 16-column strips outside and rows inside, so each strip's masks are computed once.
 bool simd3x3_enabled = true;  // tests turn it off to check the general path on 3x3 too
 
 [[maybe_unused]] bool use_simd3x3(const ConvGeom& g) {
@@ -270,6 +270,7 @@ bool simd3x3_enabled = true;  // tests turn it off to check the general path on 
 }
 
 #if defined(__AVX512F__)
+bool simd3x3_forward_fits(const ConvGeom& g) { return use_simd3x3(g); }
 
 // Lanes l with 0 <= start + l < n.
 inline __mmask16 range_mask(int start, int n) {
@@ -368,7 +369,7 @@ void simd3x3_forward_s(const float* x, int H, int W, const float* w, float b, in
 }
 
 void simd3x3_forward(const float* x, int H, int W, const float* w, float b, int S, int P, float* y, int OH, int OW,
-                     bool accumulate) {
+                     bool accumulate = false) {
   if (S == 1) simd3x3_forward_s<1>(x, H, W, w, b, P, y, OH, OW, accumulate);
   else simd3x3_forward_s<2>(x, H, W, w, b, P, y, OH, OW, accumulate);
 }
@@ -470,6 +471,9 @@ void simd3x3_data_s2(const float* dy, int OH, int OW, const float* w, int P, flo
 // so those keep the general path. Output rows per block: 4 beat 2 and 3.
 constexpr int kDepthwiseRows = 4;
 constexpr int kSimd3x3MaxWidthStride1Avx2 = 64;  // input columns
+bool simd3x3_forward_fits(const ConvGeom& g) {
+  return use_simd3x3(g) && (g.SW == 2 || g.W <= kSimd3x3MaxWidthStride1Avx2);
+}
 
 // Lanes l with 0 <= start + l < n, as maskload's sign-bit mask.
 inline __m256i range_mask(int start, int n) {
@@ -583,15 +587,8 @@ size_t depthwise_workspace_floats(const ConvGeom& g, int m) {
 void depthwise_forward_plane(const float* x, const float* w, const float* bias, const ConvGeom& g, int m, float* y,
                              float* ws) {
   if (g.OH <= 0 || g.OW <= 0) return;
-#if defined(__AVX512F__)
-  if (use_simd3x3(g)) {
-    for (int j = 0; j < m; ++j)
-      simd3x3_forward(x, g.H, g.W, w + 9 * j, bias ? bias[j] : 0.f, g.SW, g.PW, y + int64_t(j) * g.OH * g.OW, g.OH,
-                      g.OW, false);
-    return;
-  }
-#elif defined(__AVX2__)
-  if (use_simd3x3(g) && (g.SW == 2 || g.W <= kSimd3x3MaxWidthStride1Avx2)) {
+#if defined(__AVX512F__) || defined(__AVX2__)
+  if (simd3x3_forward_fits(g)) {
     for (int j = 0; j < m; ++j)
       simd3x3_forward(x, g.H, g.W, w + 9 * j, bias ? bias[j] : 0.f, g.SW, g.PW, y + int64_t(j) * g.OH * g.OW, g.OH,
                       g.OW);

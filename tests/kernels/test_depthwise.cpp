@@ -108,7 +108,7 @@ void check_plane(const ConvGeom& g, int m, bool bias, uint64_t seed) {
 
 TEST_CASE("depthwise: 3x3 planes, stride 1 and 2, padding 0..2, widths around the SIMD width", "[kernels][depthwise]") {
   cnn::test::for_each_isa([&] {
-    // Both the copy-free AVX-512 3x3 path (where compiled in) and the general path.
+    // Both the copy-free 3x3 path (AVX-512; AVX2 forward, where compiled in) and the general path.
     for (bool simd : {true, false}) {
       depthwise_set_simd3x3(simd);
       uint64_t seed = 1;
