@@ -76,6 +76,7 @@ void Net::clear_fusion() {
     n.inference_head = false;
     n.in_place_of = -1;
     n.overwritten = false;
+    n.alias_of = -1;
   }
   planned_batch_ = 0;  // plan again: fused nodes keep no tensors of their own
 }
@@ -85,7 +86,22 @@ void Net::set_fusion(bool on) {
   inference_fused_ = false;
   if (!on) return;
   fuse_relus();
+  fuse_identities();
   fuse_in_place();
+}
+
+// Measured on ResNet-20 training at batch 128 (2 threads): the identity shortcuts' copies took
+// 0.9 ms forward and 0.6 ms backward each at 32x32 (3% of a step).
+void Net::fuse_identities() {
+  const int last = static_cast<int>(nodes_.size()) - 1;
+  for (int s = 0; s < last; ++s) {
+    Node& n = nodes_[size_t(s)];
+    if (n.absorbed || n.into >= 0 || n.inputs.size() != 1 || n.inputs[0] < 0 || !n.layer->passes_input_through())
+      continue;
+    bool head = false;
+    for (const HeadSpec& h : spec_.heads) head = head || h.node == s;
+    if (!head) n.alias_of = n.inputs[0];
+  }
 }
 
 // Measured on ResNet-50 training at batch 32: the adds' outputs were 0.7 GB of the 4.6 GB plan.
@@ -101,7 +117,7 @@ void Net::fuse_in_place() {
     for (int a : add.inputs) {
       if (a < 0) continue;
       Node& src = nodes_[size_t(a)];
-      if (readers[size_t(a)] != 1 || src.absorbed || src.into >= 0 || src.overwritten ||
+      if (readers[size_t(a)] != 1 || src.absorbed || src.into >= 0 || src.overwritten || src.alias_of >= 0 ||
           src.layer->backward_reads_output() || src.shape != add.shape)
         continue;
       nodes_[size_t(holder)].in_place_of = src.in_place_of >= 0 ? src.in_place_of : a;
@@ -190,7 +206,7 @@ const Tensor& Net::forward(const Tensor& input, RunContext& ctx) {
   RunContext eval_ctx{false, ctx.rng};  // for the nodes set_frozen keeps in eval mode
   for (size_t k = 0; k < nodes_.size(); ++k) {
     Node& n = nodes_[k];
-    if (n.absorbed || (!train && !main_path_[k])) continue;
+    if (n.absorbed || (!train && !main_path_[k]) || (train && n.alias_of >= 0)) continue;
     in.clear();
     for (int i : n.inputs) in.push_back(i < 0 ? input_ : &output_of(i, train));
     if (n.residual != Node::kNoResidual) in.push_back(n.residual < 0 ? input_ : &output_of(n.residual, train));
@@ -254,6 +270,10 @@ void Net::backward_from(int stop, bool heads, RunContext& ctx) {
     // A fused node runs its ReLU's backward too, from the ReLU's output and gradient.
     const int own = n.into >= 0 ? n.into : idx;
     if (n.absorbed || !n.needs_grad || !grad_written_[size_t(own)]) continue;
+    if (n.grad_alias) {  // its gradient is its input's, already written by its readers
+      grad_written_[size_t(n.alias_of)] = 1;
+      continue;
+    }
     in.clear();
     din.clear();
     std::vector<int> extra_slots;

@@ -176,6 +176,8 @@ class Net {
     int sums_out = -1, sums_in = -1;  // training: channel_sums_ slot written / read (RunContext)
     int in_place_of = -1;      // training: the output lives in that node's `out` (an add over its input)
     bool overwritten = false;  // training: a later node writes over this output (fuse_in_place)
+    int alias_of = -1;         // training: passes its input through; its output is that node's storage
+    bool grad_alias = false;   // training, alias_of: its gradient is its input's (plan_buffers)
   };
   void plan(int64_t batch);
   void init_defaults(uint64_t seed);
@@ -186,11 +188,15 @@ class Net {
   void clear_fusion();
   void fuse_relus();                        // training fusion: BN / add take the ReLU after them
   void fuse_in_place();                     // training: an add writes over an input nothing reads again
-  // Training: the tensor holding node i's output (its own, or the one it was written over).
+  void fuse_identities();                   // training: identity shortcuts run as their input
+  // Training: the tensor holding node i's output (its own, the one it was written over, or its
+  // input's when it passes the input through).
   Tensor& storage(int i) {
     Node& n = nodes_[size_t(i)];
+    if (n.alias_of >= 0) return storage(n.alias_of);
     return n.in_place_of >= 0 ? nodes_[size_t(n.in_place_of)].out : n.out;
   }
+  bool owns_storage(const Node& n) const { return n.into < 0 && n.in_place_of < 0 && n.alias_of < 0; }
   const Tensor& storage(int i) const { return const_cast<Net*>(this)->storage(i); }
   void fuse_inference_chains();             // graph/inference_fusion.cpp
   std::vector<int> reader_counts() const;   // per node: layers reading it, plus side-head losses

@@ -53,6 +53,20 @@ void Net::plan_buffers() {
     else if (first_writer[size_t(g)] >= 0) begin = step(first_writer[size_t(g)]);
     grads[size_t(g)] = inspectable_ ? LiveRange{0, kForever, numel_of(n.shape)} : LiveRange{begin, end, numel_of(n.shape)};
   }
+  // An identity that passes its input through (fuse_identities) and would write its input's
+  // gradient first shares it: its readers' backward writes the input's gradient directly.
+  for (int s = L - 1; s >= 0; --s) {  // last to first: a chain of identities merges into its root
+    Node& n = nodes_[size_t(s)];
+    n.grad_alias = false;
+    const int k = n.alias_of;
+    if (k < 0 || inspectable_ || !n.needs_grad || !nodes_[size_t(k)].needs_grad || first_writer[size_t(k)] != s ||
+        head[size_t(k)] || grads[size_t(s)].floats == 0 || grads[size_t(k)].floats == 0)
+      continue;
+    grads[size_t(k)].begin = std::min(grads[size_t(k)].begin, grads[size_t(s)].begin);
+    grads[size_t(k)].end = std::max(grads[size_t(k)].end, grads[size_t(s)].end);
+    grads[size_t(s)].floats = 0;
+    n.grad_alias = true;
+  }
   // A second writer of a gradient writes into a scratch gradient, summed in during its step.
   std::vector<std::pair<int, size_t>> extras;  // (node, input slot)
   for (int r = 0; r < L; ++r) {
@@ -75,6 +89,7 @@ void Net::plan_buffers() {
   for (int i = 0; i < L; ++i) {
     nodes_[size_t(i)].eval_slot = e.slot[size_t(i)];
     nodes_[size_t(i)].grad_slot = g.slot[size_t(i)];
+    if (nodes_[size_t(i)].grad_alias) nodes_[size_t(i)].grad_slot = nodes_[size_t(nodes_[size_t(i)].alias_of)].grad_slot;
   }
   for (size_t x = 0; x < extras.size(); ++x)
     nodes_[size_t(extras[x].first)].extra_slot[extras[x].second] = g.slot[size_t(L) + x];
@@ -105,7 +120,7 @@ void Net::prepare(bool train) {
   if (train || !shares_eval()) {
     if (train_ready_) return;
     for (Node& n : nodes_)
-      if (n.into < 0 && n.in_place_of < 0) n.out.resize(n.shape);
+      if (owns_storage(n)) n.out.resize(n.shape);
     for (size_t s = 0; s < grad_slots_.size(); ++s) grad_slots_[s].resize({grad_capacity_[s]});
     train_ready_ = true;
     return;
@@ -137,7 +152,7 @@ Net::PlannedMemory Net::planned_memory(int64_t batch, bool train) {
   for (const NamedBuffer& b : buffers_) m.params += b.buffer->value.numel();
   if (train) {
     for (const Node& n : nodes_)
-      if (n.into < 0 && n.in_place_of < 0) m.activations += numel_of(n.shape);
+      if (owns_storage(n)) m.activations += numel_of(n.shape);
     for (int64_t c : grad_capacity_) m.activations += c;
   } else if (shares_eval()) {
     for (int64_t c : eval_capacity_) m.activations += c;

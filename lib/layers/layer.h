@@ -130,6 +130,10 @@ class Layer {
   // over a tensor in training only when nothing reads it again (an add in place of its input).
   virtual bool backward_reads_output() const { return true; }
   virtual bool backward_reads_inputs() const { return true; }
+  // Whether forward copies its one input unchanged and backward copies the gradient back, in
+  // training too, with the input's shape (an identity shortcut): the Net then lets the output be
+  // the input's storage and the gradient the input's (Net::fuse_identities) and runs neither pass.
+  virtual bool passes_input_through() const { return false; }
   // Whether forward fills RunContext::channel_sums_out when it is set (see RunContext).
   virtual bool writes_channel_sums() const { return false; }
   virtual bool fuse_for_inference(const InferenceFusion* /*f*/) { return false; }

@@ -20,6 +20,7 @@ class Copy : public Layer {
     if (!flatten_) f.kind = FusionInfo::Kind::identity;
     return f;
   }
+  bool passes_input_through() const override { return !flatten_; }
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext&) override {
     parallel_copy(in[0]->data(), out.data(), out.numel());
   }

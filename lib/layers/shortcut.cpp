@@ -127,6 +127,7 @@ class Shortcut : public Layer {
     return fused_;
   }
 
+  bool passes_input_through() const override { return kind_ == Kind::identity; }
   std::string kernel() const override { return kind_ == Kind::projection ? conv_->kernel() : ""; }
   size_t workspace_floats(bool train) const override {
     return kind_ == Kind::projection ? conv_->workspace_floats(train) : 0;

@@ -19,7 +19,8 @@ namespace {
 
 
 // stem: conv -> bn -> relu (fused); block: conv -> bn -> relu (fused) -> conv -> bn -> add with
-// the stem -> relu (the add fused); a bn read by two nodes (not fused); a three-way add -> relu.
+// an identity shortcut of the stem -> relu (the add fused); a chain of two identities; a bn read by
+// two nodes (not fused); a three-way add -> relu; an identity as the output.
 ModelSpec bn_residual_spec() {
   SpecBuilder b({3, 7, 6}, "fusion");
   const KeyValues conv = {{"out", "4"}, {"k", "3"}, {"pad", "1"}, {"bias", "false"}};
@@ -31,13 +32,17 @@ ModelSpec bn_residual_spec() {
   x = b.add("block.relu1", "relu", {}, {x});
   x = b.add("block.conv2", "conv", conv, {x});
   x = b.add("block.bn2", "bn", {}, {x});
-  x = b.add("block.add", "add", {}, {x, stem});
+  const int skip = b.add("block.skip", "shortcut", {{"out", "4"}}, {stem});
+  x = b.add("block.add", "add", {}, {x, skip});
   const int block = b.add("block.relu2", "relu", {}, {x});
+  const int id_a = b.add("id_a", "identity", {}, {block});  // block has a later reader: id_a copies its gradient
+  const int id_b = b.add("id_b", "identity", {}, {id_a});   // id_a's only reader: shares id_a's gradient
   x = b.add("shared.conv", "conv", conv, {block});
   const int shared = b.add("shared.bn", "bn", {}, {x});
   const int r = b.add("shared.relu", "relu", {}, {shared});
-  x = b.add("add3", "add", {}, {r, shared, block});
-  b.add("out.relu", "relu", {}, {x});
+  x = b.add("add3", "add", {}, {r, shared, id_b});
+  x = b.add("out.relu", "relu", {}, {x});
+  b.add("out", "identity", {}, {x});  // the net's output: keeps its own tensor
   return b.spec;
 }
 
@@ -80,8 +85,9 @@ TEST_CASE("net fusion: an add in place of its input saves that output in trainin
   plain.set_inspectable(true);
   const int64_t one = 7 * 4 * 7 * 6 * int64_t(sizeof(float));  // one output at batch 7
   // Training keeps one output less than with ReLU fusion alone (relu1, block.relu1, block.relu2,
-  // out.relu written by their inputs: four), the add's written over block.bn2's.
-  CHECK(plain.planned_memory(7, true).activations - fused.planned_memory(7, true).activations >= 5 * one);
+  // out.relu written by their inputs: four), the add's written over block.bn2's, and none for the
+  // identities before the output (block.skip, id_a, id_b: their inputs' storage).
+  CHECK(plain.planned_memory(7, true).activations - fused.planned_memory(7, true).activations >= 8 * one);
 }
 
 TEST_CASE("net fusion: BN and add take the ReLU that is their only reader", "[graph][net][fusion]") {
@@ -109,6 +115,24 @@ TEST_CASE("net fusion: BN and add take the ReLU that is their only reader", "[gr
   CHECK_FALSE(net.fused(net.node_index("bn1")));
   net.forward(x, ctx);
   CHECK(net.activation(net.node_index("bn1")).numel() == 2 * 4 * 7 * 6);
+}
+
+TEST_CASE("net fusion: identities before the output run as their input in training", "[graph][net][fusion]") {
+  Net net(bn_residual_spec());
+  Tensor x({2, 3, 7, 6});
+  x.fill(0.5f);
+  RunContext ctx;
+  Rng dropout(1);
+  ctx.rng = &dropout;
+  net.forward(x, ctx);
+  auto data = [&](const char* name) { return net.activation(net.node_index(name)).data(); };
+  CHECK(data("block.skip") == data("relu1"));
+  CHECK(data("id_a") == data("block.relu2"));
+  CHECK(data("id_b") == data("block.relu2"));
+  CHECK(data("out") != data("out.relu"));
+  net.set_inspectable(true);
+  net.forward(x, ctx);
+  CHECK(data("id_a") != data("block.relu2"));
 }
 
 TEST_CASE("net fusion: fused and unfused runs give the same bits", "[graph][net][fusion]") {
