@@ -55,20 +55,20 @@ void plane_grad_sums(const float* x, const float* dy, int64_t n, float mean, flo
   sum_dy_xc = combine(b);
 }
 
-void plane_grad_sums_relu(const float* x, const float* dy, const float* y, int64_t n, float mean, float& sum_dy,
-                          float& sum_dy_xc) {
+void plane_grad_sums_relu(const float* x, const float* dy, int64_t n, float mean, float scale, float shift,
+                          float& sum_dy, float& sum_dy_xc) {
   float a[kStatLanes] = {}, b[kStatLanes] = {};
   int64_t i = 0;
   for (; i + kStatLanes <= n; i += kStatLanes)
     for (int l = 0; l < kStatLanes; ++l) {
       const float g = dy[i + l];  // loaded unconditionally: the select vectorizes, a conditional load does not
-      const float d = y[i + l] > 0.f ? g : 0.f;
+      const float d = bn_affine(x[i + l], scale, shift) > 0.f ? g : 0.f;
       a[l] += d;
       b[l] += d * (x[i + l] - mean);
     }
   for (int l = 0; i + l < n; ++l) {
     const float g = dy[i + l];
-    const float d = y[i + l] > 0.f ? g : 0.f;
+    const float d = bn_affine(x[i + l], scale, shift) > 0.f ? g : 0.f;
     a[l] += d;
     b[l] += d * (x[i + l] - mean);
   }

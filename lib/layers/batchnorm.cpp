@@ -80,7 +80,7 @@ class BatchNorm : public Layer {
   }
 
   bool fuse_relu(bool on) override { return relu_ = on; }
-  bool backward_reads_output() const override { return relu_; }  // the fused ReLU's mask
+  bool backward_reads_output() const override { return false; }  // a fused ReLU's mask comes from x (bn_affine)
   FusionInfo fusion_info() const override {
     FusionInfo f;
     f.kind = FusionInfo::Kind::batchnorm;
@@ -88,25 +88,26 @@ class BatchNorm : public Layer {
     return f;
   }
 
-  void backward(const std::vector<const Tensor*>& in, const Tensor& out, const Tensor& dout,
+  void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
                 const std::vector<Tensor*>& din, RunContext& ctx) override {
     const Tensor& x = *in[0];
     const int64_t N = x.dim(0), HW = x.numel() / (N * C_);
-    if (synced_) return backward_synced(x, out, dout, din[0], *ctx.batch_stats_sum);
+    if (synced_) return backward_synced(x, dout, din[0], *ctx.batch_stats_sum);
     if (!train_ && !ctx.param_grads) {  // frozen BN in eval mode: dx = dy * gamma * invstd, no sums
-      if (din[0]) backward_data_eval(out, dout, *din[0], N, HW);
+      if (din[0]) backward_data_eval(x, dout, *din[0], N, HW);
       return;
     }
     const double M = double(N * HW);
     parallel_for(C_, [&](int64_t b, int64_t e, int) {
       for (int64_t c = b; c < e; ++c) {
         const float mean = batch_mean_[c], invstd = batch_invstd_[c];
+        const Affine af = affine(c);
         double sdy = 0, sdyx = 0;
         for (int64_t n = 0; n < N; ++n) {
           const float* p = x.data() + (n * C_ + c) * HW;
           const float* d = dout.data() + (n * C_ + c) * HW;
           float a, bsum;
-          if (relu_) plane_grad_sums_relu(p, d, out.data() + (n * C_ + c) * HW, HW, mean, a, bsum);
+          if (relu_) plane_grad_sums_relu(p, d, HW, mean, af.scale, af.shift, a, bsum);
           else plane_grad_sums(p, d, HW, mean, a, bsum);
           sdy += a;
           sdyx += bsum;
@@ -126,10 +127,9 @@ class BatchNorm : public Layer {
             const float* d = dout.data() + (n * C_ + c) * HW;
             float* dx = din[0]->data() + (n * C_ + c) * HW;
             if (relu_) {
-              const float* y = out.data() + (n * C_ + c) * HW;
               for (int64_t i = 0; i < HW; ++i) {
                 const float g = d[i];  // loaded unconditionally: the select vectorizes
-                dx[i] = k * ((y[i] > 0.f ? g : 0.f) - mdy - (p[i] - mean) * invstd * mdx);
+                dx[i] = k * ((bn_affine(p[i], af.scale, af.shift) > 0.f ? g : 0.f) - mdy - (p[i] - mean) * invstd * mdx);
               }
             } else {
               for (int64_t i = 0; i < HW; ++i) dx[i] = k * (d[i] - mdy - (p[i] - mean) * invstd * mdx);
@@ -138,13 +138,13 @@ class BatchNorm : public Layer {
         } else {
           const float k = g * invstd;
           for (int64_t n = 0; n < N; ++n) {
+            const float* p = x.data() + (n * C_ + c) * HW;
             const float* d = dout.data() + (n * C_ + c) * HW;
             float* dx = din[0]->data() + (n * C_ + c) * HW;
             if (relu_) {
-              const float* y = out.data() + (n * C_ + c) * HW;
               for (int64_t i = 0; i < HW; ++i) {
                 const float g = d[i];
-                dx[i] = k * (y[i] > 0.f ? g : 0.f);
+                dx[i] = k * (bn_affine(p[i], af.scale, af.shift) > 0.f ? g : 0.f);
               }
             } else {
               for (int64_t i = 0; i < HW; ++i) dx[i] = k * d[i];
@@ -156,18 +156,19 @@ class BatchNorm : public Layer {
   }
 
   // dx = dy * gamma * invstd with the running statistics (eval mode; dy through the fused ReLU).
-  void backward_data_eval(const Tensor& out, const Tensor& dout, Tensor& dx, int64_t N, int64_t HW) const {
+  void backward_data_eval(const Tensor& x, const Tensor& dout, Tensor& dx, int64_t N, int64_t HW) const {
     parallel_for(C_, [&](int64_t b, int64_t e, int) {
       for (int64_t c = b; c < e; ++c) {
         const float k = (o_.affine ? gamma_.value[c] : 1.f) * batch_invstd_[c];
+        const Affine af = affine(c);
         for (int64_t n = 0; n < N; ++n) {
           const float* d = dout.data() + (n * C_ + c) * HW;
-          const float* y = out.data() + (n * C_ + c) * HW;
+          const float* p = x.data() + (n * C_ + c) * HW;
           float* g = dx.data() + (n * C_ + c) * HW;
           if (relu_) {
             for (int64_t i = 0; i < HW; ++i) {
               const float v = d[i];
-              g[i] = k * (y[i] > 0.f ? v : 0.f);
+              g[i] = k * (bn_affine(p[i], af.scale, af.shift) > 0.f ? v : 0.f);
             }
           } else {
             for (int64_t i = 0; i < HW; ++i) g[i] = k * d[i];
@@ -225,17 +226,18 @@ class BatchNorm : public Layer {
 
   // The backward of forward_synced: gamma and beta get this batch's share (the trainer sums
   // parameter gradients over the processes); the input gradient needs sum(dy) and sum(dy * x)
-  // of all batches, summed over the processes first. With a fused ReLU, dy is masked by out > 0.
-  void backward_synced(const Tensor& x, const Tensor& out, const Tensor& dout, Tensor* dx, CrossProcessSum& sum) {
+  // of all batches, summed over the processes first. With a fused ReLU, dy is masked by its output > 0.
+  void backward_synced(const Tensor& x, const Tensor& dout, Tensor* dx, CrossProcessSum& sum) {
     const int64_t N = x.dim(0), HW = x.numel() / (N * C_);
     sync_sums_.assign(size_t(2 * C_), 0.0);
     parallel_for(C_, [&](int64_t b, int64_t e, int) {
       for (int64_t c = b; c < e; ++c) {
+        const Affine af = affine(c);
         double sdy = 0, sdyx = 0;
         for (int64_t n = 0; n < N; ++n) {
           const int64_t at = (n * C_ + c) * HW;
           float a, bsum;
-          if (relu_) plane_grad_sums_relu(x.data() + at, dout.data() + at, out.data() + at, HW, batch_mean_[c], a, bsum);
+          if (relu_) plane_grad_sums_relu(x.data() + at, dout.data() + at, HW, batch_mean_[c], af.scale, af.shift, a, bsum);
           else plane_grad_sums(x.data() + at, dout.data() + at, HW, batch_mean_[c], a, bsum);
           sdy += a;
           sdyx += bsum;
@@ -257,12 +259,13 @@ class BatchNorm : public Layer {
         const float g = o_.affine ? gamma_.value[c] : 1.f, k = g * invstd;
         const float mdy = float(sync_sums_[size_t(2 * c)] / M);
         const float mdx = float(sync_sums_[size_t(2 * c + 1)] * invstd / M);
+        const Affine af = affine(c);
         for (int64_t n = 0; n < N; ++n) {
           const int64_t at = (n * C_ + c) * HW;
-          const float *p = x.data() + at, *d = dout.data() + at, *y = out.data() + at;
+          const float *p = x.data() + at, *d = dout.data() + at;
           float* q = dx->data() + at;
           for (int64_t i = 0; i < HW; ++i) {
-            const float dy = relu_ ? (y[i] > 0.f ? d[i] : 0.f) : d[i];
+            const float dy = relu_ ? (bn_affine(p[i], af.scale, af.shift) > 0.f ? d[i] : 0.f) : d[i];
             q[i] = k * (dy - mdy - (p[i] - mean) * invstd * mdx);
           }
         }
@@ -286,22 +289,31 @@ class BatchNorm : public Layer {
     const int64_t N = x.dim(0), HW = x.numel() / (N * C_);
     batch_mean_[c] = mean;
     batch_invstd_[c] = invstd;
-    const float g = o_.affine ? gamma_.value[c] : 1.f, bt = o_.affine ? beta_.value[c] : 0.f;
-    const float scale = g * invstd, shift = bt - mean * scale;
+    const Affine af = affine(c);
     for (int64_t n = 0; n < N; ++n) {
       const float* p = x.data() + (n * C_ + c) * HW;
       float* q = out.data() + (n * C_ + c) * HW;
-      if (relu_) apply_relu(p, q, HW, scale, shift);
-      else apply(p, q, HW, scale, shift);
+      if (relu_) apply_relu(p, q, HW, af.scale, af.shift);
+      else apply(p, q, HW, af.scale, af.shift);
     }
   }
 
+  // Channel c's output = x * scale + shift (bn_affine), from the statistics the last forward used.
+  struct Affine {
+    float scale, shift;
+  };
+  Affine affine(int64_t c) const {
+    const float g = o_.affine ? gamma_.value[c] : 1.f, bt = o_.affine ? beta_.value[c] : 0.f;
+    const float scale = g * batch_invstd_[c];
+    return {scale, bt - batch_mean_[c] * scale};
+  }
+
   static void apply(const float* x, float* y, int64_t n, float scale, float shift) {
-    for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale + shift;
+    for (int64_t i = 0; i < n; ++i) y[i] = bn_affine(x[i], scale, shift);
   }
   static void apply_relu(const float* x, float* y, int64_t n, float scale, float shift) {
     for (int64_t i = 0; i < n; ++i) {
-      const float v = x[i] * scale + shift;
+      const float v = bn_affine(x[i], scale, shift);
       y[i] = v > 0.f ? v : 0.f;
     }
   }
