@@ -109,11 +109,16 @@ void set_direct_conv_group_budget(int64_t floats) { group_budget = floats > 0 ? 
 //   of a 4x4 map's positions, and each image's rows are too short for the two-vector tiles. With
 //   64 channels (ResNet-20's 8x8 stage) SGEMM's M = 64 is too small: direct 9.8-10.6 / 20.3-20.9,
 //   GEMM 11.5-14.1 / 24.9-33.5;
-// - 1x1 convolutions on maps of at most 196 pixels (14x14) from 128 channels on: ResNet-50's
-//   14x14 1x1 layers trained as fast forward and 30-45% faster backward (1024->256: direct
-//   62 / 136-152, GEMM 50-59 / 96-104); 2 threads, 2 alternating runs: MobileNet v1 inference
-//   at batch 1 47-52 -> 57-62 images/s, at batch 32 57-58 -> 58-63, ResNet-50 at batch 1
-//   9.3-10.1 -> 9.8-11.4, at batch 32 even. At 28x28 and 56x56 no difference showed.
+// - 1x1 convolutions from 32 input channels on (SGEMM straight on the NCHW planes, no im2col).
+//   Session 10 took only maps of at most 196 pixels (14x14) from 128 channels: ResNet-50's 14x14
+//   1x1 layers trained as fast forward and 30-45% faster backward (1024->256: direct 62 /
+//   136-152, GEMM 50-59 / 96-104); MobileNet v1 inference at batch 1 47-52 -> 57-62 images/s.
+//   Session 12 (Zen 3, 2 threads, 3 alternating runs, `cnn bench --layers`): the 28x28 and 56x56
+//   ones too. ResNet-50 training at batch 32, its 1x1 layers of stages 1-2 (64-512 channels)
+//   508-544 -> 419-454 ms forward and 952-1028 -> 717-773 backward (every shape faster, 64->64 at
+//   56x56 19.5-22 -> 14.1-14.9 backward), the step 6198-6550 -> 5807-6402 ms; inference even
+//   (ResNet-50 batch 32 17.2-18.0 / 17.3-17.9 images/s, batch 1 14.4-16.9 / 15.9-16.9; MobileNet
+//   v1 batch 32 102-109 / 101-108, batch 1 83-104 / 104-112). Under 32 channels: not measured.
 // Measured with `cnn bench --train --layers --threads 1` on Zen 3 (AVX2), session 10, 2-3
 // alternating runs, forward / backward ms:
 //   ResNet-18-CIFAR 3x3/2 64->128 @32: direct 155-167 / 247-317, GEMM 98-111 / 205-265;
@@ -127,12 +132,11 @@ void set_direct_conv_group_budget(int64_t floats) { group_budget = floats > 0 ? 
 // ResNet-50 and MobileNet v1 inference at batch 1 and 32 (their 7x7 layers) ran as fast either way
 // (the first two rules).
 bool direct_conv_preferred(const ConvGeom& g) {
-  constexpr int kStridedGemmMinChannels = 32, kSmallMapGemmMinChannels = 128;
-  constexpr int kSmallMapMaxPixels = 64, kSmallPointwiseMaxPixels = 196;
+  constexpr int kStridedGemmMinChannels = 32, kPointwiseGemmMinChannels = 32, kSmallMapGemmMinChannels = 128;
+  constexpr int kSmallMapMaxPixels = 64;
   if (g.SH != 1 || g.SW != 1) return g.C < kStridedGemmMinChannels;
-  const bool pointwise = g.KH == 1 && g.KW == 1;
-  const int64_t pixels = int64_t(g.H) * g.W;
-  return g.C < kSmallMapGemmMinChannels || pixels > (pointwise ? kSmallPointwiseMaxPixels : kSmallMapMaxPixels);
+  if (g.KH == 1 && g.KW == 1) return g.C < kPointwiseGemmMinChannels;
+  return g.C < kSmallMapGemmMinChannels || int64_t(g.H) * g.W > kSmallMapMaxPixels;
 }
 
 namespace {
