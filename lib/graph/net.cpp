@@ -277,15 +277,17 @@ void Net::backward_from(int stop, bool heads, RunContext& ctx) {
     in.clear();
     din.clear();
     std::vector<int> extra_slots;
+    bool add_input_grad = false;  // planned (adds_input_grad) and written by another reader this time
     for (size_t j = 0; j < n.inputs.size(); ++j) {
       int k = n.inputs[j];
       in.push_back(k < 0 ? input_ : &storage(k));
       if (k < 0 || !nodes_[k].needs_grad) {
         din.push_back(nullptr);
-      } else if (!grad_written_[k]) {
-        grad_written_[k] = 1;
+      } else if (!grad_written_[k] || n.adds_input_grad) {
         Tensor& g = grad_of(k);
-        g.resize(nodes_[k].shape);
+        if (grad_written_[k]) add_input_grad = true;
+        else g.resize(nodes_[k].shape);
+        grad_written_[k] = 1;
         din.push_back(&g);
       } else {
         Tensor& e = grad_slots_[size_t(n.extra_slot[j])];
@@ -295,7 +297,10 @@ void Net::backward_from(int stop, bool heads, RunContext& ctx) {
       }
     }
     auto t0 = std::chrono::steady_clock::now();
-    n.layer->backward(in, storage(own), grad_of(own), din, n.params_frozen ? frozen_ctx : ctx);
+    RunContext& node_ctx = n.params_frozen ? frozen_ctx : ctx;
+    node_ctx.add_input_grad = add_input_grad;
+    n.layer->backward(in, storage(own), grad_of(own), din, node_ctx);
+    node_ctx.add_input_grad = false;
     for (int j : extra_slots) {
       Tensor& g = grad_of(n.inputs[j]);
       const Tensor& e = grad_slots_[size_t(n.extra_slot[size_t(j)])];

@@ -164,6 +164,7 @@ class Net {
     int eval_slot = -1;        // eval forward's output: eval_slots_[eval_slot]
     int grad_slot = -1;        // gradient: grad_slots_[grad_slot]
     std::vector<int> extra_slot;  // per input: grad slot for a gradient to be summed into the input's
+    bool adds_input_grad = false;  // its one input's gradient is written before: backward adds to it
     bool needs_grad = false;   // some trainable parameter at or before this node
     bool eval_in_train = false;  // runs in eval mode during training (set_frozen)
     bool params_frozen = false;  // has parameters, all frozen: backward computes input gradients only

@@ -72,6 +72,7 @@ void Net::plan_buffers() {
   for (int r = 0; r < L; ++r) {
     Node& n = nodes_[size_t(r)];
     n.extra_slot.assign(n.inputs.size(), -1);
+    n.adds_input_grad = false;
     if (!n.needs_grad || n.absorbed) continue;
     for (size_t j = 0; j < n.inputs.size(); ++j) {
       const int k = n.inputs[j];
@@ -80,6 +81,12 @@ void Net::plan_buffers() {
       const bool direct = first_writer[size_t(k)] == r && !head[size_t(k)] &&
                           std::find(n.inputs.begin(), n.inputs.end(), k) == n.inputs.begin() + long(j);
       if (direct) continue;
+      // A layer that can add its input gradient to what is there needs no scratch and no sum pass.
+      // Planned for inspectable nets too: both add in the same order (same bits).
+      if (n.inputs.size() == 1 && n.layer->can_add_input_grad()) {
+        n.adds_input_grad = true;
+        continue;
+      }
       extras.push_back({r, j});
       grads.push_back(inspectable_ ? LiveRange{0, kForever, numel_of(nodes_[size_t(k)].shape)}
                                    : LiveRange{step(r), step(r), numel_of(nodes_[size_t(k)].shape)});

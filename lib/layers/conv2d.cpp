@@ -138,6 +138,9 @@ class Conv2d : public Layer {
 
   bool writes_channel_sums() const override { return true; }
   bool backward_reads_output() const override { return false; }
+  // The GEMM paths add into dx for free (SGEMM's beta, col2im without clearing first); the direct
+  // and depthwise kernels overwrite it.
+  bool can_add_input_grad() const override { return algo_ == Algo::im2col; }
 
   void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
                 const std::vector<Tensor*>& din, RunContext& ctx) override {
@@ -156,7 +159,8 @@ class Conv2d : public Layer {
       float* ws = gemm_workspace(ctx, true);
       accumulate_weight_grad_over_images(N, &weight_.grad, [&](int64_t b, int64_t e, int tid, float* dw) {
         const GemmBuffers buf = gemm_buffers(ws, tid, true);
-        for (int64_t n = b, nb; n < e; n += nb) backward_images(x, dout, din[0], dw, n, nb = batch_for(e - n), buf);
+        for (int64_t n = b, nb; n < e; n += nb)
+          backward_images(x, dout, din[0], dw, n, nb = batch_for(e - n), buf, ctx.add_input_grad);
       });
     }
     if (o_.bias) accumulate_channel_bias_grad(dout, o_.out, g_.col_cols(), bias_.grad.data());
@@ -319,13 +323,15 @@ class Conv2d : public Layer {
       float* ws = gemm_workspace(ctx, true);
       accumulate_weight_grad_over_images(N, nullptr, [&](int64_t b, int64_t e, int tid, float*) {
         const GemmBuffers buf = gemm_buffers(ws, tid, true);
-        for (int64_t n = b, nb; n < e; n += nb) backward_images(x, dout, &dx, nullptr, n, nb = batch_for(e - n), buf);
+        for (int64_t n = b, nb; n < e; n += nb)
+          backward_images(x, dout, &dx, nullptr, n, nb = batch_for(e - n), buf, ctx.add_input_grad);
       });
     }
   }
 
+  // dx (when non-null) overwritten, or added to when add_dx.
   void backward_images(const Tensor& x, const Tensor& dout, Tensor* dx, float* dw, int64_t n0, int64_t nb,
-                       const GemmBuffers& buf) {
+                       const GemmBuffers& buf, bool add_dx) {
     const int64_t M = o_.out / o_.groups, K = g_.col_rows(), P = g_.col_cols(), L = nb * P;
     const int64_t in_img = x.numel() / x.dim(0), out_img = dout.numel() / dout.dim(0);
     const bool pw = g_.is_pointwise();
@@ -344,18 +350,19 @@ class Conv2d : public Layer {
       const float* w = weight_.value.data() + gi * M * K;
       float* dx0 = dx->data() + n0 * in_img + gi * group_in();
       if (pw && nb == 1) {
-        sgemm(true, false, int(K), int(P), int(M), 1.f, w, int(K), dy, int(P), 0.f, dx0, int(P));
+        sgemm(true, false, int(K), int(P), int(M), 1.f, w, int(K), dy, int(P), add_dx ? 1.f : 0.f, dx0, int(P));
         continue;
       }
       float* dcol = buf.dcol;
       sgemm(true, false, int(K), int(L), int(M), 1.f, w, int(K), dy, int(L), 0.f, dcol, int(L));
       if (pw) {
-        scatter_side_by_side(dcol, K, P, nb, dx0, in_img);
+        if (add_dx) scatter_add_side_by_side(dcol, K, P, nb, dx0, in_img);
+        else scatter_side_by_side(dcol, K, P, nb, dx0, in_img);
         continue;
       }
       for (int64_t i = 0; i < nb; ++i) {
         float* dxi = dx0 + i * in_img;
-        std::memset(dxi, 0, sizeof(float) * group_in());
+        if (!add_dx) std::memset(dxi, 0, sizeof(float) * group_in());
         col2im(dcol + i * P, g_, dxi, L);
       }
     }

@@ -31,6 +31,15 @@ void scatter_side_by_side(const float* src, int64_t rows, int64_t P, int64_t nb,
       std::memcpy(dst + i * image_stride + r * P, src + r * nb * P + i * P, sizeof(float) * size_t(P));
 }
 
+void scatter_add_side_by_side(const float* src, int64_t rows, int64_t P, int64_t nb, float* dst, int64_t image_stride) {
+  for (int64_t i = 0; i < nb; ++i)
+    for (int64_t r = 0; r < rows; ++r) {
+      float* d = dst + i * image_stride + r * P;
+      const float* s = src + r * nb * P + i * P;
+      for (int64_t j = 0; j < P; ++j) d[j] += s[j];
+    }
+}
+
 void add_channel_bias(float* y, const float* bias, int64_t nb, int64_t C, int64_t P) {
   for (int64_t i = 0; i < nb; ++i)
     for (int64_t c = 0; c < C; ++c) {

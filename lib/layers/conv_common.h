@@ -17,6 +17,8 @@ int64_t images_per_gemm(int64_t P, int64_t K, int64_t available);
 void gather_side_by_side(const float* src, int64_t image_stride, int64_t rows, int64_t P, int64_t nb, float* dst);
 // The inverse: image i of `src` (rows x nb*P) to dst + i * image_stride.
 void scatter_side_by_side(const float* src, int64_t rows, int64_t P, int64_t nb, float* dst, int64_t image_stride);
+// The same, adding src to what dst holds.
+void scatter_add_side_by_side(const float* src, int64_t rows, int64_t P, int64_t nb, float* dst, int64_t image_stride);
 
 // y[n, c, :] += bias[c] for nb images of C x P starting at y (image stride C * P).
 void add_channel_bias(float* y, const float* bias, int64_t nb, int64_t C, int64_t P);

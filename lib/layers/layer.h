@@ -57,6 +57,9 @@ struct RunContext {
   // batches together (forward sums and backward sums go through it). Null: this batch alone.
   CrossProcessSum* batch_stats_sum = nullptr;
   bool param_grads = true;      // backward: accumulate parameter gradients (false: input gradients only)
+  // backward: add the input gradient to din[0] instead of overwriting it. The Net sets it for a
+  // layer whose can_add_input_grad() is true when another reader has written that gradient.
+  bool add_input_grad = false;
   // Training forwards, planned by the Net: a layer that writes channel sums (writes_channel_sums)
   // fills channel_sums_out with its output's, computed while writing it, and the BatchNorm that
   // is its only reader gets them as channel_sums_in instead of reading its input once more.
@@ -134,6 +137,8 @@ class Layer {
   // training too, with the input's shape (an identity shortcut): the Net then lets the output be
   // the input's storage and the gradient the input's (Net::fuse_identities) and runs neither pass.
   virtual bool passes_input_through() const { return false; }
+  // Whether backward honours RunContext::add_input_grad (one-input layers) at the planned shapes.
+  virtual bool can_add_input_grad() const { return false; }
   // Whether forward fills RunContext::channel_sums_out when it is set (see RunContext).
   virtual bool writes_channel_sums() const { return false; }
   virtual bool fuse_for_inference(const InferenceFusion* /*f*/) { return false; }

@@ -2,9 +2,11 @@
 // ReLU applies it in its own passes. Fused and unfused runs must give the same bits: outputs,
 // parameter gradients and BatchNorm's running statistics, with batch and with running statistics.
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <string>
 #include <vector>
 
+#include "../isa_levels.h"
 #include "../layer_builder.h"
 #include "../thread_guard.h"
 #include "core/error.h"
@@ -147,6 +149,52 @@ TEST_CASE("net fusion: fused and unfused runs give the same bits", "[graph][net]
       CHECK(a.buffers == b.buffers);
     }
   }
+}
+
+// A 1x1 convolution from 32 channels (the SGEMM path) that is the second reader of its input to
+// run backward adds its input gradient to the first's (RunContext::add_input_grad): no scratch
+// gradient, no sum pass. The inspectable net plans it too: same bits.
+TEST_CASE("net fusion: a GEMM convolution adds its input gradient to one already written", "[graph][net][fusion]") {
+  SpecBuilder b({3, 6, 5}, "add_grad");
+  const int stem = b.add("stem", "conv", {{"out", "32"}, {"k", "3"}, {"pad", "1"}}, {-1});
+  const int p = b.add("p", "conv", {{"out", "32"}, {"k", "1"}, {"bias", "false"}}, {stem});
+  const int q = b.add("q", "shortcut", {{"out", "32"}}, {stem});
+  b.add("sum", "add", {}, {p, q});
+  cnn::test::for_each_isa([&] {
+    std::vector<std::vector<float>> grads[2];
+    for (bool fused : {true, false}) {
+      Net net(b.spec);
+      net.init(3);
+      net.set_inspectable(!fused);
+      Tensor x({4, 3, 6, 5});
+      Rng rng(4);
+      for (int64_t i = 0; i < x.numel(); ++i) x[i] = rng.uniform(-1.f, 1.f);
+      RunContext ctx;
+      net.forward(x, ctx);
+      Tensor& g = net.output_grad();
+      for (int64_t i = 0; i < g.numel(); ++i) g[i] = rng.uniform(-1.f, 1.f);
+      net.zero_grad();
+      net.backward(ctx);
+      for (const auto& pr : net.params()) grads[fused].push_back(values(pr.param->grad));
+      // stem's weight gradient from dx = dy + p's input gradient (p: y = W x, dx = W^T dy).
+      if (!fused) continue;
+      const Tensor& w = net.params()[2].param->value;  // p.weight: 32 x 32 x 1 x 1
+      Tensor expect = g;
+      for (int64_t n = 0; n < 4; ++n)
+        for (int64_t c = 0; c < 32; ++c)
+          for (int64_t i = 0; i < 30; ++i) {
+            double s = g[(n * 32 + c) * 30 + i];
+            for (int64_t m = 0; m < 32; ++m) s += double(w[m * 32 + c]) * g[(n * 32 + m) * 30 + i];
+            expect[(n * 32 + c) * 30 + i] = float(s);
+          }
+      const Tensor& got = net.backward_to(stem, ctx);
+      double worst = 0;
+      for (int64_t i = 0; i < got.numel(); ++i) worst = std::max(worst, double(std::abs(got[i] - expect[i])));
+      CHECK(worst < 1e-4);
+    }
+    REQUIRE(grads[0].size() == grads[1].size());
+    for (size_t i = 0; i < grads[0].size(); ++i) CHECK(grads[0][i] == grads[1][i]);
+  });
 }
 
 TEST_CASE("net memory: an eval forward with shared buffers gives the bits of one that keeps every output",

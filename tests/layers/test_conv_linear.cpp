@@ -238,6 +238,53 @@ TEST_CASE("conv2d: same result whatever the thread count", "[layers][conv]") {
   });
 }
 
+// RunContext::add_input_grad: a layer that says it can (the GEMM paths) adds its input gradient to
+// what din holds; the others are never asked (the Net plans it from can_add_input_grad).
+TEST_CASE("conv2d: add_input_grad adds the input gradient to din on the GEMM paths", "[layers][conv]") {
+  cnn::test::for_each_isa([&] {
+    struct Case {
+      KeyValues kv;
+      Shape in;
+    };
+    const Case cases[] = {
+        {{{"out", "40"}, {"k", "1"}, {"bias", "false"}}, {3, 32, 5, 5}},       // 1x1, images side by side
+        {{{"out", "24"}, {"k", "1"}}, {2, 32, 48, 48}},                          // 1x1, one image per SGEMM
+        {{{"out", "16"}, {"k", "3"}, {"stride", "2"}, {"pad", "1"}}, {3, 32, 9, 7}},  // im2col + col2im
+        {{{"out", "8"}, {"k", "3"}, {"pad", "1"}, {"groups", "2"}}, {2, 4, 6, 6}},    // grouped
+    };
+    for (int threads : {1, 2}) {
+      ThreadGuard tg(threads);
+      for (const Case& c : cases) {
+        auto layer = build_layer("conv", c.kv);
+        const Shape os = layer->infer({c.in});
+        INFO("kernel " << layer->kernel() << ", input " << shape_str(c.in));
+        REQUIRE(layer->can_add_input_grad());
+        Rng rng(5);
+        layer->init(rng);
+        Tensor x(c.in), y(os), dy(os), dx(c.in), sum(c.in);
+        Rng r2(6);
+        fill(x, r2);
+        fill(dy, r2);
+        fill(sum, r2);
+        const Tensor before = sum;
+        RunContext ctx;
+        layer->forward({&x}, y, ctx);
+        layer->backward({&x}, y, dy, {&dx}, ctx);
+        ctx.add_input_grad = true;
+        layer->backward({&x}, y, dy, {&sum}, ctx);
+        double worst = 0;
+        for (int64_t i = 0; i < dx.numel(); ++i)
+          worst = std::max(worst, double(std::abs(sum[i] - (before[i] + dx[i]))) / (1.0 + std::abs(dx[i])));
+        CHECK(worst < 1e-5);
+      }
+    }
+    // The direct path overwrites din: it must say so.
+    auto direct = build_layer("conv", {{"out", "8"}, {"k", "3"}, {"pad", "1"}});
+    direct->infer({{2, 8, 12, 12}});
+    CHECK(direct->can_add_input_grad() == (direct->kernel().rfind("direct", 0) != 0));
+  });
+}
+
 TEST_CASE("conv2d: parameters, init bounds, macs, batch change", "[layers][conv]") {
   auto layer = build_layer("conv", {{"out", "6"}, {"k", "[3, 5]"}, {"groups", "2"}});
   Shape os = layer->infer({{2, 4, 10, 12}});
