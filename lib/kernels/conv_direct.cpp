@@ -272,7 +272,7 @@ void direct_conv_backward_begin(const DirectConvPlan& p, const float* w, bool dx
 }
 
 void direct_conv_backward_group(const DirectConvPlan& p, const float* x, const float* dy, float* dx, bool dw,
-                                float* workspace) {
+                                float* workspace, bool add_dx) {
   const RowConvPlan& r = p.rows;
   const BackwardSpace s(p, num_threads(), workspace);
   const RowConvPlan& wr = p.wide;
@@ -286,13 +286,13 @@ void direct_conv_backward_group(const DirectConvPlan& p, const float* x, const f
   if (!dx) return;
   if (strided(r)) {
     backward_data_strided(p, s.dyrows, s.wpack, s.dxrows);
-    unpack_phase_rows(s.dxrows, p.N, p.C, p.g, r, dx);
+    unpack_phase_rows(s.dxrows, p.N, p.C, p.g, r, dx, add_dx);
     return;
   }
   RowConvArgs b;
   b.M = p.C, b.C = p.M, b.T = r.T, b.off = r.bwd_off.data(), b.skips = r.bwd_skips;
   b.x = s.dyrows + r.dy.front, b.x_stride = r.dy.length;
-  b.w = s.wpack, b.outputs = &p.dx_map, b.out = dx;
+  b.w = s.wpack, b.outputs = &p.dx_map, b.out = dx, b.accumulate = add_dx;
   run_forward(*p.kernel, b, r.dx.positions);
 }
 

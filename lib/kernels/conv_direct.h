@@ -74,8 +74,9 @@ void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* w
 // Measured before (per group: the weights packed again and the partials added to dw): ResNet-50
 // training at batch 32 spent 11% of a step there, 1 image per group in its first stages.
 void direct_conv_backward_begin(const DirectConvPlan& p, const float* w, bool dx, bool dw, float* workspace);
+// add_dx: dx += the input gradient instead of dx = it.
 void direct_conv_backward_group(const DirectConvPlan& p, const float* x, const float* dy, float* dx, bool dw,
-                                float* workspace);
+                                float* workspace, bool add_dx = false);
 void direct_conv_backward_finish(const DirectConvPlan& p, float* dw, float* workspace);
 // The three for one group: dw += weight gradient when non-null; dx overwritten when non-null.
 void direct_conv_backward(const DirectConvPlan& p, const float* x, const float* dy, const float* w, float* dx,

@@ -176,7 +176,8 @@ void pack_phase_rows(const float* src, int64_t N, int64_t C, const ConvGeom& g, 
   });
 }
 
-void unpack_phase_rows(const float* rows, int64_t N, int64_t C, const ConvGeom& g, const RowConvPlan& p, float* dst) {
+void unpack_phase_rows(const float* rows, int64_t N, int64_t C, const ConvGeom& g, const RowConvPlan& p, float* dst,
+                       bool add) {
   const int64_t plane = int64_t(p.A) * p.B, H = g.H, W = g.W;
   parallel_for(C, [&](int64_t c0, int64_t c1, int) {
     for (int64_t c = c0; c < c1; ++c)
@@ -192,10 +193,13 @@ void unpack_phase_rows(const float* rows, int64_t N, int64_t C, const ConvGeom& 
                              (iw0 + g.PW) / p.SW;
             float* o = img + ih * W;
             if (p.phase_taps[size_t(phase)].empty()) {  // no tap reads this phase: its gradient is zero
-              for (int64_t iw = iw0; iw < W; iw += p.SW) o[iw] = 0.f;
+              for (int64_t iw = iw0; iw < W && !add; iw += p.SW) o[iw] = 0.f;
               continue;
             }
-            for (int64_t iw = iw0, k = 0; iw < W; iw += p.SW, ++k) o[iw] = r[k];
+            if (add)
+              for (int64_t iw = iw0, k = 0; iw < W; iw += p.SW, ++k) o[iw] += r[k];
+            else
+              for (int64_t iw = iw0, k = 0; iw < W; iw += p.SW, ++k) o[iw] = r[k];
           }
         }
       }

@@ -61,8 +61,9 @@ RowConvPlan plan_row_conv(const ConvGeom& g, int64_t N, bool narrow = false);
 // that no tap reads (p.phase_taps) are not written.
 void pack_phase_rows(const float* src, int64_t N, int64_t C, const ConvGeom& g, const RowConvPlan& p, float* rows);
 // The inverse for the images' positions (the padding's positions are dropped); pixels of phases
-// that no tap reads get zeros.
-void unpack_phase_rows(const float* rows, int64_t N, int64_t C, const ConvGeom& g, const RowConvPlan& p, float* dst);
+// that no tap reads get zeros. add: dst += the rows instead (those pixels keep their values).
+void unpack_phase_rows(const float* rows, int64_t N, int64_t C, const ConvGeom& g, const RowConvPlan& p, float* dst,
+                       bool add = false);
 
 // src: N x C x H x W (image stride C * H * W, channel stride H * W) -> C rows of `layout`.
 // Writes every position of each row (zeros between images), parallel over channels.

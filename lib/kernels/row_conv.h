@@ -96,6 +96,7 @@ struct RowConvArgs {
   int64_t y_stride = 0;
   const OutputMap* outputs = nullptr;  // forward: if set, write to `out` through the map instead of y
   float* out = nullptr;
+  bool accumulate = false;             // with outputs: the sums start from what out holds
   const float* bias = nullptr;         // with outputs: added to output channel m (may be null)
   // With outputs, the epilogue of a fused inference pass (after the bias): the residual (same
   // layout as out, or null) is added, then the result clamped to [lo, hi] when `clamp` (ReLU, ReLU6).

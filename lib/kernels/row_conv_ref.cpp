@@ -35,7 +35,7 @@ void forward(const RowConvArgs& a, int64_t q0, int64_t q1) {
     acc.resize(size_t(len));
     for (int m = 0; m < a.M; ++m) {
       const int64_t at = dst + m * a.outputs->channel_stride;
-      for (int i = 0; i < len; ++i) acc[size_t(i)] = dot(a, m, q0 + begin + i);
+      for (int i = 0; i < len; ++i) acc[size_t(i)] = (a.accumulate ? a.out[at + i] : 0.f) + dot(a, m, q0 + begin + i);
       finish_channel_run(a, m, acc.data(), len, at);
     }
   });

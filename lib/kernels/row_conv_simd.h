@@ -250,8 +250,8 @@ void forward_tile_to_outputs(const RowConvArgs& a, const float* wb, int c0, int 
   for (int i = 0; i < kForwardMaxRows; ++i) rows[i] = buf[i];
   for (int i = 0; i < mvalid; ++i) V::store(buf[i] + A, V::zero());
   const int64_t cs = a.outputs->channel_stride;
-  const bool add = c0 > 0, last = c1 == a.C;
-  if (add) {  // partial sums of the earlier channel blocks; padding positions start at 0 (no denormals)
+  const bool add = c0 > 0 || a.accumulate, last = c1 == a.C;
+  if (add) {  // partial sums of the earlier channel blocks (or the sums to add to); padding positions start at 0
     std::memset(buf, 0, sizeof buf);
     for (int r = 0; r < nruns; ++r) {
       const OutputRun& run = runs[r];

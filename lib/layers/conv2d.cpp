@@ -138,9 +138,9 @@ class Conv2d : public Layer {
 
   bool writes_channel_sums() const override { return true; }
   bool backward_reads_output() const override { return false; }
-  // The GEMM paths add into dx for free (SGEMM's beta, col2im without clearing first); the direct
-  // and depthwise kernels overwrite it.
-  bool can_add_input_grad() const override { return algo_ == Algo::im2col; }
+  // The GEMM paths add into dx for free (SGEMM's beta, col2im without clearing first), the direct
+  // kernels start their sums from it; the depthwise kernel overwrites it.
+  bool can_add_input_grad() const override { return algo_ != Algo::depthwise; }
 
   void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
                 const std::vector<Tensor*>& din, RunContext& ctx) override {
@@ -298,7 +298,8 @@ class Conv2d : public Layer {
     if (bias) add_channel_bias(out.data() + n0 * out_img, bias, nb, o_.out, P);
   }
 
-  // Direct path over groups of images: dx (may be null) overwritten, dw (may be null) accumulated.
+  // Direct path over groups of images: dx (may be null) overwritten (added to: ctx.add_input_grad),
+  // dw (may be null) accumulated.
   void direct_backward(const Tensor& x, const Tensor& dout, Tensor* dx, float* dw, RunContext& ctx) {
     const int64_t N = x.dim(0), in_img = x.numel() / N, out_img = dout.numel() / N;
     float* ws = workspace_for(ctx, own_workspace_, direct_.backward_floats(num_threads()));
@@ -306,7 +307,7 @@ class Conv2d : public Layer {
     for (int64_t n = 0; n < N; n += direct_.N) {
       const DirectConvPlan& p = N - n >= direct_.N ? direct_ : direct_tail_;
       direct_conv_backward_group(p, x.data() + n * in_img, dout.data() + n * out_img,
-                                 dx ? dx->data() + n * in_img : nullptr, dw != nullptr, ws);
+                                 dx ? dx->data() + n * in_img : nullptr, dw != nullptr, ws, ctx.add_input_grad);
     }
     if (dw) direct_conv_backward_finish(direct_, dw, ws);
   }

@@ -216,6 +216,13 @@ void check_direct_conv(const RowConvKernel& k, bool narrow) {
     std::vector<float> dx(want.dx.size(), std::nanf("")), dw(w.size(), 1.f);
     direct_conv_backward(p, x.data(), dy.data(), w.data(), dx.data(), dw.data(), ws.data());
     require_close(dx, want.dx, 2e-5f, "dx");
+    // add_dx: dx += the input gradient (one another reader of x wrote first).
+    auto dx_added = random_vec(want.dx.size(), rng);
+    std::vector<float> dx_added_want = dx_added;
+    for (size_t i = 0; i < dx_added_want.size(); ++i) dx_added_want[i] += want.dx[i];
+    direct_conv_backward_begin(p, w.data(), true, false, ws.data());
+    direct_conv_backward_group(p, x.data(), dy.data(), dx_added.data(), false, ws.data(), true);
+    require_close(dx_added, dx_added_want, 2e-5f, "dx added");
     for (auto& v : dw) v -= 1.f;  // accumulated onto 1
     require_close(dw, want.dw, 1e-4f, "dw");
   }

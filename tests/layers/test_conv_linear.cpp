@@ -238,9 +238,9 @@ TEST_CASE("conv2d: same result whatever the thread count", "[layers][conv]") {
   });
 }
 
-// RunContext::add_input_grad: a layer that says it can (the GEMM paths) adds its input gradient to
-// what din holds; the others are never asked (the Net plans it from can_add_input_grad).
-TEST_CASE("conv2d: add_input_grad adds the input gradient to din on the GEMM paths", "[layers][conv]") {
+// RunContext::add_input_grad: a layer that says it can (GEMM and direct paths) adds its input
+// gradient to what din holds; the others are never asked (the Net plans it from can_add_input_grad).
+TEST_CASE("conv2d: add_input_grad adds the input gradient to din", "[layers][conv]") {
   cnn::test::for_each_isa([&] {
     struct Case {
       KeyValues kv;
@@ -251,6 +251,9 @@ TEST_CASE("conv2d: add_input_grad adds the input gradient to din on the GEMM pat
         {{{"out", "24"}, {"k", "1"}}, {2, 32, 48, 48}},                          // 1x1, one image per SGEMM
         {{{"out", "16"}, {"k", "3"}, {"stride", "2"}, {"pad", "1"}}, {3, 32, 9, 7}},  // im2col + col2im
         {{{"out", "8"}, {"k", "3"}, {"pad", "1"}, {"groups", "2"}}, {2, 4, 6, 6}},    // grouped
+        {{{"out", "8"}, {"k", "3"}, {"pad", "1"}}, {2, 8, 12, 11}},                   // direct (SIMD levels)
+        {{{"out", "13"}, {"k", "3"}, {"stride", "2"}, {"pad", "1"}}, {3, 8, 11, 9}},  // direct, phase planes
+        {{{"out", "300"}, {"k", "3"}, {"pad", "1"}, {"bias", "false"}}, {1, 4, 5, 6}},  // dx in two channel blocks
     };
     for (int threads : {1, 2}) {
       ThreadGuard tg(threads);
@@ -278,10 +281,10 @@ TEST_CASE("conv2d: add_input_grad adds the input gradient to din on the GEMM pat
         CHECK(worst < 1e-5);
       }
     }
-    // The direct path overwrites din: it must say so.
-    auto direct = build_layer("conv", {{"out", "8"}, {"k", "3"}, {"pad", "1"}});
-    direct->infer({{2, 8, 12, 12}});
-    CHECK(direct->can_add_input_grad() == (direct->kernel().rfind("direct", 0) != 0));
+    // The depthwise kernel overwrites din: it must say so.
+    auto depthwise = build_layer("conv", {{"out", "8"}, {"k", "3"}, {"pad", "1"}, {"groups", "8"}});
+    depthwise->infer({{2, 8, 12, 12}});
+    CHECK_FALSE(depthwise->can_add_input_grad());
   });
 }
 
