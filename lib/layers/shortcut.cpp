@@ -157,19 +157,35 @@ class Shortcut : public Layer {
   void subsample_pad(const Tensor& src, Tensor& dst) const {
     const Tensor& x = kBackward ? dst : src;  // the input-shaped tensor
     const Tensor& y = kBackward ? src : dst;  // the output-shaped tensor
-    const int64_t N = x.dim(0), H = x.dim(2), W = x.dim(3), OH = y.dim(2), OW = y.dim(3);
+    const int64_t N = x.dim(0), H = x.dim(2), W = x.dim(3), OH = y.dim(2), OW = y.dim(3), s = stride_;
     const int64_t before = (out_ - C_) / 2;
-    dst.zero();
-    for (int64_t n = 0; n < N; ++n)
-      for (int64_t c = 0; c < C_; ++c) {
-        const int64_t xo = (n * C_ + c) * H * W, yo = (n * out_ + before + c) * OH * OW;
-        for (int64_t i = 0; i < OH; ++i)
-          for (int64_t j = 0; j < OW; ++j) {
-            const int64_t xi = xo + i * stride_ * W + j * stride_, yi = yo + i * OW + j;
-            if (kBackward) dst[xi] = src[yi];
-            else dst[yi] = src[xi];
+    const float* from = src.data();
+    float* to = dst.data();
+    // One plane of the written tensor per step, every element written once (ResNet-20's two
+    // shortcuts took 2.7 ms forward and 2 ms backward per step, serial, zeroing all first).
+    const int64_t planes = N * (kBackward ? C_ : out_);
+    parallel_for(planes, [&](int64_t p0, int64_t p1, int) {
+      for (int64_t p = p0; p < p1; ++p) {
+        const int64_t n = p / (planes / N), c = p % (planes / N);
+        if constexpr (kBackward) {  // dx plane (n, c) from dy plane (n, before + c): zeros off the grid
+          const float* g = from + (n * out_ + before + c) * OH * OW;
+          float* d = to + p * H * W;
+          std::fill(d, d + H * W, 0.f);
+          for (int64_t i = 0; i < OH; ++i)
+            for (int64_t j = 0; j < OW; ++j) d[i * s * W + j * s] = g[i * OW + j];
+        } else {  // y plane (n, c): zeros in the padding channels
+          float* d = to + p * OH * OW;
+          const int64_t ci = c - before;
+          if (ci < 0 || ci >= C_) {
+            std::fill(d, d + OH * OW, 0.f);
+            continue;
           }
+          const float* xs = from + (n * C_ + ci) * H * W;
+          for (int64_t i = 0; i < OH; ++i)
+            for (int64_t j = 0; j < OW; ++j) d[i * OW + j] = xs[i * s * W + j * s];
+        }
       }
+    });
   }
 
   ShortcutOptions o_;
