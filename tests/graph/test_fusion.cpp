@@ -80,6 +80,16 @@ Run run_once(bool fused, bool bn_train) {
   return r;
 }
 
+// A training forward of two images of 0.5s (the outputs stay in the net).
+void train_forward(Net& net) {
+  Tensor x({2, 3, 7, 6});
+  x.fill(0.5f);
+  RunContext ctx;
+  Rng dropout(1);
+  ctx.rng = &dropout;
+  net.forward(x, ctx);
+}
+
 }  // namespace
 
 TEST_CASE("net fusion: an add in place of its input saves that output in training", "[graph][net][fusion]") {
@@ -102,12 +112,7 @@ TEST_CASE("net fusion: BN and add take the ReLU that is their only reader", "[gr
   CHECK_FALSE(fused("block.bn2"));  // read by the add, not a ReLU
   CHECK_FALSE(fused("shared.bn"));  // two readers
   CHECK_FALSE(fused("relu1"));
-  Tensor x({2, 3, 7, 6});
-  x.fill(0.5f);
-  RunContext ctx;
-  Rng dropout(1);
-  ctx.rng = &dropout;
-  net.forward(x, ctx);
+  train_forward(net);
   CHECK_THROWS_AS(net.activation(net.node_index("bn1")), RuntimeError);
   CHECK(net.activation(net.node_index("relu1")).numel() == 2 * 4 * 7 * 6);
   // The add writes over block.bn2's output (its only reader; BN's backward does not read it).
@@ -115,25 +120,20 @@ TEST_CASE("net fusion: BN and add take the ReLU that is their only reader", "[gr
   CHECK(net.activation(net.node_index("block.relu2")).numel() == 2 * 4 * 7 * 6);
   net.set_inspectable(true);
   CHECK_FALSE(net.fused(net.node_index("bn1")));
-  net.forward(x, ctx);
+  train_forward(net);
   CHECK(net.activation(net.node_index("bn1")).numel() == 2 * 4 * 7 * 6);
 }
 
 TEST_CASE("net fusion: identities before the output run as their input in training", "[graph][net][fusion]") {
   Net net(bn_residual_spec());
-  Tensor x({2, 3, 7, 6});
-  x.fill(0.5f);
-  RunContext ctx;
-  Rng dropout(1);
-  ctx.rng = &dropout;
-  net.forward(x, ctx);
+  train_forward(net);
   auto data = [&](const char* name) { return net.activation(net.node_index(name)).data(); };
   CHECK(data("block.skip") == data("relu1"));
   CHECK(data("id_a") == data("block.relu2"));
   CHECK(data("id_b") == data("block.relu2"));
   CHECK(data("out") != data("out.relu"));
   net.set_inspectable(true);
-  net.forward(x, ctx);
+  train_forward(net);
   CHECK(data("id_a") != data("block.relu2"));
 }
 
