@@ -61,14 +61,12 @@ void plane_grad_sums_relu(const float* x, const float* dy, int64_t n, float mean
   int64_t i = 0;
   for (; i + kStatLanes <= n; i += kStatLanes)
     for (int l = 0; l < kStatLanes; ++l) {
-      const float g = dy[i + l];  // loaded unconditionally: the select vectorizes, a conditional load does not
-      const float d = bn_affine(x[i + l], scale, shift) > 0.f ? g : 0.f;
+      const float d = bn_relu_grad(dy[i + l], x[i + l], scale, shift);
       a[l] += d;
       b[l] += d * (x[i + l] - mean);
     }
   for (int l = 0; i + l < n; ++l) {
-    const float g = dy[i + l];
-    const float d = bn_affine(x[i + l], scale, shift) > 0.f ? g : 0.f;
+    const float d = bn_relu_grad(dy[i + l], x[i + l], scale, shift);
     a[l] += d;
     b[l] += d * (x[i + l] - mean);
   }

@@ -18,8 +18,14 @@ void plane_sum_and_centered_squares(const float* x, int64_t n, float& sum, float
 void plane_grad_sums(const float* x, const float* dy, int64_t n, float mean, float& sum_dy, float& sum_dy_xc);
 // BatchNorm's output before a fused ReLU: forward computes it and backward recomputes it for the
 // ReLU's mask with this one expression, so the mask is the forward's output > 0 bit for bit and
-// backward need not read that output (a third of its memory traffic).
+// backward need not read that output (a third of its memory traffic). Shared code is compiled
+// for the x86-64 baseline, which has no FMA to contract it into differently.
 inline float bn_affine(float x, float scale, float shift) { return x * scale + shift; }
+// dy through the fused ReLU: dy where the forward's output (bn_affine of x) was > 0, else 0. dy is
+// read unconditionally: the select vectorizes, a conditional load does not.
+inline float bn_relu_grad(float dy, float x, float scale, float shift) {
+  return bn_affine(x, scale, shift) > 0.f ? dy : 0.f;
+}
 // The same with dy masked by a following ReLU: dy[i] counts only where bn_affine(x[i], scale,
 // shift) > 0 (bit-identical to plane_grad_sums on relu_backward's output).
 void plane_grad_sums_relu(const float* x, const float* dy, int64_t n, float mean, float scale, float shift,

@@ -94,7 +94,7 @@ class BatchNorm : public Layer {
     const int64_t N = x.dim(0), HW = x.numel() / (N * C_);
     if (synced_) return backward_synced(x, dout, din[0], *ctx.batch_stats_sum);
     if (!train_ && !ctx.param_grads) {  // frozen BN in eval mode: dx = dy * gamma * invstd, no sums
-      if (din[0]) backward_data_eval(x, dout, *din[0], N, HW);
+      if (din[0]) backward_data_eval(x, dout, *din[0]);
       return;
     }
     const double M = double(N * HW);
@@ -127,55 +127,39 @@ class BatchNorm : public Layer {
             const float* d = dout.data() + (n * C_ + c) * HW;
             float* dx = din[0]->data() + (n * C_ + c) * HW;
             if (relu_) {
-              for (int64_t i = 0; i < HW; ++i) {
-                const float g = d[i];  // loaded unconditionally: the select vectorizes
-                dx[i] = k * ((bn_affine(p[i], af.scale, af.shift) > 0.f ? g : 0.f) - mdy - (p[i] - mean) * invstd * mdx);
-              }
+              for (int64_t i = 0; i < HW; ++i)
+                dx[i] = k * (bn_relu_grad(d[i], p[i], af.scale, af.shift) - mdy - (p[i] - mean) * invstd * mdx);
             } else {
               for (int64_t i = 0; i < HW; ++i) dx[i] = k * (d[i] - mdy - (p[i] - mean) * invstd * mdx);
             }
           }
         } else {
-          const float k = g * invstd;
-          for (int64_t n = 0; n < N; ++n) {
-            const float* p = x.data() + (n * C_ + c) * HW;
-            const float* d = dout.data() + (n * C_ + c) * HW;
-            float* dx = din[0]->data() + (n * C_ + c) * HW;
-            if (relu_) {
-              for (int64_t i = 0; i < HW; ++i) {
-                const float g = d[i];
-                dx[i] = k * (bn_affine(p[i], af.scale, af.shift) > 0.f ? g : 0.f);
-              }
-            } else {
-              for (int64_t i = 0; i < HW; ++i) dx[i] = k * d[i];
-            }
-          }
+          backward_data_eval_channel(x, dout, *din[0], c);
         }
       }
     });
   }
 
   // dx = dy * gamma * invstd with the running statistics (eval mode; dy through the fused ReLU).
-  void backward_data_eval(const Tensor& x, const Tensor& dout, Tensor& dx, int64_t N, int64_t HW) const {
+  void backward_data_eval(const Tensor& x, const Tensor& dout, Tensor& dx) const {
     parallel_for(C_, [&](int64_t b, int64_t e, int) {
-      for (int64_t c = b; c < e; ++c) {
-        const float k = (o_.affine ? gamma_.value[c] : 1.f) * batch_invstd_[c];
-        const Affine af = affine(c);
-        for (int64_t n = 0; n < N; ++n) {
-          const float* d = dout.data() + (n * C_ + c) * HW;
-          const float* p = x.data() + (n * C_ + c) * HW;
-          float* g = dx.data() + (n * C_ + c) * HW;
-          if (relu_) {
-            for (int64_t i = 0; i < HW; ++i) {
-              const float v = d[i];
-              g[i] = k * (bn_affine(p[i], af.scale, af.shift) > 0.f ? v : 0.f);
-            }
-          } else {
-            for (int64_t i = 0; i < HW; ++i) g[i] = k * d[i];
-          }
-        }
-      }
+      for (int64_t c = b; c < e; ++c) backward_data_eval_channel(x, dout, dx, c);
     });
+  }
+  void backward_data_eval_channel(const Tensor& x, const Tensor& dout, Tensor& dx, int64_t c) const {
+    const int64_t N = x.dim(0), HW = x.numel() / (N * C_);
+    const float k = (o_.affine ? gamma_.value[c] : 1.f) * batch_invstd_[c];
+    const Affine af = affine(c);
+    for (int64_t n = 0; n < N; ++n) {
+      const float* d = dout.data() + (n * C_ + c) * HW;
+      const float* p = x.data() + (n * C_ + c) * HW;
+      float* g = dx.data() + (n * C_ + c) * HW;
+      if (relu_) {
+        for (int64_t i = 0; i < HW; ++i) g[i] = k * bn_relu_grad(d[i], p[i], af.scale, af.shift);
+      } else {
+        for (int64_t i = 0; i < HW; ++i) g[i] = k * d[i];
+      }
+    }
   }
 
   std::vector<Param*> params() override {
@@ -265,7 +249,7 @@ class BatchNorm : public Layer {
           const float *p = x.data() + at, *d = dout.data() + at;
           float* q = dx->data() + at;
           for (int64_t i = 0; i < HW; ++i) {
-            const float dy = relu_ ? (bn_affine(p[i], af.scale, af.shift) > 0.f ? d[i] : 0.f) : d[i];
+            const float dy = relu_ ? bn_relu_grad(d[i], p[i], af.scale, af.shift) : d[i];
             q[i] = k * (dy - mdy - (p[i] - mean) * invstd * mdx);
           }
         }
