@@ -157,9 +157,31 @@ bool narrow_layout() {
 
 void set_direct_conv_narrow(bool on) { narrow_setting = on; }
 
-size_t DirectConvPlan::forward_floats() const { return size_t(C) * rows.x.length; }
+namespace {
+// Input channels from which forward runs in the blocked layout: fewer (a network's first layer)
+// would be mostly the zeros that fill the channel block.
+constexpr int kBlockedMinChannels = 8;
+int blocked_setting = -1;  // -1: from the environment (CNN_CONV_BLOCKED=0 turns it off)
+bool blocked_layout() {
+  if (blocked_setting < 0) {
+    const char* v = std::getenv("CNN_CONV_BLOCKED");
+    blocked_setting = !(v && std::string_view(v) == "0");
+  }
+  return blocked_setting == 1;
+}
+}  // namespace
 
-size_t DirectConvPlan::packed_weight_floats() const { return size_t(packed_row_conv_weights(M, C, rows.T)); }
+void set_direct_conv_blocked(bool on) { blocked_setting = on; }
+
+size_t DirectConvPlan::forward_floats() const {
+  if (forward_blocked()) return size_t(N) * size_t(blocked.x_image + blocked.y_image);
+  return size_t(C) * rows.x.length;
+}
+
+size_t DirectConvPlan::packed_weight_floats() const {
+  if (forward_blocked()) return size_t(blocked_weight_floats(blocked));
+  return size_t(packed_row_conv_weights(M, C, rows.T));
+}
 
 namespace {
 
@@ -216,15 +238,59 @@ DirectConvPlan plan_direct_conv(const ConvGeom& g, int M, int64_t N, const RowCo
   p.y_map = {N, g.OH, g.OW, y.pitch, y.plane, int64_t(M) * g.OH * g.OW, int64_t(g.OH) * g.OW};
   const RowLayout& dx = p.rows.dx;
   p.dx_map = {N, g.H, g.W, dx.pitch, dx.plane, int64_t(g.C) * g.H * g.W, int64_t(g.H) * g.W};
+  if (blocked_layout() && g.C >= kBlockedMinChannels) p.blocked = plan_blocked_conv(g, M, blocked_conv_kernel(kernel.isa));
   return p;
 }
 
 void pack_direct_conv_weights(const DirectConvPlan& p, const float* w, float* dst) {
+  if (p.forward_blocked()) return pack_blocked_weights(p.blocked, w, dst);
   pack_row_conv_weights(w, p.M, p.C, p.rows.T, p.rows.fwd_taps, false, dst);
 }
 
+namespace {
+
+// yb (p.N blocked outputs) -> y (N x M x OH x OW) through the epilogue, in parallel over
+// (image, output block): each block's pixels transposed a chunk at a time into channel runs and
+// finished by the row kernels' epilogue (finish_channel_run).
+void unpack_blocked_output(const DirectConvPlan& p, const float* yb, const ConvEpilogue& e, float* y) {
+  constexpr int kChunk = 256;
+  const BlockedConvPlan& b = p.blocked;
+  const int L = b.L, MB = (p.M + L - 1) / L;
+  const int64_t P = b.pixels;
+  parallel_for(p.N * MB, [&](int64_t s, int64_t f, int tid) {
+    RowConvArgs a;
+    a.out = y, a.bias = e.bias, a.residual = e.residual, a.clamp = e.clamp, a.lo = e.lo, a.hi = e.hi;
+    a.sums = e.thread_sums ? e.thread_sums + int64_t(tid) * 2 * p.M : nullptr;
+    float buf[kChunk * kMaxBlockedLanes];
+    for (int64_t it = s; it < f; ++it) {
+      const int64_t n = it / MB, mb = it % MB;
+      const float* src = yb + n * b.y_image + mb * b.y_block;
+      const int lanes = std::min<int>(L, p.M - int(mb) * L);
+      for (int64_t i0 = 0; i0 < P; i0 += kChunk) {
+        const int len = static_cast<int>(std::min<int64_t>(kChunk, P - i0));
+        float* rows[kMaxBlockedLanes];
+        for (int l = 0; l < lanes; ++l) rows[l] = buf + l * kChunk;
+        b.kernel->unpack_pixels(src + i0 * L, len, lanes, rows);
+        for (int l = 0; l < lanes; ++l) {
+          const int m = int(mb) * L + l;
+          finish_channel_run(a, m, buf + l * kChunk, len, (n * p.M + m) * P + i0);
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
 void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* wpacked, const ConvEpilogue& e,
                          float* y, float* xrows) {
+  if (p.forward_blocked()) {
+    float* yb = xrows + p.N * p.blocked.x_image;
+    pack_blocked_input(p.blocked, x, p.N, xrows);
+    blocked_conv_run(p.blocked, p.N, xrows, wpacked, yb);
+    unpack_blocked_output(p, yb, e, y);
+    return;
+  }
   const RowConvPlan& r = p.rows;
   pack_input(p, r, x, xrows);
   RowConvArgs a;

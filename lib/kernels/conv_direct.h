@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/blocked_conv.h"
 #include "kernels/conv_rows.h"
 #include "kernels/row_conv.h"
 
@@ -21,6 +22,11 @@ struct DirectConvPlan {
   const RowConvKernel* kernel = nullptr;
   OutputMap y_map;   // forward writes y through it (no output rows, no unpack pass)
   OutputMap dx_map;  // stride 1: backward-data writes dx through it
+  // Forward in the channel-blocked layout (blocked_conv.h) when `blocked.kernel` is set: the input
+  // packed into blocked padded planes, the blocked kernel, the outputs unpacked through the
+  // epilogue. The row layout then serves backward only.
+  BlockedConvPlan blocked;
+  bool forward_blocked() const { return blocked.kernel != nullptr; }
   // Workspace in floats for forward (the input rows) and for backward with `threads` threads.
   size_t forward_floats() const;
   size_t packed_weight_floats() const;  // forward's packed weights (pack_direct_conv_weights)
@@ -43,6 +49,8 @@ bool direct_conv_preferred(const ConvGeom& g);
 int64_t direct_conv_group(const ConvGeom& g, int M, int64_t N);
 // Test seam: sets the budget in floats (<= 0 restores the default).
 void set_direct_conv_group_budget(int64_t floats);
+// Whether plans run forward in the blocked layout where it fits (on by default). A test seam.
+void set_direct_conv_blocked(bool on);
 // Whether plans use the narrow layout (conv_rows.h) where it fits; off by default (CNN_CONV_NARROW=1
 // turns it on: see conv_direct.cpp for why). Also a test seam.
 void set_direct_conv_narrow(bool on);

@@ -1,0 +1,13 @@
+// AVX-512 blocked-convolution kernel: 12 pixels x 2 blocks of 16 output channels = 24
+// accumulators + 2 weight vectors + 1 broadcast of the 32 registers. Not measured yet (no AVX-512
+// machine since it was written): the shape follows the AVX2 kernel's.
+#include "kernels/blocked_conv_simd.h"
+#include "kernels/simd_avx512.h"
+
+namespace cnn {
+
+const BlockedConvKernel kBlockedConvAvx512{"avx512", Isa::avx512, V512::kLanes, 2, 12,
+                                           blocked_conv_simd::forward<V512, 12, 2>,
+    blocked_conv_simd::pack_pixels<V512::kLanes>, blocked_conv_simd::unpack_pixels<V512::kLanes>};
+
+}  // namespace cnn

@@ -1,0 +1,38 @@
+// The naive twin of the blocked-convolution kernels: the definition in blocked_conv.h, loop for
+// loop, with 8 lanes and two blocks per group (the AVX2 kernel's layout).
+#include "kernels/blocked_conv.h"
+
+namespace cnn {
+namespace {
+
+constexpr int kLanes = 8, kBlocks = 2, kGroup = kLanes * kBlocks;
+
+void forward(const BlockedConvArgs& a, int64_t i0, int64_t i1) {
+  for (int64_t i = i0; i < i1; ++i)
+    for (int m = 0; m < kGroup; ++m) {
+      float s = 0;
+      for (int cb = 0; cb < a.CB; ++cb)
+        for (int t = 0; t < a.T; ++t)
+          for (int l = 0; l < kLanes; ++l)
+            s += a.w[((int64_t(cb) * a.T + t) * kLanes + l) * kGroup + m] *
+                 a.x[cb * a.x_block + a.x_pix[i] + a.tap[t] + l];
+      a.y[(m / kLanes) * a.y_block + i * kLanes + m % kLanes] = s;
+    }
+}
+
+void pack_pixels(const float* const* rows, int count, int64_t W, float* dst) {
+  for (int64_t w = 0; w < W; ++w)
+    for (int l = 0; l < kLanes; ++l) dst[w * kLanes + l] = l < count ? rows[l][w] : 0.f;
+}
+
+void unpack_pixels(const float* src, int64_t W, int count, float* const* rows) {
+  for (int64_t w = 0; w < W; ++w)
+    for (int l = 0; l < count; ++l) rows[l][w] = src[w * kLanes + l];
+}
+
+}  // namespace
+
+const BlockedConvKernel kBlockedConvReference{"reference", Isa::generic, kLanes, kBlocks, 1,
+                                              forward, pack_pixels, unpack_pixels};
+
+}  // namespace cnn

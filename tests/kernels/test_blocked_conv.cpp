@@ -1,0 +1,130 @@
+// The blocked-convolution kernels (every entry of the table this CPU can run) against the naive
+// reference: the tile loop on random blocked planes, and the pixel packing both ways. The
+// direct convolution built on them is checked against the convolution's definition in
+// test_row_conv.cpp (its forward runs in the blocked layout from 8 input channels).
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <vector>
+
+#include "core/rng.h"
+#include "kernels/blocked_conv.h"
+#include "skip.h"
+
+using namespace cnn;
+
+namespace {
+
+std::vector<float> random_vec(size_t n, Rng& rng) {
+  std::vector<float> v(n);
+  for (auto& x : v) x = rng.uniform(-1.f, 1.f);
+  return v;
+}
+
+ConvGeom geom(int C, int H, int W, int K, int P, int S) {
+  ConvGeom g;
+  g.C = C, g.H = H, g.W = W, g.KH = g.KW = K, g.PH = g.PW = P, g.SH = g.SW = S;
+  g.finish();
+  return g;
+}
+
+// The direct convolution's definition at output (n, m, oh, ow), from plain NCHW x and w.
+double definition(const ConvGeom& g, const std::vector<float>& x, const std::vector<float>& w, int n, int m, int oh,
+                  int ow) {
+  double s = 0;
+  for (int c = 0; c < g.C; ++c)
+    for (int kh = 0; kh < g.KH; ++kh)
+      for (int kw = 0; kw < g.KW; ++kw) {
+        const int ih = oh * g.SH - g.PH + kh, iw = ow * g.SW - g.PW + kw;
+        if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+        s += double(x[((size_t(n) * g.C + c) * g.H + ih) * g.W + iw]) * w[((size_t(m) * g.C + c) * g.KH + kh) * g.KW + kw];
+      }
+  return s;
+}
+
+void check_kernel(const BlockedConvKernel& k) {
+  struct Case { ConvGeom g; int M; int N; };
+  const std::vector<Case> cases = {
+      {geom(16, 32, 32, 3, 1, 1), 16, 2},   // ResNet stage 1: tiles across rows
+      {geom(13, 5, 7, 3, 1, 1), 21, 3},     // channels that fill no block, pixels that fill no tile
+      {geom(40, 9, 9, 3, 1, 2), 35, 2},     // stride 2, several groups
+      {geom(24, 6, 6, 1, 0, 1), 8, 1},      // 1x1, one group half used
+      {geom(8, 1, 1, 3, 1, 1), 40, 4},      // 1x1 maps: every tap but the centre reads the border
+      {geom(9, 11, 10, 5, 2, 1), 17, 2},    // 5x5
+  };
+  Rng rng(3);
+  for (const Case& c : cases) {
+    const ConvGeom& g = c.g;
+    INFO("C " << g.C << " H " << g.H << " W " << g.W << " k " << g.KH << " stride " << g.SH << " M " << c.M);
+    const BlockedConvPlan p = plan_blocked_conv(g, c.M, k);
+    const auto x = random_vec(size_t(c.N) * g.C * g.H * g.W, rng);
+    const auto w = random_vec(size_t(c.M) * g.C * g.KH * g.KW, rng);
+    std::vector<float> wp(size_t(blocked_weight_floats(p))), xb(size_t(c.N * p.x_image), std::nanf(""));
+    std::vector<float> yb(size_t(c.N * p.y_image), std::nanf(""));
+    pack_blocked_weights(p, w.data(), wp.data());
+    pack_blocked_input(p, x.data(), c.N, xb.data());
+    blocked_conv_run(p, c.N, xb.data(), wp.data(), yb.data());
+    for (int n = 0; n < c.N; ++n)
+      for (int m = 0; m < c.M; ++m)
+        for (int oh = 0; oh < g.OH; ++oh)
+          for (int ow = 0; ow < g.OW; ++ow) {
+            const double want = definition(g, x, w, n, m, oh, ow);
+            const float got = yb[size_t(n * p.y_image + (m / p.L) * p.y_block + (int64_t(oh) * g.OW + ow) * p.L + m % p.L)];
+            INFO("n " << n << " m " << m << " oh " << oh << " ow " << ow);
+            REQUIRE(std::fabs(got - want) <= 1e-4 * (1 + std::fabs(want)));
+          }
+  }
+}
+
+void check_pixel_packing(const BlockedConvKernel& k) {
+  Rng rng(8);
+  const int L = k.lanes;
+  for (int64_t W : {1, 7, 8, 19, 64})
+    for (int count : {1, L / 2 + 1, L}) {
+      INFO("W " << W << " channels " << count);
+      const auto src = random_vec(size_t(L * W), rng);
+      std::vector<const float*> rows(static_cast<size_t>(L));
+      for (int l = 0; l < L; ++l) rows[size_t(l)] = src.data() + l * W;
+      std::vector<float> px(size_t(L * W), std::nanf(""));
+      k.pack_pixels(rows.data(), count, W, px.data());
+      for (int64_t w = 0; w < W; ++w)
+        for (int l = 0; l < L; ++l) REQUIRE(px[size_t(w * L + l)] == (l < count ? src[size_t(l * W + w)] : 0.f));
+      std::vector<float> back(size_t(L * W), -7.f);
+      std::vector<float*> out(static_cast<size_t>(L));
+      for (int l = 0; l < L; ++l) out[size_t(l)] = back.data() + l * W;
+      k.unpack_pixels(px.data(), W, count, out.data());
+      for (int l = 0; l < L; ++l)
+        for (int64_t w = 0; w < W; ++w) REQUIRE(back[size_t(l * W + w)] == (l < count ? src[size_t(l * W + w)] : -7.f));
+    }
+}
+
+void skip_unless_cpu_has(Isa isa) {
+  if (static_cast<int>(cpu_isa()) < static_cast<int>(isa))
+    skip_test(std::string("this CPU has no ") + std::string(isa_name(isa)));
+}
+
+}  // namespace
+
+TEST_CASE("blocked_conv: the table lists every ISA, the naive reference last") {
+  auto all = blocked_conv_kernels();
+  REQUIRE(all.size() == 3);
+  REQUIRE(all.back().name == "reference");
+  REQUIRE(all.back().isa == Isa::generic);
+  for (const BlockedConvKernel& k : all) REQUIRE(&blocked_conv_kernel(k.isa) == &k);
+}
+
+TEST_CASE("blocked_conv: the reference kernel gives the definition") {
+  check_kernel(kBlockedConvReference);
+  check_pixel_packing(kBlockedConvReference);
+}
+
+TEST_CASE("blocked_conv: avx2 kernel gives the definition") {
+  skip_unless_cpu_has(Isa::avx2);
+  check_kernel(kBlockedConvAvx2);
+  check_pixel_packing(kBlockedConvAvx2);
+}
+
+TEST_CASE("blocked_conv: avx512 kernel gives the definition") {
+  skip_unless_cpu_has(Isa::avx512);
+  check_kernel(kBlockedConvAvx512);
+  check_pixel_packing(kBlockedConvAvx512);
+}
