@@ -50,15 +50,25 @@ int64_t blocked_weight_floats(const BlockedConvPlan& p) {
   return int64_t(p.MG) * p.CB * int64_t(p.tap.size()) * p.L * p.G;
 }
 
-void pack_blocked_weights(const BlockedConvPlan& p, const float* w, float* dst) {
+void pack_blocked_weights(const BlockedConvPlan& p, const float* w, float* dst, bool flip) {
   const int T = static_cast<int>(p.tap.size());
   std::memset(dst, 0, sizeof(float) * size_t(blocked_weight_floats(p)));
   for (int m = 0; m < p.M; ++m)
     for (int c = 0; c < p.C; ++c)
       for (int t = 0; t < T; ++t) {
         const int64_t at = ((((int64_t(m / p.G) * p.CB + c / p.L) * T + t) * p.L + c % p.L) * p.G) + m % p.G;
-        dst[at] = w[(int64_t(m) * p.C + c) * T + t];
+        dst[at] = flip ? w[(int64_t(c) * p.M + m) * T + (T - 1 - t)] : w[(int64_t(m) * p.C + c) * T + t];
       }
+}
+
+ConvGeom backward_data_geometry(const ConvGeom& g, int M) {
+  ConvGeom b = g;
+  b.C = M, b.H = g.OH, b.W = g.OW;
+  const int PHe = g.PH_end < 0 ? g.PH : g.PH_end, PWe = g.PW_end < 0 ? g.PW : g.PW_end;
+  b.PH = (g.KH - 1) * g.DH - g.PH, b.PH_end = (g.KH - 1) * g.DH - PHe;
+  b.PW = (g.KW - 1) * g.DW - g.PW, b.PW_end = (g.KW - 1) * g.DW - PWe;
+  b.finish();
+  return b;
 }
 
 void pack_blocked_input(const BlockedConvPlan& p, const float* x, int64_t N, float* xb) {

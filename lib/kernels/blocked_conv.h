@@ -75,7 +75,12 @@ struct BlockedConvPlan {
 BlockedConvPlan plan_blocked_conv(const ConvGeom& g, int M, const BlockedConvKernel& k);
 // Floats of the packed weights, and w (M x C x KH x KW) packed: [MG][CB][T][L][G], zeros past M and C.
 int64_t blocked_weight_floats(const BlockedConvPlan& p);
-void pack_blocked_weights(const BlockedConvPlan& p, const float* w, float* dst);
+// flip: w is the forward convolution's (p.C x p.M x KH x KW) whose input gradient p computes:
+// its channels transposed and its taps reversed.
+void pack_blocked_weights(const BlockedConvPlan& p, const float* w, float* dst, bool flip = false);
+// The geometry whose convolution of a stride-1 convolution g's output gradient (padded) is g's
+// input gradient: g.M input channels, the taps reversed (pack_blocked_weights with flip).
+ConvGeom backward_data_geometry(const ConvGeom& g, int M);
 // x (N x C x H x W) -> N blocked padded images (p.x_image floats each), borders and channels past
 // C zeroed; in parallel.
 void pack_blocked_input(const BlockedConvPlan& p, const float* x, int64_t N, float* xb);

@@ -192,6 +192,7 @@ namespace {
 // and dy for wgrad_rows, in the wide layout (dywide: its own dy rows when backward-data's are narrow).
 struct BackwardSpace {
   float *wpack, *partials, *xrows, *dyrows, *dywide, *dxrows, *dyb;
+  float *dy_blocked, *dx_blocked;  // backward_data_blocked: its input and output
   int64_t part = 0;  // floats of one thread's partial
   bool by_rows = false;
   size_t total = 0;
@@ -206,7 +207,9 @@ struct BackwardSpace {
       dst = ws ? ws + at : nullptr;
       at += floats;
     };
-    take(wpack, size_t(packed_row_conv_weights(p.C, p.M, r.T)));
+    const BlockedConvPlan& bd = p.blocked_dx;
+    const bool blocked = p.backward_data_blocked();
+    take(wpack, blocked ? size_t(blocked_weight_floats(bd)) : size_t(packed_row_conv_weights(p.C, p.M, r.T)));
     take(partials, size_t(std::max(threads, 1)) * size_t(part));
     take(xrows, size_t(p.C) * p.wide.x.length);
     take(dyrows, size_t(p.M) * r.dy.length);
@@ -214,6 +217,8 @@ struct BackwardSpace {
     if (!(by_rows && r.narrow)) dywide = dyrows;
     take(dxrows, strided(r) ? size_t(p.C) * r.dx.length : 0);
     take(dyb, by_rows ? 0 : size_t(blocked_floats(p.M, p.wide.y.positions, L)));
+    take(dy_blocked, blocked ? size_t(p.N * bd.x_image) : 0);
+    take(dx_blocked, blocked ? size_t(p.N * bd.y_image) : 0);
     total = at;
   }
 };
@@ -239,6 +244,8 @@ DirectConvPlan plan_direct_conv(const ConvGeom& g, int M, int64_t N, const RowCo
   const RowLayout& dx = p.rows.dx;
   p.dx_map = {N, g.H, g.W, dx.pitch, dx.plane, int64_t(g.C) * g.H * g.W, int64_t(g.H) * g.W};
   if (blocked_layout() && g.C >= kBlockedMinChannels) p.blocked = plan_blocked_conv(g, M, blocked_conv_kernel(kernel.isa));
+  if (blocked_layout() && !strided(p.rows) && M >= kBlockedMinChannels)
+    p.blocked_dx = plan_blocked_conv(backward_data_geometry(g, M), g.C, blocked_conv_kernel(kernel.isa));
   return p;
 }
 
@@ -249,23 +256,24 @@ void pack_direct_conv_weights(const DirectConvPlan& p, const float* w, float* ds
 
 namespace {
 
-// yb (p.N blocked outputs) -> y (N x M x OH x OW) through the epilogue, in parallel over
-// (image, output block): each block's pixels transposed a chunk at a time into channel runs and
-// finished by the row kernels' epilogue (finish_channel_run).
-void unpack_blocked_output(const DirectConvPlan& p, const float* yb, const ConvEpilogue& e, float* y) {
+// yb (N blocked outputs of b) -> y (N x b.M x OH x OW) through the epilogue, or added to y
+// (accumulate: the epilogue is then empty), in parallel over (image, output block): each block's
+// pixels transposed a chunk at a time into channel runs and finished by the row kernels'
+// epilogue (finish_channel_run).
+void unpack_blocked_output(const BlockedConvPlan& b, int64_t N, const float* yb, const ConvEpilogue& e,
+                           bool accumulate, float* y) {
   constexpr int kChunk = 256;
-  const BlockedConvPlan& b = p.blocked;
-  const int L = b.L, MB = (p.M + L - 1) / L;
+  const int L = b.L, M = b.M, MB = (M + L - 1) / L;
   const int64_t P = b.pixels;
-  parallel_for(p.N * MB, [&](int64_t s, int64_t f, int tid) {
+  parallel_for(N * MB, [&](int64_t s, int64_t f, int tid) {
     RowConvArgs a;
     a.out = y, a.bias = e.bias, a.residual = e.residual, a.clamp = e.clamp, a.lo = e.lo, a.hi = e.hi;
-    a.sums = e.thread_sums ? e.thread_sums + int64_t(tid) * 2 * p.M : nullptr;
+    a.sums = e.thread_sums ? e.thread_sums + int64_t(tid) * 2 * M : nullptr;
     float buf[kChunk * kMaxBlockedLanes];
     for (int64_t it = s; it < f; ++it) {
       const int64_t n = it / MB, mb = it % MB;
       const float* src = yb + n * b.y_image + mb * b.y_block;
-      const int lanes = std::min<int>(L, p.M - int(mb) * L);
+      const int lanes = std::min<int>(L, M - int(mb) * L);
       for (int64_t i0 = 0; i0 < P; i0 += kChunk) {
         const int len = static_cast<int>(std::min<int64_t>(kChunk, P - i0));
         float* rows[kMaxBlockedLanes];
@@ -273,7 +281,12 @@ void unpack_blocked_output(const DirectConvPlan& p, const float* yb, const ConvE
         b.kernel->unpack_pixels(src + i0 * L, len, lanes, rows);
         for (int l = 0; l < lanes; ++l) {
           const int m = int(mb) * L + l;
-          finish_channel_run(a, m, buf + l * kChunk, len, (n * p.M + m) * P + i0);
+          const int64_t at = (n * M + m) * P + i0;
+          if (!accumulate) {
+            finish_channel_run(a, m, rows[l], len, at);
+            continue;
+          }
+          for (int i = 0; i < len; ++i) y[at + i] += rows[l][i];
         }
       }
     }
@@ -288,7 +301,7 @@ void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* w
     float* yb = xrows + p.N * p.blocked.x_image;
     pack_blocked_input(p.blocked, x, p.N, xrows);
     blocked_conv_run(p.blocked, p.N, xrows, wpacked, yb);
-    unpack_blocked_output(p, yb, e, y);
+    unpack_blocked_output(p.blocked, p.N, yb, e, false, y);
     return;
   }
   const RowConvPlan& r = p.rows;
@@ -325,6 +338,7 @@ void direct_conv_backward_begin(const DirectConvPlan& p, const float* w, bool dx
   if (dw) std::memset(s.partials, 0, sizeof(float) * size_t(num_threads()) * size_t(s.part));
   if (!dx) return;
   const RowConvPlan& r = p.rows;
+  if (p.backward_data_blocked()) return pack_blocked_weights(p.blocked_dx, w, s.wpack, true);
   if (!strided(r)) {
     pack_row_conv_weights(w, p.C, p.M, r.T, r.bwd_taps, true, s.wpack);
     return;
@@ -342,7 +356,8 @@ void direct_conv_backward_group(const DirectConvPlan& p, const float* x, const f
   const RowConvPlan& r = p.rows;
   const BackwardSpace s(p, num_threads(), workspace);
   const RowConvPlan& wr = p.wide;
-  if (dx || (dw && s.by_rows && !r.narrow)) pack_rows(dy, p.N, p.M, p.g.OH, p.g.OW, r.dy, s.dyrows);
+  const bool dx_rows = dx && !p.backward_data_blocked();
+  if (dx_rows || (dw && s.by_rows && !r.narrow)) pack_rows(dy, p.N, p.M, p.g.OH, p.g.OW, r.dy, s.dyrows);
   if (dw) {  // false: a frozen layer, input gradient only
     if (s.by_rows && r.narrow) pack_rows(dy, p.N, p.M, p.g.OH, p.g.OW, wr.dy, s.dywide);
     pack_input(p, wr, x, s.xrows);
@@ -350,6 +365,12 @@ void direct_conv_backward_group(const DirectConvPlan& p, const float* x, const f
     weight_gradient(p, s);
   }
   if (!dx) return;
+  if (p.backward_data_blocked()) {
+    pack_blocked_input(p.blocked_dx, dy, p.N, s.dy_blocked);
+    blocked_conv_run(p.blocked_dx, p.N, s.dy_blocked, s.wpack, s.dx_blocked);
+    unpack_blocked_output(p.blocked_dx, p.N, s.dx_blocked, {}, add_dx, dx);
+    return;
+  }
   if (strided(r)) {
     backward_data_strided(p, s.dyrows, s.wpack, s.dxrows);
     unpack_phase_rows(s.dxrows, p.N, p.C, p.g, r, dx, add_dx);

@@ -27,6 +27,10 @@ struct DirectConvPlan {
   // epilogue. The row layout then serves backward only.
   BlockedConvPlan blocked;
   bool forward_blocked() const { return blocked.kernel != nullptr; }
+  // Stride 1: backward-data as the blocked convolution of the padded output gradient with the
+  // reversed, transposed weights (backward_data_geometry), when `blocked_dx.kernel` is set.
+  BlockedConvPlan blocked_dx;
+  bool backward_data_blocked() const { return blocked_dx.kernel != nullptr; }
   // Workspace in floats for forward (the input rows) and for backward with `threads` threads.
   size_t forward_floats() const;
   size_t packed_weight_floats() const;  // forward's packed weights (pack_direct_conv_weights)

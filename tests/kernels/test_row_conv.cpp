@@ -188,6 +188,11 @@ void check_direct_conv(const RowConvKernel& k, bool narrow) {
       {geom(9, 3, 17, 3, 3, 1, 1), 12, 2},         // rows crossing vector boundaries
       {geom(5, 6, 6, 3, 3, 1, 1, 1, 1, 0, 1), 6, 2},  // no bottom padding: narrow too
       {geom(5, 6, 6, 3, 3, 1, 1, 2, 1, 2, -1), 6, 2}, // dilated rows, undilated columns: narrow too
+      // From 8 output channels the stride-1 input gradient runs in the blocked layout, whose
+      // padding is the kernel's reach minus the forward's on each side:
+      {geom(3, 7, 8, 3, 3, 0, 1, 1, 1, 2, 0), 9, 2},   // asymmetric padding
+      {geom(9, 9, 7, 3, 3, 2, 2, 2, 2), 10, 2},        // dilation 2
+      {geom(10, 6, 5, 5, 5, 1, 1), 12, 2},             // 5x5 padded less than its reach
   };
   Rng rng(5);
   for (const Case& c : cases) {
