@@ -75,7 +75,8 @@ class Conv2d : public Layer {
   std::string kernel() const override {
     switch (algo_) {
       case Algo::depthwise: return "depthwise";
-      case Algo::direct: return "direct " + std::string(direct_.kernel->name);
+      case Algo::direct:  // "blocked": forward in the blocked layout, "direct": the row layout only
+        return (direct_.forward_blocked() ? "blocked " : "direct ") + std::string(direct_.kernel->name);
       case Algo::im2col: break;
     }
     return g_.is_pointwise() ? "gemm" : "im2col+gemm";
