@@ -9,13 +9,14 @@
 namespace cnn {
 
 std::span<const BlockedConvKernel> blocked_conv_kernels() {
-  static const std::array<BlockedConvKernel, 3> all{kBlockedConvAvx512, kBlockedConvAvx2, kBlockedConvReference};
+  static const std::array<BlockedConvKernel, 5> all{kBlockedConvAvx512, kBlockedConvAvx512OneBlock, kBlockedConvAvx2,
+                                                    kBlockedConvAvx2OneBlock, kBlockedConvReference};
   return all;
 }
 
-const BlockedConvKernel& blocked_conv_kernel(Isa isa) {
+const BlockedConvKernel& blocked_conv_kernel(Isa isa, int M) {
   for (const BlockedConvKernel& k : blocked_conv_kernels())
-    if (k.isa == isa) return k;
+    if (k.isa == isa && (k.blocks == 1) == (M <= k.lanes && isa != Isa::generic)) return k;
   return kBlockedConvReference;
 }
 

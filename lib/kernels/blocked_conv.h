@@ -36,6 +36,22 @@ struct BlockedConvArgs {
 
 constexpr int kMaxBlockedLanes = 16;
 
+// What an unpacked output gets on its way out: + bias[l] (if set), + residual[l][w] (if set), then
+// clamped to [lo, hi] (if clamp); in that order, as the row kernels' finish_output_run.
+struct BlockedEpilogue {
+  const float* bias = nullptr;
+  const float* const* residual = nullptr;
+  bool clamp = false;
+  float lo = 0.f, hi = 0.f;
+};
+
+// Channel l's value v at pixel w through e.
+inline float finish_blocked_value(float v, int l, int64_t w, const BlockedEpilogue& e) {
+  if (e.bias) v += e.bias[l];
+  if (e.residual) v += e.residual[l][w];
+  return e.clamp ? (v > e.lo ? (v < e.hi ? v : e.hi) : e.lo) : v;
+}
+
 struct BlockedConvKernel {
   std::string_view name;
   Isa isa;
@@ -48,15 +64,19 @@ struct BlockedConvKernel {
   void (*pack_pixels)(const float* const* rows, int count, int64_t W, float* dst);
   // Pixels to channel rows: rows[l][w] = src[w * lanes + l] for l < count.
   void (*unpack_pixels)(const float* src, int64_t W, int count, float* const* rows);
+  // The same through the epilogue e.
+  void (*unpack_finish)(const float* src, int64_t W, int count, const BlockedEpilogue& e, float* const* rows);
 };
 
-// Every implementation, fastest first, the naive reference last.
+// Every implementation, fastest first, the naive reference last: per ISA a two-block tile and a
+// one-block tile for convolutions of at most one block of output channels (ResNet-20's 16
+// channels are one AVX-512 block: a two-block tile would compute 32).
 std::span<const BlockedConvKernel> blocked_conv_kernels();
-// The implementation of `isa` (the reference for generic).
-const BlockedConvKernel& blocked_conv_kernel(Isa isa);
+// The implementation of `isa` for M output channels (the reference for generic).
+const BlockedConvKernel& blocked_conv_kernel(Isa isa, int M);
 
-extern const BlockedConvKernel kBlockedConvAvx512;
-extern const BlockedConvKernel kBlockedConvAvx2;
+extern const BlockedConvKernel kBlockedConvAvx512, kBlockedConvAvx512OneBlock;
+extern const BlockedConvKernel kBlockedConvAvx2, kBlockedConvAvx2OneBlock;
 extern const BlockedConvKernel kBlockedConvReference;
 
 // One convolution's blocked geometry for kernel k.

@@ -30,9 +30,14 @@ void unpack_pixels(const float* src, int64_t W, int count, float* const* rows) {
     for (int l = 0; l < count; ++l) rows[l][w] = src[w * kLanes + l];
 }
 
+void unpack_finish(const float* src, int64_t W, int count, const BlockedEpilogue& e, float* const* rows) {
+  for (int64_t w = 0; w < W; ++w)
+    for (int l = 0; l < count; ++l) rows[l][w] = finish_blocked_value(src[w * kLanes + l], l, w, e);
+}
+
 }  // namespace
 
 const BlockedConvKernel kBlockedConvReference{"reference", Isa::generic, kLanes, kBlocks, 1,
-                                              forward, pack_pixels, unpack_pixels};
+                                              forward, pack_pixels, unpack_pixels, unpack_finish};
 
 }  // namespace cnn

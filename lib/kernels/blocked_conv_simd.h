@@ -103,4 +103,27 @@ void unpack_pixels(const float* src, int64_t W, int count, float* const* rows) {
     for (int l = 0; l < count; ++l) rows[l][w] = src[w * L + l];
 }
 
+template <int L>
+void unpack_finish(const float* src, int64_t W, int count, const BlockedEpilogue& e, float* const* rows) {
+  static_assert(L % 8 == 0);
+  const __m256 lo = _mm256_set1_ps(e.lo), hi = _mm256_set1_ps(e.hi);
+  int64_t w = 0;
+  for (; w + 8 <= W; w += 8)
+    for (int c0 = 0; c0 < count; c0 += 8) {
+      __m256 r[8];
+      for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(src + (w + j) * L + c0);
+      transpose8x8(r);
+      for (int l = 0; l < 8 && c0 + l < count; ++l) {
+        __m256 v = r[l];
+        if (e.bias) v = _mm256_add_ps(v, _mm256_set1_ps(e.bias[c0 + l]));
+        if (e.residual) v = _mm256_add_ps(v, _mm256_loadu_ps(e.residual[c0 + l] + w));
+        // max first: a NaN becomes lo, as finish_output_run's comparisons make it
+        if (e.clamp) v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
+        _mm256_storeu_ps(rows[c0 + l] + w, v);
+      }
+    }
+  for (; w < W; ++w)
+    for (int l = 0; l < count; ++l) rows[l][w] = finish_blocked_value(src[w * L + l], l, w, e);
+}
+
 }  // namespace cnn::blocked_conv_simd

@@ -243,9 +243,9 @@ DirectConvPlan plan_direct_conv(const ConvGeom& g, int M, int64_t N, const RowCo
   p.y_map = {N, g.OH, g.OW, y.pitch, y.plane, int64_t(M) * g.OH * g.OW, int64_t(g.OH) * g.OW};
   const RowLayout& dx = p.rows.dx;
   p.dx_map = {N, g.H, g.W, dx.pitch, dx.plane, int64_t(g.C) * g.H * g.W, int64_t(g.H) * g.W};
-  if (blocked_layout() && g.C >= kBlockedMinChannels) p.blocked = plan_blocked_conv(g, M, blocked_conv_kernel(kernel.isa));
+  if (blocked_layout() && g.C >= kBlockedMinChannels) p.blocked = plan_blocked_conv(g, M, blocked_conv_kernel(kernel.isa, M));
   if (blocked_layout() && !strided(p.rows) && M >= kBlockedMinChannels)
-    p.blocked_dx = plan_blocked_conv(backward_data_geometry(g, M), g.C, blocked_conv_kernel(kernel.isa));
+    p.blocked_dx = plan_blocked_conv(backward_data_geometry(g, M), g.C, blocked_conv_kernel(kernel.isa, g.C));
   return p;
 }
 
@@ -274,6 +274,18 @@ void unpack_blocked_output(const BlockedConvPlan& b, int64_t N, const float* yb,
       const int64_t n = it / MB, mb = it % MB;
       const float* src = yb + n * b.y_image + mb * b.y_block;
       const int lanes = std::min<int>(L, M - int(mb) * L);
+      if (!accumulate && !a.sums) {  // straight into y, the epilogue on the transposed vectors
+        float* out[kMaxBlockedLanes];
+        const float* res[kMaxBlockedLanes];
+        for (int l = 0; l < lanes; ++l) {
+          const int64_t at = (n * M + mb * L + l) * P;
+          out[l] = y + at;
+          res[l] = e.residual ? e.residual + at : nullptr;
+        }
+        const BlockedEpilogue be{e.bias ? e.bias + mb * L : nullptr, e.residual ? res : nullptr, e.clamp, e.lo, e.hi};
+        b.kernel->unpack_finish(src, P, lanes, be, out);
+        continue;
+      }
       for (int64_t i0 = 0; i0 < P; i0 += kChunk) {
         const int len = static_cast<int>(std::min<int64_t>(kChunk, P - i0));
         float* rows[kMaxBlockedLanes];

@@ -2,6 +2,7 @@
 // reference: the tile loop on random blocked planes, and the pixel packing both ways. The
 // direct convolution built on them is checked against the convolution's definition in
 // test_row_conv.cpp (its forward runs in the blocked layout from 8 input channels).
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <vector>
@@ -94,6 +95,28 @@ void check_pixel_packing(const BlockedConvKernel& k) {
       k.unpack_pixels(px.data(), W, count, out.data());
       for (int l = 0; l < L; ++l)
         for (int64_t w = 0; w < W; ++w) REQUIRE(back[size_t(l * W + w)] == (l < count ? src[size_t(l * W + w)] : -7.f));
+      // Through the epilogue: + bias, + residual, clamped (a NaN becomes lo, as in the row kernels).
+      px[0] = std::nanf("");
+      const auto bias = random_vec(size_t(L), rng), res = random_vec(size_t(L * W), rng);
+      std::vector<const float*> res_rows(static_cast<size_t>(L));
+      for (int l = 0; l < L; ++l) res_rows[size_t(l)] = res.data() + l * W;
+      for (bool clamp : {false, true}) {
+        const BlockedEpilogue e{bias.data(), res_rows.data(), clamp, -0.25f, 0.5f};
+        std::fill(back.begin(), back.end(), -7.f);
+        k.unpack_finish(px.data(), W, count, e, out.data());
+        for (int l = 0; l < L; ++l)
+          for (int64_t w = 0; w < W; ++w) {
+            INFO("clamp " << clamp << " channel " << l << " pixel " << w);
+            const float got = back[size_t(l * W + w)];
+            if (l >= count) {
+              REQUIRE(got == -7.f);
+              continue;
+            }
+            float want = px[size_t(w * L + l)] + bias[size_t(l)] + res[size_t(l * W + w)];
+            if (clamp) want = want > -0.25f ? (want < 0.5f ? want : 0.5f) : -0.25f;
+            REQUIRE(((std::isnan(got) && std::isnan(want)) || got == want));
+          }
+      }
     }
 }
 
@@ -106,10 +129,18 @@ void skip_unless_cpu_has(Isa isa) {
 
 TEST_CASE("blocked_conv: the table lists every ISA, the naive reference last") {
   auto all = blocked_conv_kernels();
-  REQUIRE(all.size() == 3);
+  REQUIRE(all.size() == 5);
   REQUIRE(all.back().name == "reference");
   REQUIRE(all.back().isa == Isa::generic);
-  for (const BlockedConvKernel& k : all) REQUIRE(&blocked_conv_kernel(k.isa) == &k);
+  for (const BlockedConvKernel& k : all) {
+    INFO(k.name << " with " << k.blocks << " blocks");
+    if (k.isa == Isa::generic) continue;
+    REQUIRE(&blocked_conv_kernel(k.isa, k.blocks * k.lanes) == &k);  // one block: the one-block tile
+  }
+  REQUIRE(blocked_conv_kernel(Isa::avx2, 16).blocks == 2);
+  REQUIRE(blocked_conv_kernel(Isa::avx2, 8).blocks == 1);
+  REQUIRE(blocked_conv_kernel(Isa::avx512, 16).blocks == 1);
+  REQUIRE(blocked_conv_kernel(Isa::avx512, 17).blocks == 2);
 }
 
 TEST_CASE("blocked_conv: the reference kernel gives the definition") {
@@ -117,14 +148,20 @@ TEST_CASE("blocked_conv: the reference kernel gives the definition") {
   check_pixel_packing(kBlockedConvReference);
 }
 
-TEST_CASE("blocked_conv: avx2 kernel gives the definition") {
+TEST_CASE("blocked_conv: avx2 kernels give the definition") {
   skip_unless_cpu_has(Isa::avx2);
-  check_kernel(kBlockedConvAvx2);
-  check_pixel_packing(kBlockedConvAvx2);
+  for (const BlockedConvKernel* k : {&kBlockedConvAvx2, &kBlockedConvAvx2OneBlock}) {
+    INFO(k->blocks << " blocks");
+    check_kernel(*k);
+    check_pixel_packing(*k);
+  }
 }
 
-TEST_CASE("blocked_conv: avx512 kernel gives the definition") {
+TEST_CASE("blocked_conv: avx512 kernels give the definition") {
   skip_unless_cpu_has(Isa::avx512);
-  check_kernel(kBlockedConvAvx512);
-  check_pixel_packing(kBlockedConvAvx512);
+  for (const BlockedConvKernel* k : {&kBlockedConvAvx512, &kBlockedConvAvx512OneBlock}) {
+    INFO(k->blocks << " blocks");
+    check_kernel(*k);
+    check_pixel_packing(*k);
+  }
 }
