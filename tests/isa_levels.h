@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/isa.h"
+#include "skip.h"
 
 namespace cnn::test {
 
@@ -14,6 +15,12 @@ struct IsaOverride {
   IsaOverride(const IsaOverride&) = delete;
   IsaOverride& operator=(const IsaOverride&) = delete;
 };
+
+// Skips the whole test case (skip.h) on a CPU without `isa`.
+inline void skip_unless_cpu_has(Isa isa) {
+  if (static_cast<int>(cpu_isa()) < static_cast<int>(isa))
+    skip_test(std::string("this CPU has no ") + std::string(isa_name(isa)));
+}
 
 template <class Body>
 void for_each_isa(Body&& body) {

@@ -62,9 +62,8 @@ struct BlockedConvKernel {
   void (*forward)(const BlockedConvArgs& a, int64_t i0, int64_t i1);
   // Channel rows to pixels: dst[w * lanes + l] = rows[l][w] for l < count, 0 for count <= l < lanes.
   void (*pack_pixels)(const float* const* rows, int count, int64_t W, float* dst);
-  // Pixels to channel rows: rows[l][w] = src[w * lanes + l] for l < count.
-  void (*unpack_pixels)(const float* src, int64_t W, int count, float* const* rows);
-  // The same through the epilogue e.
+  // Pixels to channel rows through the epilogue e (an empty one: a plain transpose):
+  // rows[l][w] = e(src[w * lanes + l]) for l < count.
   void (*unpack_finish)(const float* src, int64_t W, int count, const BlockedEpilogue& e, float* const* rows);
 };
 

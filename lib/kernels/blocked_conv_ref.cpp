@@ -25,11 +25,6 @@ void pack_pixels(const float* const* rows, int count, int64_t W, float* dst) {
     for (int l = 0; l < kLanes; ++l) dst[w * kLanes + l] = l < count ? rows[l][w] : 0.f;
 }
 
-void unpack_pixels(const float* src, int64_t W, int count, float* const* rows) {
-  for (int64_t w = 0; w < W; ++w)
-    for (int l = 0; l < count; ++l) rows[l][w] = src[w * kLanes + l];
-}
-
 void unpack_finish(const float* src, int64_t W, int count, const BlockedEpilogue& e, float* const* rows) {
   for (int64_t w = 0; w < W; ++w)
     for (int l = 0; l < count; ++l) rows[l][w] = finish_blocked_value(src[w * kLanes + l], l, w, e);
@@ -38,6 +33,6 @@ void unpack_finish(const float* src, int64_t W, int count, const BlockedEpilogue
 }  // namespace
 
 const BlockedConvKernel kBlockedConvReference{"reference", Isa::generic, kLanes, kBlocks, 1,
-                                              forward, pack_pixels, unpack_pixels, unpack_finish};
+                                              forward, pack_pixels, unpack_finish};
 
 }  // namespace cnn

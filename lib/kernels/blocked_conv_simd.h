@@ -89,21 +89,6 @@ void pack_pixels(const float* const* rows, int count, int64_t W, float* dst) {
 }
 
 template <int L>
-void unpack_pixels(const float* src, int64_t W, int count, float* const* rows) {
-  static_assert(L % 8 == 0);
-  int64_t w = 0;
-  for (; w + 8 <= W; w += 8)
-    for (int c0 = 0; c0 < count; c0 += 8) {
-      __m256 r[8];
-      for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(src + (w + j) * L + c0);
-      transpose8x8(r);
-      for (int l = 0; l < 8 && c0 + l < count; ++l) _mm256_storeu_ps(rows[c0 + l] + w, r[l]);
-    }
-  for (; w < W; ++w)
-    for (int l = 0; l < count; ++l) rows[l][w] = src[w * L + l];
-}
-
-template <int L>
 void unpack_finish(const float* src, int64_t W, int count, const BlockedEpilogue& e, float* const* rows) {
   static_assert(L % 8 == 0);
   const __m256 lo = _mm256_set1_ps(e.lo), hi = _mm256_set1_ps(e.hi);

@@ -290,7 +290,7 @@ void unpack_blocked_output(const BlockedConvPlan& b, int64_t N, const float* yb,
         const int len = static_cast<int>(std::min<int64_t>(kChunk, P - i0));
         float* rows[kMaxBlockedLanes];
         for (int l = 0; l < lanes; ++l) rows[l] = buf + l * kChunk;
-        b.kernel->unpack_pixels(src + i0 * L, len, lanes, rows);
+        b.kernel->unpack_finish(src + i0 * L, len, lanes, {}, rows);
         for (int l = 0; l < lanes; ++l) {
           const int m = int(mb) * L + l;
           const int64_t at = (n * M + m) * P + i0;

@@ -9,9 +9,10 @@
 
 #include "core/rng.h"
 #include "kernels/blocked_conv.h"
-#include "skip.h"
+#include "isa_levels.h"
 
 using namespace cnn;
+using cnn::test::skip_unless_cpu_has;
 
 namespace {
 
@@ -92,7 +93,7 @@ void check_pixel_packing(const BlockedConvKernel& k) {
       std::vector<float> back(size_t(L * W), -7.f);
       std::vector<float*> out(static_cast<size_t>(L));
       for (int l = 0; l < L; ++l) out[size_t(l)] = back.data() + l * W;
-      k.unpack_pixels(px.data(), W, count, out.data());
+      k.unpack_finish(px.data(), W, count, {}, out.data());
       for (int l = 0; l < L; ++l)
         for (int64_t w = 0; w < W; ++w) REQUIRE(back[size_t(l * W + w)] == (l < count ? src[size_t(l * W + w)] : -7.f));
       // Through the epilogue: + bias, + residual, clamped (a NaN becomes lo, as in the row kernels).
@@ -118,11 +119,6 @@ void check_pixel_packing(const BlockedConvKernel& k) {
           }
       }
     }
-}
-
-void skip_unless_cpu_has(Isa isa) {
-  if (static_cast<int>(cpu_isa()) < static_cast<int>(isa))
-    skip_test(std::string("this CPU has no ") + std::string(isa_name(isa)));
 }
 
 }  // namespace

@@ -10,10 +10,11 @@
 #include "core/rng.h"
 #include "kernels/conv_direct.h"
 #include "kernels/row_conv.h"
-#include "skip.h"
+#include "isa_levels.h"
 #include "thread_guard.h"
 
 using namespace cnn;
+using cnn::test::skip_unless_cpu_has;
 using cnn::test::ThreadGuard;
 
 namespace {
@@ -240,11 +241,6 @@ void check_direct_conv(const RowConvKernel& k) {
     INFO("narrow layout " << narrow);
     check_direct_conv(k, narrow);
   }
-}
-
-void skip_unless_cpu_has(Isa isa) {
-  if (static_cast<int>(cpu_isa()) < static_cast<int>(isa))
-    skip_test(std::string("this CPU has no ") + std::string(isa_name(isa)));
 }
 
 }  // namespace
