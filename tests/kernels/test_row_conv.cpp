@@ -154,9 +154,11 @@ Naive naive_conv(const ConvGeom& g, int M, int64_t N, const std::vector<float>& 
   return r;
 }
 
-// narrow: whether plans use the narrow layout where it fits (set_direct_conv_narrow).
-void check_direct_conv(const RowConvKernel& k, bool narrow) {
+// narrow: whether plans use the narrow layout where it fits (set_direct_conv_narrow). Returns how
+// many passes were planned in the blocked layout.
+int check_direct_conv(const RowConvKernel& k, bool narrow) {
   set_direct_conv_narrow(narrow);
+  int blocked_plans = 0;
   struct Case { ConvGeom g; int M; int64_t N; };
   const std::vector<Case> cases = {
       {geom(3, 8, 8, 3, 3, 1, 1), 16, 2},          // 3x3 same, first-layer channels
@@ -202,6 +204,7 @@ void check_direct_conv(const RowConvKernel& k, bool narrow) {
               << " M " << c.M << " N " << c.N);
     DirectConvPlan p = plan_direct_conv(g, c.M, c.N, k);
     REQUIRE(direct_conv_fits(p));
+    blocked_plans += p.forward_blocked() + p.backward_data_blocked();
     REQUIRE(p.rows.narrow == (narrow && narrow_fits(g)));
     const auto x = random_vec(size_t(c.N * g.C * g.H * g.W), rng);
     const auto w = random_vec(size_t(c.M * g.C * g.KH * g.KW), rng);
@@ -233,14 +236,20 @@ void check_direct_conv(const RowConvKernel& k, bool narrow) {
     require_close(dw, want.dw, 1e-4f, "dw");
   }
   set_direct_conv_narrow(false);
+  return blocked_plans;
 }
 
-// Both layouts for stride-1 3x3 convolutions padded by one column (conv_rows.h).
+// Both layouts for stride-1 3x3 convolutions padded by one column (conv_rows.h), with and
+// without the blocked forward and input gradient (CNN_CONV_BLOCKED=0 keeps the row layout's).
 void check_direct_conv(const RowConvKernel& k) {
-  for (bool narrow : {true, false}) {
-    INFO("narrow layout " << narrow);
-    check_direct_conv(k, narrow);
-  }
+  for (bool blocked : {true, false})
+    for (bool narrow : {true, false}) {
+      INFO("blocked layout " << blocked << ", narrow layout " << narrow);
+      set_direct_conv_blocked(blocked);
+      const int blocked_plans = check_direct_conv(k, narrow);
+      REQUIRE((blocked_plans > 0) == blocked);
+    }
+  set_direct_conv_blocked(true);
 }
 
 }  // namespace
