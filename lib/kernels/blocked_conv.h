@@ -36,6 +36,23 @@ struct BlockedConvArgs {
 
 constexpr int kMaxBlockedLanes = 16;
 
+// The weight gradient's sums over output pixels in the blocked layout: the input as forward reads
+// it, the output gradient blocked too (output pixel i's channels of block mb at
+// dy + mb * dy_block + dy_pix[i]); the sums are added to a transposed dw:
+//   dwt[(t * M + m) * CB * lanes + c] += sum over i of dy_i[m] * x_window(i)[c][tap t].
+struct BlockedWgradArgs {
+  int CB = 0, M = 0, T = 0;
+  const int64_t* tap = nullptr;
+  const float* x = nullptr;
+  int64_t x_block = 0;
+  const int64_t* x_pix = nullptr;
+  const float* dy = nullptr;
+  int64_t dy_block = 0;
+  const int64_t* dy_pix = nullptr;
+  // Along an output row (OW pixels) the window origins step by x_step floats, dy by one pixel.
+  int64_t OW = 0, x_step = 0;
+};
+
 // What an unpacked output gets on its way out: + bias[l] (if set), + residual[l][w] (if set), then
 // clamped to [lo, hi] (if clamp); in that order, as the row kernels' finish_output_run.
 struct BlockedEpilogue {
@@ -65,6 +82,8 @@ struct BlockedConvKernel {
   // Pixels to channel rows through the epilogue e (an empty one: a plain transpose):
   // rows[l][w] = e(src[w * lanes + l]) for l < count.
   void (*unpack_finish)(const float* src, int64_t W, int count, const BlockedEpilogue& e, float* const* rows);
+  // The weight gradient of output pixels [i0, i1) added to dwt (BlockedWgradArgs), single-threaded.
+  void (*wgrad)(const BlockedWgradArgs& a, int64_t i0, int64_t i1, float* dwt);
 };
 
 // Every implementation, fastest first, the naive reference last: per ISA a two-block tile and a
@@ -106,5 +125,24 @@ void pack_blocked_input(const BlockedConvPlan& p, const float* x, int64_t N, flo
 // The convolution of N blocked images into N blocked outputs (p.y_image floats each), in parallel
 // over images, pixel chunks and (when those are too few for the threads) output groups.
 void blocked_conv_run(const BlockedConvPlan& p, int64_t N, const float* xb, const float* wpacked, float* yb);
+
+// Where the pixels of the unpadded input sit in p's padded blocked planes: ((h + PH) * WP + w + PW)
+// * lanes for pixel h * W + w (the dy_pix of an output gradient packed as p's input).
+std::vector<int64_t> blocked_interior_pixels(const BlockedConvPlan& p);
+// An output gradient packed blocked: images dy_image floats apart, blocks dy_block apart, pixels at
+// dy_pix.
+struct BlockedGradient {
+  const float* dy = nullptr;
+  int64_t dy_image = 0, dy_block = 0;
+  const int64_t* dy_pix = nullptr;
+};
+// Floats of one thread's weight-gradient partial for p (dwt of BlockedWgradArgs).
+int64_t blocked_wgrad_floats(const BlockedConvPlan& p);
+// The weight gradient of p over N blocked images xb and their output gradient: thread t adds its
+// sums to partials + t * blocked_wgrad_floats(p), in parallel over images and pixel chunks.
+void blocked_wgrad_run(const BlockedConvPlan& p, int64_t N, const float* xb, const BlockedGradient& dy,
+                       float* partials);
+// dw (M x C x KH x KW) += the threads' partials, added in thread order.
+void add_blocked_wgrad(const BlockedConvPlan& p, const float* partials, int threads, float* dw);
 
 }  // namespace cnn

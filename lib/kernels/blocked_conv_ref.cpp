@@ -30,9 +30,21 @@ void unpack_finish(const float* src, int64_t W, int count, const BlockedEpilogue
     for (int l = 0; l < count; ++l) rows[l][w] = finish_blocked_value(src[w * kLanes + l], l, w, e);
 }
 
+void wgrad(const BlockedWgradArgs& a, int64_t i0, int64_t i1, float* dwt) {
+  for (int t = 0; t < a.T; ++t)
+    for (int m = 0; m < a.M; ++m)
+      for (int c = 0; c < a.CB * kLanes; ++c) {
+        float s = 0;
+        for (int64_t i = i0; i < i1; ++i)
+          s += a.dy[(m / kLanes) * a.dy_block + a.dy_pix[i] + m % kLanes] *
+               a.x[(c / kLanes) * a.x_block + a.x_pix[i] + a.tap[t] + c % kLanes];
+        dwt[(int64_t(t) * a.M + m) * a.CB * kLanes + c] += s;
+      }
+}
+
 }  // namespace
 
 const BlockedConvKernel kBlockedConvReference{"reference", Isa::generic, kLanes, kBlocks, 1,
-                                              forward, pack_pixels, unpack_finish};
+                                              forward, pack_pixels, unpack_finish, wgrad};
 
 }  // namespace cnn

@@ -2,6 +2,7 @@
 // The blocked-convolution micro-kernel (blocked_conv.h), written once over a SIMD traits type V
 // (simd_avx2.h, simd_avx512.h) and compiled per ISA: a register tile of P output pixels x B
 // output blocks; per (input channel, tap), B weight vectors and P broadcast inputs.
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 
@@ -68,6 +69,74 @@ void forward(const BlockedConvArgs& a, int64_t i0, int64_t i1) {
   int64_t i = i0;
   for (; i + P <= i1; i += P) tile<V, P, B>(a, i);
   if (i < i1) tail<V, B>(a, i, static_cast<int>(i1 - i), std::make_integer_sequence<int, P - 1>{});
+}
+
+// The weight gradient's tile: MT output channels (broadcasts of dy) x CV input blocks (vectors of
+// x) at one tap, summed over pixels [i0, i1) in registers and added to dwt once. Never inlined,
+// as the forward tile.
+template <class V, int MT, int CV>
+[[gnu::noinline]] void wgrad_tile(const BlockedWgradArgs& a, int t, int cb0, int m0, int64_t i0, int64_t i1,
+                                  float* dwt) {
+  constexpr int L = V::kLanes;
+  int64_t doff[MT];
+#pragma GCC unroll 8
+  for (int k = 0; k < MT; ++k) doff[k] = ((m0 + k) / L) * a.dy_block + (m0 + k) % L;
+  const float* x = a.x + cb0 * a.x_block + a.tap[t];
+  typename V::reg acc[MT][CV];
+#pragma GCC unroll 8
+  for (int k = 0; k < MT; ++k)
+#pragma GCC unroll 4
+    for (int v = 0; v < CV; ++v) acc[k][v] = V::zero();
+  // A row of output pixels at a time: along it the window origins step by x_step and dy by one
+  // pixel, so the loop carries two pointers instead of reading both tables per pixel.
+  for (int64_t i = i0; i < i1;) {
+    const int64_t e = std::min(i1, (i / a.OW + 1) * a.OW);
+    const float* xq = x + a.x_pix[i];
+    const float* dq = a.dy + a.dy_pix[i];
+    for (int64_t n = e - i; n > 0; --n, xq += a.x_step, dq += L) {
+      typename V::reg xv[CV];
+#pragma GCC unroll 4
+      for (int v = 0; v < CV; ++v) xv[v] = V::load(xq + v * a.x_block);
+#pragma GCC unroll 8
+      for (int k = 0; k < MT; ++k) {
+        const typename V::reg d = V::bcast(dq + doff[k]);
+#pragma GCC unroll 4
+        for (int v = 0; v < CV; ++v) acc[k][v] = V::fma(d, xv[v], acc[k][v]);
+      }
+    }
+    i = e;
+  }
+  const int64_t CBL = int64_t(a.CB) * L;
+#pragma GCC unroll 8
+  for (int k = 0; k < MT; ++k)
+#pragma GCC unroll 4
+    for (int v = 0; v < CV; ++v) {
+      float* q = dwt + (int64_t(t) * a.M + m0 + k) * CBL + (cb0 + v) * L;
+      V::store(q, V::add(V::load(q), acc[k][v]));
+    }
+}
+
+template <class V, int CV, int... R>
+void wgrad_m_tail(const BlockedWgradArgs& a, int t, int cb0, int m0, int64_t i0, int64_t i1, float* dwt, int rest,
+                  std::integer_sequence<int, R...>) {
+  ((rest == R + 1 ? wgrad_tile<V, R + 1, CV>(a, t, cb0, m0, i0, i1, dwt) : void()), ...);
+}
+
+template <class V, int MT, int CV>
+void wgrad_channels(const BlockedWgradArgs& a, int t, int cb0, int64_t i0, int64_t i1, float* dwt) {
+  int m0 = 0;
+  for (; m0 + MT <= a.M; m0 += MT) wgrad_tile<V, MT, CV>(a, t, cb0, m0, i0, i1, dwt);
+  if (m0 < a.M)
+    wgrad_m_tail<V, CV>(a, t, cb0, m0, i0, i1, dwt, a.M - m0, std::make_integer_sequence<int, MT - 1>{});
+}
+
+template <class V, int MT, int CV>
+void wgrad(const BlockedWgradArgs& a, int64_t i0, int64_t i1, float* dwt) {
+  for (int t = 0; t < a.T; ++t) {
+    int cb = 0;
+    for (; cb + CV <= a.CB; cb += CV) wgrad_channels<V, MT, CV>(a, t, cb, i0, i1, dwt);
+    for (; cb < a.CB; ++cb) wgrad_channels<V, MT, 1>(a, t, cb, i0, i1, dwt);
+  }
 }
 
 // Both directions move 8 pixels x 8 channels at a time through an 8x8 transpose (lanes is 8 or

@@ -193,6 +193,7 @@ namespace {
 struct BackwardSpace {
   float *wpack, *partials, *xrows, *dyrows, *dywide, *dxrows, *dyb;
   float *dy_blocked, *dx_blocked;  // backward_data_blocked: its input and output
+  float *xb, *dy_plain;            // weight_gradient_blocked: x packed, dy unpadded (dx not blocked)
   int64_t part = 0;  // floats of one thread's partial
   bool by_rows = false;
   size_t total = 0;
@@ -200,25 +201,27 @@ struct BackwardSpace {
     const RowConvPlan& r = p.rows;
     const int L = p.kernel->lanes;
     const int64_t CT = int64_t(p.C) * r.T;
-    by_rows = wgrad_by_rows(*p.kernel, p.M);
-    part = by_rows ? p.M * CT : blocked_floats(p.M, CT, L);
+    const bool bdw = p.weight_gradient_blocked(), bdx = p.backward_data_blocked();
+    by_rows = !bdw && wgrad_by_rows(*p.kernel, p.M);
+    part = bdw ? blocked_wgrad_floats(p.blocked) : by_rows ? p.M * CT : blocked_floats(p.M, CT, L);
     size_t at = 0;
     auto take = [&](float*& dst, size_t floats) {
       dst = ws ? ws + at : nullptr;
       at += floats;
     };
     const BlockedConvPlan& bd = p.blocked_dx;
-    const bool blocked = p.backward_data_blocked();
-    take(wpack, blocked ? size_t(blocked_weight_floats(bd)) : size_t(packed_row_conv_weights(p.C, p.M, r.T)));
+    take(wpack, bdx ? size_t(blocked_weight_floats(bd)) : size_t(packed_row_conv_weights(p.C, p.M, r.T)));
     take(partials, size_t(std::max(threads, 1)) * size_t(part));
-    take(xrows, size_t(p.C) * p.wide.x.length);
-    take(dyrows, size_t(p.M) * r.dy.length);
+    take(xrows, bdw ? 0 : size_t(p.C) * p.wide.x.length);
+    take(dyrows, bdw && bdx ? 0 : size_t(p.M) * r.dy.length);
     take(dywide, by_rows && r.narrow ? size_t(p.M) * p.wide.dy.length : 0);
     if (!(by_rows && r.narrow)) dywide = dyrows;
     take(dxrows, strided(r) ? size_t(p.C) * r.dx.length : 0);
-    take(dyb, by_rows ? 0 : size_t(blocked_floats(p.M, p.wide.y.positions, L)));
-    take(dy_blocked, blocked ? size_t(p.N * bd.x_image) : 0);
-    take(dx_blocked, blocked ? size_t(p.N * bd.y_image) : 0);
+    take(dyb, bdw || by_rows ? 0 : size_t(blocked_floats(p.M, p.wide.y.positions, L)));
+    take(dy_blocked, bdx ? size_t(p.N * bd.x_image) : 0);
+    take(dx_blocked, bdx ? size_t(p.N * bd.y_image) : 0);
+    take(xb, bdw ? size_t(p.N * p.blocked.x_image) : 0);
+    take(dy_plain, bdw && !bdx ? size_t(p.N * p.dy_plain.x_image) : 0);
     total = at;
   }
 };
@@ -246,6 +249,17 @@ DirectConvPlan plan_direct_conv(const ConvGeom& g, int M, int64_t N, const RowCo
   if (blocked_layout() && g.C >= kBlockedMinChannels) p.blocked = plan_blocked_conv(g, M, blocked_conv_kernel(kernel.isa, M));
   if (blocked_layout() && !strided(p.rows) && M >= kBlockedMinChannels)
     p.blocked_dx = plan_blocked_conv(backward_data_geometry(g, M), g.C, blocked_conv_kernel(kernel.isa, g.C));
+  if (p.weight_gradient_blocked()) {
+    if (p.backward_data_blocked()) {
+      p.dy_pix = blocked_interior_pixels(p.blocked_dx);
+    } else {
+      ConvGeom d;  // dy itself, no padding
+      d.C = M, d.H = g.OH, d.W = g.OW, d.KH = d.KW = 1;
+      d.finish();
+      p.dy_plain = plan_blocked_conv(d, M, *p.blocked.kernel);
+      p.dy_pix = blocked_interior_pixels(p.dy_plain);
+    }
+  }
   return p;
 }
 
@@ -368,17 +382,24 @@ void direct_conv_backward_group(const DirectConvPlan& p, const float* x, const f
   const RowConvPlan& r = p.rows;
   const BackwardSpace s(p, num_threads(), workspace);
   const RowConvPlan& wr = p.wide;
-  const bool dx_rows = dx && !p.backward_data_blocked();
+  const bool bdx = p.backward_data_blocked(), bdw = p.weight_gradient_blocked();
+  const bool dx_rows = dx && !bdx;
   if (dx_rows || (dw && s.by_rows && !r.narrow)) pack_rows(dy, p.N, p.M, p.g.OH, p.g.OW, r.dy, s.dyrows);
-  if (dw) {  // false: a frozen layer, input gradient only
+  if (bdx && (dx || (dw && bdw))) pack_blocked_input(p.blocked_dx, dy, p.N, s.dy_blocked);
+  if (dw && bdw) {  // dw false: a frozen layer, input gradient only
+    const BlockedConvPlan& dyp = bdx ? p.blocked_dx : p.dy_plain;
+    if (!bdx) pack_blocked_input(dyp, dy, p.N, s.dy_plain);
+    pack_blocked_input(p.blocked, x, p.N, s.xb);
+    const BlockedGradient bg{bdx ? s.dy_blocked : s.dy_plain, dyp.x_image, dyp.x_block, p.dy_pix.data()};
+    blocked_wgrad_run(p.blocked, p.N, s.xb, bg, s.partials);
+  } else if (dw) {
     if (s.by_rows && r.narrow) pack_rows(dy, p.N, p.M, p.g.OH, p.g.OW, wr.dy, s.dywide);
     pack_input(p, wr, x, s.xrows);
     if (!s.by_rows) pack_blocked_rows(dy, p.N, p.M, p.g.OH, p.g.OW, wr.y, p.kernel->lanes, s.dyb);
     weight_gradient(p, s);
   }
   if (!dx) return;
-  if (p.backward_data_blocked()) {
-    pack_blocked_input(p.blocked_dx, dy, p.N, s.dy_blocked);
+  if (bdx) {
     blocked_conv_run(p.blocked_dx, p.N, s.dy_blocked, s.wpack, s.dx_blocked);
     unpack_blocked_output(p.blocked_dx, p.N, s.dx_blocked, {}, add_dx, dx);
     return;
@@ -397,6 +418,7 @@ void direct_conv_backward_group(const DirectConvPlan& p, const float* x, const f
 
 void direct_conv_backward_finish(const DirectConvPlan& p, float* dw, float* workspace) {
   const BackwardSpace s(p, num_threads(), workspace);
+  if (p.weight_gradient_blocked()) return add_blocked_wgrad(p.blocked, s.partials, num_threads(), dw);
   const int L = s.by_rows ? 1 : p.kernel->lanes;
   const int64_t CT = int64_t(p.C) * p.rows.T;
   for (int t = 0; t < num_threads(); ++t) add_blocked(s.partials + size_t(t) * s.part, p.M, CT, L, dw);

@@ -6,6 +6,7 @@
 // thread, summed in thread order: same --threads, same bits) and the input gradient.
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "kernels/blocked_conv.h"
 #include "kernels/conv_rows.h"
@@ -31,6 +32,12 @@ struct DirectConvPlan {
   // reversed, transposed weights (backward_data_geometry), when `blocked_dx.kernel` is set.
   BlockedConvPlan blocked_dx;
   bool backward_data_blocked() const { return blocked_dx.kernel != nullptr; }
+  // With the blocked forward, the weight gradient is blocked too (blocked_wgrad_run): x packed as
+  // forward packs it, dy as blocked_dx's input when backward-data is blocked, else unpadded
+  // through dy_plain (a 1x1 plan over dy); dy_pix: where output pixel i sits in either.
+  bool weight_gradient_blocked() const { return forward_blocked(); }
+  BlockedConvPlan dy_plain;
+  std::vector<int64_t> dy_pix;
   // Workspace in floats for forward (the input rows) and for backward with `threads` threads.
   size_t forward_floats() const;
   size_t packed_weight_floats() const;  // forward's packed weights (pack_direct_conv_weights)

@@ -1,5 +1,6 @@
 // The blocked-convolution kernels (every entry of the table this CPU can run) against the naive
-// reference: the tile loop on random blocked planes, and the pixel packing both ways. The
+// reference: the tile loop and the weight gradient on random blocked planes, and the pixel
+// packing both ways. The
 // direct convolution built on them is checked against the convolution's definition in
 // test_row_conv.cpp (its forward runs in the blocked layout from 8 input channels).
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/parallel.h"
 #include "core/rng.h"
 #include "kernels/blocked_conv.h"
 #include "isa_levels.h"
@@ -43,6 +45,49 @@ double definition(const ConvGeom& g, const std::vector<float>& x, const std::vec
   return s;
 }
 
+// The weight gradient of p (dw[m][c][kh][kw] = sum over n, oh, ow of dy[n][m][oh][ow] times the
+// input under tap (kh, kw)) with dy packed unpadded (a 1x1 plan over it) and, at stride 1, padded
+// as the blocked input gradient packs it.
+void check_wgrad(const BlockedConvPlan& p, const std::vector<float>& x, int N, Rng& rng) {
+  const ConvGeom& g = p.g;
+  const auto dy = random_vec(size_t(N) * p.M * g.OH * g.OW, rng);
+  ConvGeom plain;
+  plain.C = p.M, plain.H = g.OH, plain.W = g.OW;
+  plain.finish();
+  std::vector<BlockedConvPlan> dy_plans{plan_blocked_conv(plain, p.M, *p.kernel)};
+  if (g.SH == 1 && g.SW == 1) dy_plans.push_back(plan_blocked_conv(backward_data_geometry(g, p.M), g.C, *p.kernel));
+  std::vector<float> xb(size_t(N * p.x_image));
+  pack_blocked_input(p, x.data(), N, xb.data());
+  for (const BlockedConvPlan& d : dy_plans) {
+    INFO("dy padded " << d.g.PH);
+    std::vector<float> dyb(size_t(N * d.x_image), std::nanf(""));
+    pack_blocked_input(d, dy.data(), N, dyb.data());
+    const std::vector<int64_t> pix = blocked_interior_pixels(d);
+    const int threads = num_threads();
+    std::vector<float> partials(size_t(threads * blocked_wgrad_floats(p)), 0.f);
+    blocked_wgrad_run(p, N, xb.data(), {dyb.data(), d.x_image, d.x_block, pix.data()}, partials.data());
+    std::vector<float> dw(size_t(p.M) * g.C * g.KH * g.KW, 0.5f);
+    add_blocked_wgrad(p, partials.data(), threads, dw.data());
+    for (int m = 0; m < p.M; ++m)
+      for (int c = 0; c < g.C; ++c)
+        for (int kh = 0; kh < g.KH; ++kh)
+          for (int kw = 0; kw < g.KW; ++kw) {
+            double want = 0.5;
+            for (int n = 0; n < N; ++n)
+              for (int oh = 0; oh < g.OH; ++oh)
+                for (int ow = 0; ow < g.OW; ++ow) {
+                  const int ih = oh * g.SH - g.PH + kh, iw = ow * g.SW - g.PW + kw;
+                  if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+                  want += double(dy[((size_t(n) * p.M + m) * g.OH + oh) * g.OW + ow]) *
+                          x[((size_t(n) * g.C + c) * g.H + ih) * g.W + iw];
+                }
+            const float got = dw[((size_t(m) * g.C + c) * g.KH + kh) * g.KW + kw];
+            INFO("m " << m << " c " << c << " kh " << kh << " kw " << kw);
+            REQUIRE(std::fabs(got - want) <= 1e-4 * (1 + std::fabs(want)));
+          }
+  }
+}
+
 void check_kernel(const BlockedConvKernel& k) {
   struct Case { ConvGeom g; int M; int N; };
   const std::vector<Case> cases = {
@@ -74,6 +119,7 @@ void check_kernel(const BlockedConvKernel& k) {
             INFO("n " << n << " m " << m << " oh " << oh << " ow " << ow);
             REQUIRE(std::fabs(got - want) <= 1e-4 * (1 + std::fabs(want)));
           }
+    check_wgrad(p, x, c.N, rng);
   }
 }
 
