@@ -55,18 +55,28 @@ struct BlockedWgradArgs {
 
 // What an unpacked output gets on its way out: + bias[l] (if set), + residual[l][w] (if set), then
 // clamped to [lo, hi] (if clamp); in that order, as the row kernels' finish_output_run.
+// With sums set, the final values of channel l are also summed into its kSumLanes double lanes at
+// sums + l * kBlockedSumStride and their squares into the kSumLanes after them (BatchNorm's
+// statistics; the caller adds the lanes up in lane order).
 struct BlockedEpilogue {
   const float* bias = nullptr;
   const float* const* residual = nullptr;
   bool clamp = false;
   float lo = 0.f, hi = 0.f;
+  double* sums = nullptr;
 };
+constexpr int kBlockedSumLanes = 8, kBlockedSumStride = 2 * kBlockedSumLanes;
 
-// Channel l's value v at pixel w through e.
+// Channel l's value v at pixel w through e (its sums into lane 0).
 inline float finish_blocked_value(float v, int l, int64_t w, const BlockedEpilogue& e) {
   if (e.bias) v += e.bias[l];
   if (e.residual) v += e.residual[l][w];
-  return e.clamp ? (v > e.lo ? (v < e.hi ? v : e.hi) : e.lo) : v;
+  if (e.clamp) v = v > e.lo ? (v < e.hi ? v : e.hi) : e.lo;
+  if (e.sums) {
+    e.sums[l * kBlockedSumStride] += v;
+    e.sums[l * kBlockedSumStride + kBlockedSumLanes] += double(v) * v;
+  }
+  return v;
 }
 
 struct BlockedConvKernel {

@@ -174,6 +174,10 @@ void unpack_finish(const float* src, int64_t W, int count, const BlockedEpilogue
         // max first: a NaN becomes lo, as finish_output_run's comparisons make it
         if (e.clamp) v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
         _mm256_storeu_ps(rows[c0 + l] + w, v);
+        if (e.sums) {
+          double* s = e.sums + (c0 + l) * kBlockedSumStride;
+          V256::add_sums(v, s, s + kBlockedSumLanes);
+        }
       }
     }
   for (; w < W; ++w)

@@ -142,15 +142,35 @@ void check_pixel_packing(const BlockedConvKernel& k) {
       k.unpack_finish(px.data(), W, count, {}, out.data());
       for (int l = 0; l < L; ++l)
         for (int64_t w = 0; w < W; ++w) REQUIRE(back[size_t(l * W + w)] == (l < count ? src[size_t(l * W + w)] : -7.f));
-      // Through the epilogue: + bias, + residual, clamped (a NaN becomes lo, as in the row kernels).
+      // Through the epilogue: + bias, + residual, clamped (a NaN becomes lo, as in the row kernels),
+      // the results summed.
       px[0] = std::nanf("");
       const auto bias = random_vec(size_t(L), rng), res = random_vec(size_t(L * W), rng);
       std::vector<const float*> res_rows(static_cast<size_t>(L));
       for (int l = 0; l < L; ++l) res_rows[size_t(l)] = res.data() + l * W;
       for (bool clamp : {false, true}) {
-        const BlockedEpilogue e{bias.data(), res_rows.data(), clamp, -0.25f, 0.5f};
+        std::vector<double> sums(size_t(L * kBlockedSumStride), 0.0);
+        const BlockedEpilogue e{bias.data(), res_rows.data(), clamp, -0.25f, 0.5f, sums.data()};
         std::fill(back.begin(), back.end(), -7.f);
         k.unpack_finish(px.data(), W, count, e, out.data());
+        for (int l = 0; l < count; ++l) {  // BatchNorm's sums: of the values written, over the lanes
+          double want_sum = 0, want_sq = 0, got_sum = 0, got_sq = 0;
+          for (int64_t w = 0; w < W; ++w) {
+            const double v = back[size_t(l * W + w)];
+            want_sum += v, want_sq += v * v;
+          }
+          for (int j = 0; j < kBlockedSumLanes; ++j) {
+            got_sum += sums[size_t(l * kBlockedSumStride + j)];
+            got_sq += sums[size_t(l * kBlockedSumStride + kBlockedSumLanes + j)];
+          }
+          INFO("clamp " << clamp << " sums of channel " << l);
+          if (std::isnan(want_sum)) {
+            REQUIRE((std::isnan(got_sum) && std::isnan(got_sq)));
+            continue;
+          }
+          REQUIRE(std::fabs(got_sum - want_sum) <= 1e-9 * (1 + std::fabs(want_sum)));
+          REQUIRE(std::fabs(got_sq - want_sq) <= 1e-9 * (1 + want_sq));
+        }
         for (int l = 0; l < L; ++l)
           for (int64_t w = 0; w < W; ++w) {
             INFO("clamp " << clamp << " channel " << l << " pixel " << w);
