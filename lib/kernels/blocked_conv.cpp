@@ -157,21 +157,34 @@ int64_t blocked_wgrad_floats(const BlockedConvPlan& p) {
 void blocked_wgrad_run(const BlockedConvPlan& p, int64_t N, const float* xb, const BlockedGradient& dy,
                        float* partials) {
   const int threads = num_threads();
-  // Long sweeps: each tile's sums are added to the partial once per chunk, and rows of one image are
-  // read in order (the tile walks them with two pointers). Measured (session 14, Zen 3, one
-  // thread, the kernel alone, 3 alternating runs), chunks of 256 Ki floats (1 MiB) of x and dy against
-  // 24 KiB (L1): ResNet-20 16 @32 93-95 / 89-90 GFLOP/s, 64 @8 77 / 67, ResNet-50 128 @28 84-92 / 59-60.
-  constexpr int64_t kWgradChunkFloats = int64_t(1) << 18;
-  const int64_t chunk = chunk_pixels(p, N, threads, kWgradChunkFloats / (int64_t(p.CB + p.MB) * p.L));
-  const int64_t chunks = (p.pixels + chunk - 1) / chunk, part = blocked_wgrad_floats(p);
-  parallel_for(N * chunks, [&](int64_t b, int64_t e, int tid) {
+  // Long sweeps: each tile's sums are added to the partial once per work item, and rows of one
+  // image are read in order (the tile walks them with two pointers). Measured (session 14, Zen 3,
+  // one thread, the kernel alone, 3 alternating runs), items of 256 Ki floats (1 MiB) of x and dy
+  // against 24 KiB (L1): ResNet-20 16 @32 93-95 / 89-90 GFLOP/s, 64 @8 77 / 67, ResNet-50 128 @28
+  // 84-92 / 59-60. Small maps take several images per item: ResNet-18's 512-channel 4x4 layers
+  // swept 16 pixels per tile one image at a time, at half the forward's speed.
+  constexpr int64_t kWgradItemFloats = int64_t(1) << 18;
+  const int64_t target = std::max<int64_t>(kWgradItemFloats / (int64_t(p.CB + p.MB) * p.L), 1);
+  int64_t chunk = p.pixels, images = 1;
+  if (p.pixels > target) {
+    chunk = chunk_pixels(p, N, threads, target);
+  } else {
+    int64_t items = std::max<int64_t>((N * p.pixels + target - 1) / target, std::min<int64_t>(N, threads));
+    items = (items + threads - 1) / threads * threads;  // the same number of images for every thread
+    images = (N + items - 1) / std::min(items, N);
+  }
+  const int64_t chunks = (p.pixels + chunk - 1) / chunk, groups = (N + images - 1) / images;
+  const int64_t part = blocked_wgrad_floats(p);
+  parallel_for(groups * chunks, [&](int64_t b, int64_t e, int tid) {
     BlockedWgradArgs a;
     a.CB = p.CB, a.M = p.M, a.T = static_cast<int>(p.tap.size()), a.tap = p.tap.data();
     a.x_block = p.x_block, a.x_pix = p.x_pix.data();
     a.dy_block = dy.dy_block, a.dy_pix = dy.dy_pix;
     a.OW = p.g.OW, a.x_step = int64_t(p.g.SW) * p.L;
+    a.x_image = p.x_image, a.dy_image = dy.dy_image;
     for (int64_t it = b; it < e; ++it) {
-      const int64_t n = it / chunks, i0 = it % chunks * chunk, i1 = std::min(p.pixels, i0 + chunk);
+      const int64_t n = it / chunks * images, i0 = it % chunks * chunk, i1 = std::min(p.pixels, i0 + chunk);
+      a.images = std::min(images, N - n);
       a.x = xb + n * p.x_image;
       a.dy = dy.dy + n * dy.dy_image;
       p.kernel->wgrad(a, i0, i1, partials + tid * part);
@@ -184,9 +197,12 @@ void add_blocked_wgrad(const BlockedConvPlan& p, const float* partials, int thre
   const int64_t CBL = int64_t(p.CB) * p.L, part = blocked_wgrad_floats(p);
   for (int th = 0; th < threads; ++th) {
     const float* dwt = partials + th * part;
-    for (int m = 0; m < p.M; ++m)
-      for (int c = 0; c < p.C; ++c)
-        for (int t = 0; t < T; ++t) dw[(int64_t(m) * p.C + c) * T + t] += dwt[(int64_t(t) * p.M + m) * CBL + c];
+    for (int m = 0; m < p.M; ++m)  // dwt read in order; dw's row m (C * T floats) stays in L1
+      for (int t = 0; t < T; ++t) {
+        const float* src = dwt + (int64_t(t) * p.M + m) * CBL;
+        float* dst = dw + int64_t(m) * p.C * T + t;
+        for (int c = 0; c < p.C; ++c) dst[int64_t(c) * T] += src[c];
+      }
   }
 }
 

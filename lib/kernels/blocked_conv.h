@@ -36,7 +36,7 @@ struct BlockedConvArgs {
 
 constexpr int kMaxBlockedLanes = 16;
 
-// The weight gradient's sums over output pixels in the blocked layout: the input as forward reads
+// The weight gradient's sums over output pixels (of one or more images) in the blocked layout: the input as forward reads
 // it, the output gradient blocked too (output pixel i's channels of block mb at
 // dy + mb * dy_block + dy_pix[i]); the sums are added to a transposed dw:
 //   dwt[(t * M + m) * CB * lanes + c] += sum over i of dy_i[m] * x_window(i)[c][tap t].
@@ -51,6 +51,8 @@ struct BlockedWgradArgs {
   const int64_t* dy_pix = nullptr;
   // Along an output row (OW pixels) the window origins step by x_step floats, dy by one pixel.
   int64_t OW = 0, x_step = 0;
+  // The sums run over the same pixels of `images` images, x_image and dy_image floats apart.
+  int64_t images = 1, x_image = 0, dy_image = 0;
 };
 
 // What an unpacked output gets on its way out: + bias[l] (if set), + residual[l][w] (if set), then
@@ -92,7 +94,8 @@ struct BlockedConvKernel {
   // Pixels to channel rows through the epilogue e (an empty one: a plain transpose):
   // rows[l][w] = e(src[w * lanes + l]) for l < count.
   void (*unpack_finish)(const float* src, int64_t W, int count, const BlockedEpilogue& e, float* const* rows);
-  // The weight gradient of output pixels [i0, i1) added to dwt (BlockedWgradArgs), single-threaded.
+  // The weight gradient of output pixels [i0, i1) of a.images images added to dwt
+  // (BlockedWgradArgs), single-threaded.
   void (*wgrad)(const BlockedWgradArgs& a, int64_t i0, int64_t i1, float* dwt);
 };
 

@@ -35,9 +35,10 @@ void wgrad(const BlockedWgradArgs& a, int64_t i0, int64_t i1, float* dwt) {
     for (int m = 0; m < a.M; ++m)
       for (int c = 0; c < a.CB * kLanes; ++c) {
         float s = 0;
-        for (int64_t i = i0; i < i1; ++i)
-          s += a.dy[(m / kLanes) * a.dy_block + a.dy_pix[i] + m % kLanes] *
-               a.x[(c / kLanes) * a.x_block + a.x_pix[i] + a.tap[t] + c % kLanes];
+        for (int64_t n = 0; n < a.images; ++n)
+          for (int64_t i = i0; i < i1; ++i)
+            s += a.dy[n * a.dy_image + (m / kLanes) * a.dy_block + a.dy_pix[i] + m % kLanes] *
+                 a.x[n * a.x_image + (c / kLanes) * a.x_block + a.x_pix[i] + a.tap[t] + c % kLanes];
         dwt[(int64_t(t) * a.M + m) * a.CB * kLanes + c] += s;
       }
 }

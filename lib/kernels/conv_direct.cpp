@@ -105,10 +105,15 @@ void set_direct_conv_group_budget(int64_t floats) { group_budget = floats > 0 ? 
 // - strided convolutions from 32 input channels on (K = C * KH * KW >= 288 is deep enough for
 //   SGEMM's kernels): they read phase planes (conv_rows.h), whose packing costs a pass over x per
 //   call and whose phases have fewer taps than the unrolled nine;
-// - maps of at most 64 pixels from 128 channels on: the row layout's padding columns are a third
-//   of a 4x4 map's positions, and each image's rows are too short for the two-vector tiles. With
-//   64 channels (ResNet-20's 8x8 stage) SGEMM's M = 64 is too small: direct 9.8-10.6 / 20.3-20.9,
-//   GEMM 11.5-14.1 / 24.9-33.5;
+// - maps of at most 49 pixels (7x7) from 128 channels on: the blocked weight gradient walks output
+//   rows, and rows of 4-7 pixels cost it 30-45% (one thread, the kernel alone: 55-69 GFLOP/s
+//   against 93 on 32-pixel rows). Session 14 (Zen 3, 2 threads, `cnn bench --train --layers`, 2
+//   alternating runs, forward / backward ms): ResNet-18-CIFAR 256->256 @8x8 blocked 55-61 /
+//   124-144, GEMM 69-84 / 136-172; 512->512 @4x4 blocked 61-68 / 169-196, GEMM 65-83 / 132-164;
+//   ResNet-50 512->512 @7x7 (b32) blocked 52 / 117, GEMM 50-53 / 102-107. Until session 13 the
+//   limit was 64 pixels (the row layout's padding columns are a third of a 4x4 map's positions).
+//   With 64 channels (ResNet-20's 8x8 stage) SGEMM's M = 64 is too small: direct 9.8-10.6 /
+//   20.3-20.9, GEMM 11.5-14.1 / 24.9-33.5;
 // - 1x1 convolutions from 32 input channels on (SGEMM straight on the NCHW planes, no im2col).
 //   Session 10 took only maps of at most 196 pixels (14x14) from 128 channels: ResNet-50's 14x14
 //   1x1 layers trained as fast forward and 30-45% faster backward (1024->256: direct 62 /
@@ -133,7 +138,7 @@ void set_direct_conv_group_budget(int64_t floats) { group_budget = floats > 0 ? 
 // (the first two rules).
 bool direct_conv_preferred(const ConvGeom& g) {
   constexpr int kStridedGemmMinChannels = 32, kPointwiseGemmMinChannels = 32, kSmallMapGemmMinChannels = 128;
-  constexpr int kSmallMapMaxPixels = 64;
+  constexpr int kSmallMapMaxPixels = 49;
   if (g.SH != 1 || g.SW != 1) return g.C < kStridedGemmMinChannels;
   if (g.KH == 1 && g.KW == 1) return g.C < kPointwiseGemmMinChannels;
   return g.C < kSmallMapGemmMinChannels || int64_t(g.H) * g.W > kSmallMapMaxPixels;
