@@ -50,8 +50,8 @@ DirectConvPlan plan_direct_conv(const ConvGeom& g, int M, int64_t N, const RowCo
 inline bool direct_conv_fits(const DirectConvPlan& p) { return p.rows.ok; }
 
 // Whether the planner should take the direct path for geometry g (when it fits) rather than
-// im2col + GEMM: strided and 1x1 convolutions from 32 input channels and maps of at most 7x7 with many
-// channels measured faster as GEMM (the rules and measurements are in conv_direct.cpp).
+// im2col + GEMM: strided and 1x1 convolutions from 32 input channels and maps of at most 7x7
+// with many channels measured faster as GEMM (the rules and measurements are in conv_direct.cpp).
 bool direct_conv_preferred(const ConvGeom& g);
 
 // Images per direct-convolution call for a batch of N: the rows of x and dy for a group stay
