@@ -66,6 +66,7 @@ struct BlockedEpilogue {
   bool clamp = false;
   float lo = 0.f, hi = 0.f;
   double* sums = nullptr;
+  bool accumulate = false;  // rows[l][w] += the result (a second reader's input gradient)
 };
 constexpr int kBlockedSumLanes = 8, kBlockedSumStride = 2 * kBlockedSumLanes;
 
@@ -80,6 +81,7 @@ inline float finish_blocked_value(float v, int l, int64_t w, const BlockedEpilog
   }
   return v;
 }
+inline void store_blocked_value(float v, const BlockedEpilogue& e, float* out) { *out = e.accumulate ? *out + v : v; }
 
 struct BlockedConvKernel {
   std::string_view name;

@@ -187,15 +187,16 @@ void unpack_finish(const float* src, int64_t W, int count, const BlockedEpilogue
         if (e.residual) v = _mm256_add_ps(v, _mm256_loadu_ps(e.residual[c0 + l] + w));
         // max first: a NaN becomes lo, as finish_output_run's comparisons make it
         if (e.clamp) v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
-        _mm256_storeu_ps(rows[c0 + l] + w, v);
         if (e.sums) {
           double* s = e.sums + (c0 + l) * kBlockedSumStride;
           V256::add_sums(v, s, s + kBlockedSumLanes);
         }
+        if (e.accumulate) v = _mm256_add_ps(v, _mm256_loadu_ps(rows[c0 + l] + w));
+        _mm256_storeu_ps(rows[c0 + l] + w, v);
       }
     }
   for (; w < W; ++w)
-    for (int l = 0; l < count; ++l) rows[l][w] = finish_blocked_value(src[w * L + l], l, w, e);
+    for (int l = 0; l < count; ++l) store_blocked_value(finish_blocked_value(src[w * L + l], l, w, e), e, rows[l] + w);
 }
 
 }  // namespace cnn::blocked_conv_simd

@@ -276,51 +276,37 @@ void pack_direct_conv_weights(const DirectConvPlan& p, const float* w, float* ds
 namespace {
 
 // yb (N blocked outputs of b) -> y (N x b.M x OH x OW) through the epilogue (and its BatchNorm
-// sums into e.thread_sums, each thread its own), or added to y (accumulate: the epilogue is then
-// empty), in parallel over (image, output block): each block's pixels transposed 8 x 8 at a time
-// by the kernel's unpack_finish, the epilogue applied to the transposed vectors.
+// sums into e.thread_sums, each thread its own), or added to y (accumulate), in parallel over
+// (image, output block): each block's pixels transposed 8 x 8 at a time by the kernel's
+// unpack_finish, the epilogue applied to the transposed vectors.
 void unpack_blocked_output(const BlockedConvPlan& b, int64_t N, const float* yb, const ConvEpilogue& e,
                            bool accumulate, float* y) {
-  constexpr int kChunk = 256;
   const int L = b.L, M = b.M, MB = (M + L - 1) / L;
   const int64_t P = b.pixels;
   parallel_for(N * MB, [&](int64_t s, int64_t f, int tid) {
-    float buf[kChunk * kMaxBlockedLanes];
     double lanes_sums[kMaxBlockedLanes * kBlockedSumStride];
     for (int64_t it = s; it < f; ++it) {
       const int64_t n = it / MB, mb = it % MB;
       const float* src = yb + n * b.y_image + mb * b.y_block;
       const int lanes = std::min<int>(L, M - int(mb) * L);
-      if (!accumulate) {
-        float* out[kMaxBlockedLanes];
-        const float* res[kMaxBlockedLanes];
-        for (int l = 0; l < lanes; ++l) {
-          const int64_t at = (n * M + mb * L + l) * P;
-          out[l] = y + at;
-          res[l] = e.residual ? e.residual + at : nullptr;
-        }
-        BlockedEpilogue be{e.bias ? e.bias + mb * L : nullptr, e.residual ? res : nullptr, e.clamp, e.lo, e.hi};
-        if (e.thread_sums) be.sums = std::fill_n(lanes_sums, lanes * kBlockedSumStride, 0.0) - lanes * kBlockedSumStride;
-        b.kernel->unpack_finish(src, P, lanes, be, out);
-        if (!e.thread_sums) continue;
-        double* sums = e.thread_sums + int64_t(tid) * 2 * M + 2 * mb * L;
-        for (int l = 0; l < lanes; ++l)
-          for (int k = 0; k < kBlockedSumLanes; ++k) {
-            sums[2 * l] += lanes_sums[l * kBlockedSumStride + k];
-            sums[2 * l + 1] += lanes_sums[l * kBlockedSumStride + kBlockedSumLanes + k];
-          }
-        continue;
+      float* out[kMaxBlockedLanes];
+      const float* res[kMaxBlockedLanes];
+      for (int l = 0; l < lanes; ++l) {
+        const int64_t at = (n * M + mb * L + l) * P;
+        out[l] = y + at;
+        res[l] = e.residual ? e.residual + at : nullptr;
       }
-      for (int64_t i0 = 0; i0 < P; i0 += kChunk) {
-        const int len = static_cast<int>(std::min<int64_t>(kChunk, P - i0));
-        float* rows[kMaxBlockedLanes];
-        for (int l = 0; l < lanes; ++l) rows[l] = buf + l * kChunk;
-        b.kernel->unpack_finish(src + i0 * L, len, lanes, {}, rows);
-        for (int l = 0; l < lanes; ++l) {
-          float* dst = y + (n * M + mb * L + l) * P + i0;
-          for (int i = 0; i < len; ++i) dst[i] += rows[l][i];
+      BlockedEpilogue be{e.bias ? e.bias + mb * L : nullptr, e.residual ? res : nullptr, e.clamp, e.lo, e.hi};
+      be.accumulate = accumulate;
+      if (e.thread_sums) be.sums = std::fill_n(lanes_sums, lanes * kBlockedSumStride, 0.0) - lanes * kBlockedSumStride;
+      b.kernel->unpack_finish(src, P, lanes, be, out);
+      if (!e.thread_sums) continue;
+      double* sums = e.thread_sums + int64_t(tid) * 2 * M + 2 * mb * L;
+      for (int l = 0; l < lanes; ++l)
+        for (int k = 0; k < kBlockedSumLanes; ++k) {
+          sums[2 * l] += lanes_sums[l * kBlockedSumStride + k];
+          sums[2 * l + 1] += lanes_sums[l * kBlockedSumStride + kBlockedSumLanes + k];
         }
-      }
     }
   });
 }

@@ -142,6 +142,14 @@ void check_pixel_packing(const BlockedConvKernel& k) {
       k.unpack_finish(px.data(), W, count, {}, out.data());
       for (int l = 0; l < L; ++l)
         for (int64_t w = 0; w < W; ++w) REQUIRE(back[size_t(l * W + w)] == (l < count ? src[size_t(l * W + w)] : -7.f));
+      BlockedEpilogue add;  // added to what the rows hold
+      add.accumulate = true;
+      k.unpack_finish(px.data(), W, count, add, out.data());
+      for (int l = 0; l < L; ++l)
+        for (int64_t w = 0; w < W; ++w) {
+          const float v = src[size_t(l * W + w)];
+          REQUIRE(back[size_t(l * W + w)] == (l < count ? v + v : -7.f));
+        }
       // Through the epilogue: + bias, + residual, clamped (a NaN becomes lo, as in the row kernels),
       // the results summed.
       px[0] = std::nanf("");
