@@ -165,30 +165,29 @@ void blocked_wgrad_run(const BlockedConvPlan& p, int64_t N, const float* xb, con
   // swept 16 pixels per tile one image at a time, at half the forward's speed.
   constexpr int64_t kWgradItemFloats = int64_t(1) << 18;
   const int64_t target = std::max<int64_t>(kWgradItemFloats / (int64_t(p.CB + p.MB) * p.L), 1);
-  int64_t chunk = p.pixels, images = 1;
-  if (p.pixels > target) {
-    chunk = chunk_pixels(p, N, threads, target);
-  } else {
-    int64_t items = std::max<int64_t>((N * p.pixels + target - 1) / target, std::min<int64_t>(N, threads));
-    items = (items + threads - 1) / threads * threads;  // the same number of images for every thread
-    images = (N + items - 1) / std::min(items, N);
-  }
-  const int64_t chunks = (p.pixels + chunk - 1) / chunk, groups = (N + images - 1) / images;
-  const int64_t part = blocked_wgrad_floats(p);
-  parallel_for(groups * chunks, [&](int64_t b, int64_t e, int tid) {
+  // Each thread an equal run of the N x pixels (image, pixel) pairs (whole images in groups of up
+  // to `group`, or pixel chunks of up to `target`): with whole items per thread, ResNet-20's 26
+  // images of a group split 14 / 12.
+  const int64_t P = p.pixels, total = N * P, group = target / P, part = blocked_wgrad_floats(p);
+  parallel_for(threads, [&](int64_t b, int64_t e, int tid) {
     BlockedWgradArgs a;
     a.CB = p.CB, a.M = p.M, a.T = static_cast<int>(p.tap.size()), a.tap = p.tap.data();
     a.x_block = p.x_block, a.x_pix = p.x_pix.data();
     a.dy_block = dy.dy_block, a.dy_pix = dy.dy_pix;
     a.OW = p.g.OW, a.x_step = int64_t(p.g.SW) * p.L;
     a.x_image = p.x_image, a.dy_image = dy.dy_image;
-    for (int64_t it = b; it < e; ++it) {
-      const int64_t n = it / chunks * images, i0 = it % chunks * chunk, i1 = std::min(p.pixels, i0 + chunk);
-      a.images = std::min(images, N - n);
-      a.x = xb + n * p.x_image;
-      a.dy = dy.dy + n * dy.dy_image;
-      p.kernel->wgrad(a, i0, i1, partials + tid * part);
-    }
+    for (int64_t t = b; t < e; ++t)
+      for (int64_t s = total * t / threads, f = total * (t + 1) / threads; s < f;) {
+        const int64_t n = s / P, i0 = s % P;
+        int64_t i1 = P;
+        a.images = 1;
+        if (i0 == 0 && group > 0 && f - s >= P) a.images = std::min(group, (f - s) / P);
+        else i1 = std::min({P, i0 + (f - s), i0 + target});
+        a.x = xb + n * p.x_image;
+        a.dy = dy.dy + n * dy.dy_image;
+        p.kernel->wgrad(a, i0, i1, partials + tid * part);
+        s += a.images * (i1 - i0);
+      }
   });
 }
 
