@@ -102,9 +102,12 @@ int64_t direct_conv_group(const ConvGeom& g, int M, int64_t N) {
 void set_direct_conv_group_budget(int64_t floats) { group_budget = floats > 0 ? floats : kDefaultGroupBudget; }
 
 // im2col + GEMM (images side by side: conv_common.cpp) ran faster than the direct kernels for
-// - strided convolutions from 32 input channels on (K = C * KH * KW >= 288 is deep enough for
-//   SGEMM's kernels): they read phase planes (conv_rows.h), whose packing costs a pass over x per
-//   call and whose phases have fewer taps than the unrolled nine;
+// - strided convolutions from 64 input channels on (K = C * KH * KW >= 576 is deep enough for
+//   SGEMM's kernels): their input gradient reads phase planes (conv_rows.h), whose packing costs
+//   a pass over x per call and whose phases have fewer taps than the unrolled nine. Until session
+//   14 from 32 channels; with the blocked forward and weight gradient ResNet-20's 32 -> 64
+//   stride-2 layer ran (2 alternating runs, `cnn bench --train --layers`, forward / backward ms)
+//   blocked 2.5-2.8 / 8.1-9.1, GEMM 4.0-5.3 / 7.4-10.3;
 // - maps of at most 49 pixels (7x7) from 128 channels on: the blocked weight gradient walks output
 //   rows, and rows of 4-7 pixels cost it 30-45% (one thread, the kernel alone: 55-69 GFLOP/s
 //   against 93 on 32-pixel rows). Session 14 (Zen 3, 2 threads, `cnn bench --train --layers`, 2
@@ -137,7 +140,7 @@ void set_direct_conv_group_budget(int64_t floats) { group_budget = floats > 0 ? 
 // ResNet-50 and MobileNet v1 inference at batch 1 and 32 (their 7x7 layers) ran as fast either way
 // (the first two rules).
 bool direct_conv_preferred(const ConvGeom& g) {
-  constexpr int kStridedGemmMinChannels = 32, kPointwiseGemmMinChannels = 32, kSmallMapGemmMinChannels = 128;
+  constexpr int kStridedGemmMinChannels = 64, kPointwiseGemmMinChannels = 32, kSmallMapGemmMinChannels = 128;
   constexpr int kSmallMapMaxPixels = 49;
   if (g.SH != 1 || g.SW != 1) return g.C < kStridedGemmMinChannels;
   if (g.KH == 1 && g.KW == 1) return g.C < kPointwiseGemmMinChannels;
