@@ -141,6 +141,79 @@ void blocked_conv_run(const BlockedConvPlan& p, int64_t N, const float* xb, cons
   });
 }
 
+namespace {
+// floor(n / d) for d > 0, and whether d divides n.
+int64_t floor_div(int64_t n, int64_t d) { return n >= 0 ? n / d : -((-n + d - 1) / d); }
+}  // namespace
+
+BlockedStridedDx plan_blocked_strided_dx(const ConvGeom& g, int M, const BlockedConvKernel& k) {
+  BlockedStridedDx s;
+  // Each phase's taps and their offsets (in output-gradient rows and columns) from the phase pixel.
+  struct Tap { int t; int64_t dh, dw; };
+  std::vector<std::vector<Tap>> taps;
+  int64_t top = 0, left = 0, bottom = 0, right = 0;
+  for (int a = 0; a < g.SH; ++a)
+    for (int b = 0; b < g.SW; ++b) {
+      BlockedPhase ph;
+      ph.a = a, ph.b = b;
+      ph.rows = a < g.H ? (g.H - a + g.SH - 1) / g.SH : 0;
+      ph.cols = b < g.W ? (g.W - b + g.SW - 1) / g.SW : 0;
+      std::vector<Tap> list;
+      for (int kh = 0; kh < g.KH; ++kh)
+        for (int kw = 0; kw < g.KW; ++kw) {
+          const int64_t nh = int64_t(a) + g.PH - int64_t(kh) * g.DH, nw = int64_t(b) + g.PW - int64_t(kw) * g.DW;
+          if (floor_div(nh, g.SH) * g.SH != nh || floor_div(nw, g.SW) * g.SW != nw) continue;
+          list.push_back({kh * g.KW + kw, floor_div(nh, g.SH), floor_div(nw, g.SW)});
+        }
+      if (ph.rows == 0 || ph.cols == 0) list.clear();
+      for (const Tap& t : list) {
+        top = std::max(top, -t.dh), left = std::max(left, -t.dw);
+        bottom = std::max(bottom, ph.rows - 1 + t.dh - (g.OH - 1));
+        right = std::max(right, ph.cols - 1 + t.dw - (g.OW - 1));
+        ph.taps.push_back(t.t);
+      }
+      taps.push_back(std::move(list));
+      s.phases.push_back(std::move(ph));
+    }
+  ConvGeom d;  // the output gradient, padded
+  d.C = M, d.H = g.OH, d.W = g.OW;
+  d.PH = int(top), d.PH_end = int(bottom), d.PW = int(left), d.PW_end = int(right);
+  d.finish();
+  s.pad = plan_blocked_conv(d, M, k);
+  for (size_t i = 0; i < s.phases.size(); ++i) {
+    BlockedPhase& ph = s.phases[i];
+    BlockedConvPlan& p = ph.plan;
+    p = s.pad;  // its input layout: the padded output gradient
+    p.C = M, p.M = g.C;
+    p.CB = (M + p.L - 1) / p.L;
+    p.MG = (g.C + p.G - 1) / p.G;
+    p.MB = p.MG * k.blocks;
+    p.pixels = ph.rows * ph.cols;
+    p.y_block = p.pixels * p.L;
+    p.y_image = p.y_block * p.MB;
+    p.tap.clear();
+    for (const Tap& t : taps[i]) p.tap.push_back(((t.dh + top) * p.WP + t.dw + left) * p.L);
+    p.x_pix.resize(size_t(p.pixels));
+    for (int64_t r = 0; r < ph.rows; ++r)
+      for (int64_t c = 0; c < ph.cols; ++c) p.x_pix[size_t(r * ph.cols + c)] = (r * p.WP + c) * p.L;
+  }
+  return s;
+}
+
+int64_t blocked_phase_weight_floats(const BlockedPhase& ph) { return blocked_weight_floats(ph.plan); }
+
+void pack_blocked_phase_weights(const BlockedPhase& ph, const float* w, int T, float* dst) {
+  const BlockedConvPlan& p = ph.plan;
+  const int Tp = static_cast<int>(ph.taps.size());
+  std::memset(dst, 0, sizeof(float) * size_t(blocked_weight_floats(p)));
+  for (int m = 0; m < p.M; ++m)      // dx's channel (the forward's input channel)
+    for (int c = 0; c < p.C; ++c)    // dy's channel (the forward's output channel)
+      for (int t = 0; t < Tp; ++t) {
+        const int64_t at = ((((int64_t(m / p.G) * p.CB + c / p.L) * Tp + t) * p.L + c % p.L) * p.G) + m % p.G;
+        dst[at] = w[(int64_t(c) * p.M + m) * T + ph.taps[size_t(t)]];
+      }
+}
+
 std::vector<int64_t> blocked_interior_pixels(const BlockedConvPlan& p) {
   const ConvGeom& g = p.g;
   std::vector<int64_t> at;

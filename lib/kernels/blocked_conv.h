@@ -141,6 +141,25 @@ void pack_blocked_input(const BlockedConvPlan& p, const float* x, int64_t N, flo
 // over images, pixel chunks and (when those are too few for the threads) output groups.
 void blocked_conv_run(const BlockedConvPlan& p, int64_t N, const float* xb, const float* wpacked, float* yb);
 
+// The input gradient of a strided convolution g (M output channels) as one blocked convolution
+// per phase (a, b) of dx (its pixels a + SH * i, b + SW * j): the taps (kh, kw) that reach that
+// phase, each reading the output gradient at a fixed offset from the phase pixel, over the output
+// gradient padded so that every phase's windows stay inside it (`pad` packs it).
+struct BlockedPhase {
+  int a = 0, b = 0;
+  int64_t rows = 0, cols = 0;  // the phase's pixels
+  std::vector<int> taps;       // the forward's taps (kh * KW + kw) it reads; none: dx is zero there
+  BlockedConvPlan plan;        // g.C outputs from g's M channels: plan.tap and plan.x_pix per phase
+};
+struct BlockedStridedDx {
+  BlockedConvPlan pad;
+  std::vector<BlockedPhase> phases;
+};
+BlockedStridedDx plan_blocked_strided_dx(const ConvGeom& g, int M, const BlockedConvKernel& k);
+// w (M x C x KH x KW, the forward's) transposed into ph's weights: [MG][CB][taps][L][G].
+int64_t blocked_phase_weight_floats(const BlockedPhase& ph);
+void pack_blocked_phase_weights(const BlockedPhase& ph, const float* w, int T, float* dst);
+
 // Where the pixels of the unpadded input sit in p's padded blocked planes: ((h + PH) * WP + w + PW)
 // * lanes for pixel h * W + w (the dy_pix of an output gradient packed as p's input).
 std::vector<int64_t> blocked_interior_pixels(const BlockedConvPlan& p);

@@ -209,7 +209,7 @@ struct BackwardSpace {
     const RowConvPlan& r = p.rows;
     const int L = p.kernel->lanes;
     const int64_t CT = int64_t(p.C) * r.T;
-    const bool bdw = p.weight_gradient_blocked(), bdx = p.backward_data_blocked();
+    const bool bdw = p.weight_gradient_blocked(), bdx = p.dy_padded() != nullptr;
     by_rows = !bdw && wgrad_by_rows(*p.kernel, p.M);
     part = bdw ? blocked_wgrad_floats(p.blocked) : by_rows ? p.M * CT : blocked_floats(p.M, CT, L);
     size_t at = 0;
@@ -217,17 +217,26 @@ struct BackwardSpace {
       dst = ws ? ws + at : nullptr;
       at += floats;
     };
-    const BlockedConvPlan& bd = p.blocked_dx;
-    take(wpack, bdx ? size_t(blocked_weight_floats(bd)) : size_t(packed_row_conv_weights(p.C, p.M, r.T)));
+    size_t wfloats = size_t(packed_row_conv_weights(p.C, p.M, r.T)), dx_floats = 0;
+    if (p.backward_data_blocked()) wfloats = size_t(blocked_weight_floats(p.blocked_dx)), dx_floats = p.blocked_dx.y_image;
+    if (p.strided_dx_blocked()) {
+      wfloats = 0;
+      for (const BlockedPhase& ph : p.blocked_sdx.phases) {
+        if (ph.taps.empty()) continue;
+        wfloats += size_t(blocked_phase_weight_floats(ph));
+        dx_floats = std::max(dx_floats, size_t(ph.plan.y_image));
+      }
+    }
+    take(wpack, wfloats);
     take(partials, size_t(std::max(threads, 1)) * size_t(part));
     take(xrows, bdw ? 0 : size_t(p.C) * p.wide.x.length);
     take(dyrows, bdw && bdx ? 0 : size_t(p.M) * r.dy.length);
     take(dywide, by_rows && r.narrow ? size_t(p.M) * p.wide.dy.length : 0);
     if (!(by_rows && r.narrow)) dywide = dyrows;
-    take(dxrows, strided(r) ? size_t(p.C) * r.dx.length : 0);
+    take(dxrows, strided(r) && !bdx ? size_t(p.C) * r.dx.length : 0);
     take(dyb, bdw || by_rows ? 0 : size_t(blocked_floats(p.M, p.wide.y.positions, L)));
-    take(dy_blocked, bdx ? size_t(p.N * bd.x_image) : 0);
-    take(dx_blocked, bdx ? size_t(p.N * bd.y_image) : 0);
+    take(dy_blocked, bdx ? size_t(p.N * p.dy_padded()->x_image) : 0);
+    take(dx_blocked, size_t(p.N) * dx_floats);
     take(xb, bdw ? size_t(p.N * p.blocked.x_image) : 0);
     take(dy_plain, bdw && !bdx ? size_t(p.N * p.dy_plain.x_image) : 0);
     total = at;
@@ -255,11 +264,15 @@ DirectConvPlan plan_direct_conv(const ConvGeom& g, int M, int64_t N, const RowCo
   const RowLayout& dx = p.rows.dx;
   p.dx_map = {N, g.H, g.W, dx.pitch, dx.plane, int64_t(g.C) * g.H * g.W, int64_t(g.H) * g.W};
   if (blocked_layout() && g.C >= kBlockedMinChannels) p.blocked = plan_blocked_conv(g, M, blocked_conv_kernel(kernel.isa, M));
-  if (blocked_layout() && !strided(p.rows) && M >= kBlockedMinChannels)
-    p.blocked_dx = plan_blocked_conv(backward_data_geometry(g, M), g.C, blocked_conv_kernel(kernel.isa, g.C));
+  if (blocked_layout() && M >= kBlockedMinChannels) {
+    if (!strided(p.rows))
+      p.blocked_dx = plan_blocked_conv(backward_data_geometry(g, M), g.C, blocked_conv_kernel(kernel.isa, g.C));
+    else
+      p.blocked_sdx = plan_blocked_strided_dx(g, M, blocked_conv_kernel(kernel.isa, g.C));
+  }
   if (p.weight_gradient_blocked()) {
-    if (p.backward_data_blocked()) {
-      p.dy_pix = blocked_interior_pixels(p.blocked_dx);
+    if (p.dy_padded()) {
+      p.dy_pix = blocked_interior_pixels(*p.dy_padded());
     } else {
       ConvGeom d;  // dy itself, no padding
       d.C = M, d.H = g.OH, d.W = g.OW, d.KH = d.KW = 1;
@@ -354,12 +367,69 @@ void weight_gradient(const DirectConvPlan& p, const BackwardSpace& s) {
 
 }  // namespace
 
+namespace {
+
+// Strided backward-data in the blocked layout: each phase's convolution of the packed output
+// gradient, its outputs transposed a chunk at a time and written to (or added to) dx at the
+// phase's pixels; the pixels of phases no tap reaches get zeros (or keep what they hold).
+void backward_data_phases(const DirectConvPlan& p, const BackwardSpace& s, float* dx, bool add_dx) {
+  constexpr int kChunk = 256;
+  const ConvGeom& g = p.g;
+  const float* w = s.wpack;
+  for (const BlockedPhase& ph : p.blocked_sdx.phases) {
+    const BlockedConvPlan& b = ph.plan;
+    const int L = b.L, MB = (g.C + L - 1) / L;
+    if (!ph.taps.empty()) {
+      blocked_conv_run(b, p.N, s.dy_blocked, w, s.dx_blocked);
+      w += blocked_phase_weight_floats(ph);
+    } else if (add_dx || ph.rows * ph.cols == 0) {
+      continue;
+    }
+    const bool zeros = ph.taps.empty();
+    parallel_for(p.N * MB, [&](int64_t f0, int64_t f1, int) {
+      float buf[kChunk * kMaxBlockedLanes] = {};
+      float* rows[kMaxBlockedLanes];
+      for (int l = 0; l < kMaxBlockedLanes; ++l) rows[l] = buf + l * kChunk;
+      for (int64_t it = f0; it < f1; ++it) {
+        const int64_t n = it / MB, mb = it % MB;
+        const int lanes = std::min<int>(L, g.C - int(mb) * L);
+        const float* src = s.dx_blocked + n * b.y_image + mb * b.y_block;
+        for (int64_t i0 = 0; i0 < b.pixels; i0 += kChunk) {
+          const int len = static_cast<int>(std::min<int64_t>(kChunk, b.pixels - i0));
+          if (!zeros) b.kernel->unpack_finish(src + i0 * L, len, lanes, {}, rows);
+          for (int l = 0; l < lanes; ++l) {
+            float* plane = dx + (n * g.C + mb * L + l) * int64_t(g.H) * g.W;
+            int64_t i = i0 / ph.cols, j = i0 % ph.cols;
+            float* row = plane + (ph.a + i * g.SH) * g.W + ph.b;
+            for (int q = 0; q < len; ++q) {
+              float& d = row[j * g.SW];
+              d = add_dx ? d + rows[l][q] : rows[l][q];
+              if (++j == ph.cols) j = 0, row += int64_t(g.SH) * g.W;
+            }
+          }
+        }
+      }
+    });
+  }
+}
+
+}  // namespace
+
 void direct_conv_backward_begin(const DirectConvPlan& p, const float* w, bool dx, bool dw, float* workspace) {
   const BackwardSpace s(p, num_threads(), workspace);
   if (dw) std::memset(s.partials, 0, sizeof(float) * size_t(num_threads()) * size_t(s.part));
   if (!dx) return;
   const RowConvPlan& r = p.rows;
   if (p.backward_data_blocked()) return pack_blocked_weights(p.blocked_dx, w, s.wpack, true);
+  if (p.strided_dx_blocked()) {
+    float* at = s.wpack;
+    for (const BlockedPhase& ph : p.blocked_sdx.phases) {
+      if (ph.taps.empty()) continue;
+      pack_blocked_phase_weights(ph, w, r.T, at);
+      at += blocked_phase_weight_floats(ph);
+    }
+    return;
+  }
   if (!strided(r)) {
     pack_row_conv_weights(w, p.C, p.M, r.T, r.bwd_taps, true, s.wpack);
     return;
@@ -377,12 +447,12 @@ void direct_conv_backward_group(const DirectConvPlan& p, const float* x, const f
   const RowConvPlan& r = p.rows;
   const BackwardSpace s(p, num_threads(), workspace);
   const RowConvPlan& wr = p.wide;
-  const bool bdx = p.backward_data_blocked(), bdw = p.weight_gradient_blocked();
+  const bool bdx = p.dy_padded() != nullptr, bdw = p.weight_gradient_blocked();
   const bool dx_rows = dx && !bdx;
   if (dx_rows || (dw && s.by_rows && !r.narrow)) pack_rows(dy, p.N, p.M, p.g.OH, p.g.OW, r.dy, s.dyrows);
-  if (bdx && (dx || (dw && bdw))) pack_blocked_input(p.blocked_dx, dy, p.N, s.dy_blocked);
+  if (bdx && (dx || (dw && bdw))) pack_blocked_input(*p.dy_padded(), dy, p.N, s.dy_blocked);
   if (dw && bdw) {  // dw false: a frozen layer, input gradient only
-    const BlockedConvPlan& dyp = bdx ? p.blocked_dx : p.dy_plain;
+    const BlockedConvPlan& dyp = bdx ? *p.dy_padded() : p.dy_plain;
     if (!bdx) pack_blocked_input(dyp, dy, p.N, s.dy_plain);
     pack_blocked_input(p.blocked, x, p.N, s.xb);
     const BlockedGradient bg{bdx ? s.dy_blocked : s.dy_plain, dyp.x_image, dyp.x_block, p.dy_pix.data()};
@@ -394,6 +464,7 @@ void direct_conv_backward_group(const DirectConvPlan& p, const float* x, const f
     weight_gradient(p, s);
   }
   if (!dx) return;
+  if (p.strided_dx_blocked()) return backward_data_phases(p, s, dx, add_dx);
   if (bdx) {
     blocked_conv_run(p.blocked_dx, p.N, s.dy_blocked, s.wpack, s.dx_blocked);
     unpack_blocked_output(p.blocked_dx, p.N, s.dx_blocked, {}, add_dx, dx);

@@ -32,9 +32,17 @@ struct DirectConvPlan {
   // reversed, transposed weights (backward_data_geometry), when `blocked_dx.kernel` is set.
   BlockedConvPlan blocked_dx;
   bool backward_data_blocked() const { return blocked_dx.kernel != nullptr; }
+  // Strided: backward-data as one blocked convolution per phase of dx (plan_blocked_strided_dx),
+  // when it has phases.
+  BlockedStridedDx blocked_sdx;
+  bool strided_dx_blocked() const { return !blocked_sdx.phases.empty(); }
+  // The layout the output gradient is packed into for the blocked input gradient (either kind).
+  const BlockedConvPlan* dy_padded() const {
+    return backward_data_blocked() ? &blocked_dx : strided_dx_blocked() ? &blocked_sdx.pad : nullptr;
+  }
   // With the blocked forward, the weight gradient is blocked too (blocked_wgrad_run): x packed as
-  // forward packs it, dy as blocked_dx's input when backward-data is blocked, else unpadded
-  // through dy_plain (a 1x1 plan over dy); dy_pix: where output pixel i sits in either.
+  // forward packs it, dy as dy_padded() when backward-data is blocked, else unpadded through
+  // dy_plain (a 1x1 plan over dy); dy_pix: where output pixel i sits in either.
   bool weight_gradient_blocked() const { return forward_blocked(); }
   BlockedConvPlan dy_plain;
   std::vector<int64_t> dy_pix;

@@ -156,7 +156,7 @@ Naive naive_conv(const ConvGeom& g, int M, int64_t N, const std::vector<float>& 
 
 // narrow: whether plans use the narrow layout where it fits (set_direct_conv_narrow). Returns how
 // many passes were planned in the blocked layout.
-int check_direct_conv(const RowConvKernel& k, bool narrow) {
+int check_direct_conv(const RowConvKernel& k, bool narrow, bool blocked) {
   set_direct_conv_narrow(narrow);
   int blocked_plans = 0;
   struct Case { ConvGeom g; int M; int64_t N; };
@@ -196,6 +196,15 @@ int check_direct_conv(const RowConvKernel& k, bool narrow) {
       {geom(3, 7, 8, 3, 3, 0, 1, 1, 1, 2, 0), 9, 2},   // asymmetric padding
       {geom(9, 9, 7, 3, 3, 2, 2, 2, 2), 10, 2},        // dilation 2
       {geom(10, 6, 5, 5, 5, 1, 1), 12, 2},             // 5x5 padded less than its reach
+      // Strided, from 8 output channels: one blocked convolution per phase of dx.
+      {geom(5, 9, 7, 3, 3, 1, 1, 1, 1, -1, -1, 2, 2), 9, 3},     // odd sizes
+      {geom(8, 8, 8, 1, 1, 0, 0, 1, 1, -1, -1, 2, 2), 8, 2},     // 1x1: phases without taps
+      {geom(3, 8, 9, 3, 3, 1, 1, 1, 1, -1, -1, 2, 1), 10, 2},    // stride (2, 1)
+      {geom(3, 11, 11, 3, 3, 2, 2, 2, 2, -1, -1, 2, 2), 9, 2},   // dilation 2
+      {geom(3, 10, 10, 3, 3, 1, 1, 1, 1, -1, -1, 3, 3), 8, 2},   // stride 3
+      {geom(2, 7, 8, 3, 3, 0, 1, 1, 1, 1, 0, 2, 2), 9, 2},       // asymmetric padding
+      {geom(3, 1, 1, 3, 3, 1, 1, 1, 1, -1, -1, 2, 2), 8, 3},     // 1x1 map
+      {geom(4, 9, 8, 3, 3, 0, 0, 1, 1, -1, -1, 2, 2), 17, 2},    // no padding, channels past a block
   };
   Rng rng(5);
   for (const Case& c : cases) {
@@ -204,7 +213,8 @@ int check_direct_conv(const RowConvKernel& k, bool narrow) {
               << " M " << c.M << " N " << c.N);
     DirectConvPlan p = plan_direct_conv(g, c.M, c.N, k);
     REQUIRE(direct_conv_fits(p));
-    blocked_plans += p.forward_blocked() + p.backward_data_blocked();
+    blocked_plans += p.forward_blocked() + p.backward_data_blocked() + p.strided_dx_blocked();
+    if (g.SH > 1 || g.SW > 1) REQUIRE(p.strided_dx_blocked() == (blocked && c.M >= 8));
     REQUIRE(p.rows.narrow == (narrow && narrow_fits(g)));
     const auto x = random_vec(size_t(c.N * g.C * g.H * g.W), rng);
     const auto w = random_vec(size_t(c.M * g.C * g.KH * g.KW), rng);
@@ -246,7 +256,7 @@ void check_direct_conv(const RowConvKernel& k) {
     for (bool narrow : {true, false}) {
       INFO("blocked layout " << blocked << ", narrow layout " << narrow);
       set_direct_conv_blocked(blocked);
-      const int blocked_plans = check_direct_conv(k, narrow);
+      const int blocked_plans = check_direct_conv(k, narrow, blocked);
       REQUIRE((blocked_plans > 0) == blocked);
     }
   set_direct_conv_blocked(true);
