@@ -103,11 +103,16 @@ void set_direct_conv_group_budget(int64_t floats) { group_budget = floats > 0 ? 
 
 // im2col + GEMM (images side by side: conv_common.cpp) ran faster than the direct kernels for
 // - strided convolutions from 64 input channels on (K = C * KH * KW >= 576 is deep enough for
-//   SGEMM's kernels): their input gradient reads phase planes (conv_rows.h), whose packing costs
-//   a pass over x per call and whose phases have fewer taps than the unrolled nine. Until session
-//   14 from 32 channels; with the blocked forward and weight gradient ResNet-20's 32 -> 64
-//   stride-2 layer ran (2 alternating runs, `cnn bench --train --layers`, forward / backward ms)
-//   blocked 2.5-2.8 / 8.1-9.1, GEMM 4.0-5.3 / 7.4-10.3;
+//   SGEMM's kernels): 1x1 ones always, larger kernels with outputs of fewer than 256 pixels (the
+//   blocked weight gradient walks short output rows). Until session 13 the input gradient read
+//   phase planes in the row layout, and every strided convolution from 32 channels ran SGEMM.
+//   Session 14, blocked forward, weight gradient and per-phase input gradient against GEMM
+//   (Zen 3, 2 threads, `cnn bench --train --layers`, forward / backward ms): ResNet-20 32 -> 64
+//   at 32x32 (b128) 2.5-2.8 / 8.1-9.1 against 4.0-5.3 / 7.4-10.3; ResNet-18-CIFAR 64 -> 128 at
+//   32x32 30-32 / 86-88 against 45-50 / 79-94, 128 -> 256 at 16x16 33-35 / 81-87 against 38 /
+//   70-82, 256 -> 512 at 8x8 34 / 101-102 against 39-41 / 69-78; ResNet-50 (b32) 128 at 56x56 49
+//   / 114 against 60 / 129, 256 at 28x28 49 / 115 against 54 / 108, 512 at 14x14 60 / 140
+//   against 50 / 101; its 1x1 stride-2 downsampling 72-94 / 141-189 against 44-55 / 86-110;
 // - maps of at most 49 pixels (7x7) from 128 channels on: the blocked weight gradient walks output
 //   rows, and rows of 4-7 pixels cost it 30-45% (one thread, the kernel alone: 55-69 GFLOP/s
 //   against 93 on 32-pixel rows). Session 14 (Zen 3, 2 threads, `cnn bench --train --layers`, 2
@@ -142,8 +147,11 @@ void set_direct_conv_group_budget(int64_t floats) { group_budget = floats > 0 ? 
 bool direct_conv_preferred(const ConvGeom& g) {
   constexpr int kStridedGemmMinChannels = 64, kPointwiseGemmMinChannels = 32, kSmallMapGemmMinChannels = 128;
   constexpr int kSmallMapMaxPixels = 49;
-  if (g.SH != 1 || g.SW != 1) return g.C < kStridedGemmMinChannels;
-  if (g.KH == 1 && g.KW == 1) return g.C < kPointwiseGemmMinChannels;
+  constexpr int kStridedDirectMinPixels = 256;
+  const bool pointwise = g.KH == 1 && g.KW == 1;
+  if (g.SH != 1 || g.SW != 1)
+    return g.C < kStridedGemmMinChannels || (!pointwise && int64_t(g.OH) * g.OW >= kStridedDirectMinPixels);
+  if (pointwise) return g.C < kPointwiseGemmMinChannels;
   return g.C < kSmallMapGemmMinChannels || int64_t(g.H) * g.W > kSmallMapMaxPixels;
 }
 
