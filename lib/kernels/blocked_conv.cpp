@@ -51,15 +51,26 @@ int64_t blocked_weight_floats(const BlockedConvPlan& p) {
   return int64_t(p.MG) * p.CB * int64_t(p.tap.size()) * p.L * p.G;
 }
 
-void pack_blocked_weights(const BlockedConvPlan& p, const float* w, float* dst, bool flip) {
-  const int T = static_cast<int>(p.tap.size());
+namespace {
+// p's packed weights [MG][CB][taps][L][G] from w: tap t of output channel m and input channel c is
+// src(m, c, t).
+template <class Src>
+void pack_weights(const BlockedConvPlan& p, int taps, Src src, float* dst) {
   std::memset(dst, 0, sizeof(float) * size_t(blocked_weight_floats(p)));
   for (int m = 0; m < p.M; ++m)
     for (int c = 0; c < p.C; ++c)
-      for (int t = 0; t < T; ++t) {
-        const int64_t at = ((((int64_t(m / p.G) * p.CB + c / p.L) * T + t) * p.L + c % p.L) * p.G) + m % p.G;
-        dst[at] = flip ? w[(int64_t(c) * p.M + m) * T + (T - 1 - t)] : w[(int64_t(m) * p.C + c) * T + t];
+      for (int t = 0; t < taps; ++t) {
+        const int64_t at = ((((int64_t(m / p.G) * p.CB + c / p.L) * taps + t) * p.L + c % p.L) * p.G) + m % p.G;
+        dst[at] = src(m, c, t);
       }
+}
+}  // namespace
+
+void pack_blocked_weights(const BlockedConvPlan& p, const float* w, float* dst, bool flip) {
+  const int T = static_cast<int>(p.tap.size());
+  pack_weights(p, T, [&](int m, int c, int t) {
+    return flip ? w[(int64_t(c) * p.M + m) * T + (T - 1 - t)] : w[(int64_t(m) * p.C + c) * T + t];
+  }, dst);
 }
 
 ConvGeom backward_data_geometry(const ConvGeom& g, int M) {
@@ -118,7 +129,8 @@ int64_t chunk_pixels(const BlockedConvPlan& p, int64_t N, int threads, int64_t t
 void blocked_conv_run(const BlockedConvPlan& p, int64_t N, const float* xb, const float* wpacked, float* yb) {
   const BlockedConvKernel& k = *p.kernel;
   const int threads = num_threads();
-  const int64_t chunk = chunk_pixels(p, N, threads, (int64_t(1) << 15) / (int64_t(p.CB) * p.L)), chunks = (p.pixels + chunk - 1) / chunk, items = N * chunks;
+  const int64_t chunk = chunk_pixels(p, N, threads, (int64_t(1) << 15) / (int64_t(p.CB) * p.L));
+  const int64_t chunks = (p.pixels + chunk - 1) / chunk, items = N * chunks;
   const int64_t group_w = int64_t(p.CB) * int64_t(p.tap.size()) * p.L * p.G;
   // Images and pixel chunks for the threads; output groups too when those are fewer than two per
   // thread (small maps at small batches). Each output is computed by the same code either way.
@@ -142,7 +154,7 @@ void blocked_conv_run(const BlockedConvPlan& p, int64_t N, const float* xb, cons
 }
 
 namespace {
-// floor(n / d) for d > 0, and whether d divides n.
+// floor(n / d) for d > 0.
 int64_t floor_div(int64_t n, int64_t d) { return n >= 0 ? n / d : -((-n + d - 1) / d); }
 }  // namespace
 
@@ -203,15 +215,10 @@ BlockedStridedDx plan_blocked_strided_dx(const ConvGeom& g, int M, const Blocked
 int64_t blocked_phase_weight_floats(const BlockedPhase& ph) { return blocked_weight_floats(ph.plan); }
 
 void pack_blocked_phase_weights(const BlockedPhase& ph, const float* w, int T, float* dst) {
-  const BlockedConvPlan& p = ph.plan;
-  const int Tp = static_cast<int>(ph.taps.size());
-  std::memset(dst, 0, sizeof(float) * size_t(blocked_weight_floats(p)));
-  for (int m = 0; m < p.M; ++m)      // dx's channel (the forward's input channel)
-    for (int c = 0; c < p.C; ++c)    // dy's channel (the forward's output channel)
-      for (int t = 0; t < Tp; ++t) {
-        const int64_t at = ((((int64_t(m / p.G) * p.CB + c / p.L) * Tp + t) * p.L + c % p.L) * p.G) + m % p.G;
-        dst[at] = w[(int64_t(c) * p.M + m) * T + ph.taps[size_t(t)]];
-      }
+  const BlockedConvPlan& p = ph.plan;  // outputs: the forward's input channels; inputs: its outputs
+  pack_weights(p, static_cast<int>(ph.taps.size()), [&](int m, int c, int t) {
+    return w[(int64_t(c) * p.M + m) * T + ph.taps[size_t(t)]];
+  }, dst);
 }
 
 std::vector<int64_t> blocked_interior_pixels(const BlockedConvPlan& p) {

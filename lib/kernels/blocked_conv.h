@@ -36,9 +36,9 @@ struct BlockedConvArgs {
 
 constexpr int kMaxBlockedLanes = 16;
 
-// The weight gradient's sums over output pixels (of one or more images) in the blocked layout: the input as forward reads
-// it, the output gradient blocked too (output pixel i's channels of block mb at
-// dy + mb * dy_block + dy_pix[i]); the sums are added to a transposed dw:
+// The weight gradient's sums over output pixels (of one or more images) in the blocked layout:
+// the input as forward reads it, the output gradient blocked too (output pixel i's channels of
+// block mb at dy + mb * dy_block + dy_pix[i]); the sums are added to a transposed dw:
 //   dwt[(t * M + m) * CB * lanes + c] += sum over i of dy_i[m] * x_window(i)[c][tap t].
 struct BlockedWgradArgs {
   int CB = 0, M = 0, T = 0;
@@ -81,7 +81,9 @@ inline float finish_blocked_value(float v, int l, int64_t w, const BlockedEpilog
   }
   return v;
 }
-inline void store_blocked_value(float v, const BlockedEpilogue& e, float* out) { *out = e.accumulate ? *out + v : v; }
+inline void store_blocked_value(float v, const BlockedEpilogue& e, float* out) {
+  *out = e.accumulate ? *out + v : v;
+}
 
 struct BlockedConvKernel {
   std::string_view name;

@@ -27,7 +27,8 @@ void pack_pixels(const float* const* rows, int count, int64_t W, float* dst) {
 
 void unpack_finish(const float* src, int64_t W, int count, const BlockedEpilogue& e, float* const* rows) {
   for (int64_t w = 0; w < W; ++w)
-    for (int l = 0; l < count; ++l) store_blocked_value(finish_blocked_value(src[w * kLanes + l], l, w, e), e, rows[l] + w);
+    for (int l = 0; l < count; ++l)
+      store_blocked_value(finish_blocked_value(src[w * kLanes + l], l, w, e), e, rows[l] + w);
 }
 
 void wgrad(const BlockedWgradArgs& a, int64_t i0, int64_t i1, float* dwt) {

@@ -196,7 +196,8 @@ void unpack_finish(const float* src, int64_t W, int count, const BlockedEpilogue
       }
     }
   for (; w < W; ++w)
-    for (int l = 0; l < count; ++l) store_blocked_value(finish_blocked_value(src[w * L + l], l, w, e), e, rows[l] + w);
+    for (int l = 0; l < count; ++l)
+      store_blocked_value(finish_blocked_value(src[w * L + l], l, w, e), e, rows[l] + w);
 }
 
 }  // namespace cnn::blocked_conv_simd

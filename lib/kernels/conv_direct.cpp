@@ -226,7 +226,10 @@ struct BackwardSpace {
       at += floats;
     };
     size_t wfloats = size_t(packed_row_conv_weights(p.C, p.M, r.T)), dx_floats = 0;
-    if (p.backward_data_blocked()) wfloats = size_t(blocked_weight_floats(p.blocked_dx)), dx_floats = p.blocked_dx.y_image;
+    if (p.backward_data_blocked()) {
+      wfloats = size_t(blocked_weight_floats(p.blocked_dx));
+      dx_floats = size_t(p.blocked_dx.y_image);
+    }
     if (p.strided_dx_blocked()) {
       wfloats = 0;
       for (const BlockedPhase& ph : p.blocked_sdx.phases) {
