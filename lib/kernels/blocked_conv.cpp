@@ -243,8 +243,17 @@ void blocked_wgrad_run(const BlockedConvPlan& p, int64_t N, const float* xb, con
   // against 24 KiB (L1): ResNet-20 16 @32 93-95 / 89-90 GFLOP/s, 64 @8 77 / 67, ResNet-50 128 @28
   // 84-92 / 59-60. Small maps take several images per item: ResNet-18's 512-channel 4x4 layers
   // swept 16 pixels per tile one image at a time, at half the forward's speed.
-  constexpr int64_t kWgradItemFloats = int64_t(1) << 18;
-  const int64_t target = std::max<int64_t>(kWgradItemFloats / (int64_t(p.CB + p.MB) * p.L), 1);
+  // Small images (x and dy of at most 32 Ki floats) take items of 64 Ki floats instead: measured
+  // (session 15, Zen 3, the kernel alone, alternating; GFLOP/s with 256 Ki / 64 Ki, 1 thread, then
+  // 2) ResNet-20 16 @32 80 / 90 and 150-158 / 176-179, 32 @16 77 / 83 and 152-154 / 166-169, 64
+  // @8 67-68 / 74 and 131-136 / 144-150; ResNet-18 256 @8 76 / 81, 512 @4 56-57 / 61-62 and 110 /
+  // 114-116. Larger images lose with them (ResNet-50 b32: 128 @28 93-94 / 87, 512 @7 72-73 / 70,
+  // 64 @56 95-96 / 92-93).
+  constexpr int64_t kWgradItemFloats = int64_t(1) << 18, kWgradSmallItemFloats = int64_t(1) << 16;
+  constexpr int64_t kWgradSmallImageFloats = int64_t(1) << 15;
+  const int64_t image_floats = p.pixels * (p.CB + p.MB) * p.L;
+  const int64_t item = image_floats <= kWgradSmallImageFloats ? kWgradSmallItemFloats : kWgradItemFloats;
+  const int64_t target = std::max<int64_t>(item / (int64_t(p.CB + p.MB) * p.L), 1);
   // Each thread an equal run of the N x pixels (image, pixel) pairs (whole images in groups of up
   // to `group`, or pixel chunks of up to `target`): with whole items per thread, ResNet-20's 26
   // images of a group split 14 / 12.

@@ -97,6 +97,12 @@ void check_kernel(const BlockedConvKernel& k) {
       {geom(24, 6, 6, 1, 0, 1), 8, 1},      // 1x1, one group half used
       {geom(8, 1, 1, 3, 1, 1), 40, 4},      // 1x1 maps: every tap but the centre reads the border
       {geom(9, 11, 10, 5, 2, 1), 17, 2},    // 5x5
+      // short rows (4-16 pixels), tiles of fewer output channels than the weight gradient's 6
+      {geom(16, 4, 4, 3, 1, 1), 20, 5},
+      {geom(24, 8, 8, 3, 1, 1), 30, 3},
+      {geom(8, 14, 14, 3, 1, 1), 13, 2},
+      {geom(8, 16, 16, 3, 1, 1), 8, 2},
+      {geom(16, 8, 8, 3, 1, 2), 12, 3},     // stride 2: rows of 4, two input rows apart
   };
   Rng rng(3);
   for (const Case& c : cases) {
