@@ -251,9 +251,9 @@ void blocked_wgrad_run(const BlockedConvPlan& p, int64_t N, const float* xb, con
   // 64 @56 95-96 / 92-93).
   constexpr int64_t kWgradItemFloats = int64_t(1) << 18, kWgradSmallItemFloats = int64_t(1) << 16;
   constexpr int64_t kWgradSmallImageFloats = int64_t(1) << 15;
-  const int64_t image_floats = p.pixels * (p.CB + p.MB) * p.L;
-  const int64_t item = image_floats <= kWgradSmallImageFloats ? kWgradSmallItemFloats : kWgradItemFloats;
-  const int64_t target = std::max<int64_t>(item / (int64_t(p.CB + p.MB) * p.L), 1);
+  const int64_t pixel_floats = int64_t(p.CB + p.MB) * p.L;  // x and dy
+  const int64_t item = p.pixels * pixel_floats <= kWgradSmallImageFloats ? kWgradSmallItemFloats : kWgradItemFloats;
+  const int64_t target = std::max<int64_t>(item / pixel_floats, 1);
   // Each thread an equal run of the N x pixels (image, pixel) pairs (whole images in groups of up
   // to `group`, or pixel chunks of up to `target`): with whole items per thread, ResNet-20's 26
   // images of a group split 14 / 12.

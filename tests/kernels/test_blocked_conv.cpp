@@ -103,6 +103,7 @@ void check_kernel(const BlockedConvKernel& k) {
       {geom(8, 14, 14, 3, 1, 1), 13, 2},
       {geom(8, 16, 16, 3, 1, 1), 8, 2},
       {geom(16, 8, 8, 3, 1, 2), 12, 3},     // stride 2: rows of 4, two input rows apart
+      {geom(8, 48, 48, 3, 1, 1), 16, 2},    // an image past the weight gradient's small items
   };
   Rng rng(3);
   for (const Case& c : cases) {
