@@ -133,7 +133,8 @@ class Net {
   // gradient buffers) or an eval forward (shared activation buffers), in bytes. The process adds
   // its runtime, the input batch and, in training, the optimizer's state.
   struct PlannedMemory {
-    int64_t params = 0;       // values, buffers (BN running statistics) and, in training, gradients
+    int64_t params = 0;       // values, buffers (BN running statistics), in training gradients, and
+                              // weights folded and packed for inference (Layer::derived_weight_floats)
                               // (an inference process never writes them: no memory, core/tensor.cpp)
     int64_t activations = 0;  // outputs and gradients between layers, and what layers keep inside
     int64_t workspace = 0;    // the layers' shared scratch

@@ -168,7 +168,10 @@ Net::PlannedMemory Net::planned_memory(int64_t batch, bool train) {
       if (nodes_[i].into < 0 && main_path_[i]) m.activations += numel_of(nodes_[i].shape);
   }
   for (size_t i = 0; i < nodes_.size(); ++i)
-    if (train || main_path_[i]) m.activations += int64_t(nodes_[i].layer->state_floats(train));
+    if (train || main_path_[i]) {
+      m.activations += int64_t(nodes_[i].layer->state_floats(train));
+      m.params += int64_t(nodes_[i].layer->derived_weight_floats(train));
+    }
   m.workspace = workspace_floats_[train ? 1 : 0];
   m.params *= int64_t(sizeof(float));
   m.activations *= int64_t(sizeof(float));

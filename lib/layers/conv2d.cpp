@@ -90,7 +90,7 @@ class Conv2d : public Layer {
     const size_t fwd = direct_.forward_floats() + (infer_.on && !train ? 0 : direct_.packed_weight_floats());
     return train ? std::max(fwd, direct_.backward_floats(num_threads())) : fwd;
   }
-  size_t state_floats(bool train) const override { return train ? 0 : infer_.floats(); }
+  size_t derived_weight_floats(bool train) const override { return train ? 0 : infer_.floats(); }
 
   bool fuse_for_inference(const InferenceFusion* f) override {
     prepare_conv_inference(infer_, f, weight_.value, o_.bias ? &bias_.value : nullptr);

@@ -118,6 +118,9 @@ class Layer {
   // Floats the layer keeps inside at the planned shapes (saved masks and indices, inner
   // activations), for the Net's memory plan.
   virtual size_t state_floats(bool /*train*/) const { return 0; }
+  // Floats of weights the layer keeps in another form (folded and packed for inference), counted
+  // with the parameters in the Net's memory plan: they do not grow with the batch.
+  virtual size_t derived_weight_floats(bool /*train*/) const { return 0; }
   // ReLU fusion, planned by the Net: a plain ReLU layer is one whose fusion_info is a clamp to
   // [0, inf) (is_relu); a layer whose output only feeds such a ReLU may take it into its own
   // passes (fuse_relu(true) returns true). It then writes relu(output) in forward, and its

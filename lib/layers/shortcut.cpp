@@ -71,7 +71,10 @@ class Shortcut : public Layer {
   // projection: the conv's output (BN's input), and in training its gradient.
   size_t state_floats(bool train) const override {
     if (kind_ != Kind::projection) return 0;
-    return conv_->state_floats(train) + (train ? 2 * size_t(planned_) : fused_ ? 0 : size_t(planned_));
+    return train ? 2 * size_t(planned_) : fused_ ? 0 : size_t(planned_);
+  }
+  size_t derived_weight_floats(bool train) const override {
+    return kind_ == Kind::projection ? conv_->derived_weight_floats(train) : 0;
   }
 
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext& ctx) override {

@@ -128,7 +128,7 @@ Y
 "$CNN" train --config folder.yaml >train5.out 2>train5.err || fail "train on the 3-class folder: $(cat train5.err)"
 grep -q "^model tiny-classes: classes 3 (the 3 classes of data.dataset image_folder" train5.out \
   || fail "the model did not get the folder's 3 classes: $(cat train5.out)"
-grep "^warning" train5.err && fail "train on the 3-class folder warned: $(cat train5.err)"
+grep "^warning" train5.err | grep -v "^warning: OpenBLAS" && fail "train on the 3-class folder warned: $(cat train5.err)"
 grep -qE "^report: run5/report.html \([0-9]+ files" train5.out || fail "no report for a model fitted to 3 classes"
 [ -f run5/report.html ] && { "$PY" "$HERE/report_structure.py" run5/report.html 3 || fail "run5 report structure"; }
 

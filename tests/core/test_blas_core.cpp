@@ -9,6 +9,7 @@
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "kernels/gemm.h"
+#include "skip.h"
 
 using namespace cnn;
 
@@ -26,10 +27,7 @@ TEST_CASE("blas core: which OpenBLAS kernels fit this CPU") {
 }
 
 TEST_CASE("blas core: choose_blas_core leaves a kernel that fits, the environment unchanged and GEMMs exact") {
-  if (std::getenv("OPENBLAS_CORETYPE")) {
-    WARN("skipped: OPENBLAS_CORETYPE is set in the environment (a user's choice is kept)");
-    return;
-  }
+  if (std::getenv("OPENBLAS_CORETYPE")) skip_test("OPENBLAS_CORETYPE is set in the environment (a user's choice is kept)");
   const std::string replaced = choose_blas_core();
   INFO("OpenBLAS kernel " << blas_core_name() << ", replaced: '" << replaced << "'");
   CHECK(std::getenv("OPENBLAS_CORETYPE") == nullptr);
