@@ -30,6 +30,12 @@ const char* wanted_core(const std::string& core) {
 
 }  // namespace
 
+Isa blas_core_isa(const std::string& core) {
+  if (names_one_of(core, {"SkylakeX", "Cooperlake", "SapphireRapids"})) return Isa::avx512;
+  if (names_one_of(core, {"Haswell", "Zen", "Excavator"})) return Isa::avx2;
+  return Isa::generic;
+}
+
 bool blas_core_fits_cpu(const std::string& core) {
   // Zen: OpenBLAS 0.3.21 names every Zen generation so (AVX2 kernels, the best it has for them).
   if (cpu_isa() == Isa::avx512) return names_one_of(core, {"SkylakeX", "Cooperlake", "SapphireRapids", "Zen"});

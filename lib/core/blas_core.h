@@ -5,11 +5,17 @@
 // of a step in Prescott's sgemm, 5% in SkylakeX's.
 #include <string>
 
+#include "core/isa.h"
+
 namespace cnn {
 
 // True when OpenBLAS's kernel `core` uses the widest vectors this CPU has that OpenBLAS has
 // kernels for (AVX-512 or AVX2), or when the CPU has neither.
 bool blas_core_fits_cpu(const std::string& core);
+
+// The vectors OpenBLAS's kernel `core` computes with: AVX-512 (SkylakeX, Cooperlake,
+// SapphireRapids), AVX2 (Haswell, Zen, Excavator) or narrower (generic).
+Isa blas_core_isa(const std::string& core);
 
 // When OPENBLAS_CORETYPE is unset and the loaded kernel does not fit the CPU, reruns OpenBLAS's
 // own kernel selection (gotoblas_dynamic_init) with OPENBLAS_CORETYPE set to SkylakeX (AVX-512)

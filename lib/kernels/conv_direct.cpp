@@ -144,11 +144,26 @@ void set_direct_conv_group_budget(int64_t floats) { group_budget = floats > 0 ? 
 //   ResNet-50 stem 7x7/2 3->64 (C = 3): direct faster (130-170 / 145-152 against 210-219 / 177-185).
 // ResNet-50 and MobileNet v1 inference at batch 1 and 32 (their 7x7 layers) ran as fast either way
 // (the first two rules).
-bool direct_conv_preferred(const ConvGeom& g) {
+// All of the above is AVX2 against an AVX2 SGEMM. Session 16 (AMD EPYC Zen 5, AVX-512, 2 threads,
+// `cnn bench --layers`, 2-3 runs, forward / backward ms):
+// - AVX-512 kernels, every 3x3: the direct path. Against SkylakeX's SGEMM, inference (ResNet-50
+//   b32) 3x3/2 256 @28 18 against 28, 512 @7x7 19-22 against 21-22; training: ResNet-50 (b32)
+//   3x3/2 256 @28 21 / 45 against 29 / 64, 512 @7x7 21-25 / 48-56 against 24 / 47-49; ResNet-18-
+//   CIFAR (b128) 512 @4x4 28-34 / 89-103 against 43 / 82-87, 3x3/2 256 @8 17 / 43 against 22 / 37:
+//   even in training, the step 1414 against 1418 ms; 1x1 stays on SGEMM (ResNet-50 b32 inference,
+//   1024->256 @14 9.3 against 11.5 direct, 64->256 @56 12.4 against 20.6).
+// - An SGEMM narrower than the direct kernels (OPENBLAS_CORETYPE=Haswell on that AVX-512 CPU):
+//   the direct path everywhere. ResNet-50 training b32 step 4793 -> 2807-3833 ms (its 1x1 layers
+//   from 28x28 on 13-16 / 22-30 against 18-21 / 30-33; at 56x56 about even), inference b32
+//   26.6-27.4 -> 30.5-38.6 images/s; MobileNet v1 inference b32 123-124 -> 164-173, b1 121 -> 145-155.
+bool direct_conv_preferred(const ConvGeom& g, Isa kernel_isa, Isa gemm_isa) {
   constexpr int kStridedGemmMinChannels = 64, kPointwiseGemmMinChannels = 32, kSmallMapGemmMinChannels = 128;
   constexpr int kSmallMapMaxPixels = 49;
   constexpr int kStridedDirectMinPixels = 256;
   const bool pointwise = g.KH == 1 && g.KW == 1;
+  // SGEMM narrower than the direct kernels, or AVX-512 kernels on a 3x3 (rules above the function).
+  if (static_cast<int>(gemm_isa) < static_cast<int>(kernel_isa)) return true;
+  if (kernel_isa == Isa::avx512 && !pointwise) return true;
   if (g.SH != 1 || g.SW != 1)
     return g.C < kStridedGemmMinChannels || (!pointwise && int64_t(g.OH) * g.OW >= kStridedDirectMinPixels);
   if (pointwise) return g.C < kPointwiseGemmMinChannels;

@@ -58,9 +58,12 @@ DirectConvPlan plan_direct_conv(const ConvGeom& g, int M, int64_t N, const RowCo
 inline bool direct_conv_fits(const DirectConvPlan& p) { return p.rows.ok; }
 
 // Whether the planner should take the direct path for geometry g (when it fits) rather than
-// im2col + GEMM: strided and 1x1 convolutions from 32 input channels and maps of at most 7x7
-// with many channels measured faster as GEMM (the rules and measurements are in conv_direct.cpp).
-bool direct_conv_preferred(const ConvGeom& g);
+// im2col + GEMM, given the ISA of the direct kernels and the ISA OpenBLAS's SGEMM computes with
+// (blas_core_isa): with AVX2 on both sides, strided and 1x1 convolutions from 32 input channels
+// and maps of at most 7x7 with many channels measured faster as GEMM; AVX-512 kernels take every
+// 3x3; an SGEMM narrower than the kernels takes nothing (the rules and measurements are in
+// conv_direct.cpp).
+bool direct_conv_preferred(const ConvGeom& g, Isa kernel_isa, Isa gemm_isa);
 
 // Images per direct-convolution call for a batch of N: the rows of x and dy for a group stay
 // under the budget (default 1 Mi floats, 4 MiB), so the workspace does not grow with the batch

@@ -1,8 +1,8 @@
 // Conv2d. The algorithm is chosen when the layer is planned (infer, once per batch size):
 // - depthwise (groups == channels): the direct depthwise kernel;
 // - direct: groups-1 convolutions with the row-convolution kernels of the best ISA enabled
-//   (kernels/conv_direct.h), except strided ones and small maps with many channels
-//   (direct_conv_preferred);
+//   (kernels/conv_direct.h), except where SGEMM measured faster (direct_conv_preferred: some
+//   strided, 1x1 and small-map shapes, by the ISA of the kernels and of OpenBLAS's);
 // - im2col + SGEMM per image and group otherwise (1x1/stride-1 convolutions skip im2col),
 //   parallel over images, each thread with its own column workspace and weight-gradient partial.
 #include <algorithm>
@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "layers/layer_args.h"
+#include "core/blas_core.h"
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "kernels/channel_stats.h"
@@ -207,7 +208,8 @@ class Conv2d : public Layer {
     algo_ = Algo::im2col;
     const RowConvKernel& k = select_row_conv_kernel();
     // The naive reference kernel is slower than im2col + GEMM: the direct path needs SIMD kernels.
-    if (o_.groups != 1 || k.isa == Isa::generic || !direct_conv_preferred(g_)) return;
+    if (o_.groups != 1 || k.isa == Isa::generic || !direct_conv_preferred(g_, k.isa, blas_core_isa(blas_core_name())))
+      return;
     // Groups of images bound the workspace (ImageNet batches would need gigabytes of rows) and
     // keep the packed rows in cache between packing and the kernel.
     const int64_t group = direct_conv_group(g_, int(o_.out), N);

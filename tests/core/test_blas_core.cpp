@@ -26,6 +26,15 @@ TEST_CASE("blas core: which OpenBLAS kernels fit this CPU") {
   if (cpu_isa() == Isa::avx512) CHECK_FALSE(blas_core_fits_cpu("Haswell"));
 }
 
+TEST_CASE("blas core: the vectors each OpenBLAS kernel computes with") {
+  CHECK(blas_core_isa("SkylakeX") == Isa::avx512);
+  CHECK(blas_core_isa("Cooperlake") == Isa::avx512);
+  CHECK(blas_core_isa("Haswell") == Isa::avx2);
+  CHECK(blas_core_isa("Zen") == Isa::avx2);
+  CHECK(blas_core_isa("Sandybridge") == Isa::generic);
+  CHECK(blas_core_isa("Prescott") == Isa::generic);
+}
+
 TEST_CASE("blas core: choose_blas_core leaves a kernel that fits, the environment unchanged and GEMMs exact") {
   if (std::getenv("OPENBLAS_CORETYPE")) skip_test("OPENBLAS_CORETYPE is set in the environment (a user's choice is kept)");
   const std::string replaced = choose_blas_core();

@@ -321,3 +321,23 @@ TEST_CASE("direct conv: stride-1 convolutions padded wider than the kernel are l
   REQUIRE_FALSE(direct_conv_fits(plan_direct_conv(geom(4, 8, 8, 3, 3, 3, 3), 4, 2, kRowConvReference)));
   REQUIRE(direct_conv_fits(plan_direct_conv(geom(4, 8, 8, 3, 3, 3, 3, 1, 1, -1, -1, 2, 2), 4, 2, kRowConvReference)));
 }
+
+TEST_CASE("direct conv: the planner's preference follows the ISA of the kernels and of SGEMM") {
+  const ConvGeom pointwise = geom(256, 14, 14, 1, 1, 0, 0);
+  const ConvGeom strided = geom(256, 28, 28, 3, 3, 1, 1, 1, 1, -1, -1, 2, 2);
+  const ConvGeom small_map = geom(512, 7, 7, 3, 3, 1, 1);
+  const ConvGeom plain = geom(64, 56, 56, 3, 3, 1, 1);
+  // AVX2 on both sides: the shapes measured faster as GEMM stay there.
+  CHECK_FALSE(direct_conv_preferred(pointwise, Isa::avx2, Isa::avx2));
+  CHECK_FALSE(direct_conv_preferred(strided, Isa::avx2, Isa::avx2));
+  CHECK_FALSE(direct_conv_preferred(small_map, Isa::avx2, Isa::avx2));
+  CHECK(direct_conv_preferred(plain, Isa::avx2, Isa::avx512));
+  // AVX-512 kernels take every 3x3; 1x1 stays with an AVX-512 SGEMM.
+  CHECK(direct_conv_preferred(strided, Isa::avx512, Isa::avx512));
+  CHECK(direct_conv_preferred(small_map, Isa::avx512, Isa::avx512));
+  CHECK_FALSE(direct_conv_preferred(pointwise, Isa::avx512, Isa::avx512));
+  // An SGEMM narrower than the kernels (OPENBLAS_CORETYPE=Haswell on an AVX-512 CPU) takes nothing.
+  CHECK(direct_conv_preferred(pointwise, Isa::avx512, Isa::avx2));
+  CHECK(direct_conv_preferred(pointwise, Isa::avx2, Isa::generic));
+  CHECK(direct_conv_preferred(small_map, Isa::avx2, Isa::generic));
+}
