@@ -2,7 +2,14 @@
 // accumulators + 2 weight vectors + 1 broadcast of the 32 registers; for one block, 16 pixels. The
 // weight gradient: 6 output channels x 4 input blocks (6 broadcast pointers, as AVX2's: more
 // would not fit the general registers).
-// Not measured yet (no AVX-512 machine since they were written): the shapes follow the AVX2 ones.
+// Input blocks past the last 4 (all of them at 16 and 32 channels) go one at a time against 16
+// output channels (blocked_conv_simd::wgrad).
+// First measured in session 16 (AMD EPYC Zen 5, 2 threads, FMA peak 492 GFLOP/s, `cnn bench
+// --train --layers`): 3x3 forward at 64 channels and up 72-82% of peak (ResNet-50 64 @56x56 b32
+// 18.3 ms, ResNet-18-CIFAR 64 @32x32 b128 26 ms); at 16 channels 37-42% (ResNet-20's first stage:
+// one input block, with the NCHW pack and unpack around it); the weight gradient of ResNet-20's
+// 16- and 32-channel stages 36.6-39.1 -> 30.9-36.6 and 32.7-33.2 -> 26.0-28.0 ms (6 layers each)
+// with the whole-block tiles for the blocks past the last 4.
 #include "kernels/blocked_conv_simd.h"
 #include "kernels/simd_avx512.h"
 
