@@ -37,11 +37,10 @@ Isa blas_core_isa(const std::string& core) {
 }
 
 bool blas_core_fits_cpu(const std::string& core) {
+  const Isa isa = blas_core_isa(core);
   // Zen: OpenBLAS 0.3.21 names every Zen generation so (AVX2 kernels, the best it has for them).
-  if (cpu_isa() == Isa::avx512) return names_one_of(core, {"SkylakeX", "Cooperlake", "SapphireRapids", "Zen"});
-  if (cpu_isa() == Isa::avx2)
-    return names_one_of(core, {"Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids", "Excavator"});
-  return true;
+  if (cpu_isa() == Isa::avx512) return isa == Isa::avx512 || names_one_of(core, {"Zen"});
+  return static_cast<int>(isa) >= static_cast<int>(cpu_isa());
 }
 
 std::string choose_blas_core() {

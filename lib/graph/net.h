@@ -133,9 +133,9 @@ class Net {
   // gradient buffers) or an eval forward (shared activation buffers), in bytes. The process adds
   // its runtime, the input batch and, in training, the optimizer's state.
   struct PlannedMemory {
-    int64_t params = 0;       // values, buffers (BN running statistics), in training gradients, and
-                              // weights folded and packed for inference (Layer::derived_weight_floats)
-                              // (an inference process never writes them: no memory, core/tensor.cpp)
+    int64_t params = 0;       // values, buffers (BN running statistics), in training gradients
+                              // (an inference process never writes them: no memory, core/tensor.cpp),
+                              // in inference the weights folded and packed (Layer::derived_weight_floats)
     int64_t activations = 0;  // outputs and gradients between layers, and what layers keep inside
     int64_t workspace = 0;    // the layers' shared scratch
     int64_t total() const { return params + activations + workspace; }

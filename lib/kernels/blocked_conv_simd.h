@@ -138,10 +138,11 @@ void wgrad_channels(const BlockedWgradArgs& a, int t, int cb0, int m0, int m1, i
   if (m0 < m1) wgrad_m_tail<V, CV>(a, t, cb0, m0, i0, i1, dwt, m1 - m0, std::make_integer_sequence<int, MT - 1>{});
 }
 
+// Output channels [m0, m0 + count) of one block (count <= L) against input block cb, at one tap.
 template <class V, int... R>
-void wgrad_block_tail(const BlockedWgradArgs& a, int t, int cb, int m0, int64_t i0, int64_t i1, float* dwt, int rest,
-                      std::integer_sequence<int, R...>) {
-  ((rest == R + 1 ? wgrad_tile<V, R + 1, 1, true>(a, t, cb, m0, i0, i1, dwt) : void()), ...);
+void wgrad_block(const BlockedWgradArgs& a, int t, int cb, int m0, int64_t i0, int64_t i1, float* dwt, int count,
+                 std::integer_sequence<int, R...>) {
+  ((count == R + 1 ? wgrad_tile<V, R + 1, 1, true>(a, t, cb, m0, i0, i1, dwt) : void()), ...);
 }
 
 // Output channels in groups of kGroupTiles tiles, so that a group's output gradient and a pair of
@@ -161,15 +162,9 @@ void wgrad(const BlockedWgradArgs& a, int64_t i0, int64_t i1, float* dwt) {
       for (int t = 0; t < a.T; ++t) wgrad_channels<V, MT, CV>(a, t, cb, mg, m1, i0, i1, dwt);
   }
   for (int cb = cb_whole; cb < a.CB; ++cb)
-    for (int m0 = 0; m0 < a.M; m0 += L) {
-      const int rest = std::min(L, a.M - m0);
-      for (int t = 0; t < a.T; ++t) {
-        if (rest == L)
-          wgrad_tile<V, L, 1, true>(a, t, cb, m0, i0, i1, dwt);
-        else
-          wgrad_block_tail<V>(a, t, cb, m0, i0, i1, dwt, rest, std::make_integer_sequence<int, L - 1>{});
-      }
-    }
+    for (int m0 = 0; m0 < a.M; m0 += L)
+      for (int t = 0; t < a.T; ++t)
+        wgrad_block<V>(a, t, cb, m0, i0, i1, dwt, std::min(L, a.M - m0), std::make_integer_sequence<int, L>{});
 }
 
 // Both directions move 8 pixels x 8 channels at a time through an 8x8 transpose (lanes is 8 or
