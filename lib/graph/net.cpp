@@ -185,6 +185,7 @@ void Net::plan(int64_t batch) {
       throw ConfigError(args.loc(), n.name, fmt::format("{} layer: {}", n.type, e.what()));
     }
   }
+  plan_blocked_handoffs(batch);
   plan_buffers();
   planned_batch_ = batch;
 }

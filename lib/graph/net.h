@@ -119,6 +119,11 @@ class Net {
   // InferenceScope does both ends.
   void fuse_for_inference(bool on);
   bool fused_for_inference() const { return inference_fused_; }
+  // Tensors an eval forward fused for inference hands from one convolution to the next in the
+  // channel-blocked layout (Layer::write_blocked_output), at the planned batch. Bit-identical
+  // results without them; set_blocked_handoffs(false) turns them off (a test seam).
+  int blocked_handoffs() const;
+  void set_blocked_handoffs(bool on);
   class InferenceScope {
    public:
     explicit InferenceScope(Net& net) : net_(net) { net_.fuse_for_inference(true); }
@@ -176,6 +181,7 @@ class Net {
     int residual = kNoResidual;  // inference chain with an add: the node (-1: the net input) passed as last input
     bool inference_head = false;  // took an inference chain (Layer::fuse_for_inference)
     int sums_out = -1, sums_in = -1;  // training: channel_sums_ slot written / read (RunContext)
+    int64_t blocked_floats = 0;  // eval: the output is its reader's blocked input planes (plan_blocked_handoffs)
     int in_place_of = -1;      // training: the output lives in that node's `out` (an add over its input)
     bool overwritten = false;  // training: a later node writes over this output (fuse_in_place)
     int alias_of = -1;         // training: passes its input through; its output is that node's storage
@@ -201,6 +207,7 @@ class Net {
   bool owns_storage(const Node& n) const { return n.into < 0 && n.in_place_of < 0 && n.alias_of < 0; }
   const Tensor& storage(int i) const { return const_cast<Net*>(this)->storage(i); }
   void fuse_inference_chains();             // graph/inference_fusion.cpp
+  void plan_blocked_handoffs(int64_t batch);  // graph/inference_fusion.cpp, after the layers' plans
   std::vector<int> reader_counts() const;   // per node: layers reading it, plus side-head losses
   void plan_channel_sums();                 // which BatchNorm takes its statistics from its input's writer
   void plan_buffers();                      // liveness plans of eval outputs and gradients
@@ -232,6 +239,7 @@ class Net {
   Tensor workspace_;             // scratch shared by all layers, sized when planned
   bool inspectable_ = false;
   bool inference_fused_ = false;
+  bool blocked_handoffs_ = true;
   bool last_train_ = true;       // mode of the last forward
   std::vector<Tensor> eval_slots_, grad_slots_;
   std::vector<int64_t> eval_capacity_, grad_capacity_;  // floats per slot, from the plan

@@ -28,7 +28,7 @@ void Net::plan_buffers() {
     const Node& n = nodes_[size_t(o)];
     if (!holds_output(o) || !main_path_[size_t(o)] || !shares_eval()) continue;
     const int writer = n.written_by >= 0 ? n.written_by : o;
-    eval[size_t(o)] = {writer, o == L - 1 ? kForever : writer, numel_of(n.shape)};
+    eval[size_t(o)] = {writer, o == L - 1 ? kForever : writer, std::max(numel_of(n.shape), n.blocked_floats)};
   }
   // Gradients: from the first write (the last reader's backward, or before backward for the
   // output and side heads) to the backward of the node that owns them.

@@ -83,6 +83,24 @@ ConvGeom backward_data_geometry(const ConvGeom& g, int M) {
   return b;
 }
 
+namespace {
+// The zero border of one block's padded plane: the border rows whole, then each image row's left
+// and right border.
+void zero_border(const BlockedConvPlan& p, float* dst) {
+  const ConvGeom& g = p.g;
+  const int L = p.L;
+  std::memset(dst, 0, sizeof(float) * size_t(g.PH * p.WP * L));
+  const int64_t below = g.PH + g.H;
+  std::memset(dst + below * p.WP * L, 0, sizeof(float) * size_t((p.HP - below) * p.WP * L));
+  if (g.PW == 0 && p.WP == g.W) return;
+  for (int h = 0; h < g.H; ++h) {
+    float* row = dst + (int64_t(g.PH + h) * p.WP) * L;
+    std::memset(row, 0, sizeof(float) * size_t(g.PW * L));
+    std::memset(row + (g.PW + g.W) * L, 0, sizeof(float) * size_t((p.WP - g.PW - g.W) * L));
+  }
+}
+}  // namespace
+
 void pack_blocked_input(const BlockedConvPlan& p, const float* x, int64_t N, float* xb) {
   const ConvGeom& g = p.g;
   const int L = p.L;
@@ -91,18 +109,12 @@ void pack_blocked_input(const BlockedConvPlan& p, const float* x, int64_t N, flo
     for (int64_t i = b; i < e; ++i) {
       const int64_t n = i / p.CB, cb = i % p.CB;
       float* dst = xb + n * p.x_image + cb * p.x_block;
-      // The border rows whole, then each image row's left and right border.
-      std::memset(dst, 0, sizeof(float) * size_t(g.PH * p.WP * L));
-      const int64_t below = g.PH + g.H;
-      std::memset(dst + below * p.WP * L, 0, sizeof(float) * size_t((p.HP - below) * p.WP * L));
+      zero_border(p, dst);
       const int lanes = static_cast<int>(std::min<int64_t>(L, g.C - cb * L));
       const float* rows[kMaxBlockedLanes];
       for (int h = 0; h < g.H; ++h) {
-        float* row = dst + (int64_t(g.PH + h) * p.WP) * L;
-        std::memset(row, 0, sizeof(float) * size_t(g.PW * L));
-        std::memset(row + (g.PW + g.W) * L, 0, sizeof(float) * size_t((p.WP - g.PW - g.W) * L));
         for (int l = 0; l < lanes; ++l) rows[l] = x + (n * g.C + cb * L + l) * plane + int64_t(h) * g.W;
-        p.kernel->pack_pixels(rows, lanes, g.W, row + int64_t(g.PW) * L);
+        p.kernel->pack_pixels(rows, lanes, g.W, dst + (int64_t(g.PH + h) * p.WP + g.PW) * L);
       }
     }
   });
@@ -130,8 +142,15 @@ int64_t chunk_pixels(const BlockedConvPlan& p, int64_t N, int threads, int64_t t
 
 }  // namespace
 
-void blocked_conv_run(const BlockedConvPlan& p, int64_t N, const float* xb, const float* wpacked, float* yb) {
+void blocked_conv_run(const BlockedConvPlan& p, int64_t N, const float* xb, const float* wpacked, float* yb,
+                      const BlockedOutputTarget* target) {
   const BlockedConvKernel& k = *p.kernel;
+  const BlockedConvPlan* into = target ? target->plane : nullptr;
+  if (into)
+    parallel_for(N * into->CB, [&](int64_t b, int64_t e, int) {
+      for (int64_t i = b; i < e; ++i) zero_border(*into, yb + i / into->CB * into->x_image + i % into->CB * into->x_block);
+    });
+  const int64_t y_image = into ? into->x_image : p.y_image, y_block = into ? into->x_block : p.y_block;
   const int threads = num_threads();
   const int64_t chunk = chunk_pixels(p, N, threads, (int64_t(1) << 15) / (int64_t(p.CB) * p.L));
   const int64_t chunks = (p.pixels + chunk - 1) / chunk, items = N * chunks;
@@ -149,10 +168,18 @@ void blocked_conv_run(const BlockedConvPlan& p, int64_t N, const float* xb, cons
       BlockedConvArgs a;
       a.CB = p.CB, a.T = static_cast<int>(p.tap.size()), a.tap = p.tap.data();
       a.x = xb + n * p.x_image, a.x_block = p.x_block, a.x_pix = p.x_pix.data();
-      a.y_block = p.y_block;
+      a.y_block = y_block;
+      if (into) {
+        a.y_pix = target->pix;
+        a.clamp = target->clamp, a.lo = target->lo, a.hi = target->hi;
+      }
       for (int64_t grp = g0; grp < g1; ++grp) {
         a.w = wpacked + grp * group_w;
-        a.y = yb + n * p.y_image + grp * k.blocks * p.y_block;
+        a.y = yb + n * y_image + grp * k.blocks * y_block;
+        if (into) {
+          a.y_blocks = into->CB - int(grp) * k.blocks;
+          a.bias = target->bias ? target->bias + grp * p.G : nullptr;
+        }
         k.forward(a, i0, i1);
       }
     }

@@ -32,6 +32,14 @@ struct BlockedConvArgs {
   const float* w = nullptr;        // the group's packed weights: [CB][T][lanes][G]
   float* y = nullptr;              // output pixel i of the group's first block at y + i * lanes
   int64_t y_block = 0;             // floats between output blocks
+  // Written into another convolution's input plane (BlockedOutputTarget): output pixel i at
+  // y + y_pix[i] instead, only the first y_blocks blocks stored, each result + bias[b * lanes + l]
+  // (if set) and clamped to [lo, hi] (if clamp) first.
+  const int64_t* y_pix = nullptr;
+  int y_blocks = 0;
+  const float* bias = nullptr;
+  bool clamp = false;
+  float lo = 0.f, hi = 0.f;
 };
 
 constexpr int kMaxBlockedLanes = 16;
@@ -139,9 +147,23 @@ ConvGeom backward_data_geometry(const ConvGeom& g, int M);
 // x (N x C x H x W) -> N blocked padded images (p.x_image floats each), borders and channels past
 // C zeroed; in parallel.
 void pack_blocked_input(const BlockedConvPlan& p, const float* x, int64_t N, float* xb);
-// The convolution of N blocked images into N blocked outputs (p.y_image floats each), in parallel
-// over images, pixel chunks and (when those are too few for the threads) output groups.
-void blocked_conv_run(const BlockedConvPlan& p, int64_t N, const float* xb, const float* wpacked, float* yb);
+// Where a convolution's forward may write its outputs instead of p.y_image floats per image: the
+// padded input plane of the convolution that reads them (`plane`: that reader's plan, whose
+// p.C are the writer's p.M channels and whose input is the writer's output map), the results
+// + bias and clamped on the way (an inference pass: BatchNorm folded, a ReLU after it). The
+// reader then runs without packing its input (Net: blocked handoffs).
+struct BlockedOutputTarget {
+  const BlockedConvPlan* plane = nullptr;
+  const int64_t* pix = nullptr;  // blocked_interior_pixels(*plane)
+  const float* bias = nullptr;   // plane->CB * lanes floats, zeros past the channels; or null
+  bool clamp = false;
+  float lo = 0.f, hi = 0.f;
+};
+// The convolution of N blocked images into N blocked outputs (p.y_image floats each, or the
+// target's planes: their borders zeroed here), in parallel over images, pixel chunks and (when
+// those are too few for the threads) output groups.
+void blocked_conv_run(const BlockedConvPlan& p, int64_t N, const float* xb, const float* wpacked, float* yb,
+                      const BlockedOutputTarget* target = nullptr);
 
 // The input gradient of a strided convolution g (M output channels) as one blocked convolution
 // per phase (a, b) of dx (its pixels a + SH * i, b + SW * j): the taps (kh, kw) that reach that

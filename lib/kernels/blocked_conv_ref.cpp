@@ -16,7 +16,14 @@ void forward(const BlockedConvArgs& a, int64_t i0, int64_t i1) {
           for (int l = 0; l < kLanes; ++l)
             s += a.w[((int64_t(cb) * a.T + t) * kLanes + l) * kGroup + m] *
                  a.x[cb * a.x_block + a.x_pix[i] + a.tap[t] + l];
-      a.y[(m / kLanes) * a.y_block + i * kLanes + m % kLanes] = s;
+      if (!a.y_pix) {
+        a.y[(m / kLanes) * a.y_block + i * kLanes + m % kLanes] = s;
+        continue;
+      }
+      if (m / kLanes >= a.y_blocks) continue;
+      if (a.bias) s += a.bias[m];
+      if (a.clamp) s = s > a.lo ? (s < a.hi ? s : a.hi) : a.lo;
+      a.y[(m / kLanes) * a.y_block + a.y_pix[i] + m % kLanes] = s;
     }
 }
 

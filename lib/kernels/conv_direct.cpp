@@ -356,11 +356,13 @@ void unpack_blocked_output(const BlockedConvPlan& b, int64_t N, const float* yb,
 }  // namespace
 
 void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* wpacked, const ConvEpilogue& e,
-                         float* y, float* xrows) {
+                         float* y, float* xrows, const DirectForwardIo& io) {
   if (p.forward_blocked()) {
+    const float* xb = io.x_blocked ? x : xrows;
+    if (!io.x_blocked) pack_blocked_input(p.blocked, x, p.N, xrows);
+    if (io.y_target) return blocked_conv_run(p.blocked, p.N, xb, wpacked, y, io.y_target);
     float* yb = xrows + p.N * p.blocked.x_image;
-    pack_blocked_input(p.blocked, x, p.N, xrows);
-    blocked_conv_run(p.blocked, p.N, xrows, wpacked, yb);
+    blocked_conv_run(p.blocked, p.N, xb, wpacked, yb);
     unpack_blocked_output(p.blocked, p.N, yb, e, false, y);
     return;
   }

@@ -93,9 +93,16 @@ struct ConvEpilogue {
 // w: M x C x KH x KW -> the kernel's layout (packed_weight_floats() floats). Depends on M, C and
 // the taps only: one packing serves every image group of a batch, and inference keeps it.
 void pack_direct_conv_weights(const DirectConvPlan& p, const float* w, float* dst);
+// Blocked handoffs (inference, planned by the Net; forward_blocked() plans only): x already in
+// p.blocked's padded input layout (no pack), and/or the outputs written into the reader's input
+// plane through y_target (no unpack: the epilogue is the target's, e's is unused).
+struct DirectForwardIo {
+  bool x_blocked = false;
+  const BlockedOutputTarget* y_target = nullptr;
+};
 // x: N x C x H x W, wpacked: pack_direct_conv_weights, y: N x M x OH x OW; xrows: forward_floats().
 void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* wpacked, const ConvEpilogue& e,
-                         float* y, float* xrows);
+                         float* y, float* xrows, const DirectForwardIo& io = {});
 // Backward over a batch in image groups (plans of one layer that differ in N only; workspace:
 // backward_floats of the largest): begin packs the input-gradient weights once (when dx) and
 // clears each thread's weight-gradient partial (when dw); each group overwrites its dx

@@ -8,6 +8,33 @@
 namespace cnn {
 namespace {  // each including file compiles its own copy with its own flags
 
+// Rows r[0..16) of a 16x16 block become its columns: pairs of floats, then of doubles, interleaved
+// within 128-bit lanes, then the lanes gathered in two steps (4 x 16 shuffles).
+inline void transpose16x16(__m512 (&r)[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 16; i += 2) t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]), t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  const auto lo = [](__m512 a, __m512 b) {
+    return _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)));
+  };
+  const auto hi = [](__m512 a, __m512 b) {
+    return _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)));
+  };
+  // u[4g + j]: in 128-bit lane q, column 4q + j of rows 4g .. 4g + 3
+  __m512 u[16];
+  for (int i = 0; i < 16; i += 4) {
+    u[i] = lo(t[i], t[i + 2]), u[i + 1] = hi(t[i], t[i + 2]);
+    u[i + 2] = lo(t[i + 1], t[i + 3]), u[i + 3] = hi(t[i + 1], t[i + 3]);
+  }
+  constexpr int kEven = _MM_SHUFFLE(2, 0, 2, 0), kOdd = _MM_SHUFFLE(3, 1, 3, 1);
+  for (int j = 0; j < 4; ++j) {
+    const __m512 a0 = _mm512_shuffle_f32x4(u[j], u[4 + j], kEven), a1 = _mm512_shuffle_f32x4(u[j], u[4 + j], kOdd);
+    const __m512 b0 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], kEven);
+    const __m512 b1 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], kOdd);
+    r[j] = _mm512_shuffle_f32x4(a0, b0, kEven), r[8 + j] = _mm512_shuffle_f32x4(a0, b0, kOdd);
+    r[4 + j] = _mm512_shuffle_f32x4(a1, b1, kEven), r[12 + j] = _mm512_shuffle_f32x4(a1, b1, kOdd);
+  }
+}
+
 struct V512 {
   static constexpr int kLanes = 16;
   using reg = __m512;
@@ -38,6 +65,14 @@ struct V512 {
     _mm512_storeu_pd(sq, _mm512_fmadd_pd(lo, lo, _mm512_loadu_pd(sq)));
     _mm512_storeu_pd(sq + 8, _mm512_fmadd_pd(hi, hi, _mm512_loadu_pd(sq + 8)));
   }
+  // r's 16 lanes added to 8 double lanes (blocked_conv.h's kBlockedSumLanes): lanes 0-7, then 8-15
+  static void add_sums8(reg r, double* sum, double* sq) {
+    const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(r));
+    const __m512d hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(r), 1)));
+    _mm512_storeu_pd(sum, _mm512_add_pd(_mm512_add_pd(_mm512_loadu_pd(sum), lo), hi));
+    _mm512_storeu_pd(sq, _mm512_fmadd_pd(hi, hi, _mm512_fmadd_pd(lo, lo, _mm512_loadu_pd(sq))));
+  }
+  static void transpose(reg (&r)[kLanes]) { transpose16x16(r); }
   static float sum(reg r) {  // in zmm registers: GCC 12 warns inside the 512->256 casts (-Wmaybe-uninitialized)
     r = _mm512_add_ps(r, _mm512_shuffle_f32x4(r, r, _MM_SHUFFLE(1, 0, 3, 2)));
     r = _mm512_add_ps(r, _mm512_shuffle_f32x4(r, r, _MM_SHUFFLE(2, 3, 0, 1)));

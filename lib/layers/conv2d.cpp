@@ -102,6 +102,28 @@ class Conv2d : public Layer {
     return true;
   }
 
+  const BlockedConvPlan* blocked_input_plane() const override {
+    return algo_ == Algo::direct && direct_.forward_blocked() ? &direct_.blocked : nullptr;
+  }
+  void read_blocked_input(bool on) override { x_blocked_ = on; }
+  // Into the reader's plane: the folded bias and the clamp in the kernel's store, so no residual
+  // (it would be read in NCHW order) and same lanes, channels and map.
+  bool write_blocked_output(const BlockedConvPlan* plane) override {
+    handoff_ = {};
+    if (!plane || !infer_.on || infer_.residual || !blocked_input_plane()) return false;
+    const BlockedConvPlan& own = direct_.blocked;
+    if (plane->L != own.L || plane->C != o_.out || plane->g.H != g_.OH || plane->g.W != g_.OW) return false;
+    handoff_.plane = *plane;
+    handoff_.pix = blocked_interior_pixels(*plane);
+    if (infer_.b) {
+      handoff_.bias.assign(size_t(own.MB) * size_t(own.L), 0.f);
+      std::copy(infer_.b, infer_.b + o_.out, handoff_.bias.begin());
+    }
+    handoff_.target = {&handoff_.plane, handoff_.pix.data(), infer_.b ? handoff_.bias.data() : nullptr, infer_.clamp,
+                       infer_.lo, infer_.hi};
+    return true;
+  }
+
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext& ctx) override {
     const Tensor& x = *in[0];
     const int64_t N = x.dim(0);
@@ -196,6 +218,13 @@ class Conv2d : public Layer {
   int64_t gemm_images_ = 1;     // im2col path: the most images side by side in one GEMM at the planned batch
   Tensor own_workspace_;  // used only when the layer runs outside a Net
   ConvInference infer_;   // fuse_for_inference
+  bool x_blocked_ = false;  // read_blocked_input
+  struct Handoff {          // write_blocked_output: the reader's plane, its pixels, the padded bias
+    BlockedConvPlan plane;
+    std::vector<int64_t> pix;
+    std::vector<float> bias;
+    BlockedOutputTarget target;
+  } handoff_;
   std::vector<double> sum_partials_;  // channel sums per thread (RunContext::channel_sums_out)
 
   void plan_algorithm(int64_t N) {
@@ -272,12 +301,17 @@ class Conv2d : public Layer {
       pack_direct_conv_weights(direct_, fused ? infer_.w : weight_.value.data(), dst);
       wpacked = dst;
     }
+    DirectForwardIo io;  // the blocked handoffs, in fused eval forwards only
+    io.x_blocked = fused && x_blocked_;
+    io.y_target = fused && handoff_.target.plane ? &handoff_.target : nullptr;
+    const int64_t x_at = io.x_blocked ? direct_.blocked.x_image : in_img;
+    const int64_t y_at = io.y_target ? handoff_.plane.x_image : out_img;
     for (int64_t n = 0; n < N; n += direct_.N) {
       const DirectConvPlan& p = N - n >= direct_.N ? direct_ : direct_tail_;
       ConvEpilogue e = fused ? epilogue_of(infer_, bias, residual ? residual + n * out_img : nullptr)
                              : ConvEpilogue{bias};
       e.thread_sums = thread_sums;
-      direct_conv_forward(p, x.data() + n * in_img, wpacked, e, out.data() + n * out_img, xrows);
+      direct_conv_forward(p, x.data() + n * x_at, wpacked, e, out.data() + n * y_at, xrows, io);
     }
   }
 

@@ -21,6 +21,7 @@
 namespace cnn {
 
 class Rng;
+struct BlockedConvPlan;  // kernels/blocked_conv.h
 
 struct Param {
   std::string name;       // local name: "weight", "bias"
@@ -145,6 +146,15 @@ class Layer {
   // Whether forward fills RunContext::channel_sums_out when it is set (see RunContext).
   virtual bool writes_channel_sums() const { return false; }
   virtual bool fuse_for_inference(const InferenceFusion* /*f*/) { return false; }
+  // Blocked handoffs (eval forwards fused for inference, planned by the Net after every layer's
+  // plan): a layer that packs its one input into a channel-blocked padded plane names that
+  // plane's layout (blocked_input_plane; null: none). The layer writing that input, when nothing
+  // else reads it, may write its eval outputs there directly (write_blocked_output returns true;
+  // null: plain outputs again), and the reader then takes the plane as it is (read_blocked_input).
+  // The tensor between them holds N planes (plane->x_image floats each), not its shape's NCHW.
+  virtual const BlockedConvPlan* blocked_input_plane() const { return nullptr; }
+  virtual bool write_blocked_output(const BlockedConvPlan* /*plane*/) { return false; }
+  virtual void read_blocked_input(bool /*on*/) {}
 };
 
 }  // namespace cnn

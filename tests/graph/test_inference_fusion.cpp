@@ -11,6 +11,7 @@
 #include "../thread_guard.h"
 #include "core/rng.h"
 #include "graph/net.h"
+#include "kernels/conv_direct.h"
 #include "spec_builder.h"
 
 using namespace cnn;
@@ -214,4 +215,72 @@ TEST_CASE("inference fusion: a chain sees through drop_path (the identity in eva
     for (float v : plain) peak = std::max(peak, std::fabs(v));
     for (size_t i = 0; i < plain.size(); ++i) CHECK(std::fabs(with_chain[i] - plain[i]) <= 1e-5f * std::max(1.f, peak));
   }
+}
+
+namespace {
+
+// Convolutions wide enough for the blocked kernels, each the only reader of the one before:
+// 1x1 -> 3x3 -> strided 3x3, channel counts that are not multiples of 16, BN folded, ReLU and
+// ReLU6 clamped in the store.
+ModelSpec handoff_spec() {
+  SpecBuilder b({3, 12, 10}, "blocked_handoffs");
+  int x = b.add("stem", "conv", {{"out", "24"}, {"k", "3"}, {"pad", "1"}}, {-1});
+  x = b.add("stem.relu", "relu", {}, {x});
+  x = b.add("a", "conv", {{"out", "40"}, {"k", "1"}, {"bias", "false"}}, {x});
+  x = b.add("a.bn", "bn", {}, {x});
+  x = b.add("a.relu", "relu", {}, {x});
+  x = b.add("b", "conv", {{"out", "40"}, {"k", "3"}, {"pad", "1"}}, {x});
+  x = b.add("b.relu6", "relu6", {}, {x});
+  x = b.add("c", "conv", {{"out", "20"}, {"k", "3"}, {"pad", "1"}, {"stride", "2"}, {"bias", "false"}}, {x});
+  x = b.add("c.bn", "bn", {}, {x});
+  x = b.add("pool", "global_avgpool", {}, {x});
+  x = b.add("flat", "flatten", {}, {x});
+  b.add("fc", "linear", {{"out", "5"}}, {x});
+  return b.spec;
+}
+
+}  // namespace
+
+TEST_CASE("inference fusion: blocked handoffs between convolutions give the same bits", "[graph][net][fusion]") {
+  for_each_isa([&] {
+    for (int threads : {1, 2}) {
+      ThreadGuard tg(threads);
+      for (int64_t batch : {1, 5}) {
+        // whole batches, and groups of one or two images per convolution call (conv_direct.h)
+        const int64_t budget = batch == 1 ? 0 : 4000;
+        set_direct_conv_group_budget(budget);
+        INFO("threads " << threads << " batch " << batch << " group budget " << budget);
+        Net net(handoff_spec());
+        net.init(21);
+        randomize_batchnorms(net, 22);
+        Tensor x({batch, 3, 12, 10});
+        Rng rng(23);
+        for (int64_t i = 0; i < x.numel(); ++i) x[i] = rng.uniform(-1.f, 1.f);
+        RunContext ctx;
+        ctx.train = false;
+        Net::InferenceScope scope(net);
+        net.set_blocked_handoffs(false);
+        const std::vector<float> plain = values(net.forward(x, ctx));
+        CHECK(net.blocked_handoffs() == 0);
+        net.set_blocked_handoffs(true);
+        const std::vector<float> handed = values(net.forward(x, ctx));
+        // a -> b and b -> c where both run the blocked kernels (the stem's 3 input channels keep
+        // it off them; the planner may give 1x1 and strided ones to SGEMM)
+        int pairs = 0;
+        bool before = false;
+        for (const LayerSummary& l : net.summary()) {
+          if (l.name != "a" && l.name != "b" && l.name != "c") continue;
+          const bool blocked = l.kernel.rfind("blocked", 0) == 0;
+          pairs += before && blocked;
+          before = blocked;
+        }
+        INFO("handoffs planned where both sides run blocked");
+        CHECK(net.blocked_handoffs() == pairs);
+        if (active_isa() != Isa::generic) CHECK(pairs > 0);
+        CHECK(handed == plain);
+        CHECK(values(net.forward(x, ctx)) == plain);  // the borders zeroed again in reused buffers
+      }
+    }
+  });
+  set_direct_conv_group_budget(0);
 }

@@ -133,7 +133,7 @@ void check_kernel(const BlockedConvKernel& k) {
 void check_pixel_packing(const BlockedConvKernel& k) {
   Rng rng(8);
   const int L = k.lanes;
-  for (int64_t W : {1, 7, 8, 19, 64})
+  for (int64_t W : {1, 7, 8, 19, 31, 64})
     for (int count : {1, L / 2 + 1, L}) {
       INFO("W " << W << " channels " << count);
       const auto src = random_vec(size_t(L * W), rng);
