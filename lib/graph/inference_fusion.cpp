@@ -6,6 +6,8 @@
 // something computed before it (the shortcut is then skipped and its input passed instead).
 // Measured on ResNet-50 batch 1 (one thread): the weight packing that fused convolutions no
 // longer repeat was 20% of the forward, BatchNorm 3%.
+#include <algorithm>
+
 #include "graph/net.h"
 #include "kernels/blocked_conv.h"
 
@@ -88,30 +90,55 @@ void Net::fuse_inference_chains() {
   }
 }
 
-// Measured (session 17, Zen 5, ResNet-50 inference at batch 32, `perf`): packing each
+// A tensor is handed over blocked when the convolutions that read it take the same padded plane
+// and every chain that adds it as a residual can read it there; its writer then stores into the
+// plane. Measured (session 17, Zen 5, ResNet-50 inference at batch 32, `perf`): packing each
 // convolution's input into blocked planes and unpacking its output took 7% and 12% of the time.
 void Net::plan_blocked_handoffs(int64_t batch) {
   for (Node& n : nodes_) {
     n.layer->write_blocked_output(nullptr);
     n.layer->read_blocked_input(false);
+    n.layer->read_blocked_residual(nullptr);
     n.blocked_floats = 0;
   }
   if (!inference_fused_ || !shares_eval() || !blocked_handoffs_ || main_path_.size() != nodes_.size()) return;
-  const std::vector<int> readers = reader_counts();
   const int L = static_cast<int>(nodes_.size());
-  for (int b = 0; b < L; ++b) {
-    Node& reader = nodes_[size_t(b)];
-    if (reader.absorbed || !main_path_[size_t(b)] || reader.inputs.size() != 1 || reader.inputs[0] < 0) continue;
-    const int a = reader.inputs[0];
+  std::vector<char> head(size_t(L), 0);
+  for (const HeadSpec& h : spec_.heads) head[size_t(h.node)] = 1;
+  for (int a = 0; a < L - 1; ++a) {
     Node& held = nodes_[size_t(a)];  // the node whose eval tensor is read
-    if (readers[size_t(a)] != 1 || a == L - 1 || held.into >= 0 || !holds_output(a)) continue;
-    const BlockedConvPlan* plane = reader.layer->blocked_input_plane();
+    if (!main_path_[size_t(a)] || held.into >= 0 || !holds_output(a) || head[size_t(a)]) continue;
+    std::vector<int> convs, residuals;
+    bool absorbed_reader = false, other_reader = false;
+    const BlockedConvPlan* plane = nullptr;
+    for (int r = a + 1; r < L; ++r) {
+      const Node& n = nodes_[size_t(r)];
+      if (n.inference_head && n.residual == a) residuals.push_back(r);
+      if (std::find(n.inputs.begin(), n.inputs.end(), a) == n.inputs.end()) continue;
+      if (n.absorbed) {
+        absorbed_reader = true;  // the add (or skipped identity) of a chain that takes a as its residual
+        continue;
+      }
+      const BlockedConvPlan* p = n.inputs.size() == 1 ? n.layer->blocked_input_plane() : nullptr;
+      if (!p || (plane && !same_blocked_input(*plane, *p))) {
+        other_reader = true;
+        break;
+      }
+      plane = p;
+      convs.push_back(r);
+    }
+    if (other_reader || convs.empty() || (absorbed_reader && residuals.empty())) continue;
     // At most twice the plain tensor: borders cost 7% at 56x56 and 65% at 7x7, but a few channels
     // padded to a whole block (8 of AVX-512's 16 lanes) would triple a tensor.
-    if (!plane || plane->x_image * batch > 2 * numel_of(held.shape)) continue;
+    if (plane->x_image * batch > 2 * numel_of(held.shape)) continue;
+    size_t taken = 0;
+    while (taken < residuals.size() && nodes_[size_t(residuals[taken])].layer->read_blocked_residual(plane)) ++taken;
     const int writer = held.written_by >= 0 ? held.written_by : a;
-    if (!nodes_[size_t(writer)].layer->write_blocked_output(plane)) continue;
-    reader.layer->read_blocked_input(true);
+    if (taken < residuals.size() || !nodes_[size_t(writer)].layer->write_blocked_output(plane)) {
+      for (size_t i = 0; i < taken; ++i) nodes_[size_t(residuals[i])].layer->read_blocked_residual(nullptr);
+      continue;
+    }
+    for (int r : convs) nodes_[size_t(r)].layer->read_blocked_input(true);
     held.blocked_floats = batch * plane->x_image;
   }
 }

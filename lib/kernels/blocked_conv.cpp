@@ -47,6 +47,11 @@ BlockedConvPlan plan_blocked_conv(const ConvGeom& g, int M, const BlockedConvKer
   return p;
 }
 
+bool same_blocked_input(const BlockedConvPlan& a, const BlockedConvPlan& b) {
+  return a.L == b.L && a.C == b.C && a.CB == b.CB && a.HP == b.HP && a.WP == b.WP && a.g.H == b.g.H &&
+         a.g.W == b.g.W && a.g.PH == b.g.PH && a.g.PW == b.g.PW && a.x_block == b.x_block && a.x_image == b.x_image;
+}
+
 int64_t blocked_weight_floats(const BlockedConvPlan& p) {
   return int64_t(p.MG) * p.CB * int64_t(p.tap.size()) * p.L * p.G;
 }
@@ -179,6 +184,12 @@ void blocked_conv_run(const BlockedConvPlan& p, int64_t N, const float* xb, cons
         if (into) {
           a.y_blocks = into->CB - int(grp) * k.blocks;
           a.bias = target->bias ? target->bias + grp * p.G : nullptr;
+          const BlockedResidual& r = target->residual;
+          if (r.data) {
+            a.res = r.data + n * r.image + grp * k.blocks * r.block;
+            a.res_block = r.block, a.res_lane = r.lane, a.res_pix = r.pix;
+            a.res_channels = r.channels - int(grp) * p.G;
+          }
         }
         k.forward(a, i0, i1);
       }

@@ -38,8 +38,25 @@ struct BlockedConvArgs {
   const int64_t* y_pix = nullptr;
   int y_blocks = 0;
   const float* bias = nullptr;
+  // + a residual after the bias (BlockedResidual, this image's, at the group's first block):
+  // channels lanes from the group's first block are read
+  const float* res = nullptr;
+  int64_t res_block = 0, res_lane = 1;
+  const int64_t* res_pix = nullptr;
+  int res_channels = 0;
   bool clamp = false;
   float lo = 0.f, hi = 0.f;
+};
+
+// A residual added in a blocked convolution's output pass, in either layout: channel lane l of
+// output block b at pixel i of an image at data + b * block + pix(i) + l * lane, pix(i) = pix[i]
+// (null: i), images `image` floats apart. An NCHW residual: block lanes * HW, lane HW, pix null (its
+// lanes gathered, none past `channels`); a blocked plane: its x_block, interior pixels and lane 1.
+struct BlockedResidual {
+  const float* data = nullptr;
+  int64_t image = 0, block = 0, lane = 1;
+  const int64_t* pix = nullptr;
+  int channels = 0;
 };
 
 constexpr int kMaxBlockedLanes = 16;
@@ -75,6 +92,11 @@ struct BlockedEpilogue {
   float lo = 0.f, hi = 0.f;
   double* sums = nullptr;
   bool accumulate = false;  // rows[l][w] += the result (a second reader's input gradient)
+  // A blocked residual instead of rows: pixel w's lanes at residual_px + residual_pix[w], added
+  // with the bias (then lanes floats, zeros past count) to the pixels before they are transposed
+  // (the same additions in the same order).
+  const float* residual_px = nullptr;
+  const int64_t* residual_pix = nullptr;
 };
 constexpr int kBlockedSumLanes = 8, kBlockedSumStride = 2 * kBlockedSumLanes;
 
@@ -88,6 +110,14 @@ inline float finish_blocked_value(float v, int l, int64_t w, const BlockedEpilog
     e.sums[l * kBlockedSumStride + kBlockedSumLanes] += double(v) * v;
   }
   return v;
+}
+// Lane l of pixel w of src (lanes floats per pixel), with a blocked residual and the bias added
+// when e has one (then finished through e without them).
+inline float blocked_pixel_value(const float* src, int64_t w, int l, int lanes, const BlockedEpilogue& e) {
+  float v = src[w * lanes + l];
+  if (!e.residual_px) return v;
+  if (e.bias) v += e.bias[l];
+  return v + e.residual_px[e.residual_pix[w] + l];
 }
 inline void store_blocked_value(float v, const BlockedEpilogue& e, float* out) {
   *out = e.accumulate ? *out + v : v;
@@ -136,6 +166,8 @@ struct BlockedConvPlan {
 };
 
 BlockedConvPlan plan_blocked_conv(const ConvGeom& g, int M, const BlockedConvKernel& k);
+// Whether a and b read their input from the same padded blocked planes (layout and geometry).
+bool same_blocked_input(const BlockedConvPlan& a, const BlockedConvPlan& b);
 // Floats of the packed weights, and w (M x C x KH x KW) packed: [MG][CB][T][L][G], zeros past M and C.
 int64_t blocked_weight_floats(const BlockedConvPlan& p);
 // flip: w is the forward convolution's (p.C x p.M x KH x KW) whose input gradient p computes:
@@ -158,6 +190,7 @@ struct BlockedOutputTarget {
   const float* bias = nullptr;   // plane->CB * lanes floats, zeros past the channels; or null
   bool clamp = false;
   float lo = 0.f, hi = 0.f;
+  BlockedResidual residual;      // data null: none
 };
 // The convolution of N blocked images into N blocked outputs (p.y_image floats each, or the
 // target's planes: their borders zeroed here), in parallel over images, pixel chunks and (when

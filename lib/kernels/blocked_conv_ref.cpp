@@ -22,6 +22,8 @@ void forward(const BlockedConvArgs& a, int64_t i0, int64_t i1) {
       }
       if (m / kLanes >= a.y_blocks) continue;
       if (a.bias) s += a.bias[m];
+      if (a.res && (a.res_lane == 1 || m < a.res_channels))
+        s += a.res[(m / kLanes) * a.res_block + (a.res_pix ? a.res_pix[i] : i) + (m % kLanes) * a.res_lane];
       if (a.clamp) s = s > a.lo ? (s < a.hi ? s : a.hi) : a.lo;
       a.y[(m / kLanes) * a.y_block + a.y_pix[i] + m % kLanes] = s;
     }
@@ -33,9 +35,11 @@ void pack_pixels(const float* const* rows, int count, int64_t W, float* dst) {
 }
 
 void unpack_finish(const float* src, int64_t W, int count, const BlockedEpilogue& e, float* const* rows) {
+  BlockedEpilogue post = e;
+  if (e.residual_px) post.bias = nullptr, post.residual_px = nullptr;
   for (int64_t w = 0; w < W; ++w)
     for (int l = 0; l < count; ++l)
-      store_blocked_value(finish_blocked_value(src[w * kLanes + l], l, w, e), e, rows[l] + w);
+      store_blocked_value(finish_blocked_value(blocked_pixel_value(src, w, l, kLanes, e), l, w, post), post, rows[l] + w);
 }
 
 void wgrad(const BlockedWgradArgs& a, int64_t i0, int64_t i1, float* dwt) {

@@ -67,6 +67,10 @@ template <class V, int P, int B>
       if (b >= blocks) continue;
       typename V::reg r = acc[p][b];
       if (a.bias) r = V::add(r, V::load(a.bias + b * L));
+      if (a.res) {
+        const float* q = a.res + b * a.res_block + (a.res_pix ? a.res_pix[i + p] : i + p);
+        r = V::add(r, a.res_lane == 1 ? V::load(q) : V::gather(q, a.res_lane, a.res_channels - b * L));
+      }
       if (a.clamp) r = V::min(V::max(r, V::set1(a.lo)), V::set1(a.hi));
       V::store(a.y + b * a.y_block + a.y_pix[i + p], r);
     }
@@ -228,13 +232,31 @@ template <class V>
   V::store(rows[l] + w, v);
 }
 
+// Pixel w's vector of lanes [c0, c0 + V::kLanes) from src, with a blocked residual (and the bias)
+// added when e has one.
+template <class V>
+[[gnu::always_inline]] inline typename V::reg pixel_vector(const float* src, int64_t w, int c0, const BlockedEpilogue& e) {
+  typename V::reg v = V::load(src + c0);
+  if (!e.residual_px) return v;
+  if (e.bias) v = V::add(v, V::load(e.bias + c0));
+  return V::add(v, V::load(e.residual_px + e.residual_pix[w] + c0));
+}
+
+// e without what pixel_vector added.
+inline BlockedEpilogue after_pixel_vectors(const BlockedEpilogue& e) {
+  BlockedEpilogue post = e;
+  if (e.residual_px) post.bias = nullptr, post.residual_px = nullptr;
+  return post;
+}
+
 template <int L>
-void unpack_finish8(const float* src, int64_t w, int count, const BlockedEpilogue& e, float* const* rows) {
+void unpack_finish8(const float* src, int64_t w, int count, const BlockedEpilogue& e, const BlockedEpilogue& post,
+                    float* const* rows) {
   for (int c0 = 0; c0 < count; c0 += 8) {
     __m256 r[8];
-    for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(src + (w + j) * L + c0);
+    for (int j = 0; j < 8; ++j) r[j] = pixel_vector<V256>(src + (w + j) * L, w + j, c0, e);
     transpose8x8(r);
-    for (int l = 0; l < 8 && c0 + l < count; ++l) finish_vector<V256>(r[l], c0 + l, w, e, rows);
+    for (int l = 0; l < 8 && c0 + l < count; ++l) finish_vector<V256>(r[l], c0 + l, w, post, rows);
   }
 }
 
@@ -242,17 +264,18 @@ template <class V>
 void unpack_finish(const float* src, int64_t W, int count, const BlockedEpilogue& e, float* const* rows) {
   constexpr int L = V::kLanes;
   static_assert(L % 8 == 0);
+  const BlockedEpilogue post = after_pixel_vectors(e);
   int64_t w = 0;
   for (; w + L <= W; w += L) {
     typename V::reg r[L];
-    for (int j = 0; j < L; ++j) r[j] = V::load(src + (w + j) * L);
+    for (int j = 0; j < L; ++j) r[j] = pixel_vector<V>(src + (w + j) * L, w + j, 0, e);
     V::transpose(r);
-    for (int l = 0; l < count; ++l) finish_vector<V>(r[l], l, w, e, rows);
+    for (int l = 0; l < count; ++l) finish_vector<V>(r[l], l, w, post, rows);
   }
-  for (; w + 8 <= W; w += 8) unpack_finish8<L>(src, w, count, e, rows);
+  for (; w + 8 <= W; w += 8) unpack_finish8<L>(src, w, count, e, post, rows);
   for (; w < W; ++w)
     for (int l = 0; l < count; ++l)
-      store_blocked_value(finish_blocked_value(src[w * L + l], l, w, e), e, rows[l] + w);
+      store_blocked_value(finish_blocked_value(blocked_pixel_value(src, w, l, L, e), l, w, post), post, rows[l] + w);
 }
 
 }  // namespace cnn::blocked_conv_simd

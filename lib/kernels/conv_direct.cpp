@@ -322,7 +322,7 @@ namespace {
 // (image, output block): each block's pixels transposed 8 x 8 at a time by the kernel's
 // unpack_finish, the epilogue applied to the transposed vectors.
 void unpack_blocked_output(const BlockedConvPlan& b, int64_t N, const float* yb, const ConvEpilogue& e,
-                           bool accumulate, float* y) {
+                           bool accumulate, float* y, const BlockedResidual* blocked_residual = nullptr) {
   const int L = b.L, M = b.M, MB = (M + L - 1) / L;
   const int64_t P = b.pixels;
   parallel_for(N * MB, [&](int64_t s, int64_t f, int tid) {
@@ -340,6 +340,17 @@ void unpack_blocked_output(const BlockedConvPlan& b, int64_t N, const float* yb,
       }
       BlockedEpilogue be{e.bias ? e.bias + mb * L : nullptr, e.residual ? res : nullptr, e.clamp, e.lo, e.hi};
       be.accumulate = accumulate;
+      float bias_block[kMaxBlockedLanes];  // a whole block's bias, with a blocked residual
+      if (blocked_residual) {
+        const BlockedResidual& r = *blocked_residual;
+        be.residual_px = r.data + n * r.image + mb * r.block;
+        be.residual_pix = r.pix;
+        if (e.bias) {
+          std::fill_n(bias_block, L, 0.f);
+          std::copy_n(e.bias + mb * L, lanes, bias_block);
+          be.bias = bias_block;
+        }
+      }
       if (e.thread_sums) be.sums = std::fill_n(lanes_sums, lanes * kBlockedSumStride, 0.0) - lanes * kBlockedSumStride;
       b.kernel->unpack_finish(src, P, lanes, be, out);
       if (!e.thread_sums) continue;
@@ -360,10 +371,16 @@ void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* w
   if (p.forward_blocked()) {
     const float* xb = io.x_blocked ? x : xrows;
     if (!io.x_blocked) pack_blocked_input(p.blocked, x, p.N, xrows);
-    if (io.y_target) return blocked_conv_run(p.blocked, p.N, xb, wpacked, y, io.y_target);
+    if (io.y_target) {
+      BlockedOutputTarget t = *io.y_target;
+      const int64_t P = p.blocked.pixels;
+      if (io.residual.data) t.residual = io.residual;
+      else if (e.residual) t.residual = {e.residual, p.M * P, p.blocked.L * P, P, nullptr, p.M};
+      return blocked_conv_run(p.blocked, p.N, xb, wpacked, y, &t);
+    }
     float* yb = xrows + p.N * p.blocked.x_image;
     blocked_conv_run(p.blocked, p.N, xb, wpacked, yb);
-    unpack_blocked_output(p.blocked, p.N, yb, e, false, y);
+    unpack_blocked_output(p.blocked, p.N, yb, e, false, y, io.residual.data ? &io.residual : nullptr);
     return;
   }
   const RowConvPlan& r = p.rows;

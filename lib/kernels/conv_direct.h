@@ -99,6 +99,7 @@ void pack_direct_conv_weights(const DirectConvPlan& p, const float* w, float* ds
 struct DirectForwardIo {
   bool x_blocked = false;
   const BlockedOutputTarget* y_target = nullptr;
+  BlockedResidual residual;  // a blocked residual (data set: this group's first image) instead of e.residual
 };
 // x: N x C x H x W, wpacked: pack_direct_conv_weights, y: N x M x OH x OW; xrows: forward_floats().
 void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* wpacked, const ConvEpilogue& e,

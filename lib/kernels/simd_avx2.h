@@ -67,6 +67,12 @@ struct V256 {
   // r's lanes added to 8 double lanes (blocked_conv.h's kBlockedSumLanes): the same as add_sums here
   static void add_sums8(reg r, double* sum, double* sq) { add_sums(r, sum, sq); }
   static void transpose(reg (&r)[kLanes]) { transpose8x8(r); }
+  // p[l * stride] in the first `valid` lanes (clamped to [0, 8]), zeros in the others
+  static reg gather(const float* p, int64_t stride, int valid) {
+    const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(static_cast<int>(stride)));
+    const mask k = make_mask(valid >= kLanes ? 0xFFu : valid <= 0 ? 0u : (1u << valid) - 1);
+    return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), p, idx, _mm256_castsi256_ps(k), 4);
+  }
   static float sum(reg r) {
     const __m128 h = _mm_add_ps(_mm256_castps256_ps128(r), _mm256_extractf128_ps(r, 1));
     const __m128 s = _mm_add_ps(h, _mm_movehl_ps(h, h));

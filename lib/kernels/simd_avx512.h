@@ -73,6 +73,13 @@ struct V512 {
     _mm512_storeu_pd(sq, _mm512_fmadd_pd(hi, hi, _mm512_fmadd_pd(lo, lo, _mm512_loadu_pd(sq))));
   }
   static void transpose(reg (&r)[kLanes]) { transpose16x16(r); }
+  // p[l * stride] in the first `valid` lanes (clamped to [0, 16]), zeros in the others
+  static reg gather(const float* p, int64_t stride, int valid) {
+    const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                           _mm512_set1_epi32(static_cast<int>(stride)));
+    const mask k = valid >= kLanes ? mask(0xFFFF) : valid <= 0 ? mask(0) : make_mask((1u << valid) - 1);
+    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), k, idx, p, 4);
+  }
   static float sum(reg r) {  // in zmm registers: GCC 12 warns inside the 512->256 casts (-Wmaybe-uninitialized)
     r = _mm512_add_ps(r, _mm512_shuffle_f32x4(r, r, _MM_SHUFFLE(1, 0, 3, 2)));
     r = _mm512_add_ps(r, _mm512_shuffle_f32x4(r, r, _MM_SHUFFLE(2, 3, 0, 1)));

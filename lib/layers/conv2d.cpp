@@ -106,11 +106,18 @@ class Conv2d : public Layer {
     return algo_ == Algo::direct && direct_.forward_blocked() ? &direct_.blocked : nullptr;
   }
   void read_blocked_input(bool on) override { x_blocked_ = on; }
-  // Into the reader's plane: the folded bias and the clamp in the kernel's store, so no residual
-  // (it would be read in NCHW order) and same lanes, channels and map.
+  bool read_blocked_residual(const BlockedConvPlan* plane) override {
+    residual_plane_ = {};
+    if (!plane || !infer_.on || !infer_.residual || !blocked_input_plane() || plane->L != direct_.blocked.L) return false;
+    residual_plane_.plane = *plane;
+    residual_plane_.pix = blocked_interior_pixels(*plane);
+    return true;
+  }
+  // Into the reader's plane: the folded bias, the residual and the clamp in the kernel's store;
+  // same lanes, channels and map.
   bool write_blocked_output(const BlockedConvPlan* plane) override {
     handoff_ = {};
-    if (!plane || !infer_.on || infer_.residual || !blocked_input_plane()) return false;
+    if (!plane || !infer_.on || !blocked_input_plane()) return false;
     const BlockedConvPlan& own = direct_.blocked;
     if (plane->L != own.L || plane->C != o_.out || plane->g.H != g_.OH || plane->g.W != g_.OW) return false;
     handoff_.plane = *plane;
@@ -119,8 +126,10 @@ class Conv2d : public Layer {
       handoff_.bias.assign(size_t(own.MB) * size_t(own.L), 0.f);
       std::copy(infer_.b, infer_.b + o_.out, handoff_.bias.begin());
     }
-    handoff_.target = {&handoff_.plane, handoff_.pix.data(), infer_.b ? handoff_.bias.data() : nullptr, infer_.clamp,
-                       infer_.lo, infer_.hi};
+    handoff_.target.plane = &handoff_.plane;
+    handoff_.target.pix = handoff_.pix.data();
+    handoff_.target.bias = infer_.b ? handoff_.bias.data() : nullptr;
+    handoff_.target.clamp = infer_.clamp, handoff_.target.lo = infer_.lo, handoff_.target.hi = infer_.hi;
     return true;
   }
 
@@ -225,6 +234,10 @@ class Conv2d : public Layer {
     std::vector<float> bias;
     BlockedOutputTarget target;
   } handoff_;
+  struct BlockedResidualPlane {  // read_blocked_residual
+    BlockedConvPlan plane;
+    std::vector<int64_t> pix;
+  } residual_plane_;
   std::vector<double> sum_partials_;  // channel sums per thread (RunContext::channel_sums_out)
 
   void plan_algorithm(int64_t N) {
@@ -304,11 +317,16 @@ class Conv2d : public Layer {
     DirectForwardIo io;  // the blocked handoffs, in fused eval forwards only
     io.x_blocked = fused && x_blocked_;
     io.y_target = fused && handoff_.target.plane ? &handoff_.target : nullptr;
+    const bool res_blocked = fused && residual && residual_plane_.plane.kernel;
     const int64_t x_at = io.x_blocked ? direct_.blocked.x_image : in_img;
     const int64_t y_at = io.y_target ? handoff_.plane.x_image : out_img;
     for (int64_t n = 0; n < N; n += direct_.N) {
       const DirectConvPlan& p = N - n >= direct_.N ? direct_ : direct_tail_;
-      ConvEpilogue e = fused ? epilogue_of(infer_, bias, residual ? residual + n * out_img : nullptr)
+      if (res_blocked) {
+        const BlockedConvPlan& r = residual_plane_.plane;
+        io.residual = {residual + n * r.x_image, r.x_image, r.x_block, 1, residual_plane_.pix.data(), int(o_.out)};
+      }
+      ConvEpilogue e = fused ? epilogue_of(infer_, bias, residual && !res_blocked ? residual + n * out_img : nullptr)
                              : ConvEpilogue{bias};
       e.thread_sums = thread_sums;
       direct_conv_forward(p, x.data() + n * x_at, wpacked, e, out.data() + n * y_at, xrows, io);

@@ -155,6 +155,9 @@ class Layer {
   virtual const BlockedConvPlan* blocked_input_plane() const { return nullptr; }
   virtual bool write_blocked_output(const BlockedConvPlan* /*plane*/) { return false; }
   virtual void read_blocked_input(bool /*on*/) {}
+  // The same for the residual an inference chain adds (InferenceFusion::residual): read from
+  // N such planes when the layer can (returns true; null: NCHW again).
+  virtual bool read_blocked_residual(const BlockedConvPlan* /*plane*/) { return false; }
 };
 
 }  // namespace cnn
