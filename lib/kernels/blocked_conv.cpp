@@ -97,12 +97,14 @@ void zero_border(const BlockedConvPlan& p, float* dst) {
   std::memset(dst, 0, sizeof(float) * size_t(g.PH * p.WP * L));
   const int64_t below = g.PH + g.H;
   std::memset(dst + below * p.WP * L, 0, sizeof(float) * size_t((p.HP - below) * p.WP * L));
-  if (g.PW == 0 && p.WP == g.W) return;
-  for (int h = 0; h < g.H; ++h) {
-    float* row = dst + (int64_t(g.PH + h) * p.WP) * L;
-    std::memset(row, 0, sizeof(float) * size_t(g.PW * L));
-    std::memset(row + (g.PW + g.W) * L, 0, sizeof(float) * size_t((p.WP - g.PW - g.W) * L));
-  }
+  if (p.WP == g.W) return;
+  // One row's right border and the next row's left border are one run: one memset for each pair
+  // (a memset per border took 3% of ResNet-20's inference in 64-byte calls).
+  const int64_t right = p.WP - g.PW - g.W;
+  float* row = dst + int64_t(g.PH) * p.WP * L;
+  std::memset(row, 0, sizeof(float) * size_t(g.PW * L));
+  for (int h = 0; h < g.H; ++h, row += p.WP * L)
+    std::memset(row + (g.PW + g.W) * L, 0, sizeof(float) * size_t((right + (h + 1 < g.H ? g.PW : 0)) * L));
 }
 }  // namespace
 

@@ -130,6 +130,20 @@ class Shortcut : public Layer {
     return fused_;
   }
 
+  // A fused projection is its conv in eval forwards: blocked handoffs go to the conv.
+  const BlockedConvPlan* blocked_input_plane() const override {
+    return kind_ == Kind::projection && fused_ ? conv_->blocked_input_plane() : nullptr;
+  }
+  bool write_blocked_output(const BlockedConvPlan* plane) override {
+    return kind_ == Kind::projection && (fused_ || !plane) && conv_->write_blocked_output(plane);
+  }
+  void read_blocked_input(bool on) override {
+    if (kind_ == Kind::projection) conv_->read_blocked_input(on && fused_);
+  }
+  bool read_blocked_residual(const BlockedConvPlan* plane) override {
+    return kind_ == Kind::projection && (fused_ || !plane) && conv_->read_blocked_residual(plane);
+  }
+
   bool passes_input_through() const override { return kind_ == Kind::identity; }
   std::string kernel() const override { return kind_ == Kind::projection ? conv_->kernel() : ""; }
   size_t workspace_floats(bool train) const override {

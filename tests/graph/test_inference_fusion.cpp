@@ -289,8 +289,9 @@ namespace {
 
 // Residual chains around blocked handoffs (24 channels: the AVX2 planner keeps 1x1 convolutions
 // of fewer than 32 direct): b adds the stem's NCHW output (gathered in its store) and writes into
-// c's plane; d adds b's handed-over output and writes into f's plane; g adds d's and writes NCHW
-// for the pool (the residual added before the transpose).
+// c's plane; d adds b's handed-over output and writes into f's plane; g adds d's and writes into
+// the plane of h and the shortcut; j's output, read by the shortcut's chain only, stays NCHW, and
+// so does the shortcut's for the pool.
 ModelSpec residual_handoff_spec() {
   SpecBuilder b({3, 12, 10}, "blocked_residual_handoffs");
   const KeyValues k1 = {{"out", "24"}, {"k", "1"}, {"bias", "false"}};
@@ -307,7 +308,14 @@ ModelSpec residual_handoff_spec() {
   const int xc = b.add("c.relu", "relu", {}, {conv_bn("c", k1, x1)});
   const int x2 = residual("d", conv_bn("d", k3, xc), x1, "relu");
   const int xf = b.add("f.relu", "relu", {}, {conv_bn("f", k1, x2)});
-  int x = residual("g", conv_bn("g", k3, xf), x2, "relu");
+  const int x3 = residual("g", conv_bn("g", k3, xf), x2, "relu");
+  // A downsampling bottleneck as ResNet-50's: x3 read by h (1x1) and by the projection shortcut
+  // (1x1, stride 2) through the same plane; i -> j; the shortcut, computed last, takes the add.
+  const int xh = b.add("h.relu", "relu", {}, {conv_bn("h", k1, x3)});
+  const int xi = b.add("i.relu", "relu", {}, {conv_bn("i", {{"out", "24"}, {"k", "3"}, {"pad", "1"}, {"stride", "2"}}, xh)});
+  const int xj = conv_bn("j", {{"out", "32"}, {"k", "1"}, {"bias", "false"}}, xi);
+  const int sc = b.add("down", "shortcut", {{"out", "32"}, {"stride", "2"}}, {x3});
+  int x = residual("j", xj, sc, "relu");
   x = b.add("pool", "global_avgpool", {}, {x});
   x = b.add("flat", "flatten", {}, {x});
   b.add("fc", "linear", {{"out", "5"}}, {x});
@@ -338,9 +346,10 @@ TEST_CASE("inference fusion: blocked handoffs with residuals in either layout gi
         CHECK(handed == plain);
         bool all_blocked = true;
         for (const LayerSummary& l : net.summary())
-          if (l.type == "conv" && l.name != "stem") all_blocked = all_blocked && l.kernel.rfind("blocked", 0) == 0;
-        INFO("a, b, c, d and f hand over where every convolution but the stem runs blocked");
-        if (all_blocked) CHECK(net.blocked_handoffs() == 5);
+          if ((l.type == "conv" || l.type == "shortcut") && l.name != "stem")
+            all_blocked = all_blocked && l.kernel.rfind("blocked", 0) == 0;
+        INFO("a, b, c, d, f, g, h and i hand over where every convolution but the stem runs blocked");
+        if (all_blocked) CHECK(net.blocked_handoffs() == 8);
         else if (active_isa() != Isa::generic)
           WARN("skipped: the handoff count (the planner gives some of these convolutions to SGEMM here)");
       }
