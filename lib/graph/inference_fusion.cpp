@@ -127,13 +127,16 @@ void Net::plan_blocked_handoffs(int64_t batch) {
       plane = p;
       convs.push_back(r);
     }
-    if (other_reader || convs.empty() || (absorbed_reader && residuals.empty())) continue;
+    if (other_reader || (absorbed_reader && residuals.empty())) continue;
+    const int writer = held.written_by >= 0 ? held.written_by : a;
+    // Only added as a residual (a downsampling block's last conv, added by its shortcut): the
+    // writer's own unpadded plane.
+    if (convs.empty()) plane = residuals.empty() ? nullptr : nodes_[size_t(writer)].layer->blocked_output_plane();
     // At most twice the plain tensor: borders cost 7% at 56x56 and 65% at 7x7, but a few channels
     // padded to a whole block (8 of AVX-512's 16 lanes) would triple a tensor.
-    if (plane->x_image * batch > 2 * numel_of(held.shape)) continue;
+    if (!plane || plane->x_image * batch > 2 * numel_of(held.shape)) continue;
     size_t taken = 0;
     while (taken < residuals.size() && nodes_[size_t(residuals[taken])].layer->read_blocked_residual(plane)) ++taken;
-    const int writer = held.written_by >= 0 ? held.written_by : a;
     if (taken < residuals.size() || !nodes_[size_t(writer)].layer->write_blocked_output(plane)) {
       for (size_t i = 0; i < taken; ++i) nodes_[size_t(residuals[i])].layer->read_blocked_residual(nullptr);
       continue;

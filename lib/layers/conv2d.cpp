@@ -106,6 +106,9 @@ class Conv2d : public Layer {
     return algo_ == Algo::direct && direct_.forward_blocked() ? &direct_.blocked : nullptr;
   }
   void read_blocked_input(bool on) override { x_blocked_ = on; }
+  const BlockedConvPlan* blocked_output_plane() const override {
+    return blocked_input_plane() ? &output_plane_ : nullptr;
+  }
   bool read_blocked_residual(const BlockedConvPlan* plane) override {
     residual_plane_ = {};
     if (!plane || !infer_.on || !infer_.residual || !blocked_input_plane() || plane->L != direct_.blocked.L) return false;
@@ -228,6 +231,7 @@ class Conv2d : public Layer {
   Tensor own_workspace_;  // used only when the layer runs outside a Net
   ConvInference infer_;   // fuse_for_inference
   bool x_blocked_ = false;  // read_blocked_input
+  BlockedConvPlan output_plane_;  // blocked_output_plane
   struct Handoff {          // write_blocked_output: the reader's plane, its pixels, the padded bias
     BlockedConvPlan plane;
     std::vector<int64_t> pix;
@@ -259,6 +263,12 @@ class Conv2d : public Layer {
     if (!direct_conv_fits(direct_)) return;
     if (N % group) direct_tail_ = plan_direct_conv(g_, int(o_.out), N % group, k);
     algo_ = Algo::direct;
+    if (direct_.forward_blocked()) {  // the output read as a 1x1 convolution would
+      ConvGeom out;
+      out.C = int(o_.out), out.H = g_.OH, out.W = g_.OW;
+      out.finish();
+      output_plane_ = plan_blocked_conv(out, int(o_.out), *direct_.blocked.kernel);
+    }
   }
 
   int64_t batch_for(int64_t available) const { return images_per_gemm(g_.col_cols(), g_.col_rows(), available); }

@@ -158,6 +158,9 @@ class Layer {
   // The same for the residual an inference chain adds (InferenceFusion::residual): read from
   // N such planes when the layer can (returns true; null: NCHW again).
   virtual bool read_blocked_residual(const BlockedConvPlan* /*plane*/) { return false; }
+  // The unpadded plane of the layer's own output as a reader would take it (null: none), for a
+  // tensor that no convolution reads but chains add as a residual.
+  virtual const BlockedConvPlan* blocked_output_plane() const { return nullptr; }
 };
 
 }  // namespace cnn

@@ -143,6 +143,9 @@ class Shortcut : public Layer {
   bool read_blocked_residual(const BlockedConvPlan* plane) override {
     return kind_ == Kind::projection && (fused_ || !plane) && conv_->read_blocked_residual(plane);
   }
+  const BlockedConvPlan* blocked_output_plane() const override {
+    return kind_ == Kind::projection && fused_ ? conv_->blocked_output_plane() : nullptr;
+  }
 
   bool passes_input_through() const override { return kind_ == Kind::identity; }
   std::string kernel() const override { return kind_ == Kind::projection ? conv_->kernel() : ""; }
