@@ -219,6 +219,13 @@ TEST_CASE("inference fusion: a chain sees through drop_path (the identity in eva
 
 namespace {
 
+// global average pool -> flatten -> linear (5 classes) after x
+void add_classifier(SpecBuilder& b, int x) {
+  x = b.add("pool", "global_avgpool", {}, {x});
+  x = b.add("flat", "flatten", {}, {x});
+  b.add("fc", "linear", {{"out", "5"}}, {x});
+}
+
 // Convolutions wide enough for the blocked kernels, each the only reader of the one before:
 // 1x1 -> 3x3 -> strided 3x3, channel counts that are not multiples of 16, BN folded, ReLU and
 // ReLU6 clamped in the store.
@@ -232,60 +239,9 @@ ModelSpec handoff_spec() {
   x = b.add("b", "conv", {{"out", "40"}, {"k", "3"}, {"pad", "1"}}, {x});
   x = b.add("b.relu6", "relu6", {}, {x});
   x = b.add("c", "conv", {{"out", "20"}, {"k", "3"}, {"pad", "1"}, {"stride", "2"}, {"bias", "false"}}, {x});
-  x = b.add("c.bn", "bn", {}, {x});
-  x = b.add("pool", "global_avgpool", {}, {x});
-  x = b.add("flat", "flatten", {}, {x});
-  b.add("fc", "linear", {{"out", "5"}}, {x});
+  add_classifier(b, b.add("c.bn", "bn", {}, {x}));
   return b.spec;
 }
-
-}  // namespace
-
-TEST_CASE("inference fusion: blocked handoffs between convolutions give the same bits", "[graph][net][fusion]") {
-  for_each_isa([&] {
-    for (int threads : {1, 2}) {
-      ThreadGuard tg(threads);
-      for (int64_t batch : {1, 5}) {
-        // whole batches, and groups of one or two images per convolution call (conv_direct.h)
-        const int64_t budget = batch == 1 ? 0 : 4000;
-        set_direct_conv_group_budget(budget);
-        INFO("threads " << threads << " batch " << batch << " group budget " << budget);
-        Net net(handoff_spec());
-        net.init(21);
-        randomize_batchnorms(net, 22);
-        Tensor x({batch, 3, 12, 10});
-        Rng rng(23);
-        for (int64_t i = 0; i < x.numel(); ++i) x[i] = rng.uniform(-1.f, 1.f);
-        RunContext ctx;
-        ctx.train = false;
-        Net::InferenceScope scope(net);
-        net.set_blocked_handoffs(false);
-        const std::vector<float> plain = values(net.forward(x, ctx));
-        CHECK(net.blocked_handoffs() == 0);
-        net.set_blocked_handoffs(true);
-        const std::vector<float> handed = values(net.forward(x, ctx));
-        // a -> b and b -> c where both run the blocked kernels (the stem's 3 input channels keep
-        // it off them; the planner may give 1x1 and strided ones to SGEMM)
-        int pairs = 0;
-        bool before = false;
-        for (const LayerSummary& l : net.summary()) {
-          if (l.name != "a" && l.name != "b" && l.name != "c") continue;
-          const bool blocked = l.kernel.rfind("blocked", 0) == 0;
-          pairs += before && blocked;
-          before = blocked;
-        }
-        INFO("handoffs planned where both sides run blocked");
-        CHECK(net.blocked_handoffs() == pairs);
-        if (active_isa() != Isa::generic) CHECK(pairs > 0);
-        CHECK(handed == plain);
-        CHECK(values(net.forward(x, ctx)) == plain);  // the borders zeroed again in reused buffers
-      }
-    }
-  });
-  set_direct_conv_group_budget(0);
-}
-
-namespace {
 
 // Residual chains around blocked handoffs (24 channels: the AVX2 planner keeps 1x1 convolutions
 // of fewer than 32 direct): b adds the stem's NCHW output (gathered in its store) and writes into
@@ -315,14 +271,76 @@ ModelSpec residual_handoff_spec() {
   const int xi = b.add("i.relu", "relu", {}, {conv_bn("i", {{"out", "24"}, {"k", "3"}, {"pad", "1"}, {"stride", "2"}}, xh)});
   const int xj = conv_bn("j", {{"out", "32"}, {"k", "1"}, {"bias", "false"}}, xi);
   const int sc = b.add("down", "shortcut", {{"out", "32"}, {"stride", "2"}}, {x3});
-  int x = residual("j", xj, sc, "relu");
-  x = b.add("pool", "global_avgpool", {}, {x});
-  x = b.add("flat", "flatten", {}, {x});
-  b.add("fc", "linear", {{"out", "5"}}, {x});
+  add_classifier(b, residual("j", xj, sc, "relu"));
   return b.spec;
 }
 
+// An inference forward of net (fresh weights, BN statistics from seed) on a random batch
+// without handoffs, then with them twice (the second reuses the buffers: borders zeroed again).
+struct HandoffRuns {
+  std::vector<float> plain, handed, again;
+  int handoffs = 0;
+};
+HandoffRuns run_handoffs(Net& net, int64_t batch, uint64_t seed) {
+  net.init(seed);
+  randomize_batchnorms(net, seed + 1);
+  Tensor x({batch, 3, 12, 10});
+  Rng rng(seed + 2);
+  for (int64_t i = 0; i < x.numel(); ++i) x[i] = rng.uniform(-1.f, 1.f);
+  RunContext ctx;
+  ctx.train = false;
+  Net::InferenceScope scope(net);
+  HandoffRuns r;
+  net.set_blocked_handoffs(false);
+  r.plain = values(net.forward(x, ctx));
+  CHECK(net.blocked_handoffs() == 0);
+  net.set_blocked_handoffs(true);
+  r.handed = values(net.forward(x, ctx));
+  r.handoffs = net.blocked_handoffs();
+  r.again = values(net.forward(x, ctx));
+  return r;
+}
+
+// Whether every convolution (and projection shortcut) of net but the stem runs the blocked kernels.
+bool blocked_but_stem(Net& net) {
+  for (const LayerSummary& l : net.summary())
+    if ((l.type == "conv" || l.type == "shortcut") && l.name != "stem" && l.kernel.rfind("blocked", 0) != 0) return false;
+  return true;
+}
+
 }  // namespace
+
+TEST_CASE("inference fusion: blocked handoffs between convolutions give the same bits", "[graph][net][fusion]") {
+  for_each_isa([&] {
+    for (int threads : {1, 2}) {
+      ThreadGuard tg(threads);
+      for (int64_t batch : {1, 5}) {
+        // whole batches, and groups of one or two images per convolution call (conv_direct.h)
+        const int64_t budget = batch == 1 ? 0 : 4000;
+        set_direct_conv_group_budget(budget);
+        INFO("threads " << threads << " batch " << batch << " group budget " << budget);
+        Net net(handoff_spec());
+        const HandoffRuns r = run_handoffs(net, batch, 21);
+        CHECK(r.handed == r.plain);
+        CHECK(r.again == r.plain);
+        // a -> b and b -> c where both run the blocked kernels (the stem's 3 input channels keep
+        // it off them; the planner may give 1x1 and strided ones to SGEMM)
+        int pairs = 0;
+        bool before = false;
+        for (const LayerSummary& l : net.summary()) {
+          if (l.name != "a" && l.name != "b" && l.name != "c") continue;
+          const bool blocked = l.kernel.rfind("blocked", 0) == 0;
+          pairs += before && blocked;
+          before = blocked;
+        }
+        INFO("handoffs planned where both sides run blocked");
+        CHECK(r.handoffs == pairs);
+        if (active_isa() != Isa::generic) CHECK(pairs > 0);
+      }
+    }
+  });
+  set_direct_conv_group_budget(0);
+}
 
 TEST_CASE("inference fusion: blocked handoffs with residuals in either layout give the same bits", "[graph][net][fusion]") {
   for_each_isa([&] {
@@ -331,25 +349,11 @@ TEST_CASE("inference fusion: blocked handoffs with residuals in either layout gi
       for (int64_t batch : {1, 3}) {
         INFO("threads " << threads << " batch " << batch);
         Net net(residual_handoff_spec());
-        net.init(31);
-        randomize_batchnorms(net, 32);
-        Tensor x({batch, 3, 12, 10});
-        Rng rng(33);
-        for (int64_t i = 0; i < x.numel(); ++i) x[i] = rng.uniform(-1.f, 1.f);
-        RunContext ctx;
-        ctx.train = false;
-        Net::InferenceScope scope(net);
-        net.set_blocked_handoffs(false);
-        const std::vector<float> plain = values(net.forward(x, ctx));
-        net.set_blocked_handoffs(true);
-        const std::vector<float> handed = values(net.forward(x, ctx));
-        CHECK(handed == plain);
-        bool all_blocked = true;
-        for (const LayerSummary& l : net.summary())
-          if ((l.type == "conv" || l.type == "shortcut") && l.name != "stem")
-            all_blocked = all_blocked && l.kernel.rfind("blocked", 0) == 0;
+        const HandoffRuns r = run_handoffs(net, batch, 31);
+        CHECK(r.handed == r.plain);
+        CHECK(r.again == r.plain);
         INFO("a, b, c, d, f, g, h, i and j hand over where every convolution but the stem runs blocked");
-        if (all_blocked) CHECK(net.blocked_handoffs() == 9);
+        if (blocked_but_stem(net)) CHECK(r.handoffs == 9);
         else if (active_isa() != Isa::generic)
           WARN("skipped: the handoff count (the planner gives some of these convolutions to SGEMM here)");
       }
