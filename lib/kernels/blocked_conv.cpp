@@ -58,16 +58,25 @@ int64_t blocked_weight_floats(const BlockedConvPlan& p) {
 
 namespace {
 // p's packed weights [MG][CB][taps][L][G] from w: tap t of output channel m and input channel c is
-// src(m, c, t).
+// src(m, c, t). One (output group, input block) panel per work item, G rows of taps * L floats of
+// w read in order into a panel that stays in L1. Measured (session 17, Zen 5, training a net of three
+// 512-channel 3x3 convolutions at 4x4, `perf`): scattered single-threaded writes with the index
+// computed per element took 3.3-4.2% of the step's CPU time; in panels on 2 threads 2.8-3.0% of it
+// (half of that in wall time): about what reading and writing 9.4 MB five times a step costs.
 template <class Src>
 void pack_weights(const BlockedConvPlan& p, int taps, Src src, float* dst) {
-  std::memset(dst, 0, sizeof(float) * size_t(blocked_weight_floats(p)));
-  for (int m = 0; m < p.M; ++m)
-    for (int c = 0; c < p.C; ++c)
-      for (int t = 0; t < taps; ++t) {
-        const int64_t at = ((((int64_t(m / p.G) * p.CB + c / p.L) * taps + t) * p.L + c % p.L) * p.G) + m % p.G;
-        dst[at] = src(m, c, t);
-      }
+  const int64_t panel = int64_t(taps) * p.L * p.G;
+  parallel_for(int64_t(p.MG) * p.CB, [&](int64_t b, int64_t e, int) {
+    for (int64_t i = b; i < e; ++i) {
+      const int m0 = static_cast<int>(i / p.CB) * p.G, c0 = static_cast<int>(i % p.CB) * p.L;
+      const int ms = std::min(p.G, p.M - m0), cs = std::min(p.L, p.C - c0);
+      float* d = dst + i * panel;  // in L1: scattered writes, reads along w's rows
+      if (ms < p.G || cs < p.L) std::fill(d, d + panel, 0.f);
+      for (int g = 0; g < ms; ++g)
+        for (int l = 0; l < cs; ++l)
+          for (int t = 0; t < taps; ++t) d[(int64_t(t) * p.L + l) * p.G + g] = src(m0 + g, c0 + l, t);
+    }
+  });
 }
 }  // namespace
 
