@@ -97,10 +97,8 @@ ConvGeom backward_data_geometry(const ConvGeom& g, int M) {
   return b;
 }
 
-namespace {
-// The zero border of one block's padded plane: the border rows whole, then each image row's left
-// and right border.
-void zero_border(const BlockedConvPlan& p, float* dst) {
+// The border rows whole, then each image row's left and right border.
+void zero_blocked_border(const BlockedConvPlan& p, float* dst) {
   const ConvGeom& g = p.g;
   const int L = p.L;
   std::memset(dst, 0, sizeof(float) * size_t(g.PH * p.WP * L));
@@ -115,24 +113,23 @@ void zero_border(const BlockedConvPlan& p, float* dst) {
   for (int h = 0; h < g.H; ++h, row += p.WP * L)
     std::memset(row + (g.PW + g.W) * L, 0, sizeof(float) * size_t((right + (h + 1 < g.H ? g.PW : 0)) * L));
 }
-}  // namespace
 
-void pack_blocked_input(const BlockedConvPlan& p, const float* x, int64_t N, float* xb) {
+void pack_blocked_block(const BlockedConvPlan& p, const float* x, int64_t n, int64_t cb, float* block) {
   const ConvGeom& g = p.g;
   const int L = p.L;
   const int64_t plane = int64_t(g.H) * g.W;
+  zero_blocked_border(p, block);
+  const int lanes = static_cast<int>(std::min<int64_t>(L, g.C - cb * L));
+  const float* rows[kMaxBlockedLanes];
+  for (int h = 0; h < g.H; ++h) {
+    for (int l = 0; l < lanes; ++l) rows[l] = x + (n * g.C + cb * L + l) * plane + int64_t(h) * g.W;
+    p.kernel->pack_pixels(rows, lanes, g.W, block + (int64_t(g.PH + h) * p.WP + g.PW) * L);
+  }
+}
+
+void pack_blocked_input(const BlockedConvPlan& p, const float* x, int64_t N, float* xb) {
   parallel_for(N * p.CB, [&](int64_t b, int64_t e, int) {
-    for (int64_t i = b; i < e; ++i) {
-      const int64_t n = i / p.CB, cb = i % p.CB;
-      float* dst = xb + n * p.x_image + cb * p.x_block;
-      zero_border(p, dst);
-      const int lanes = static_cast<int>(std::min<int64_t>(L, g.C - cb * L));
-      const float* rows[kMaxBlockedLanes];
-      for (int h = 0; h < g.H; ++h) {
-        for (int l = 0; l < lanes; ++l) rows[l] = x + (n * g.C + cb * L + l) * plane + int64_t(h) * g.W;
-        p.kernel->pack_pixels(rows, lanes, g.W, dst + (int64_t(g.PH + h) * p.WP + g.PW) * L);
-      }
-    }
+    for (int64_t i = b; i < e; ++i) pack_blocked_block(p, x, i / p.CB, i % p.CB, xb + i / p.CB * p.x_image + i % p.CB * p.x_block);
   });
 }
 
@@ -164,7 +161,7 @@ void blocked_conv_run(const BlockedConvPlan& p, int64_t N, const float* xb, cons
   const BlockedConvPlan* into = target ? target->plane : nullptr;
   if (into)
     parallel_for(N * into->CB, [&](int64_t b, int64_t e, int) {
-      for (int64_t i = b; i < e; ++i) zero_border(*into, yb + i / into->CB * into->x_image + i % into->CB * into->x_block);
+      for (int64_t i = b; i < e; ++i) zero_blocked_border(*into, yb + i / into->CB * into->x_image + i % into->CB * into->x_block);
     });
   const int64_t y_image = into ? into->x_image : p.y_image, y_block = into ? into->x_block : p.y_block;
   const int threads = num_threads();

@@ -22,6 +22,8 @@
 
 namespace cnn {
 
+struct BlockedDepthwiseArgs;  // kernels/blocked_depthwise.h
+
 struct BlockedConvArgs {
   int CB = 0;                      // input channel blocks
   int T = 0;                       // taps
@@ -139,6 +141,9 @@ struct BlockedConvKernel {
   // The weight gradient of output pixels [i0, i1) of a.images images added to dwt
   // (BlockedWgradArgs), single-threaded.
   void (*wgrad)(const BlockedWgradArgs& a, int64_t i0, int64_t i1, float* dwt);
+  // Output pixels [i0, i1) of one channel block of a depthwise convolution (blocked_depthwise.h),
+  // single-threaded.
+  void (*depthwise)(const BlockedDepthwiseArgs& a, int64_t i0, int64_t i1);
 };
 
 // Every implementation, fastest first, the naive reference last: per ISA a two-block tile and a
@@ -179,6 +184,10 @@ ConvGeom backward_data_geometry(const ConvGeom& g, int M);
 // x (N x C x H x W) -> N blocked padded images (p.x_image floats each), borders and channels past
 // C zeroed; in parallel.
 void pack_blocked_input(const BlockedConvPlan& p, const float* x, int64_t N, float* xb);
+// The same for channel block cb of image n alone, into block (p.x_block floats).
+void pack_blocked_block(const BlockedConvPlan& p, const float* x, int64_t n, int64_t cb, float* block);
+// The zero border of one block's padded plane (p.x_block floats at block).
+void zero_blocked_border(const BlockedConvPlan& p, float* block);
 // Where a convolution's forward may write its outputs instead of p.y_image floats per image: the
 // padded input plane of the convolution that reads them (`plane`: that reader's plan, whose
 // p.C are the writer's p.M channels and whose input is the writer's output map), the results

@@ -1,6 +1,7 @@
 // The naive twin of the blocked-convolution kernels: the definition in blocked_conv.h, loop for
 // loop, with 8 lanes and two blocks per group (the AVX2 kernel's layout).
 #include "kernels/blocked_conv.h"
+#include "kernels/blocked_depthwise.h"
 
 namespace cnn {
 namespace {
@@ -55,9 +56,21 @@ void wgrad(const BlockedWgradArgs& a, int64_t i0, int64_t i1, float* dwt) {
       }
 }
 
+void depthwise(const BlockedDepthwiseArgs& a, int64_t i0, int64_t i1) { blocked_depthwise_reference(a, kLanes, i0, i1); }
+
 }  // namespace
 
+void blocked_depthwise_reference(const BlockedDepthwiseArgs& a, int lanes, int64_t i0, int64_t i1) {
+  for (int64_t i = i0; i < i1; ++i)
+    for (int l = 0; l < lanes; ++l) {
+      float s = a.bias ? a.bias[l] : 0.f;
+      for (int t = 0; t < a.T; ++t) s += a.w[t * lanes + l] * a.x[a.x_pix[i] + a.tap[t] + l];
+      if (a.clamp) s = s > a.lo ? (s < a.hi ? s : a.hi) : a.lo;
+      a.y[(a.y_pix ? a.y_pix[i] : i * lanes) + l] = s;
+    }
+}
+
 const BlockedConvKernel kBlockedConvReference{"reference", Isa::generic, kLanes, kBlocks, 1,
-                                              forward, pack_pixels, unpack_finish, wgrad};
+                                              forward, pack_pixels, unpack_finish, wgrad, depthwise};
 
 }  // namespace cnn

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "kernels/blocked_conv.h"
+#include "kernels/blocked_depthwise.h"
 #include "kernels/simd_avx2.h"  // transpose8x8: AVX-512 files have AVX2 too
 
 namespace cnn::blocked_conv_simd {
@@ -276,6 +277,37 @@ void unpack_finish(const float* src, int64_t W, int count, const BlockedEpilogue
   for (; w < W; ++w)
     for (int l = 0; l < count; ++l)
       store_blocked_value(finish_blocked_value(blocked_pixel_value(src, w, l, L, e), l, w, post), post, rows[l] + w);
+}
+
+// The depthwise kernel: P pixels at a time (P independent FMA chains), one weight vector per tap
+// shared by them, so about one load per FMA.
+template <class V, int P>
+[[gnu::always_inline]] inline void depthwise_pixels(const BlockedDepthwiseArgs& a, int64_t i) {
+  constexpr int L = V::kLanes;
+  const typename V::reg b = a.bias ? V::load(a.bias) : V::zero();
+  typename V::reg acc[P];
+  const float* xp[P];
+#pragma GCC unroll 16
+  for (int p = 0; p < P; ++p) acc[p] = b, xp[p] = a.x + a.x_pix[i + p];
+  for (int t = 0; t < a.T; ++t) {
+    const typename V::reg w = V::load(a.w + t * L);
+    const int64_t at = a.tap[t];
+#pragma GCC unroll 16
+    for (int p = 0; p < P; ++p) acc[p] = V::fma(w, V::load(xp[p] + at), acc[p]);
+  }
+#pragma GCC unroll 16
+  for (int p = 0; p < P; ++p) {
+    typename V::reg r = acc[p];
+    if (a.clamp) r = V::min(V::max(r, V::set1(a.lo)), V::set1(a.hi));
+    V::store(a.y + (a.y_pix ? a.y_pix[i + p] : (i + p) * L), r);
+  }
+}
+
+template <class V, int P>
+void depthwise(const BlockedDepthwiseArgs& a, int64_t i0, int64_t i1) {
+  int64_t i = i0;
+  for (; i + P <= i1; i += P) depthwise_pixels<V, P>(a, i);
+  for (; i < i1; ++i) depthwise_pixels<V, 1>(a, i);
 }
 
 }  // namespace cnn::blocked_conv_simd

@@ -13,6 +13,8 @@
 #include "core/blas_core.h"
 #include "core/parallel.h"
 #include "core/rng.h"
+#include "core/isa.h"
+#include "kernels/blocked_depthwise.h"
 #include "kernels/channel_stats.h"
 #include "kernels/conv_direct.h"
 #include "kernels/depthwise.h"
@@ -75,7 +77,7 @@ class Conv2d : public Layer {
 
   std::string kernel() const override {
     switch (algo_) {
-      case Algo::depthwise: return "depthwise";
+      case Algo::depthwise: return blocked_depthwise_on() ? "blocked depthwise " + std::string(dw_plane_.kernel->name) : "depthwise";
       case Algo::direct:  // "blocked": forward in the blocked layout, "direct": the row layout only
         return (direct_.forward_blocked() ? "blocked " : "direct ") + std::string(direct_.kernel->name);
       case Algo::im2col: break;
@@ -87,6 +89,8 @@ class Conv2d : public Layer {
   // im2col path: each thread's GemmBuffers.
   size_t workspace_floats(bool train) const override {
     if (algo_ == Algo::im2col) return size_t(num_threads()) * gemm_buffers_floats(train);
+    if (algo_ == Algo::depthwise)
+      return !train && blocked_depthwise_on() ? size_t(num_threads() * blocked_depthwise_scratch_floats(dw_plane_)) : 0;
     if (algo_ != Algo::direct) return 0;
     const size_t fwd = direct_.forward_floats() + (infer_.on && !train ? 0 : direct_.packed_weight_floats());
     return train ? std::max(fwd, direct_.backward_floats(num_threads())) : fwd;
@@ -95,44 +99,47 @@ class Conv2d : public Layer {
 
   bool fuse_for_inference(const InferenceFusion* f) override {
     prepare_conv_inference(infer_, f, weight_.value, o_.bias ? &bias_.value : nullptr);
-    if (infer_.on && algo_ == Algo::direct) {
+    blocked_bias_.clear();
+    if (!infer_.on) return true;
+    if (algo_ == Algo::direct) {
       infer_.packed.resize({int64_t(direct_.packed_weight_floats())});
       pack_direct_conv_weights(direct_, infer_.w, infer_.packed.data());
+    } else if (blocked_depthwise_fits()) {
+      infer_.packed.resize({blocked_depthwise_weight_floats(dw_plane_)});
+      pack_blocked_depthwise_weights(dw_plane_, infer_.w, infer_.packed.data());
+    }
+    if (const BlockedConvPlan* own = blocked_input_plane(); own && infer_.b) {  // to whole output blocks
+      blocked_bias_.assign(size_t((o_.out + own->L - 1) / own->L * own->L), 0.f);
+      std::copy(infer_.b, infer_.b + o_.out, blocked_bias_.begin());
     }
     return true;
   }
 
   const BlockedConvPlan* blocked_input_plane() const override {
-    return algo_ == Algo::direct && direct_.forward_blocked() ? &direct_.blocked : nullptr;
+    if (direct_blocked()) return &direct_.blocked;
+    return blocked_depthwise_fits() ? &dw_plane_ : nullptr;
   }
   void read_blocked_input(bool on) override { x_blocked_ = on; }
-  const BlockedConvPlan* blocked_output_plane() const override {
-    return blocked_input_plane() ? &output_plane_ : nullptr;
-  }
+  const BlockedConvPlan* blocked_output_plane() const override { return direct_blocked() ? &output_plane_ : nullptr; }
   bool read_blocked_residual(const BlockedConvPlan* plane) override {
-    residual_plane_ = {};
-    if (!plane || !infer_.on || !infer_.residual || !blocked_input_plane() || plane->L != direct_.blocked.L) return false;
-    residual_plane_.plane = *plane;
-    residual_plane_.pix = blocked_interior_pixels(*plane);
+    residual_plane_.set(nullptr);
+    if (!plane || !infer_.on || !infer_.residual || !direct_blocked() || plane->L != direct_.blocked.L) return false;
+    residual_plane_.set(plane);
     return true;
   }
   // Into the reader's plane: the folded bias, the residual and the clamp in the kernel's store;
   // same lanes, channels and map.
   bool write_blocked_output(const BlockedConvPlan* plane) override {
-    handoff_ = {};
-    if (!plane || !infer_.on || !blocked_input_plane()) return false;
-    const BlockedConvPlan& own = direct_.blocked;
-    if (plane->L != own.L || plane->C != o_.out || plane->g.H != g_.OH || plane->g.W != g_.OW) return false;
-    handoff_.plane = *plane;
-    handoff_.pix = blocked_interior_pixels(*plane);
-    if (infer_.b) {
-      handoff_.bias.assign(size_t(own.MB) * size_t(own.L), 0.f);
-      std::copy(infer_.b, infer_.b + o_.out, handoff_.bias.begin());
-    }
-    handoff_.target.plane = &handoff_.plane;
-    handoff_.target.pix = handoff_.pix.data();
-    handoff_.target.bias = infer_.b ? handoff_.bias.data() : nullptr;
-    handoff_.target.clamp = infer_.clamp, handoff_.target.lo = infer_.lo, handoff_.target.hi = infer_.hi;
+    handoff_.set(nullptr);
+    handoff_target_ = {};
+    const BlockedConvPlan* own = blocked_input_plane();
+    if (!plane || !infer_.on || !own) return false;
+    if (plane->L != own->L || plane->C != o_.out || plane->g.H != g_.OH || plane->g.W != g_.OW) return false;
+    handoff_.set(plane);
+    handoff_target_.plane = &handoff_.plane;
+    handoff_target_.pix = handoff_.pix.data();
+    handoff_target_.bias = blocked_bias_.empty() ? nullptr : blocked_bias_.data();
+    handoff_target_.clamp = infer_.clamp, handoff_target_.lo = infer_.lo, handoff_target_.hi = infer_.hi;
     return true;
   }
 
@@ -155,7 +162,9 @@ class Conv2d : public Layer {
       if (sums) reduce_thread_sums(partials, num_threads(), o_.out, sums->sum.data(), sums->sum_sq.data());
       return;
     }
-    if (algo_ == Algo::depthwise) {  // direct kernel, parallel over (image, channel) planes, epilogue included
+    if (algo_ == Algo::depthwise && fused && blocked_depthwise_on()) {
+      depthwise_blocked_forward(x, out, ctx);
+    } else if (algo_ == Algo::depthwise) {  // direct kernel, parallel over (image, channel) planes, epilogue included
       const OutputEpilogue e = fused ? OutputEpilogue{residual, infer_.clamp, infer_.lo, infer_.hi} : OutputEpilogue{};
       depthwise_forward(x.data(), w, bias, g_, N, int(in_channels_), int(o_.out / o_.groups), out.data(), e);
     } else if (N < num_threads()) {  // too few images to split: split each GEMM instead
@@ -232,23 +241,44 @@ class Conv2d : public Layer {
   ConvInference infer_;   // fuse_for_inference
   bool x_blocked_ = false;  // read_blocked_input
   BlockedConvPlan output_plane_;  // blocked_output_plane
-  struct Handoff {          // write_blocked_output: the reader's plane, its pixels, the padded bias
+  // Inference, multiplier-1 depthwise with a SIMD blocked kernel: its input plane (the
+  // convolution read densely over all channels: plan_blocked_conv); kernel null: none.
+  BlockedConvPlan dw_plane_;
+  std::vector<float> blocked_bias_;  // fuse_for_inference: the bias in use padded to whole blocks
+  struct PlanePixels {  // another layer's blocked plane and where its interior pixels sit
     BlockedConvPlan plane;
     std::vector<int64_t> pix;
-    std::vector<float> bias;
-    BlockedOutputTarget target;
-  } handoff_;
-  struct BlockedResidualPlane {  // read_blocked_residual
-    BlockedConvPlan plane;
-    std::vector<int64_t> pix;
-  } residual_plane_;
+    void set(const BlockedConvPlan* p) {
+      plane = p ? *p : BlockedConvPlan{};
+      pix = p ? blocked_interior_pixels(*p) : std::vector<int64_t>{};
+    }
+    bool on() const { return plane.kernel != nullptr; }
+  };
+  PlanePixels handoff_;                  // write_blocked_output: the reader's plane
+  BlockedOutputTarget handoff_target_;   // into handoff_, with the bias and clamp
+  PlanePixels residual_plane_;           // read_blocked_residual
   std::vector<double> sum_partials_;  // channel sums per thread (RunContext::channel_sums_out)
+
+  bool direct_blocked() const { return algo_ == Algo::direct && direct_.forward_blocked(); }
+  // The blocked depthwise path can run (its input and output planes are the handoff planner's).
+  bool blocked_depthwise_fits() const {
+    return algo_ == Algo::depthwise && dw_plane_.kernel && infer_.on && !infer_.residual;
+  }
+  // It runs: the input or the output is handed over blocked (else the plane kernels need no packing).
+  bool blocked_depthwise_on() const { return blocked_depthwise_fits() && (x_blocked_ || handoff_.on()); }
 
   void plan_algorithm(int64_t N) {
     gemm_images_ = batch_for(N);
     // groups == input channels (> 1): the direct depthwise kernel instead of one tiny GEMM per channel.
     if (o_.groups > 1 && o_.groups == in_channels_) {
       algo_ = Algo::depthwise;
+      dw_plane_ = {};
+      const BlockedConvKernel& k = blocked_conv_kernel(active_isa(), int(o_.out));
+      if (o_.out == in_channels_ && k.isa != Isa::generic) {
+        ConvGeom dense = g_;
+        dense.C = int(in_channels_);
+        dw_plane_ = plan_blocked_conv(dense, int(o_.out), k);
+      }
       return;
     }
     algo_ = Algo::im2col;
@@ -326,8 +356,8 @@ class Conv2d : public Layer {
     }
     DirectForwardIo io;  // the blocked handoffs, in fused eval forwards only
     io.x_blocked = fused && x_blocked_;
-    io.y_target = fused && handoff_.target.plane ? &handoff_.target : nullptr;
-    const bool res_blocked = fused && residual && residual_plane_.plane.kernel;
+    io.y_target = fused && handoff_.on() ? &handoff_target_ : nullptr;
+    const bool res_blocked = fused && residual && residual_plane_.on();
     const int64_t x_at = io.x_blocked ? direct_.blocked.x_image : in_img;
     const int64_t y_at = io.y_target ? handoff_.plane.x_image : out_img;
     for (int64_t n = 0; n < N; n += direct_.N) {
@@ -341,6 +371,17 @@ class Conv2d : public Layer {
       e.thread_sums = thread_sums;
       direct_conv_forward(p, x.data() + n * x_at, wpacked, e, out.data() + n * y_at, xrows, io);
     }
+  }
+
+  // Fused eval with a blocked input or output (blocked_depthwise_on): the blocked kernel.
+  void depthwise_blocked_forward(const Tensor& x, Tensor& out, RunContext& ctx) {
+    BlockedDepthwiseIo io;
+    io.x = x.data(), io.x_blocked = x_blocked_;
+    io.y = out.data(), io.target = handoff_.on() ? &handoff_target_ : nullptr;
+    io.bias = blocked_bias_.empty() ? nullptr : blocked_bias_.data();
+    io.clamp = infer_.clamp, io.lo = infer_.lo, io.hi = infer_.hi;
+    io.scratch = workspace_for(ctx, own_workspace_, workspace_floats(false));
+    blocked_depthwise_run(dw_plane_, x.dim(0), infer_.packed.data(), io);
   }
 
   void forward_images(const Tensor& x, const float* weight, const float* bias, Tensor& out, int64_t n0, int64_t nb,

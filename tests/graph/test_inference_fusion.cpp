@@ -275,6 +275,30 @@ ModelSpec residual_handoff_spec() {
   return b.spec;
 }
 
+// MobileNet's blocks: depthwise 3x3 (BN, ReLU6) -> pointwise 1x1 (BN, ReLU6), channel counts
+// that are not multiples of 16. dw1 packs the stem's NCHW output itself and writes into p1's plane;
+// p1 writes into dw2's plane, dw2 into p2's, p2 into the strided dw3's; dw3 unpacks for the pool.
+ModelSpec depthwise_handoff_spec() {
+  SpecBuilder b({3, 12, 10}, "blocked_depthwise_handoffs");
+  auto block = [&](const std::string& name, const char* kind, const KeyValues& kv, int x) {
+    const int bn = b.add(name + ".bn", "bn", {}, {b.add(name, "conv", kv, {x})});
+    return b.add(name + ".clamp", kind, {}, {bn});
+  };
+  auto dw = [](int channels, int stride) {
+    const std::string c = std::to_string(channels);
+    return KeyValues{{"out", c}, {"k", "3"}, {"pad", "1"}, {"groups", c}, {"stride", std::to_string(stride)},
+                     {"bias", "false"}};
+  };
+  const KeyValues pw = {{"out", "40"}, {"k", "1"}, {"bias", "false"}};
+  int x = b.add("stem.relu", "relu", {}, {b.add("stem", "conv", {{"out", "40"}, {"k", "3"}, {"pad", "1"}}, {-1})});
+  x = block("dw1", "relu6", dw(40, 1), x);
+  x = block("p1", "relu6", pw, x);
+  x = block("dw2", "relu6", dw(40, 1), x);
+  x = block("p2", "relu", pw, x);
+  add_classifier(b, block("dw3", "relu6", dw(40, 2), x));
+  return b.spec;
+}
+
 // An inference forward of net (fresh weights, BN statistics from seed) on a random batch
 // without handoffs, then with them twice (the second reuses the buffers: borders zeroed again).
 struct HandoffRuns {
@@ -356,6 +380,35 @@ TEST_CASE("inference fusion: blocked handoffs with residuals in either layout gi
         if (blocked_but_stem(net)) CHECK(r.handoffs == 9);
         else if (active_isa() != Isa::generic)
           WARN("skipped: the handoff count (the planner gives some of these convolutions to SGEMM here)");
+      }
+    }
+  });
+}
+
+TEST_CASE("inference fusion: blocked depthwise convolutions between handoffs give the same bits", "[graph][net][fusion]") {
+  for_each_isa([&] {
+    for (int threads : {1, 2}) {
+      ThreadGuard tg(threads);
+      for (int64_t batch : {1, 3}) {
+        INFO("threads " << threads << " batch " << batch);
+        Net net(depthwise_handoff_spec());
+        const HandoffRuns r = run_handoffs(net, batch, 41);
+        CHECK(r.handed == r.plain);
+        CHECK(r.again == r.plain);
+        bool pointwise_blocked = true;
+        Net::InferenceScope scope(net);  // the kernels of the inference plan
+        RunContext ctx;
+        ctx.train = false;
+        net.forward(Tensor({batch, 3, 12, 10}), ctx);
+        for (const LayerSummary& l : net.summary()) {
+          if (l.name == "p1" || l.name == "p2") pointwise_blocked &= l.kernel.rfind("blocked", 0) == 0;
+          if (l.name == "dw1" || l.name == "dw3") CHECK(l.kernel.rfind("blocked depthwise", 0) == (r.handoffs ? 0 : std::string::npos));
+        }
+        INFO("dw1 -> p1 -> dw2 -> p2 -> dw3 hand over where the pointwise convolutions run blocked");
+        if (pointwise_blocked) CHECK(r.handoffs == 4);
+        else if (active_isa() != Isa::generic)
+          WARN("skipped: the handoff count (the planner gives a pointwise convolution to SGEMM here)");
+        if (active_isa() == Isa::generic) CHECK(r.handoffs == 0);
       }
     }
   });

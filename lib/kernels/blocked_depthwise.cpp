@@ -1,0 +1,59 @@
+#include "kernels/blocked_depthwise.h"
+
+#include <algorithm>
+
+#include "core/parallel.h"
+
+namespace cnn {
+
+int64_t blocked_depthwise_weight_floats(const BlockedConvPlan& p) { return int64_t(p.CB) * int64_t(p.tap.size()) * p.L; }
+
+void pack_blocked_depthwise_weights(const BlockedConvPlan& p, const float* w, float* dst) {
+  const int64_t T = static_cast<int64_t>(p.tap.size());
+  std::fill_n(dst, blocked_depthwise_weight_floats(p), 0.f);
+  for (int c = 0; c < p.C; ++c)
+    for (int64_t t = 0; t < T; ++t) dst[((c / p.L) * T + t) * p.L + c % p.L] = w[c * T + t];
+}
+
+int64_t blocked_depthwise_scratch_floats(const BlockedConvPlan& p) { return p.x_block + p.pixels * p.L; }
+
+void blocked_depthwise_run(const BlockedConvPlan& p, int64_t N, const float* wpacked, const BlockedDepthwiseIo& io) {
+  const BlockedConvKernel& k = *p.kernel;
+  const BlockedConvPlan* into = io.target ? io.target->plane : nullptr;
+  const int L = p.L, T = static_cast<int>(p.tap.size());
+  const int64_t scratch = blocked_depthwise_scratch_floats(p), P = p.pixels;
+  // One (image, channel block) per item: its input plane and output stay in L2 between the pack,
+  // the kernel and the unpack.
+  parallel_for(N * p.CB, [&](int64_t b, int64_t e, int tid) {
+    float* own = io.scratch + tid * scratch;
+    for (int64_t it = b; it < e; ++it) {
+      const int64_t n = it / p.CB, cb = it % p.CB;
+      BlockedDepthwiseArgs a;
+      a.T = T, a.tap = p.tap.data(), a.x_pix = p.x_pix.data();
+      a.w = wpacked + cb * T * L;
+      a.bias = io.bias ? io.bias + cb * L : nullptr;
+      a.clamp = io.clamp, a.lo = io.lo, a.hi = io.hi;
+      if (io.x_blocked) {
+        a.x = io.x + n * p.x_image + cb * p.x_block;
+      } else {
+        pack_blocked_block(p, io.x, n, cb, own);
+        a.x = own;
+      }
+      if (into) {
+        a.y = io.y + n * into->x_image + cb * into->x_block;
+        a.y_pix = io.target->pix;
+        zero_blocked_border(*into, a.y);
+      } else {
+        a.y = own + p.x_block;
+      }
+      k.depthwise(a, 0, P);
+      if (into) continue;
+      const int lanes = std::min(L, p.C - int(cb) * L);
+      float* rows[kMaxBlockedLanes];
+      for (int l = 0; l < lanes; ++l) rows[l] = io.y + (n * p.C + cb * L + l) * P;
+      k.unpack_finish(a.y, P, lanes, {}, rows);
+    }
+  });
+}
+
+}  // namespace cnn
