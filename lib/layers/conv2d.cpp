@@ -99,18 +99,12 @@ class Conv2d : public Layer {
 
   bool fuse_for_inference(const InferenceFusion* f) override {
     prepare_conv_inference(infer_, f, weight_.value, o_.bias ? &bias_.value : nullptr);
-    blocked_bias_.clear();
-    if (!infer_.on) return true;
-    if (algo_ == Algo::direct) {
+    if (infer_.on && algo_ == Algo::direct) {
       infer_.packed.resize({int64_t(direct_.packed_weight_floats())});
       pack_direct_conv_weights(direct_, infer_.w, infer_.packed.data());
-    } else if (blocked_depthwise_fits()) {
+    } else if (infer_.on && algo_ == Algo::depthwise && dw_plane_.kernel) {
       infer_.packed.resize({blocked_depthwise_weight_floats(dw_plane_)});
       pack_blocked_depthwise_weights(dw_plane_, infer_.w, infer_.packed.data());
-    }
-    if (const BlockedConvPlan* own = blocked_input_plane(); own && infer_.b) {  // to whole output blocks
-      blocked_bias_.assign(size_t((o_.out + own->L - 1) / own->L * own->L), 0.f);
-      std::copy(infer_.b, infer_.b + o_.out, blocked_bias_.begin());
     }
     return true;
   }
@@ -119,7 +113,10 @@ class Conv2d : public Layer {
     if (direct_blocked()) return &direct_.blocked;
     return blocked_depthwise_fits() ? &dw_plane_ : nullptr;
   }
-  void read_blocked_input(bool on) override { x_blocked_ = on; }
+  void read_blocked_input(bool on) override {
+    x_blocked_ = on;
+    if (on && blocked_depthwise_fits()) pad_blocked_bias(dw_plane_.L);
+  }
   const BlockedConvPlan* blocked_output_plane() const override { return direct_blocked() ? &output_plane_ : nullptr; }
   bool read_blocked_residual(const BlockedConvPlan* plane) override {
     residual_plane_.set(nullptr);
@@ -138,7 +135,7 @@ class Conv2d : public Layer {
     handoff_.set(plane);
     handoff_target_.plane = &handoff_.plane;
     handoff_target_.pix = handoff_.pix.data();
-    handoff_target_.bias = blocked_bias_.empty() ? nullptr : blocked_bias_.data();
+    handoff_target_.bias = pad_blocked_bias(own->L);
     handoff_target_.clamp = infer_.clamp, handoff_target_.lo = infer_.lo, handoff_target_.hi = infer_.hi;
     return true;
   }
@@ -244,7 +241,7 @@ class Conv2d : public Layer {
   // Inference, multiplier-1 depthwise with a SIMD blocked kernel: its input plane (the
   // convolution read densely over all channels: plan_blocked_conv); kernel null: none.
   BlockedConvPlan dw_plane_;
-  std::vector<float> blocked_bias_;  // fuse_for_inference: the bias in use padded to whole blocks
+  std::vector<float> blocked_bias_;  // pad_blocked_bias
   struct PlanePixels {  // another layer's blocked plane and where its interior pixels sit
     BlockedConvPlan plane;
     std::vector<int64_t> pix;
@@ -262,7 +259,15 @@ class Conv2d : public Layer {
   bool direct_blocked() const { return algo_ == Algo::direct && direct_.forward_blocked(); }
   // The blocked depthwise path can run (its input and output planes are the handoff planner's).
   bool blocked_depthwise_fits() const {
-    return algo_ == Algo::depthwise && dw_plane_.kernel && infer_.on && !infer_.residual;
+    return algo_ == Algo::depthwise && dw_plane_.kernel && infer_.on && !infer_.residual &&
+           infer_.packed.numel() == blocked_depthwise_weight_floats(dw_plane_);
+  }
+  // The bias in use padded to whole blocks of L lanes (blocked outputs), or null without one.
+  const float* pad_blocked_bias(int L) {
+    if (!infer_.b) return nullptr;
+    blocked_bias_.assign(size_t((o_.out + L - 1) / L * L), 0.f);
+    std::copy(infer_.b, infer_.b + o_.out, blocked_bias_.begin());
+    return blocked_bias_.data();
   }
   // It runs: the input or the output is handed over blocked (else the plane kernels need no packing).
   bool blocked_depthwise_on() const { return blocked_depthwise_fits() && (x_blocked_ || handoff_.on()); }
@@ -378,7 +383,7 @@ class Conv2d : public Layer {
     BlockedDepthwiseIo io;
     io.x = x.data(), io.x_blocked = x_blocked_;
     io.y = out.data(), io.target = handoff_.on() ? &handoff_target_ : nullptr;
-    io.bias = blocked_bias_.empty() ? nullptr : blocked_bias_.data();
+    io.bias = infer_.b ? blocked_bias_.data() : nullptr;
     io.clamp = infer_.clamp, io.lo = infer_.lo, io.hi = infer_.hi;
     io.scratch = workspace_for(ctx, own_workspace_, workspace_floats(false));
     blocked_depthwise_run(dw_plane_, x.dim(0), infer_.packed.data(), io);
