@@ -191,8 +191,9 @@ void zero_blocked_border(const BlockedConvPlan& p, float* block);
 // Where a convolution's forward may write its outputs instead of p.y_image floats per image: the
 // padded input plane of the convolution that reads them (`plane`: that reader's plan, whose
 // p.C are the writer's p.M channels and whose input is the writer's output map), the results
-// + bias and clamped on the way (an inference pass: BatchNorm folded, a ReLU after it). The
-// reader then runs without packing its input (Net: blocked handoffs).
+// + bias, + residual (either layout: BlockedResidual) and clamped on the way, in that order (an
+// inference pass: BatchNorm folded, a shortcut, a ReLU). The reader then runs without packing its
+// input (Net: blocked handoffs).
 struct BlockedOutputTarget {
   const BlockedConvPlan* plane = nullptr;
   const int64_t* pix = nullptr;  // blocked_interior_pixels(*plane)

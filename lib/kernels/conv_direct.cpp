@@ -319,8 +319,9 @@ namespace {
 
 // yb (N blocked outputs of b) -> y (N x b.M x OH x OW) through the epilogue (and its BatchNorm
 // sums into e.thread_sums, each thread its own), or added to y (accumulate), in parallel over
-// (image, output block): each block's pixels transposed 8 x 8 at a time by the kernel's
-// unpack_finish, the epilogue applied to the transposed vectors.
+// (image, output block): each block's pixels transposed by the kernel's unpack_finish (L x L at a
+// time, then 8 x 8, the rest one by one), the epilogue applied to the transposed vectors (a blocked
+// residual and the bias to the pixels before).
 void unpack_blocked_output(const BlockedConvPlan& b, int64_t N, const float* yb, const ConvEpilogue& e,
                            bool accumulate, float* y, const BlockedResidual* blocked_residual = nullptr) {
   const int L = b.L, M = b.M, MB = (M + L - 1) / L;

@@ -1,8 +1,8 @@
-// The blocked-convolution kernels (every entry of the table this CPU can run) against the naive
-// reference: the tile loop and the weight gradient on random blocked planes, and the pixel
-// packing both ways. The
-// direct convolution built on them is checked against the convolution's definition in
-// test_row_conv.cpp (its forward runs in the blocked layout from 8 input channels).
+// The blocked-convolution kernels (every entry of the table this CPU can run) against the
+// convolution's definition: the tile loop, the weight gradient and the store into a following
+// convolution's padded plane on random blocked planes, and the pixel packing both ways. The direct
+// convolution built on them is checked against the definition in test_row_conv.cpp (its forward
+// runs in the blocked layout from 8 input channels).
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -130,6 +130,113 @@ void check_kernel(const BlockedConvKernel& k) {
   }
 }
 
+// What a store into a target plane adds: a bias (the plane's blocks whole, zeros past M) and a
+// residual (N x M x OH x OW, then a NaN tail that the NCHW gather's lane mask keeps out), also
+// packed as another plane's interior (padded unlike the target: its own pixel offsets).
+struct StoreAddends {
+  std::vector<float> bias, res, res_blocked;
+  BlockedConvPlan res_plane;
+  std::vector<int64_t> res_pix;
+};
+
+enum class StoreResidual { none, nchw, blocked };
+
+StoreAddends store_addends(const BlockedConvPlan& plane, int N, Rng& rng) {
+  const ConvGeom& g = plane.g;  // its input: the writer's output map
+  const int M = plane.C;
+  const int64_t P = int64_t(g.H) * g.W;
+  StoreAddends a;
+  a.bias = random_vec(size_t(plane.CB * plane.L), rng);
+  std::fill(a.bias.begin() + M, a.bias.end(), 0.f);
+  a.res = random_vec(size_t(N * M * P), rng);
+  a.res.resize(size_t((int64_t(N) * M + plane.L) * P), std::nanf(""));
+  a.res_plane = plan_blocked_conv(geom(M, g.H, g.W, 5, 2, 1), M, *plane.kernel);
+  a.res_blocked.assign(size_t(N * a.res_plane.x_image), std::nanf(""));
+  pack_blocked_input(a.res_plane, a.res.data(), N, a.res_blocked.data());
+  a.res_pix = blocked_interior_pixels(a.res_plane);
+  return a;
+}
+
+BlockedResidual store_residual(StoreResidual kind, const StoreAddends& a, int M, int L, int64_t P) {
+  if (kind == StoreResidual::nchw) return {a.res.data(), M * P, L * P, P, nullptr, M};
+  if (kind == StoreResidual::blocked)
+    return {a.res_blocked.data(), a.res_plane.x_image, a.res_plane.x_block, 1, a.res_pix.data(), M};
+  return {};
+}
+
+constexpr float kGuardValue = -1234.5f;
+
+// out (N target planes, then a guard) after p stored into them through t: each lane of the planes'
+// blocks at every output pixel the definition + bias + residual, clamped (past M exactly what the
+// zero weights, bias and residual give), the borders zero, the guard untouched.
+void check_stored_planes(const BlockedConvPlan& p, int N, const std::vector<float>& x, const std::vector<float>& w,
+                         const StoreAddends& a, const BlockedOutputTarget& t, const std::vector<float>& out) {
+  const BlockedConvPlan& plane = *t.plane;
+  const ConvGeom& g = p.g;
+  const int L = plane.L;
+  const int64_t P = p.pixels;
+  for (int n = 0; n < N; ++n)
+    for (int m = 0; m < plane.CB * L; ++m)
+      for (int64_t i = 0; i < P; ++i) {
+        const int oh = int(i / g.OW), ow = int(i % g.OW);
+        double want = m < p.M ? definition(g, x, w, n, m, oh, ow) : 0.0;
+        if (t.bias) want += t.bias[m];
+        if (t.residual.data && m < p.M) want += a.res[size_t((int64_t(n) * p.M + m) * P + i)];
+        if (t.clamp) want = std::clamp(want, double(t.lo), double(t.hi));
+        const float got = out[size_t(n * plane.x_image + (m / L) * plane.x_block + t.pix[i] + m % L)];
+        INFO("n " << n << " m " << m << " oh " << oh << " ow " << ow);
+        if (m < p.M) REQUIRE(std::fabs(got - want) <= 1e-4 * (1 + std::fabs(want)));
+        else REQUIRE(got == float(want));
+      }
+  std::vector<char> interior(size_t(plane.HP * plane.WP), 0);
+  for (int64_t i = 0; i < P; ++i) interior[size_t(t.pix[i] / L)] = 1;
+  for (int64_t b = 0; b < N * plane.CB; ++b)
+    for (size_t q = 0; q < interior.size(); ++q) {
+      if (interior[q]) continue;
+      INFO("border of image " << b / plane.CB << " block " << b % plane.CB << " at pixel " << q);
+      for (int l = 0; l < L; ++l) REQUIRE(out[size_t(b * plane.x_block) + q * size_t(L) + size_t(l)] == 0.f);
+    }
+  for (size_t j = size_t(N * plane.x_image); j < out.size(); ++j) REQUIRE(out[j] == kGuardValue);
+}
+
+// blocked_conv_run with a BlockedOutputTarget: the outputs stored into the padded input plane of a
+// following 3x3 convolution (NaN before), plain or + bias, + a residual in either layout, clamped.
+void check_target_store(const BlockedConvKernel& k) {
+  struct Case { ConvGeom g; int M; int N; };
+  const std::vector<Case> cases = {
+      {geom(13, 5, 7, 3, 1, 1), 20, 3},  // 8 lanes: 3 blocks, the last group's second not stored
+      {geom(24, 9, 9, 3, 1, 2), 35, 1},  // stride 2; a group's block past the plane at 8 and 16 lanes
+      {geom(16, 6, 6, 1, 0, 1), 40, 3},  // 1x1
+      {geom(8, 4, 4, 3, 1, 1), 12, 1},   // one block of 16 lanes: a two-block group's second not stored
+  };
+  struct Store { bool bias, clamp; StoreResidual residual; };
+  const Store stores[] = {{false, false, StoreResidual::none}, {true, true, StoreResidual::none},
+                          {true, true, StoreResidual::nchw}, {true, true, StoreResidual::blocked}};
+  Rng rng(11);
+  for (const Case& c : cases) {
+    const ConvGeom& g = c.g;
+    const BlockedConvPlan p = plan_blocked_conv(g, c.M, k);
+    const BlockedConvPlan plane = plan_blocked_conv(geom(c.M, g.OH, g.OW, 3, 1, 1), 8, k);
+    const std::vector<int64_t> pix = blocked_interior_pixels(plane);
+    const auto x = random_vec(size_t(c.N) * g.C * g.H * g.W, rng);
+    const auto w = random_vec(size_t(c.M) * g.C * g.KH * g.KW, rng);
+    std::vector<float> wp(size_t(blocked_weight_floats(p))), xb(size_t(c.N * p.x_image), std::nanf(""));
+    pack_blocked_weights(p, w.data(), wp.data());
+    pack_blocked_input(p, x.data(), c.N, xb.data());
+    const StoreAddends a = store_addends(plane, c.N, rng);
+    for (const Store& s : stores) {
+      INFO("C " << g.C << " H " << g.H << " W " << g.W << " k " << g.KH << " stride " << g.SH << " M " << c.M
+                << " N " << c.N << " bias " << s.bias << " clamp " << s.clamp << " residual " << int(s.residual));
+      BlockedOutputTarget t{&plane, pix.data(), s.bias ? a.bias.data() : nullptr, s.clamp, -1.5f, 2.f,
+                            store_residual(s.residual, a, c.M, p.L, p.pixels)};
+      std::vector<float> out(size_t(c.N * plane.x_image), std::nanf(""));
+      out.resize(out.size() + size_t(k.blocks * plane.x_block), kGuardValue);
+      blocked_conv_run(p, c.N, xb.data(), wp.data(), out.data(), &t);
+      check_stored_planes(p, c.N, x, w, a, t, out);
+    }
+  }
+}
+
 void check_pixel_packing(const BlockedConvKernel& k) {
   Rng rng(8);
   const int L = k.lanes;
@@ -222,6 +329,7 @@ TEST_CASE("blocked_conv: the table lists every ISA, the naive reference last") {
 
 TEST_CASE("blocked_conv: the reference kernel gives the definition") {
   check_kernel(kBlockedConvReference);
+  check_target_store(kBlockedConvReference);
   check_pixel_packing(kBlockedConvReference);
 }
 
@@ -230,6 +338,7 @@ TEST_CASE("blocked_conv: avx2 kernels give the definition") {
   for (const BlockedConvKernel* k : {&kBlockedConvAvx2, &kBlockedConvAvx2OneBlock}) {
     INFO(k->blocks << " blocks");
     check_kernel(*k);
+    check_target_store(*k);
     check_pixel_packing(*k);
   }
 }
@@ -239,6 +348,7 @@ TEST_CASE("blocked_conv: avx512 kernels give the definition") {
   for (const BlockedConvKernel* k : {&kBlockedConvAvx512, &kBlockedConvAvx512OneBlock}) {
     INFO(k->blocks << " blocks");
     check_kernel(*k);
+    check_target_store(*k);
     check_pixel_packing(*k);
   }
 }
