@@ -186,8 +186,11 @@ ConvGeom backward_data_geometry(const ConvGeom& g, int M);
 void pack_blocked_input(const BlockedConvPlan& p, const float* x, int64_t N, float* xb);
 // The same for channel block cb of image n alone, into block (p.x_block floats).
 void pack_blocked_block(const BlockedConvPlan& p, const float* x, int64_t n, int64_t cb, float* block);
-// The zero border of one block's padded plane (p.x_block floats at block).
+// The zero border of one block's padded plane (p.x_block floats at block); with rows, only the
+// left and right borders of image rows [h0, h1), the rows above them when h0 == 0 and below them
+// when h1 == H (disjoint row ranges zero disjoint memory).
 void zero_blocked_border(const BlockedConvPlan& p, float* block);
+void zero_blocked_border(const BlockedConvPlan& p, float* block, int h0, int h1);
 // Where a convolution's forward may write its outputs instead of p.y_image floats per image: the
 // padded input plane of the convolution that reads them (`plane`: that reader's plan, whose
 // p.C are the writer's p.M channels and whose input is the writer's output map), the results
