@@ -289,6 +289,9 @@ template <class V, int P>
   const float* xp[P];
 #pragma GCC unroll 16
   for (int p = 0; p < P; ++p) acc[p] = b, xp[p] = a.x + a.x_pix[i + p];
+  if (a.prefetch)
+#pragma GCC unroll 16
+    for (int p = 0; p < P; ++p) __builtin_prefetch(xp[p] + a.prefetch);
   for (int t = 0; t < a.T; ++t) {
     const typename V::reg w = V::load(a.w + t * L);
     const int64_t at = a.tap[t];

@@ -15,6 +15,13 @@ void pack_blocked_depthwise_weights(const BlockedConvPlan& p, const float* w, fl
     for (int64_t t = 0; t < T; ++t) dst[((c / p.L) * T + t) * p.L + c % p.L] = w[c * T + t];
 }
 
+namespace {
+// Input rows ahead of the windows fetched into the caches. Measured (session 18, Zen 5, MobileNet
+// v1 inference at batch 32, `cnn bench --layers`, 3 alternating runs): the depthwise layers took
+// 26-28 ms without, 23-25 ms 3 rows ahead, 22.7-25 ms 6 rows ahead (the planes come from memory).
+constexpr int64_t kPrefetchRows = 6;
+}  // namespace
+
 int64_t blocked_depthwise_scratch_floats(const BlockedConvPlan& p) { return p.x_block + p.pixels * p.L; }
 
 void blocked_depthwise_run(const BlockedConvPlan& p, int64_t N, const float* wpacked, const BlockedDepthwiseIo& io) {
@@ -33,6 +40,7 @@ void blocked_depthwise_run(const BlockedConvPlan& p, int64_t N, const float* wpa
       a.w = wpacked + cb * T * L;
       a.bias = io.bias ? io.bias + cb * L : nullptr;
       a.clamp = io.clamp, a.lo = io.lo, a.hi = io.hi;
+      a.prefetch = kPrefetchRows * p.WP * L;
       if (io.x_blocked) {
         a.x = io.x + n * p.x_image + cb * p.x_block;
       } else {

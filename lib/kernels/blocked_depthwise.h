@@ -28,6 +28,7 @@ struct BlockedDepthwiseArgs {
   const int64_t* y_pix = nullptr;
   bool clamp = false;
   float lo = 0.f, hi = 0.f;
+  int64_t prefetch = 0;  // floats ahead of each window's origin fetched into the caches (0: none)
 };
 
 // The naive twin of the kernels' depthwise member (BlockedConvKernel::depthwise), any lanes.
