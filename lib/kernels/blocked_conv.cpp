@@ -178,6 +178,7 @@ void blocked_conv_run(const BlockedConvPlan& p, int64_t N, const float* xb, cons
       const int64_t g0 = p.MG * part / parts, g1 = p.MG * (part + 1) / parts;
       BlockedConvArgs a;
       a.CB = p.CB, a.T = static_cast<int>(p.tap.size()), a.tap = p.tap.data();
+      a.last_lanes = p.C % p.L;
       a.x = xb + n * p.x_image, a.x_block = p.x_block, a.x_pix = p.x_pix.data();
       a.y_block = y_block;
       if (into) {

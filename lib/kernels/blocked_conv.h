@@ -26,6 +26,7 @@ struct BlockedDepthwiseArgs;  // kernels/blocked_depthwise.h
 
 struct BlockedConvArgs {
   int CB = 0;                      // input channel blocks
+  int last_lanes = 0;              // channels of the last input block (0: all lanes; the rest are zeros)
   int T = 0;                       // taps
   const int64_t* tap = nullptr;    // each tap's offset from a window's origin (floats)
   const float* x = nullptr;        // the image's blocked input

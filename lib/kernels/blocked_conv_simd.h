@@ -44,8 +44,13 @@ template <class V, int P, int B>
     const float* xp[P];
 #pragma GCC unroll 16
     for (int p = 0; p < P; ++p) xp[p] = xc + a.x_pix[i + p];
+    const int lanes = cb + 1 < a.CB || a.last_lanes == 0 ? L : a.last_lanes;
     for (int t = 0; t < a.T; ++t, w += L * B * L) {
       const int64_t at = a.tap[t];
+      if (lanes < L) {  // the input channels past C are zeros: skipped
+        for (int l = 0; l < lanes; ++l) fma_tile<V, P, B>(acc, xp, at + l, w + l * B * L);
+        continue;
+      }
 #pragma GCC unroll 2
       for (int l = 0; l < L; l += 2) {
         fma_tile<V, P, B>(acc, xp, at + l, w + l * B * L);
