@@ -191,20 +191,20 @@ int check_direct_conv(const RowConvKernel& k, bool narrow, bool blocked) {
       {geom(9, 3, 17, 3, 3, 1, 1), 12, 2},         // rows crossing vector boundaries
       {geom(5, 6, 6, 3, 3, 1, 1, 1, 1, 0, 1), 6, 2},  // no bottom padding: narrow too
       {geom(5, 6, 6, 3, 3, 1, 1, 2, 1, 2, -1), 6, 2}, // dilated rows, undilated columns: narrow too
-      // From 8 output channels the stride-1 input gradient runs in the blocked layout, whose
-      // padding is the kernel's reach minus the forward's on each side:
-      {geom(3, 7, 8, 3, 3, 0, 1, 1, 1, 2, 0), 9, 2},   // asymmetric padding
+      // From 8 output and 8 input channels the stride-1 input gradient runs in the blocked layout,
+      // whose padding is the kernel's reach minus the forward's on each side:
+      {geom(9, 7, 8, 3, 3, 0, 1, 1, 1, 2, 0), 9, 2},   // asymmetric padding
       {geom(9, 9, 7, 3, 3, 2, 2, 2, 2), 10, 2},        // dilation 2
       {geom(10, 6, 5, 5, 5, 1, 1), 12, 2},             // 5x5 padded less than its reach
-      // Strided, from 8 output channels: one blocked convolution per phase of dx.
-      {geom(5, 9, 7, 3, 3, 1, 1, 1, 1, -1, -1, 2, 2), 9, 3},     // odd sizes
+      // Strided, from 8 output and 8 input channels: one blocked convolution per phase of dx.
+      {geom(9, 9, 7, 3, 3, 1, 1, 1, 1, -1, -1, 2, 2), 9, 3},     // odd sizes
       {geom(8, 8, 8, 1, 1, 0, 0, 1, 1, -1, -1, 2, 2), 8, 2},     // 1x1: phases without taps
-      {geom(3, 8, 9, 3, 3, 1, 1, 1, 1, -1, -1, 2, 1), 10, 2},    // stride (2, 1)
-      {geom(3, 11, 11, 3, 3, 2, 2, 2, 2, -1, -1, 2, 2), 9, 2},   // dilation 2
-      {geom(3, 10, 10, 3, 3, 1, 1, 1, 1, -1, -1, 3, 3), 8, 2},   // stride 3
-      {geom(2, 7, 8, 3, 3, 0, 1, 1, 1, 1, 0, 2, 2), 9, 2},       // asymmetric padding
-      {geom(3, 1, 1, 3, 3, 1, 1, 1, 1, -1, -1, 2, 2), 8, 3},     // 1x1 map
-      {geom(4, 9, 8, 3, 3, 0, 0, 1, 1, -1, -1, 2, 2), 17, 2},    // no padding, channels past a block
+      {geom(10, 8, 9, 3, 3, 1, 1, 1, 1, -1, -1, 2, 1), 10, 2},   // stride (2, 1)
+      {geom(8, 11, 11, 3, 3, 2, 2, 2, 2, -1, -1, 2, 2), 9, 2},   // dilation 2
+      {geom(9, 10, 10, 3, 3, 1, 1, 1, 1, -1, -1, 3, 3), 8, 2},   // stride 3
+      {geom(12, 7, 8, 3, 3, 0, 1, 1, 1, 1, 0, 2, 2), 9, 2},      // asymmetric padding
+      {geom(8, 1, 1, 3, 3, 1, 1, 1, 1, -1, -1, 2, 2), 8, 3},     // 1x1 map
+      {geom(17, 9, 8, 3, 3, 0, 0, 1, 1, -1, -1, 2, 2), 17, 2},   // no padding, channels past a block
   };
   Rng rng(5);
   for (const Case& c : cases) {
@@ -214,7 +214,9 @@ int check_direct_conv(const RowConvKernel& k, bool narrow, bool blocked) {
     DirectConvPlan p = plan_direct_conv(g, c.M, c.N, k);
     REQUIRE(direct_conv_fits(p));
     blocked_plans += p.forward_blocked() + p.backward_data_blocked() + p.strided_dx_blocked();
-    if (g.SH > 1 || g.SW > 1) REQUIRE(p.strided_dx_blocked() == (blocked && c.M >= 8));
+    const bool dx_blocked = blocked && c.M >= 8 && g.C >= 8;  // fewer input channels: the row kernels
+    if (g.SH > 1 || g.SW > 1) REQUIRE(p.strided_dx_blocked() == dx_blocked);
+    else REQUIRE(p.backward_data_blocked() == dx_blocked);
     REQUIRE(p.rows.narrow == (narrow && narrow_fits(g)));
     const auto x = random_vec(size_t(c.N * g.C * g.H * g.W), rng);
     const auto w = random_vec(size_t(c.M * g.C * g.KH * g.KW), rng);
