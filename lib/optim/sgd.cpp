@@ -15,33 +15,44 @@ Sgd::Sgd(std::vector<NamedParam> params, SgdOptions o, OptimizerCommon common)
   loaded_.assign(momentum_.size(), 0);
 }
 
+namespace {
+
+// One parameter's elements [0, n), every flag a local so the loops vectorize.
+void sgd_step(float* w, const float* g, float* buf, int64_t n, float lr, float decay, float mom, float damp,
+              bool first, bool nesterov) {
+  if (!buf) {
+    for (int64_t j = 0; j < n; ++j) w[j] -= lr * (g[j] + decay * w[j]);
+    return;
+  }
+  for (int64_t j = 0; j < n; ++j) {
+    const float d = g[j] + decay * w[j];
+    const float b = first ? d : mom * buf[j] + damp * d;
+    buf[j] = b;
+    w[j] -= lr * (nesterov ? d + mom * b : b);
+  }
+}
+
+}  // namespace
+
+// Parameter by parameter, each split over elements (elementwise: any split, the same bits).
+// Split by parameters instead, LeNet-5's update ran scalar loops on one thread's share of 79% of the
+// weights (fc1) while the other waited: 4.7% of its training step (Zen 5, `perf`).
 void Sgd::update(double lr_d) {
   const float mom = float(o_.momentum);
   const float damp = float(1 - o_.dampening);
-  const bool first = !started_;
+  const bool first = !started_, nesterov = o_.nesterov;
   started_ = true;
-  parallel_for(static_cast<int64_t>(params_.size()), [&](int64_t b, int64_t e, int) {
-    for (int64_t i = b; i < e; ++i) {
-      Param& p = *params_[i].param;
-      float* w = p.value.data();
-      const float* g = p.grad.data();
-      const float lr = float(lr_d * lr_mult(size_t(i)));
-      const float decay = decays(size_t(i)) ? float(o_.weight_decay * wd_mult(size_t(i))) : 0.f;
-      const int64_t n = p.value.numel();
-      if (mom == 0.f) {
-        for (int64_t j = 0; j < n; ++j) w[j] -= lr * (g[j] + decay * w[j]);
-        continue;
-      }
-      float* buf = momentum_[i].data();
-      for (int64_t j = 0; j < n; ++j) {
-        float d = g[j] + decay * w[j];
-        buf[j] = first ? d : mom * buf[j] + damp * d;
-        if (o_.nesterov) d += mom * buf[j];
-        else d = buf[j];
-        w[j] -= lr * d;
-      }
-    }
-  });
+  for (size_t i = 0; i < params_.size(); ++i) {
+    Param& p = *params_[i].param;
+    float* w = p.value.data();
+    const float* g = p.grad.data();
+    float* buf = mom == 0.f ? nullptr : momentum_[i].data();
+    const float lr = float(lr_d * lr_mult(i));
+    const float decay = decays(i) ? float(o_.weight_decay * wd_mult(i)) : 0.f;
+    parallel_elementwise(p.value.numel(), [&](int64_t b, int64_t e) {
+      sgd_step(w + b, g + b, buf ? buf + b : nullptr, e - b, lr, decay, mom, damp, first, nesterov);
+    });
+  }
 }
 
 std::vector<NamedTensor> Sgd::state() const {
