@@ -10,17 +10,13 @@
 #include "core/rng.h"
 #include "kernels/blocked_depthwise.h"
 #include "isa_levels.h"
+#include "random_values.h"
 
 using namespace cnn;
+using cnn::test::random_vec;
 using cnn::test::skip_unless_cpu_has;
 
 namespace {
-
-std::vector<float> random_vec(size_t n, Rng& rng) {
-  std::vector<float> v(n);
-  for (auto& x : v) x = rng.uniform(-1.f, 1.f);
-  return v;
-}
 
 struct Case {
   int C, H, W, K, P, S, D, N;

@@ -11,19 +11,15 @@
 #include "kernels/conv_direct.h"
 #include "kernels/row_conv.h"
 #include "isa_levels.h"
+#include "random_values.h"
 #include "thread_guard.h"
 
 using namespace cnn;
+using cnn::test::random_vec;
 using cnn::test::skip_unless_cpu_has;
 using cnn::test::ThreadGuard;
 
 namespace {
-
-std::vector<float> random_vec(size_t n, Rng& rng) {
-  std::vector<float> v(n);
-  for (auto& x : v) x = rng.uniform(-1.f, 1.f);
-  return v;
-}
 
 const RowConvKernel& kernel_named(std::string_view name) {
   for (const RowConvKernel& k : row_conv_kernels())
