@@ -27,10 +27,29 @@ template <class V, int P, int B>
   }
 }
 
+// The same for P consecutive pixels of one row: one pointer, the pixels at constant displacements.
+template <class V, int P, int B>
+[[gnu::always_inline]] inline void fma_run(typename V::reg (&acc)[P][B], const float* x, const float* w) {
+  constexpr int L = V::kLanes;
+  typename V::reg wv[B];
+#pragma GCC unroll 4
+  for (int b = 0; b < B; ++b) wv[b] = V::load(w + b * L);
+#pragma GCC unroll 16
+  for (int p = 0; p < P; ++p) {
+    const typename V::reg xv = V::bcast(x + p * L);
+#pragma GCC unroll 4
+    for (int b = 0; b < B; ++b) acc[p][b] = V::fma(wv[b], xv, acc[p][b]);
+  }
+}
+
 // Never inlined, like the row kernels' tiles: the register allocation of the whole tile is
 // GCC's to see at once (an always_inline step over an accumulator array: 94 GFLOP/s in the
 // prototype; the same loops with the accumulators indexed in the tap loop spilled them, 34).
-template <class V, int P, int B>
+// kRun: the P windows are consecutive pixels of one row (stride 1), so one pointer and constant
+// displacements address them all (fma_run); P pointers of their own do not fit the general
+// registers (session 18, Zen 5, `perf annotate`: the 16-pixel tile reloaded spilled pointers
+// from vector registers before most of its FMAs).
+template <class V, int P, int B, bool kRun = false>
 [[gnu::noinline]] void tile(const BlockedConvArgs& a, int64_t i) {
   constexpr int L = V::kLanes;
   typename V::reg acc[P][B];
@@ -41,10 +60,26 @@ template <class V, int P, int B>
   const float* w = a.w;
   for (int cb = 0; cb < a.CB; ++cb) {
     const float* xc = a.x + cb * a.x_block;
+    const int lanes = cb + 1 < a.CB || a.last_lanes == 0 ? L : a.last_lanes;
+    if constexpr (kRun) {
+      const float* x0 = xc + a.x_pix[i];
+      for (int t = 0; t < a.T; ++t, w += L * B * L) {
+        const float* xt = x0 + a.tap[t];
+        if (lanes < L) {
+          for (int l = 0; l < lanes; ++l) fma_run<V, P, B>(acc, xt + l, w + l * B * L);
+          continue;
+        }
+#pragma GCC unroll 2
+        for (int l = 0; l < L; l += 2) {
+          fma_run<V, P, B>(acc, xt + l, w + l * B * L);
+          fma_run<V, P, B>(acc, xt + l + 1, w + (l + 1) * B * L);
+        }
+      }
+      continue;
+    }
     const float* xp[P];
 #pragma GCC unroll 16
     for (int p = 0; p < P; ++p) xp[p] = xc + a.x_pix[i + p];
-    const int lanes = cb + 1 < a.CB || a.last_lanes == 0 ? L : a.last_lanes;
     for (int t = 0; t < a.T; ++t, w += L * B * L) {
       const int64_t at = a.tap[t];
       if (lanes < L) {  // the input channels past C are zeros: skipped
@@ -90,8 +125,12 @@ void tail(const BlockedConvArgs& a, int64_t i, int rest, std::integer_sequence<i
 
 template <class V, int P, int B>
 void forward(const BlockedConvArgs& a, int64_t i0, int64_t i1) {
+  constexpr int L = V::kLanes;
   int64_t i = i0;
-  for (; i + P <= i1; i += P) tile<V, P, B>(a, i);
+  // Window origins step by at least L floats, so equal ends mean a run of consecutive pixels.
+  for (; i + P <= i1; i += P)
+    if (a.x_pix[i + P - 1] - a.x_pix[i] == (P - 1) * L) tile<V, P, B, true>(a, i);
+    else tile<V, P, B>(a, i);
   if (i < i1) tail<V, B>(a, i, static_cast<int>(i1 - i), std::make_integer_sequence<int, P - 1>{});
 }
 
