@@ -12,43 +12,49 @@
 
 namespace cnn::blocked_conv_simd {
 
-template <class V, int P, int B>
-[[gnu::always_inline]] inline void fma_tile(typename V::reg (&acc)[P][B], const float* const (&xp)[P], int64_t at,
-                                            const float* w) {
+// One (input channel, tap) step: B weight vectors against P broadcast inputs, pixel p's at
+// pixel(p) + at.
+template <class V, int P, int B, class Pixel>
+[[gnu::always_inline]] inline void fma_tile(typename V::reg (&acc)[P][B], Pixel pixel, int64_t at, const float* w) {
   constexpr int L = V::kLanes;
   typename V::reg wv[B];
 #pragma GCC unroll 4
   for (int b = 0; b < B; ++b) wv[b] = V::load(w + b * L);
 #pragma GCC unroll 16
   for (int p = 0; p < P; ++p) {
-    const typename V::reg x = V::bcast(xp[p] + at);
+    const typename V::reg x = V::bcast(pixel(p) + at);
 #pragma GCC unroll 4
     for (int b = 0; b < B; ++b) acc[p][b] = V::fma(wv[b], x, acc[p][b]);
   }
 }
 
-// The same for P consecutive pixels of one row: one pointer, the pixels at constant displacements.
-template <class V, int P, int B>
-[[gnu::always_inline]] inline void fma_run(typename V::reg (&acc)[P][B], const float* x, const float* w) {
+// Every tap and used lane of one input block; returns the next block's weights.
+template <class V, int P, int B, class Pixel>
+[[gnu::always_inline]] inline const float* block_taps(typename V::reg (&acc)[P][B], const BlockedConvArgs& a,
+                                                      int lanes, Pixel pixel, const float* w) {
   constexpr int L = V::kLanes;
-  typename V::reg wv[B];
-#pragma GCC unroll 4
-  for (int b = 0; b < B; ++b) wv[b] = V::load(w + b * L);
-#pragma GCC unroll 16
-  for (int p = 0; p < P; ++p) {
-    const typename V::reg xv = V::bcast(x + p * L);
-#pragma GCC unroll 4
-    for (int b = 0; b < B; ++b) acc[p][b] = V::fma(wv[b], xv, acc[p][b]);
+  for (int t = 0; t < a.T; ++t, w += L * B * L) {
+    const int64_t at = a.tap[t];
+    if (lanes < L) {  // the input channels past C are zeros: skipped
+      for (int l = 0; l < lanes; ++l) fma_tile<V, P, B>(acc, pixel, at + l, w + l * B * L);
+      continue;
+    }
+#pragma GCC unroll 2
+    for (int l = 0; l < L; l += 2) {
+      fma_tile<V, P, B>(acc, pixel, at + l, w + l * B * L);
+      fma_tile<V, P, B>(acc, pixel, at + l + 1, w + (l + 1) * B * L);
+    }
   }
+  return w;
 }
 
 // Never inlined, like the row kernels' tiles: the register allocation of the whole tile is
 // GCC's to see at once (an always_inline step over an accumulator array: 94 GFLOP/s in the
 // prototype; the same loops with the accumulators indexed in the tap loop spilled them, 34).
 // kRun: the P windows are consecutive pixels of one row (stride 1), so one pointer and constant
-// displacements address them all (fma_run); P pointers of their own do not fit the general
-// registers (session 18, Zen 5, `perf annotate`: the 16-pixel tile reloaded spilled pointers
-// from vector registers before most of its FMAs).
+// displacements address them all; P pointers of their own do not fit the general registers
+// (session 18, Zen 5, `perf annotate`: the 16-pixel tile reloaded spilled pointers from vector
+// registers before most of its FMAs).
 template <class V, int P, int B, bool kRun = false>
 [[gnu::noinline]] void tile(const BlockedConvArgs& a, int64_t i) {
   constexpr int L = V::kLanes;
@@ -63,34 +69,12 @@ template <class V, int P, int B, bool kRun = false>
     const int lanes = cb + 1 < a.CB || a.last_lanes == 0 ? L : a.last_lanes;
     if constexpr (kRun) {
       const float* x0 = xc + a.x_pix[i];
-      for (int t = 0; t < a.T; ++t, w += L * B * L) {
-        const float* xt = x0 + a.tap[t];
-        if (lanes < L) {
-          for (int l = 0; l < lanes; ++l) fma_run<V, P, B>(acc, xt + l, w + l * B * L);
-          continue;
-        }
-#pragma GCC unroll 2
-        for (int l = 0; l < L; l += 2) {
-          fma_run<V, P, B>(acc, xt + l, w + l * B * L);
-          fma_run<V, P, B>(acc, xt + l + 1, w + (l + 1) * B * L);
-        }
-      }
-      continue;
-    }
-    const float* xp[P];
+      w = block_taps<V, P, B>(acc, a, lanes, [x0](int p) { return x0 + p * L; }, w);
+    } else {
+      const float* xp[P];
 #pragma GCC unroll 16
-    for (int p = 0; p < P; ++p) xp[p] = xc + a.x_pix[i + p];
-    for (int t = 0; t < a.T; ++t, w += L * B * L) {
-      const int64_t at = a.tap[t];
-      if (lanes < L) {  // the input channels past C are zeros: skipped
-        for (int l = 0; l < lanes; ++l) fma_tile<V, P, B>(acc, xp, at + l, w + l * B * L);
-        continue;
-      }
-#pragma GCC unroll 2
-      for (int l = 0; l < L; l += 2) {
-        fma_tile<V, P, B>(acc, xp, at + l, w + l * B * L);
-        fma_tile<V, P, B>(acc, xp, at + l + 1, w + (l + 1) * B * L);
-      }
+      for (int p = 0; p < P; ++p) xp[p] = xc + a.x_pix[i + p];
+      w = block_taps<V, P, B>(acc, a, lanes, [&xp](int p) { return xp[p]; }, w);
     }
   }
   if (!a.y_pix) {
