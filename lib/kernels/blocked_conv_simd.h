@@ -51,13 +51,15 @@ template <class V, int P, int B, class Pixel>
 // Never inlined, like the row kernels' tiles: the register allocation of the whole tile is
 // GCC's to see at once (an always_inline step over an accumulator array: 94 GFLOP/s in the
 // prototype; the same loops with the accumulators indexed in the tap loop spilled them, 34).
-// kRun: the P windows are consecutive pixels of one row (stride 1), so one pointer and constant
-// displacements address them all; P pointers of their own do not fit the general registers
+// The P windows as P / Q segments of Q windows whose origins step by kStep pixels (a stride-kStep
+// run along one output row): one pointer per segment, constant displacements within it (Q = 1:
+// a pointer per pixel, any windows). P pointers of their own do not fit the general registers
 // (session 18, Zen 5, `perf annotate`: the 16-pixel tile reloaded spilled pointers from vector
 // registers before most of its FMAs).
-template <class V, int P, int B, bool kRun = false>
+template <class V, int P, int B, int Q = 1, int kStep = 1>
 [[gnu::noinline]] void tile(const BlockedConvArgs& a, int64_t i) {
-  constexpr int L = V::kLanes;
+  static_assert(P % Q == 0);
+  constexpr int L = V::kLanes, S = P / Q;
   typename V::reg acc[P][B];
 #pragma GCC unroll 16
   for (int p = 0; p < P; ++p)
@@ -67,15 +69,10 @@ template <class V, int P, int B, bool kRun = false>
   for (int cb = 0; cb < a.CB; ++cb) {
     const float* xc = a.x + cb * a.x_block;
     const int lanes = cb + 1 < a.CB || a.last_lanes == 0 ? L : a.last_lanes;
-    if constexpr (kRun) {
-      const float* x0 = xc + a.x_pix[i];
-      w = block_taps<V, P, B>(acc, a, lanes, [x0](int p) { return x0 + p * L; }, w);
-    } else {
-      const float* xp[P];
+    const float* xs[S];
 #pragma GCC unroll 16
-      for (int p = 0; p < P; ++p) xp[p] = xc + a.x_pix[i + p];
-      w = block_taps<V, P, B>(acc, a, lanes, [&xp](int p) { return xp[p]; }, w);
-    }
+    for (int s = 0; s < S; ++s) xs[s] = xc + a.x_pix[i + s * Q];
+    w = block_taps<V, P, B>(acc, a, lanes, [&xs](int p) { return xs[p / Q] + (p % Q) * kStep * L; }, w);
   }
   if (!a.y_pix) {
 #pragma GCC unroll 16
@@ -107,14 +104,40 @@ void tail(const BlockedConvArgs& a, int64_t i, int rest, std::integer_sequence<i
   ((rest == R + 1 ? tile<V, R + 1, B>(a, i) : void()), ...);
 }
 
+// The segment length Q (P, 4, 2 or 1) and step (1 or 2 pixels) of the windows of pixels
+// [i, i + P) (tile's): the largest Q such that each run of Q origins steps by one step.
+template <int L>
+inline std::pair<int, int> tile_segments(const int64_t* o, int P) {
+  const int64_t d = o[1] - o[0];
+  if (d != L && d != 2 * L) return {1, 1};
+  int breaks = 0;  // bit k: the window after a k-aligned boundary does not continue the run
+  for (int p = 1; p < P; ++p)
+    if (o[p] - o[p - 1] != d) breaks |= p % 4 ? (p % 2 ? 1 : 2) : 4;
+  int q = breaks == 0 ? P : breaks & 1 ? 1 : breaks & 2 ? 2 : 4;
+  while (P % q) q /= 2;
+  return {q, int(d / L)};
+}
+
+// The tile of pixels [i, i + P) by the shape of its windows (tile_segments).
+template <class V, int P, int B>
+void segmented_tile(const BlockedConvArgs& a, int64_t i) {
+  const auto [q, step] = tile_segments<V::kLanes>(a.x_pix + i, P);
+  if (step == 1) {
+    if (q == P) return tile<V, P, B, P, 1>(a, i);
+    if constexpr (P % 4 == 0) if (q == 4) return tile<V, P, B, 4, 1>(a, i);
+    if constexpr (P % 2 == 0) if (q == 2) return tile<V, P, B, 2, 1>(a, i);
+  } else {
+    if (q == P) return tile<V, P, B, P, 2>(a, i);
+    if constexpr (P % 4 == 0) if (q == 4) return tile<V, P, B, 4, 2>(a, i);
+    if constexpr (P % 2 == 0) if (q == 2) return tile<V, P, B, 2, 2>(a, i);
+  }
+  tile<V, P, B>(a, i);
+}
+
 template <class V, int P, int B>
 void forward(const BlockedConvArgs& a, int64_t i0, int64_t i1) {
-  constexpr int L = V::kLanes;
   int64_t i = i0;
-  // Window origins step by at least L floats, so equal ends mean a run of consecutive pixels.
-  for (; i + P <= i1; i += P)
-    if (a.x_pix[i + P - 1] - a.x_pix[i] == (P - 1) * L) tile<V, P, B, true>(a, i);
-    else tile<V, P, B>(a, i);
+  for (; i + P <= i1; i += P) segmented_tile<V, P, B>(a, i);
   if (i < i1) tail<V, B>(a, i, static_cast<int>(i1 - i), std::make_integer_sequence<int, P - 1>{});
 }
 

@@ -1,8 +1,9 @@
 // The blocked-convolution kernels (every entry of the table this CPU can run) against the
-// convolution's definition: the tile loop, the weight gradient and the store into a following
-// convolution's padded plane on random blocked planes, and the pixel packing both ways. The direct
-// convolution built on them is checked against the definition in test_row_conv.cpp (its forward
-// runs in the blocked layout from 8 input channels).
+// convolution's definition: the tile loop (tiles of any windows and of runs of consecutive windows
+// at stride 1 and 2, whole or in segments of 4 and 2: rows of 4-48 pixels), the weight gradient
+// and the store into a following convolution's padded plane on random blocked planes, and the
+// pixel packing both ways. The direct convolution built on them is checked against the definition
+// in test_row_conv.cpp (its forward runs in the blocked layout from 8 input channels).
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -99,6 +100,9 @@ void check_kernel(const BlockedConvKernel& k) {
       {geom(8, 14, 14, 3, 1, 1), 13, 2},
       {geom(8, 16, 16, 3, 1, 1), 8, 2},
       {geom(16, 8, 8, 3, 1, 2), 12, 3},     // stride 2: rows of 4, two input rows apart
+      // stride-2 runs: whole tiles (rows of 16), pairs (rows of 14, tiles across rows)
+      {geom(16, 32, 32, 3, 1, 2), 40, 1},
+      {geom(8, 28, 28, 3, 1, 2), 16, 1},
       {geom(8, 48, 48, 3, 1, 1), 16, 2},    // an image past the weight gradient's small items
   };
   Rng rng(3);
