@@ -99,6 +99,16 @@ ConvGeom backward_data_geometry(const ConvGeom& g, int M) {
 
 void zero_blocked_border(const BlockedConvPlan& p, float* dst) { zero_blocked_border(p, dst, 0, p.g.H); }
 
+namespace {
+// n floats, a multiple of 8, in 8-float steps of constant size the compiler writes inline: the
+// border between two rows is a few pixels (128 bytes at pad 1 and 16 lanes), and a memset call
+// per row cost more than its stores (session 19, Zen 5: 4.3% of ResNet-20's inference, whose 8x8
+// planes have a border piece per 8 pixels).
+void zero_short(float* dst, int64_t n) {
+  for (; n > 0; n -= 8, dst += 8) std::memset(dst, 0, 8 * sizeof(float));
+}
+}  // namespace
+
 // The border rows whole, then each image row's left and right border.
 void zero_blocked_border(const BlockedConvPlan& p, float* dst, int h0, int h1) {
   const ConvGeom& g = p.g;
@@ -111,9 +121,8 @@ void zero_blocked_border(const BlockedConvPlan& p, float* dst, int h0, int h1) {
   // (a memset per border took 3% of ResNet-20's inference in 64-byte calls).
   const int64_t right = p.WP - g.PW - g.W;
   float* row = dst + int64_t(g.PH + h0) * p.WP * L;
-  if (h0 == 0) std::memset(row, 0, sizeof(float) * size_t(g.PW * L));
-  for (int h = h0; h < h1; ++h, row += p.WP * L)
-    std::memset(row + (g.PW + g.W) * L, 0, sizeof(float) * size_t((right + (h + 1 < g.H ? g.PW : 0)) * L));
+  if (h0 == 0) zero_short(row, g.PW * L);
+  for (int h = h0; h < h1; ++h, row += p.WP * L) zero_short(row + (g.PW + g.W) * L, (right + (h + 1 < g.H ? g.PW : 0)) * L);
 }
 
 void pack_blocked_block(const BlockedConvPlan& p, const float* x, int64_t n, int64_t cb, float* block) {
