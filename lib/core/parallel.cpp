@@ -38,11 +38,17 @@ class ThreadPool {
   }
   int size() const { return n_; }
 
-  void run(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn) {
+  void run(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn, bool balanced) {
     int chunks = static_cast<int>(std::min<int64_t>(n, n_));
     job_ = &fn;
     job_n_ = n;
     job_chunks_ = chunks;
+    balanced_ = balanced && n < (int64_t(1) << 31);
+    if (balanced_) {
+      for (int i = 0; i < chunks; ++i) ranges_[size_t(i)].set(n * i / chunks, n * (i + 1) / chunks);
+      // a few pieces per chunk: a thread slowed by another process leaves whole pieces behind
+      piece_ = std::max<int64_t>(1, n / (int64_t(chunks) * kPiecesPerChunk));
+    }
     // Every worker checks in, with or without a chunk, so none can see a later call's state.
     pending_.store(n_ - 1, std::memory_order_relaxed);
     {
@@ -74,6 +80,7 @@ class ThreadPool {
  private:
   void run_chunk(int i) {
     if (i >= job_chunks_) return;
+    if (balanced_) return run_balanced(i);
     int64_t begin = job_n_ * i / job_chunks_, end = job_n_ * (i + 1) / job_chunks_;
     if (begin < end) (*job_)(begin, end, i);
   }
@@ -102,6 +109,36 @@ class ThreadPool {
     }
   }
 
+  // A chunk's unclaimed indices [front, back), packed in one word: its owner claims pieces from
+  // the front, other threads from the back.
+  struct alignas(64) Range {
+    std::atomic<uint64_t> word{0};
+    void set(int64_t front, int64_t back) {
+      word.store(uint64_t(back) << 32 | uint64_t(front), std::memory_order_relaxed);
+    }
+    bool claim(int64_t piece, bool from_front, int64_t& b, int64_t& e) {
+      uint64_t w = word.load(std::memory_order_relaxed);
+      for (;;) {
+        const int64_t front = int64_t(w & 0xffffffffu), back = int64_t(w >> 32);
+        if (front >= back) return false;
+        b = from_front ? front : std::max(front, back - piece);
+        e = from_front ? std::min(back, front + piece) : back;
+        const uint64_t next = from_front ? uint64_t(back) << 32 | uint64_t(e) : uint64_t(b) << 32 | uint64_t(front);
+        if (word.compare_exchange_weak(w, next, std::memory_order_relaxed)) return true;
+      }
+    }
+  };
+  static constexpr int64_t kPiecesPerChunk = 8;
+
+  void run_balanced(int i) {
+    int64_t b, e;
+    while (ranges_[size_t(i)].claim(piece_, true, b, e)) (*job_)(b, e, i);
+    for (int k = 1; k < job_chunks_; ++k) {
+      Range& other = ranges_[size_t((i + k) % job_chunks_)];
+      while (other.claim(piece_, false, b, e)) (*job_)(b, e, i);
+    }
+  }
+
   int n_;
   std::vector<std::thread> workers_;
   std::mutex mu_;
@@ -111,6 +148,9 @@ class ThreadPool {
   const std::function<void(int64_t, int64_t, int)>* job_ = nullptr;
   int64_t job_n_ = 0;
   int job_chunks_ = 0;
+  bool balanced_ = false;
+  int64_t piece_ = 1;
+  std::vector<Range> ranges_ = std::vector<Range>(size_t(n_));
   bool stop_ = false;
 };
 
@@ -138,7 +178,8 @@ void parallel_copy(const float* src, float* dst, int64_t n) {
   parallel_elementwise(n, [&](int64_t b, int64_t e) { std::memcpy(dst + b, src + b, sizeof(float) * size_t(e - b)); });
 }
 
-void parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn) {
+namespace {
+void run_parallel(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn, bool balanced) {
   if (n <= 0) return;
   if (!pool()) set_num_threads(0);
   if (n == 1 || pool()->size() == 1 || in_parallel) {
@@ -147,12 +188,19 @@ void parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& f
   }
   in_parallel = true;
   try {
-    pool()->run(n, fn);
+    pool()->run(n, fn, balanced);
   } catch (...) {
     in_parallel = false;
     throw;
   }
   in_parallel = false;
+}
+}  // namespace
+
+void parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn) { run_parallel(n, fn, false); }
+
+void parallel_for_balanced(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn) {
+  run_parallel(n, fn, true);
 }
 
 const char* blas_core_name() { return openblas_get_corename(); }

@@ -15,6 +15,12 @@ int num_threads();
 // a nested call runs inline on the calling thread.
 void parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn);
 
+// The same split, balanced at the end: each thread runs its own chunk from the front in pieces,
+// then takes pieces from the back of the chunks of threads still busy. For loops whose results do
+// not depend on which thread runs an index (no per-thread partial sums): fn may see several
+// ranges per thread.
+void parallel_for_balanced(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn);
+
 // Elementwise work over [0, n): fn(begin, end) on one chunk per thread when n is large enough
 // to be worth waking the pool (2 * 32 Ki elements), inline otherwise.
 template <class Fn>

@@ -180,7 +180,7 @@ void blocked_conv_run(const BlockedConvPlan& p, int64_t N, const float* xb, cons
   // every chunk: equal work when the chunks are not). Each output is computed by the same code
   // either way.
   const int64_t parts = items >= 2 * threads ? 1 : std::min<int64_t>(p.MG, (2 * threads + items - 1) / items);
-  parallel_for(items * parts, [&](int64_t b, int64_t e, int) {
+  parallel_for_balanced(items * parts, [&](int64_t b, int64_t e, int) {
     for (int64_t it = b; it < e; ++it) {
       const int64_t item = it % items, part = it / items;
       const int64_t n = item / chunks, i0 = item % chunks * chunk, i1 = std::min(p.pixels, i0 + chunk);

@@ -31,7 +31,7 @@ void blocked_depthwise_run(const BlockedConvPlan& p, int64_t N, const float* wpa
   const int64_t scratch = blocked_depthwise_scratch_floats(p), P = p.pixels;
   // One (image, channel block) per item: its input plane and output stay in L2 between the pack,
   // the kernel and the unpack.
-  parallel_for(N * p.CB, [&](int64_t b, int64_t e, int tid) {
+  parallel_for_balanced(N * p.CB, [&](int64_t b, int64_t e, int tid) {
     float* own = io.scratch + tid * scratch;
     for (int64_t it = b; it < e; ++it) {
       const int64_t n = it / p.CB, cb = it % p.CB;

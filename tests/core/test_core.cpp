@@ -1,5 +1,6 @@
 // Tensor storage, the thread pool's parallel_for, and the deterministic Rng.
 #include <atomic>
+#include <chrono>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <set>
@@ -123,6 +124,37 @@ TEST_CASE("parallel_for: every index exactly once", "[core][parallel]") {
       for (auto& c : per_tid) CHECK(c.load() <= 1);  // one chunk per thread index
     }
   }
+}
+
+TEST_CASE("parallel_for_balanced: every index once; a slow thread's chunk is finished by the others",
+          "[core][parallel]") {
+  for (int threads : {1, 2, 3}) {
+    ThreadGuard tg(threads);
+    for (int64_t n : {0, 1, 2, 3, 5, 64, 1000, 100003}) {
+      INFO("threads " << threads << ", n " << n);
+      std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+      std::atomic<int> bad{0};
+      parallel_for_balanced(n, [&](int64_t b, int64_t e, int tid) {
+        if (b >= e || tid < 0 || tid >= threads) ++bad;
+        for (int64_t i = b; i < e; ++i) ++hits[size_t(i)];
+      });
+      int64_t wrong = 0;
+      for (auto& h : hits) wrong += h.load() != 1;
+      CHECK(wrong == 0);
+      CHECK(bad == 0);
+    }
+  }
+  // Thread 0 sleeps on each of its pieces: the back of its chunk goes to the other thread.
+  ThreadGuard tg(2);
+  constexpr int64_t n = 64;
+  std::vector<int> runner(size_t(n), -1);
+  parallel_for_balanced(n, [&](int64_t b, int64_t e, int tid) {
+    for (int64_t i = b; i < e; ++i) runner[size_t(i)] = tid;
+    if (tid == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  });
+  CHECK(runner.front() == 0);
+  CHECK(runner[size_t(n / 2 - 1)] == 1);  // the last piece of thread 0's chunk
+  for (int64_t i = n / 2; i < n; ++i) CHECK(runner[size_t(i)] == 1);
 }
 
 TEST_CASE("parallel_for: back-to-back calls leaving a worker idle, then not (stress)", "[core][parallel]") {
