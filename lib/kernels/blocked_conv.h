@@ -49,6 +49,9 @@ struct BlockedConvArgs {
   int res_channels = 0;
   bool clamp = false;
   float lo = 0.f, hi = 0.f;
+  // Floats past each window's first pixel in this block to prefetch (0: none): 1x1 convolutions
+  // read every input once per tile, so the next block's pixels are fetched while this one is used.
+  int64_t prefetch = 0;
 };
 
 // A residual added in a blocked convolution's output pass, in either layout: channel lane l of

@@ -72,6 +72,9 @@ template <class V, int P, int B, int Q = 1, int kStep = 1>
     const float* xs[S];
 #pragma GCC unroll 16
     for (int s = 0; s < S; ++s) xs[s] = xc + a.x_pix[i + s * Q];
+    if (a.prefetch)
+#pragma GCC unroll 16
+      for (int p = 0; p < P; ++p) __builtin_prefetch(xs[p / Q] + (p % Q) * kStep * L + a.prefetch);
     w = block_taps<V, P, B>(acc, a, lanes, [&xs](int p) { return xs[p / Q] + (p % Q) * kStep * L; }, w);
   }
   if (!a.y_pix) {
