@@ -49,7 +49,8 @@ BlockedConvPlan plan_blocked_conv(const ConvGeom& g, int M, const BlockedConvKer
 
 bool same_blocked_input(const BlockedConvPlan& a, const BlockedConvPlan& b) {
   return a.L == b.L && a.C == b.C && a.CB == b.CB && a.HP == b.HP && a.WP == b.WP && a.g.H == b.g.H &&
-         a.g.W == b.g.W && a.g.PH == b.g.PH && a.g.PW == b.g.PW && a.x_block == b.x_block && a.x_image == b.x_image;
+         a.g.W == b.g.W && a.g.PH == b.g.PH && a.g.PW == b.g.PW && a.x_block == b.x_block && a.x_image == b.x_image &&
+         a.border == b.border;
 }
 
 int64_t blocked_weight_floats(const BlockedConvPlan& p) {
@@ -97,39 +98,50 @@ ConvGeom backward_data_geometry(const ConvGeom& g, int M) {
   return b;
 }
 
-void zero_blocked_border(const BlockedConvPlan& p, float* dst) { zero_blocked_border(p, dst, 0, p.g.H); }
+void fill_blocked_border(const BlockedConvPlan& p, float* dst) { fill_blocked_border(p, dst, 0, p.g.H); }
 
 namespace {
-// n floats, a multiple of 8, in 8-float steps of constant size the compiler writes inline: the
-// border between two rows is a few pixels (128 bytes at pad 1 and 16 lanes), and a memset call
-// per row cost more than its stores (session 19, Zen 5: 4.3% of ResNet-20's inference, whose 8x8
-// planes have a border piece per 8 pixels).
-void zero_short(float* dst, int64_t n) {
+// n floats (a multiple of 8) set to v; zeros in 8-float steps of constant size the compiler writes
+// inline: the border between two rows is a few pixels (128 bytes at pad 1 and 16 lanes), and a
+// memset call per row cost more than its stores (session 19, Zen 5: 4.3% of ResNet-20's
+// inference, whose 8x8 planes have a border piece per 8 pixels).
+void fill_short(float* dst, int64_t n, float v) {
+  if (v != 0.f) {
+    std::fill_n(dst, n, v);
+    return;
+  }
   for (; n > 0; n -= 8, dst += 8) std::memset(dst, 0, 8 * sizeof(float));
+}
+void fill(float* dst, int64_t n, float v) {
+  if (v != 0.f) {
+    std::fill_n(dst, n, v);
+    return;
+  }
+  std::memset(dst, 0, sizeof(float) * size_t(n));
 }
 }  // namespace
 
 // The border rows whole, then each image row's left and right border.
-void zero_blocked_border(const BlockedConvPlan& p, float* dst, int h0, int h1) {
+void fill_blocked_border(const BlockedConvPlan& p, float* dst, int h0, int h1) {
   const ConvGeom& g = p.g;
   const int L = p.L;
-  if (h0 == 0) std::memset(dst, 0, sizeof(float) * size_t(g.PH * p.WP * L));
+  if (h0 == 0) fill(dst, int64_t(g.PH) * p.WP * L, p.border);
   const int64_t below = g.PH + g.H;
-  if (h1 == g.H) std::memset(dst + below * p.WP * L, 0, sizeof(float) * size_t((p.HP - below) * p.WP * L));
+  if (h1 == g.H) fill(dst + below * p.WP * L, (p.HP - below) * p.WP * L, p.border);
   if (p.WP == g.W || h0 >= h1) return;
-  // One row's right border and the next row's left border are one run: one memset for each pair
-  // (a memset per border took 3% of ResNet-20's inference in 64-byte calls).
+  // One row's right border and the next row's left border are one run.
   const int64_t right = p.WP - g.PW - g.W;
   float* row = dst + int64_t(g.PH + h0) * p.WP * L;
-  if (h0 == 0) zero_short(row, g.PW * L);
-  for (int h = h0; h < h1; ++h, row += p.WP * L) zero_short(row + (g.PW + g.W) * L, (right + (h + 1 < g.H ? g.PW : 0)) * L);
+  if (h0 == 0) fill_short(row, g.PW * L, p.border);
+  for (int h = h0; h < h1; ++h, row += p.WP * L)
+    fill_short(row + (g.PW + g.W) * L, (right + (h + 1 < g.H ? g.PW : 0)) * L, p.border);
 }
 
 void pack_blocked_block(const BlockedConvPlan& p, const float* x, int64_t n, int64_t cb, float* block) {
   const ConvGeom& g = p.g;
   const int L = p.L;
   const int64_t plane = int64_t(g.H) * g.W;
-  zero_blocked_border(p, block);
+  fill_blocked_border(p, block);
   const int lanes = static_cast<int>(std::min<int64_t>(L, g.C - cb * L));
   const float* rows[kMaxBlockedLanes];
   for (int h = 0; h < g.H; ++h) {
@@ -207,7 +219,7 @@ void blocked_conv_run(const BlockedConvPlan& p, int64_t N, const float* xb, cons
           // in: a pass of its own before the kernel took 3.3% of MobileNet v1's inference at batch
           // 32 (Zen 5, `perf`), its lines missing the caches twice.
           for (int blk = 0; blk < std::min(k.blocks, a.y_blocks); ++blk)
-            zero_blocked_border(*into, a.y + blk * y_block, int((i0 + p.g.OW - 1) / p.g.OW), int((i1 + p.g.OW - 1) / p.g.OW));
+            fill_blocked_border(*into, a.y + blk * y_block, int((i0 + p.g.OW - 1) / p.g.OW), int((i1 + p.g.OW - 1) / p.g.OW));
           a.bias = target->bias ? target->bias + grp * p.G : nullptr;
           const BlockedResidual& r = target->residual;
           if (r.data) {

@@ -148,6 +148,8 @@ struct BlockedConvKernel {
   // Output pixels [i0, i1) of one channel block of a depthwise convolution (blocked_depthwise.h),
   // single-threaded.
   void (*depthwise)(const BlockedDepthwiseArgs& a, int64_t i0, int64_t i1);
+  // The same for max pooling: each pixel's maximum over the taps (w, bias and clamp unused).
+  void (*maxpool)(const BlockedDepthwiseArgs& a, int64_t i0, int64_t i1);
 };
 
 // Every implementation, fastest first, the naive reference last: per ISA a two-block tile and a
@@ -168,6 +170,7 @@ struct BlockedConvPlan {
   int C = 0, M = 0;
   int CB = 0, MB = 0, MG = 0;  // input blocks, output blocks (MG * blocks), output groups
   int64_t HP = 0, WP = 0;      // the padded input plane
+  float border = 0.f;          // what its border holds (-inf for max pooling)
   int64_t pixels = 0;          // OH * OW
   int64_t x_block = 0, x_image = 0, y_block = 0, y_image = 0;  // floats
   std::vector<int64_t> tap, x_pix;
@@ -190,11 +193,11 @@ ConvGeom backward_data_geometry(const ConvGeom& g, int M);
 void pack_blocked_input(const BlockedConvPlan& p, const float* x, int64_t N, float* xb);
 // The same for channel block cb of image n alone, into block (p.x_block floats).
 void pack_blocked_block(const BlockedConvPlan& p, const float* x, int64_t n, int64_t cb, float* block);
-// The zero border of one block's padded plane (p.x_block floats at block); with rows, only the
+// The border (p.border values) of one block's padded plane (p.x_block floats at block); with rows, only the
 // left and right borders of image rows [h0, h1), the rows above them when h0 == 0 and below them
 // when h1 == H (disjoint row ranges zero disjoint memory).
-void zero_blocked_border(const BlockedConvPlan& p, float* block);
-void zero_blocked_border(const BlockedConvPlan& p, float* block, int h0, int h1);
+void fill_blocked_border(const BlockedConvPlan& p, float* block);
+void fill_blocked_border(const BlockedConvPlan& p, float* block, int h0, int h1);
 // Where a convolution's forward may write its outputs instead of p.y_image floats per image: the
 // padded input plane of the convolution that reads them (`plane`: that reader's plan, whose
 // p.C are the writer's p.M channels and whose input is the writer's output map), the results

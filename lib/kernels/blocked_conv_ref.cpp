@@ -3,6 +3,8 @@
 #include "kernels/blocked_conv.h"
 #include "kernels/blocked_depthwise.h"
 
+#include <cmath>
+
 namespace cnn {
 namespace {
 
@@ -57,6 +59,7 @@ void wgrad(const BlockedWgradArgs& a, int64_t i0, int64_t i1, float* dwt) {
 }
 
 void depthwise(const BlockedDepthwiseArgs& a, int64_t i0, int64_t i1) { blocked_depthwise_reference(a, kLanes, i0, i1); }
+void maxpool(const BlockedDepthwiseArgs& a, int64_t i0, int64_t i1) { blocked_maxpool_reference(a, kLanes, i0, i1); }
 
 }  // namespace
 
@@ -70,7 +73,19 @@ void blocked_depthwise_reference(const BlockedDepthwiseArgs& a, int lanes, int64
     }
 }
 
+void blocked_maxpool_reference(const BlockedDepthwiseArgs& a, int lanes, int64_t i0, int64_t i1) {
+  for (int64_t i = i0; i < i1; ++i)
+    for (int l = 0; l < lanes; ++l) {
+      float m = a.x[a.x_pix[i] + a.tap[0] + l];
+      for (int t = 1; t < a.T; ++t) {
+        const float v = a.x[a.x_pix[i] + a.tap[t] + l];
+        if (v > m || std::isnan(v)) m = v;
+      }
+      a.y[(a.y_pix ? a.y_pix[i] : i * lanes) + l] = m;
+    }
+}
+
 const BlockedConvKernel kBlockedConvReference{"reference", Isa::generic, kLanes, kBlocks, 1,
-                                              forward, pack_pixels, unpack_finish, wgrad, depthwise};
+                                              forward, pack_pixels, unpack_finish, wgrad, depthwise, maxpool};
 
 }  // namespace cnn

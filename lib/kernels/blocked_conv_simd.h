@@ -367,4 +367,28 @@ void depthwise(const BlockedDepthwiseArgs& a, int64_t i0, int64_t i1) {
   for (; i < i1; ++i) depthwise_pixels<V, 1>(a, i);
 }
 
+// Max pooling over the taps, P pixels at a time (the plane's border holds -inf).
+template <class V, int P>
+[[gnu::always_inline]] inline void maxpool_pixels(const BlockedDepthwiseArgs& a, int64_t i) {
+  constexpr int L = V::kLanes;
+  typename V::reg acc[P];
+  const float* xp[P];
+#pragma GCC unroll 16
+  for (int p = 0; p < P; ++p) xp[p] = a.x + a.x_pix[i + p], acc[p] = V::load(xp[p] + a.tap[0]);
+  for (int t = 1; t < a.T; ++t) {
+    const int64_t at = a.tap[t];
+#pragma GCC unroll 16
+    for (int p = 0; p < P; ++p) acc[p] = V::max_nan(acc[p], V::load(xp[p] + at));
+  }
+#pragma GCC unroll 16
+  for (int p = 0; p < P; ++p) V::store(a.y + (a.y_pix ? a.y_pix[i + p] : (i + p) * L), acc[p]);
+}
+
+template <class V, int P>
+void maxpool(const BlockedDepthwiseArgs& a, int64_t i0, int64_t i1) {
+  int64_t i = i0;
+  for (; i + P <= i1; i += P) maxpool_pixels<V, P>(a, i);
+  for (; i < i1; ++i) maxpool_pixels<V, 1>(a, i);
+}
+
 }  // namespace cnn::blocked_conv_simd

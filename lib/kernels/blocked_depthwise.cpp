@@ -1,6 +1,7 @@
 #include "kernels/blocked_depthwise.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "core/parallel.h"
 
@@ -24,20 +25,22 @@ constexpr int64_t kPrefetchRows = 6;
 
 int64_t blocked_depthwise_scratch_floats(const BlockedConvPlan& p) { return p.x_block + p.pixels * p.L; }
 
-void blocked_depthwise_run(const BlockedConvPlan& p, int64_t N, const float* wpacked, const BlockedDepthwiseIo& io) {
+namespace {
+// kernel (a member of p.kernel) on every (image, channel block) of N images, in parallel. One item
+// each: its input plane and output stay in L2 between the pack, the kernel and the unpack.
+void run_planes(const BlockedConvPlan& p, int64_t N, const float* wpacked, const BlockedDepthwiseIo& io,
+                void (*kernel)(const BlockedDepthwiseArgs&, int64_t, int64_t)) {
   const BlockedConvKernel& k = *p.kernel;
   const BlockedConvPlan* into = io.target ? io.target->plane : nullptr;
   const int L = p.L, T = static_cast<int>(p.tap.size());
   const int64_t scratch = blocked_depthwise_scratch_floats(p), P = p.pixels;
-  // One (image, channel block) per item: its input plane and output stay in L2 between the pack,
-  // the kernel and the unpack.
   parallel_for_balanced(N * p.CB, [&](int64_t b, int64_t e, int tid) {
     float* own = io.scratch + tid * scratch;
     for (int64_t it = b; it < e; ++it) {
       const int64_t n = it / p.CB, cb = it % p.CB;
       BlockedDepthwiseArgs a;
       a.T = T, a.tap = p.tap.data(), a.x_pix = p.x_pix.data();
-      a.w = wpacked + cb * T * L;
+      a.w = wpacked ? wpacked + cb * T * L : nullptr;
       a.bias = io.bias ? io.bias + cb * L : nullptr;
       a.clamp = io.clamp, a.lo = io.lo, a.hi = io.hi;
       a.prefetch = kPrefetchRows * p.WP * L;
@@ -50,11 +53,11 @@ void blocked_depthwise_run(const BlockedConvPlan& p, int64_t N, const float* wpa
       if (into) {
         a.y = io.y + n * into->x_image + cb * into->x_block;
         a.y_pix = io.target->pix;
-        zero_blocked_border(*into, a.y);
+        fill_blocked_border(*into, a.y);
       } else {
         a.y = own + p.x_block;
       }
-      k.depthwise(a, 0, P);
+      kernel(a, 0, P);
       if (into) continue;
       const int lanes = std::min(L, p.C - int(cb) * L);
       float* rows[kMaxBlockedLanes];
@@ -62,6 +65,27 @@ void blocked_depthwise_run(const BlockedConvPlan& p, int64_t N, const float* wpa
       k.unpack_finish(a.y, P, lanes, {}, rows);
     }
   });
+}
+}  // namespace
+
+void blocked_depthwise_run(const BlockedConvPlan& p, int64_t N, const float* wpacked, const BlockedDepthwiseIo& io) {
+  run_planes(p, N, wpacked, io, p.kernel->depthwise);
+}
+
+BlockedConvPlan plan_blocked_maxpool(const PoolGeom& g, int C, const BlockedConvKernel& k) {
+  ConvGeom d;
+  d.C = C, d.H = g.H, d.W = g.W, d.KH = g.KH, d.KW = g.KW, d.SH = g.SH, d.SW = g.SW, d.PH = g.PH, d.PW = g.PW;
+  // ceil mode: the last windows reach past the end padding
+  d.PH_end = std::max(g.PH, (g.OH - 1) * g.SH + g.KH - g.H - g.PH);
+  d.PW_end = std::max(g.PW, (g.OW - 1) * g.SW + g.KW - g.W - g.PW);
+  d.finish();
+  BlockedConvPlan p = plan_blocked_conv(d, C, k);
+  p.border = -std::numeric_limits<float>::infinity();
+  return p;
+}
+
+void blocked_maxpool_run(const BlockedConvPlan& p, int64_t N, const BlockedDepthwiseIo& io) {
+  run_planes(p, N, nullptr, io, p.kernel->maxpool);
 }
 
 }  // namespace cnn

@@ -1,5 +1,5 @@
 #pragma once
-// Depthwise convolution (one filter per channel, multiplier 1) in the channel-blocked layout of
+// Depthwise convolution (one filter per channel, multiplier 1) and max pooling in the channel-blocked layout of
 // blocked_conv.h, for inference: each channel block's padded plane in, 16 (AVX-512) or 8 (AVX2)
 // channels per vector, the taps as whole-vector FMAs with no transposes. It reads the plane the
 // pointwise convolution before it wrote and writes into the plane the pointwise convolution after
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/blocked_conv.h"
+#include "kernels/pool.h"
 
 namespace cnn {
 
@@ -31,8 +32,9 @@ struct BlockedDepthwiseArgs {
   int64_t prefetch = 0;  // floats ahead of each window's origin fetched into the caches (0: none)
 };
 
-// The naive twin of the kernels' depthwise member (BlockedConvKernel::depthwise), any lanes.
+// The naive twins of the kernels' depthwise and maxpool members, any lanes.
 void blocked_depthwise_reference(const BlockedDepthwiseArgs& a, int lanes, int64_t i0, int64_t i1);
+void blocked_maxpool_reference(const BlockedDepthwiseArgs& a, int lanes, int64_t i0, int64_t i1);
 
 // p: the plan of the depthwise geometry read as a dense convolution of all C channels
 // (plan_blocked_conv with g.C = C and M = C): its input plane, taps and window origins.
@@ -54,5 +56,12 @@ struct BlockedDepthwiseIo {
 };
 // The depthwise convolution of N images, in parallel over (image, channel block).
 void blocked_depthwise_run(const BlockedConvPlan& p, int64_t N, const float* wpacked, const BlockedDepthwiseIo& io);
+
+// Max pooling in the same layout, for inference (PyTorch's MaxPool2d without indices): the
+// window's taps over a plane whose border holds -inf, so padding never wins (the plan of C
+// channels and pool geometry g; ceil mode as extra padding at the end).
+BlockedConvPlan plan_blocked_maxpool(const PoolGeom& g, int C, const BlockedConvKernel& k);
+// Max pooling of N images as blocked_depthwise_run (io's bias and clamp unused).
+void blocked_maxpool_run(const BlockedConvPlan& p, int64_t N, const BlockedDepthwiseIo& io);
 
 }  // namespace cnn

@@ -36,6 +36,12 @@ struct V256 {
   static reg set1(float x) { return _mm256_set1_ps(x); }
   static reg min(reg a, reg b) { return _mm256_min_ps(a, b); }
   static reg max(reg a, reg b) { return _mm256_max_ps(a, b); }
+  // v where v > acc or v is NaN, else acc: max pooling's running maximum (PyTorch's: the first
+  // of equal values, a NaN wins and stays)
+  static reg max_nan(reg acc, reg v) {
+    const reg take = _mm256_or_ps(_mm256_cmp_ps(v, acc, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+    return _mm256_blendv_ps(acc, v, take);
+  }
   using mask = __m256i;  // all ones in the lanes selected
   static mask make_mask(uint32_t bits) {
     const __m256i lane_bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);

@@ -47,6 +47,10 @@ struct V512 {
   static reg set1(float x) { return _mm512_set1_ps(x); }
   static reg min(reg a, reg b) { return _mm512_min_ps(a, b); }
   static reg max(reg a, reg b) { return _mm512_max_ps(a, b); }
+  // v where v > acc or v is NaN, else acc (V256::max_nan)
+  static reg max_nan(reg acc, reg v) {
+    return _mm512_mask_mov_ps(acc, _mm512_cmp_ps_mask(v, acc, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), v);
+  }
   using mask = __mmask16;
   static mask make_mask(uint32_t bits) { return static_cast<mask>(bits); }
   static reg mask_load(reg src, mask k, const float* p) { return _mm512_mask_loadu_ps(src, k, p); }

@@ -20,6 +20,7 @@
 #include "kernels/depthwise.h"
 #include "kernels/gemm.h"
 #include "kernels/im2col.h"
+#include "layers/blocked_plane.h"
 #include "layers/conv_common.h"
 #include "layers/conv_inference.h"
 #include "layers/init.h"
@@ -242,15 +243,6 @@ class Conv2d : public Layer {
   // convolution read densely over all channels: plan_blocked_conv); kernel null: none.
   BlockedConvPlan dw_plane_;
   std::vector<float> blocked_bias_;  // pad_blocked_bias
-  struct PlanePixels {  // another layer's blocked plane and where its interior pixels sit
-    BlockedConvPlan plane;
-    std::vector<int64_t> pix;
-    void set(const BlockedConvPlan* p) {
-      plane = p ? *p : BlockedConvPlan{};
-      pix = p ? blocked_interior_pixels(*p) : std::vector<int64_t>{};
-    }
-    bool on() const { return plane.kernel != nullptr; }
-  };
   PlanePixels handoff_;                  // write_blocked_output: the reader's plane
   BlockedOutputTarget handoff_target_;   // into handoff_, with the bias and clamp
   PlanePixels residual_plane_;           // read_blocked_residual

@@ -299,6 +299,22 @@ ModelSpec depthwise_handoff_spec() {
   return b.spec;
 }
 
+// Max pools between blocked convolutions, fed values of both signs (no clamp before them): p0
+// (3x3, pad 1) packs the stem's NCHW output itself (border -inf) and writes into a's plane; a
+// writes into p1's plane (its border -inf); p1 (3x3, stride 2, ceil mode on a 12x10 map) writes
+// into c's plane; c unpacks for the classifier. (24 channels: at AVX-512 a 6x5 map's padded plane
+// would be more than twice the tensor, which the planner refuses.)
+ModelSpec maxpool_handoff_spec() {
+  SpecBuilder b({3, 12, 10}, "blocked_maxpool_handoffs");
+  int x = b.add("stem", "conv", {{"out", "24"}, {"k", "3"}, {"pad", "1"}}, {-1});
+  x = b.add("p0", "maxpool", {{"k", "3"}, {"stride", "1"}, {"pad", "1"}}, {x});
+  x = b.add("a.bn", "bn", {}, {b.add("a", "conv", {{"out", "24"}, {"k", "3"}, {"pad", "1"}, {"bias", "false"}}, {x})});
+  x = b.add("p1", "maxpool", {{"k", "3"}, {"stride", "2"}, {"ceil", "true"}}, {x});
+  x = b.add("c", "conv", {{"out", "32"}, {"k", "1"}}, {x});
+  add_classifier(b, b.add("c.relu", "relu", {}, {x}));
+  return b.spec;
+}
+
 // An inference forward of net (fresh weights, BN statistics from seed) on a random batch
 // without handoffs, then with them twice (the second reuses the buffers: borders zeroed again).
 struct HandoffRuns {
@@ -408,6 +424,26 @@ TEST_CASE("inference fusion: blocked depthwise convolutions between handoffs giv
         if (pointwise_blocked) CHECK(r.handoffs == 4);
         else if (active_isa() != Isa::generic)
           WARN("skipped: the handoff count (the planner gives a pointwise convolution to SGEMM here)");
+        if (active_isa() == Isa::generic) CHECK(r.handoffs == 0);
+      }
+    }
+  });
+}
+
+TEST_CASE("inference fusion: blocked max pools between handoffs give the same bits", "[graph][net][fusion]") {
+  for_each_isa([&] {
+    for (int threads : {1, 2}) {
+      ThreadGuard tg(threads);
+      for (int64_t batch : {1, 3}) {
+        INFO("threads " << threads << " batch " << batch);
+        Net net(maxpool_handoff_spec());
+        const HandoffRuns r = run_handoffs(net, batch, 51);
+        CHECK(r.handed == r.plain);
+        CHECK(r.again == r.plain);
+        INFO("p0 -> a -> p1 -> c hand over where a and c run blocked");
+        if (blocked_but_stem(net)) CHECK(r.handoffs == 3);
+        else if (active_isa() != Isa::generic)
+          WARN("skipped: the handoff count (the planner gives a convolution to SGEMM here)");
         if (active_isa() == Isa::generic) CHECK(r.handoffs == 0);
       }
     }
