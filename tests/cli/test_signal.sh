@@ -10,7 +10,7 @@ import struct
 def write(path, magic, dims, payload):
     with open(path, 'wb') as f:
         f.write(struct.pack('>I', magic) + b''.join(struct.pack('>I', d) for d in dims) + payload)
-n = 2048
+n = 8192  # an epoch long enough (1024 steps) for the Ctrl-C to land inside it on a fast machine
 write('data/train-images-idx3-ubyte', 2051, [n, 28, 28], bytes((i * 7) % 256 for i in range(n * 784)))
 write('data/train-labels-idx1-ubyte', 2049, [n], bytes(i % 10 for i in range(n)))
 write('data/t10k-images-idx3-ubyte', 2051, [256, 28, 28], bytes((i * 3) % 256 for i in range(256 * 784)))
@@ -26,7 +26,7 @@ Y
 # Wait for a progress line, then Ctrl-C once.
 "$CNN" --threads 1 train --config recipe.yaml > log.txt 2>&1 &
 pid=$!
-for _ in $(seq 1 300); do grep -q "batch" log.txt 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 1 1500); do grep -q "batch" log.txt 2>/dev/null && break; sleep 0.02; done
 kill -INT $pid
 wait $pid; rc=$?
 cat log.txt | tail -3
@@ -46,7 +46,7 @@ grep -qE "^resumed at epoch 1, batch [0-9]+, step [0-9]+, lr 0.01 \(from run/las
 # Two Ctrl-C: exit at once, still 130.
 "$CNN" --threads 1 train --config recipe.yaml --set output=run2 > log2.txt 2>&1 &
 pid=$!
-for _ in $(seq 1 300); do grep -q "batch" log2.txt 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 1 1500); do grep -q "batch" log2.txt 2>/dev/null && break; sleep 0.02; done
 kill -INT $pid; kill -INT $pid
 wait $pid; rc=$?
 [ "$rc" = 130 ] || fail "double Ctrl-C: expected exit 130, got $rc"

@@ -126,7 +126,7 @@ TEST_CASE("parallel_for: every index exactly once", "[core][parallel]") {
   }
 }
 
-TEST_CASE("parallel_for_balanced: every index once; a slow thread's chunk is finished by the others",
+TEST_CASE("parallel_for_balanced: every index once, a slow thread's chunk finished by the others",
           "[core][parallel]") {
   for (int threads : {1, 2, 3}) {
     ThreadGuard tg(threads);
