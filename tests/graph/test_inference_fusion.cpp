@@ -276,7 +276,7 @@ ModelSpec residual_handoff_spec() {
 }
 
 // MobileNet's blocks: depthwise 3x3 (BN, ReLU6) -> pointwise 1x1 (BN, ReLU6), channel counts
-// that are not multiples of 16. dw1 packs the stem's NCHW output itself and writes into p1's plane;
+// that are not multiples of 16. The stem writes into dw1's plane, dw1 into p1's;
 // p1 writes into dw2's plane, dw2 into p2's, p2 into the strided dw3's; dw3 unpacks for the pool.
 ModelSpec depthwise_handoff_spec() {
   SpecBuilder b({3, 12, 10}, "blocked_depthwise_handoffs");
@@ -299,8 +299,8 @@ ModelSpec depthwise_handoff_spec() {
   return b.spec;
 }
 
-// Max pools between blocked convolutions, fed values of both signs (no clamp before them): p0
-// (3x3, pad 1) packs the stem's NCHW output itself (border -inf) and writes into a's plane; a
+// Max pools between blocked convolutions, fed values of both signs (no clamp before them): the
+// stem writes into p0's plane (border -inf), p0 (3x3, pad 1) into a's plane; a
 // writes into p1's plane (its border -inf); p1 (3x3, stride 2, ceil mode on a 12x10 map) writes
 // into c's plane; c unpacks for the classifier. (24 channels: at AVX-512 a 6x5 map's padded plane
 // would be more than twice the tensor, which the planner refuses.)
@@ -320,6 +320,7 @@ ModelSpec maxpool_handoff_spec() {
 struct HandoffRuns {
   std::vector<float> plain, handed, again;
   int handoffs = 0;
+  std::vector<LayerSummary> layers;  // with the kernels of the inference plan
 };
 HandoffRuns run_handoffs(Net& net, int64_t batch, uint64_t seed) {
   net.init(seed);
@@ -338,13 +339,15 @@ HandoffRuns run_handoffs(Net& net, int64_t batch, uint64_t seed) {
   r.handed = values(net.forward(x, ctx));
   r.handoffs = net.blocked_handoffs();
   r.again = values(net.forward(x, ctx));
+  r.layers = net.summary();
   return r;
 }
 
-// Whether every convolution (and projection shortcut) of net but the stem runs the blocked kernels.
-bool blocked_but_stem(Net& net) {
-  for (const LayerSummary& l : net.summary())
-    if ((l.type == "conv" || l.type == "shortcut") && l.name != "stem" && l.kernel.rfind("blocked", 0) != 0) return false;
+// Whether every convolution (and projection shortcut) of net runs the blocked kernels (the
+// 3-channel stem: blocked im2col).
+bool every_conv_blocked(const HandoffRuns& r) {
+  for (const LayerSummary& l : r.layers)
+    if ((l.type == "conv" || l.type == "shortcut") && l.kernel.rfind("blocked", 0) != 0) return false;
   return true;
 }
 
@@ -363,12 +366,12 @@ TEST_CASE("inference fusion: blocked handoffs between convolutions give the same
         const HandoffRuns r = run_handoffs(net, batch, 21);
         CHECK(r.handed == r.plain);
         CHECK(r.again == r.plain);
-        // a -> b and b -> c where both run the blocked kernels (the stem's 3 input channels keep
-        // it off them; the planner may give 1x1 and strided ones to SGEMM)
+        // stem -> a, a -> b and b -> c where both run the blocked kernels (the stem's 3 input
+        // channels: blocked im2col; the planner may give 1x1 and strided ones to SGEMM)
         int pairs = 0;
         bool before = false;
-        for (const LayerSummary& l : net.summary()) {
-          if (l.name != "a" && l.name != "b" && l.name != "c") continue;
+        for (const LayerSummary& l : r.layers) {
+          if (l.name != "stem" && l.name != "a" && l.name != "b" && l.name != "c") continue;
           const bool blocked = l.kernel.rfind("blocked", 0) == 0;
           pairs += before && blocked;
           before = blocked;
@@ -392,8 +395,8 @@ TEST_CASE("inference fusion: blocked handoffs with residuals in either layout gi
         const HandoffRuns r = run_handoffs(net, batch, 31);
         CHECK(r.handed == r.plain);
         CHECK(r.again == r.plain);
-        INFO("a, b, c, d, f, g, h, i and j hand over where every convolution but the stem runs blocked");
-        if (blocked_but_stem(net)) CHECK(r.handoffs == 9);
+        INFO("the stem, a, b, c, d, f, g, h, i and j hand over where every convolution runs blocked");
+        if (every_conv_blocked(r)) CHECK(r.handoffs == 10);
         else if (active_isa() != Isa::generic)
           WARN("skipped: the handoff count (the planner gives some of these convolutions to SGEMM here)");
       }
@@ -418,10 +421,17 @@ TEST_CASE("inference fusion: blocked depthwise convolutions between handoffs giv
         net.forward(Tensor({batch, 3, 12, 10}), ctx);
         for (const LayerSummary& l : net.summary()) {
           if (l.name == "p1" || l.name == "p2") pointwise_blocked &= l.kernel.rfind("blocked", 0) == 0;
-          if (l.name == "dw1" || l.name == "dw3") CHECK(l.kernel.rfind("blocked depthwise", 0) == (r.handoffs ? 0 : std::string::npos));
         }
-        INFO("dw1 -> p1 -> dw2 -> p2 -> dw3 hand over where the pointwise convolutions run blocked");
-        if (pointwise_blocked) CHECK(r.handoffs == 4);
+        for (const LayerSummary& l : net.summary()) {
+          const bool simd = active_isa() != Isa::generic;
+          INFO(l.name << ": " << l.kernel);
+          if (l.name == "stem") CHECK((l.kernel.rfind("blocked im2col", 0) == 0) == simd);
+          // dw1 reads the stem's plane; dw3 a plane only from a blocked p2
+          if (l.name == "dw1") CHECK((l.kernel.rfind("blocked depthwise", 0) == 0) == simd);
+          if (l.name == "dw3") CHECK((l.kernel.rfind("blocked depthwise", 0) == 0) == (simd && pointwise_blocked));
+        }
+        INFO("stem -> dw1 -> p1 -> dw2 -> p2 -> dw3 hand over where the pointwise convolutions run blocked");
+        if (pointwise_blocked) CHECK(r.handoffs == 5);
         else if (active_isa() != Isa::generic)
           WARN("skipped: the handoff count (the planner gives a pointwise convolution to SGEMM here)");
         if (active_isa() == Isa::generic) CHECK(r.handoffs == 0);
@@ -440,8 +450,8 @@ TEST_CASE("inference fusion: blocked max pools between handoffs give the same bi
         const HandoffRuns r = run_handoffs(net, batch, 51);
         CHECK(r.handed == r.plain);
         CHECK(r.again == r.plain);
-        INFO("p0 -> a -> p1 -> c hand over where a and c run blocked");
-        if (blocked_but_stem(net)) CHECK(r.handoffs == 3);
+        INFO("stem -> p0 -> a -> p1 -> c hand over where a and c run blocked");
+        if (every_conv_blocked(r)) CHECK(r.handoffs == 4);
         else if (active_isa() != Isa::generic)
           WARN("skipped: the handoff count (the planner gives a convolution to SGEMM here)");
         if (active_isa() == Isa::generic) CHECK(r.handoffs == 0);

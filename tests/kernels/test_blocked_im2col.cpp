@@ -1,0 +1,117 @@
+// The blocked im2col convolution (every entry of the blocked-convolution table this CPU can run)
+// against the convolution's definition, through blocked_im2col_run with the outputs NCHW (bias
+// and clamp on the way) or in another convolution's padded plane.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <vector>
+
+#include "core/parallel.h"
+#include "core/rng.h"
+#include "kernels/blocked_im2col.h"
+#include "isa_levels.h"
+#include "random_values.h"
+
+using namespace cnn;
+using cnn::test::random_vec;
+using cnn::test::skip_unless_cpu_has;
+
+namespace {
+
+struct Case {
+  int C, H, W, K, P, S, D, M, N;
+};
+
+double definition(const ConvGeom& g, const std::vector<float>& x, const std::vector<float>& w, int n, int m, int oh,
+                  int ow) {
+  double s = 0;
+  for (int c = 0; c < g.C; ++c)
+    for (int kh = 0; kh < g.KH; ++kh)
+      for (int kw = 0; kw < g.KW; ++kw) {
+        const int ih = oh * g.SH - g.PH + kh * g.DH, iw = ow * g.SW - g.PW + kw * g.DW;
+        if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+        s += double(x[((size_t(n) * g.C + c) * g.H + ih) * g.W + iw]) * w[((size_t(m) * g.C + c) * g.KH + kh) * g.KW + kw];
+      }
+  return s;
+}
+
+void check_im2col(const BlockedConvKernel& k) {
+  const std::vector<Case> cases{
+      {3, 32, 32, 3, 1, 1, 1, 16, 2},   // ResNet-20's stem: 27 values, one output block
+      {3, 23, 21, 3, 1, 2, 1, 32, 3},   // MobileNet's: stride 2, odd map
+      {1, 9, 14, 5, 2, 1, 1, 20, 1},    // one channel, 5x5, a partial output block
+      {4, 10, 9, 2, 0, 2, 1, 40, 2},    // 4 channels, even kernel, no padding
+      {2, 11, 12, 3, 2, 1, 2, 8, 2},    // dilation 2
+      {3, 1, 1, 3, 1, 1, 1, 24, 3},     // 1x1 maps: every value but the centre is padding
+  };
+  Rng rng(31);
+  const int L = k.lanes;
+  for (const Case& c : cases) {
+    ConvGeom g;
+    g.C = c.C, g.H = c.H, g.W = c.W, g.KH = g.KW = c.K, g.PH = g.PW = c.P, g.SH = g.SW = c.S, g.DH = g.DW = c.D;
+    g.finish();
+    REQUIRE(blocked_im2col_suits(g));
+    BlockedIm2colPlan p = plan_blocked_im2col(g, c.M, k);
+    ConvGeom next;  // the reader of the outputs: a padded 3x3 plane
+    next.C = c.M, next.H = g.OH, next.W = g.OW, next.KH = next.KW = 3, next.PH = next.PW = 1;
+    next.finish();
+    const BlockedConvPlan into = plan_blocked_conv(next, c.M, k);
+    const std::vector<int64_t> pix = blocked_interior_pixels(into);
+    const auto x = random_vec(size_t(c.N) * c.C * c.H * c.W, rng);
+    const auto w = random_vec(size_t(c.M) * c.C * c.K * c.K, rng);
+    auto bias = random_vec(size_t(into.CB * L), rng);
+    std::fill(bias.begin() + c.M, bias.end(), 0.f);
+    std::vector<float> wp(size_t(blocked_im2col_weight_floats(p)));
+    pack_blocked_im2col_weights(p, w.data(), wp.data());
+    for (int rows : {p.rows, 1, 2}) {  // the planned chunks, single rows, and chunks that do not divide OH
+      p.rows = std::min(rows, g.OH);
+      std::vector<float> scratch(size_t(num_threads() * blocked_im2col_scratch_floats(p)));
+      for (int to_plane = 0; to_plane < 2; ++to_plane) {
+        INFO("C " << c.C << " H " << c.H << " W " << c.W << " k " << c.K << " pad " << c.P << " stride " << c.S
+                  << " dilation " << c.D << " M " << c.M << " rows per chunk " << p.rows << " into a plane " << to_plane);
+        BlockedOutputTarget target;
+        target.plane = &into, target.pix = pix.data(), target.bias = bias.data();
+        target.clamp = true, target.lo = -0.5f, target.hi = 0.75f;
+        const int64_t OP = int64_t(g.OH) * g.OW;
+        std::vector<float> y(size_t(to_plane ? c.N * into.x_image : c.N * c.M * OP), std::nanf(""));
+        BlockedIm2colIo io;
+        io.x = x.data(), io.y = y.data(), io.target = to_plane ? &target : nullptr;
+        io.bias = bias.data(), io.clamp = true, io.lo = -0.5f, io.hi = 0.75f;
+        io.scratch = scratch.data();
+        blocked_im2col_run(p, c.N, wp.data(), io);
+        for (int n = 0; n < c.N; ++n)
+          for (int m = 0; m < (to_plane ? into.CB * L : c.M); ++m)
+            for (int64_t i = 0; i < OP; ++i) {
+              const int oh = int(i / g.OW), ow = int(i % g.OW);
+              const float got = to_plane ? y[size_t(n * into.x_image + (m / L) * into.x_block + pix[size_t(i)] + m % L)]
+                                         : y[size_t((int64_t(n) * c.M + m) * OP + i)];
+              const double want = std::clamp((m < c.M ? definition(g, x, w, n, m, oh, ow) : 0.0) + bias[size_t(m)], -0.5, 0.75);
+              INFO("n " << n << " channel " << m << " oh " << oh << " ow " << ow);
+              REQUIRE(std::fabs(got - want) <= 1e-5 * (1 + std::fabs(want)));
+            }
+        if (!to_plane) continue;
+        int64_t border_nonzero = 0;  // the plane's border is zeroed
+        for (int n = 0; n < c.N; ++n)
+          for (int64_t f = 0; f < into.x_image; ++f) {
+            const int64_t at = f % into.x_block / L, row = at / into.WP, col = at % into.WP;
+            if (row < 1 || row > g.OH || col < 1 || col > g.OW) border_nonzero += y[size_t(n * into.x_image + f)] != 0.f;
+          }
+        REQUIRE(border_nonzero == 0);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("blocked_im2col: the reference kernel gives the definition") { check_im2col(kBlockedConvReference); }
+
+TEST_CASE("blocked_im2col: avx2 kernels give the definition") {
+  skip_unless_cpu_has(Isa::avx2);
+  for (const BlockedConvKernel* k : {&kBlockedConvAvx2, &kBlockedConvAvx2OneBlock}) check_im2col(*k);
+}
+
+TEST_CASE("blocked_im2col: avx512 kernels give the definition") {
+  skip_unless_cpu_has(Isa::avx512);
+  for (const BlockedConvKernel* k : {&kBlockedConvAvx512, &kBlockedConvAvx512OneBlock}) check_im2col(*k);
+}
