@@ -333,7 +333,12 @@ void blocked_wgrad_run(const BlockedConvPlan& p, int64_t N, const float* xb, con
   constexpr int64_t kWgradItemFloats = int64_t(1) << 18, kWgradSmallItemFloats = int64_t(1) << 16;
   constexpr int64_t kWgradSmallImageFloats = int64_t(1) << 15;
   const int64_t pixel_floats = int64_t(p.CB + p.MB) * p.L;  // x and dy
-  const int64_t item = p.pixels * pixel_floats <= kWgradSmallImageFloats ? kWgradSmallItemFloats : kWgradItemFloats;
+  // A large weight gradient is swept (read and written) once per item: large items for it. Session
+  // 19 (Zen 5): ResNet-18-CIFAR's 512-channel 4x4 layers (9.4 MB per thread) swept it every 4
+  // images; with 16, their backward 294-384 -> 252-271 ms (2 runs of `--train --layers`).
+  constexpr int64_t kWgradLargeFloats = int64_t(1) << 20;
+  const bool small = p.pixels * pixel_floats <= kWgradSmallImageFloats && blocked_wgrad_floats(p) <= kWgradLargeFloats;
+  const int64_t item = small ? kWgradSmallItemFloats : kWgradItemFloats;
   const int64_t target = std::max<int64_t>(item / pixel_floats, 1);
   // Each thread an equal run of the N x pixels (image, pixel) pairs (whole images in groups of up
   // to `group`, or pixel chunks of up to `target`): with whole items per thread, ResNet-20's 26
