@@ -13,10 +13,12 @@
 #include "core/rng.h"
 #include "kernels/blocked_conv.h"
 #include "isa_levels.h"
+#include "blocked_planes.h"
 #include "random_values.h"
 
 using namespace cnn;
 using cnn::test::random_vec;
+using cnn::test::conv_definition;
 using cnn::test::skip_unless_cpu_has;
 
 namespace {
@@ -26,20 +28,6 @@ ConvGeom geom(int C, int H, int W, int K, int P, int S) {
   g.C = C, g.H = H, g.W = W, g.KH = g.KW = K, g.PH = g.PW = P, g.SH = g.SW = S;
   g.finish();
   return g;
-}
-
-// The direct convolution's definition at output (n, m, oh, ow), from plain NCHW x and w.
-double definition(const ConvGeom& g, const std::vector<float>& x, const std::vector<float>& w, int n, int m, int oh,
-                  int ow) {
-  double s = 0;
-  for (int c = 0; c < g.C; ++c)
-    for (int kh = 0; kh < g.KH; ++kh)
-      for (int kw = 0; kw < g.KW; ++kw) {
-        const int ih = oh * g.SH - g.PH + kh, iw = ow * g.SW - g.PW + kw;
-        if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
-        s += double(x[((size_t(n) * g.C + c) * g.H + ih) * g.W + iw]) * w[((size_t(m) * g.C + c) * g.KH + kh) * g.KW + kw];
-      }
-  return s;
 }
 
 // The weight gradient of p (dw[m][c][kh][kw] = sum over n, oh, ow of dy[n][m][oh][ow] times the
@@ -121,7 +109,7 @@ void check_kernel(const BlockedConvKernel& k) {
       for (int m = 0; m < c.M; ++m)
         for (int oh = 0; oh < g.OH; ++oh)
           for (int ow = 0; ow < g.OW; ++ow) {
-            const double want = definition(g, x, w, n, m, oh, ow);
+            const double want = conv_definition(g, x, w, n, m, oh, ow);
             const float got = yb[size_t(n * p.y_image + (m / p.L) * p.y_block + (int64_t(oh) * g.OW + ow) * p.L + m % p.L)];
             INFO("n " << n << " m " << m << " oh " << oh << " ow " << ow);
             REQUIRE(std::fabs(got - want) <= 1e-4 * (1 + std::fabs(want)));
@@ -179,7 +167,7 @@ void check_stored_planes(const BlockedConvPlan& p, int N, const std::vector<floa
     for (int m = 0; m < plane.CB * L; ++m)
       for (int64_t i = 0; i < P; ++i) {
         const int oh = int(i / g.OW), ow = int(i % g.OW);
-        double want = m < p.M ? definition(g, x, w, n, m, oh, ow) : 0.0;
+        double want = m < p.M ? conv_definition(g, x, w, n, m, oh, ow) : 0.0;
         if (t.bias) want += t.bias[m];
         if (t.residual.data && m < p.M) want += a.res[size_t((int64_t(n) * p.M + m) * P + i)];
         if (t.clamp) want = std::clamp(want, double(t.lo), double(t.hi));

@@ -10,10 +10,12 @@
 #include "core/rng.h"
 #include "kernels/blocked_depthwise.h"
 #include "isa_levels.h"
+#include "blocked_planes.h"
 #include "random_values.h"
 
 using namespace cnn;
 using cnn::test::random_vec;
+using cnn::test::nonzero_border;
 using cnn::test::skip_unless_cpu_has;
 
 namespace {
@@ -93,16 +95,7 @@ void check_depthwise(const BlockedConvKernel& k) {
               REQUIRE(std::fabs(got - want) <= 1e-5 * (1 + std::fabs(want)));
             }
       if (!to_plane) continue;
-      int64_t border_nonzero = 0, interior = 0;  // the plane's border is zeroed
-      for (int n = 0; n < c.N; ++n)
-        for (int64_t f = 0; f < into.x_image; ++f) {
-          const int64_t at = f % into.x_block / L, row = at / into.WP, col = at % into.WP;
-          const bool inside = row >= 1 && row <= g.OH && col >= 1 && col <= g.OW;
-          interior += inside;
-          if (!inside) border_nonzero += y[size_t(n * into.x_image + f)] != 0.f;
-        }
-      REQUIRE(interior == int64_t(c.N) * p.CB * L * p.pixels);
-      REQUIRE(border_nonzero == 0);
+      REQUIRE(nonzero_border(into, y, c.N, g.OH, g.OW) == 0);  // the plane's border is zeroed
     }
   }
 }

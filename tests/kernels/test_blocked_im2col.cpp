@@ -10,10 +10,14 @@
 #include "core/rng.h"
 #include "kernels/blocked_im2col.h"
 #include "isa_levels.h"
+#include "blocked_planes.h"
 #include "random_values.h"
 
 using namespace cnn;
 using cnn::test::random_vec;
+using cnn::test::conv_definition;
+using cnn::test::nonzero_border;
+using cnn::test::StoredOutputs;
 using cnn::test::skip_unless_cpu_has;
 
 namespace {
@@ -21,19 +25,6 @@ namespace {
 struct Case {
   int C, H, W, K, P, S, D, M, N;
 };
-
-double definition(const ConvGeom& g, const std::vector<float>& x, const std::vector<float>& w, int n, int m, int oh,
-                  int ow) {
-  double s = 0;
-  for (int c = 0; c < g.C; ++c)
-    for (int kh = 0; kh < g.KH; ++kh)
-      for (int kw = 0; kw < g.KW; ++kw) {
-        const int ih = oh * g.SH - g.PH + kh * g.DH, iw = ow * g.SW - g.PW + kw * g.DW;
-        if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
-        s += double(x[((size_t(n) * g.C + c) * g.H + ih) * g.W + iw]) * w[((size_t(m) * g.C + c) * g.KH + kh) * g.KW + kw];
-      }
-  return s;
-}
 
 void check_im2col(const BlockedConvKernel& k) {
   const std::vector<Case> cases{
@@ -79,24 +70,17 @@ void check_im2col(const BlockedConvKernel& k) {
         io.bias = bias.data(), io.clamp = true, io.lo = -0.5f, io.hi = 0.75f;
         io.scratch = scratch.data();
         blocked_im2col_run(p, c.N, wp.data(), io);
+        const StoredOutputs got{y, to_plane ? &into : nullptr, pix, c.M, OP};
         for (int n = 0; n < c.N; ++n)
           for (int m = 0; m < (to_plane ? into.CB * L : c.M); ++m)
             for (int64_t i = 0; i < OP; ++i) {
               const int oh = int(i / g.OW), ow = int(i % g.OW);
-              const float got = to_plane ? y[size_t(n * into.x_image + (m / L) * into.x_block + pix[size_t(i)] + m % L)]
-                                         : y[size_t((int64_t(n) * c.M + m) * OP + i)];
-              const double want = std::clamp((m < c.M ? definition(g, x, w, n, m, oh, ow) : 0.0) + bias[size_t(m)], -0.5, 0.75);
+              const double want =
+                  std::clamp((m < c.M ? conv_definition(g, x, w, n, m, oh, ow) : 0.0) + bias[size_t(m)], -0.5, 0.75);
               INFO("n " << n << " channel " << m << " oh " << oh << " ow " << ow);
-              REQUIRE(std::fabs(got - want) <= 1e-5 * (1 + std::fabs(want)));
+              REQUIRE(std::fabs(got.at(n, m, i) - want) <= 1e-5 * (1 + std::fabs(want)));
             }
-        if (!to_plane) continue;
-        int64_t border_nonzero = 0;  // the plane's border is zeroed
-        for (int n = 0; n < c.N; ++n)
-          for (int64_t f = 0; f < into.x_image; ++f) {
-            const int64_t at = f % into.x_block / L, row = at / into.WP, col = at % into.WP;
-            if (row < 1 || row > g.OH || col < 1 || col > g.OW) border_nonzero += y[size_t(n * into.x_image + f)] != 0.f;
-          }
-        REQUIRE(border_nonzero == 0);
+        if (to_plane) REQUIRE(nonzero_border(into, y, c.N, g.OH, g.OW) == 0);  // the plane's border is zeroed
       }
     }
   }

@@ -11,10 +11,13 @@
 #include "core/rng.h"
 #include "kernels/blocked_depthwise.h"
 #include "isa_levels.h"
+#include "blocked_planes.h"
 #include "random_values.h"
 
 using namespace cnn;
 using cnn::test::random_vec;
+using cnn::test::nonzero_border;
+using cnn::test::StoredOutputs;
 using cnn::test::skip_unless_cpu_has;
 
 namespace {
@@ -77,24 +80,16 @@ void check_maxpool(const BlockedConvKernel& k) {
       io.y = y.data(), io.target = to_plane ? &target : nullptr;
       io.scratch = scratch.data();
       blocked_maxpool_run(p, c.N, io);
+      const StoredOutputs got{y, to_plane ? &into : nullptr, pix, c.C, op};
       for (int n = 0; n < c.N; ++n)
         for (int ch = 0; ch < c.C; ++ch)
           for (int64_t i = 0; i < op; ++i) {
-            const float got = to_plane ? y[size_t(n * into.x_image + (ch / L) * into.x_block + pix[size_t(i)] + ch % L)]
-                                       : y[size_t((int64_t(n) * c.C + ch) * op + i)];
-            const float w = want[size_t((int64_t(n) * c.C + ch) * op + i)];
-            INFO("n " << n << " channel " << ch << " pixel " << i << " got " << got << " want " << w);
-            REQUIRE(same_value(got, w));
-            REQUIRE(std::signbit(got) == std::signbit(w));
+            const float v = got.at(n, ch, i), w = want[size_t((int64_t(n) * c.C + ch) * op + i)];
+            INFO("n " << n << " channel " << ch << " pixel " << i << " got " << v << " want " << w);
+            REQUIRE(same_value(v, w));
+            REQUIRE(std::signbit(v) == std::signbit(w));
           }
-      if (!to_plane) continue;
-      int64_t border_nonzero = 0;  // the reader's border is zeroed
-      for (int n = 0; n < c.N; ++n)
-        for (int64_t f = 0; f < into.x_image; ++f) {
-          const int64_t at = f % into.x_block / L, row = at / into.WP, col = at % into.WP;
-          if (row < 1 || row > g.OH || col < 1 || col > g.OW) border_nonzero += y[size_t(n * into.x_image + f)] != 0.f;
-        }
-      REQUIRE(border_nonzero == 0);
+      if (to_plane) REQUIRE(nonzero_border(into, y, c.N, g.OH, g.OW) == 0);  // the reader's border is zeroed
     }
   }
 }
