@@ -113,7 +113,7 @@ template <int L>
 inline std::pair<int, int> tile_segments(const int64_t* o, int P) {
   const int64_t d = o[1] - o[0];
   if (d != L && d != 2 * L) return {1, 1};
-  int breaks = 0;  // bit k: the window after a k-aligned boundary does not continue the run
+  int breaks = 0;  // where the run breaks: 1 at an odd pixel, 2 at p % 4 == 2, 4 at p % 4 == 0
   for (int p = 1; p < P; ++p)
     if (o[p] - o[p - 1] != d) breaks |= p % 4 ? (p % 2 ? 1 : 2) : 4;
   int q = breaks == 0 ? P : breaks & 1 ? 1 : breaks & 2 ? 2 : 4;

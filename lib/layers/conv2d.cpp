@@ -103,13 +103,14 @@ class Conv2d : public Layer {
 
   bool fuse_for_inference(const InferenceFusion* f) override {
     prepare_conv_inference(infer_, f, weight_.value, o_.bias ? &bias_.value : nullptr);
-    if (infer_.on && algo_ == Algo::direct) {
-      infer_.packed.resize({int64_t(direct_.packed_weight_floats())});
-      pack_direct_conv_weights(direct_, infer_.w, infer_.packed.data());
-    }
-    if (infer_.on && stem_.conv.kernel) {
+    stem_packed_ = {};
+    if (infer_.on && stem_.conv.kernel && !infer_.residual) {  // the stem path, not the direct one
+      infer_.packed = {};
       stem_packed_.resize({blocked_im2col_weight_floats(stem_)});
       pack_blocked_im2col_weights(stem_, infer_.w, stem_packed_.data());
+    } else if (infer_.on && algo_ == Algo::direct) {
+      infer_.packed.resize({int64_t(direct_.packed_weight_floats())});
+      pack_direct_conv_weights(direct_, infer_.w, infer_.packed.data());
     } else if (infer_.on && algo_ == Algo::depthwise && dw_plane_.kernel) {
       infer_.packed.resize({blocked_depthwise_weight_floats(dw_plane_)});
       pack_blocked_depthwise_weights(dw_plane_, infer_.w, infer_.packed.data());
