@@ -158,22 +158,24 @@ void pack_blocked_input(const BlockedConvPlan& p, const float* x, int64_t N, flo
 
 namespace {
 
-// Output pixels per work item: about target pixels (the item's input rows, all channel blocks,
-// stay in L2 while every output group sweeps them), in equal chunks (at batch 1 the threads
-// share one image: ResNet-50's 28x28 layers ran 15% slower in 256-pixel chunks, one thread
-// getting 512 pixels and the other 272), a multiple of the tile.
+// Pixel chunks per image: items of about target pixels (the item's input rows, all channel
+// blocks, stay in L2 while every output group sweeps them). The caller splits the image's tiles
+// evenly among the chunks (at batch 1 the threads share one image: ResNet-50's 28x28 layers ran 15%
+// slower in 256-pixel chunks, one thread getting 512 pixels and the other 272; chunks of a rounded-up
+// size left a short last one: its 14x14 stride-2 shortcut ran as 60, 60, 60 and 16 pixels, and one
+// thread did 120 of 196).
 // target: the pixels a pass would like per item. Pixel chunks are split for the threads only when
 // images, chunks and the output groups (MG) together give fewer than two items per thread: output
-// groups split evenly, pixel chunks to the tile (49 pixels: 36 and 13). ResNet-50 at batch 1 (Zen 5,
-// 2 threads, `cnn bench --layers`, 4 alternating runs): its 7x7 stage 7.7-8.1 -> 5.2-5.5 ms, the
-// 14x14 stage 9.4-10.3 -> 8.5-9.0.
-int64_t chunk_pixels(const BlockedConvPlan& p, int64_t N, int threads, int64_t target) {
+// groups split evenly, pixel chunks to the tile. ResNet-50 at batch 1 (Zen 5, 2 threads, `cnn bench
+// --layers`, 4 alternating runs): its 7x7 stage 7.7-8.1 -> 5.2-5.5 ms, the 14x14 stage 9.4-10.3 ->
+// 8.5-9.0. Even tiles (session 20, 6 alternating runs, medians): the layers' total 25.2 -> 24.0 ms,
+// the 14x14 shortcut 0.68 -> 0.62.
+int64_t pixel_chunks(const BlockedConvPlan& p, int64_t N, int threads, int64_t target) {
   const int P = p.kernel->tile;
   target = std::max<int64_t>(target, 4 * P);
   int64_t chunks = (p.pixels + target - 1) / target;
   if (N * chunks * p.MG < 2 * threads && N * chunks < threads) chunks = (chunks + threads - 1) / threads * threads;
-  const int64_t chunk = (p.pixels + chunks - 1) / chunks;
-  return (chunk + P - 1) / P * P;
+  return std::min(chunks, (p.pixels + P - 1) / P);
 }
 
 }  // namespace
@@ -184,8 +186,8 @@ void blocked_conv_run(const BlockedConvPlan& p, int64_t N, const float* xb, cons
   const BlockedConvPlan* into = target ? target->plane : nullptr;
   const int64_t y_image = into ? into->x_image : p.y_image, y_block = into ? into->x_block : p.y_block;
   const int threads = num_threads();
-  const int64_t chunk = chunk_pixels(p, N, threads, (int64_t(1) << 15) / (int64_t(p.CB) * p.L));
-  const int64_t chunks = (p.pixels + chunk - 1) / chunk, items = N * chunks;
+  const int64_t chunks = pixel_chunks(p, N, threads, (int64_t(1) << 15) / (int64_t(p.CB) * p.L)), items = N * chunks;
+  const int64_t tiles = (p.pixels + k.tile - 1) / k.tile;
   const int64_t group_w = int64_t(p.CB) * int64_t(p.tap.size()) * p.L * p.G;
   // Images and pixel chunks for the threads; output groups too when those are fewer than two per
   // thread (small maps at small batches), the outer split (each thread then gets whole parts of
@@ -195,7 +197,8 @@ void blocked_conv_run(const BlockedConvPlan& p, int64_t N, const float* xb, cons
   parallel_for_balanced(items * parts, [&](int64_t b, int64_t e, int) {
     for (int64_t it = b; it < e; ++it) {
       const int64_t item = it % items, part = it / items;
-      const int64_t n = item / chunks, i0 = item % chunks * chunk, i1 = std::min(p.pixels, i0 + chunk);
+      const int64_t n = item / chunks, c = item % chunks;
+      const int64_t i0 = tiles * c / chunks * k.tile, i1 = std::min(p.pixels, tiles * (c + 1) / chunks * k.tile);
       const int64_t g0 = p.MG * part / parts, g1 = p.MG * (part + 1) / parts;
       BlockedConvArgs a;
       a.CB = p.CB, a.T = static_cast<int>(p.tap.size()), a.tap = p.tap.data();
