@@ -137,6 +137,9 @@ struct BlockedConvKernel {
   int tile;    // output pixels per tile (P)
   // Output pixels [i0, i1) of one group, single-threaded.
   void (*forward)(const BlockedConvArgs& a, int64_t i0, int64_t i1);
+  // The same over an input whose channels are planes of their own (one lane per block: NCHW rows
+  // with a border, a.x_block apart): a.w is [CB][T][G] and a.tap, a.x_pix count floats of a plane.
+  void (*forward_planes)(const BlockedConvArgs& a, int64_t i0, int64_t i1);
   // Channel rows to pixels: dst[w * lanes + l] = rows[l][w] for l < count, 0 for count <= l < lanes.
   void (*pack_pixels)(const float* const* rows, int count, int64_t W, float* dst);
   // Pixels to channel rows through the epilogue e (an empty one: a plain transpose):

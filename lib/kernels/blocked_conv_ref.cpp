@@ -10,14 +10,16 @@ namespace {
 
 constexpr int kLanes = 8, kBlocks = 2, kGroup = kLanes * kBlocks;
 
+// XL: the input's lanes per block (kLanes, or 1 for forward_planes).
+template <int XL>
 void forward(const BlockedConvArgs& a, int64_t i0, int64_t i1) {
   for (int64_t i = i0; i < i1; ++i)
     for (int m = 0; m < kGroup; ++m) {
       float s = 0;
       for (int cb = 0; cb < a.CB; ++cb)
         for (int t = 0; t < a.T; ++t)
-          for (int l = 0; l < kLanes; ++l)
-            s += a.w[((int64_t(cb) * a.T + t) * kLanes + l) * kGroup + m] *
+          for (int l = 0; l < XL; ++l)
+            s += a.w[((int64_t(cb) * a.T + t) * XL + l) * kGroup + m] *
                  a.x[cb * a.x_block + a.x_pix[i] + a.tap[t] + l];
       if (!a.y_pix) {
         a.y[(m / kLanes) * a.y_block + i * kLanes + m % kLanes] = s;
@@ -86,6 +88,6 @@ void blocked_maxpool_reference(const BlockedDepthwiseArgs& a, int lanes, int64_t
 }
 
 const BlockedConvKernel kBlockedConvReference{"reference", Isa::generic, kLanes, kBlocks, 1,
-                                              forward, pack_pixels, unpack_finish, wgrad, depthwise, maxpool};
+                                              forward<kLanes>, forward<1>, pack_pixels, unpack_finish, wgrad, depthwise, maxpool};
 
 }  // namespace cnn

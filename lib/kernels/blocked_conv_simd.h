@@ -28,19 +28,23 @@ template <class V, int P, int B, class Pixel>
   }
 }
 
-// Every tap and used lane of one input block; returns the next block's weights.
-template <class V, int P, int B, class Pixel>
+// Every tap and used lane of one input block of XL lanes; returns the next block's weights.
+template <class V, int P, int B, int XL, class Pixel>
 [[gnu::always_inline]] inline const float* block_taps(typename V::reg (&acc)[P][B], const BlockedConvArgs& a,
                                                       int lanes, Pixel pixel, const float* w) {
   constexpr int L = V::kLanes;
-  for (int t = 0; t < a.T; ++t, w += L * B * L) {
+  for (int t = 0; t < a.T; ++t, w += XL * B * L) {
     const int64_t at = a.tap[t];
-    if (lanes < L) {  // the input channels past C are zeros: skipped
+    if constexpr (XL == 1) {
+      fma_tile<V, P, B>(acc, pixel, at, w);
+      continue;
+    }
+    if (lanes < XL) {  // the input channels past C are zeros: skipped
       for (int l = 0; l < lanes; ++l) fma_tile<V, P, B>(acc, pixel, at + l, w + l * B * L);
       continue;
     }
 #pragma GCC unroll 2
-    for (int l = 0; l < L; l += 2) {
+    for (int l = 0; l < XL; l += 2) {
       fma_tile<V, P, B>(acc, pixel, at + l, w + l * B * L);
       fma_tile<V, P, B>(acc, pixel, at + l + 1, w + (l + 1) * B * L);
     }
@@ -56,7 +60,9 @@ template <class V, int P, int B, class Pixel>
 // a pointer per pixel, any windows). P pointers of their own do not fit the general registers
 // (session 18, Zen 5, `perf annotate`: the 16-pixel tile reloaded spilled pointers from vector
 // registers before most of its FMAs).
-template <class V, int P, int B, int Q = 1, int kStep = 1>
+// XL: the input's lanes per block: V::kLanes, or 1 for input channels as planes of their own
+// (forward_planes).
+template <class V, int P, int B, int Q = 1, int kStep = 1, int XL = V::kLanes>
 [[gnu::noinline]] void tile(const BlockedConvArgs& a, int64_t i) {
   static_assert(P % Q == 0);
   constexpr int L = V::kLanes, S = P / Q;
@@ -68,14 +74,14 @@ template <class V, int P, int B, int Q = 1, int kStep = 1>
   const float* w = a.w;
   for (int cb = 0; cb < a.CB; ++cb) {
     const float* xc = a.x + cb * a.x_block;
-    const int lanes = cb + 1 < a.CB || a.last_lanes == 0 ? L : a.last_lanes;
+    const int lanes = cb + 1 < a.CB || a.last_lanes == 0 ? XL : a.last_lanes;
     const float* xs[S];
 #pragma GCC unroll 16
     for (int s = 0; s < S; ++s) xs[s] = xc + a.x_pix[i + s * Q];
     if (a.prefetch)
 #pragma GCC unroll 16
-      for (int p = 0; p < P; ++p) __builtin_prefetch(xs[p / Q] + (p % Q) * kStep * L + a.prefetch);
-    w = block_taps<V, P, B>(acc, a, lanes, [&xs](int p) { return xs[p / Q] + (p % Q) * kStep * L; }, w);
+      for (int p = 0; p < P; ++p) __builtin_prefetch(xs[p / Q] + (p % Q) * kStep * XL + a.prefetch);
+    w = block_taps<V, P, B, XL>(acc, a, lanes, [&xs](int p) { return xs[p / Q] + (p % Q) * kStep * XL; }, w);
   }
   if (!a.y_pix) {
 #pragma GCC unroll 16
@@ -102,9 +108,9 @@ template <class V, int P, int B, int Q = 1, int kStep = 1>
 }
 
 // The tail of a pixel range: a tile of R < P pixels.
-template <class V, int B, int... R>
+template <class V, int B, int XL, int... R>
 void tail(const BlockedConvArgs& a, int64_t i, int rest, std::integer_sequence<int, R...>) {
-  ((rest == R + 1 ? tile<V, R + 1, B>(a, i) : void()), ...);
+  ((rest == R + 1 ? tile<V, R + 1, B, 1, 1, XL>(a, i) : void()), ...);
 }
 
 // The segment length Q (P, 4, 2 or 1) and step (1 or 2 pixels) of the windows of pixels
@@ -122,26 +128,26 @@ inline std::pair<int, int> tile_segments(const int64_t* o, int P) {
 }
 
 // The tile of pixels [i, i + P) by the shape of its windows (tile_segments).
-template <class V, int P, int B>
+template <class V, int P, int B, int XL>
 void segmented_tile(const BlockedConvArgs& a, int64_t i) {
-  const auto [q, step] = tile_segments<V::kLanes>(a.x_pix + i, P);
+  const auto [q, step] = tile_segments<XL>(a.x_pix + i, P);
   if (step == 1) {
-    if (q == P) return tile<V, P, B, P, 1>(a, i);
-    if constexpr (P % 4 == 0) if (q == 4) return tile<V, P, B, 4, 1>(a, i);
-    if constexpr (P % 2 == 0) if (q == 2) return tile<V, P, B, 2, 1>(a, i);
+    if (q == P) return tile<V, P, B, P, 1, XL>(a, i);
+    if constexpr (P % 4 == 0) if (q == 4) return tile<V, P, B, 4, 1, XL>(a, i);
+    if constexpr (P % 2 == 0) if (q == 2) return tile<V, P, B, 2, 1, XL>(a, i);
   } else {
-    if (q == P) return tile<V, P, B, P, 2>(a, i);
-    if constexpr (P % 4 == 0) if (q == 4) return tile<V, P, B, 4, 2>(a, i);
-    if constexpr (P % 2 == 0) if (q == 2) return tile<V, P, B, 2, 2>(a, i);
+    if (q == P) return tile<V, P, B, P, 2, XL>(a, i);
+    if constexpr (P % 4 == 0) if (q == 4) return tile<V, P, B, 4, 2, XL>(a, i);
+    if constexpr (P % 2 == 0) if (q == 2) return tile<V, P, B, 2, 2, XL>(a, i);
   }
-  tile<V, P, B>(a, i);
+  tile<V, P, B, 1, 1, XL>(a, i);
 }
 
-template <class V, int P, int B>
+template <class V, int P, int B, int XL = V::kLanes>
 void forward(const BlockedConvArgs& a, int64_t i0, int64_t i1) {
   int64_t i = i0;
-  for (; i + P <= i1; i += P) segmented_tile<V, P, B>(a, i);
-  if (i < i1) tail<V, B>(a, i, static_cast<int>(i1 - i), std::make_integer_sequence<int, P - 1>{});
+  for (; i + P <= i1; i += P) segmented_tile<V, P, B, XL>(a, i);
+  if (i < i1) tail<V, B, XL>(a, i, static_cast<int>(i1 - i), std::make_integer_sequence<int, P - 1>{});
 }
 
 // The weight gradient's tile: MT output channels (broadcasts of dy) x CV input blocks (vectors of
@@ -375,6 +381,14 @@ template <class V, int P>
   const float* xp[P];
 #pragma GCC unroll 16
   for (int p = 0; p < P; ++p) xp[p] = a.x + a.x_pix[i + p], acc[p] = V::load(xp[p] + a.tap[0]);
+  // Every tap's line, a.prefetch ahead (a pool reads its planes once, from memory): ResNet-50's
+  // pool at batch 32 6.5-7.4 -> 3.3 ms, VGG-16's five at batch 8 10.4 -> 7.9 ms (session 20, Zen 5,
+  // `--layers`, 3 alternating runs; the window origins alone, as the depthwise kernel fetches,
+  // miss most lines of a stride-2 window).
+  if (a.prefetch)
+    for (int t = 0; t < a.T; ++t)
+#pragma GCC unroll 16
+      for (int p = 0; p < P; ++p) __builtin_prefetch(xp[p] + a.tap[t] + a.prefetch);
   for (int t = 1; t < a.T; ++t) {
     const int64_t at = a.tap[t];
 #pragma GCC unroll 16

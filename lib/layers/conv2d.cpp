@@ -15,7 +15,7 @@
 #include "core/rng.h"
 #include "core/isa.h"
 #include "kernels/blocked_depthwise.h"
-#include "kernels/blocked_im2col.h"
+#include "kernels/blocked_stem.h"
 #include "kernels/channel_stats.h"
 #include "kernels/conv_direct.h"
 #include "kernels/depthwise.h"
@@ -81,7 +81,7 @@ class Conv2d : public Layer {
     switch (algo_) {
       case Algo::depthwise: return blocked_depthwise_on() ? "blocked depthwise " + std::string(dw_plane_.kernel->name) : "depthwise";
       case Algo::direct:  // "blocked": forward in the blocked layout, "direct": the row layout only
-        if (blocked_im2col_fits()) return "blocked im2col " + std::string(stem_.conv.kernel->name);
+        if (blocked_stem_fits()) return "blocked stem " + std::string(stem_.conv.kernel->name);
         return (direct_.forward_blocked() ? "blocked " : "direct ") + std::string(direct_.kernel->name);
       case Algo::im2col: break;
     }
@@ -95,7 +95,7 @@ class Conv2d : public Layer {
     if (algo_ == Algo::depthwise)
       return !train && blocked_depthwise_on() ? size_t(num_threads() * blocked_depthwise_scratch_floats(dw_plane_)) : 0;
     if (algo_ != Algo::direct) return 0;
-    if (!train && blocked_im2col_fits()) return size_t(num_threads() * blocked_im2col_scratch_floats(stem_));
+    if (!train && blocked_stem_fits()) return size_t(num_threads() * blocked_stem_scratch_floats(stem_));
     const size_t fwd = direct_.forward_floats() + (infer_.on && !train ? 0 : direct_.packed_weight_floats());
     return train ? std::max(fwd, direct_.backward_floats(num_threads())) : fwd;
   }
@@ -106,8 +106,8 @@ class Conv2d : public Layer {
     stem_packed_ = {};
     if (infer_.on && stem_.conv.kernel && !infer_.residual) {  // the stem path, not the direct one
       infer_.packed = {};
-      stem_packed_.resize({blocked_im2col_weight_floats(stem_)});
-      pack_blocked_im2col_weights(stem_, infer_.w, stem_packed_.data());
+      stem_packed_.resize({blocked_stem_weight_floats(stem_)});
+      pack_blocked_stem_weights(stem_, infer_.w, stem_packed_.data());
     } else if (infer_.on && algo_ == Algo::direct) {
       infer_.packed.resize({int64_t(direct_.packed_weight_floats())});
       pack_direct_conv_weights(direct_, infer_.w, infer_.packed.data());
@@ -138,13 +138,14 @@ class Conv2d : public Layer {
   bool write_blocked_output(const BlockedConvPlan* plane) override {
     handoff_.set(nullptr);
     handoff_target_ = {};
-    const BlockedConvPlan* own = blocked_im2col_fits() ? &stem_.conv : blocked_input_plane();
+    const BlockedConvPlan* own = blocked_stem_fits() ? &stem_.conv : blocked_input_plane();
     if (!plane || !infer_.on || !own) return false;
-    if (plane->L != own->L || plane->C != o_.out || plane->g.H != g_.OH || plane->g.W != g_.OW) return false;
+    const int L = own->kernel->lanes;  // own's input may have other lanes (a stem's planes)
+    if (plane->L != L || plane->C != o_.out || plane->g.H != g_.OH || plane->g.W != g_.OW) return false;
     handoff_.set(plane);
     handoff_target_.plane = &handoff_.plane;
     handoff_target_.pix = handoff_.pix.data();
-    handoff_target_.bias = pad_blocked_bias(own->L);
+    handoff_target_.bias = pad_blocked_bias(L);
     handoff_target_.clamp = infer_.clamp, handoff_target_.lo = infer_.lo, handoff_target_.hi = infer_.hi;
     return true;
   }
@@ -158,8 +159,8 @@ class Conv2d : public Layer {
     const float* residual = fused && infer_.residual ? in.back()->data() : nullptr;
     ChannelSums* sums = ctx.train ? ctx.channel_sums_out : nullptr;
     if (sums) sums->sum.resize(size_t(o_.out)), sums->sum_sq.resize(size_t(o_.out));
-    if (algo_ == Algo::direct && fused && blocked_im2col_fits()) {
-      blocked_im2col_forward(x, out, ctx);
+    if (algo_ == Algo::direct && fused && blocked_stem_fits()) {
+      blocked_stem_forward(x, out, ctx);
       return;
     }
     if (algo_ == Algo::direct) {
@@ -254,9 +255,9 @@ class Conv2d : public Layer {
   // Inference, multiplier-1 depthwise with a SIMD blocked kernel: its input plane (the
   // convolution read densely over all channels: plan_blocked_conv); kernel null: none.
   BlockedConvPlan dw_plane_;
-  // Inference, a convolution of few input channels on the row kernels (a stem): its window values
-  // gathered into blocked pixels (kernels/blocked_im2col.h); conv.kernel null: none.
-  BlockedIm2colPlan stem_;
+  // Inference, a convolution of few input channels on the row kernels (a stem): its input rows as
+  // planes read by the blocked tile (kernels/blocked_stem.h); conv.kernel null: none.
+  BlockedStemPlan stem_;
   Tensor stem_packed_;
   std::vector<float> blocked_bias_;  // pad_blocked_bias
   PlanePixels handoff_;                  // write_blocked_output: the reader's plane
@@ -265,9 +266,9 @@ class Conv2d : public Layer {
   std::vector<double> sum_partials_;  // channel sums per thread (RunContext::channel_sums_out)
 
   bool direct_blocked() const { return algo_ == Algo::direct && direct_.forward_blocked(); }
-  bool blocked_im2col_fits() const {
+  bool blocked_stem_fits() const {
     return algo_ == Algo::direct && stem_.conv.kernel && infer_.on && !infer_.residual &&
-           stem_packed_.numel() == blocked_im2col_weight_floats(stem_);
+           stem_packed_.numel() == blocked_stem_weight_floats(stem_);
   }
   // The blocked depthwise path can run (its input and output planes are the handoff planner's).
   bool blocked_depthwise_fits() const {
@@ -312,8 +313,8 @@ class Conv2d : public Layer {
     algo_ = Algo::direct;
     stem_ = {};
     const BlockedConvKernel& bk = blocked_conv_kernel(active_isa(), int(o_.out));
-    if (!direct_.forward_blocked() && o_.groups == 1 && blocked_im2col_suits(g_) && bk.isa != Isa::generic)
-      stem_ = plan_blocked_im2col(g_, int(o_.out), bk);
+    if (!direct_.forward_blocked() && o_.groups == 1 && blocked_stem_suits(g_) && bk.isa != Isa::generic)
+      stem_ = plan_blocked_stem(g_, int(o_.out), bk);
     if (direct_.forward_blocked()) {  // the output read as a 1x1 convolution would
       ConvGeom out;
       out.C = int(o_.out), out.H = g_.OH, out.W = g_.OW;
@@ -394,13 +395,13 @@ class Conv2d : public Layer {
     }
   }
 
-  // Fused eval of a convolution of few input channels (blocked_im2col_fits).
-  void blocked_im2col_forward(const Tensor& x, Tensor& out, RunContext& ctx) {
-    BlockedIm2colIo io;
+  // Fused eval of a convolution of few input channels (blocked_stem_fits).
+  void blocked_stem_forward(const Tensor& x, Tensor& out, RunContext& ctx) {
+    BlockedStemIo io;
     io.x = x.data(), io.y = out.data(), io.target = handoff_.on() ? &handoff_target_ : nullptr;
     io.bias = infer_.b, io.clamp = infer_.clamp, io.lo = infer_.lo, io.hi = infer_.hi;
     io.scratch = workspace_for(ctx, own_workspace_, workspace_floats(false));
-    blocked_im2col_run(stem_, x.dim(0), stem_packed_.data(), io);
+    blocked_stem_run(stem_, x.dim(0), stem_packed_.data(), io);
   }
 
   // Fused eval with a blocked input or output (blocked_depthwise_on): the blocked kernel.

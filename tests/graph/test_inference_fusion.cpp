@@ -344,7 +344,7 @@ HandoffRuns run_handoffs(Net& net, int64_t batch, uint64_t seed) {
 }
 
 // Whether every convolution (and projection shortcut) of net runs the blocked kernels (the
-// 3-channel stem: blocked im2col).
+// 3-channel stem: blocked stem).
 bool every_conv_blocked(const HandoffRuns& r) {
   for (const LayerSummary& l : r.layers)
     if ((l.type == "conv" || l.type == "shortcut") && l.kernel.rfind("blocked", 0) != 0) return false;
@@ -367,7 +367,7 @@ TEST_CASE("inference fusion: blocked handoffs between convolutions give the same
         CHECK(r.handed == r.plain);
         CHECK(r.again == r.plain);
         // stem -> a, a -> b and b -> c where both run the blocked kernels (the stem's 3 input
-        // channels: blocked im2col; the planner may give 1x1 and strided ones to SGEMM)
+        // channels: blocked stem; the planner may give 1x1 and strided ones to SGEMM)
         int pairs = 0;
         bool before = false;
         for (const LayerSummary& l : r.layers) {
@@ -425,7 +425,7 @@ TEST_CASE("inference fusion: blocked depthwise convolutions between handoffs giv
         for (const LayerSummary& l : net.summary()) {
           const bool simd = active_isa() != Isa::generic;
           INFO(l.name << ": " << l.kernel);
-          if (l.name == "stem") CHECK((l.kernel.rfind("blocked im2col", 0) == 0) == simd);
+          if (l.name == "stem") CHECK((l.kernel.rfind("blocked stem", 0) == 0) == simd);
           // dw1 reads the stem's plane; dw3 a plane only from a blocked p2
           if (l.name == "dw1") CHECK((l.kernel.rfind("blocked depthwise", 0) == 0) == simd);
           if (l.name == "dw3") CHECK((l.kernel.rfind("blocked depthwise", 0) == 0) == (simd && pointwise_blocked));

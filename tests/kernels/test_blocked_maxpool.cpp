@@ -39,7 +39,6 @@ void check_maxpool(const BlockedConvKernel& k) {
       {32, 11, 11, 2, 1, 2, 1, true},    // padding and ceil mode together
   };
   Rng rng(23);
-  const int L = k.lanes;
   const float inf = std::numeric_limits<float>::infinity();
   for (const Case& c : cases) {
     PoolGeom g;
