@@ -339,6 +339,25 @@ void unpack_finish(const float* src, int64_t W, int count, const BlockedEpilogue
       store_blocked_value(finish_blocked_value(blocked_pixel_value(src, w, l, L, e), l, w, post), post, rows[l] + w);
 }
 
+// The input a.prefetch floats ahead of P windows: their origins' lines, or every tap's
+// (a.prefetch_taps). Measured (session 20, Zen 5, `--layers`, 3-5 alternating runs), every tap's
+// line for strided windows, whose origins skip every other pixel and row: ResNet-50's pool at batch
+// 32 6.5-7.4 -> 3.3 ms (it fetched nothing before), VGG-16's five at batch 8 10.4 -> 7.9 ms,
+// MobileNet v1's stride-2 depthwise layers at batch 32 9.2 -> 5.2 ms; its stride-1 ones 8.7 ->
+// 9.2 with every tap (their origins fetch every line once already).
+template <int P>
+[[gnu::always_inline]] inline void prefetch_windows(const BlockedDepthwiseArgs& a, const float* const (&xp)[P]) {
+  if (!a.prefetch) return;
+  if (!a.prefetch_taps) {
+#pragma GCC unroll 16
+    for (int p = 0; p < P; ++p) __builtin_prefetch(xp[p] + a.prefetch);
+    return;
+  }
+  for (int t = 0; t < a.T; ++t)
+#pragma GCC unroll 16
+    for (int p = 0; p < P; ++p) __builtin_prefetch(xp[p] + a.tap[t] + a.prefetch);
+}
+
 // The depthwise kernel: P pixels at a time (P independent FMA chains), one weight vector per tap
 // shared by them, so about one load per FMA.
 template <class V, int P>
@@ -349,9 +368,7 @@ template <class V, int P>
   const float* xp[P];
 #pragma GCC unroll 16
   for (int p = 0; p < P; ++p) acc[p] = b, xp[p] = a.x + a.x_pix[i + p];
-  if (a.prefetch)
-#pragma GCC unroll 16
-    for (int p = 0; p < P; ++p) __builtin_prefetch(xp[p] + a.prefetch);
+  prefetch_windows<P>(a, xp);
   for (int t = 0; t < a.T; ++t) {
     const typename V::reg w = V::load(a.w + t * L);
     const int64_t at = a.tap[t];
@@ -381,14 +398,7 @@ template <class V, int P>
   const float* xp[P];
 #pragma GCC unroll 16
   for (int p = 0; p < P; ++p) xp[p] = a.x + a.x_pix[i + p], acc[p] = V::load(xp[p] + a.tap[0]);
-  // Every tap's line, a.prefetch ahead (a pool reads its planes once, from memory): ResNet-50's
-  // pool at batch 32 6.5-7.4 -> 3.3 ms, VGG-16's five at batch 8 10.4 -> 7.9 ms (session 20, Zen 5,
-  // `--layers`, 3 alternating runs; the window origins alone, as the depthwise kernel fetches,
-  // miss most lines of a stride-2 window).
-  if (a.prefetch)
-    for (int t = 0; t < a.T; ++t)
-#pragma GCC unroll 16
-      for (int p = 0; p < P; ++p) __builtin_prefetch(xp[p] + a.tap[t] + a.prefetch);
+  prefetch_windows<P>(a, xp);
   for (int t = 1; t < a.T; ++t) {
     const int64_t at = a.tap[t];
 #pragma GCC unroll 16

@@ -43,7 +43,7 @@ void run_planes(const BlockedConvPlan& p, int64_t N, const float* wpacked, const
       a.w = wpacked ? wpacked + cb * T * L : nullptr;
       a.bias = io.bias ? io.bias + cb * L : nullptr;
       a.clamp = io.clamp, a.lo = io.lo, a.hi = io.hi;
-      a.prefetch = kPrefetchRows * p.WP * L;
+      a.prefetch = kPrefetchRows * p.WP * L, a.prefetch_taps = p.g.SH > 1 || p.g.SW > 1;
       if (io.x_blocked) {
         a.x = io.x + n * p.x_image + cb * p.x_block;
       } else {

@@ -30,6 +30,8 @@ struct BlockedDepthwiseArgs {
   bool clamp = false;
   float lo = 0.f, hi = 0.f;
   int64_t prefetch = 0;  // floats ahead of each window's origin fetched into the caches (0: none)
+  // Fetch the line of every tap, not only the origin's: strided windows' origins skip lines.
+  bool prefetch_taps = false;
 };
 
 // The naive twins of the kernels' depthwise and maxpool members, any lanes.
