@@ -99,6 +99,7 @@ void Net::plan_blocked_handoffs(int64_t batch) {
     n.layer->write_blocked_output(nullptr);
     n.layer->read_blocked_input(false);
     n.layer->read_blocked_residual(nullptr);
+    n.layer->read_blocked_input_plane(nullptr);
     n.blocked_floats = 0;
   }
   if (!inference_fused_ || !shares_eval() || !blocked_handoffs_ || main_path_.size() != nodes_.size()) return;
@@ -108,7 +109,7 @@ void Net::plan_blocked_handoffs(int64_t batch) {
   for (int a = 0; a < L - 1; ++a) {
     Node& held = nodes_[size_t(a)];  // the node whose eval tensor is read
     if (!main_path_[size_t(a)] || held.into >= 0 || !holds_output(a) || head[size_t(a)]) continue;
-    std::vector<int> convs, residuals;
+    std::vector<int> convs, residuals, others;  // others: reading any plane (reads_any_blocked_input)
     bool absorbed_reader = false, other_reader = false;
     const BlockedConvPlan* plane = nullptr;
     for (int r = a + 1; r < L; ++r) {
@@ -120,6 +121,10 @@ void Net::plan_blocked_handoffs(int64_t batch) {
         continue;
       }
       const BlockedConvPlan* p = n.inputs.size() == 1 ? n.layer->blocked_input_plane() : nullptr;
+      if (!p && n.inputs.size() == 1 && n.layer->reads_any_blocked_input()) {
+        others.push_back(r);
+        continue;
+      }
       if (!p || (plane && !same_blocked_input(*plane, *p))) {
         other_reader = true;
         break;
@@ -129,16 +134,21 @@ void Net::plan_blocked_handoffs(int64_t batch) {
     }
     if (other_reader || (absorbed_reader && residuals.empty())) continue;
     const int writer = held.written_by >= 0 ? held.written_by : a;
-    // Only added as a residual (a downsampling block's last conv, added by its shortcut): the
-    // writer's own unpadded plane.
-    if (convs.empty()) plane = residuals.empty() ? nullptr : nodes_[size_t(writer)].layer->blocked_output_plane();
+    // Only added as a residual (a downsampling block's last conv, added by its shortcut) or read by
+    // layers that read any plane: the writer's own unpadded plane.
+    if (convs.empty())
+      plane = residuals.empty() && others.empty() ? nullptr : nodes_[size_t(writer)].layer->blocked_output_plane();
     // At most twice the plain tensor: borders cost 7% at 56x56 and 65% at 7x7, but a few channels
     // padded to a whole block (8 of AVX-512's 16 lanes) would triple a tensor.
     if (!plane || plane->x_image * batch > 2 * numel_of(held.shape)) continue;
-    size_t taken = 0;
+    size_t taken = 0, read = 0;
     while (taken < residuals.size() && nodes_[size_t(residuals[taken])].layer->read_blocked_residual(plane)) ++taken;
-    if (taken < residuals.size() || !nodes_[size_t(writer)].layer->write_blocked_output(plane)) {
+    while (taken == residuals.size() && read < others.size() &&
+           nodes_[size_t(others[read])].layer->read_blocked_input_plane(plane))
+      ++read;
+    if (taken < residuals.size() || read < others.size() || !nodes_[size_t(writer)].layer->write_blocked_output(plane)) {
       for (size_t i = 0; i < taken; ++i) nodes_[size_t(residuals[i])].layer->read_blocked_residual(nullptr);
+      for (size_t i = 0; i < read; ++i) nodes_[size_t(others[i])].layer->read_blocked_input_plane(nullptr);
       continue;
     }
     for (int r : convs) nodes_[size_t(r)].layer->read_blocked_input(true);

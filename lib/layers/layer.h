@@ -155,6 +155,11 @@ class Layer {
   virtual const BlockedConvPlan* blocked_input_plane() const { return nullptr; }
   virtual bool write_blocked_output(const BlockedConvPlan* /*plane*/) { return false; }
   virtual void read_blocked_input(bool /*on*/) {}
+  // A layer without a plane of its own (blocked_input_plane null) that can read its first input
+  // from whichever plane that input's convolution readers take (reads_any_blocked_input) is given
+  // that plane (read_blocked_input_plane returns true when it takes it; null: NCHW again).
+  virtual bool reads_any_blocked_input() const { return false; }
+  virtual bool read_blocked_input_plane(const BlockedConvPlan* /*plane*/) { return false; }
   // The same for the residual an inference chain adds (InferenceFusion::residual): read from
   // N such planes when the layer can (returns true; null: NCHW again).
   virtual bool read_blocked_residual(const BlockedConvPlan* /*plane*/) { return false; }

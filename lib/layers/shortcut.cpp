@@ -8,12 +8,18 @@
 //                has torchvision's state_dict keys. Built from the registered conv and bn layers.
 //   A            He et al. 2015's CIFAR option A (akamaster's implementation):
 //                F.pad(x[:, :, ::stride, ::stride], channels (out-C)//2 before, the rest after).
+//                In inference it takes the block's add and ReLU (the chain after it: the other
+//                branch's output as its residual) in one pass, kernels/subsample_pad_add.h, with
+//                the residual and the output in blocked planes when the Net hands them over.
 //   identity     no shortcut at all (the branch contributes zeros): MobileNetV2's residual, which
 //                exists only when stride == 1 and the channels match (torchvision's use_res_connect).
 #include <algorithm>
 #include <cstring>
 
+#include "core/isa.h"
 #include "core/parallel.h"
+#include "kernels/subsample_pad_add.h"
+#include "layers/blocked_plane.h"
 #include "layers/layer_args.h"
 #include "layers/layer.h"
 #include "layers/options.h"
@@ -54,6 +60,10 @@ class Shortcut : public Layer {
       }
     }
     if (kind_ == Kind::identity) return s;
+    if (kind_ == Kind::pad) {
+      const BlockedConvKernel& k = blocked_conv_kernel(active_isa(), int(out_));
+      pad_ = plan_subsample_pad_add(int(C), int(s[2]), int(s[3]), int(out_), int((out_ - C) / 2), int(stride_), k);
+    }
     if (kind_ == Kind::projection) {
       Shape o = bn_->infer({conv_->infer(in)});
       planned_ = numel_of(o);
@@ -91,7 +101,13 @@ class Shortcut : public Layer {
         conv_->forward(in, mid_, ctx);
         bn_->forward({&mid_}, out, ctx);
         break;
-      case Kind::pad: subsample_pad<false>(x, out); break;
+      case Kind::pad:
+        if (pad_fused_ && !ctx.train) {
+          pad_add_forward(x, *in.back(), out, ctx);
+          break;
+        }
+        subsample_pad<false>(x, out);
+        break;
     }
   }
 
@@ -121,8 +137,15 @@ class Shortcut : public Layer {
     if (kind_ == Kind::identity) f.kind = FusionInfo::Kind::identity;
     return f;
   }
-  // A projection folds its BN into its conv and passes the rest of the chain on to it.
+  // A projection folds its BN into its conv and passes the rest of the chain on to it; option A
+  // takes a chain of an add (and a clamp).
   bool fuse_for_inference(const InferenceFusion* f) override {
+    pad_fused_ = false;
+    if (kind_ == Kind::pad) {
+      if (!f || f->bn || !f->residual) return false;
+      pad_fused_ = true, clamp_ = f->clamp, lo_ = f->lo, hi_ = f->hi;
+      return true;
+    }
     if (kind_ != Kind::projection || (f && f->bn)) return false;
     InferenceFusion inner;
     if (f) inner = *f, inner.bn = bn_->fusion_info().bn;
@@ -135,12 +158,18 @@ class Shortcut : public Layer {
     return kind_ == Kind::projection && fused_ ? conv_->blocked_input_plane() : nullptr;
   }
   bool write_blocked_output(const BlockedConvPlan* plane) override {
+    if (kind_ == Kind::pad) return pad_plane(plane, pad_out_, pad_.M, pad_.OH, pad_.OW);
     return kind_ == Kind::projection && (fused_ || !plane) && conv_->write_blocked_output(plane);
   }
   void read_blocked_input(bool on) override {
     if (kind_ == Kind::projection) conv_->read_blocked_input(on && fused_);
   }
+  bool reads_any_blocked_input() const override { return kind_ == Kind::pad && pad_fused_; }
+  bool read_blocked_input_plane(const BlockedConvPlan* plane) override {
+    return kind_ == Kind::pad && pad_plane(plane, pad_in_, pad_.C, pad_.H, pad_.W);
+  }
   bool read_blocked_residual(const BlockedConvPlan* plane) override {
+    if (kind_ == Kind::pad) return pad_plane(plane, pad_residual_, pad_.M, pad_.OH, pad_.OW);
     return kind_ == Kind::projection && (fused_ || !plane) && conv_->read_blocked_residual(plane);
   }
   const BlockedConvPlan* blocked_output_plane() const override {
@@ -150,6 +179,7 @@ class Shortcut : public Layer {
   bool passes_input_through() const override { return kind_ == Kind::identity; }
   std::string kernel() const override { return kind_ == Kind::projection ? conv_->kernel() : ""; }
   size_t workspace_floats(bool train) const override {
+    if (kind_ == Kind::pad) return train ? 0 : size_t(num_threads() * subsample_pad_add_scratch_floats(pad_));
     return kind_ == Kind::projection ? conv_->workspace_floats(train) : 0;
   }
 
@@ -173,6 +203,27 @@ class Shortcut : public Layer {
   }
 
  private:
+  // Option A's input, output or residual in a blocked plane: `plane` with this layer's lanes and
+  // the tensor's channels and map, kept in `at` (null: NCHW again).
+  bool pad_plane(const BlockedConvPlan* plane, PlanePixels& at, int C, int H, int W) {
+    at.set(nullptr);
+    if (!plane || !pad_fused_ || plane->L != pad_.kernel->lanes || plane->C != C || plane->g.H != H || plane->g.W != W)
+      return false;
+    at.set(plane);
+    return true;
+  }
+
+  // Fused eval of option A: clamp(subsample_pad(x) + residual).
+  void pad_add_forward(const Tensor& x, const Tensor& residual, Tensor& out, RunContext& ctx) {
+    SubsamplePadAddIo io;
+    io.x = x.data(), io.x_layout = {pad_in_.on() ? &pad_in_.plane : nullptr, pad_in_.pix.data()};
+    io.r = residual.data(), io.r_layout = {pad_residual_.on() ? &pad_residual_.plane : nullptr, pad_residual_.pix.data()};
+    io.y = out.data(), io.y_layout = {pad_out_.on() ? &pad_out_.plane : nullptr, pad_out_.pix.data()};
+    io.clamp = clamp_, io.lo = lo_, io.hi = hi_;
+    io.scratch = workspace_for(ctx, own_workspace_, workspace_floats(false));
+    subsample_pad_add_run(pad_, x.dim(0), io);
+  }
+
   template <bool kBackward>
   void subsample_pad(const Tensor& src, Tensor& dst) const {
     const Tensor& x = kBackward ? dst : src;  // the input-shaped tensor
@@ -218,6 +269,12 @@ class Shortcut : public Layer {
   std::unique_ptr<Layer> conv_, bn_;
   Tensor mid_, dmid_;
   int64_t planned_ = 0;  // projection: output elements at the planned batch
+  // Option A in inference (fuse_for_inference): the add's other input as residual, then the clamp.
+  SubsamplePadAddPlan pad_;
+  bool pad_fused_ = false, clamp_ = false;
+  float lo_ = 0.f, hi_ = 0.f;
+  PlanePixels pad_in_, pad_out_, pad_residual_;  // read_blocked_input_plane, write_blocked_output, read_blocked_residual
+  Tensor own_workspace_;  // used only when the layer runs outside a Net
 };
 
 }  // namespace

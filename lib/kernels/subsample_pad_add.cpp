@@ -1,0 +1,116 @@
+#include "kernels/subsample_pad_add.h"
+
+#include <algorithm>
+
+#include "core/parallel.h"
+#include "kernels/activation.h"
+
+namespace cnn {
+
+SubsamplePadAddPlan plan_subsample_pad_add(int C, int H, int W, int M, int before, int stride,
+                                           const BlockedConvKernel& k) {
+  SubsamplePadAddPlan p;
+  p.kernel = &k;
+  p.C = C, p.H = H, p.W = W, p.M = M, p.before = before, p.stride = stride;
+  p.OH = (H + stride - 1) / stride, p.OW = (W + stride - 1) / stride;
+  for (int w = 0; w < p.OW; ++w) p.row_pix.push_back(int64_t(w) * k.lanes);
+  return p;
+}
+
+// The subsampled rows (lanes x OW), a zero row, and one row of pixel vectors (OW x lanes) for
+// NCHW outputs or an NCHW residual.
+int64_t subsample_pad_add_scratch_floats(const SubsamplePadAddPlan& p) {
+  const int L = p.kernel->lanes;
+  return int64_t(L + 1) * p.OW + int64_t(p.OW) * L;
+}
+
+namespace {
+// Output row oh of block mb of image n as pixel vectors at dst, from x in a plane: lane l of
+// output pixel ow is lane l's channel of input pixel (stride * oh, stride * ow), or zero.
+void gather_row_vectors(const SubsamplePadAddPlan& p, const float* x, const PlaneOrNchw& t, int64_t n, int mb,
+                        int64_t oh, float* dst) {
+  const int L = p.kernel->lanes, lanes = std::min(L, p.M - mb * L);
+  int64_t at[kMaxBlockedLanes];  // where lane l's channel sits in an input pixel's blocks (-1: none)
+  for (int l = 0; l < L; ++l) {
+    const int c = mb * L + l - p.before;
+    at[l] = l < lanes && c >= 0 && c < p.C ? c / L * t.plane->x_block + c % L : -1;
+  }
+  const float* image = x + n * t.plane->x_image;
+  const int64_t* src_row = t.pix + oh * p.stride * p.W;
+  for (int ow = 0; ow < p.OW; ++ow, dst += L) {
+    const float* px = image + src_row[int64_t(ow) * p.stride];
+    for (int l = 0; l < L; ++l) dst[l] = at[l] < 0 ? 0.f : px[at[l]];
+  }
+}
+
+// Where output row oh of image n, block mb starts in a plane laid out as `t` (its interior pixels
+// of a row are consecutive).
+template <class F>
+F* plane_row(F* base, const PlaneOrNchw& t, int64_t n, int mb, int64_t oh, int OW) {
+  return base + n * t.plane->x_image + mb * t.plane->x_block + t.pix[oh * OW];
+}
+}  // namespace
+
+void subsample_pad_add_run(const SubsamplePadAddPlan& p, int64_t N, const SubsamplePadAddIo& io) {
+  const BlockedConvKernel& k = *p.kernel;
+  const int L = k.lanes, MB = (p.M + L - 1) / L, OW = p.OW;
+  const int64_t scratch = subsample_pad_add_scratch_floats(p), OP = int64_t(p.OH) * OW;
+  parallel_for(N * MB, [&](int64_t b, int64_t e, int tid) {
+    float* const sub = io.scratch + tid * scratch;  // lanes rows of OW
+    float* const zeros = sub + int64_t(L) * OW;
+    float* const vectors = zeros + OW;
+    std::fill_n(zeros, OW, 0.f);
+    for (int64_t it = b; it < e; ++it) {
+      const int64_t n = it / MB;
+      const int mb = int(it % MB), lanes = std::min(L, p.M - mb * L);
+      if (io.y_layout.plane)
+        fill_blocked_border(*io.y_layout.plane, io.y + n * io.y_layout.plane->x_image + mb * io.y_layout.plane->x_block);
+      for (int64_t oh = 0; oh < p.OH; ++oh) {
+        const float* rows[kMaxBlockedLanes];
+        for (int l = 0; l < lanes && !io.x_layout.plane; ++l) {
+          const int c = mb * L + l - p.before;
+          if (c < 0 || c >= p.C) {
+            rows[l] = zeros;
+            continue;
+          }
+          const float* src = io.x + ((n * p.C + c) * p.H + oh * p.stride) * p.W;
+          if (p.stride == 1) {
+            rows[l] = src;
+            continue;
+          }
+          float* row = sub + int64_t(l) * OW;
+          for (int w = 0; w < OW; ++w) row[w] = src[int64_t(w) * p.stride];
+          rows[l] = row;
+        }
+        const float* r_rows[kMaxBlockedLanes];
+        if (!io.r_layout.plane)
+          for (int l = 0; l < lanes; ++l) r_rows[l] = io.r + ((n * p.M + mb * L + l) * p.OH + oh) * OW;
+        if (io.y_layout.plane) {  // pixel vectors into y's row, then the residual's added there
+          float* yrow = plane_row(io.y, io.y_layout, n, mb, oh, OW);
+          if (io.x_layout.plane) gather_row_vectors(p, io.x, io.x_layout, n, mb, oh, yrow);
+          else k.pack_pixels(rows, lanes, OW, yrow);
+          const float* rrow = vectors;
+          if (io.r_layout.plane) rrow = plane_row(io.r, io.r_layout, n, mb, oh, OW);
+          else k.pack_pixels(r_rows, lanes, OW, vectors);
+          add_and_clamp(yrow, rrow, int64_t(OW) * L, io.clamp, io.lo, io.hi);
+          continue;
+        }
+        if (io.x_layout.plane) gather_row_vectors(p, io.x, io.x_layout, n, mb, oh, vectors);
+        else k.pack_pixels(rows, lanes, OW, vectors);
+        BlockedEpilogue ep;
+        ep.clamp = io.clamp, ep.lo = io.lo, ep.hi = io.hi;
+        if (io.r_layout.plane) {
+          ep.residual_px = plane_row(io.r, io.r_layout, n, mb, oh, OW);
+          ep.residual_pix = p.row_pix.data();
+        } else {
+          ep.residual = r_rows;
+        }
+        float* out[kMaxBlockedLanes];
+        for (int l = 0; l < lanes; ++l) out[l] = io.y + (n * p.M + mb * L + l) * OP + oh * OW;
+        k.unpack_finish(vectors, OW, lanes, ep, out);
+      }
+    }
+  });
+}
+
+}  // namespace cnn
