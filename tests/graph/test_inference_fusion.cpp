@@ -378,6 +378,28 @@ bool every_conv_blocked(const HandoffRuns& r) {
   return true;
 }
 
+// The same bits with and without handoffs at every ISA level, 1 and 2 threads, batch 1 and 3, and
+// `expected` handoffs (`which`) where every convolution runs blocked (none at the generic level).
+void check_handoff_bits(ModelSpec (*spec)(), uint64_t seed, int expected, const char* which) {
+  for_each_isa([&] {
+    for (int threads : {1, 2}) {
+      ThreadGuard tg(threads);
+      for (int64_t batch : {1, 3}) {
+        INFO("threads " << threads << " batch " << batch);
+        Net net(spec());
+        const HandoffRuns r = run_handoffs(net, batch, seed);
+        CHECK(r.handed == r.plain);
+        CHECK(r.again == r.plain);
+        INFO(which << " hand over where every convolution runs blocked");
+        if (every_conv_blocked(r)) CHECK(r.handoffs == expected);
+        else if (active_isa() != Isa::generic)
+          WARN("skipped: the handoff count (the planner gives some of these convolutions to SGEMM here)");
+        if (active_isa() == Isa::generic) CHECK(r.handoffs == 0);
+      }
+    }
+  });
+}
+
 }  // namespace
 
 TEST_CASE("inference fusion: blocked handoffs between convolutions give the same bits", "[graph][net][fusion]") {
@@ -413,41 +435,11 @@ TEST_CASE("inference fusion: blocked handoffs between convolutions give the same
 }
 
 TEST_CASE("inference fusion: blocked handoffs with residuals in either layout give the same bits", "[graph][net][fusion]") {
-  for_each_isa([&] {
-    for (int threads : {1, 2}) {
-      ThreadGuard tg(threads);
-      for (int64_t batch : {1, 3}) {
-        INFO("threads " << threads << " batch " << batch);
-        Net net(residual_handoff_spec());
-        const HandoffRuns r = run_handoffs(net, batch, 31);
-        CHECK(r.handed == r.plain);
-        CHECK(r.again == r.plain);
-        INFO("the stem, a, b, c, d, f, g, h, i and j hand over where every convolution runs blocked");
-        if (every_conv_blocked(r)) CHECK(r.handoffs == 10);
-        else if (active_isa() != Isa::generic)
-          WARN("skipped: the handoff count (the planner gives some of these convolutions to SGEMM here)");
-      }
-    }
-  });
+  check_handoff_bits(residual_handoff_spec, 31, 10, "the stem, a, b, c, d, f, g, h, i and j");
 }
 
 TEST_CASE("inference fusion: an option-A shortcut between handoffs gives the same bits", "[graph][net][fusion]") {
-  for_each_isa([&] {
-    for (int threads : {1, 2}) {
-      ThreadGuard tg(threads);
-      for (int64_t batch : {1, 3}) {
-        INFO("threads " << threads << " batch " << batch);
-        Net net(pad_shortcut_handoff_spec());
-        const HandoffRuns r = run_handoffs(net, batch, 37);
-        CHECK(r.handed == r.plain);
-        CHECK(r.again == r.plain);
-        INFO("the stem (to a and the shortcut), a, b and the shortcut hand over where every convolution runs blocked");
-        if (every_conv_blocked(r)) CHECK(r.handoffs == 4);
-        else if (active_isa() != Isa::generic)
-          WARN("skipped: the handoff count (the planner gives some of these convolutions to SGEMM here)");
-      }
-    }
-  });
+  check_handoff_bits(pad_shortcut_handoff_spec, 37, 4, "the stem (to a and the shortcut), a, b and the shortcut");
 }
 
 TEST_CASE("inference fusion: blocked depthwise convolutions between handoffs give the same bits", "[graph][net][fusion]") {
@@ -487,21 +479,5 @@ TEST_CASE("inference fusion: blocked depthwise convolutions between handoffs giv
 }
 
 TEST_CASE("inference fusion: blocked max pools between handoffs give the same bits", "[graph][net][fusion]") {
-  for_each_isa([&] {
-    for (int threads : {1, 2}) {
-      ThreadGuard tg(threads);
-      for (int64_t batch : {1, 3}) {
-        INFO("threads " << threads << " batch " << batch);
-        Net net(maxpool_handoff_spec());
-        const HandoffRuns r = run_handoffs(net, batch, 51);
-        CHECK(r.handed == r.plain);
-        CHECK(r.again == r.plain);
-        INFO("stem -> p0 -> a -> p1 -> c hand over where a and c run blocked");
-        if (every_conv_blocked(r)) CHECK(r.handoffs == 4);
-        else if (active_isa() != Isa::generic)
-          WARN("skipped: the handoff count (the planner gives a convolution to SGEMM here)");
-        if (active_isa() == Isa::generic) CHECK(r.handoffs == 0);
-      }
-    }
-  });
+  check_handoff_bits(maxpool_handoff_spec, 51, 4, "stem -> p0 -> a -> p1 -> c");
 }
