@@ -146,7 +146,8 @@ void Net::plan_blocked_handoffs(int64_t batch) {
     while (taken == residuals.size() && read < others.size() &&
            nodes_[size_t(others[read])].layer->read_blocked_input_plane(plane))
       ++read;
-    if (taken < residuals.size() || read < others.size() || !nodes_[size_t(writer)].layer->write_blocked_output(plane)) {
+    const bool all_read = taken == residuals.size() && read == others.size();
+    if (!all_read || !nodes_[size_t(writer)].layer->write_blocked_output(plane)) {
       for (size_t i = 0; i < taken; ++i) nodes_[size_t(residuals[i])].layer->read_blocked_residual(nullptr);
       for (size_t i = 0; i < read; ++i) nodes_[size_t(others[i])].layer->read_blocked_input_plane(nullptr);
       continue;

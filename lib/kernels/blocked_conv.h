@@ -240,6 +240,13 @@ BlockedStridedDx plan_blocked_strided_dx(const ConvGeom& g, int M, const Blocked
 int64_t blocked_phase_weight_floats(const BlockedPhase& ph);
 void pack_blocked_phase_weights(const BlockedPhase& ph, const float* w, int T, float* dst);
 
+// A tensor in either layout: NCHW (plane null) or another layer's blocked plane (its interior
+// pixels at pix).
+struct PlaneOrNchw {
+  const BlockedConvPlan* plane = nullptr;
+  const int64_t* pix = nullptr;
+};
+
 // Where the pixels of the unpadded input sit in p's padded blocked planes: ((h + PH) * WP + w + PW)
 // * lanes for pixel h * W + w (the dy_pix of an output gradient packed as p's input).
 std::vector<int64_t> blocked_interior_pixels(const BlockedConvPlan& p);

@@ -87,7 +87,7 @@ void blocked_maxpool_reference(const BlockedDepthwiseArgs& a, int lanes, int64_t
     }
 }
 
-const BlockedConvKernel kBlockedConvReference{"reference", Isa::generic, kLanes, kBlocks, 1,
-                                              forward<kLanes>, forward<1>, pack_pixels, unpack_finish, wgrad, depthwise, maxpool};
+const BlockedConvKernel kBlockedConvReference{"reference", Isa::generic, kLanes, kBlocks, 1, forward<kLanes>, forward<1>,
+                                              pack_pixels, unpack_finish, wgrad, depthwise, maxpool};
 
 }  // namespace cnn

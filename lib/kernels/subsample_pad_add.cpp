@@ -75,8 +75,7 @@ void subsample_pad_add_run(const SubsamplePadAddPlan& p, int64_t N, const Subsam
     for (int64_t it = b; it < e; ++it) {
       const int64_t n = it / MB;
       const int mb = int(it % MB), lanes = std::min(L, p.M - mb * L);
-      if (io.y_layout.plane)
-        fill_blocked_border(*io.y_layout.plane, io.y + n * io.y_layout.plane->x_image + mb * io.y_layout.plane->x_block);
+      if (const BlockedConvPlan* yp = io.y_layout.plane) fill_blocked_border(*yp, io.y + n * yp->x_image + mb * yp->x_block);
       for (int64_t oh = 0; oh < p.OH; ++oh) {
         const float* rows[kMaxBlockedLanes];
         for (int l = 0; l < lanes && !io.x_layout.plane; ++l) {

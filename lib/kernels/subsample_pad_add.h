@@ -29,12 +29,6 @@ SubsamplePadAddPlan plan_subsample_pad_add(int C, int H, int W, int M, int befor
                                            const BlockedConvKernel& k);
 int64_t subsample_pad_add_scratch_floats(const SubsamplePadAddPlan& p);  // per thread
 
-// A tensor in either layout: NCHW (plane null) or another layer's blocked plane (its interior
-// pixels at pix).
-struct PlaneOrNchw {
-  const BlockedConvPlan* plane = nullptr;
-  const int64_t* pix = nullptr;
-};
 struct SubsamplePadAddIo {
   const float* x = nullptr;
   PlaneOrNchw x_layout;

@@ -16,6 +16,13 @@ struct PlanePixels {
     pix = p ? blocked_interior_pixels(*p) : std::vector<int64_t>{};
   }
   bool on() const { return plane.kernel != nullptr; }
+  PlaneOrNchw layout() const { return {on() ? &plane : nullptr, pix.data()}; }
 };
+
+// Whether `plane` holds a tensor of C channels over an H x W map in blocks of L lanes (a layer
+// then writes or reads it there: Layer's blocked handoffs).
+inline bool plane_holds(const BlockedConvPlan& plane, int L, int64_t C, int64_t H, int64_t W) {
+  return plane.L == L && plane.C == C && plane.g.H == H && plane.g.W == W;
+}
 
 }  // namespace cnn

@@ -141,7 +141,7 @@ class Conv2d : public Layer {
     const BlockedConvPlan* own = blocked_stem_fits() ? &stem_.conv : blocked_input_plane();
     if (!plane || !infer_.on || !own) return false;
     const int L = own->kernel->lanes;  // own's input may have other lanes (a stem's planes)
-    if (plane->L != L || plane->C != o_.out || plane->g.H != g_.OH || plane->g.W != g_.OW) return false;
+    if (!plane_holds(*plane, L, o_.out, g_.OH, g_.OW)) return false;
     handoff_.set(plane);
     handoff_target_.plane = &handoff_.plane;
     handoff_target_.pix = handoff_.pix.data();

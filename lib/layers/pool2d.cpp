@@ -67,9 +67,7 @@ class Pool2d : public Layer {
   bool write_blocked_output(const BlockedConvPlan* plane) override {
     handoff_.set(nullptr);
     handoff_target_ = {};
-    if (!plane || !plane_.kernel || plane->L != plane_.L || plane->C != channels_ || plane->g.H != g_.OH ||
-        plane->g.W != g_.OW)
-      return false;
+    if (!plane || !plane_.kernel || !plane_holds(*plane, plane_.L, channels_, g_.OH, g_.OW)) return false;
     handoff_.set(plane);
     handoff_target_.plane = &handoff_.plane;
     handoff_target_.pix = handoff_.pix.data();

@@ -207,8 +207,7 @@ class Shortcut : public Layer {
   // the tensor's channels and map, kept in `at` (null: NCHW again).
   bool pad_plane(const BlockedConvPlan* plane, PlanePixels& at, int C, int H, int W) {
     at.set(nullptr);
-    if (!plane || !pad_fused_ || plane->L != pad_.kernel->lanes || plane->C != C || plane->g.H != H || plane->g.W != W)
-      return false;
+    if (!plane || !pad_fused_ || !plane_holds(*plane, pad_.kernel->lanes, C, H, W)) return false;
     at.set(plane);
     return true;
   }
@@ -216,9 +215,9 @@ class Shortcut : public Layer {
   // Fused eval of option A: clamp(subsample_pad(x) + residual).
   void pad_add_forward(const Tensor& x, const Tensor& residual, Tensor& out, RunContext& ctx) {
     SubsamplePadAddIo io;
-    io.x = x.data(), io.x_layout = {pad_in_.on() ? &pad_in_.plane : nullptr, pad_in_.pix.data()};
-    io.r = residual.data(), io.r_layout = {pad_residual_.on() ? &pad_residual_.plane : nullptr, pad_residual_.pix.data()};
-    io.y = out.data(), io.y_layout = {pad_out_.on() ? &pad_out_.plane : nullptr, pad_out_.pix.data()};
+    io.x = x.data(), io.x_layout = pad_in_.layout();
+    io.r = residual.data(), io.r_layout = pad_residual_.layout();
+    io.y = out.data(), io.y_layout = pad_out_.layout();
     io.clamp = clamp_, io.lo = lo_, io.hi = hi_;
     io.scratch = workspace_for(ctx, own_workspace_, workspace_floats(false));
     subsample_pad_add_run(pad_, x.dim(0), io);
@@ -273,7 +272,8 @@ class Shortcut : public Layer {
   SubsamplePadAddPlan pad_;
   bool pad_fused_ = false, clamp_ = false;
   float lo_ = 0.f, hi_ = 0.f;
-  PlanePixels pad_in_, pad_out_, pad_residual_;  // read_blocked_input_plane, write_blocked_output, read_blocked_residual
+  // read_blocked_input_plane, write_blocked_output, read_blocked_residual
+  PlanePixels pad_in_, pad_out_, pad_residual_;
   Tensor own_workspace_;  // used only when the layer runs outside a Net
 };
 
