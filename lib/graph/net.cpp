@@ -160,6 +160,10 @@ void Net::check_kept(int node, Kept what) const {
   if (n.into >= 0)
     throw RuntimeError(std::string("the ") + name + " of layer '" + n.name +
                        "' is not kept: it is fused with the layers that follow (Net::set_inspectable)");
+  if (what == Kept::output && n.unstored && !eval_buffers_in_use())
+    throw RuntimeError("the output of layer '" + n.name +
+                       "' is not kept in training: the convolution after it normalizes its input while packing it "
+                       "(Net::set_inspectable)");
   if (what == Kept::output && n.overwritten && !eval_buffers_in_use())
     throw RuntimeError("the output of layer '" + n.name +
                        "' is not kept: the add after it writes over it in training (Net::set_inspectable)");
@@ -186,6 +190,7 @@ void Net::plan(int64_t batch) {
     }
   }
   plan_blocked_handoffs(batch);
+  plan_packed_batchnorms();
   plan_buffers();
   planned_batch_ = batch;
 }
@@ -214,14 +219,18 @@ const Tensor& Net::forward(const Tensor& input, RunContext& ctx) {
     RunContext& node_ctx = n.eval_in_train ? eval_ctx : ctx;
     ctx.channel_sums_out = train && n.sums_out >= 0 ? &channel_sums_[size_t(n.sums_out)] : nullptr;
     ctx.channel_sums_in = train && n.sums_in >= 0 ? &channel_sums_[size_t(n.sums_in)] : nullptr;
+    node_ctx.bn_output_map = train && n.packs_output >= 0 ? &bn_slots_[size_t(n.packs_output)] : nullptr;
+    node_ctx.input_map = train ? packed_input(n, in) : nullptr;
     Tensor& out = output_of(static_cast<int>(k), train);
     if (!profiling_) {
       n.layer->forward(in, out, node_ctx);
-      continue;
+    } else {
+      auto t0 = std::chrono::steady_clock::now();
+      n.layer->forward(in, out, node_ctx);
+      times_[k].forward_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
-    auto t0 = std::chrono::steady_clock::now();
-    n.layer->forward(in, out, node_ctx);
-    times_[k].forward_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    node_ctx.bn_output_map = nullptr;
+    node_ctx.input_map = nullptr;
   }
   ctx.channel_sums_out = nullptr;
   ctx.channel_sums_in = nullptr;
@@ -262,6 +271,7 @@ void Net::backward_from(int stop, bool heads, RunContext& ctx) {
   if (eval_buffers_in_use())
     throw RuntimeError("backward needs a training forward first (an eval forward shares buffers)");
   ctx.workspace = &workspace_;
+  for (BnPackSlot& slot : bn_slots_) slot.filled = false;
   RunContext frozen_ctx = ctx;  // for nodes whose parameters are all frozen
   frozen_ctx.param_grads = false;
   std::vector<const Tensor*> in;
@@ -300,8 +310,15 @@ void Net::backward_from(int stop, bool heads, RunContext& ctx) {
     auto t0 = std::chrono::steady_clock::now();
     RunContext& node_ctx = n.params_frozen ? frozen_ctx : ctx;
     node_ctx.add_input_grad = add_input_grad;
+    node_ctx.input_map = packed_input(n, in);
+    // The writer of a packed BatchNorm's input runs after it only when it is past `stop`.
+    node_ctx.bn_grad_map = n.packs_grad >= 0 && n.inputs[0] > stop ? &bn_slots_[size_t(n.packs_grad)] : nullptr;
+    node_ctx.output_grad_map = n.packed_output_grad >= 0 ? &bn_slots_[size_t(n.packed_output_grad)] : nullptr;
     n.layer->backward(in, storage(own), grad_of(own), din, node_ctx);
     node_ctx.add_input_grad = false;
+    node_ctx.input_map = nullptr;
+    node_ctx.bn_grad_map = nullptr;
+    node_ctx.output_grad_map = nullptr;
     for (int j : extra_slots) {
       Tensor& g = grad_of(n.inputs[j]);
       const Tensor& e = grad_slots_[size_t(n.extra_slot[size_t(j)])];
@@ -421,7 +438,12 @@ std::vector<Net::LsuvLayer> Net::lsuv(const Tensor& input, double tol, int64_t i
   if (s.empty() || per != spec_.input)
     throw RuntimeError("model '" + spec_.name + "' expects input N x " + shape_str(spec_.input) + ", got " +
                        shape_str(s));
-  if (s[0] != planned_batch_) plan(s[0]);
+  struct PackAgain {  // packed BatchNorms planned again at the next forward, however this returns
+    Net& net;
+    ~PackAgain() { net.pack_batchnorms_ = true, net.planned_batch_ = 0; }
+  } pack_again{*this};
+  pack_batchnorms_ = false;  // its forwards read every stored output
+  plan(s[0]);
   prepare(true);
   last_train_ = true;
   input_ = &input;

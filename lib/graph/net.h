@@ -110,6 +110,13 @@ class Net {
   // every node's output and gradient (cnn explain, report). Results are bit-identical either way.
   void set_inspectable(bool on);
   bool fused(int node) const { return nodes_[size_t(node)].into >= 0; }
+  // Packed BatchNorms (training, at the planned batch; graph/packed_batchnorm.cpp): the node of
+  // the convolution that applies BatchNorm `bn`'s forward pass while packing its input, and of the
+  // one that applies its input gradient while packing its output gradient (-1: none).
+  struct BatchNormPacking {
+    int forward = -1, backward = -1;
+  };
+  BatchNormPacking batchnorm_packing(int bn) const;
   // Inference fusion (graph/inference_fusion.cpp), for eval forwards with weights that stay fixed:
   // every BatchNorm after a convolution is folded into its weights and bias, and the convolution's
   // output pass also applies a residual add and a ReLU/ReLU6 that follow it (Layer::
@@ -186,6 +193,13 @@ class Net {
     bool overwritten = false;  // training: a later node writes over this output (fuse_in_place)
     int alias_of = -1;         // training: passes its input through; its output is that node's storage
     bool grad_alias = false;   // training, alias_of: its gradient is its input's (plan_buffers)
+    // Training, packed BatchNorms (plan_packed_batchnorms; RunContext): bn_slots_ indices.
+    int packs_output = -1;        // a BatchNorm whose output's reader packs it (fills the slot in forward)
+    int packed_input = -1;        // that reader, which reads packed_source's output (-1: the net's input)
+    int packed_source = -1;
+    int packs_grad = -1;          // a BatchNorm whose input's writer packs its input gradient (backward)
+    int packed_output_grad = -1;  // that writer
+    bool unstored = false;        // training: no tensor (its reader packs it from the BatchNorm's input)
   };
   void plan(int64_t batch);
   void init_defaults(uint64_t seed);
@@ -204,12 +218,18 @@ class Net {
     if (n.alias_of >= 0) return storage(n.alias_of);
     return n.in_place_of >= 0 ? nodes_[size_t(n.in_place_of)].out : n.out;
   }
-  bool owns_storage(const Node& n) const { return n.into < 0 && n.in_place_of < 0 && n.alias_of < 0; }
+  bool owns_storage(const Node& n) const {
+    return n.into < 0 && n.in_place_of < 0 && n.alias_of < 0 && !n.unstored;
+  }
   const Tensor& storage(int i) const { return const_cast<Net*>(this)->storage(i); }
   void fuse_inference_chains();             // graph/inference_fusion.cpp
   void plan_blocked_handoffs(int64_t batch);  // graph/inference_fusion.cpp, after the layers' plans
   std::vector<int> reader_counts() const;   // per node: layers reading it, plus side-head losses
   void plan_channel_sums();                 // which BatchNorm takes its statistics from its input's writer
+  void plan_packed_batchnorms();            // graph/packed_batchnorm.cpp, after the layers' plans
+  // A convolution reading a packed BatchNorm's output: in[0] becomes the BatchNorm's input, and
+  // the map to apply is returned (null: none).
+  const BnPackSlot* packed_input(const Node& n, std::vector<const Tensor*>& in);
   void plan_buffers();                      // liveness plans of eval outputs and gradients
   void prepare(bool train);                 // allocates what the mode needs at the planned batch
   // Where node i's output goes: its fused ReLU's, in the mode's storage.
@@ -250,6 +270,8 @@ class Net {
   std::vector<size_t> frozen_in_trainable_nodes_;  // their gradients are computed, then zeroed
   std::vector<NodeTime> times_;
   std::vector<ChannelSums> channel_sums_;  // plan_channel_sums
+  std::vector<BnPackSlot> bn_slots_;       // plan_packed_batchnorms
+  bool pack_batchnorms_ = true;            // off while lsuv() runs its forwards over stored outputs
   std::vector<size_t> first_param_;  // per node: its first entry in params_
   std::function<void(size_t)> gradients_ready_;
 };

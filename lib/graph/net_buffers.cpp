@@ -53,6 +53,15 @@ void Net::plan_buffers() {
     else if (first_writer[size_t(g)] >= 0) begin = step(first_writer[size_t(g)]);
     grads[size_t(g)] = inspectable_ ? LiveRange{0, kForever, numel_of(n.shape)} : LiveRange{begin, end, numel_of(n.shape)};
   }
+  // A packed BatchNorm's output gradient is read once more, by the convolution that packs the
+  // BatchNorm's input gradient from it (plan_packed_batchnorms), one image group at a time: it
+  // lives until that convolution's backward is over.
+  for (int b = 0; b < L; ++b) {
+    const Node& n = nodes_[size_t(b)];
+    if (n.packs_grad < 0) continue;
+    LiveRange& dy = grads[size_t(n.into >= 0 ? n.into : b)];
+    dy.end = std::max(dy.end, step(n.inputs[0]));
+  }
   // An identity that passes its input through (fuse_identities) and would write its input's
   // gradient first shares it: its readers' backward writes the input's gradient directly.
   for (int s = L - 1; s >= 0; --s) {  // last to first: a chain of identities merges into its root
@@ -126,8 +135,10 @@ void Net::prepare(bool train) {
   if (workspace_.numel() < ws) workspace_.resize({ws});
   if (train || !shares_eval()) {
     if (train_ready_) return;
-    for (Node& n : nodes_)
+    for (Node& n : nodes_) {
       if (owns_storage(n)) n.out.resize(n.shape);
+      else if (n.unstored) n.out = Tensor();  // stored while lsuv() ran
+    }
     for (size_t s = 0; s < grad_slots_.size(); ++s) grad_slots_[s].resize({grad_capacity_[s]});
     train_ready_ = true;
     return;

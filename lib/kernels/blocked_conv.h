@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/isa.h"
+#include "kernels/channel_stats.h"
 #include "kernels/im2col.h"
 
 namespace cnn {
@@ -142,6 +143,10 @@ struct BlockedConvKernel {
   void (*forward_planes)(const BlockedConvArgs& a, int64_t i0, int64_t i1);
   // Channel rows to pixels: dst[w * lanes + l] = rows[l][w] for l < count, 0 for count <= l < lanes.
   void (*pack_pixels)(const float* const* rows, int count, int64_t W, float* dst);
+  // The same through a BatchNorm's map: rows[l][w] through bn_map_value for channel c0 + l
+  // (xrows[l][w]: map.x's value there, input_grad), with its bits.
+  void (*pack_mapped)(const float* const* rows, const float* const* xrows, int count, int64_t W, float* dst,
+                      const BnPackMap& map, int c0);
   // Pixels to channel rows through the epilogue e (an empty one: a plain transpose):
   // rows[l][w] = e(src[w * lanes + l]) for l < count.
   void (*unpack_finish)(const float* src, int64_t W, int count, const BlockedEpilogue& e, float* const* rows);
@@ -192,10 +197,12 @@ void pack_blocked_weights(const BlockedConvPlan& p, const float* w, float* dst, 
 // input gradient: g.M input channels, the taps reversed (pack_blocked_weights with flip).
 ConvGeom backward_data_geometry(const ConvGeom& g, int M);
 // x (N x C x H x W) -> N blocked padded images (p.x_image floats each), borders and channels past
-// C zeroed; in parallel.
-void pack_blocked_input(const BlockedConvPlan& p, const float* x, int64_t N, float* xb);
+// C zeroed; in parallel. With a map, each value of x goes through it (bn_map_value, its x indexed
+// as this x) on the way.
+void pack_blocked_input(const BlockedConvPlan& p, const float* x, int64_t N, float* xb, const BnPackMap* map = nullptr);
 // The same for channel block cb of image n alone, into block (p.x_block floats).
-void pack_blocked_block(const BlockedConvPlan& p, const float* x, int64_t n, int64_t cb, float* block);
+void pack_blocked_block(const BlockedConvPlan& p, const float* x, int64_t n, int64_t cb, float* block,
+                        const BnPackMap* map = nullptr);
 // The border (p.border values) of one block's padded plane (p.x_block floats at block); with rows, only the
 // left and right borders of image rows [h0, h1), the rows above them when h0 == 0 and below them
 // when h1 == H (disjoint row ranges zero disjoint memory).

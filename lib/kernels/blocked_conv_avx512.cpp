@@ -17,11 +17,13 @@ namespace cnn {
 
 const BlockedConvKernel kBlockedConvAvx512{"avx512", Isa::avx512, V512::kLanes, 2, 12,
     blocked_conv_simd::forward<V512, 12, 2>, blocked_conv_simd::forward<V512, 12, 2, 1>,
-    blocked_conv_simd::pack_pixels<V512>, blocked_conv_simd::unpack_finish<V512>, blocked_conv_simd::wgrad<V512, 6, 4>,
+    blocked_conv_simd::pack_pixels<V512>, blocked_conv_simd::pack_mapped<V512>,
+    blocked_conv_simd::unpack_finish<V512>, blocked_conv_simd::wgrad<V512, 6, 4>,
     blocked_conv_simd::depthwise<V512, 8>, blocked_conv_simd::maxpool<V512, 8>};
 const BlockedConvKernel kBlockedConvAvx512OneBlock{"avx512", Isa::avx512, V512::kLanes, 1, 16,
     blocked_conv_simd::forward<V512, 16, 1>, blocked_conv_simd::forward<V512, 16, 1, 1>,
-    blocked_conv_simd::pack_pixels<V512>, blocked_conv_simd::unpack_finish<V512>, blocked_conv_simd::wgrad<V512, 6, 4>,
+    blocked_conv_simd::pack_pixels<V512>, blocked_conv_simd::pack_mapped<V512>,
+    blocked_conv_simd::unpack_finish<V512>, blocked_conv_simd::wgrad<V512, 6, 4>,
     blocked_conv_simd::depthwise<V512, 8>, blocked_conv_simd::maxpool<V512, 8>};
 
 }  // namespace cnn

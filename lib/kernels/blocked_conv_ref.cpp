@@ -39,6 +39,13 @@ void pack_pixels(const float* const* rows, int count, int64_t W, float* dst) {
     for (int l = 0; l < kLanes; ++l) dst[w * kLanes + l] = l < count ? rows[l][w] : 0.f;
 }
 
+void pack_mapped(const float* const* rows, const float* const* xrows, int count, int64_t W, float* dst,
+                 const BnPackMap& map, int c0) {
+  for (int64_t w = 0; w < W; ++w)
+    for (int l = 0; l < kLanes; ++l)
+      dst[w * kLanes + l] = l < count ? bn_map_value(map, c0 + l, rows[l][w], map.input_grad ? xrows[l][w] : 0.f) : 0.f;
+}
+
 void unpack_finish(const float* src, int64_t W, int count, const BlockedEpilogue& e, float* const* rows) {
   BlockedEpilogue post = e;
   if (e.residual_px) post.bias = nullptr, post.residual_px = nullptr;
@@ -88,6 +95,6 @@ void blocked_maxpool_reference(const BlockedDepthwiseArgs& a, int lanes, int64_t
 }
 
 const BlockedConvKernel kBlockedConvReference{"reference", Isa::generic, kLanes, kBlocks, 1, forward<kLanes>, forward<1>,
-                                              pack_pixels, unpack_finish, wgrad, depthwise, maxpool};
+                                              pack_pixels, pack_mapped, unpack_finish, wgrad, depthwise, maxpool};
 
 }  // namespace cnn

@@ -262,30 +262,76 @@ void wgrad(const BlockedWgradArgs& a, int64_t i0, int64_t i1, float* dwt) {
 // Missing channels read as zeros. Measured (session 17, Zen 5, ResNet-20 training at batch 128,
 // `perf`): with only the 8 x 8 transposes at 16 lanes, pack_pixels and unpack_finish took 6% and
 // 9% of the step.
-template <int L>
-void pack_pixels8(const float* const* rows, int count, int64_t w, float* dst) {
-  for (int c0 = 0; c0 < L; c0 += 8) {
+// Channel c0 + l's vector v of pixels [w, w + V::kLanes) through a BatchNorm's map (xr: the rows of
+// map.x, input_grad): bn_map_value's arithmetic, each product rounded on its own as the scalar
+// code's (V::rounded), so the packed values have the bits of the BatchNorm's own passes.
+template <class V>
+[[gnu::always_inline]] inline typename V::reg map_vector(typename V::reg v, const BnPackMap& m, const float* const* xr,
+                                                         int c0, int l, int64_t w, int valid = V::kLanes) {
+  const BnChannel& k = m.channels[c0 + l];
+  if (!m.input_grad) {
+    v = V::add(V::rounded(V::mul(v, V::set1(k.scale))), V::set1(k.shift));
+    return m.relu ? V::max(v, V::zero()) : v;  // max(NaN or -0, 0) is 0: bn_relu's select
+  }
+  const typename V::reg x = valid == V::kLanes ? V::load(xr[l] + w) : V::load_n(xr[l] + w, valid);
+  if (m.relu) v = V::where_positive(V::add(V::rounded(V::mul(x, V::set1(k.scale))), V::set1(k.shift)), v);
+  const typename V::reg t = V::rounded(V::mul(V::rounded(V::mul(V::sub(x, V::set1(k.mean)), V::set1(k.invstd))), V::set1(k.mdx)));
+  return V::mul(V::set1(k.k), V::sub(V::sub(v, V::set1(k.mdy)), t));
+}
+
+// Pixels [w, w + n) (n <= 8: the last ones of a row, read with masked loads).
+template <int L, bool kMapped>
+void pack_pixels8(const float* const* rows, int count, int64_t w, float* dst, const BnPackMap* m, const float* const* xr,
+                  int c0, int n = 8) {
+  for (int c = 0; c < L; c += 8) {
     __m256 r[8];
-    for (int l = 0; l < 8; ++l) r[l] = c0 + l < count ? _mm256_loadu_ps(rows[c0 + l] + w) : _mm256_setzero_ps();
+    for (int l = 0; l < 8; ++l) {
+      r[l] = c + l >= count ? _mm256_setzero_ps() : n == 8 ? _mm256_loadu_ps(rows[c + l] + w) : V256::load_n(rows[c + l] + w, n);
+      if constexpr (kMapped)
+        if (c + l < count) r[l] = map_vector<V256>(r[l], *m, xr + c, c0 + c, l, w, n);
+    }
     transpose8x8(r);
-    for (int j = 0; j < 8; ++j) _mm256_storeu_ps(dst + (w + j) * L + c0, r[j]);
+    for (int j = 0; j < n; ++j) _mm256_storeu_ps(dst + (w + j) * L + c, r[j]);
   }
 }
 
-template <class V>
-void pack_pixels(const float* const* rows, int count, int64_t W, float* dst) {
+// kMapped: through m (map_vector; the last W % 8 pixels too, with masked loads: scalar code here
+// could be contracted into FMAs, and a call per value made ResNet-50's 14x14 and 7x7 layers' packs
+// several times slower).
+template <class V, bool kMapped>
+void pack_pixels_through(const float* const* rows, int count, int64_t W, float* dst, const BnPackMap* m,
+                         const float* const* xr, int c0) {
   constexpr int L = V::kLanes;
   static_assert(L % 8 == 0);
   int64_t w = 0;
   for (; w + L <= W; w += L) {
     typename V::reg r[L];
-    for (int l = 0; l < L; ++l) r[l] = l < count ? V::load(rows[l] + w) : V::zero();
+    for (int l = 0; l < L; ++l) {
+      r[l] = l < count ? V::load(rows[l] + w) : V::zero();
+      if constexpr (kMapped)
+        if (l < count) r[l] = map_vector<V>(r[l], *m, xr, c0, l, w);
+    }
     V::transpose(r);
     for (int j = 0; j < L; ++j) V::store(dst + (w + j) * L, r[j]);
   }
-  for (; w + 8 <= W; w += 8) pack_pixels8<L>(rows, count, w, dst);
+  for (; w + 8 <= W; w += 8) pack_pixels8<L, kMapped>(rows, count, w, dst, m, xr, c0);
+  if constexpr (kMapped) {
+    if (w < W) pack_pixels8<L, true>(rows, count, w, dst, m, xr, c0, static_cast<int>(W - w));
+    return;
+  }
   for (; w < W; ++w)
     for (int l = 0; l < L; ++l) dst[w * L + l] = l < count ? rows[l][w] : 0.f;
+}
+
+template <class V>
+void pack_pixels(const float* const* rows, int count, int64_t W, float* dst) {
+  pack_pixels_through<V, false>(rows, count, W, dst, nullptr, nullptr, 0);
+}
+
+template <class V>
+void pack_mapped(const float* const* rows, const float* const* xrows, int count, int64_t W, float* dst,
+                 const BnPackMap& map, int c0) {
+  pack_pixels_through<V, true>(rows, count, W, dst, &map, xrows, c0);
 }
 
 // Channel l's vector v of pixels [w, w + V::kLanes) through e, stored to rows[l] + w.

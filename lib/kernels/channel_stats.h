@@ -26,6 +26,40 @@ inline float bn_affine(float x, float scale, float shift) { return x * scale + s
 inline float bn_relu_grad(float dy, float x, float scale, float shift) {
   return bn_affine(x, scale, shift) > 0.f ? dy : 0.f;
 }
+// BatchNorm's output through a fused ReLU (a NaN becomes 0).
+inline float bn_relu(float x, float scale, float shift) {
+  const float v = bn_affine(x, scale, shift);
+  return v > 0.f ? v : 0.f;
+}
+// One channel of a training BatchNorm: its output is bn_affine(x, scale, shift); its input
+// gradient k * (dy - mdy - (x - mean) * invstd * mdx), dy through the fused ReLU's mask when it
+// has one (k = gamma * invstd, mdy = mean(dy), mdx = mean(dy * xhat)).
+struct BnChannel {
+  float scale = 1, shift = 0;
+  float k = 0, mdy = 0, mean = 0, invstd = 0, mdx = 0;
+};
+inline float bn_input_grad(float dy, float x, const BnChannel& c) {
+  return c.k * (dy - c.mdy - (x - c.mean) * c.invstd * c.mdx);
+}
+// A training BatchNorm's elementwise pass handed to the convolution next to it, applied to values
+// as that convolution packs them (Net: packed BatchNorms). normalize: the values are the
+// BatchNorm's input, the result its output (bn_affine, then bn_relu's clamp when relu). input_grad:
+// the values are its output gradient, `x` (indexed as the values) its input, the result its input
+// gradient (bn_input_grad, dy masked as bn_relu_grad when relu).
+struct BnPackMap {
+  const BnChannel* channels = nullptr;  // per channel
+  bool relu = false;
+  bool input_grad = false;
+  const float* x = nullptr;  // input_grad
+};
+// One value of channel c through the map (x: map.x's value there, input_grad). For code compiled
+// for the baseline only, as bn_affine; the ISA kernels have a vector twin (blocked_conv_simd.h).
+inline float bn_map_value(const BnPackMap& map, int64_t c, float v, float x) {
+  const BnChannel& k = map.channels[c];
+  if (!map.input_grad) return map.relu ? bn_relu(v, k.scale, k.shift) : bn_affine(v, k.scale, k.shift);
+  return bn_input_grad(map.relu ? bn_relu_grad(v, x, k.scale, k.shift) : v, x, k);
+}
+
 // The same with dy masked by a following ReLU: dy[i] counts only where bn_affine(x[i], scale,
 // shift) > 0 (bit-identical to plane_grad_sums on relu_backward's output).
 void plane_grad_sums_relu(const float* x, const float* dy, int64_t n, float mean, float scale, float shift,

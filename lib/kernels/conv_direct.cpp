@@ -373,7 +373,7 @@ void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* w
                          float* y, float* xrows, const DirectForwardIo& io) {
   if (p.forward_blocked()) {
     const float* xb = io.x_blocked ? x : xrows;
-    if (!io.x_blocked) pack_blocked_input(p.blocked, x, p.N, xrows);
+    if (!io.x_blocked) pack_blocked_input(p.blocked, x, p.N, xrows, io.x_map);
     if (io.y_target) {
       BlockedOutputTarget t = *io.y_target;
       const int64_t P = p.blocked.pixels;
@@ -491,18 +491,18 @@ void direct_conv_backward_begin(const DirectConvPlan& p, const float* w, bool dx
 }
 
 void direct_conv_backward_group(const DirectConvPlan& p, const float* x, const float* dy, float* dx, bool dw,
-                                float* workspace, bool add_dx) {
+                                float* workspace, bool add_dx, const BnPackMap* x_map, const BnPackMap* dy_map) {
   const RowConvPlan& r = p.rows;
   const BackwardSpace s(p, num_threads(), workspace);
   const RowConvPlan& wr = p.wide;
   const bool bdx = p.dy_padded() != nullptr, bdw = p.weight_gradient_blocked();
   const bool dx_rows = dx && !bdx;
   if (dx_rows || (dw && s.by_rows && !r.narrow)) pack_rows(dy, p.N, p.M, p.g.OH, p.g.OW, r.dy, s.dyrows);
-  if (bdx && (dx || (dw && bdw))) pack_blocked_input(*p.dy_padded(), dy, p.N, s.dy_blocked);
+  if (bdx && (dx || (dw && bdw))) pack_blocked_input(*p.dy_padded(), dy, p.N, s.dy_blocked, dy_map);
   if (dw && bdw) {  // dw false: a frozen layer, input gradient only
     const BlockedConvPlan& dyp = bdx ? *p.dy_padded() : p.dy_plain;
-    if (!bdx) pack_blocked_input(dyp, dy, p.N, s.dy_plain);
-    pack_blocked_input(p.blocked, x, p.N, s.xb);
+    if (!bdx) pack_blocked_input(dyp, dy, p.N, s.dy_plain, dy_map);
+    pack_blocked_input(p.blocked, x, p.N, s.xb, x_map);
     const BlockedGradient bg{bdx ? s.dy_blocked : s.dy_plain, dyp.x_image, dyp.x_block, p.dy_pix.data()};
     blocked_wgrad_run(p.blocked, p.N, s.xb, bg, s.partials);
   } else if (dw) {

@@ -44,6 +44,9 @@ struct DirectConvPlan {
   // forward packs it, dy as dy_padded() when backward-data is blocked, else unpadded through
   // dy_plain (a 1x1 plan over dy); dy_pix: where output pixel i sits in either.
   bool weight_gradient_blocked() const { return forward_blocked(); }
+  // Forward and backward read x, and backward reads dy, only through pack_blocked_input (so
+  // either may arrive through a BnPackMap).
+  bool packs_input_and_output_grad() const { return forward_blocked() && dy_padded() != nullptr; }
   BlockedConvPlan dy_plain;
   std::vector<int64_t> dy_pix;
   // Workspace in floats for forward (the input rows) and for backward with `threads` threads.
@@ -98,6 +101,7 @@ void pack_direct_conv_weights(const DirectConvPlan& p, const float* w, float* ds
 // plane through y_target (no unpack: the epilogue is the target's, e's is unused).
 struct DirectForwardIo {
   bool x_blocked = false;
+  const BnPackMap* x_map = nullptr;  // x packed through it (training: a packed BatchNorm)
   const BlockedOutputTarget* y_target = nullptr;
   BlockedResidual residual;  // a blocked residual (data set: this group's first image) instead of e.residual
 };
@@ -112,9 +116,11 @@ void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* w
 // Measured before (per group: the weights packed again and the partials added to dw): ResNet-50
 // training at batch 32 spent 11% of a step there, 1 image per group in its first stages.
 void direct_conv_backward_begin(const DirectConvPlan& p, const float* w, bool dx, bool dw, float* workspace);
-// add_dx: dx += the input gradient instead of dx = it.
+// add_dx: dx += the input gradient instead of dx = it. x_map, dy_map: x and dy packed through
+// them (training: packed BatchNorms; only when packs_input_and_output_grad).
 void direct_conv_backward_group(const DirectConvPlan& p, const float* x, const float* dy, float* dx, bool dw,
-                                float* workspace, bool add_dx = false);
+                                float* workspace, bool add_dx = false, const BnPackMap* x_map = nullptr,
+                                const BnPackMap* dy_map = nullptr);
 void direct_conv_backward_finish(const DirectConvPlan& p, float* dw, float* workspace);
 // The three for one group: dw += weight gradient when non-null; dx overwritten when non-null.
 void direct_conv_backward(const DirectConvPlan& p, const float* x, const float* dy, const float* w, float* dx,

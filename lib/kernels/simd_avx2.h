@@ -33,6 +33,15 @@ struct V256 {
   static reg bcast(const float* p) { return _mm256_broadcast_ss(p); }
   static reg fma(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
   static reg add(reg a, reg b) { return _mm256_add_ps(a, b); }
+  static reg sub(reg a, reg b) { return _mm256_sub_ps(a, b); }
+  static reg mul(reg a, reg b) { return _mm256_mul_ps(a, b); }
+  // r as it is: a product passed through here is not contracted into an FMA (V512::rounded)
+  static reg rounded(reg r) {
+    asm("" : "+v"(r));
+    return r;
+  }
+  // v where a > 0 (ordered: not where a is NaN), else 0
+  static reg where_positive(reg a, reg v) { return _mm256_and_ps(v, _mm256_cmp_ps(a, zero(), _CMP_GT_OQ)); }
   static reg set1(float x) { return _mm256_set1_ps(x); }
   static reg min(reg a, reg b) { return _mm256_min_ps(a, b); }
   static reg max(reg a, reg b) { return _mm256_max_ps(a, b); }

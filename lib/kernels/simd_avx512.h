@@ -44,6 +44,16 @@ struct V512 {
   static reg bcast(const float* p) { return _mm512_set1_ps(*p); }
   static reg fma(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
   static reg add(reg a, reg b) { return _mm512_add_ps(a, b); }
+  static reg sub(reg a, reg b) { return _mm512_sub_ps(a, b); }
+  static reg mul(reg a, reg b) { return _mm512_mul_ps(a, b); }
+  // r as it is: GCC contracts a product and a sum of intrinsics into an FMA, whose one rounding
+  // differs from the scalar code's two; a product passed through here is rounded on its own.
+  static reg rounded(reg r) {
+    asm("" : "+v"(r));
+    return r;
+  }
+  // v where a > 0 (ordered: not where a is NaN), else 0
+  static reg where_positive(reg a, reg v) { return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(a, zero(), _CMP_GT_OQ), v); }
   static reg set1(float x) { return _mm512_set1_ps(x); }
   static reg min(reg a, reg b) { return _mm512_min_ps(a, b); }
   static reg max(reg a, reg b) { return _mm512_max_ps(a, b); }

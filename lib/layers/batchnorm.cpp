@@ -40,6 +40,8 @@ class BatchNorm : public Layer {
     const int64_t N = x.dim(0), HW = x.numel() / (N * C_);
     batch_mean_.resize({C_});
     batch_invstd_.resize({C_});
+    channels_.resize(size_t(C_));
+    packed_out_ = ctx.bn_output_map;
     train_ = ctx.train;
     synced_ = train_ && ctx.batch_stats_sum;
     if (synced_) return forward_synced(x, out, *ctx.batch_stats_sum);
@@ -77,7 +79,10 @@ class BatchNorm : public Layer {
       }
     });
     if (train_) count_.value[0] += 1;
+    publish_output_map();
   }
+
+  bool packs_into_convolutions() const override { return true; }
 
   bool fuse_relu(bool on) override { return relu_ = on; }
   bool backward_reads_output() const override { return false; }  // a fused ReLU's mask comes from x (bn_affine)
@@ -98,6 +103,8 @@ class BatchNorm : public Layer {
       return;
     }
     const double M = double(N * HW);
+    // Training: the convolution that wrote x may apply the input gradient while packing it.
+    BnPackSlot* packed = train_ && din[0] && !ctx.add_input_grad ? ctx.bn_grad_map : nullptr;
     parallel_for(C_, [&](int64_t b, int64_t e, int) {
       for (int64_t c = b; c < e; ++c) {
         const float mean = batch_mean_[c], invstd = batch_invstd_[c];
@@ -121,16 +128,18 @@ class BatchNorm : public Layer {
         const float g = o_.affine ? gamma_.value[c] : 1.f;
         if (train_) {
           // dx = g * invstd * (dy - mean(dy) - xhat * mean(dy * xhat))
-          const float k = g * invstd, mdy = float(sdy / M), mdx = float(sdxhat / M);
+          const BnChannel ch{af.scale, af.shift, g * invstd, float(sdy / M), mean, invstd, float(sdxhat / M)};
+          channels_[size_t(c)] = ch;
+          if (packed) continue;
           for (int64_t n = 0; n < N; ++n) {
             const float* p = x.data() + (n * C_ + c) * HW;
             const float* d = dout.data() + (n * C_ + c) * HW;
             float* dx = din[0]->data() + (n * C_ + c) * HW;
             if (relu_) {
               for (int64_t i = 0; i < HW; ++i)
-                dx[i] = k * (bn_relu_grad(d[i], p[i], af.scale, af.shift) - mdy - (p[i] - mean) * invstd * mdx);
+                dx[i] = bn_input_grad(bn_relu_grad(d[i], p[i], af.scale, af.shift), p[i], ch);
             } else {
-              for (int64_t i = 0; i < HW; ++i) dx[i] = k * (d[i] - mdy - (p[i] - mean) * invstd * mdx);
+              for (int64_t i = 0; i < HW; ++i) dx[i] = bn_input_grad(d[i], p[i], ch);
             }
           }
         } else {
@@ -138,6 +147,7 @@ class BatchNorm : public Layer {
         }
       }
     });
+    if (packed) *packed = {true, {channels_.data(), relu_, true, x.data()}, dout.data()};
   }
 
   // dx = dy * gamma * invstd with the running statistics (eval mode; dy through the fused ReLU).
@@ -206,6 +216,7 @@ class BatchNorm : public Layer {
       }
     });
     count_.value[0] += 1;
+    publish_output_map();
   }
 
   // The backward of forward_synced: gamma and beta get this batch's share (the trainer sums
@@ -269,11 +280,14 @@ class BatchNorm : public Layer {
 
   // Channel c of out = gamma * (x - mean) * invstd + beta (then the fused ReLU); keeps the
   // statistics for backward.
+  // With packed_out_, only the statistics and the channel's map (publish_output_map).
   void normalize_channel(const Tensor& x, Tensor& out, int64_t c, float mean, float invstd) {
     const int64_t N = x.dim(0), HW = x.numel() / (N * C_);
     batch_mean_[c] = mean;
     batch_invstd_[c] = invstd;
     const Affine af = affine(c);
+    channels_[size_t(c)].scale = af.scale, channels_[size_t(c)].shift = af.shift;
+    if (packed_out_) return;
     for (int64_t n = 0; n < N; ++n) {
       const float* p = x.data() + (n * C_ + c) * HW;
       float* q = out.data() + (n * C_ + c) * HW;
@@ -296,10 +310,12 @@ class BatchNorm : public Layer {
     for (int64_t i = 0; i < n; ++i) y[i] = bn_affine(x[i], scale, shift);
   }
   static void apply_relu(const float* x, float* y, int64_t n, float scale, float shift) {
-    for (int64_t i = 0; i < n; ++i) {
-      const float v = bn_affine(x[i], scale, shift);
-      y[i] = v > 0.f ? v : 0.f;
-    }
+    for (int64_t i = 0; i < n; ++i) y[i] = bn_relu(x[i], scale, shift);
+  }
+
+  // Forward with RunContext::bn_output_map: the convolution reading the output applies it.
+  void publish_output_map() {
+    if (packed_out_) *packed_out_ = {true, {channels_.data(), relu_, false, nullptr}, nullptr};
   }
 
   BatchNormOptions o_;
@@ -310,6 +326,8 @@ class BatchNorm : public Layer {
   Param gamma_, beta_;
   Buffer mean_, var_, count_;
   Tensor batch_mean_, batch_invstd_;
+  std::vector<BnChannel> channels_;  // the last forward's map, then the last backward's (packed BatchNorms)
+  BnPackSlot* packed_out_ = nullptr;  // this forward's RunContext::bn_output_map
   bool synced_ = false;             // the last forward used forward_synced
   std::vector<double> sync_sums_;   // forward_synced / backward_synced: the sums exchanged
   double synced_count_ = 0;         // elements per channel over all processes

@@ -193,6 +193,8 @@ class Conv2d : public Layer {
   }
 
   bool writes_channel_sums() const override { return true; }
+  bool packs_input() const override { return packs_input_; }
+  bool packs_output_grad() const override { return packs_input_ && !o_.bias; }  // the bias gradient reads dout
   bool backward_reads_output() const override { return false; }
   // The GEMM paths add into dx for free (SGEMM's beta, col2im without clearing first), the direct
   // kernels start their sums from it; the depthwise kernel overwrites it.
@@ -251,6 +253,7 @@ class Conv2d : public Layer {
   Tensor own_workspace_;  // used only when the layer runs outside a Net
   ConvInference infer_;   // fuse_for_inference
   bool x_blocked_ = false;  // read_blocked_input
+  bool packs_input_ = false;  // packs_input: the direct path's plans pack x and dy
   BlockedConvPlan output_plane_;  // blocked_output_plane
   // Inference, multiplier-1 depthwise with a SIMD blocked kernel: its input plane (the
   // convolution read densely over all channels: plan_blocked_conv); kernel null: none.
@@ -287,6 +290,7 @@ class Conv2d : public Layer {
 
   void plan_algorithm(int64_t N) {
     gemm_images_ = batch_for(N);
+    packs_input_ = false;
     // groups == input channels (> 1): the direct depthwise kernel instead of one tiny GEMM per channel.
     if (o_.groups > 1 && o_.groups == in_channels_) {
       algo_ = Algo::depthwise;
@@ -311,6 +315,7 @@ class Conv2d : public Layer {
     if (!direct_conv_fits(direct_)) return;
     if (N % group) direct_tail_ = plan_direct_conv(g_, int(o_.out), N % group, k);
     algo_ = Algo::direct;
+    packs_input_ = direct_.packs_input_and_output_grad() && (N % group == 0 || direct_tail_.packs_input_and_output_grad());
     stem_ = {};
     const BlockedConvKernel& bk = blocked_conv_kernel(active_isa(), int(o_.out));
     if (!direct_.forward_blocked() && o_.groups == 1 && blocked_stem_suits(g_) && bk.isa != Isa::generic)
@@ -378,6 +383,7 @@ class Conv2d : public Layer {
     }
     DirectForwardIo io;  // the blocked handoffs, in fused eval forwards only
     io.x_blocked = fused && x_blocked_;
+    io.x_map = ctx.input_map ? &ctx.input_map->map : nullptr;
     io.y_target = fused && handoff_.on() ? &handoff_target_ : nullptr;
     const bool res_blocked = fused && residual && residual_plane_.on();
     const int64_t x_at = io.x_blocked ? direct_.blocked.x_image : in_img;
@@ -441,10 +447,16 @@ class Conv2d : public Layer {
     const int64_t N = x.dim(0), in_img = x.numel() / N, out_img = dout.numel() / N;
     float* ws = workspace_for(ctx, own_workspace_, direct_.backward_floats(num_threads()));
     direct_conv_backward_begin(direct_, weight_.value.data(), dx != nullptr, dw != nullptr, ws);
+    const BnPackMap* x_map = ctx.input_map ? &ctx.input_map->map : nullptr;
+    const bool dy_mapped = ctx.output_grad_map && ctx.output_grad_map->filled;
     for (int64_t n = 0; n < N; n += direct_.N) {
       const DirectConvPlan& p = N - n >= direct_.N ? direct_ : direct_tail_;
-      direct_conv_backward_group(p, x.data() + n * in_img, dout.data() + n * out_img,
-                                 dx ? dx->data() + n * in_img : nullptr, dw != nullptr, ws, ctx.add_input_grad);
+      BnPackMap dy_map;  // this group's images of the BatchNorm's input
+      if (dy_mapped) dy_map = ctx.output_grad_map->map, dy_map.x += n * out_img;
+      const float* dy = dy_mapped ? ctx.output_grad_map->source : dout.data();
+      direct_conv_backward_group(p, x.data() + n * in_img, dy + n * out_img,
+                                 dx ? dx->data() + n * in_img : nullptr, dw != nullptr, ws, ctx.add_input_grad,
+                                 x_map, dy_mapped ? &dy_map : nullptr);
     }
     if (dw) direct_conv_backward_finish(direct_, dw, ws);
   }

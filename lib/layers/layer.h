@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "kernels/channel_stats.h"
 
 namespace cnn {
 
@@ -50,6 +51,13 @@ struct ChannelSums {
   std::vector<double> sum, sum_sq;
 };
 
+// A BatchNorm's elementwise pass as a map for the convolution next to it (RunContext).
+struct BnPackSlot {
+  bool filled = false;
+  BnPackMap map;
+  const float* source = nullptr;  // input_grad: what to pack instead of dout (the BatchNorm's dout)
+};
+
 struct RunContext {
   bool train = true;
   Rng* rng = nullptr;      // for dropout and friends; advanced deterministically
@@ -66,6 +74,17 @@ struct RunContext {
   // is its only reader gets them as channel_sums_in instead of reading its input once more.
   ChannelSums* channel_sums_out = nullptr;
   const ChannelSums* channel_sums_in = nullptr;
+  // Training, planned by the Net (packed BatchNorms): a BatchNorm's elementwise pass runs inside
+  // the packing of the blocked convolution next to it. Forward: a BatchNorm given bn_output_map
+  // fills it (normalize) and leaves its output unwritten; the convolution that is its output's only
+  // reader gets it as input_map, with the BatchNorm's input as its input, in forward and backward.
+  // Backward: a BatchNorm given bn_grad_map either fills it (input_grad) and leaves din[0]
+  // unwritten, or writes din[0]; the convolution that wrote its input gets it as output_grad_map
+  // and packs its output gradient through it when filled.
+  BnPackSlot* bn_output_map = nullptr;
+  const BnPackSlot* input_map = nullptr;
+  BnPackSlot* bn_grad_map = nullptr;
+  const BnPackSlot* output_grad_map = nullptr;
 };
 
 // Scratch of at least `floats` floats for the running layer: the Net's shared workspace, or
@@ -145,6 +164,13 @@ class Layer {
   virtual bool can_add_input_grad() const { return false; }
   // Whether forward fills RunContext::channel_sums_out when it is set (see RunContext).
   virtual bool writes_channel_sums() const { return false; }
+  // Packed BatchNorms (see RunContext), at the planned shapes: a BatchNorm that can hand its
+  // passes over (packs_into_convolutions); a layer whose training forward and backward read
+  // its one input only through packing that can apply a map (packs_input), and whose backward
+  // reads its output gradient only so (packs_output_grad).
+  virtual bool packs_into_convolutions() const { return false; }
+  virtual bool packs_input() const { return false; }
+  virtual bool packs_output_grad() const { return false; }
   virtual bool fuse_for_inference(const InferenceFusion* /*f*/) { return false; }
   // Blocked handoffs (eval forwards fused for inference, planned by the Net after every layer's
   // plan): a layer that packs its one input into a channel-blocked padded plane names that

@@ -54,9 +54,14 @@ BenchResult run_bench(Net& net, const BenchOptions& o) {
   for (int i = 0; i < profiled; ++i) step();
   const auto& times = net.node_times();
   const auto rows = net.summary();
-  for (size_t i = 0; i < rows.size(); ++i)
-    r.layers.push_back({rows[i].name, rows[i].type, rows[i].kernel, 1000.0 * times[i].forward_s / profiled,
+  for (size_t i = 0; i < rows.size(); ++i) {
+    std::string kernel = rows[i].kernel;
+    const Net::BatchNormPacking packed = o.train ? net.batchnorm_packing(int(i)) : Net::BatchNormPacking{};
+    if (packed.forward >= 0 || packed.backward >= 0)  // its passes run in the convolutions' packing
+      kernel = packed.forward < 0 ? "packed bwd" : packed.backward < 0 ? "packed fwd" : "packed fwd+bwd";
+    r.layers.push_back({rows[i].name, rows[i].type, kernel, 1000.0 * times[i].forward_s / profiled,
                         1000.0 * times[i].backward_s / profiled});
+  }
   net.set_profiling(false);
   return r;
 }

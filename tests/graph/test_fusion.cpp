@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "graph/net.h"
+#include "kernels/conv_direct.h"
 #include "spec_builder.h"
 
 using namespace cnn;
@@ -195,6 +196,93 @@ TEST_CASE("net fusion: a GEMM convolution adds its input gradient to one already
     REQUIRE(grads[0].size() == grads[1].size());
     for (size_t i = 0; i < grads[0].size(); ++i) CHECK(grads[0][i] == grads[1][i]);
   });
+}
+
+namespace {
+
+// Blocked convolutions (16 and 32 channels) with BatchNorms between them: A.bn packs forward into
+// B.conv and backward into A.conv; B.bn backward into B.conv (an add reads its output); C.bn
+// (after a stride-2 convolution) both ways; D.bn backward; stem.bn neither (a row convolution of
+// 3 channels writes its input, two layers read its output).
+ModelSpec packed_bn_spec() {
+  SpecBuilder b({3, 8, 8}, "packed_bn");
+  auto conv = [](const char* out, const char* stride) {
+    return KeyValues{{"out", out}, {"k", "3"}, {"pad", "1"}, {"stride", stride}, {"bias", "false"}};
+  };
+  int x = b.add("stem.conv", "conv", conv("16", "1"), {-1});
+  x = b.add("stem.bn", "bn", {}, {x});
+  const int stem = b.add("stem.relu", "relu", {}, {x});
+  x = b.add("A.conv", "conv", conv("16", "1"), {stem});
+  x = b.add("A.bn", "bn", {}, {x});
+  x = b.add("A.relu", "relu", {}, {x});
+  x = b.add("B.conv", "conv", conv("16", "1"), {x});
+  x = b.add("B.bn", "bn", {}, {x});
+  x = b.add("B.add", "add", {}, {x, stem});
+  x = b.add("B.relu", "relu", {}, {x});
+  x = b.add("C.conv", "conv", conv("32", "2"), {x});
+  x = b.add("C.bn", "bn", {}, {x});
+  x = b.add("C.relu", "relu", {}, {x});
+  x = b.add("D.conv", "conv", conv("32", "1"), {x});
+  x = b.add("D.bn", "bn", {}, {x});
+  b.add("pool", "global_avgpool", {}, {x});
+  return b.spec;
+}
+
+}  // namespace
+
+// Packed BatchNorms (training): the BatchNorm's passes run inside the packing of the blocked
+// convolutions next to it, with the bits of the unfused net: outputs, parameter gradients, running
+// statistics, and the gradient at a convolution whose BatchNorm then writes it (backward_to).
+TEST_CASE("net fusion: BatchNorms packed into blocked convolutions give the same bits", "[graph][net][fusion]") {
+  cnn::test::for_each_isa([&] {
+    for (int64_t budget : {0, 8000})  // whole batches, and groups of 1-2 of the 5 images per call (conv_direct.h)
+    for (bool bn_train : {true, false}) {
+      set_direct_conv_group_budget(budget);
+      INFO((bn_train ? "batch statistics" : "running statistics (frozen BatchNorms)") << ", group budget " << budget);
+      Run runs[2];
+      std::vector<float> to_conv[2];
+      for (bool fused : {false, true}) {
+        Net net(packed_bn_spec());
+        net.init(3);
+        net.set_inspectable(!fused);
+        if (!bn_train) net.set_frozen(std::vector<char>(net.params().size(), 0), {"A.bn", "B.bn", "C.bn", "D.bn"});
+        Tensor x({5, 3, 8, 8});
+        Rng rng(4);
+        for (int64_t i = 0; i < x.numel(); ++i) x[i] = rng.uniform(-1.f, 1.f);
+        RunContext ctx;
+        Run& r = runs[fused];
+        r.out = values(net.forward(x, ctx));
+        Tensor& g = net.output_grad();
+        for (int64_t i = 0; i < g.numel(); ++i) g[i] = rng.uniform(-1.f, 1.f);
+        net.zero_grad();
+        net.backward(ctx);
+        for (const auto& p : net.params()) r.grads.push_back(values(p.param->grad));
+        for (const auto& b : net.buffers()) r.buffers.push_back(values(b.buffer->value));
+        to_conv[fused] = values(net.backward_to(net.node_index("A.conv"), ctx));
+        if (!fused || active_isa() == Isa::generic) continue;  // generic: no blocked kernels, nothing packed
+        auto packing = [&](const char* bn) { return net.batchnorm_packing(net.node_index(bn)); };
+        CHECK(packing("A.bn").forward == net.node_index("B.conv"));
+        CHECK(packing("A.bn").backward == net.node_index("A.conv"));
+        CHECK(packing("B.bn").forward == -1);
+        CHECK(packing("B.bn").backward == net.node_index("B.conv"));
+        CHECK(packing("C.bn").forward == net.node_index("D.conv"));
+        CHECK(packing("C.bn").backward == net.node_index("C.conv"));
+        CHECK(packing("D.bn").backward == net.node_index("D.conv"));
+        CHECK(packing("stem.bn").forward == -1);
+        CHECK(packing("stem.bn").backward == -1);
+        CHECK_THROWS_WITH(net.activation(net.node_index("A.relu")), Catch::Contains("not kept in training"));
+      }
+      CHECK(runs[0].out == runs[1].out);
+      REQUIRE(runs[0].grads.size() == runs[1].grads.size());
+      for (size_t i = 0; i < runs[0].grads.size(); ++i) {
+        INFO("parameter " << i);
+        CHECK(runs[0].grads[i] == runs[1].grads[i]);
+      }
+      CHECK(runs[0].buffers == runs[1].buffers);
+      CHECK(to_conv[0] == to_conv[1]);
+    }
+  });
+  set_direct_conv_group_budget(0);
 }
 
 TEST_CASE("net memory: an eval forward with shared buffers gives the bits of one that keeps every output",
