@@ -269,7 +269,8 @@ check_params() {
   done
 }
 
-# The convolution kernels cnn plans for a case, counted: "direct avx512 x19, depthwise x13".
+# The kernels cnn plans for a case (`--layers`: convolutions, and BatchNorms packed into them),
+# counted: "direct avx512 x19, depthwise x13".
 # One untimed step with --layers (first --coretype), also a check that the case runs.
 probe_kernels() {
   local id="$1" config="$2" batch="$3"; shift 3

@@ -90,7 +90,7 @@ def table(runs, cases, meta, cores, ort_state):
     header += [f"{n}/ORT" for n in names] if ort else []
     header += [f"{n} peak RSS MiB" for n in names] + (["torch peak RSS MiB"] if torch else [])
     header += ["ORT peak RSS MiB"] if ort else []
-    header += ["cnn conv kernels"]
+    header += ["cnn kernels"]
     mib = "{:,.0f}"
     rows = []
     for c in cases:
