@@ -56,20 +56,12 @@ struct Run {
 
 std::vector<float> values(const Tensor& t) { return std::vector<float>(t.data(), t.data() + t.numel()); }
 
-// One training forward and backward (loss = sum(out * R)) from the same initial state; with
-// `bn_train` false every BatchNorm runs in eval mode (running statistics), as frozen ones do.
-Run run_once(bool fused, bool bn_train) {
-  Net net(bn_residual_spec());
-  net.init(3);
-  net.set_inspectable(!fused);
-  if (!bn_train)
-    net.set_frozen(std::vector<char>(net.params().size(), 0), {"bn1", "block.bn1", "block.bn2", "shared.bn"});
-  Tensor x({5, 3, 7, 6});
+// One training forward and backward of net on a random batch of shape `input` (loss = sum(out *
+// R), the same x and R for every call).
+Run train_step(Net& net, const Shape& input, RunContext& ctx) {
+  Tensor x(input);
   Rng rng(4);
   for (int64_t i = 0; i < x.numel(); ++i) x[i] = rng.uniform(-1.f, 1.f);
-  RunContext ctx;
-  Rng dropout(1);
-  ctx.rng = &dropout;
   Run r;
   r.out = values(net.forward(x, ctx));
   Tensor& g = net.output_grad();
@@ -79,6 +71,20 @@ Run run_once(bool fused, bool bn_train) {
   for (const auto& p : net.params()) r.grads.push_back(values(p.param->grad));
   for (const auto& b : net.buffers()) r.buffers.push_back(values(b.buffer->value));
   return r;
+}
+
+// train_step from the same initial state; with `bn_train` false every BatchNorm runs in eval mode
+// (running statistics), as frozen ones do.
+Run run_once(bool fused, bool bn_train) {
+  Net net(bn_residual_spec());
+  net.init(3);
+  net.set_inspectable(!fused);
+  if (!bn_train)
+    net.set_frozen(std::vector<char>(net.params().size(), 0), {"bn1", "block.bn1", "block.bn2", "shared.bn"});
+  RunContext ctx;
+  Rng dropout(1);
+  ctx.rng = &dropout;
+  return train_step(net, {5, 3, 7, 6}, ctx);
 }
 
 // A training forward of two images of 0.5s (the outputs stay in the net).
@@ -246,18 +252,8 @@ TEST_CASE("net fusion: BatchNorms packed into blocked convolutions give the same
         net.init(3);
         net.set_inspectable(!fused);
         if (!bn_train) net.set_frozen(std::vector<char>(net.params().size(), 0), {"A.bn", "B.bn", "C.bn", "D.bn"});
-        Tensor x({5, 3, 8, 8});
-        Rng rng(4);
-        for (int64_t i = 0; i < x.numel(); ++i) x[i] = rng.uniform(-1.f, 1.f);
         RunContext ctx;
-        Run& r = runs[fused];
-        r.out = values(net.forward(x, ctx));
-        Tensor& g = net.output_grad();
-        for (int64_t i = 0; i < g.numel(); ++i) g[i] = rng.uniform(-1.f, 1.f);
-        net.zero_grad();
-        net.backward(ctx);
-        for (const auto& p : net.params()) r.grads.push_back(values(p.param->grad));
-        for (const auto& b : net.buffers()) r.buffers.push_back(values(b.buffer->value));
+        runs[fused] = train_step(net, {5, 3, 8, 8}, ctx);
         to_conv[fused] = values(net.backward_to(net.node_index("A.conv"), ctx));
         if (!fused || active_isa() == Isa::generic) continue;  // generic: no blocked kernels, nothing packed
         auto packing = [&](const char* bn) { return net.batchnorm_packing(net.node_index(bn)); };
