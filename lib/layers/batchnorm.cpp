@@ -104,7 +104,7 @@ class BatchNorm : public Layer {
     }
     const double M = double(N * HW);
     // Training: the convolution that wrote x may apply the input gradient while packing it.
-    BnPackSlot* packed = train_ && din[0] && !ctx.add_input_grad ? ctx.bn_grad_map : nullptr;
+    BnPackSlot* packed = train_ && din[0] ? ctx.bn_grad_map : nullptr;
     parallel_for(C_, [&](int64_t b, int64_t e, int) {
       for (int64_t c = b; c < e; ++c) {
         const float mean = batch_mean_[c], invstd = batch_invstd_[c];
@@ -251,17 +251,17 @@ class BatchNorm : public Layer {
     parallel_for(C_, [&](int64_t b, int64_t e, int) {
       for (int64_t c = b; c < e; ++c) {
         const float mean = batch_mean_[c], invstd = batch_invstd_[c];
-        const float g = o_.affine ? gamma_.value[c] : 1.f, k = g * invstd;
-        const float mdy = float(sync_sums_[size_t(2 * c)] / M);
-        const float mdx = float(sync_sums_[size_t(2 * c + 1)] * invstd / M);
+        const float g = o_.affine ? gamma_.value[c] : 1.f;
         const Affine af = affine(c);
+        const BnChannel ch{af.scale, af.shift, g * invstd, float(sync_sums_[size_t(2 * c)] / M), mean, invstd,
+                           float(sync_sums_[size_t(2 * c + 1)] * invstd / M)};
         for (int64_t n = 0; n < N; ++n) {
           const int64_t at = (n * C_ + c) * HW;
           const float *p = x.data() + at, *d = dout.data() + at;
           float* q = dx->data() + at;
           for (int64_t i = 0; i < HW; ++i) {
             const float dy = relu_ ? bn_relu_grad(d[i], p[i], af.scale, af.shift) : d[i];
-            q[i] = k * (dy - mdy - (p[i] - mean) * invstd * mdx);
+            q[i] = bn_input_grad(dy, p[i], ch);
           }
         }
       }
