@@ -173,7 +173,7 @@ void pack_blocked_block(const BlockedConvPlan& p, const float* x, int64_t n, int
 }
 
 void pack_blocked_input(const BlockedConvPlan& p, const float* x, int64_t N, float* xb, const BnPackMap* map) {
-  parallel_for(N * p.CB, [&](int64_t b, int64_t e, int) {
+  parallel_for_balanced(N * p.CB, [&](int64_t b, int64_t e, int) {
     for (int64_t i = b; i < e; ++i)
       pack_blocked_block(p, x, i / p.CB, i % p.CB, xb + i / p.CB * p.x_image + i % p.CB * p.x_block, map);
   });
@@ -341,9 +341,19 @@ int64_t blocked_wgrad_floats(const BlockedConvPlan& p) {
   return int64_t(p.tap.size()) * p.M * p.CB * p.L;
 }
 
+int blocked_wgrad_units(const BlockedConvPlan& p, int threads) {
+  // Units per thread while all partials stay within 1 Mi floats (4 MiB): more units, finer
+  // balancing, but a longer sum at the end (units x partial). Measured with the unpack's sum slots
+  // and the balanced packs (session 22, Zen 5, ResNet-20 b128 training, 5 alternating runs, a
+  // `nice -n 5` busy loop pinned to the second core): 477 -> 519 images/s, each run faster; with
+  // both cores free, within the noise (802 vs 788, 10 runs).
+  constexpr int64_t kUnitsPerThread = 4, kPartialsFloats = int64_t(1) << 20;
+  const int64_t per_thread = kPartialsFloats / (std::max<int64_t>(blocked_wgrad_floats(p), 1) * threads);
+  return threads * static_cast<int>(std::clamp<int64_t>(per_thread, 1, kUnitsPerThread));
+}
+
 void blocked_wgrad_run(const BlockedConvPlan& p, int64_t N, const float* xb, const BlockedGradient& dy,
-                       float* partials) {
-  const int threads = num_threads();
+                       float* partials, int units) {
   // Long sweeps: each tile's sums are added to the partial once per work item, and rows of one
   // image are read in order (the tile walks them with two pointers). Measured (session 14, Zen 3,
   // one thread, the kernel alone, 3 alternating runs), items of 256 Ki floats (1 MiB) of x and dy
@@ -366,19 +376,19 @@ void blocked_wgrad_run(const BlockedConvPlan& p, int64_t N, const float* xb, con
   const bool small = p.pixels * pixel_floats <= kWgradSmallImageFloats && blocked_wgrad_floats(p) <= kWgradLargeFloats;
   const int64_t item = small ? kWgradSmallItemFloats : kWgradItemFloats;
   const int64_t target = std::max<int64_t>(item / pixel_floats, 1);
-  // Each thread an equal run of the N x pixels (image, pixel) pairs (whole images in groups of up
-  // to `group`, or pixel chunks of up to `target`): with whole items per thread, ResNet-20's 26
-  // images of a group split 14 / 12.
+  // Each unit an equal run of the N x pixels (image, pixel) pairs (whole images in groups of up
+  // to `group`, or pixel chunks of up to `target`): with whole items per unit, ResNet-20's 26
+  // images of a group split 14 / 12 between two.
   const int64_t P = p.pixels, total = N * P, group = target / P, part = blocked_wgrad_floats(p);
-  parallel_for(threads, [&](int64_t b, int64_t e, int tid) {
+  parallel_for_balanced(units, [&](int64_t b, int64_t e, int) {
     BlockedWgradArgs a;
     a.CB = p.CB, a.M = p.M, a.T = static_cast<int>(p.tap.size()), a.tap = p.tap.data();
     a.x_block = p.x_block, a.x_pix = p.x_pix.data();
     a.dy_block = dy.dy_block, a.dy_pix = dy.dy_pix;
     a.OW = p.g.OW, a.x_step = int64_t(p.g.SW) * p.L;
     a.x_image = p.x_image, a.dy_image = dy.dy_image;
-    for (int64_t t = b; t < e; ++t)
-      for (int64_t s = total * t / threads, f = total * (t + 1) / threads; s < f;) {
+    for (int64_t u = b; u < e; ++u)
+      for (int64_t s = total * u / units, f = total * (u + 1) / units; s < f;) {
         const int64_t n = s / P, i0 = s % P;
         int64_t i1 = P;
         a.images = 1;
@@ -386,17 +396,17 @@ void blocked_wgrad_run(const BlockedConvPlan& p, int64_t N, const float* xb, con
         else i1 = std::min({P, i0 + (f - s), i0 + target});
         a.x = xb + n * p.x_image;
         a.dy = dy.dy + n * dy.dy_image;
-        p.kernel->wgrad(a, i0, i1, partials + tid * part);
+        p.kernel->wgrad(a, i0, i1, partials + u * part);
         s += a.images * (i1 - i0);
       }
   });
 }
 
-void add_blocked_wgrad(const BlockedConvPlan& p, const float* partials, int threads, float* dw) {
+void add_blocked_wgrad(const BlockedConvPlan& p, const float* partials, int units, float* dw) {
   const int T = static_cast<int>(p.tap.size());
   const int64_t CBL = int64_t(p.CB) * p.L, part = blocked_wgrad_floats(p);
-  for (int th = 0; th < threads; ++th) {
-    const float* dwt = partials + th * part;
+  for (int u = 0; u < units; ++u) {
+    const float* dwt = partials + u * part;
     for (int m = 0; m < p.M; ++m)  // dwt read in order; dw's row m (C * T floats) stays in L1
       for (int t = 0; t < T; ++t) {
         const float* src = dwt + (int64_t(t) * p.M + m) * CBL;

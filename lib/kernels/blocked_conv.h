@@ -264,13 +264,18 @@ struct BlockedGradient {
   int64_t dy_image = 0, dy_block = 0;
   const int64_t* dy_pix = nullptr;
 };
-// Floats of one thread's weight-gradient partial for p (dwt of BlockedWgradArgs).
+// Floats of one weight-gradient partial for p (dwt of BlockedWgradArgs).
 int64_t blocked_wgrad_floats(const BlockedConvPlan& p);
-// The weight gradient of p over N blocked images xb and their output gradient: thread t adds its
-// sums to partials + t * blocked_wgrad_floats(p), in parallel over images and pixel chunks.
+// The partials p's weight gradient is spread over with `threads` threads: a few per thread when
+// they are small (conv_direct.cpp's rule), each an equal run of the (image, pixel) pairs taken by
+// whichever thread is free, so a thread slowed by another process leaves whole runs to the other.
+int blocked_wgrad_units(const BlockedConvPlan& p, int threads);
+// The weight gradient of p over N blocked images xb and their output gradient: unit u of `units`
+// adds the sums of its run of (image, pixel) pairs to partials + u * blocked_wgrad_floats(p), in
+// parallel over the units (the same units, the same bits, whichever thread runs them).
 void blocked_wgrad_run(const BlockedConvPlan& p, int64_t N, const float* xb, const BlockedGradient& dy,
-                       float* partials);
-// dw (M x C x KH x KW) += the threads' partials, added in thread order.
-void add_blocked_wgrad(const BlockedConvPlan& p, const float* partials, int threads, float* dw);
+                       float* partials, int units);
+// dw (M x C x KH x KW) += the units' partials, added in unit order.
+void add_blocked_wgrad(const BlockedConvPlan& p, const float* partials, int units, float* dw);
 
 }  // namespace cnn

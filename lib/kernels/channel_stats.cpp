@@ -101,9 +101,9 @@ void channel_sums(const float* y, int64_t N, int64_t C, int64_t HW, double* sum,
   });
 }
 
-void reduce_thread_sums(const double* partials, int threads, int64_t M, double* sum, double* sum_sq) {
+void reduce_slot_sums(const double* partials, int slots, int64_t M, double* sum, double* sum_sq) {
   for (int64_t m = 0; m < M; ++m) sum[m] = sum_sq[m] = 0;
-  for (int t = 0; t < threads; ++t)
+  for (int t = 0; t < slots; ++t)
     for (int64_t m = 0; m < M; ++m) {
       sum[m] += partials[(int64_t(t) * M + m) * 2];
       sum_sq[m] += partials[(int64_t(t) * M + m) * 2 + 1];

@@ -68,8 +68,8 @@ void plane_grad_sums_relu(const float* x, const float* dy, int64_t n, float mean
 // Per channel of y (N x C x HW): sum and sum of squares in double (each plane with
 // kStatLanes partial sums, planes added in image order), overwriting sum[c] and sum_sq[c].
 void channel_sums(const float* y, int64_t N, int64_t C, int64_t HW, double* sum, double* sum_sq);
-// sum[m] and sum_sq[m] = the per-thread arrays written by the direct convolution (ConvEpilogue::
-// thread_sums: threads arrays of 2 * M) added in thread order.
-void reduce_thread_sums(const double* partials, int threads, int64_t M, double* sum, double* sum_sq);
+// sum[m] and sum_sq[m] = the arrays written by the direct convolution (ConvEpilogue::slot_sums:
+// `slots` arrays of 2 * M) added in slot order.
+void reduce_slot_sums(const double* partials, int slots, int64_t M, double* sum, double* sum_sq);
 
 }  // namespace cnn

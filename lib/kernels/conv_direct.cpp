@@ -94,6 +94,12 @@ constexpr int64_t kDefaultGroupBudget = int64_t(1) << 20;
 int64_t group_budget = kDefaultGroupBudget;
 }  // namespace
 
+int direct_conv_sum_slots() {
+  // A few slots per thread: the unpack's runs of items are taken by whichever thread is free.
+  constexpr int kSlotsPerThread = 4;
+  return kSlotsPerThread * num_threads();
+}
+
 int64_t direct_conv_group(const ConvGeom& g, int M, int64_t N) {
   const int64_t per_image = (int64_t(g.H) + g.KH) * (int64_t(g.W) + g.KW) * (g.C + M);
   return std::clamp<int64_t>(group_budget / std::max<int64_t>(per_image, 1), 1, std::max<int64_t>(N, 1));
@@ -217,7 +223,7 @@ size_t DirectConvPlan::packed_weight_floats() const {
 namespace {
 
 // The backward workspace: what lasts over a batch's image groups first (the input-gradient
-// weights, per phase when strided, and each thread's weight-gradient partial), then what one
+// weights, per phase when strided, and the weight-gradient partials), then what one
 // group uses (rows of x, dy and dx, channel-blocked dy). The plans of one layer's groups differ in
 // N only, so the first part sits at the same place for all of them. The weight gradient reads x,
 // and dy for wgrad_rows, in the wide layout (dywide: its own dy rows when backward-data's are narrow).
@@ -225,7 +231,8 @@ struct BackwardSpace {
   float *wpack, *partials, *xrows, *dyrows, *dywide, *dxrows, *dyb;
   float *dy_blocked, *dx_blocked;  // backward_data_blocked: its input and output
   float *xb, *dy_plain;            // weight_gradient_blocked: x packed, dy unpadded (dx not blocked)
-  int64_t part = 0;  // floats of one thread's partial
+  int64_t part = 0;  // floats of one partial
+  int partials_n = 0;  // one per thread, or the blocked weight gradient's units
   bool by_rows = false;
   size_t total = 0;
   BackwardSpace(const DirectConvPlan& p, int threads, float* ws) {
@@ -235,6 +242,7 @@ struct BackwardSpace {
     const bool bdw = p.weight_gradient_blocked(), bdx = p.dy_padded() != nullptr;
     by_rows = !bdw && wgrad_by_rows(*p.kernel, p.M);
     part = bdw ? blocked_wgrad_floats(p.blocked) : by_rows ? p.M * CT : blocked_floats(p.M, CT, L);
+    partials_n = bdw ? blocked_wgrad_units(p.blocked, std::max(threads, 1)) : std::max(threads, 1);
     size_t at = 0;
     auto take = [&](float*& dst, size_t floats) {
       dst = ws ? ws + at : nullptr;
@@ -254,7 +262,7 @@ struct BackwardSpace {
       }
     }
     take(wpack, wfloats);
-    take(partials, size_t(std::max(threads, 1)) * size_t(part));
+    take(partials, size_t(partials_n) * size_t(part));
     take(xrows, bdw ? 0 : size_t(p.C) * p.wide.x.length);
     take(dyrows, bdw && bdx ? 0 : size_t(p.M) * r.dy.length);
     take(dywide, by_rows && r.narrow ? size_t(p.M) * p.wide.dy.length : 0);
@@ -320,50 +328,61 @@ void pack_direct_conv_weights(const DirectConvPlan& p, const float* w, float* ds
 namespace {
 
 // yb (N blocked outputs of b) -> y (N x b.M x OH x OW) through the epilogue (and its BatchNorm
-// sums into e.thread_sums, each thread its own), or added to y (accumulate), in parallel over
-// (image, output block): each block's pixels transposed by the kernel's unpack_finish (L x L at a
-// time, then 8 x 8, the rest one by one), the epilogue applied to the transposed vectors (a blocked
-// residual and the bias to the pixels before).
+// sums into e.slot_sums), or added to y (accumulate), in parallel over (image, output block)
+// items: each block's pixels transposed by the kernel's unpack_finish (L x L at a time, then 8 x 8,
+// the rest one by one), the epilogue applied to the transposed vectors (a blocked residual and the
+// bias to the pixels before). With sums, slot s of direct_conv_sum_slots() takes an equal run of
+// the items, in order, whichever thread runs it.
 void unpack_blocked_output(const BlockedConvPlan& b, int64_t N, const float* yb, const ConvEpilogue& e,
                            bool accumulate, float* y, const BlockedResidual* blocked_residual = nullptr) {
   const int L = b.L, M = b.M, MB = (M + L - 1) / L;
-  const int64_t P = b.pixels;
-  parallel_for(N * MB, [&](int64_t s, int64_t f, int tid) {
+  const int64_t P = b.pixels, items = N * MB;
+  auto unpack = [&](int64_t it, double* slot) {
     double lanes_sums[kMaxBlockedLanes * kBlockedSumStride];
-    for (int64_t it = s; it < f; ++it) {
-      const int64_t n = it / MB, mb = it % MB;
-      const float* src = yb + n * b.y_image + mb * b.y_block;
-      const int lanes = std::min<int>(L, M - int(mb) * L);
-      float* out[kMaxBlockedLanes];
-      const float* res[kMaxBlockedLanes];
-      for (int l = 0; l < lanes; ++l) {
-        const int64_t at = (n * M + mb * L + l) * P;
-        out[l] = y + at;
-        res[l] = e.residual ? e.residual + at : nullptr;
-      }
-      BlockedEpilogue be{e.bias ? e.bias + mb * L : nullptr, e.residual ? res : nullptr, e.clamp, e.lo, e.hi};
-      be.accumulate = accumulate;
-      float bias_block[kMaxBlockedLanes];  // a whole block's bias, with a blocked residual
-      if (blocked_residual) {
-        const BlockedResidual& r = *blocked_residual;
-        be.residual_px = r.data + n * r.image + mb * r.block;
-        be.residual_pix = r.pix;
-        if (e.bias) {
-          std::fill_n(bias_block, L, 0.f);
-          std::copy_n(e.bias + mb * L, lanes, bias_block);
-          be.bias = bias_block;
-        }
-      }
-      if (e.thread_sums) be.sums = std::fill_n(lanes_sums, lanes * kBlockedSumStride, 0.0) - lanes * kBlockedSumStride;
-      b.kernel->unpack_finish(src, P, lanes, be, out);
-      if (!e.thread_sums) continue;
-      double* sums = e.thread_sums + int64_t(tid) * 2 * M + 2 * mb * L;
-      for (int l = 0; l < lanes; ++l)
-        for (int k = 0; k < kBlockedSumLanes; ++k) {
-          sums[2 * l] += lanes_sums[l * kBlockedSumStride + k];
-          sums[2 * l + 1] += lanes_sums[l * kBlockedSumStride + kBlockedSumLanes + k];
-        }
+    const int64_t n = it / MB, mb = it % MB;
+    const float* src = yb + n * b.y_image + mb * b.y_block;
+    const int lanes = std::min<int>(L, M - int(mb) * L);
+    float* out[kMaxBlockedLanes];
+    const float* res[kMaxBlockedLanes];
+    for (int l = 0; l < lanes; ++l) {
+      const int64_t at = (n * M + mb * L + l) * P;
+      out[l] = y + at;
+      res[l] = e.residual ? e.residual + at : nullptr;
     }
+    BlockedEpilogue be{e.bias ? e.bias + mb * L : nullptr, e.residual ? res : nullptr, e.clamp, e.lo, e.hi};
+    be.accumulate = accumulate;
+    float bias_block[kMaxBlockedLanes];  // a whole block's bias, with a blocked residual
+    if (blocked_residual) {
+      const BlockedResidual& r = *blocked_residual;
+      be.residual_px = r.data + n * r.image + mb * r.block;
+      be.residual_pix = r.pix;
+      if (e.bias) {
+        std::fill_n(bias_block, L, 0.f);
+        std::copy_n(e.bias + mb * L, lanes, bias_block);
+        be.bias = bias_block;
+      }
+    }
+    if (slot) be.sums = std::fill_n(lanes_sums, lanes * kBlockedSumStride, 0.0) - lanes * kBlockedSumStride;
+    b.kernel->unpack_finish(src, P, lanes, be, out);
+    if (!slot) return;
+    double* sums = slot + 2 * mb * L;
+    for (int l = 0; l < lanes; ++l)
+      for (int k = 0; k < kBlockedSumLanes; ++k) {
+        sums[2 * l] += lanes_sums[l * kBlockedSumStride + k];
+        sums[2 * l + 1] += lanes_sums[l * kBlockedSumStride + kBlockedSumLanes + k];
+      }
+  };
+  if (!e.slot_sums) {
+    parallel_for_balanced(items, [&](int64_t s, int64_t f, int) {
+      for (int64_t it = s; it < f; ++it) unpack(it, nullptr);
+    });
+    return;
+  }
+  const int slots = direct_conv_sum_slots();
+  parallel_for_balanced(slots, [&](int64_t s, int64_t f, int) {
+    for (int64_t slot = s; slot < f; ++slot)
+      for (int64_t it = items * slot / slots; it < items * (slot + 1) / slots; ++it)
+        unpack(it, e.slot_sums + slot * 2 * M);
   });
 }
 
@@ -392,7 +411,7 @@ void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* w
   a.M = p.M, a.C = p.C, a.T = r.T, a.off = r.fwd_off.data(), a.skips = r.fwd_skips;
   a.x = xrows + r.x.front, a.x_stride = r.x.length;
   a.w = wpacked, a.outputs = &p.y_map, a.out = y, a.bias = e.bias;
-  a.residual = e.residual, a.clamp = e.clamp, a.lo = e.lo, a.hi = e.hi, a.sums = e.thread_sums;
+  a.residual = e.residual, a.clamp = e.clamp, a.lo = e.lo, a.hi = e.hi, a.sums = e.slot_sums;
   run_forward(*p.kernel, a, r.y.positions);
 }
 
@@ -434,7 +453,7 @@ void backward_data_phases(const DirectConvPlan& p, const BackwardSpace& s, float
       continue;
     }
     const bool zeros = ph.taps.empty();
-    parallel_for(p.N * MB, [&](int64_t f0, int64_t f1, int) {
+    parallel_for_balanced(p.N * MB, [&](int64_t f0, int64_t f1, int) {
       float buf[kChunk * kMaxBlockedLanes] = {};
       float* rows[kMaxBlockedLanes];
       for (int l = 0; l < kMaxBlockedLanes; ++l) rows[l] = buf + l * kChunk;
@@ -465,7 +484,7 @@ void backward_data_phases(const DirectConvPlan& p, const BackwardSpace& s, float
 
 void direct_conv_backward_begin(const DirectConvPlan& p, const float* w, bool dx, bool dw, float* workspace) {
   const BackwardSpace s(p, num_threads(), workspace);
-  if (dw) std::memset(s.partials, 0, sizeof(float) * size_t(num_threads()) * size_t(s.part));
+  if (dw) std::memset(s.partials, 0, sizeof(float) * size_t(s.partials_n) * size_t(s.part));
   if (!dx) return;
   const RowConvPlan& r = p.rows;
   if (p.backward_data_blocked()) return pack_blocked_weights(p.blocked_dx, w, s.wpack, true);
@@ -504,7 +523,7 @@ void direct_conv_backward_group(const DirectConvPlan& p, const float* x, const f
     if (!bdx) pack_blocked_input(dyp, dy, p.N, s.dy_plain, dy_map);
     pack_blocked_input(p.blocked, x, p.N, s.xb, x_map);
     const BlockedGradient bg{bdx ? s.dy_blocked : s.dy_plain, dyp.x_image, dyp.x_block, p.dy_pix.data()};
-    blocked_wgrad_run(p.blocked, p.N, s.xb, bg, s.partials);
+    blocked_wgrad_run(p.blocked, p.N, s.xb, bg, s.partials, s.partials_n);
   } else if (dw) {
     if (s.by_rows && r.narrow) pack_rows(dy, p.N, p.M, p.g.OH, p.g.OW, wr.dy, s.dywide);
     pack_input(p, wr, x, s.xrows);
@@ -532,7 +551,7 @@ void direct_conv_backward_group(const DirectConvPlan& p, const float* x, const f
 
 void direct_conv_backward_finish(const DirectConvPlan& p, float* dw, float* workspace) {
   const BackwardSpace s(p, num_threads(), workspace);
-  if (p.weight_gradient_blocked()) return add_blocked_wgrad(p.blocked, s.partials, num_threads(), dw);
+  if (p.weight_gradient_blocked()) return add_blocked_wgrad(p.blocked, s.partials, s.partials_n, dw);
   const int L = s.by_rows ? 1 : p.kernel->lanes;
   const int64_t CT = int64_t(p.C) * p.rows.T;
   for (int t = 0; t < num_threads(); ++t) add_blocked(s.partials + size_t(t) * s.part, p.M, CT, L, dw);

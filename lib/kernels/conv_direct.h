@@ -2,8 +2,9 @@
 // Direct convolution (stride 1, groups 1) over the long-row layout (conv_rows.h) with the
 // row-convolution kernels (row_conv.h): no im2col columns, no GEMM packing. Forward packs the
 // input into rows, runs the kernel over position chunks in parallel and unpacks the output;
-// backward packs the output gradient once and uses it for the weight gradient (one partial per
-// thread, summed in thread order: same --threads, same bits) and the input gradient.
+// backward packs the output gradient once and uses it for the weight gradient (partials per
+// thread, or per unit of work for the blocked kernels, summed in their order: same --threads, same
+// bits) and the input gradient.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -68,6 +69,9 @@ inline bool direct_conv_fits(const DirectConvPlan& p) { return p.rows.ok; }
 // conv_direct.cpp).
 bool direct_conv_preferred(const ConvGeom& g, Isa kernel_isa, Isa gemm_isa);
 
+// The arrays of ConvEpilogue::slot_sums: a few per thread (the row kernels use one per thread).
+int direct_conv_sum_slots();
+
 // Images per direct-convolution call for a batch of N: the rows of x and dy for a group stay
 // under the budget (default 1 Mi floats, 4 MiB), so the workspace does not grow with the batch
 // and the packed rows are still in cache when the kernels read them.
@@ -82,15 +86,16 @@ void set_direct_conv_narrow(bool on);
 
 // What forward does to each output after the convolution: + bias[m] (if set), + residual (same
 // layout as y, if set), then clamped to [lo, hi] (if clamp): a fused inference pass.
-// thread_sums (if set): num_threads() arrays of 2 * M doubles; thread t adds, for each output
-// channel m, the sum of its final outputs and of their squares into [t * 2 * M + 2 * m] and
-// [t * 2 * M + 2 * m + 1] (BatchNorm's statistics while the outputs are in cache).
+// slot_sums (if set): direct_conv_sum_slots() arrays of 2 * M doubles; for each output channel m,
+// the sum of the final outputs and of their squares are added into [s * 2 * M + 2 * m] and
+// [s * 2 * M + 2 * m + 1] of the slot s of their work (BatchNorm's statistics while the outputs are
+// in cache). Which outputs a slot sums depends on the thread count only.
 struct ConvEpilogue {
   const float* bias = nullptr;
   const float* residual = nullptr;
   bool clamp = false;
   float lo = 0.f, hi = 0.f;
-  double* thread_sums = nullptr;
+  double* slot_sums = nullptr;
 };
 
 // w: M x C x KH x KW -> the kernel's layout (packed_weight_floats() floats). Depends on M, C and
@@ -110,9 +115,9 @@ void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* w
                          float* y, float* xrows, const DirectForwardIo& io = {});
 // Backward over a batch in image groups (plans of one layer that differ in N only; workspace:
 // backward_floats of the largest): begin packs the input-gradient weights once (when dx) and
-// clears each thread's weight-gradient partial (when dw); each group overwrites its dx
+// clears the weight-gradient partials (when dw); each group overwrites its dx
 // (N x C x H x W, when non-null) and adds its weight gradient to the partials (when dw; false: a
-// frozen layer); finish adds the partials to dw in thread order (same --threads, same bits).
+// frozen layer); finish adds the partials to dw in their order (same --threads, same bits).
 // Measured before (per group: the weights packed again and the partials added to dw): ResNet-50
 // training at batch 32 spent 11% of a step there, 1 image per group in its first stages.
 void direct_conv_backward_begin(const DirectConvPlan& p, const float* w, bool dx, bool dw, float* workspace);

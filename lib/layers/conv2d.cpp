@@ -165,12 +165,12 @@ class Conv2d : public Layer {
     }
     if (algo_ == Algo::direct) {
       double* partials = nullptr;
-      if (sums) {  // each thread sums its own outputs; added in thread order (same --threads, same bits)
-        sum_partials_.assign(size_t(num_threads()) * 2 * size_t(o_.out), 0.0);
+      if (sums) {  // sums per slot of work, added in slot order (same --threads, same bits)
+        sum_partials_.assign(size_t(direct_conv_sum_slots()) * 2 * size_t(o_.out), 0.0);
         partials = sum_partials_.data();
       }
       direct_forward(x, fused, bias, residual, partials, out, ctx);
-      if (sums) reduce_thread_sums(partials, num_threads(), o_.out, sums->sum.data(), sums->sum_sq.data());
+      if (sums) reduce_slot_sums(partials, direct_conv_sum_slots(), o_.out, sums->sum.data(), sums->sum_sq.data());
       return;
     }
     if (algo_ == Algo::depthwise && fused && blocked_depthwise_on()) {
@@ -369,7 +369,7 @@ class Conv2d : public Layer {
 
   // The direct path over groups of images, with the weights packed once for the whole batch
   // (inference keeps them packed: infer_.packed).
-  void direct_forward(const Tensor& x, bool fused, const float* bias, const float* residual, double* thread_sums,
+  void direct_forward(const Tensor& x, bool fused, const float* bias, const float* residual, double* slot_sums,
                       Tensor& out, RunContext& ctx) {
     const int64_t N = x.dim(0), in_img = x.numel() / N, out_img = out.numel() / N;
     const bool own_pack = !fused || infer_.packed.empty();
@@ -396,7 +396,7 @@ class Conv2d : public Layer {
       }
       ConvEpilogue e = fused ? epilogue_of(infer_, bias, residual && !res_blocked ? residual + n * out_img : nullptr)
                              : ConvEpilogue{bias};
-      e.thread_sums = thread_sums;
+      e.slot_sums = slot_sums;
       direct_conv_forward(p, x.data() + n * x_at, wpacked, e, out.data() + n * y_at, xrows, io);
     }
   }

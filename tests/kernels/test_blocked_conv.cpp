@@ -49,11 +49,11 @@ void check_wgrad(const BlockedConvPlan& p, const std::vector<float>& x, int N, R
     std::vector<float> dyb(size_t(N * d.x_image), std::nanf(""));
     pack_blocked_input(d, dy.data(), N, dyb.data());
     const std::vector<int64_t> pix = blocked_interior_pixels(d);
-    const int threads = num_threads();
-    std::vector<float> partials(size_t(threads * blocked_wgrad_floats(p)), 0.f);
-    blocked_wgrad_run(p, N, xb.data(), {dyb.data(), d.x_image, d.x_block, pix.data()}, partials.data());
+    const int units = blocked_wgrad_units(p, num_threads());
+    std::vector<float> partials(size_t(units * blocked_wgrad_floats(p)), 0.f);
+    blocked_wgrad_run(p, N, xb.data(), {dyb.data(), d.x_image, d.x_block, pix.data()}, partials.data(), units);
     std::vector<float> dw(size_t(p.M) * g.C * g.KH * g.KW, 0.5f);
-    add_blocked_wgrad(p, partials.data(), threads, dw.data());
+    add_blocked_wgrad(p, partials.data(), units, dw.data());
     for (int m = 0; m < p.M; ++m)
       for (int c = 0; c < g.C; ++c)
         for (int kh = 0; kh < g.KH; ++kh)
