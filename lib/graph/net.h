@@ -197,6 +197,7 @@ class Net {
     int packs_output = -1;        // a BatchNorm whose output's reader packs it (fills the slot in forward)
     int packed_input = -1;        // that reader, which reads packed_source's output (-1: the net's input)
     int packed_source = -1;
+    int packed_at = 0;            // the input of packed_input's reader that packed_source replaces
     int packs_grad = -1;          // a BatchNorm whose input's writer packs its input gradient (backward)
     int packed_output_grad = -1;  // that writer
     bool unstored = false;        // training: no tensor (its reader packs it from the BatchNorm's input)
@@ -225,11 +226,15 @@ class Net {
   void fuse_inference_chains();             // graph/inference_fusion.cpp
   void plan_blocked_handoffs(int64_t batch);  // graph/inference_fusion.cpp, after the layers' plans
   std::vector<int> reader_counts() const;   // per node: layers reading it, plus side-head losses
+  std::vector<int> last_readers() const;   // per node: the last node reading it (-1: none)
   void plan_channel_sums();                 // which BatchNorm takes its statistics from its input's writer
   void plan_packed_batchnorms();            // graph/packed_batchnorm.cpp, after the layers' plans
   // A convolution reading a packed BatchNorm's output: in[0] becomes the BatchNorm's input, and
   // the map to apply is returned (null: none).
   const BnPackSlot* packed_input(const Node& n, std::vector<const Tensor*>& in);
+  // The input of node b's output's only reader that can pack b (a BatchNorm) forward, or -1
+  // (given reader_counts() and each node's last reader).
+  int packing_reader_input(int b, const std::vector<int>& readers, const std::vector<int>& reader) const;
   void plan_buffers();                      // liveness plans of eval outputs and gradients
   void prepare(bool train);                 // allocates what the mode needs at the planned batch
   // Where node i's output goes: its fused ReLU's, in the mode's storage.

@@ -76,13 +76,15 @@ struct RunContext {
   const ChannelSums* channel_sums_in = nullptr;
   // Training, planned by the Net (packed BatchNorms): a BatchNorm's elementwise pass runs inside
   // the packing of the blocked convolution next to it. Forward: a BatchNorm given bn_output_map
-  // fills it (normalize) and leaves its output unwritten; the convolution that is its output's only
-  // reader gets it as input_map, with the BatchNorm's input as its input, in forward and backward.
+  // fills it (normalize) and leaves its output unwritten; the convolution (or add) that is its
+  // output's only reader gets it as input_map, with the BatchNorm's input in its place, in forward
+  // and backward.
   // Backward: a BatchNorm given bn_grad_map either fills it (input_grad) and leaves din[0]
   // unwritten, or writes din[0]; the convolution that wrote its input gets it as output_grad_map
   // and packs its output gradient through it when filled.
   BnPackSlot* bn_output_map = nullptr;
   const BnPackSlot* input_map = nullptr;
+  int input_map_at = 0;  // the input input_map applies to (a layer that reads_input_through_map)
   BnPackSlot* bn_grad_map = nullptr;
   const BnPackSlot* output_grad_map = nullptr;
 };
@@ -170,6 +172,9 @@ class Layer {
   // reads its output gradient only so (packs_output_grad).
   virtual bool packs_into_convolutions() const { return false; }
   virtual bool packs_input() const { return false; }
+  // Forward only: a layer whose training forward can read any one of its inputs through the map
+  // (RunContext::input_map_at) and whose backward reads none (an add).
+  virtual bool reads_input_through_map() const { return false; }
   virtual bool packs_output_grad() const { return false; }
   virtual bool fuse_for_inference(const InferenceFusion* /*f*/) { return false; }
   // Blocked handoffs (eval forwards fused for inference, planned by the Net after every layer's

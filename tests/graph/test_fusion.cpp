@@ -104,9 +104,19 @@ TEST_CASE("net fusion: an add in place of its input saves that output in trainin
   plain.set_inspectable(true);
   const int64_t one = 7 * 4 * 7 * 6 * int64_t(sizeof(float));  // one output at batch 7
   // Training keeps one output less than with ReLU fusion alone (relu1, block.relu1, block.relu2,
-  // out.relu written by their inputs: four), the add's written over block.bn2's, and none for the
-  // identities before the output (block.skip, id_a, id_b: their inputs' storage).
+  // out.relu written by their inputs: four), none for block.bn2 (the add reads its input through
+  // it), and none for the identities before the output (block.skip, id_a, id_b: their inputs' storage).
   CHECK(plain.planned_memory(7, true).activations - fused.planned_memory(7, true).activations >= 8 * one);
+  // Without a BatchNorm, the add writes over the output it alone reads.
+  SpecBuilder b({3, 7, 6}, "in_place");
+  const KeyValues conv = {{"out", "4"}, {"k", "3"}, {"pad", "1"}};
+  const int a = b.add("a", "conv", conv, {-1});
+  const int c = b.add("c", "conv", conv, {a});
+  b.add("sum", "add", {}, {c, a});
+  Net net(b.spec);
+  train_forward(net);
+  CHECK_THROWS_WITH(net.activation(net.node_index("c")), Catch::Contains("writes over it"));
+  CHECK(net.activation(net.node_index("a")).numel() == 2 * 4 * 7 * 6);
 }
 
 TEST_CASE("net fusion: BN and add take the ReLU that is their only reader", "[graph][net][fusion]") {
@@ -122,8 +132,8 @@ TEST_CASE("net fusion: BN and add take the ReLU that is their only reader", "[gr
   train_forward(net);
   CHECK_THROWS_AS(net.activation(net.node_index("bn1")), RuntimeError);
   CHECK(net.activation(net.node_index("relu1")).numel() == 2 * 4 * 7 * 6);
-  // The add writes over block.bn2's output (its only reader; BN's backward does not read it).
-  CHECK_THROWS_WITH(net.activation(net.node_index("block.bn2")), Catch::Contains("writes over it"));
+  // The add reads block.bn2's input through it (its only reader; BN's backward does not read it).
+  CHECK_THROWS_WITH(net.activation(net.node_index("block.bn2")), Catch::Contains("normalizes its input"));
   CHECK(net.activation(net.node_index("block.relu2")).numel() == 2 * 4 * 7 * 6);
   net.set_inspectable(true);
   CHECK_FALSE(net.fused(net.node_index("bn1")));
@@ -207,9 +217,10 @@ TEST_CASE("net fusion: a GEMM convolution adds its input gradient to one already
 namespace {
 
 // Blocked convolutions (16 and 32 channels) with BatchNorms between them: A.bn packs forward into
-// B.conv and backward into A.conv; B.bn backward into B.conv (an add reads its output); C.bn
-// (after a stride-2 convolution) both ways; D.bn backward; stem.bn neither (a row convolution of
-// 3 channels writes its input, two layers read its output).
+// B.conv and backward into A.conv; B.bn forward into the add that reads it (which takes a ReLU),
+// backward into B.conv; C.bn backward into a stride-2 convolution; D.bn (with a ReLU) forward
+// into the second input of an add (without), backward into D.conv; stem.bn neither (a row
+// convolution of 3 channels writes its input, two layers read its output).
 ModelSpec packed_bn_spec() {
   SpecBuilder b({3, 8, 8}, "packed_bn");
   auto conv = [](const char* out, const char* stride) {
@@ -227,9 +238,11 @@ ModelSpec packed_bn_spec() {
   x = b.add("B.relu", "relu", {}, {x});
   x = b.add("C.conv", "conv", conv("32", "2"), {x});
   x = b.add("C.bn", "bn", {}, {x});
-  x = b.add("C.relu", "relu", {}, {x});
-  x = b.add("D.conv", "conv", conv("32", "1"), {x});
+  const int c = b.add("C.relu", "relu", {}, {x});
+  x = b.add("D.conv", "conv", conv("32", "1"), {c});
   x = b.add("D.bn", "bn", {}, {x});
+  x = b.add("D.relu", "relu", {}, {x});
+  x = b.add("D.add", "add", {}, {c, x});
   b.add("pool", "global_avgpool", {}, {x});
   return b.spec;
 }
@@ -237,9 +250,11 @@ ModelSpec packed_bn_spec() {
 }  // namespace
 
 // Packed BatchNorms (training): the BatchNorm's passes run inside the packing of the blocked
-// convolutions next to it, with the bits of the unfused net: outputs, parameter gradients, running
-// statistics, and the gradient at a convolution whose BatchNorm then writes it (backward_to).
-TEST_CASE("net fusion: BatchNorms packed into blocked convolutions give the same bits", "[graph][net][fusion]") {
+// convolutions next to it (or the add reading it), with the bits of the unfused net: outputs,
+// parameter gradients, running statistics, and the gradient at a convolution whose BatchNorm then
+// writes it (backward_to).
+TEST_CASE("net fusion: BatchNorms packed into blocked convolutions and adds give the same bits",
+          "[graph][net][fusion]") {
   cnn::test::for_each_isa([&] {
     for (int64_t budget : {0, 8000})  // whole batches, and groups of 1-2 of the 5 images per call (conv_direct.h)
     for (bool bn_train : {true, false}) {
@@ -255,13 +270,15 @@ TEST_CASE("net fusion: BatchNorms packed into blocked convolutions give the same
         RunContext ctx;
         runs[fused] = train_step(net, {5, 3, 8, 8}, ctx);
         to_conv[fused] = values(net.backward_to(net.node_index("A.conv"), ctx));
-        if (!fused || active_isa() == Isa::generic) continue;  // generic: no blocked kernels, nothing packed
+        if (!fused) continue;
         auto packing = [&](const char* bn) { return net.batchnorm_packing(net.node_index(bn)); };
+        CHECK(packing("B.bn").forward == net.node_index("B.add"));
+        CHECK(packing("D.bn").forward == net.node_index("D.add"));
+        if (active_isa() == Isa::generic) continue;  // generic: no blocked kernels, nothing else packed
         CHECK(packing("A.bn").forward == net.node_index("B.conv"));
         CHECK(packing("A.bn").backward == net.node_index("A.conv"));
-        CHECK(packing("B.bn").forward == -1);
         CHECK(packing("B.bn").backward == net.node_index("B.conv"));
-        CHECK(packing("C.bn").forward == net.node_index("D.conv"));
+        CHECK(packing("C.bn").forward == -1);  // D.conv and D.add read its ReLU's output
         CHECK(packing("C.bn").backward == net.node_index("C.conv"));
         CHECK(packing("D.bn").backward == net.node_index("D.conv"));
         CHECK(packing("stem.bn").forward == -1);
