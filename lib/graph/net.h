@@ -12,6 +12,8 @@
 
 namespace cnn {
 
+struct LiveRange;  // graph/liveness.h
+
 struct NamedParam {
   std::string name;  // "<node>.<param>", e.g. "conv1.weight"
   Param* param;
@@ -117,6 +119,9 @@ class Net {
     int forward = -1, backward = -1;
   };
   BatchNormPacking batchnorm_packing(int bn) const;
+  // Whether nodes a and b have their training gradients in one buffer at the planned batch (an add
+  // writing both, or buffers reused one after the other).
+  bool same_gradient_buffer(int a, int b) const;
   // Inference fusion (graph/inference_fusion.cpp), for eval forwards with weights that stay fixed:
   // every BatchNorm after a convolution is folded into its weights and bias, and the convolution's
   // output pass also applies a residual add and a ReLU/ReLU6 that follow it (Layer::
@@ -193,6 +198,7 @@ class Net {
     bool overwritten = false;  // training: a later node writes over this output (fuse_in_place)
     int alias_of = -1;         // training: passes its input through; its output is that node's storage
     bool grad_alias = false;   // training, alias_of: its gradient is its input's (plan_buffers)
+    int grad_shares = -1;      // training: its gradient is that node's, written once by an add (plan_buffers)
     // Training, packed BatchNorms (plan_packed_batchnorms; RunContext): bn_slots_ indices.
     int packs_output = -1;        // a BatchNorm whose output's reader packs it (fills the slot in forward)
     int packed_input = -1;        // that reader, which reads packed_source's output (-1: the net's input)
@@ -236,6 +242,8 @@ class Net {
   // (given reader_counts() and each node's last reader).
   int packing_reader_input(int b, const std::vector<int>& readers, const std::vector<int>& reader) const;
   void plan_buffers();                      // liveness plans of eval outputs and gradients
+  void share_add_gradients(std::vector<LiveRange>& grads, const std::vector<int>& first_writer,
+                           const std::vector<char>& head);  // plan_buffers: Node::grad_shares
   void prepare(bool train);                 // allocates what the mode needs at the planned batch
   // Where node i's output goes: its fused ReLU's, in the mode's storage.
   Tensor& output_of(int i, bool train);

@@ -76,6 +76,7 @@ void Net::plan_buffers() {
     grads[size_t(s)].floats = 0;
     n.grad_alias = true;
   }
+  share_add_gradients(grads, first_writer, head);
   // A second writer of a gradient writes into a scratch gradient, summed in during its step.
   std::vector<std::pair<int, size_t>> extras;  // (node, input slot)
   for (int r = 0; r < L; ++r) {
@@ -104,7 +105,7 @@ void Net::plan_buffers() {
   const SlotPlan e = assign_slots(eval), g = assign_slots(grads);
   for (int i = 0; i < L; ++i) {
     nodes_[size_t(i)].eval_slot = e.slot[size_t(i)];
-    nodes_[size_t(i)].grad_slot = g.slot[size_t(i)];
+    nodes_[size_t(i)].grad_slot = g.slot[size_t(nodes_[size_t(i)].grad_shares >= 0 ? nodes_[size_t(i)].grad_shares : i)];
     if (nodes_[size_t(i)].grad_alias) nodes_[size_t(i)].grad_slot = nodes_[size_t(nodes_[size_t(i)].alias_of)].grad_slot;
   }
   for (size_t x = 0; x < extras.size(); ++x)
@@ -119,6 +120,61 @@ void Net::plan_buffers() {
       workspace_floats_[train] = std::max(workspace_floats_[train], int64_t(n.layer->workspace_floats(train == 1)));
   }
   train_ready_ = eval_ready_ = false;
+}
+
+// An add writes the same gradient into each input's (Layer Add). When it is the first writer of
+// both of its inputs' gradients, they can be one slot, written once, provided no other writer adds
+// into either while the other is still read: in a ResNet block, the shortcut's gradient gets the
+// block input's convolution's only after the residual branch's BatchNorm (and the convolution
+// packing its input gradient) has read its own. Measured (session 22, Zen 5, 5 alternating runs of
+// `cnn bench --train --layers`): ResNet-20 b128's adds' backward at 32x32 0.87-0.92 -> 0.55-0.58
+// ms; peak RSS ResNet-20 b128 210 -> 206 MB, ResNet-50 b32 3.31 -> 3.26 GB.
+void Net::share_add_gradients(std::vector<LiveRange>& grads, const std::vector<int>& first_writer,
+                              const std::vector<char>& head) {
+  const int L = static_cast<int>(nodes_.size());
+  auto step = [&](int idx) { return int64_t(L - 1 - idx); };
+  auto root = [&](int k) {  // whose slot k's gradient is (identities sharing their input's)
+    while (nodes_[size_t(k)].grad_alias) k = nodes_[size_t(k)].alias_of;
+    return k;
+  };
+  // The earliest step at which a node other than `add` writes root r's gradient (its readers'
+  // and its sharing identities' readers' backward), or the end of time.
+  auto other_writes = [&](int r, int add) {
+    int64_t first = std::numeric_limits<int64_t>::max();
+    for (int w = 0; w < L; ++w) {
+      const Node& n = nodes_[size_t(w)];
+      if (w == add || n.absorbed || !n.needs_grad || n.grad_alias) continue;
+      for (int k : n.inputs)
+        if (k >= 0 && root(k) == r) first = std::min(first, step(w));
+    }
+    return first;
+  };
+  for (Node& n : nodes_) n.grad_shares = -1;
+  if (inspectable_) return;
+  for (int a = 0; a < L; ++a) {
+    const Node& add = nodes_[size_t(a)];
+    if (add.absorbed || !add.needs_grad || add.inputs.size() != 2 ||
+        add.layer->fusion_info().kind != FusionInfo::Kind::add)
+      continue;
+    const int k0 = add.inputs[0], k1 = add.inputs[1];
+    if (k0 < 0 || k1 < 0 || k0 == k1 || first_writer[size_t(k0)] != a || first_writer[size_t(k1)] != a) continue;
+    const int r0 = root(k0), r1 = root(k1);
+    if (r0 == r1 || head[size_t(r0)] || head[size_t(r1)] || !nodes_[size_t(r0)].needs_grad ||
+        !nodes_[size_t(r1)].needs_grad || grads[size_t(r0)].floats == 0 || grads[size_t(r1)].floats == 0 ||
+        nodes_[size_t(r0)].grad_shares >= 0 || nodes_[size_t(r1)].grad_shares >= 0)
+      continue;
+    if (other_writes(r0, a) <= grads[size_t(r1)].end || other_writes(r1, a) <= grads[size_t(r0)].end) continue;
+    LiveRange& g = grads[size_t(r1)];
+    g.begin = std::min(g.begin, grads[size_t(r0)].begin);
+    g.end = std::max(g.end, grads[size_t(r0)].end);
+    grads[size_t(r0)].floats = 0;
+    nodes_[size_t(r0)].grad_shares = r1;
+  }
+}
+
+bool Net::same_gradient_buffer(int a, int b) const {
+  const int sa = nodes_.at(size_t(a)).grad_slot;
+  return sa >= 0 && sa == nodes_.at(size_t(b)).grad_slot;
 }
 
 void Net::prepare(bool train) {

@@ -60,6 +60,7 @@ class Add : public Layer {
       for (Tensor* d : din) {
         if (!d) continue;
         float* g = d->data() + b;
+        if (g == first) continue;  // inputs sharing one gradient (Net: share_add_gradients)
         if (first) std::memcpy(g, first, bytes);
         else if (relu_) relu_backward(out.data() + b, dout.data() + b, g, e - b);
         else std::memcpy(g, dout.data() + b, bytes);

@@ -274,7 +274,12 @@ TEST_CASE("net fusion: BatchNorms packed into blocked convolutions and adds give
         auto packing = [&](const char* bn) { return net.batchnorm_packing(net.node_index(bn)); };
         CHECK(packing("B.bn").forward == net.node_index("B.add"));
         CHECK(packing("D.bn").forward == net.node_index("D.add"));
+        // B.add writes one gradient for B.bn and stem (A.conv adds its own to stem's after B.bn's
+        // is read).
+        CHECK(net.same_gradient_buffer(net.node_index("B.bn"), net.node_index("stem.relu")));
         if (active_isa() == Isa::generic) continue;  // generic: no blocked kernels, nothing else packed
+        // Not so D.add: D.conv adds its input gradient to C.relu's while packing D.bn's.
+        CHECK_FALSE(net.same_gradient_buffer(net.node_index("D.relu"), net.node_index("C.relu")));
         CHECK(packing("A.bn").forward == net.node_index("B.conv"));
         CHECK(packing("A.bn").backward == net.node_index("A.conv"));
         CHECK(packing("B.bn").backward == net.node_index("B.conv"));
