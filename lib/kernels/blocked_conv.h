@@ -267,8 +267,9 @@ struct BlockedGradient {
 // Floats of one weight-gradient partial for p (dwt of BlockedWgradArgs).
 int64_t blocked_wgrad_floats(const BlockedConvPlan& p);
 // The partials p's weight gradient is spread over with `threads` threads: a few per thread when
-// they are small (conv_direct.cpp's rule), each an equal run of the (image, pixel) pairs taken by
-// whichever thread is free, so a thread slowed by another process leaves whole runs to the other.
+// they are small (the rule and its measurement: blocked_conv.cpp), each an equal run of the
+// (image, pixel) pairs taken by whichever thread is free, so a thread slowed by another process
+// leaves whole runs to the other.
 int blocked_wgrad_units(const BlockedConvPlan& p, int threads);
 // The weight gradient of p over N blocked images xb and their output gradient: unit u of `units`
 // adds the sums of its run of (image, pixel) pairs to partials + u * blocked_wgrad_floats(p), in
