@@ -162,12 +162,15 @@ struct BlockedConvKernel {
 
 // Every implementation, fastest first, the naive reference last: per ISA a two-block tile and a
 // one-block tile for convolutions of at most one block of output channels (ResNet-20's 16
-// channels are one AVX-512 block: a two-block tile would compute 32).
+// channels are one AVX-512 block: a two-block tile would compute 32), and on AVX-512 a four-block
+// tile first for 1x1 convolutions of output channels in multiples of 64.
 std::span<const BlockedConvKernel> blocked_conv_kernels();
-// The implementation of `isa` for M output channels (the reference for generic).
-const BlockedConvKernel& blocked_conv_kernel(Isa isa, int M);
+// The implementation of `isa` for a convolution of `taps` taps (0: a user of the layout and the
+// packing only) and M output channels (the reference for generic): one block when M fits one,
+// four for a 1x1 convolution whose M they divide, else two.
+const BlockedConvKernel& blocked_conv_kernel(Isa isa, int M, int taps = 0);
 
-extern const BlockedConvKernel kBlockedConvAvx512, kBlockedConvAvx512OneBlock;
+extern const BlockedConvKernel kBlockedConvAvx512FourBlocks, kBlockedConvAvx512, kBlockedConvAvx512OneBlock;
 extern const BlockedConvKernel kBlockedConvAvx2, kBlockedConvAvx2OneBlock;
 extern const BlockedConvKernel kBlockedConvReference;
 

@@ -10,6 +10,12 @@
 // one input block, with the NCHW pack and unpack around it); the weight gradient of ResNet-20's
 // 16- and 32-channel stages 36.6-39.1 -> 30.9-36.6 and 32.7-33.2 -> 26.0-28.0 ms (6 layers each)
 // with the whole-block tiles for the blocks past the last 4.
+// Output channels in multiples of 64: 6 pixels x 4 blocks (24 accumulators + 4 weight vectors + 1
+// broadcast), 10 loads per 24 FMAs against 12 x 2's 14, chosen by blocked_conv_kernel. Session 23
+// (Zen 5, `cnn bench --layers`, 3 alternating runs, medians): MobileNet v1 inference at batch 32,
+// every pointwise layer 3-10% faster (features.5 9.7 -> 8.8 ms, features.1 8.0 -> 7.5); ResNet-50
+// at batch 1 38.8 -> 41.2 images/s, its 1x1 layers 0.32 -> 0.26-0.30 ms (layer2.0.conv3) and
+// 0.90 -> 0.74 (layer4.0.downsample); its 3x3 layers within the noise.
 #include "kernels/blocked_conv_simd.h"
 #include "kernels/simd_avx512.h"
 
@@ -17,6 +23,11 @@ namespace cnn {
 
 const BlockedConvKernel kBlockedConvAvx512{"avx512", Isa::avx512, V512::kLanes, 2, 12,
     blocked_conv_simd::forward<V512, 12, 2>, blocked_conv_simd::forward<V512, 12, 2, 1>,
+    blocked_conv_simd::pack_pixels<V512>, blocked_conv_simd::pack_mapped<V512>,
+    blocked_conv_simd::unpack_finish<V512>, blocked_conv_simd::wgrad<V512, 6, 4>,
+    blocked_conv_simd::depthwise<V512, 8>, blocked_conv_simd::maxpool<V512, 8>};
+const BlockedConvKernel kBlockedConvAvx512FourBlocks{"avx512", Isa::avx512, V512::kLanes, 4, 6,
+    blocked_conv_simd::forward<V512, 6, 4>, blocked_conv_simd::forward<V512, 6, 4, 1>,
     blocked_conv_simd::pack_pixels<V512>, blocked_conv_simd::pack_mapped<V512>,
     blocked_conv_simd::unpack_finish<V512>, blocked_conv_simd::wgrad<V512, 6, 4>,
     blocked_conv_simd::depthwise<V512, 8>, blocked_conv_simd::maxpool<V512, 8>};

@@ -317,7 +317,7 @@ class Conv2d : public Layer {
     algo_ = Algo::direct;
     packs_input_ = direct_.packs_input_and_output_grad() && (N % group == 0 || direct_tail_.packs_input_and_output_grad());
     stem_ = {};
-    const BlockedConvKernel& bk = blocked_conv_kernel(active_isa(), int(o_.out));
+    const BlockedConvKernel& bk = blocked_conv_kernel(active_isa(), int(o_.out), g_.KH * g_.KW);
     if (!direct_.forward_blocked() && o_.groups == 1 && blocked_stem_suits(g_) && bk.isa != Isa::generic)
       stem_ = plan_blocked_stem(g_, int(o_.out), bk);
     if (direct_.forward_blocked()) {  // the output read as a 1x1 convolution would

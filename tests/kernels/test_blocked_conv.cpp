@@ -93,6 +93,9 @@ void check_kernel(const BlockedConvKernel& k) {
       {geom(16, 32, 32, 3, 1, 2), 40, 1},
       {geom(8, 28, 28, 3, 1, 2), 16, 1},
       {geom(8, 48, 48, 3, 1, 1), 16, 2},    // an image past the weight gradient's small items
+      // whole four-block groups (AVX-512's 6 x 64 tile): 1x1 with two groups, 3x3 on rows of 7
+      {geom(32, 14, 14, 1, 0, 1), 128, 2},
+      {geom(16, 7, 7, 3, 1, 1), 64, 2},
   };
   Rng rng(3);
   for (const Case& c : cases) {
@@ -347,18 +350,27 @@ void check_mapped_packing(const BlockedConvKernel& k) {
 
 TEST_CASE("blocked_conv: the table lists every ISA, the naive reference last") {
   auto all = blocked_conv_kernels();
-  REQUIRE(all.size() == 5);
+  REQUIRE(all.size() == 6);
   REQUIRE(all.back().name == "reference");
   REQUIRE(all.back().isa == Isa::generic);
   for (const BlockedConvKernel& k : all) {
     INFO(k.name << " with " << k.blocks << " blocks");
     if (k.isa == Isa::generic) continue;
-    REQUIRE(&blocked_conv_kernel(k.isa, k.blocks * k.lanes) == &k);  // one block: the one-block tile
+    REQUIRE(&blocked_conv_kernel(k.isa, k.blocks * k.lanes, 1) == &k);  // one block: the one-block tile
   }
   REQUIRE(blocked_conv_kernel(Isa::avx2, 16).blocks == 2);
   REQUIRE(blocked_conv_kernel(Isa::avx2, 8).blocks == 1);
+  REQUIRE(blocked_conv_kernel(Isa::avx2, 64).blocks == 2);
   REQUIRE(blocked_conv_kernel(Isa::avx512, 16).blocks == 1);
   REQUIRE(blocked_conv_kernel(Isa::avx512, 17).blocks == 2);
+  REQUIRE(blocked_conv_kernel(Isa::avx512, 32).blocks == 2);
+  // four blocks: 1x1 convolutions whose output channels they divide
+  REQUIRE(blocked_conv_kernel(Isa::avx512, 96, 1).blocks == 2);  // a four-block group would compute 128
+  REQUIRE(blocked_conv_kernel(Isa::avx512, 64, 1).blocks == 4);
+  REQUIRE(blocked_conv_kernel(Isa::avx512, 2048, 1).blocks == 4);
+  REQUIRE(blocked_conv_kernel(Isa::avx512, 64, 9).blocks == 2);
+  REQUIRE(blocked_conv_kernel(Isa::avx512, 64).blocks == 2);
+  REQUIRE(&blocked_conv_kernel(Isa::generic, 64) == &kBlockedConvReference);
 }
 
 TEST_CASE("blocked_conv: the reference kernel gives the definition") {
@@ -368,24 +380,24 @@ TEST_CASE("blocked_conv: the reference kernel gives the definition") {
   check_mapped_packing(kBlockedConvReference);
 }
 
-TEST_CASE("blocked_conv: avx2 kernels give the definition") {
-  skip_unless_cpu_has(Isa::avx2);
-  for (const BlockedConvKernel* k : {&kBlockedConvAvx2, &kBlockedConvAvx2OneBlock}) {
-    INFO(k->blocks << " blocks");
-    check_kernel(*k);
-    check_target_store(*k);
-    check_pixel_packing(*k);
-    check_mapped_packing(*k);
+namespace {
+// Every kernel of the table for `isa`, against the definition.
+void check_kernels_of(Isa isa) {
+  skip_unless_cpu_has(isa);
+  int checked = 0;
+  for (const BlockedConvKernel& k : blocked_conv_kernels()) {
+    if (k.isa != isa) continue;
+    INFO(k.blocks << " blocks");
+    check_kernel(k);
+    check_target_store(k);
+    check_pixel_packing(k);
+    check_mapped_packing(k);
+    ++checked;
   }
+  REQUIRE(checked >= 2);
 }
+}  // namespace
 
-TEST_CASE("blocked_conv: avx512 kernels give the definition") {
-  skip_unless_cpu_has(Isa::avx512);
-  for (const BlockedConvKernel* k : {&kBlockedConvAvx512, &kBlockedConvAvx512OneBlock}) {
-    INFO(k->blocks << " blocks");
-    check_kernel(*k);
-    check_target_store(*k);
-    check_pixel_packing(*k);
-    check_mapped_packing(*k);
-  }
-}
+TEST_CASE("blocked_conv: avx2 kernels give the definition") { check_kernels_of(Isa::avx2); }
+
+TEST_CASE("blocked_conv: avx512 kernels give the definition") { check_kernels_of(Isa::avx512); }

@@ -111,5 +111,5 @@ TEST_CASE("blocked_depthwise: avx2 kernels give the definition") {
 
 TEST_CASE("blocked_depthwise: avx512 kernels give the definition") {
   skip_unless_cpu_has(Isa::avx512);
-  for (const BlockedConvKernel* k : {&kBlockedConvAvx512, &kBlockedConvAvx512OneBlock}) check_depthwise(*k);
+  for (const BlockedConvKernel* k : {&kBlockedConvAvx512FourBlocks, &kBlockedConvAvx512, &kBlockedConvAvx512OneBlock}) check_depthwise(*k);
 }

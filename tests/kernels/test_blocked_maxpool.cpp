@@ -104,5 +104,5 @@ TEST_CASE("blocked_maxpool: avx2 kernels give PyTorch's max pooling") {
 
 TEST_CASE("blocked_maxpool: avx512 kernels give PyTorch's max pooling") {
   skip_unless_cpu_has(Isa::avx512);
-  for (const BlockedConvKernel* k : {&kBlockedConvAvx512, &kBlockedConvAvx512OneBlock}) check_maxpool(*k);
+  for (const BlockedConvKernel* k : {&kBlockedConvAvx512FourBlocks, &kBlockedConvAvx512, &kBlockedConvAvx512OneBlock}) check_maxpool(*k);
 }

@@ -106,5 +106,5 @@ TEST_CASE("subsample_pad_add: avx2 kernels give the definition") {
 
 TEST_CASE("subsample_pad_add: avx512 kernels give the definition") {
   skip_unless_cpu_has(Isa::avx512);
-  for (const BlockedConvKernel* k : {&kBlockedConvAvx512, &kBlockedConvAvx512OneBlock}) check_subsample_pad_add(*k);
+  for (const BlockedConvKernel* k : {&kBlockedConvAvx512FourBlocks, &kBlockedConvAvx512, &kBlockedConvAvx512OneBlock}) check_subsample_pad_add(*k);
 }
