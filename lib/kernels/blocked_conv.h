@@ -130,6 +130,15 @@ inline void store_blocked_value(float v, const BlockedEpilogue& e, float* out) {
   *out = e.accumulate ? *out + v : v;
 }
 
+// Up to two runs of a pixel vector's lanes read from the pixel's input blocks, the other lanes
+// zero (a channel shift across blocks: option A's padding): lanes [lane[k], lane[k] + count[k]) at
+// the pixel's position + from[k] + lane.
+struct LaneRuns {
+  int n = 0;
+  int lane[2] = {}, count[2] = {};
+  int64_t from[2] = {};
+};
+
 struct BlockedConvKernel {
   std::string_view name;
   Isa isa;
@@ -158,6 +167,10 @@ struct BlockedConvKernel {
   void (*depthwise)(const BlockedDepthwiseArgs& a, int64_t i0, int64_t i1);
   // The same for max pooling: each pixel's maximum over the taps (w, bias and clamp unused).
   void (*maxpool)(const BlockedDepthwiseArgs& a, int64_t i0, int64_t i1);
+  // count pixel vectors dst[i * lanes + l] through r from the pixels at base + pix[i * step];
+  // ahead > 0: the runs of the pixel at pix[i * step + ahead] are prefetched meanwhile.
+  void (*gather_lanes)(const float* base, const int64_t* pix, int64_t step, int64_t count, int64_t ahead,
+                       const LaneRuns& r, float* dst);
 };
 
 // Every implementation, fastest first, the naive reference last: per ISA a two-block tile and a

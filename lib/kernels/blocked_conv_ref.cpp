@@ -67,6 +67,17 @@ void wgrad(const BlockedWgradArgs& a, int64_t i0, int64_t i1, float* dwt) {
       }
 }
 
+void gather_lanes(const float* base, const int64_t* pix, int64_t step, int64_t count, int64_t, const LaneRuns& r,
+                  float* dst) {
+  for (int64_t i = 0; i < count; ++i)
+    for (int l = 0; l < kLanes; ++l) {
+      float v = 0.f;
+      for (int k = 0; k < r.n; ++k)
+        if (l >= r.lane[k] && l < r.lane[k] + r.count[k]) v = base[pix[i * step] + r.from[k] + l];
+      dst[i * kLanes + l] = v;
+    }
+}
+
 void depthwise(const BlockedDepthwiseArgs& a, int64_t i0, int64_t i1) { blocked_depthwise_reference(a, kLanes, i0, i1); }
 void maxpool(const BlockedDepthwiseArgs& a, int64_t i0, int64_t i1) { blocked_maxpool_reference(a, kLanes, i0, i1); }
 
@@ -95,6 +106,7 @@ void blocked_maxpool_reference(const BlockedDepthwiseArgs& a, int lanes, int64_t
 }
 
 const BlockedConvKernel kBlockedConvReference{"reference", Isa::generic, kLanes, kBlocks, 1, forward<kLanes>, forward<1>,
-                                              pack_pixels, pack_mapped, unpack_finish, wgrad, depthwise, maxpool};
+                                              pack_pixels, pack_mapped, unpack_finish, wgrad, depthwise, maxpool,
+                                              gather_lanes};
 
 }  // namespace cnn

@@ -472,4 +472,19 @@ void maxpool(const BlockedDepthwiseArgs& a, int64_t i0, int64_t i1) {
   for (; i < i1; ++i) maxpool_pixels<V, 1>(a, i);
 }
 
+template <class V>
+void gather_lanes(const float* base, const int64_t* pix, int64_t step, int64_t count, int64_t ahead, const LaneRuns& r,
+                  float* dst) {
+  typename V::mask m[2];
+  for (int k = 0; k < r.n; ++k) m[k] = V::make_mask(((1u << r.count[k]) - 1) << r.lane[k]);
+  for (int64_t i = 0; i < count; ++i, dst += V::kLanes) {
+    const float* px = base + pix[i * step];
+    if (ahead)
+      for (int k = 0; k < r.n; ++k) __builtin_prefetch(base + pix[i * step + ahead] + r.from[k] + r.lane[k]);
+    typename V::reg v = V::zero();
+    for (int k = 0; k < r.n; ++k) v = V::mask_load(v, m[k], px + r.from[k]);  // masked-off lanes are not read
+    V::store(dst, v);
+  }
+}
+
 }  // namespace cnn::blocked_conv_simd

@@ -31,28 +31,24 @@ namespace {
 // 0.73 and 0.71 -> 0.38.
 constexpr int64_t kRowsAhead = 2;
 // Output row oh of block mb of image n as pixel vectors at dst, from x in a plane: lane l of
-// output pixel ow is lane l's channel of input pixel (stride * oh, stride * ow), or zero.
+// output pixel ow is lane l's channel of input pixel (stride * oh, stride * ow), or zero. Lane by
+// lane through a table of where each lane's channel sat, ResNet-20 inference at batch 128 spent
+// 0.75-0.82 and 0.49-0.52 ms in its two shortcuts (session 23, Zen 5, `--layers`), against ONNX
+// Runtime's 0.38 and 0.16 for a 1x1 convolution that computes the same.
 void gather_row_vectors(const SubsamplePadAddPlan& p, const float* x, const PlaneOrNchw& t, int64_t n, int mb,
                         int64_t oh, float* dst) {
   const int L = p.kernel->lanes, lanes = std::min(L, p.M - mb * L);
-  int64_t at[kMaxBlockedLanes];  // where lane l's channel sits in an input pixel's blocks (-1: none)
-  for (int l = 0; l < L; ++l) {
-    const int c = mb * L + l - p.before;
-    at[l] = l < lanes && c >= 0 && c < p.C ? c / L * t.plane->x_block + c % L : -1;
+  // lanes [l0, l1) hold x's channels mb * L + l - before; one run per input block they come from
+  const int l0 = std::max(0, p.before - mb * L), l1 = std::min(lanes, p.C + p.before - mb * L);
+  LaneRuns runs;
+  for (int l = l0; l < l1;) {
+    const int c = mb * L + l - p.before, b = c / L, end = std::min(l1, l + L - c % L);
+    runs.lane[runs.n] = l, runs.count[runs.n] = end - l;
+    runs.from[runs.n++] = b * t.plane->x_block + (c % L) - l;
+    l = end;
   }
-  const float* image = x + n * t.plane->x_image;
-  const int64_t* src_row = t.pix + oh * p.stride * p.W;
   const int64_t ahead = oh + kRowsAhead < p.OH ? kRowsAhead * p.stride * p.W : 0;
-  // the input blocks [first, last] this output block reads (none: first > last)
-  const int c_begin = std::max(0, mb * L - p.before), c_end = std::min(p.C, mb * L + lanes - p.before);
-  const int first = c_begin / L, last = c_end > c_begin ? (c_end - 1) / L : first - 1;
-  for (int ow = 0; ow < p.OW; ++ow, dst += L) {
-    const float* px = image + src_row[int64_t(ow) * p.stride];
-    if (ahead)
-      for (int b = first; b <= last; ++b)
-        __builtin_prefetch(image + src_row[int64_t(ow) * p.stride + ahead] + b * t.plane->x_block);
-    for (int l = 0; l < L; ++l) dst[l] = at[l] < 0 ? 0.f : px[at[l]];
-  }
+  p.kernel->gather_lanes(x + n * t.plane->x_image, t.pix + oh * p.stride * p.W, p.stride, p.OW, ahead, runs, dst);
 }
 
 // Where output row oh of image n, block mb starts in a plane laid out as `t` (its interior pixels
