@@ -51,8 +51,10 @@ struct BlockedConvArgs {
   bool clamp = false;
   float lo = 0.f, hi = 0.f;
   // Floats past each window's first pixel in this block to prefetch (0: none): 1x1 convolutions
-  // read every input once per tile, so the next block's pixels are fetched while this one is used.
+  // read every input once per tile, so the next block's pixels are fetched while this one is used;
+  // with prefetch_taps, the line of every tap that far ahead (strided convolutions: rows ahead).
   int64_t prefetch = 0;
+  bool prefetch_taps = false;
 };
 
 // A residual added in a blocked convolution's output pass, in either layout: channel lane l of

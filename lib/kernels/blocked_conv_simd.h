@@ -89,9 +89,13 @@ template <class V, int P, int B, int Q = 1, int kStep = 1, int XL = V::kLanes>
     const float* xs[S];
 #pragma GCC unroll 16
     for (int s = 0; s < S; ++s) xs[s] = xc + a.x_pix[i + s * Q];
-    if (a.prefetch)
+    if (a.prefetch && !a.prefetch_taps)
 #pragma GCC unroll 16
       for (int p = 0; p < P; ++p) __builtin_prefetch(xs[p / Q] + (p % Q) * kStep * XL + a.prefetch);
+    if (a.prefetch_taps)
+      for (int t = 0; t < a.T; ++t)
+#pragma GCC unroll 16
+        for (int p = 0; p < P; ++p) __builtin_prefetch(xs[p / Q] + (p % Q) * kStep * XL + a.tap[t] + a.prefetch);
     w = block_taps<V, P, B, XL>(acc, a, lanes, [&xs](int p) { return xs[p / Q] + (p % Q) * kStep * XL; }, w);
   }
   if (!a.y_pix) {
