@@ -436,6 +436,14 @@ void weight_gradient(const DirectConvPlan& p, const BackwardSpace& s) {
 
 namespace {
 
+// dst[k * stride] = (or +=) src[k] for k < n.
+void scatter_run(const float* src, int64_t n, float* dst, int64_t stride, bool add) {
+  if (add)
+    for (int64_t k = 0; k < n; ++k) dst[k * stride] += src[k];
+  else
+    for (int64_t k = 0; k < n; ++k) dst[k * stride] = src[k];
+}
+
 // Strided backward-data in the blocked layout: each phase's convolution of the packed output
 // gradient, its outputs transposed a chunk at a time and written to (or added to) dx at the
 // phase's pixels; the pixels of phases no tap reaches get zeros (or keep what they hold).
@@ -466,13 +474,12 @@ void backward_data_phases(const DirectConvPlan& p, const BackwardSpace& s, float
           if (!zeros) b.kernel->unpack_finish(src + i0 * L, len, lanes, {}, rows);
           for (int l = 0; l < lanes; ++l) {
             float* plane = dx + (n * g.C + mb * L + l) * int64_t(g.H) * g.W;
-            int64_t i = i0 / ph.cols, j = i0 % ph.cols;
+            const int64_t i = i0 / ph.cols;
             float* row = plane + (ph.a + i * g.SH) * g.W + ph.b;
-            for (int q = 0; q < len; ++q) {
-              float& d = row[j * g.SW];
-              d = add_dx ? d + rows[l][q] : rows[l][q];
-              if (++j == ph.cols) j = 0, row += int64_t(g.SH) * g.W;
-            }
+            // the chunk's pixels as runs along the phase's rows: no test per pixel (session 23:
+            // a wrap test per pixel made these stores 2.3% of ResNet-20's training step)
+            for (int64_t q = 0, j = i0 % ph.cols; q < len; q += ph.cols - j, j = 0, row += int64_t(g.SH) * g.W)
+              scatter_run(rows[l] + q, std::min<int64_t>(len - q, ph.cols - j), row + j * g.SW, g.SW, add_dx);
           }
         }
       }
