@@ -230,6 +230,7 @@ namespace {
 struct BackwardSpace {
   float *wpack, *partials, *xrows, *dyrows, *dywide, *dxrows, *dyb;
   float *dy_blocked, *dx_blocked;  // backward_data_blocked: its input and output
+  float* dx_line;                  // strided: a row of dx as pixel vectors per thread
   float *xb, *dy_plain;            // weight_gradient_blocked: x packed, dy unpadded (dx not blocked)
   int64_t part = 0;  // floats of one partial
   int partials_n = 0;  // one per thread, or the blocked weight gradient's units
@@ -253,12 +254,12 @@ struct BackwardSpace {
       wfloats = size_t(blocked_weight_floats(p.blocked_dx));
       dx_floats = size_t(p.blocked_dx.y_image);
     }
-    if (p.strided_dx_blocked()) {
+    if (p.strided_dx_blocked()) {  // every phase's outputs at once (backward_data_phases)
       wfloats = 0;
       for (const BlockedPhase& ph : p.blocked_sdx.phases) {
         if (ph.taps.empty()) continue;
         wfloats += size_t(blocked_phase_weight_floats(ph));
-        dx_floats = std::max(dx_floats, size_t(ph.plan.y_image));
+        dx_floats += size_t(ph.plan.y_image);
       }
     }
     take(wpack, wfloats);
@@ -271,6 +272,7 @@ struct BackwardSpace {
     take(dyb, bdw || by_rows ? 0 : size_t(blocked_floats(p.M, p.wide.y.positions, L)));
     take(dy_blocked, bdx ? size_t(p.N * p.dy_padded()->x_image) : 0);
     take(dx_blocked, size_t(p.N) * dx_floats);
+    take(dx_line, p.strided_dx_blocked() ? size_t(std::max(threads, 1)) * size_t(p.g.W) * size_t(p.blocked_sdx.pad.L) : 0);
     take(xb, bdw ? size_t(p.N * p.blocked.x_image) : 0);
     take(dy_plain, bdw && !bdx ? size_t(p.N * p.dy_plain.x_image) : 0);
     total = at;
@@ -437,54 +439,48 @@ void weight_gradient(const DirectConvPlan& p, const BackwardSpace& s) {
 namespace {
 
 // dst[k * stride] = (or +=) src[k] for k < n.
-void scatter_run(const float* src, int64_t n, float* dst, int64_t stride, bool add) {
-  if (add)
-    for (int64_t k = 0; k < n; ++k) dst[k * stride] += src[k];
-  else
-    for (int64_t k = 0; k < n; ++k) dst[k * stride] = src[k];
-}
-
 // Strided backward-data in the blocked layout: each phase's convolution of the packed output
-// gradient, its outputs transposed a chunk at a time and written to (or added to) dx at the
-// phase's pixels; the pixels of phases no tap reaches get zeros (or keep what they hold).
+// gradient into its own part of dx_blocked, then one pass over dx's rows that interleaves the
+// phases' pixels of a row (zeros for phases no tap reaches) and transposes them into dx (or adds
+// them to it). Session 23 (Zen 5, ResNet-20 b128 training, `--layers`, 3 alternating runs): a
+// pass per phase storing every SW-th value of dx's rows (each line missed the caches once per
+// phase) made layer2.0.conv1's backward 5.3 ms against 4.2 for layer2.1.conv1's twice as many
+// multiply-adds.
 void backward_data_phases(const DirectConvPlan& p, const BackwardSpace& s, float* dx, bool add_dx) {
-  constexpr int kChunk = 256;
   const ConvGeom& g = p.g;
+  const std::vector<BlockedPhase>& phases = p.blocked_sdx.phases;
   const float* w = s.wpack;
-  for (const BlockedPhase& ph : p.blocked_sdx.phases) {
-    const BlockedConvPlan& b = ph.plan;
-    const int L = b.L, MB = (g.C + L - 1) / L;
-    if (!ph.taps.empty()) {
-      blocked_conv_run(b, p.N, s.dy_blocked, w, s.dx_blocked);
-      w += blocked_phase_weight_floats(ph);
-    } else if (add_dx || ph.rows * ph.cols == 0) {
-      continue;
-    }
-    const bool zeros = ph.taps.empty();
-    parallel_for_balanced(p.N * MB, [&](int64_t f0, int64_t f1, int) {
-      float buf[kChunk * kMaxBlockedLanes] = {};
-      float* rows[kMaxBlockedLanes];
-      for (int l = 0; l < kMaxBlockedLanes; ++l) rows[l] = buf + l * kChunk;
-      for (int64_t it = f0; it < f1; ++it) {
-        const int64_t n = it / MB, mb = it % MB;
-        const int lanes = std::min<int>(L, g.C - int(mb) * L);
-        const float* src = s.dx_blocked + n * b.y_image + mb * b.y_block;
-        for (int64_t i0 = 0; i0 < b.pixels; i0 += kChunk) {
-          const int len = static_cast<int>(std::min<int64_t>(kChunk, b.pixels - i0));
-          if (!zeros) b.kernel->unpack_finish(src + i0 * L, len, lanes, {}, rows);
-          for (int l = 0; l < lanes; ++l) {
-            float* plane = dx + (n * g.C + mb * L + l) * int64_t(g.H) * g.W;
-            const int64_t i = i0 / ph.cols;
-            float* row = plane + (ph.a + i * g.SH) * g.W + ph.b;
-            // the chunk's pixels as runs along the phase's rows: no test per pixel (session 23:
-            // a wrap test per pixel made these stores 2.3% of ResNet-20's training step)
-            for (int64_t q = 0, j = i0 % ph.cols; q < len; q += ph.cols - j, j = 0, row += int64_t(g.SH) * g.W)
-              scatter_run(rows[l] + q, std::min<int64_t>(len - q, ph.cols - j), row + j * g.SW, g.SW, add_dx);
-          }
-        }
-      }
-    });
+  float* out = s.dx_blocked;
+  for (const BlockedPhase& ph : phases) {
+    if (ph.taps.empty()) continue;
+    blocked_conv_run(ph.plan, p.N, s.dy_blocked, w, out);
+    w += blocked_phase_weight_floats(ph);
+    out += p.N * ph.plan.y_image;
   }
+  const BlockedConvKernel& k = *p.blocked_sdx.pad.kernel;
+  const int L = k.lanes, MB = (g.C + L - 1) / L;
+  BlockedEpilogue e;
+  e.accumulate = add_dx;
+  parallel_for_balanced(p.N * MB * g.H, [&](int64_t f0, int64_t f1, int tid) {
+    float* const line = s.dx_line + int64_t(tid) * g.W * L;  // one row of dx as pixel vectors
+    for (int64_t it = f0; it < f1; ++it) {
+      const int64_t n = it / (MB * g.H), mb = it / g.H % MB, h = it % g.H;
+      const int lanes = std::min<int>(L, g.C - int(mb) * L);
+      const float* part = s.dx_blocked;  // phase (a, b)'s outputs: phases in (a, b) order
+      for (const BlockedPhase& ph : phases) {
+        const bool computed = !ph.taps.empty();
+        if (ph.a == h % g.SH) {
+          const float* src = part + n * ph.plan.y_image + mb * ph.plan.y_block + (h / g.SH) * ph.cols * L;
+          for (int64_t j = 0, x = ph.b; j < ph.cols; ++j, x += g.SW)
+            for (int l = 0; l < L; ++l) line[x * L + l] = computed ? src[j * L + l] : 0.f;
+        }
+        if (computed) part += p.N * ph.plan.y_image;
+      }
+      float* rows[kMaxBlockedLanes];
+      for (int l = 0; l < lanes; ++l) rows[l] = dx + ((n * g.C + mb * L + l) * g.H + h) * g.W;
+      k.unpack_finish(line, g.W, lanes, e, rows);
+    }
+  });
 }
 
 }  // namespace
