@@ -223,6 +223,15 @@ class Shortcut : public Layer {
     subsample_pad_add_run(pad_, x.dim(0), io);
   }
 
+  // d[j] = x[j * stride] for j < n; kStride > 0: the stride known to the compiler (ResNet's 2:
+  // session 23, ResNet-20 b128 training, 5 alternating runs of `--layers`, its shortcuts' forward
+  // 0.55-0.84 and 0.30 ms with the stride a variable, 0.42 and 0.19 without).
+  template <int kStride>
+  static void pick_row(const float* x, int64_t n, float* d, int64_t stride = kStride) {
+    if constexpr (kStride > 0) stride = kStride;
+    for (int64_t j = 0; j < n; ++j) d[j] = x[j * stride];
+  }
+
   template <bool kBackward>
   void subsample_pad(const Tensor& src, Tensor& dst) const {
     const Tensor& x = kBackward ? dst : src;  // the input-shaped tensor
@@ -252,7 +261,8 @@ class Shortcut : public Layer {
           }
           const float* xs = from + (n * C_ + ci) * H * W;
           for (int64_t i = 0; i < OH; ++i)
-            for (int64_t j = 0; j < OW; ++j) d[i * OW + j] = xs[i * s * W + j * s];
+            if (s == 2) pick_row<2>(xs + i * s * W, OW, d + i * OW);
+            else pick_row<0>(xs + i * s * W, OW, d + i * OW, s);
         }
       }
     });
