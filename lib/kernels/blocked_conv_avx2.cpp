@@ -6,17 +6,9 @@
 
 namespace cnn {
 
-const BlockedConvKernel kBlockedConvAvx2{"avx2", Isa::avx2, V256::kLanes, 2, 6,
-    blocked_conv_simd::forward<V256, 6, 2>, blocked_conv_simd::forward<V256, 6, 2, 1>,
-    blocked_conv_simd::pack_pixels<V256>, blocked_conv_simd::pack_mapped<V256>,
-    blocked_conv_simd::unpack_finish<V256>, blocked_conv_simd::wgrad<V256, 6, 2>,
-    blocked_conv_simd::depthwise<V256, 8>, blocked_conv_simd::maxpool<V256, 8>,
-    blocked_conv_simd::gather_lanes<V256>};
-const BlockedConvKernel kBlockedConvAvx2OneBlock{"avx2", Isa::avx2, V256::kLanes, 1, 12,
-    blocked_conv_simd::forward<V256, 12, 1>, blocked_conv_simd::forward<V256, 12, 1, 1>,
-    blocked_conv_simd::pack_pixels<V256>, blocked_conv_simd::pack_mapped<V256>,
-    blocked_conv_simd::unpack_finish<V256>, blocked_conv_simd::wgrad<V256, 6, 2>,
-    blocked_conv_simd::depthwise<V256, 8>, blocked_conv_simd::maxpool<V256, 8>,
-    blocked_conv_simd::gather_lanes<V256>};
+constinit const BlockedConvKernel kBlockedConvAvx2 =
+    blocked_conv_simd::table_entry<V256, 6, 2, 6, 2>("avx2", Isa::avx2);
+constinit const BlockedConvKernel kBlockedConvAvx2OneBlock =
+    blocked_conv_simd::table_entry<V256, 12, 1, 6, 2>("avx2", Isa::avx2);
 
 }  // namespace cnn

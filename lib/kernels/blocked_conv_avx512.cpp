@@ -21,23 +21,11 @@
 
 namespace cnn {
 
-const BlockedConvKernel kBlockedConvAvx512{"avx512", Isa::avx512, V512::kLanes, 2, 12,
-    blocked_conv_simd::forward<V512, 12, 2>, blocked_conv_simd::forward<V512, 12, 2, 1>,
-    blocked_conv_simd::pack_pixels<V512>, blocked_conv_simd::pack_mapped<V512>,
-    blocked_conv_simd::unpack_finish<V512>, blocked_conv_simd::wgrad<V512, 6, 4>,
-    blocked_conv_simd::depthwise<V512, 8>, blocked_conv_simd::maxpool<V512, 8>,
-    blocked_conv_simd::gather_lanes<V512>};
-const BlockedConvKernel kBlockedConvAvx512FourBlocks{"avx512", Isa::avx512, V512::kLanes, 4, 6,
-    blocked_conv_simd::forward<V512, 6, 4>, blocked_conv_simd::forward<V512, 6, 4, 1>,
-    blocked_conv_simd::pack_pixels<V512>, blocked_conv_simd::pack_mapped<V512>,
-    blocked_conv_simd::unpack_finish<V512>, blocked_conv_simd::wgrad<V512, 6, 4>,
-    blocked_conv_simd::depthwise<V512, 8>, blocked_conv_simd::maxpool<V512, 8>,
-    blocked_conv_simd::gather_lanes<V512>};
-const BlockedConvKernel kBlockedConvAvx512OneBlock{"avx512", Isa::avx512, V512::kLanes, 1, 16,
-    blocked_conv_simd::forward<V512, 16, 1>, blocked_conv_simd::forward<V512, 16, 1, 1>,
-    blocked_conv_simd::pack_pixels<V512>, blocked_conv_simd::pack_mapped<V512>,
-    blocked_conv_simd::unpack_finish<V512>, blocked_conv_simd::wgrad<V512, 6, 4>,
-    blocked_conv_simd::depthwise<V512, 8>, blocked_conv_simd::maxpool<V512, 8>,
-    blocked_conv_simd::gather_lanes<V512>};
+constinit const BlockedConvKernel kBlockedConvAvx512 =
+    blocked_conv_simd::table_entry<V512, 12, 2, 6, 4>("avx512", Isa::avx512);
+constinit const BlockedConvKernel kBlockedConvAvx512FourBlocks =
+    blocked_conv_simd::table_entry<V512, 6, 4, 6, 4>("avx512", Isa::avx512);
+constinit const BlockedConvKernel kBlockedConvAvx512OneBlock =
+    blocked_conv_simd::table_entry<V512, 16, 1, 6, 4>("avx512", Isa::avx512);
 
 }  // namespace cnn

@@ -491,4 +491,12 @@ void gather_lanes(const float* base, const int64_t* pix, int64_t step, int64_t c
   }
 }
 
+// The table entry of V's kernels: a P-pixel x B-block forward tile, an MT x CV weight-gradient
+// tile; 8-pixel depthwise and max-pooling tiles.
+template <class V, int P, int B, int MT, int CV>
+constexpr BlockedConvKernel table_entry(std::string_view name, Isa isa) {
+  return {name,           isa,          V::kLanes,        B, P, forward<V, P, B>, forward<V, P, B, 1>, pack_pixels<V>,
+          pack_mapped<V>, unpack_finish<V>, wgrad<V, MT, CV>, depthwise<V, 8>, maxpool<V, 8>, gather_lanes<V>};
+}
+
 }  // namespace cnn::blocked_conv_simd

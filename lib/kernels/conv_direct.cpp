@@ -299,14 +299,14 @@ DirectConvPlan plan_direct_conv(const ConvGeom& g, int M, int64_t N, const RowCo
   p.y_map = {N, g.OH, g.OW, y.pitch, y.plane, int64_t(M) * g.OH * g.OW, int64_t(g.OH) * g.OW};
   const RowLayout& dx = p.rows.dx;
   p.dx_map = {N, g.H, g.W, dx.pitch, dx.plane, int64_t(g.C) * g.H * g.W, int64_t(g.H) * g.W};
-  if (blocked_layout() && g.C >= kBlockedMinChannels) p.blocked = plan_blocked_conv(g, M, blocked_conv_kernel(kernel.isa, M, g.KH * g.KW));
+  const int taps = g.KH * g.KW;
+  if (blocked_layout() && g.C >= kBlockedMinChannels) p.blocked = plan_blocked_conv(g, M, blocked_conv_kernel(kernel.isa, M, taps));
   // The input gradient has g.C channels: fewer than kBlockedMinChannels would leave most of its
   // output block's lanes unused.
   if (blocked_layout() && M >= kBlockedMinChannels && g.C >= kBlockedMinChannels) {
-    if (!strided(p.rows))
-      p.blocked_dx = plan_blocked_conv(backward_data_geometry(g, M), g.C, blocked_conv_kernel(kernel.isa, g.C, g.KH * g.KW));
-    else
-      p.blocked_sdx = plan_blocked_strided_dx(g, M, blocked_conv_kernel(kernel.isa, g.C, g.KH * g.KW));
+    const BlockedConvKernel& k = blocked_conv_kernel(kernel.isa, g.C, taps);
+    if (!strided(p.rows)) p.blocked_dx = plan_blocked_conv(backward_data_geometry(g, M), g.C, k);
+    else p.blocked_sdx = plan_blocked_strided_dx(g, M, k);
   }
   if (p.weight_gradient_blocked()) {
     if (p.dy_padded()) {
