@@ -438,7 +438,6 @@ void weight_gradient(const DirectConvPlan& p, const BackwardSpace& s) {
 
 namespace {
 
-// dst[k * stride] = (or +=) src[k] for k < n.
 // Strided backward-data in the blocked layout: each phase's convolution of the packed output
 // gradient into its own part of dx_blocked, then one pass over dx's rows that interleaves the
 // phases' pixels of a row (zeros for phases no tap reaches) and transposes them into dx (or adds
@@ -469,10 +468,11 @@ void backward_data_phases(const DirectConvPlan& p, const BackwardSpace& s, float
       const float* part = s.dx_blocked;  // phase (a, b)'s outputs: phases in (a, b) order
       for (const BlockedPhase& ph : phases) {
         const bool computed = !ph.taps.empty();
-        if (ph.a == h % g.SH) {
+        if (ph.a == h % g.SH && computed) {
           const float* src = part + n * ph.plan.y_image + mb * ph.plan.y_block + (h / g.SH) * ph.cols * L;
-          for (int64_t j = 0, x = ph.b; j < ph.cols; ++j, x += g.SW)
-            for (int l = 0; l < L; ++l) line[x * L + l] = computed ? src[j * L + l] : 0.f;
+          for (int64_t j = 0, x = ph.b; j < ph.cols; ++j, x += g.SW) std::copy_n(src + j * L, L, line + x * L);
+        } else if (ph.a == h % g.SH) {
+          for (int64_t j = 0, x = ph.b; j < ph.cols; ++j, x += g.SW) std::fill_n(line + x * L, L, 0.f);
         }
         if (computed) part += p.N * ph.plan.y_image;
       }
