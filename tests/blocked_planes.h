@@ -8,6 +8,15 @@
 
 namespace cnn::test {
 
+// Every entry of the blocked-kernel table for `isa` (at least the two- and one-block tiles), so a
+// kernel added to the table is tested by every blocked test.
+inline std::vector<const BlockedConvKernel*> blocked_kernels_of(Isa isa) {
+  std::vector<const BlockedConvKernel*> out;
+  for (const BlockedConvKernel& k : blocked_conv_kernels())
+    if (k.isa == isa) out.push_back(&k);
+  return out;
+}
+
 // The convolution's output (n, m, oh, ow) of x (N x g.C x H x W) and w (M x g.C x KH x KW), in double.
 inline double conv_definition(const ConvGeom& g, const std::vector<float>& x, const std::vector<float>& w, int n,
                               int m, int oh, int ow) {

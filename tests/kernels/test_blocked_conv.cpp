@@ -384,17 +384,15 @@ namespace {
 // Every kernel of the table for `isa`, against the definition.
 void check_kernels_of(Isa isa) {
   skip_unless_cpu_has(isa);
-  int checked = 0;
-  for (const BlockedConvKernel& k : blocked_conv_kernels()) {
-    if (k.isa != isa) continue;
-    INFO(k.blocks << " blocks");
-    check_kernel(k);
-    check_target_store(k);
-    check_pixel_packing(k);
-    check_mapped_packing(k);
-    ++checked;
+  const auto kernels = cnn::test::blocked_kernels_of(isa);
+  REQUIRE(kernels.size() >= 2);
+  for (const BlockedConvKernel* k : kernels) {
+    INFO(k->blocks << " blocks");
+    check_kernel(*k);
+    check_target_store(*k);
+    check_pixel_packing(*k);
+    check_mapped_packing(*k);
   }
-  REQUIRE(checked >= 2);
 }
 }  // namespace
 

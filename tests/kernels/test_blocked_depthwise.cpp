@@ -106,10 +106,10 @@ TEST_CASE("blocked_depthwise: the reference kernel gives the definition") { chec
 
 TEST_CASE("blocked_depthwise: avx2 kernels give the definition") {
   skip_unless_cpu_has(Isa::avx2);
-  for (const BlockedConvKernel* k : {&kBlockedConvAvx2, &kBlockedConvAvx2OneBlock}) check_depthwise(*k);
+  for (const BlockedConvKernel* k : cnn::test::blocked_kernels_of(Isa::avx2)) check_depthwise(*k);
 }
 
 TEST_CASE("blocked_depthwise: avx512 kernels give the definition") {
   skip_unless_cpu_has(Isa::avx512);
-  for (const BlockedConvKernel* k : {&kBlockedConvAvx512FourBlocks, &kBlockedConvAvx512, &kBlockedConvAvx512OneBlock}) check_depthwise(*k);
+  for (const BlockedConvKernel* k : cnn::test::blocked_kernels_of(Isa::avx512)) check_depthwise(*k);
 }

@@ -99,10 +99,10 @@ TEST_CASE("blocked_maxpool: the reference kernel gives PyTorch's max pooling") {
 
 TEST_CASE("blocked_maxpool: avx2 kernels give PyTorch's max pooling") {
   skip_unless_cpu_has(Isa::avx2);
-  for (const BlockedConvKernel* k : {&kBlockedConvAvx2, &kBlockedConvAvx2OneBlock}) check_maxpool(*k);
+  for (const BlockedConvKernel* k : cnn::test::blocked_kernels_of(Isa::avx2)) check_maxpool(*k);
 }
 
 TEST_CASE("blocked_maxpool: avx512 kernels give PyTorch's max pooling") {
   skip_unless_cpu_has(Isa::avx512);
-  for (const BlockedConvKernel* k : {&kBlockedConvAvx512FourBlocks, &kBlockedConvAvx512, &kBlockedConvAvx512OneBlock}) check_maxpool(*k);
+  for (const BlockedConvKernel* k : cnn::test::blocked_kernels_of(Isa::avx512)) check_maxpool(*k);
 }

@@ -94,10 +94,10 @@ TEST_CASE("blocked_stem: the reference kernel gives the definition") { check_ste
 
 TEST_CASE("blocked_stem: avx2 kernels give the definition") {
   skip_unless_cpu_has(Isa::avx2);
-  for (const BlockedConvKernel* k : {&kBlockedConvAvx2, &kBlockedConvAvx2OneBlock}) check_stem(*k);
+  for (const BlockedConvKernel* k : cnn::test::blocked_kernels_of(Isa::avx2)) check_stem(*k);
 }
 
 TEST_CASE("blocked_stem: avx512 kernels give the definition") {
   skip_unless_cpu_has(Isa::avx512);
-  for (const BlockedConvKernel* k : {&kBlockedConvAvx512FourBlocks, &kBlockedConvAvx512, &kBlockedConvAvx512OneBlock}) check_stem(*k);
+  for (const BlockedConvKernel* k : cnn::test::blocked_kernels_of(Isa::avx512)) check_stem(*k);
 }

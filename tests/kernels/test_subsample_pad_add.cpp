@@ -101,10 +101,10 @@ TEST_CASE("subsample_pad_add: the reference kernel gives the definition") {
 
 TEST_CASE("subsample_pad_add: avx2 kernels give the definition") {
   skip_unless_cpu_has(Isa::avx2);
-  for (const BlockedConvKernel* k : {&kBlockedConvAvx2, &kBlockedConvAvx2OneBlock}) check_subsample_pad_add(*k);
+  for (const BlockedConvKernel* k : cnn::test::blocked_kernels_of(Isa::avx2)) check_subsample_pad_add(*k);
 }
 
 TEST_CASE("subsample_pad_add: avx512 kernels give the definition") {
   skip_unless_cpu_has(Isa::avx512);
-  for (const BlockedConvKernel* k : {&kBlockedConvAvx512FourBlocks, &kBlockedConvAvx512, &kBlockedConvAvx512OneBlock}) check_subsample_pad_add(*k);
+  for (const BlockedConvKernel* k : cnn::test::blocked_kernels_of(Isa::avx512)) check_subsample_pad_add(*k);
 }
