@@ -226,13 +226,51 @@ namespace {
 constexpr int64_t kStridedPrefetchRows = 2;
 }  // namespace
 
+namespace {
+// The arguments every item of p shares (input layout, taps, prefetch).
+BlockedConvArgs conv_args(const BlockedConvPlan& p) {
+  BlockedConvArgs a;
+  a.CB = p.CB, a.T = static_cast<int>(p.tap.size()), a.tap = p.tap.data();
+  a.last_lanes = p.C % p.L;
+  a.x_block = p.x_block, a.x_pix = p.x_pix.data();
+  // Session 19 (Zen 5, 7 alternating runs): ResNet-50 inference at batch 32 38.5 -> 41.6
+  // images/s, its 1x1 layers 18% faster (`--layers`); MobileNet v1 229 -> 237. A 3x3
+  // convolution reads each pixel for 9 taps from L1 and gained nothing.
+  if (p.tap.size() == 1) a.prefetch = p.x_block;
+  if (p.tap.size() > 1 && p.g.SH > 1) a.prefetch = kStridedPrefetchRows * p.WP * p.L, a.prefetch_taps = true;
+  return a;
+}
+// Input floats a pixel chunk of p would like (its rows, all channel blocks, stay in L2 while every
+// output group sweeps them).
+int64_t chunk_target(const BlockedConvPlan& p) { return (int64_t(1) << 15) / (int64_t(p.CB) * p.L); }
+}  // namespace
+
+void blocked_conv_images(const BlockedConvPlan& p, int64_t count, const float* xb, const float* wpacked, float* yb) {
+  const BlockedConvKernel& k = *p.kernel;
+  const int64_t chunks = pixel_chunks(p, count, 1, chunk_target(p));
+  const int64_t tiles = (p.pixels + k.tile - 1) / k.tile;
+  const int64_t group_w = int64_t(p.CB) * int64_t(p.tap.size()) * p.L * p.G;
+  BlockedConvArgs a = conv_args(p);
+  a.y_block = p.y_block;
+  for (int64_t n = 0; n < count; ++n)
+    for (int64_t c = 0; c < chunks; ++c) {
+      const int64_t i0 = tiles * c / chunks * k.tile, i1 = std::min(p.pixels, tiles * (c + 1) / chunks * k.tile);
+      a.x = xb + n * p.x_image;
+      for (int64_t grp = 0; grp < p.MG; ++grp) {
+        a.w = wpacked + grp * group_w;
+        a.y = yb + n * p.y_image + grp * k.blocks * p.y_block;
+        k.forward(a, i0, i1);
+      }
+    }
+}
+
 void blocked_conv_run(const BlockedConvPlan& p, int64_t N, const float* xb, const float* wpacked, float* yb,
                       const BlockedOutputTarget* target) {
   const BlockedConvKernel& k = *p.kernel;
   const BlockedConvPlan* into = target ? target->plane : nullptr;
   const int64_t y_image = into ? into->x_image : p.y_image, y_block = into ? into->x_block : p.y_block;
   const int threads = num_threads();
-  const int64_t chunks = pixel_chunks(p, N, threads, (int64_t(1) << 15) / (int64_t(p.CB) * p.L)), items = N * chunks;
+  const int64_t chunks = pixel_chunks(p, N, threads, chunk_target(p)), items = N * chunks;
   const int64_t tiles = (p.pixels + k.tile - 1) / k.tile;
   const int64_t group_w = int64_t(p.CB) * int64_t(p.tap.size()) * p.L * p.G;
   // Images and pixel chunks for the threads; output groups too when those are fewer than two per
@@ -246,16 +284,9 @@ void blocked_conv_run(const BlockedConvPlan& p, int64_t N, const float* xb, cons
       const int64_t n = item / chunks, c = item % chunks;
       const int64_t i0 = tiles * c / chunks * k.tile, i1 = std::min(p.pixels, tiles * (c + 1) / chunks * k.tile);
       const int64_t g0 = p.MG * part / parts, g1 = p.MG * (part + 1) / parts;
-      BlockedConvArgs a;
-      a.CB = p.CB, a.T = static_cast<int>(p.tap.size()), a.tap = p.tap.data();
-      a.last_lanes = p.C % p.L;
-      a.x = xb + n * p.x_image, a.x_block = p.x_block, a.x_pix = p.x_pix.data();
+      BlockedConvArgs a = conv_args(p);
+      a.x = xb + n * p.x_image;
       a.y_block = y_block;
-      // Session 19 (Zen 5, 7 alternating runs): ResNet-50 inference at batch 32 38.5 -> 41.6
-      // images/s, its 1x1 layers 18% faster (`--layers`); MobileNet v1 229 -> 237. A 3x3
-      // convolution reads each pixel for 9 taps from L1 and gained nothing.
-      if (p.tap.size() == 1) a.prefetch = p.x_block;
-      if (p.tap.size() > 1 && p.g.SH > 1) a.prefetch = kStridedPrefetchRows * p.WP * p.L, a.prefetch_taps = true;
       if (into) {
         a.y_pix = target->pix;
         a.clamp = target->clamp, a.lo = target->lo, a.hi = target->hi;
@@ -376,6 +407,25 @@ int blocked_wgrad_units(const BlockedConvPlan& p, int threads) {
   return threads * static_cast<int>(std::clamp<int64_t>(per_thread, 1, kUnitsPerThread));
 }
 
+namespace {
+BlockedWgradArgs wgrad_args(const BlockedConvPlan& p, const BlockedGradient& dy) {
+  BlockedWgradArgs a;
+  a.CB = p.CB, a.M = p.M, a.T = static_cast<int>(p.tap.size()), a.tap = p.tap.data();
+  a.x_block = p.x_block, a.x_pix = p.x_pix.data();
+  a.dy_block = dy.dy_block, a.dy_pix = dy.dy_pix;
+  a.OW = p.g.OW, a.x_step = int64_t(p.g.SW) * p.L;
+  a.x_image = p.x_image, a.dy_image = dy.dy_image;
+  return a;
+}
+}  // namespace
+
+void blocked_wgrad_images(const BlockedConvPlan& p, int64_t count, const float* xb, const BlockedGradient& dy,
+                          float* dwt) {
+  BlockedWgradArgs a = wgrad_args(p, dy);
+  a.x = xb, a.dy = dy.dy, a.images = count;
+  p.kernel->wgrad(a, 0, p.pixels, dwt);
+}
+
 void blocked_wgrad_run(const BlockedConvPlan& p, int64_t N, const float* xb, const BlockedGradient& dy,
                        float* partials, int units) {
   // Long sweeps: each tile's sums are added to the partial once per work item, and rows of one
@@ -405,12 +455,7 @@ void blocked_wgrad_run(const BlockedConvPlan& p, int64_t N, const float* xb, con
   // images of a group split 14 / 12 between two.
   const int64_t P = p.pixels, total = N * P, group = target / P, part = blocked_wgrad_floats(p);
   parallel_for_balanced(units, [&](int64_t b, int64_t e, int) {
-    BlockedWgradArgs a;
-    a.CB = p.CB, a.M = p.M, a.T = static_cast<int>(p.tap.size()), a.tap = p.tap.data();
-    a.x_block = p.x_block, a.x_pix = p.x_pix.data();
-    a.dy_block = dy.dy_block, a.dy_pix = dy.dy_pix;
-    a.OW = p.g.OW, a.x_step = int64_t(p.g.SW) * p.L;
-    a.x_image = p.x_image, a.dy_image = dy.dy_image;
+    BlockedWgradArgs a = wgrad_args(p, dy);
     for (int64_t u = b; u < e; ++u)
       for (int64_t s = total * u / units, f = total * (u + 1) / units; s < f;) {
         const int64_t n = s / P, i0 = s % P;
@@ -429,15 +474,16 @@ void blocked_wgrad_run(const BlockedConvPlan& p, int64_t N, const float* xb, con
 void add_blocked_wgrad(const BlockedConvPlan& p, const float* partials, int units, float* dw) {
   const int T = static_cast<int>(p.tap.size());
   const int64_t CBL = int64_t(p.CB) * p.L, part = blocked_wgrad_floats(p);
-  for (int u = 0; u < units; ++u) {
-    const float* dwt = partials + u * part;
-    for (int m = 0; m < p.M; ++m)  // dwt read in order; dw's row m (C * T floats) stays in L1
-      for (int t = 0; t < T; ++t) {
-        const float* src = dwt + (int64_t(t) * p.M + m) * CBL;
-        float* dst = dw + int64_t(m) * p.C * T + t;
-        for (int c = 0; c < p.C; ++c) dst[int64_t(c) * T] += src[c];
-      }
-  }
+  // In parallel over output channels, each value summed in unit order: the same bits as one thread.
+  parallel_for(p.M, [&](int64_t m0, int64_t m1, int) {
+    for (int64_t m = m0; m < m1; ++m)  // dw's row m (C * T floats) stays in L1
+      for (int u = 0; u < units; ++u)
+        for (int t = 0; t < T; ++t) {
+          const float* src = partials + u * part + (int64_t(t) * p.M + m) * CBL;
+          float* dst = dw + m * p.C * T + t;
+          for (int c = 0; c < p.C; ++c) dst[int64_t(c) * T] += src[c];
+        }
+  });
 }
 
 }  // namespace cnn

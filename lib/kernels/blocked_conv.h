@@ -246,6 +246,10 @@ struct BlockedOutputTarget {
 void blocked_conv_run(const BlockedConvPlan& p, int64_t N, const float* xb, const float* wpacked, float* yb,
                       const BlockedOutputTarget* target = nullptr);
 
+// Single-threaded, a thread's part of a pipelined pass (conv_direct.cpp): images [0, count) of xb
+// convolved into yb (p.y_image floats each), every pixel chunk and output group in turn.
+void blocked_conv_images(const BlockedConvPlan& p, int64_t count, const float* xb, const float* wpacked, float* yb);
+
 // The input gradient of a strided convolution g (M output channels) as one blocked convolution
 // per phase (a, b) of dx (its pixels a + SH * i, b + SW * j): the taps (kh, kw) that reach that
 // phase, each reading the output gradient at a fixed offset from the phase pixel, over the output
@@ -294,6 +298,9 @@ int blocked_wgrad_units(const BlockedConvPlan& p, int threads);
 // parallel over the units (the same units, the same bits, whichever thread runs them).
 void blocked_wgrad_run(const BlockedConvPlan& p, int64_t N, const float* xb, const BlockedGradient& dy,
                        float* partials, int units);
+// Single-threaded: the weight gradient of `count` whole images added to dwt (one partial).
+void blocked_wgrad_images(const BlockedConvPlan& p, int64_t count, const float* xb, const BlockedGradient& dy,
+                          float* dwt);
 // dw (M x C x KH x KW) += the units' partials, added in unit order.
 void add_blocked_wgrad(const BlockedConvPlan& p, const float* partials, int units, float* dw);
 

@@ -95,8 +95,11 @@ int64_t group_budget = kDefaultGroupBudget;
 }  // namespace
 
 int direct_conv_sum_slots() {
-  // A few slots per thread: the unpack's runs of items are taken by whichever thread is free.
-  constexpr int kSlotsPerThread = 4;
+  // Slots per thread: each a run of work taken whole by whichever thread is free. The pipelined
+  // forward's units are these runs of images: with 4 per thread a thread waited up to a quarter
+  // of its share at the end of each layer (session 24, ResNet-20 b128 training, 5 alternating
+  // runs, best of each: 962 -> 1032 images/s with 16).
+  constexpr int kSlotsPerThread = 16;
   return kSlotsPerThread * num_threads();
 }
 
@@ -210,8 +213,8 @@ bool blocked_layout() {
 
 void set_direct_conv_blocked(bool on) { blocked_setting = on; }
 
-size_t DirectConvPlan::forward_floats() const {
-  if (forward_blocked()) return size_t(N) * size_t(blocked.x_image + blocked.y_image);
+size_t DirectConvPlan::forward_floats(int threads) const {
+  if (forward_blocked()) return size_t(std::max<int64_t>(N, threads)) * size_t(blocked.x_image + blocked.y_image);
   return size_t(C) * rows.x.length;
 }
 
@@ -232,6 +235,7 @@ struct BackwardSpace {
   float *dy_blocked, *dx_blocked;  // backward_data_blocked: its input and output
   float* dx_line;                  // strided: a row of dx as pixel vectors per thread
   float *xb, *dy_plain;            // weight_gradient_blocked: x packed, dy unpadded (dx not blocked)
+  int64_t dx_image = 0;  // floats of one image's dx_blocked
   int64_t part = 0;  // floats of one partial
   int partials_n = 0;  // one per thread, or the blocked weight gradient's units
   bool by_rows = false;
@@ -262,6 +266,9 @@ struct BackwardSpace {
         dx_floats += size_t(ph.plan.y_image);
       }
     }
+    dx_image = int64_t(dx_floats);
+    // The pipelined backward's threads each take their images' part: at least one image each.
+    const int64_t NI = p.packs_input_and_output_grad() ? std::max<int64_t>(p.N, threads) : p.N;
     take(wpack, wfloats);
     take(partials, size_t(partials_n) * size_t(part));
     take(xrows, bdw ? 0 : size_t(p.C) * p.wide.x.length);
@@ -270,10 +277,10 @@ struct BackwardSpace {
     if (!(by_rows && r.narrow)) dywide = dyrows;
     take(dxrows, strided(r) && !bdx ? size_t(p.C) * r.dx.length : 0);
     take(dyb, bdw || by_rows ? 0 : size_t(blocked_floats(p.M, p.wide.y.positions, L)));
-    take(dy_blocked, bdx ? size_t(p.N * p.dy_padded()->x_image) : 0);
-    take(dx_blocked, size_t(p.N) * dx_floats);
+    take(dy_blocked, bdx ? size_t(NI * p.dy_padded()->x_image) : 0);
+    take(dx_blocked, size_t(NI) * dx_floats);
     take(dx_line, p.strided_dx_blocked() ? size_t(std::max(threads, 1)) * size_t(p.g.W) * size_t(p.blocked_sdx.pad.L) : 0);
-    take(xb, bdw ? size_t(p.N * p.blocked.x_image) : 0);
+    take(xb, bdw ? size_t(NI * p.blocked.x_image) : 0);
     take(dy_plain, bdw && !bdx ? size_t(p.N * p.dy_plain.x_image) : 0);
     total = at;
   }
@@ -329,6 +336,45 @@ void pack_direct_conv_weights(const DirectConvPlan& p, const float* w, float* ds
 
 namespace {
 
+// Output block mb of image n (its pixels at src) -> y (N x b.M x OH x OW) through the epilogue,
+// its BatchNorm sums added to slot (when set: 2 * b.M doubles).
+void unpack_block(const BlockedConvPlan& b, const float* src, int64_t n, int64_t mb, const ConvEpilogue& e,
+                  bool accumulate, float* y, const BlockedResidual* blocked_residual, double* slot) {
+  double lanes_sums[kMaxBlockedLanes * kBlockedSumStride];
+  const int L = b.L, M = b.M;
+  const int64_t P = b.pixels;
+  const int lanes = std::min<int>(L, M - int(mb) * L);
+  float* out[kMaxBlockedLanes];
+  const float* res[kMaxBlockedLanes];
+  for (int l = 0; l < lanes; ++l) {
+    const int64_t at = (n * M + mb * L + l) * P;
+    out[l] = y + at;
+    res[l] = e.residual ? e.residual + at : nullptr;
+  }
+  BlockedEpilogue be{e.bias ? e.bias + mb * L : nullptr, e.residual ? res : nullptr, e.clamp, e.lo, e.hi};
+  be.accumulate = accumulate;
+  float bias_block[kMaxBlockedLanes];  // a whole block's bias, with a blocked residual
+  if (blocked_residual) {
+    const BlockedResidual& r = *blocked_residual;
+    be.residual_px = r.data + n * r.image + mb * r.block;
+    be.residual_pix = r.pix;
+    if (e.bias) {
+      std::fill_n(bias_block, L, 0.f);
+      std::copy_n(e.bias + mb * L, lanes, bias_block);
+      be.bias = bias_block;
+    }
+  }
+  if (slot) be.sums = std::fill_n(lanes_sums, lanes * kBlockedSumStride, 0.0) - lanes * kBlockedSumStride;
+  b.kernel->unpack_finish(src, P, lanes, be, out);
+  if (!slot) return;
+  double* sums = slot + 2 * mb * L;
+  for (int l = 0; l < lanes; ++l)
+    for (int k = 0; k < kBlockedSumLanes; ++k) {
+      sums[2 * l] += lanes_sums[l * kBlockedSumStride + k];
+      sums[2 * l + 1] += lanes_sums[l * kBlockedSumStride + kBlockedSumLanes + k];
+    }
+}
+
 // yb (N blocked outputs of b) -> y (N x b.M x OH x OW) through the epilogue (and its BatchNorm
 // sums into e.slot_sums), or added to y (accumulate), in parallel over (image, output block)
 // items: each block's pixels transposed by the kernel's unpack_finish (L x L at a time, then 8 x 8,
@@ -338,41 +384,10 @@ namespace {
 void unpack_blocked_output(const BlockedConvPlan& b, int64_t N, const float* yb, const ConvEpilogue& e,
                            bool accumulate, float* y, const BlockedResidual* blocked_residual = nullptr) {
   const int L = b.L, M = b.M, MB = (M + L - 1) / L;
-  const int64_t P = b.pixels, items = N * MB;
+  const int64_t items = N * MB;
   auto unpack = [&](int64_t it, double* slot) {
-    double lanes_sums[kMaxBlockedLanes * kBlockedSumStride];
     const int64_t n = it / MB, mb = it % MB;
-    const float* src = yb + n * b.y_image + mb * b.y_block;
-    const int lanes = std::min<int>(L, M - int(mb) * L);
-    float* out[kMaxBlockedLanes];
-    const float* res[kMaxBlockedLanes];
-    for (int l = 0; l < lanes; ++l) {
-      const int64_t at = (n * M + mb * L + l) * P;
-      out[l] = y + at;
-      res[l] = e.residual ? e.residual + at : nullptr;
-    }
-    BlockedEpilogue be{e.bias ? e.bias + mb * L : nullptr, e.residual ? res : nullptr, e.clamp, e.lo, e.hi};
-    be.accumulate = accumulate;
-    float bias_block[kMaxBlockedLanes];  // a whole block's bias, with a blocked residual
-    if (blocked_residual) {
-      const BlockedResidual& r = *blocked_residual;
-      be.residual_px = r.data + n * r.image + mb * r.block;
-      be.residual_pix = r.pix;
-      if (e.bias) {
-        std::fill_n(bias_block, L, 0.f);
-        std::copy_n(e.bias + mb * L, lanes, bias_block);
-        be.bias = bias_block;
-      }
-    }
-    if (slot) be.sums = std::fill_n(lanes_sums, lanes * kBlockedSumStride, 0.0) - lanes * kBlockedSumStride;
-    b.kernel->unpack_finish(src, P, lanes, be, out);
-    if (!slot) return;
-    double* sums = slot + 2 * mb * L;
-    for (int l = 0; l < lanes; ++l)
-      for (int k = 0; k < kBlockedSumLanes; ++k) {
-        sums[2 * l] += lanes_sums[l * kBlockedSumStride + k];
-        sums[2 * l + 1] += lanes_sums[l * kBlockedSumStride + kBlockedSumLanes + k];
-      }
+    unpack_block(b, yb + n * b.y_image + mb * b.y_block, n, mb, e, accumulate, y, blocked_residual, slot);
   };
   if (!e.slot_sums) {
     parallel_for_balanced(items, [&](int64_t s, int64_t f, int) {
@@ -445,40 +460,55 @@ namespace {
 // pass per phase storing every SW-th value of dx's rows (each line missed the caches once per
 // phase) made layer2.0.conv1's backward 5.3 ms against 4.2 for layer2.1.conv1's twice as many
 // multiply-adds.
+// Row h of output block mb of dx for image n (the phases' outputs of `count` images, phase
+// after phase, at out; n_at: n's place among them): the phases' pixel vectors interleaved into
+// line (g.W pixels), then transposed into dx (or added to it).
+void strided_dx_row(const DirectConvPlan& p, const float* out, int64_t count, int64_t n, int64_t n_at, int64_t mb,
+                    int64_t h, float* line, float* dx, bool add_dx) {
+  const ConvGeom& g = p.g;
+  const BlockedConvKernel& k = *p.blocked_sdx.pad.kernel;
+  const int L = k.lanes, lanes = std::min<int>(L, g.C - int(mb) * L);
+  const float* part = out;  // phase (a, b)'s outputs: phases in (a, b) order
+  for (const BlockedPhase& ph : p.blocked_sdx.phases) {
+    const bool computed = !ph.taps.empty();
+    if (ph.a == h % g.SH && computed) {
+      const float* src = part + n_at * ph.plan.y_image + mb * ph.plan.y_block + (h / g.SH) * ph.cols * L;
+      for (int64_t j = 0, x = ph.b; j < ph.cols; ++j, x += g.SW) std::copy_n(src + j * L, L, line + x * L);
+    } else if (ph.a == h % g.SH) {
+      for (int64_t j = 0, x = ph.b; j < ph.cols; ++j, x += g.SW) std::fill_n(line + x * L, L, 0.f);
+    }
+    if (computed) part += count * ph.plan.y_image;
+  }
+  BlockedEpilogue e;
+  e.accumulate = add_dx;
+  float* rows[kMaxBlockedLanes];
+  for (int l = 0; l < lanes; ++l) rows[l] = dx + ((n * g.C + mb * L + l) * g.H + h) * g.W;
+  k.unpack_finish(line, g.W, lanes, e, rows);
+}
+
+// Strided backward-data in the blocked layout: each phase's convolution of the packed output
+// gradient into its own part of dx_blocked, then one pass over dx's rows that interleaves the
+// phases' pixels of a row (zeros for phases no tap reaches) and transposes them into dx (or adds
+// them to it). Session 23 (Zen 5, ResNet-20 b128 training, `--layers`, 3 alternating runs): a
+// pass per phase storing every SW-th value of dx's rows (each line missed the caches once per
+// phase) made layer2.0.conv1's backward 5.3 ms against 4.2 for layer2.1.conv1's twice as many
+// multiply-adds.
 void backward_data_phases(const DirectConvPlan& p, const BackwardSpace& s, float* dx, bool add_dx) {
   const ConvGeom& g = p.g;
-  const std::vector<BlockedPhase>& phases = p.blocked_sdx.phases;
   const float* w = s.wpack;
   float* out = s.dx_blocked;
-  for (const BlockedPhase& ph : phases) {
+  for (const BlockedPhase& ph : p.blocked_sdx.phases) {
     if (ph.taps.empty()) continue;
     blocked_conv_run(ph.plan, p.N, s.dy_blocked, w, out);
     w += blocked_phase_weight_floats(ph);
     out += p.N * ph.plan.y_image;
   }
-  const BlockedConvKernel& k = *p.blocked_sdx.pad.kernel;
-  const int L = k.lanes, MB = (g.C + L - 1) / L;
-  BlockedEpilogue e;
-  e.accumulate = add_dx;
+  const int L = p.blocked_sdx.pad.L, MB = (g.C + L - 1) / L;
   parallel_for_balanced(p.N * MB * g.H, [&](int64_t f0, int64_t f1, int tid) {
     float* const line = s.dx_line + int64_t(tid) * g.W * L;  // one row of dx as pixel vectors
     for (int64_t it = f0; it < f1; ++it) {
-      const int64_t n = it / (MB * g.H), mb = it / g.H % MB, h = it % g.H;
-      const int lanes = std::min<int>(L, g.C - int(mb) * L);
-      const float* part = s.dx_blocked;  // phase (a, b)'s outputs: phases in (a, b) order
-      for (const BlockedPhase& ph : phases) {
-        const bool computed = !ph.taps.empty();
-        if (ph.a == h % g.SH && computed) {
-          const float* src = part + n * ph.plan.y_image + mb * ph.plan.y_block + (h / g.SH) * ph.cols * L;
-          for (int64_t j = 0, x = ph.b; j < ph.cols; ++j, x += g.SW) std::copy_n(src + j * L, L, line + x * L);
-        } else if (ph.a == h % g.SH) {
-          for (int64_t j = 0, x = ph.b; j < ph.cols; ++j, x += g.SW) std::fill_n(line + x * L, L, 0.f);
-        }
-        if (computed) part += p.N * ph.plan.y_image;
-      }
-      float* rows[kMaxBlockedLanes];
-      for (int l = 0; l < lanes; ++l) rows[l] = dx + ((n * g.C + mb * L + l) * g.H + h) * g.W;
-      k.unpack_finish(line, g.W, lanes, e, rows);
+      const int64_t n = it / (MB * g.H);
+      strided_dx_row(p, s.dx_blocked, p.N, n, n, it / g.H % MB, it % g.H, line, dx, add_dx);
     }
   });
 }
@@ -550,6 +580,90 @@ void direct_conv_backward_group(const DirectConvPlan& p, const float* x, const f
   b.x = s.dyrows + r.dy.front, b.x_stride = r.dy.length;
   b.w = s.wpack, b.outputs = &p.dx_map, b.out = dx, b.accumulate = add_dx;
   run_forward(*p.kernel, b, r.dx.positions);
+}
+
+namespace {
+// Images a thread packs, convolves and unpacks at a time in the pipelined passes: their blocked
+// input and output within 1 MiB (in its L2 with the weights), at most the group's share of a thread.
+constexpr int64_t kPipelineFloats = int64_t(1) << 18;
+int64_t pipeline_images(const DirectConvPlan& p, int threads, int64_t per_image) {
+  return std::clamp<int64_t>(kPipelineFloats / std::max<int64_t>(per_image, 1), 1, std::max<int64_t>(p.N / threads, 1));
+}
+// Image n's blocks [0, blocks) of plan b, from tensor t (through map), into count images at dst.
+void pack_images(const BlockedConvPlan& b, const float* t, int64_t n0, int64_t count, float* dst, const BnPackMap* map) {
+  for (int64_t i = 0; i < count * b.CB; ++i)
+    pack_blocked_block(b, t, n0 + i / b.CB, i % b.CB, dst + i / b.CB * b.x_image + i % b.CB * b.x_block, map);
+}
+}  // namespace
+
+void direct_conv_forward_pipelined(const DirectConvPlan& p, int64_t N, const float* x, const float* wpacked,
+                                   const ConvEpilogue& e, float* y, float* workspace, const BnPackMap* x_map) {
+  const BlockedConvPlan& b = p.blocked;
+  const int threads = num_threads(), units = direct_conv_sum_slots(), MB = (p.M + b.L - 1) / b.L;
+  const int64_t per = b.x_image + b.y_image, k = pipeline_images(p, threads, per);
+  parallel_for_balanced(units, [&](int64_t u0, int64_t u1, int tid) {
+    float* const xb = workspace + tid * k * per;
+    float* const yb = xb + k * b.x_image;
+    for (int64_t u = u0; u < u1; ++u)
+      for (int64_t n0 = N * u / units, end = N * (u + 1) / units; n0 < end; n0 += k) {
+        const int64_t count = std::min(k, end - n0);
+        pack_images(b, x, n0, count, xb, x_map);
+        blocked_conv_images(b, count, xb, wpacked, yb);
+        for (int64_t i = 0; i < count * MB; ++i)
+          unpack_block(b, yb + i / MB * b.y_image + i % MB * b.y_block, n0 + i / MB, i % MB, e, false, y, nullptr,
+                       e.slot_sums ? e.slot_sums + u * 2 * p.M : nullptr);
+      }
+  });
+}
+
+void direct_conv_backward_pipelined(const DirectConvPlan& p, int64_t N, const float* x, const float* dy, float* dx,
+                                    bool dw, float* workspace, bool add_dx, const BnPackMap* x_map,
+                                    const BnPackMap* dy_map) {
+  const BackwardSpace s(p, num_threads(), workspace);
+  const BlockedConvPlan &b = p.blocked, &d = *p.dy_padded();
+  const ConvGeom& g = p.g;
+  const int threads = num_threads();
+  // Units of at least the images the weight gradient likes to sweep at once (blocked_wgrad_run's
+  // small items): ResNet-20's 8x8 layers took 4-5 images per unit with 14 units per thread, 3.5 -> 3.9 ms.
+  const int64_t wgrad_images = (int64_t(1) << 16) / std::max<int64_t>(b.pixels * (b.CB + b.MB) * b.L, 1);
+  const int units = static_cast<int>(std::clamp<int64_t>(N / std::max<int64_t>(wgrad_images, 1), threads,
+                                                         dw ? s.partials_n : direct_conv_sum_slots()));
+  const int L = d.L, CMB = (g.C + L - 1) / L;
+  const int64_t k = pipeline_images(p, threads, d.x_image + b.x_image + s.dx_image);
+  parallel_for_balanced(units, [&](int64_t u0, int64_t u1, int tid) {
+    float* const dyb = s.dy_blocked + tid * k * d.x_image;
+    float* const xb = s.xb + tid * k * b.x_image;
+    float* const dxb = s.dx_blocked + tid * k * s.dx_image;
+    for (int64_t u = u0; u < u1; ++u)
+      for (int64_t n0 = N * u / units, end = N * (u + 1) / units; n0 < end; n0 += k) {
+        const int64_t count = std::min(k, end - n0);
+        pack_images(d, dy, n0, count, dyb, dy_map);
+        if (dw) {
+          pack_images(b, x, n0, count, xb, x_map);
+          blocked_wgrad_images(b, count, xb, {dyb, d.x_image, d.x_block, p.dy_pix.data()}, s.partials + u * s.part);
+        }
+        if (!dx) continue;
+        if (!p.strided_dx_blocked()) {
+          const BlockedConvPlan& bd = p.blocked_dx;
+          blocked_conv_images(bd, count, dyb, s.wpack, dxb);
+          for (int64_t i = 0; i < count * CMB; ++i)
+            unpack_block(bd, dxb + i / CMB * bd.y_image + i % CMB * bd.y_block, n0 + i / CMB, i % CMB, {}, add_dx, dx,
+                         nullptr, nullptr);
+          continue;
+        }
+        const float* w = s.wpack;
+        float* out = dxb;
+        for (const BlockedPhase& ph : p.blocked_sdx.phases) {
+          if (ph.taps.empty()) continue;
+          blocked_conv_images(ph.plan, count, dyb, w, out);
+          w += blocked_phase_weight_floats(ph);
+          out += count * ph.plan.y_image;
+        }
+        float* const line = s.dx_line + int64_t(tid) * g.W * L;
+        for (int64_t i = 0; i < count * CMB * g.H; ++i)
+          strided_dx_row(p, dxb, count, n0 + i / (CMB * g.H), i / (CMB * g.H), i / g.H % CMB, i % g.H, line, dx, add_dx);
+      }
+  });
 }
 
 void direct_conv_backward_finish(const DirectConvPlan& p, float* dw, float* workspace) {

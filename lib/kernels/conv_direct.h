@@ -51,7 +51,7 @@ struct DirectConvPlan {
   BlockedConvPlan dy_plain;
   std::vector<int64_t> dy_pix;
   // Workspace in floats for forward (the input rows) and for backward with `threads` threads.
-  size_t forward_floats() const;
+  size_t forward_floats(int threads) const;
   size_t packed_weight_floats() const;  // forward's packed weights (pack_direct_conv_weights)
   size_t backward_floats(int threads) const;
 };
@@ -127,6 +127,20 @@ void direct_conv_backward_group(const DirectConvPlan& p, const float* x, const f
                                 float* workspace, bool add_dx = false, const BnPackMap* x_map = nullptr,
                                 const BnPackMap* dy_map = nullptr);
 void direct_conv_backward_finish(const DirectConvPlan& p, float* dw, float* workspace);
+// Pipelined passes over a whole batch of N images (training: the blocked path, forward_blocked()
+// for forward, packs_input_and_output_grad() for backward; p: the layer's group plan, whose
+// workspace they use): each thread packs, convolves and unpacks its own few images at a time, so
+// they stay in its L2 and one thread's memory passes overlap the other's multiply-adds, in one
+// parallel pass instead of one per step and group of images. Units of work are runs of images
+// (forward: direct_conv_sum_slots(), e.slot_sums per unit; backward: the weight gradient's
+// partials), taken whole by whichever thread is free: the same bits for the same thread count.
+// x, y, dy, dx and the maps' x are the whole batch's.
+void direct_conv_forward_pipelined(const DirectConvPlan& p, int64_t N, const float* x, const float* wpacked,
+                                   const ConvEpilogue& e, float* y, float* workspace, const BnPackMap* x_map);
+// Between direct_conv_backward_begin and _finish.
+void direct_conv_backward_pipelined(const DirectConvPlan& p, int64_t N, const float* x, const float* dy, float* dx,
+                                    bool dw, float* workspace, bool add_dx, const BnPackMap* x_map,
+                                    const BnPackMap* dy_map);
 // The three for one group: dw += weight gradient when non-null; dx overwritten when non-null.
 void direct_conv_backward(const DirectConvPlan& p, const float* x, const float* dy, const float* w, float* dx,
                           float* dw, float* workspace);

@@ -96,7 +96,7 @@ class Conv2d : public Layer {
       return !train && blocked_depthwise_on() ? size_t(num_threads() * blocked_depthwise_scratch_floats(dw_plane_)) : 0;
     if (algo_ != Algo::direct) return 0;
     if (!train && blocked_stem_fits()) return size_t(num_threads() * blocked_stem_scratch_floats(stem_));
-    const size_t fwd = direct_.forward_floats() + (infer_.on && !train ? 0 : direct_.packed_weight_floats());
+    const size_t fwd = direct_.forward_floats(num_threads()) + (infer_.on && !train ? 0 : direct_.packed_weight_floats());
     return train ? std::max(fwd, direct_.backward_floats(num_threads())) : fwd;
   }
   size_t derived_weight_floats(bool train) const override { return train ? 0 : infer_.floats(); }
@@ -373,11 +373,12 @@ class Conv2d : public Layer {
                       Tensor& out, RunContext& ctx) {
     const int64_t N = x.dim(0), in_img = x.numel() / N, out_img = out.numel() / N;
     const bool own_pack = !fused || infer_.packed.empty();
-    float* ws = workspace_for(ctx, own_workspace_, direct_.forward_floats() + (own_pack ? direct_.packed_weight_floats() : 0));
+    const size_t xrows_floats = direct_.forward_floats(num_threads());
+    float* ws = workspace_for(ctx, own_workspace_, xrows_floats + (own_pack ? direct_.packed_weight_floats() : 0));
     const float* wpacked = infer_.packed.data();
     float* xrows = ws;
     if (own_pack) {
-      float* dst = ws + direct_.forward_floats();
+      float* dst = ws + xrows_floats;
       pack_direct_conv_weights(direct_, fused ? infer_.w : weight_.value.data(), dst);
       wpacked = dst;
     }
@@ -385,6 +386,12 @@ class Conv2d : public Layer {
     io.x_blocked = fused && x_blocked_;
     io.x_map = ctx.input_map ? &ctx.input_map->map : nullptr;
     io.y_target = fused && handoff_.on() ? &handoff_target_ : nullptr;
+    if (!fused && direct_.forward_blocked()) {
+      ConvEpilogue e{bias};
+      e.slot_sums = slot_sums;
+      direct_conv_forward_pipelined(direct_, N, x.data(), wpacked, e, out.data(), xrows, io.x_map);
+      return;
+    }
     const bool res_blocked = fused && residual && residual_plane_.on();
     const int64_t x_at = io.x_blocked ? direct_.blocked.x_image : in_img;
     const int64_t y_at = io.y_target ? handoff_.plane.x_image : out_img;
@@ -449,6 +456,13 @@ class Conv2d : public Layer {
     direct_conv_backward_begin(direct_, weight_.value.data(), dx != nullptr, dw != nullptr, ws);
     const BnPackMap* x_map = ctx.input_map ? &ctx.input_map->map : nullptr;
     const bool dy_mapped = ctx.output_grad_map && ctx.output_grad_map->filled;
+    if (direct_.packs_input_and_output_grad()) {
+      direct_conv_backward_pipelined(direct_, N, x.data(), dy_mapped ? ctx.output_grad_map->source : dout.data(),
+                                     dx ? dx->data() : nullptr, dw != nullptr, ws, ctx.add_input_grad, x_map,
+                                     dy_mapped ? &ctx.output_grad_map->map : nullptr);
+      if (dw) direct_conv_backward_finish(direct_, dw, ws);
+      return;
+    }
     for (int64_t n = 0; n < N; n += direct_.N) {
       const DirectConvPlan& p = N - n >= direct_.N ? direct_ : direct_tail_;
       BnPackMap dy_map;  // this group's images of the BatchNorm's input

@@ -150,6 +150,51 @@ Naive naive_conv(const ConvGeom& g, int M, int64_t N, const std::vector<float>& 
   return r;
 }
 
+// The pipelined training passes over the whole batch (blocked plans): the group path's y and dx
+// bit for bit (the same sums per output, whatever the chunks), the BatchNorm sums of y, the
+// weight gradient, and dx added to what it holds.
+void check_pipelined(const DirectConvPlan& p, int N, const std::vector<float>& x, const std::vector<float>& w,
+                     const std::vector<float>& b, const std::vector<float>& dy, const std::vector<float>& y,
+                     const std::vector<float>& dx, const std::vector<float>& dw_want, std::vector<float>& ws) {
+  if (!p.forward_blocked()) return;
+  const int M = p.M, slots = direct_conv_sum_slots();
+  std::vector<float> wpacked(p.packed_weight_floats()), yp(y.size(), std::nanf(""));
+  pack_direct_conv_weights(p, w.data(), wpacked.data());
+  std::vector<double> partials(size_t(slots) * 2 * size_t(M), 0.0), sum(static_cast<size_t>(M)), sq(static_cast<size_t>(M));
+  ConvEpilogue e{b.data()};
+  e.slot_sums = partials.data();
+  direct_conv_forward_pipelined(p, N, x.data(), wpacked.data(), e, yp.data(), ws.data(), nullptr);
+  REQUIRE(yp == y);
+  reduce_slot_sums(partials.data(), slots, M, sum.data(), sq.data());
+  const int64_t P = int64_t(p.g.OH) * p.g.OW;
+  for (int m = 0; m < M; ++m) {
+    double s = 0, q = 0;
+    for (int n = 0; n < N; ++n)
+      for (int64_t i = 0; i < P; ++i) {
+        const double v = y[size_t((int64_t(n) * M + m) * P + i)];
+        s += v, q += v * v;
+      }
+    INFO("sums of channel " << m);
+    REQUIRE(std::fabs(sum[size_t(m)] - s) <= 1e-9 * (1 + std::fabs(s)));
+    REQUIRE(std::fabs(sq[size_t(m)] - q) <= 1e-9 * (1 + q));
+  }
+  if (!p.packs_input_and_output_grad()) return;
+  std::vector<float> dxp(dx.size(), std::nanf("")), dwp(w.size(), 1.f);
+  direct_conv_backward_begin(p, w.data(), true, true, ws.data());
+  direct_conv_backward_pipelined(p, N, x.data(), dy.data(), dxp.data(), true, ws.data(), false, nullptr, nullptr);
+  direct_conv_backward_finish(p, dwp.data(), ws.data());
+  REQUIRE(dxp == dx);
+  for (auto& v : dwp) v -= 1.f;
+  require_close(dwp, dw_want, 1e-4f, "dw, pipelined");
+  Rng rng(11);
+  auto added = random_vec(dx.size(), rng);
+  std::vector<float> added_want = added;
+  for (size_t i = 0; i < added.size(); ++i) added_want[i] += dx[i];
+  direct_conv_backward_begin(p, w.data(), true, false, ws.data());
+  direct_conv_backward_pipelined(p, N, x.data(), dy.data(), added.data(), false, ws.data(), true, nullptr, nullptr);
+  REQUIRE(added == added_want);
+}
+
 // narrow: whether plans use the narrow layout where it fits (set_direct_conv_narrow). Returns how
 // many passes were planned in the blocked layout.
 int check_direct_conv(const RowConvKernel& k, bool narrow, bool blocked) {
@@ -219,7 +264,7 @@ int check_direct_conv(const RowConvKernel& k, bool narrow, bool blocked) {
     const auto b = random_vec(size_t(c.M), rng);
     const auto dy = random_vec(size_t(c.N * c.M * g.OH * g.OW), rng);
     const Naive want = naive_conv(g, c.M, c.N, x, w, b, dy);
-    std::vector<float> ws(std::max(p.forward_floats(), p.backward_floats(num_threads())), std::nanf(""));
+    std::vector<float> ws(std::max(p.forward_floats(num_threads()), p.backward_floats(num_threads())), std::nanf(""));
     std::vector<float> y(want.y.size(), std::nanf("")), wpacked(p.packed_weight_floats());
     pack_direct_conv_weights(p, w.data(), wpacked.data());
     direct_conv_forward(p, x.data(), wpacked.data(), {b.data()}, y.data(), ws.data());
@@ -242,6 +287,7 @@ int check_direct_conv(const RowConvKernel& k, bool narrow, bool blocked) {
     require_close(dx_added, dx_added_want, 2e-5f, "dx added");
     for (auto& v : dw) v -= 1.f;  // accumulated onto 1
     require_close(dw, want.dw, 1e-4f, "dw");
+    check_pipelined(p, c.N, x, w, b, dy, y, dx, want.dw, ws);
   }
   set_direct_conv_narrow(false);
   return blocked_plans;
