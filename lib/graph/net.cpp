@@ -282,6 +282,7 @@ void Net::backward_from(int stop, bool heads, RunContext& ctx) {
     throw RuntimeError("backward needs a training forward first (an eval forward shares buffers)");
   ctx.workspace = &workspace_;
   for (BnPackSlot& slot : bn_slots_) slot.filled = false;
+  for (BnPlaneSums& s : bn_plane_sums_) s.filled = false;
   RunContext frozen_ctx = ctx;  // for nodes whose parameters are all frozen
   frozen_ctx.param_grads = false;
   std::vector<const Tensor*> in;
@@ -325,11 +326,15 @@ void Net::backward_from(int stop, bool heads, RunContext& ctx) {
     // The writer of a packed BatchNorm's input runs after it only when it is past `stop`.
     node_ctx.bn_grad_map = n.packs_grad >= 0 && n.inputs[0] > stop ? &bn_slots_[size_t(n.packs_grad)] : nullptr;
     node_ctx.output_grad_map = n.packed_output_grad >= 0 ? &bn_slots_[size_t(n.packed_output_grad)] : nullptr;
+    node_ctx.plane_sums_out = n.packed_input >= 0 ? &bn_plane_sums_[size_t(n.packed_input)] : nullptr;
+    node_ctx.plane_sums_in = n.packs_output >= 0 ? &bn_plane_sums_[size_t(n.packs_output)] : nullptr;
     n.layer->backward(in, storage(own), grad_of(own), din, node_ctx);
     node_ctx.add_input_grad = false;
     node_ctx.input_map = nullptr;
     node_ctx.bn_grad_map = nullptr;
     node_ctx.output_grad_map = nullptr;
+    node_ctx.plane_sums_out = nullptr;
+    node_ctx.plane_sums_in = nullptr;
     for (int j : extra_slots) {
       Tensor& g = grad_of(n.inputs[j]);
       const Tensor& e = grad_slots_[size_t(n.extra_slot[size_t(j)])];

@@ -284,6 +284,7 @@ class Net {
   std::vector<NodeTime> times_;
   std::vector<ChannelSums> channel_sums_;  // plan_channel_sums
   std::vector<BnPackSlot> bn_slots_;       // plan_packed_batchnorms
+  std::vector<BnPlaneSums> bn_plane_sums_;  // per forward slot (packs_output): RunContext::plane_sums_out
   bool pack_batchnorms_ = true;            // off while lsuv() runs its forwards over stored outputs
   std::vector<size_t> first_param_;  // per node: its first entry in params_
   std::function<void(size_t)> gradients_ready_;

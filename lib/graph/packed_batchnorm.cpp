@@ -40,6 +40,7 @@ void Net::plan_packed_batchnorms() {
       bn.packs_grad = nodes_[size_t(w)].packed_output_grad = slots++;
   }
   bn_slots_.resize(size_t(slots));
+  bn_plane_sums_.resize(size_t(slots));
 }
 
 int Net::packing_reader_input(int b, const std::vector<int>& readers, const std::vector<int>& reader) const {

@@ -173,6 +173,11 @@ struct BlockedConvKernel {
   // ahead > 0: the runs of the pixel at pix[i * step + ahead] are prefetched meanwhile.
   void (*gather_lanes)(const float* base, const int64_t* pix, int64_t step, int64_t count, int64_t ahead,
                        const LaneRuns& r, float* dst);
+  // A training BatchNorm's backward sums of one plane: plane_grad_sums, or plane_grad_sums_relu
+  // through relu's scale and shift when relu is set (channel_stats.h), with their bits (their
+  // kStatLanes partial sums as vectors; a sum that is zero may differ in its sign).
+  void (*grad_sums)(const float* x, const float* dy, int64_t n, float mean, const BnChannel* relu, float& sum_dy,
+                    float& sum_dy_xc);
 };
 
 // Every implementation, fastest first, the naive reference last: per ISA a two-block tile and a

@@ -81,6 +81,12 @@ void gather_lanes(const float* base, const int64_t* pix, int64_t step, int64_t c
 void depthwise(const BlockedDepthwiseArgs& a, int64_t i0, int64_t i1) { blocked_depthwise_reference(a, kLanes, i0, i1); }
 void maxpool(const BlockedDepthwiseArgs& a, int64_t i0, int64_t i1) { blocked_maxpool_reference(a, kLanes, i0, i1); }
 
+void grad_sums(const float* x, const float* dy, int64_t n, float mean, const BnChannel* relu, float& sum_dy,
+               float& sum_dy_xc) {
+  if (relu) plane_grad_sums_relu(x, dy, n, mean, relu->scale, relu->shift, sum_dy, sum_dy_xc);
+  else plane_grad_sums(x, dy, n, mean, sum_dy, sum_dy_xc);
+}
+
 }  // namespace
 
 void blocked_depthwise_reference(const BlockedDepthwiseArgs& a, int lanes, int64_t i0, int64_t i1) {
@@ -107,6 +113,6 @@ void blocked_maxpool_reference(const BlockedDepthwiseArgs& a, int lanes, int64_t
 
 const BlockedConvKernel kBlockedConvReference{"reference", Isa::generic, kLanes, kBlocks, 1, forward<kLanes>, forward<1>,
                                               pack_pixels, pack_mapped, unpack_finish, wgrad, depthwise, maxpool,
-                                              gather_lanes};
+                                              gather_lanes, grad_sums};
 
 }  // namespace cnn

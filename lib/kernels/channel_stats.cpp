@@ -1,6 +1,8 @@
 #include "kernels/channel_stats.h"
 
+#include "core/isa.h"
 #include "core/parallel.h"
+#include "kernels/blocked_conv.h"
 
 namespace cnn {
 namespace {
@@ -72,6 +74,15 @@ void plane_grad_sums_relu(const float* x, const float* dy, int64_t n, float mean
   }
   sum_dy = combine(a);
   sum_dy_xc = combine(b);
+}
+
+void bn_plane_grad_sums(const BnPackMap& map, const float* x, const float* dy, int64_t C, int64_t HW, int64_t p0,
+                        int64_t p1, float* sums) {
+  const auto sums_of = blocked_conv_kernel(active_isa(), 0).grad_sums;
+  for (int64_t p = p0; p < p1; ++p) {
+    const BnChannel& k = map.channels[p % C];
+    sums_of(x + p * HW, dy + p * HW, HW, k.mean, map.relu ? &k : nullptr, sums[2 * p], sums[2 * p + 1]);
+  }
 }
 
 void channel_sums(const float* y, int64_t N, int64_t C, int64_t HW, double* sum, double* sum_sq) {

@@ -65,6 +65,14 @@ inline float bn_map_value(const BnPackMap& map, int64_t c, float v, float x) {
 void plane_grad_sums_relu(const float* x, const float* dy, int64_t n, float mean, float scale, float shift,
                           float& sum_dy, float& sum_dy_xc);
 
+// A packed BatchNorm's backward sums (BnPlaneSums) of planes [p0, p1) of its output gradient dy
+// and input x (C channels of HW values per image), as its own backward computes them:
+// plane_grad_sums, or plane_grad_sums_relu through the map's ReLU (map.channels: the forward's,
+// with its mean), into sums[2p] and sums[2p + 1], by the active ISA's kernel (BlockedConvKernel::
+// grad_sums: the same bits).
+void bn_plane_grad_sums(const BnPackMap& map, const float* x, const float* dy, int64_t C, int64_t HW, int64_t p0,
+                        int64_t p1, float* sums);
+
 // Per channel of y (N x C x HW): sum and sum of squares in double (each plane with
 // kStatLanes partial sums, planes added in image order), overwriting sum[c] and sum_sq[c].
 void channel_sums(const float* y, int64_t N, int64_t C, int64_t HW, double* sum, double* sum_sq);

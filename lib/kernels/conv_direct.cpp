@@ -618,7 +618,7 @@ void direct_conv_forward_pipelined(const DirectConvPlan& p, int64_t N, const flo
 
 void direct_conv_backward_pipelined(const DirectConvPlan& p, int64_t N, const float* x, const float* dy, float* dx,
                                     bool dw, float* workspace, bool add_dx, const BnPackMap* x_map,
-                                    const BnPackMap* dy_map) {
+                                    const BnPackMap* dy_map, float* plane_sums) {
   const BackwardSpace s(p, num_threads(), workspace);
   const BlockedConvPlan &b = p.blocked, &d = *p.dy_padded();
   const ConvGeom& g = p.g;
@@ -630,6 +630,11 @@ void direct_conv_backward_pipelined(const DirectConvPlan& p, int64_t N, const fl
                                                          dw ? s.partials_n : direct_conv_sum_slots()));
   const int L = d.L, CMB = (g.C + L - 1) / L;
   const int64_t k = pipeline_images(p, threads, d.x_image + b.x_image + s.dx_image);
+  const int64_t HW = int64_t(g.H) * g.W;
+  // The BatchNorm's sums of the images' planes of dx just written (still in this thread's L2).
+  auto sum_planes = [&](int64_t n0, int64_t count) {
+    bn_plane_grad_sums(*x_map, x, dx, g.C, HW, n0 * g.C, (n0 + count) * g.C, plane_sums);
+  };
   parallel_for_balanced(units, [&](int64_t u0, int64_t u1, int tid) {
     float* const dyb = s.dy_blocked + tid * k * d.x_image;
     float* const xb = s.xb + tid * k * b.x_image;
@@ -649,6 +654,7 @@ void direct_conv_backward_pipelined(const DirectConvPlan& p, int64_t N, const fl
           for (int64_t i = 0; i < count * CMB; ++i)
             unpack_block(bd, dxb + i / CMB * bd.y_image + i % CMB * bd.y_block, n0 + i / CMB, i % CMB, {}, add_dx, dx,
                          nullptr, nullptr);
+          if (plane_sums) sum_planes(n0, count);
           continue;
         }
         const float* w = s.wpack;
@@ -662,6 +668,7 @@ void direct_conv_backward_pipelined(const DirectConvPlan& p, int64_t N, const fl
         float* const line = s.dx_line + int64_t(tid) * g.W * L;
         for (int64_t i = 0; i < count * CMB * g.H; ++i)
           strided_dx_row(p, dxb, count, n0 + i / (CMB * g.H), i / (CMB * g.H), i / g.H % CMB, i % g.H, line, dx, add_dx);
+        if (plane_sums) sum_planes(n0, count);
       }
   });
 }

@@ -137,10 +137,12 @@ void direct_conv_backward_finish(const DirectConvPlan& p, float* dw, float* work
 // x, y, dy, dx and the maps' x are the whole batch's.
 void direct_conv_forward_pipelined(const DirectConvPlan& p, int64_t N, const float* x, const float* wpacked,
                                    const ConvEpilogue& e, float* y, float* workspace, const BnPackMap* x_map);
-// Between direct_conv_backward_begin and _finish.
+// Between direct_conv_backward_begin and _finish. plane_sums (with x_map, dx written, not added):
+// x_map's BatchNorm's backward sums of dx (bn_plane_grad_sums, BnPlaneSums::sums), each image's
+// taken right after its dx.
 void direct_conv_backward_pipelined(const DirectConvPlan& p, int64_t N, const float* x, const float* dy, float* dx,
                                     bool dw, float* workspace, bool add_dx, const BnPackMap* x_map,
-                                    const BnPackMap* dy_map);
+                                    const BnPackMap* dy_map, float* plane_sums = nullptr);
 // The three for one group: dw += weight gradient when non-null; dx overwritten when non-null.
 void direct_conv_backward(const DirectConvPlan& p, const float* x, const float* dy, const float* w, float* dx,
                           float* dw, float* workspace);

@@ -5,7 +5,9 @@
 #include <vector>
 
 #include "layers/layer_args.h"
+#include "core/isa.h"
 #include "core/parallel.h"
+#include "kernels/blocked_conv.h"
 #include "kernels/channel_stats.h"
 #include "layers/layer.h"
 #include "layers/options.h"
@@ -105,17 +107,21 @@ class BatchNorm : public Layer {
     const double M = double(N * HW);
     // Training: the convolution that wrote x may apply the input gradient while packing it.
     BnPackSlot* packed = train_ && din[0] ? ctx.bn_grad_map : nullptr;
+    // The reader that wrote dout summed its planes already (the same bits).
+    const float* plane_sums = train_ && ctx.plane_sums_in && ctx.plane_sums_in->filled ? ctx.plane_sums_in->sums.data() : nullptr;
+    const auto grad_sums = blocked_conv_kernel(active_isa(), 0).grad_sums;  // plane_grad_sums(_relu)'s bits
     parallel_for(C_, [&](int64_t b, int64_t e, int) {
       for (int64_t c = b; c < e; ++c) {
         const float mean = batch_mean_[c], invstd = batch_invstd_[c];
         const Affine af = affine(c);
+        const BnChannel relu{af.scale, af.shift};
         double sdy = 0, sdyx = 0;
         for (int64_t n = 0; n < N; ++n) {
           const float* p = x.data() + (n * C_ + c) * HW;
           const float* d = dout.data() + (n * C_ + c) * HW;
           float a, bsum;
-          if (relu_) plane_grad_sums_relu(p, d, HW, mean, af.scale, af.shift, a, bsum);
-          else plane_grad_sums(p, d, HW, mean, a, bsum);
+          if (plane_sums) a = plane_sums[2 * (n * C_ + c)], bsum = plane_sums[2 * (n * C_ + c) + 1];
+          else grad_sums(p, d, HW, mean, relu_ ? &relu : nullptr, a, bsum);
           sdy += a;
           sdyx += bsum;
         }
@@ -287,6 +293,7 @@ class BatchNorm : public Layer {
     batch_invstd_[c] = invstd;
     const Affine af = affine(c);
     channels_[size_t(c)].scale = af.scale, channels_[size_t(c)].shift = af.shift;
+    channels_[size_t(c)].mean = mean;  // a packing reader's backward sums (bn_plane_grad_sums)
     if (packed_out_) return;
     for (int64_t n = 0; n < N; ++n) {
       const float* p = x.data() + (n * C_ + c) * HW;

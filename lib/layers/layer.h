@@ -58,6 +58,15 @@ struct BnPackSlot {
   const float* source = nullptr;  // input_grad: what to pack instead of dout (the BatchNorm's dout)
 };
 
+// A packed BatchNorm's backward sums per plane of its output gradient (plane p: image p / C,
+// channel p % C): the sum of dy and of dy * (x - mean), dy through the fused ReLU's mask, at 2p and
+// 2p + 1, as the BatchNorm's own pass computes them (bn_plane_grad_sums). Filled by the
+// BatchNorm's packing reader while it writes that gradient (RunContext::plane_sums_out).
+struct BnPlaneSums {
+  bool filled = false;
+  std::vector<float> sums;
+};
+
 struct RunContext {
   bool train = true;
   Rng* rng = nullptr;      // for dropout and friends; advanced deterministically
@@ -87,6 +96,11 @@ struct RunContext {
   int input_map_at = 0;  // the input input_map applies to (a layer that reads_input_through_map)
   BnPackSlot* bn_grad_map = nullptr;
   const BnPackSlot* output_grad_map = nullptr;
+  // Backward, packed BatchNorms: the reader given input_map may fill plane_sums_out with the
+  // BatchNorm's sums of the input gradient it writes there (while its planes are in cache); the
+  // BatchNorm gets it as plane_sums_in and, when filled, skips its own pass over dy and x.
+  BnPlaneSums* plane_sums_out = nullptr;
+  const BnPlaneSums* plane_sums_in = nullptr;
 };
 
 // Scratch of at least `floats` floats for the running layer: the Net's shared workspace, or

@@ -346,6 +346,34 @@ void check_mapped_packing(const BlockedConvKernel& k) {
         }
 }
 
+// grad_sums against plane_grad_sums and plane_grad_sums_relu (the BatchNorm's scalar code) bit for
+// bit, on planes that end inside a vector and a partial-sum lane; NaN, values the affine map sends
+// to exactly 0 included. A product contracted into an FMA would change some of them.
+void check_grad_sums(const BlockedConvKernel& k) {
+  Rng rng(10);
+  const BnChannel relu{0.5f, -1.f};  // x = 2 maps to exactly 0: masked
+  for (bool with_relu : {false, true})
+    for (int64_t n : {1, 7, 16, 17, 33, 100, 1024}) {
+      INFO((with_relu ? "relu" : "plain") << ", " << n << " values");
+      auto x = random_vec(size_t(n), rng), dy = random_vec(size_t(n), rng);
+      x[0] = 2.f;
+      if (n > 5) dy[5] = std::nanf(""), x[3] = std::nanf("");
+      const float mean = rng.uniform(-0.5f, 0.5f);
+      float a = 0, b = 0, want_a = 0, want_b = 0;
+      k.grad_sums(x.data(), dy.data(), n, mean, with_relu ? &relu : nullptr, a, b);
+      if (with_relu) plane_grad_sums_relu(x.data(), dy.data(), n, mean, relu.scale, relu.shift, want_a, want_b);
+      else plane_grad_sums(x.data(), dy.data(), n, mean, want_a, want_b);
+      REQUIRE(((std::isnan(a) && std::isnan(want_a)) || a == want_a));
+      REQUIRE(((std::isnan(b) && std::isnan(want_b)) || b == want_b));
+      if (n > 5) dy[5] = 1.f, x[3] = 1.f;  // no NaN: every bit
+      k.grad_sums(x.data(), dy.data(), n, mean, with_relu ? &relu : nullptr, a, b);
+      if (with_relu) plane_grad_sums_relu(x.data(), dy.data(), n, mean, relu.scale, relu.shift, want_a, want_b);
+      else plane_grad_sums(x.data(), dy.data(), n, mean, want_a, want_b);
+      REQUIRE(a == want_a);
+      REQUIRE(b == want_b);
+    }
+}
+
 }  // namespace
 
 TEST_CASE("blocked_conv: the table lists every ISA, the naive reference last") {
@@ -378,6 +406,7 @@ TEST_CASE("blocked_conv: the reference kernel gives the definition") {
   check_target_store(kBlockedConvReference);
   check_pixel_packing(kBlockedConvReference);
   check_mapped_packing(kBlockedConvReference);
+  check_grad_sums(kBlockedConvReference);
 }
 
 namespace {
@@ -392,6 +421,7 @@ void check_kernels_of(Isa isa) {
     check_target_store(*k);
     check_pixel_packing(*k);
     check_mapped_packing(*k);
+    check_grad_sums(*k);
   }
 }
 }  // namespace
