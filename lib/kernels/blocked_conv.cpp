@@ -426,8 +426,17 @@ void blocked_wgrad_images(const BlockedConvPlan& p, int64_t count, const float* 
   p.kernel->wgrad(a, 0, p.pixels, dwt);
 }
 
-void blocked_wgrad_run(const BlockedConvPlan& p, int64_t N, const float* xb, const BlockedGradient& dy,
-                       float* partials, int units) {
+bool blocked_wgrad_large(const BlockedConvPlan& p) {
+  // A large weight gradient is swept (read and written) once per item: large items for it. Session
+  // 19 (Zen 5): ResNet-18-CIFAR's 512-channel 4x4 layers (9.4 MB per thread) swept it every 4
+  // images; with 16, their backward 294-384 -> 252-271 ms (2 runs of `--train --layers`).
+  constexpr int64_t kWgradLargeFloats = int64_t(1) << 20;
+  return blocked_wgrad_floats(p) > kWgradLargeFloats;
+}
+
+namespace {
+// Floats of x and dy per work item of the weight gradient.
+int64_t wgrad_item_floats(const BlockedConvPlan& p) {
   // Long sweeps: each tile's sums are added to the partial once per work item, and rows of one
   // image are read in order (the tile walks them with two pointers). Measured (session 14, Zen 3,
   // one thread, the kernel alone, 3 alternating runs), items of 256 Ki floats (1 MiB) of x and dy
@@ -443,12 +452,20 @@ void blocked_wgrad_run(const BlockedConvPlan& p, int64_t N, const float* xb, con
   constexpr int64_t kWgradItemFloats = int64_t(1) << 18, kWgradSmallItemFloats = int64_t(1) << 16;
   constexpr int64_t kWgradSmallImageFloats = int64_t(1) << 15;
   const int64_t pixel_floats = int64_t(p.CB + p.MB) * p.L;  // x and dy
-  // A large weight gradient is swept (read and written) once per item: large items for it. Session
-  // 19 (Zen 5): ResNet-18-CIFAR's 512-channel 4x4 layers (9.4 MB per thread) swept it every 4
-  // images; with 16, their backward 294-384 -> 252-271 ms (2 runs of `--train --layers`).
-  constexpr int64_t kWgradLargeFloats = int64_t(1) << 20;
-  const bool small = p.pixels * pixel_floats <= kWgradSmallImageFloats && blocked_wgrad_floats(p) <= kWgradLargeFloats;
-  const int64_t item = small ? kWgradSmallItemFloats : kWgradItemFloats;
+  const bool small = p.pixels * pixel_floats <= kWgradSmallImageFloats && !blocked_wgrad_large(p);
+  return small ? kWgradSmallItemFloats : kWgradItemFloats;
+}
+}  // namespace
+
+int64_t blocked_wgrad_item_images(const BlockedConvPlan& p) {
+  const int64_t image = p.pixels * int64_t(p.CB + p.MB) * p.L;  // x and dy
+  return std::max<int64_t>(wgrad_item_floats(p) / std::max<int64_t>(image, 1), 1);
+}
+
+void blocked_wgrad_run(const BlockedConvPlan& p, int64_t N, const float* xb, const BlockedGradient& dy,
+                       float* partials, int units) {
+  const int64_t pixel_floats = int64_t(p.CB + p.MB) * p.L;  // x and dy
+  const int64_t item = wgrad_item_floats(p);
   const int64_t target = std::max<int64_t>(item / pixel_floats, 1);
   // Each unit an equal run of the N x pixels (image, pixel) pairs (whole images in groups of up
   // to `group`, or pixel chunks of up to `target`): with whole items per unit, ResNet-20's 26

@@ -303,6 +303,10 @@ int blocked_wgrad_units(const BlockedConvPlan& p, int threads);
 // parallel over the units (the same units, the same bits, whichever thread runs them).
 void blocked_wgrad_run(const BlockedConvPlan& p, int64_t N, const float* xb, const BlockedGradient& dy,
                        float* partials, int units);
+// Images per work item of the weight gradient (at least 1): its sweeps' length (blocked_conv.cpp).
+int64_t blocked_wgrad_item_images(const BlockedConvPlan& p);
+// Whether p's weight gradient is large: swept (read and written) once per item, it wants long ones.
+bool blocked_wgrad_large(const BlockedConvPlan& p);
 // Single-threaded: the weight gradient of `count` whole images added to dwt (one partial).
 void blocked_wgrad_images(const BlockedConvPlan& p, int64_t count, const float* xb, const BlockedGradient& dy,
                           float* dwt);

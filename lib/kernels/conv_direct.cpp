@@ -225,6 +225,21 @@ size_t DirectConvPlan::packed_weight_floats() const {
 
 namespace {
 
+// Images a thread packs, convolves and unpacks at a time in the pipelined passes: their blocked
+// input and output within 1 MiB (in its L2 with the weights), at most the group's share of a thread.
+constexpr int64_t kPipelineFloats = int64_t(1) << 18;
+int64_t pipeline_images(const DirectConvPlan& p, int threads, int64_t per_image) {
+  return std::clamp<int64_t>(kPipelineFloats / std::max<int64_t>(per_image, 1), 1, std::max<int64_t>(p.N / threads, 1));
+}
+// The pipelined backward's: a large weight gradient (blocked_wgrad_large), swept whole once per
+// group of images, takes at least its items' images. ResNet-18-CIFAR's 512-channel 4x4 layers
+// swept 9.4 MB every 5 images otherwise (session 24, Zen 5, 3 alternating runs of `--layers`:
+// their backward 81.6-84.1 -> 71.2-76.3 ms with 16).
+int64_t pipeline_backward_images(const DirectConvPlan& p, int threads, int64_t per_image) {
+  const int64_t k = pipeline_images(p, threads, per_image);
+  return blocked_wgrad_large(p.blocked) ? std::max(k, blocked_wgrad_item_images(p.blocked)) : k;
+}
+
 // The backward workspace: what lasts over a batch's image groups first (the input-gradient
 // weights, per phase when strided, and the weight-gradient partials), then what one
 // group uses (rows of x, dy and dx, channel-blocked dy). The plans of one layer's groups differ in
@@ -267,8 +282,12 @@ struct BackwardSpace {
       }
     }
     dx_image = int64_t(dx_floats);
-    // The pipelined backward's threads each take their images' part: at least one image each.
-    const int64_t NI = p.packs_input_and_output_grad() ? std::max<int64_t>(p.N, threads) : p.N;
+    // The pipelined backward's threads each take their images' part (pipeline_backward_images).
+    int64_t NI = p.N;
+    if (p.packs_input_and_output_grad()) {
+      const int64_t per_image = p.dy_padded()->x_image + p.blocked.x_image + dx_image;
+      NI = std::max<int64_t>(p.N, int64_t(std::max(threads, 1)) * pipeline_backward_images(p, std::max(threads, 1), per_image));
+    }
     take(wpack, wfloats);
     take(partials, size_t(partials_n) * size_t(part));
     take(xrows, bdw ? 0 : size_t(p.C) * p.wide.x.length);
@@ -583,12 +602,6 @@ void direct_conv_backward_group(const DirectConvPlan& p, const float* x, const f
 }
 
 namespace {
-// Images a thread packs, convolves and unpacks at a time in the pipelined passes: their blocked
-// input and output within 1 MiB (in its L2 with the weights), at most the group's share of a thread.
-constexpr int64_t kPipelineFloats = int64_t(1) << 18;
-int64_t pipeline_images(const DirectConvPlan& p, int threads, int64_t per_image) {
-  return std::clamp<int64_t>(kPipelineFloats / std::max<int64_t>(per_image, 1), 1, std::max<int64_t>(p.N / threads, 1));
-}
 // Image n's blocks [0, blocks) of plan b, from tensor t (through map), into count images at dst.
 void pack_images(const BlockedConvPlan& b, const float* t, int64_t n0, int64_t count, float* dst, const BnPackMap* map) {
   for (int64_t i = 0; i < count * b.CB; ++i)
@@ -623,13 +636,12 @@ void direct_conv_backward_pipelined(const DirectConvPlan& p, int64_t N, const fl
   const BlockedConvPlan &b = p.blocked, &d = *p.dy_padded();
   const ConvGeom& g = p.g;
   const int threads = num_threads();
-  // Units of at least the images the weight gradient likes to sweep at once (blocked_wgrad_run's
-  // small items): ResNet-20's 8x8 layers took 4-5 images per unit with 14 units per thread, 3.5 -> 3.9 ms.
-  const int64_t wgrad_images = (int64_t(1) << 16) / std::max<int64_t>(b.pixels * (b.CB + b.MB) * b.L, 1);
-  const int units = static_cast<int>(std::clamp<int64_t>(N / std::max<int64_t>(wgrad_images, 1), threads,
+  // Units of at least the images the weight gradient sweeps at once (its items): ResNet-20's 8x8
+  // layers took 4-5 images per unit with 14 units per thread, 3.5 -> 3.9 ms.
+  const int units = static_cast<int>(std::clamp<int64_t>(N / blocked_wgrad_item_images(b), threads,
                                                          dw ? s.partials_n : direct_conv_sum_slots()));
   const int L = d.L, CMB = (g.C + L - 1) / L;
-  const int64_t k = pipeline_images(p, threads, d.x_image + b.x_image + s.dx_image);
+  const int64_t k = pipeline_backward_images(p, threads, d.x_image + b.x_image + s.dx_image);
   const int64_t HW = int64_t(g.H) * g.W;
   // The BatchNorm's sums of the images' planes of dx just written (still in this thread's L2).
   auto sum_planes = [&](int64_t n0, int64_t count) {
