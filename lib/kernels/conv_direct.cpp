@@ -472,13 +472,6 @@ void weight_gradient(const DirectConvPlan& p, const BackwardSpace& s) {
 
 namespace {
 
-// Strided backward-data in the blocked layout: each phase's convolution of the packed output
-// gradient into its own part of dx_blocked, then one pass over dx's rows that interleaves the
-// phases' pixels of a row (zeros for phases no tap reaches) and transposes them into dx (or adds
-// them to it). Session 23 (Zen 5, ResNet-20 b128 training, `--layers`, 3 alternating runs): a
-// pass per phase storing every SW-th value of dx's rows (each line missed the caches once per
-// phase) made layer2.0.conv1's backward 5.3 ms against 4.2 for layer2.1.conv1's twice as many
-// multiply-adds.
 // Row h of output block mb of dx for image n (the phases' outputs of `count` images, phase
 // after phase, at out; n_at: n's place among them): the phases' pixel vectors interleaved into
 // line (g.W pixels), then transposed into dx (or added to it).
@@ -602,7 +595,8 @@ void direct_conv_backward_group(const DirectConvPlan& p, const float* x, const f
 }
 
 namespace {
-// Image n's blocks [0, blocks) of plan b, from tensor t (through map), into count images at dst.
+// Images [n0, n0 + count) of tensor t packed (through map) as b's padded input planes, one image
+// after another at dst.
 void pack_images(const BlockedConvPlan& b, const float* t, int64_t n0, int64_t count, float* dst, const BnPackMap* map) {
   for (int64_t i = 0; i < count * b.CB; ++i)
     pack_blocked_block(b, t, n0 + i / b.CB, i % b.CB, dst + i / b.CB * b.x_image + i % b.CB * b.x_block, map);
