@@ -313,43 +313,70 @@ void load_split(const float* p, typename Lanes<N>::f& even, typename Lanes<N>::f
   split_pair<N>(a, b, even, odd, std::make_integer_sequence<int, N>{});
 }
 
-// Outputs [ow, ...) of one row of the 2x2 stride-2 unpadded pool, N at a time while whole vectors
-// fit (rows r0, r1; flat index of r0[0] is base). The first maximum of each row pair, then the
-// second row wins only when strictly greater: the row-major first maximum. Returns the next ow;
-// lanes of nan become nonzero where a window held a NaN.
+// N outputs of the 2x2 stride-2 unpadded pool from rows p0, p1 (2N values each; col: the flat
+// index of p0[0]). The first maximum of each row pair, then the second row wins only when strictly
+// greater: the row-major first maximum. Lanes of nan become nonzero where a window held a NaN.
+template <bool WITH_ARG, int N>
+[[gnu::always_inline]] inline void max2x2_vector(const float* p0, const float* p1, int W, int32_t col,
+                                                 typename Lanes<N>::f& v, typename Lanes<N>::i& at,
+                                                 typename Lanes<N>::i& nan) {
+  using f = typename Lanes<N>::f;
+  using i = typename Lanes<N>::i;
+  f a, b, c, d;
+  load_split<N>(p0, a, b);
+  load_split<N>(p1, c, d);
+  nan |= (a != a) | (b != b) | (c != c) | (d != d);
+  const i right0 = b > a, right1 = d > c;
+  const f top = right0 ? b : a, bottom = right1 ? d : c;
+  const i down = bottom > top;
+  v = down ? bottom : top;
+  if constexpr (WITH_ARG) {
+    i cols;
+    for (int l = 0; l < N; ++l) cols[l] = col + 2 * l;
+    at = down ? cols + W - right1 : cols - right0;  // masks are -1: minus one is plus one
+  }
+}
+
+// Outputs [ow, ...) of one row of the pool, N at a time while whole vectors fit (rows r0, r1;
+// flat index of r0[0] is base). Returns the next ow.
 template <bool WITH_ARG, int N>
 int max2x2_run(const float* r0, const float* r1, int W, int OW, int32_t base, int ow, float* yo, int32_t* ao,
                typename Lanes<N>::i& nan) {
-  using f = typename Lanes<N>::f;
-  using i = typename Lanes<N>::i;
-  i lane;
-  for (int l = 0; l < N; ++l) lane[l] = 2 * l;
   for (; ow + N <= OW; ow += N) {
-    f a, b, c, d;
-    load_split<N>(r0 + 2 * ow, a, b);
-    load_split<N>(r1 + 2 * ow, c, d);
-    nan |= (a != a) | (b != b) | (c != c) | (d != d);
-    const i right0 = b > a, right1 = d > c;
-    const f top = right0 ? b : a, bottom = right1 ? d : c;
-    const i down = bottom > top;
-    const f v = down ? bottom : top;
+    typename Lanes<N>::f v;
+    typename Lanes<N>::i at;
+    max2x2_vector<WITH_ARG, N>(r0 + 2 * ow, r1 + 2 * ow, W, base + 2 * ow, v, at, nan);
     std::memcpy(yo + ow, &v, sizeof v);
-    if constexpr (WITH_ARG) {
-      const i col = lane + (base + 2 * ow);
-      const i at = down ? col + W - right1 : col - right0;  // masks are -1: minus one is plus one
-      std::memcpy(ao + ow, &at, sizeof at);
-    }
+    if constexpr (WITH_ARG) std::memcpy(ao + ow, &at, sizeof at);
   }
   return ow;
+}
+
+// The last outputs [ow, OW) of a row (fewer than N): their windows copied into zero-filled rows
+// of N pairs (zeros hold no NaN; their lanes are dropped). Measured (session 25, Intel Xeon
+// AVX-512, LeNet-5 training at batch 64, `perf`): the scalar loop over these (6 of a 14-wide row,
+// all of a 5-wide one) took 10.6% of the step.
+template <bool WITH_ARG, int N>
+void max2x2_tail(const float* r0, const float* r1, int W, int OW, int32_t base, int ow, float* yo, int32_t* ao,
+                 typename Lanes<N>::i& nan) {
+  const int n = OW - ow;
+  float p0[2 * N] = {}, p1[2 * N] = {};
+  std::memcpy(p0, r0 + 2 * ow, sizeof(float) * size_t(2 * n));
+  std::memcpy(p1, r1 + 2 * ow, sizeof(float) * size_t(2 * n));
+  typename Lanes<N>::f v;
+  typename Lanes<N>::i at;
+  max2x2_vector<WITH_ARG, N>(p0, p1, W, base + 2 * ow, v, at, nan);
+  std::memcpy(yo + ow, &v, sizeof(float) * size_t(n));
+  if constexpr (WITH_ARG) std::memcpy(ao + ow, &at, sizeof(int32_t) * size_t(n));
 }
 
 // The common 2x2 stride-2 window without padding (VGG, LeNet, U-Net), straight from the input
 // rows: no phase-split copy, which on 10x10 planes cost twice the old AVX2 kernel.
 template <bool WITH_ARG>
 bool maxpool2x2_plane(const float* x, const PoolGeom& g, float* y, int32_t* argmax) {
+  constexpr int TW = VW > 4 ? VW / 2 : VW;  // the tail's vectors: what is left is narrower
   typename Lanes<VW>::i nan = {};
-  typename Lanes<VW / 2>::i nan_half = {};
-  int scalar_nan = 0;
+  typename Lanes<TW>::i nan_tail = {};
   for (int oh = 0; oh < g.OH; ++oh) {
     const float* r0 = x + int64_t(2 * oh) * g.W;
     const float* r1 = r0 + g.W;
@@ -357,19 +384,12 @@ bool maxpool2x2_plane(const float* x, const PoolGeom& g, float* y, int32_t* argm
     int32_t* ao = WITH_ARG ? argmax + int64_t(oh) * g.OW : nullptr;
     const int32_t base = 2 * oh * g.W;
     int ow = max2x2_run<WITH_ARG, VW>(r0, r1, g.W, g.OW, base, 0, yo, ao, nan);
-    if constexpr (VW > 4) ow = max2x2_run<WITH_ARG, VW / 2>(r0, r1, g.W, g.OW, base, ow, yo, ao, nan_half);
-    for (; ow < g.OW; ++ow) {
-      const float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
-      scalar_nan |= (a != a) | (b != b) | (c != c) | (d != d);
-      const bool right0 = b > a, right1 = d > c;
-      const float top = right0 ? b : a, bottom = right1 ? d : c;
-      const bool down = bottom > top;
-      yo[ow] = down ? bottom : top;
-      if constexpr (WITH_ARG) ao[ow] = down ? base + g.W + 2 * ow + right1 : base + 2 * ow + right0;
-    }
+    if constexpr (TW < VW) ow = max2x2_run<WITH_ARG, TW>(r0, r1, g.W, g.OW, base, ow, yo, ao, nan_tail);
+    if (ow < g.OW) max2x2_tail<WITH_ARG, TW>(r0, r1, g.W, g.OW, base, ow, yo, ao, nan_tail);
   }
-  for (int l = 0; l < VW; ++l) scalar_nan |= nan[l] | (l < VW / 2 ? nan_half[l % (VW / 2)] : 0);
-  return scalar_nan == 0;
+  int any = 0;
+  for (int l = 0; l < VW; ++l) any |= nan[l] | (l < TW ? nan_tail[l] : 0);
+  return any == 0;
 }
 
 // Average pooling's 2x2 stride-2 unpadded window (DenseNet's transitions), straight from the
