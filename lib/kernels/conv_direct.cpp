@@ -155,12 +155,18 @@ void set_direct_conv_group_budget(int64_t floats) { group_budget = floats > 0 ? 
 // (the first two rules).
 // All of the above is AVX2 against an AVX2 SGEMM. Session 16 (AMD EPYC Zen 5, AVX-512, 2 threads,
 // `cnn bench --layers`, 2-3 runs, forward / backward ms):
-// - AVX-512 kernels, every 3x3: the direct path. Against SkylakeX's SGEMM, inference (ResNet-50
+// - AVX-512 kernels, every 3x3: the direct path (1x1 too since session 25, below). Against SkylakeX's SGEMM, inference (ResNet-50
 //   b32) 3x3/2 256 @28 18 against 28, 512 @7x7 19-22 against 21-22; training: ResNet-50 (b32)
 //   3x3/2 256 @28 21 / 45 against 29 / 64, 512 @7x7 21-25 / 48-56 against 24 / 47-49; ResNet-18-
 //   CIFAR (b128) 512 @4x4 28-34 / 89-103 against 43 / 82-87, 3x3/2 256 @8 17 / 43 against 22 / 37:
-//   even in training, the step 1414 against 1418 ms; 1x1 stays on SGEMM (ResNet-50 b32 inference,
+//   even in training, the step 1414 against 1418 ms; 1x1 stayed on SGEMM (ResNet-50 b32 inference,
 //   1024->256 @14 9.3 against 11.5 direct, 64->256 @56 12.4 against 20.6).
+// - Session 25 (a 2-core Intel Xeon, AVX-512, SkylakeX's SGEMM; `scripts/bench/speed.sh --no-torch
+//   --coretype env,Haswell`, 3 alternating rounds): 1x1 convolutions in the blocked kernels too,
+//   now that the blocked layout passes between layers (inference) and the 6 x 4 tile exists
+//   (session 23): ResNet-50 inference b32 22.9 -> 35.0 images/s, b1 19.0 -> 22.6; MobileNet v1
+//   b32 125 -> 202, b1 58 -> 126 (its depthwise layers follow their blocked neighbours); ResNet-50
+//   training b32 6.0 -> 7.0. So AVX-512 kernels take every convolution, whatever SGEMM's width.
 // - An SGEMM narrower than the direct kernels (OPENBLAS_CORETYPE=Haswell on that AVX-512 CPU):
 //   the direct path everywhere. ResNet-50 training b32 step 4793 -> 2807-3833 ms (its 1x1 layers
 //   from 28x28 on 13-16 / 22-30 against 18-21 / 30-33; at 56x56 about even), inference b32
@@ -170,9 +176,9 @@ bool direct_conv_preferred(const ConvGeom& g, Isa kernel_isa, Isa gemm_isa) {
   constexpr int kSmallMapMaxPixels = 49;
   constexpr int kStridedDirectMinPixels = 256;
   const bool pointwise = g.KH == 1 && g.KW == 1;
-  // SGEMM narrower than the direct kernels, or AVX-512 kernels on a 3x3 (rules above the function).
+  // SGEMM narrower than the direct kernels, or AVX-512 kernels (rules above the function).
   if (static_cast<int>(gemm_isa) < static_cast<int>(kernel_isa)) return true;
-  if (kernel_isa == Isa::avx512 && !pointwise) return true;
+  if (kernel_isa == Isa::avx512) return true;
   if (g.SH != 1 || g.SW != 1)
     return g.C < kStridedGemmMinChannels || (!pointwise && int64_t(g.OH) * g.OW >= kStridedDirectMinPixels);
   if (pointwise) return g.C < kPointwiseGemmMinChannels;

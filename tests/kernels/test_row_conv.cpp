@@ -376,10 +376,10 @@ TEST_CASE("direct conv: the planner's preference follows the ISA of the kernels 
   CHECK_FALSE(direct_conv_preferred(strided, Isa::avx2, Isa::avx2));
   CHECK_FALSE(direct_conv_preferred(small_map, Isa::avx2, Isa::avx2));
   CHECK(direct_conv_preferred(plain, Isa::avx2, Isa::avx512));
-  // AVX-512 kernels take every 3x3; 1x1 stays with an AVX-512 SGEMM.
+  // AVX-512 kernels take every convolution, 1x1 included, even against an AVX-512 SGEMM.
   CHECK(direct_conv_preferred(strided, Isa::avx512, Isa::avx512));
   CHECK(direct_conv_preferred(small_map, Isa::avx512, Isa::avx512));
-  CHECK_FALSE(direct_conv_preferred(pointwise, Isa::avx512, Isa::avx512));
+  CHECK(direct_conv_preferred(pointwise, Isa::avx512, Isa::avx512));
   // An SGEMM narrower than the kernels (OPENBLAS_CORETYPE=Haswell on an AVX-512 CPU) takes nothing.
   CHECK(direct_conv_preferred(pointwise, Isa::avx512, Isa::avx2));
   CHECK(direct_conv_preferred(pointwise, Isa::avx2, Isa::generic));
