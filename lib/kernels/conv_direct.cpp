@@ -155,12 +155,13 @@ void set_direct_conv_group_budget(int64_t floats) { group_budget = floats > 0 ? 
 // (the first two rules).
 // All of the above is AVX2 against an AVX2 SGEMM. Session 16 (AMD EPYC Zen 5, AVX-512, 2 threads,
 // `cnn bench --layers`, 2-3 runs, forward / backward ms):
-// - AVX-512 kernels, every 3x3: the direct path (1x1 too since session 25, below). Against SkylakeX's SGEMM, inference (ResNet-50
-//   b32) 3x3/2 256 @28 18 against 28, 512 @7x7 19-22 against 21-22; training: ResNet-50 (b32)
-//   3x3/2 256 @28 21 / 45 against 29 / 64, 512 @7x7 21-25 / 48-56 against 24 / 47-49; ResNet-18-
-//   CIFAR (b128) 512 @4x4 28-34 / 89-103 against 43 / 82-87, 3x3/2 256 @8 17 / 43 against 22 / 37:
-//   even in training, the step 1414 against 1418 ms; 1x1 stayed on SGEMM (ResNet-50 b32 inference,
-//   1024->256 @14 9.3 against 11.5 direct, 64->256 @56 12.4 against 20.6).
+// - AVX-512 kernels, every 3x3: the direct path (1x1 too since session 25, below). Against
+//   SkylakeX's SGEMM, inference (ResNet-50 b32) 3x3/2 256 @28 18 against 28, 512 @7x7 19-22
+//   against 21-22; training: ResNet-50 (b32) 3x3/2 256 @28 21 / 45 against 29 / 64, 512 @7x7
+//   21-25 / 48-56 against 24 / 47-49; ResNet-18-CIFAR (b128) 512 @4x4 28-34 / 89-103 against 43 /
+//   82-87, 3x3/2 256 @8 17 / 43 against 22 / 37: even in training, the step 1414 against 1418 ms;
+//   1x1 stayed on SGEMM (ResNet-50 b32 inference, 1024->256 @14 9.3 against 11.5 direct, 64->256
+//   @56 12.4 against 20.6).
 // - Session 25 (a 2-core Intel Xeon, AVX-512, SkylakeX's SGEMM; `scripts/bench/speed.sh --no-torch
 //   --coretype env,Haswell`, 3 alternating rounds): 1x1 convolutions in the blocked kernels too,
 //   now that the blocked layout passes between layers (inference) and the 6 x 4 tile exists
