@@ -249,6 +249,27 @@ void wgrad_block(const BlockedWgradArgs& a, int t, int cb, int m0, int64_t i0, i
   ((count == R + 1 ? wgrad_tile<V, R + 1, 1, true>(a, t, cb, m0, i0, i1, dwt) : void()), ...);
 }
 
+// f(run, p0, p1) for runs of about kWgradRunPixels of a's (image, pixel) pairs: whole images of
+// small maps, equal parts of an image's pixels [i0, i1) otherwise. A run's inputs and output
+// gradient stay in L1 while its group's tiles read them at every tap; each tile then adds its
+// sums to dwt once per run instead of once per call. Session 26 (Intel Xeon, AVX-512, the kernel
+// alone on 2 threads, 60 alternating repetitions, as a share of the FMA peak measured between
+// them, two rounds): ResNet-18-CIFAR's shapes with the images the pipelined backward gives each
+// thread, 64 @32x32 (1 image) 72-75% -> 77-78%, 128 @16x16 (2) 75-76% -> 78-79%, 256 @8x8 (4)
+// 77-80% -> 77-81%, 512 @4x4 (16) 70-74% -> 72-73%; with 16 images, whose inputs leave L2,
+// 128 @16x16 50-68% -> 77-83%.
+template <class F>
+void for_each_pixel_run(const BlockedWgradArgs& a, int64_t i0, int64_t i1, F f) {
+  constexpr int64_t kWgradRunPixels = 64;
+  const int64_t P = i1 - i0, images = std::max<int64_t>(1, kWgradRunPixels / std::max<int64_t>(P, 1));
+  const int64_t parts = images > 1 ? 1 : (P + kWgradRunPixels - 1) / kWgradRunPixels;
+  for (int64_t n0 = 0; n0 < a.images; n0 += images) {
+    BlockedWgradArgs run = a;
+    run.x = a.x + n0 * a.x_image, run.dy = a.dy + n0 * a.dy_image, run.images = std::min(images, a.images - n0);
+    for (int64_t k = 0; k < parts; ++k) f(run, i0 + P * k / parts, i0 + P * (k + 1) / parts);
+  }
+}
+
 // Output channels in groups of kGroupTiles tiles, so that a group's output gradient and a pair of
 // input blocks stay in L2 while every tap sweeps them (with all output channels per pass,
 // ResNet-18's 512-channel 4x4 layers re-read the output gradient of every channel from L3 for
@@ -263,7 +284,9 @@ void wgrad(const BlockedWgradArgs& a, int64_t i0, int64_t i1, float* dwt) {
   for (int mg = 0; mg < a.M; mg += kGroupTiles * MT) {
     const int m1 = std::min(a.M, mg + kGroupTiles * MT);
     for (int cb = 0; cb < cb_whole; cb += CV)
-      for (int t = 0; t < a.T; ++t) wgrad_channels<V, MT, CV>(a, t, cb, mg, m1, i0, i1, dwt);
+      for_each_pixel_run(a, i0, i1, [&](const BlockedWgradArgs& run, int64_t p0, int64_t p1) {
+        for (int t = 0; t < a.T; ++t) wgrad_channels<V, MT, CV>(run, t, cb, mg, m1, p0, p1, dwt);
+      });
   }
   // Three taps at once when they come in threes (a 3x3 convolution's rows): 8 channels (AVX2: 4) x
   // 3 taps per tile read 11 vectors per 24 FMAs instead of 17 per 16. Measured (session 24, Zen 5,

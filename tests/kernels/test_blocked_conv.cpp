@@ -54,6 +54,10 @@ void check_wgrad(const BlockedConvPlan& p, const std::vector<float>& x, int N, R
     blocked_wgrad_run(p, N, xb.data(), {dyb.data(), d.x_image, d.x_block, pix.data()}, partials.data(), units);
     std::vector<float> dw(size_t(p.M) * g.C * g.KH * g.KW, 0.5f);
     add_blocked_wgrad(p, partials.data(), units, dw.data());
+    // The pipelined backward's call: all N images at once into one partial.
+    std::vector<float> whole(size_t(blocked_wgrad_floats(p)), 0.f), dw_whole(dw.size(), 0.5f);
+    blocked_wgrad_images(p, N, xb.data(), {dyb.data(), d.x_image, d.x_block, pix.data()}, whole.data());
+    add_blocked_wgrad(p, whole.data(), 1, dw_whole.data());
     for (int m = 0; m < p.M; ++m)
       for (int c = 0; c < g.C; ++c)
         for (int kh = 0; kh < g.KH; ++kh)
@@ -67,9 +71,10 @@ void check_wgrad(const BlockedConvPlan& p, const std::vector<float>& x, int N, R
                   want += double(dy[((size_t(n) * p.M + m) * g.OH + oh) * g.OW + ow]) *
                           x[((size_t(n) * g.C + c) * g.H + ih) * g.W + iw];
                 }
-            const float got = dw[((size_t(m) * g.C + c) * g.KH + kh) * g.KW + kw];
+            const size_t at = ((size_t(m) * g.C + c) * g.KH + kh) * g.KW + kw;
             INFO("m " << m << " c " << c << " kh " << kh << " kw " << kw);
-            REQUIRE(std::fabs(got - want) <= 1e-4 * (1 + std::fabs(want)));
+            REQUIRE(std::fabs(dw[at] - want) <= 1e-4 * (1 + std::fabs(want)));
+            REQUIRE(std::fabs(dw_whole[at] - want) <= 1e-4 * (1 + std::fabs(want)));
           }
   }
 }
@@ -96,6 +101,11 @@ void check_kernel(const BlockedConvKernel& k) {
       // whole four-block groups (AVX-512's 6 x 64 tile): 1x1 with two groups, 3x3 on rows of 7
       {geom(32, 14, 14, 1, 0, 1), 128, 2},
       {geom(16, 7, 7, 3, 1, 1), 64, 2},
+      // the weight gradient's whole four-block tiles (64 input channels and up at 16 lanes) in
+      // runs of pixels: images of 16 pixels four to a run (9 images: the last run one), an image
+      // of 144 pixels in three runs with a fifth input block after them
+      {geom(64, 4, 4, 3, 1, 1), 20, 9},
+      {geom(72, 12, 12, 3, 1, 1), 13, 2},
   };
   Rng rng(3);
   for (const Case& c : cases) {
