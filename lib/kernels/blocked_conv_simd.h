@@ -238,7 +238,7 @@ void wgrad_m_tail(const BlockedWgradArgs& a, int t, int cb0, int m0, int64_t i0,
 // Output channels [m0, m1) at one tap and input blocks [cb0, cb0 + CV).
 template <class V, int MT, int CV>
 void wgrad_channels(const BlockedWgradArgs& a, int t, int cb0, int m0, int m1, int64_t i0, int64_t i1, float* dwt) {
-  for (; m0 + MT <= m1; m0 += MT) wgrad_tile<V, MT, CV>(a, t, cb0, m0, i0, i1, dwt);
+  for (; m0 + MT <= m1; m0 += MT) wgrad_tile<V, MT, CV, V::kLanes % MT == 0>(a, t, cb0, m0, i0, i1, dwt);
   if (m0 < m1) wgrad_m_tail<V, CV>(a, t, cb0, m0, i0, i1, dwt, m1 - m0, std::make_integer_sequence<int, MT - 1>{});
 }
 
