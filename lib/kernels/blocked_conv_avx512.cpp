@@ -7,8 +7,8 @@
 // repetitions, 2 threads, two rounds): ResNet-18-CIFAR's 3x3 shapes with the pipelined passes'
 // images 64 @32x32 0.99-1.05x, 128 @16x16 1.04x, 256 @8x8 1.07-1.13x, 512 @4x4 1.01-1.10x;
 // ResNet-50's 128 @28x28 1.04-1.07x, 256 @14x14 1.02-1.06x.
-// Input blocks past the last 4 (all of them at 16 and 32 channels) go one at a time against 16
-// output channels (blocked_conv_simd::wgrad).
+// Input blocks past the last whole 4 (3 with two blocks; all of them at 16 and 32 channels) go one
+// at a time against 16 output channels (blocked_conv_simd::wgrad).
 // First measured in session 16 (AMD EPYC Zen 5, 2 threads, FMA peak 492 GFLOP/s, `cnn bench
 // --train --layers`): 3x3 forward at 64 channels and up 72-82% of peak (ResNet-50 64 @56x56 b32
 // 18.3 ms, ResNet-18-CIFAR 64 @32x32 b128 26 ms); at 16 channels 37-42% (ResNet-20's first stage:

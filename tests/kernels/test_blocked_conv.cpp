@@ -101,9 +101,9 @@ void check_kernel(const BlockedConvKernel& k) {
       // whole four-block groups (AVX-512's 6 x 64 tile): 1x1 with two groups, 3x3 on rows of 7
       {geom(32, 14, 14, 1, 0, 1), 128, 2},
       {geom(16, 7, 7, 3, 1, 1), 64, 2},
-      // the weight gradient's whole four-block tiles (64 input channels and up at 16 lanes) in
-      // runs of pixels: images of 16 pixels four to a run (9 images: the last run one), an image
-      // of 144 pixels in three runs with a fifth input block after them
+      // the weight gradient's tiles of whole input blocks (3 or 4 of them: 48 or 64 input channels
+      // and up at 16 lanes) in runs of pixels: images of 16 pixels four to a run (9 images: the
+      // last run one), an image of 144 pixels in three runs, input blocks left after the tiles
       {geom(64, 4, 4, 3, 1, 1), 20, 9},
       {geom(72, 12, 12, 3, 1, 1), 13, 2},
   };
