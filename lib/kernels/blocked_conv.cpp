@@ -243,9 +243,7 @@ BlockedConvArgs conv_args(const BlockedConvPlan& p) {
 // Input floats a pixel chunk of p would like (its rows, all channel blocks, stay in L2 while every
 // output group sweeps them).
 int64_t chunk_target(const BlockedConvPlan& p) { return (int64_t(1) << 15) / (int64_t(p.CB) * p.L); }
-}  // namespace
 
-namespace {
 // Packed weights beyond which a thread's images take the output groups in the outer loop: each
 // group's weights (590 KB at 512 channels) then come from L2 for all the images instead of from L3
 // once per image. Session 26 (Intel Xeon, AVX-512; alternating runs, medians): a net of three
