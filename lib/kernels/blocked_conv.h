@@ -178,6 +178,16 @@ struct BlockedConvKernel {
   // kStatLanes partial sums as vectors; a sum that is zero may differ in its sign).
   void (*grad_sums)(const float* x, const float* dy, int64_t n, float mean, const BnChannel* relu, float& sum_dy,
                     float& sum_dy_xc);
+  // Winograd F(2x2, 3x3) transforms (winograd_conv.h) of `count` tiles along a row of tiles, one
+  // channel block. Input: tile j's 4x4 pixels at x + 2 * j * lanes (pixel rows `row` floats
+  // apart) -> the 16 vectors of B^T d B at v + j * lanes + k * step (k = 4 * its row + its column).
+  // Output: the 16 vectors of tile j at m + j * lanes + k * step -> the 2x2 pixels of A^T m A at
+  // y + 2 * j * lanes (rows `row` apart). Additions only, in one order: every ISA gives the same bits.
+  // The weight gradient's: tile j's 2x2 output-gradient pixels at dy + 2 * j * lanes (rows `row`
+  // apart) -> the 16 vectors of A g A^T at v + j * lanes + k * step.
+  void (*winograd_input)(const float* x, int64_t row, int64_t count, float* v, int64_t step);
+  void (*winograd_output)(const float* m, int64_t step, int64_t count, float* y, int64_t row);
+  void (*winograd_grad)(const float* dy, int64_t row, int64_t count, float* v, int64_t step);
 };
 
 // Every implementation, fastest first, the naive reference last: per ISA a two-block tile and a

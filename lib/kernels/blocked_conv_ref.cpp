@@ -87,6 +87,56 @@ void grad_sums(const float* x, const float* dy, int64_t n, float mean, const BnC
   else plane_grad_sums(x, dy, n, mean, sum_dy, sum_dy_xc);
 }
 
+// B^T d B and A^T m A lane by lane: d's rows, then its columns.
+void winograd_input(const float* x, int64_t row, int64_t count, float* v, int64_t step) {
+  for (int64_t j = 0; j < count; ++j)
+    for (int l = 0; l < kLanes; ++l) {
+      float d[4][4], e[4][4];
+      for (int a = 0; a < 4; ++a)
+        for (int b = 0; b < 4; ++b) d[a][b] = x[a * row + (2 * j + b) * kLanes + l];
+      for (int b = 0; b < 4; ++b) {
+        e[0][b] = d[0][b] - d[2][b], e[1][b] = d[1][b] + d[2][b];
+        e[2][b] = d[2][b] - d[1][b], e[3][b] = d[1][b] - d[3][b];
+      }
+      for (int a = 0; a < 4; ++a) {
+        const float* r = e[a];
+        const float out[4] = {r[0] - r[2], r[1] + r[2], r[2] - r[1], r[1] - r[3]};
+        for (int b = 0; b < 4; ++b) v[(4 * a + b) * step + j * kLanes + l] = out[b];
+      }
+    }
+}
+
+void winograd_output(const float* m, int64_t step, int64_t count, float* y, int64_t row) {
+  for (int64_t j = 0; j < count; ++j)
+    for (int l = 0; l < kLanes; ++l) {
+      float e[2][4];
+      for (int b = 0; b < 4; ++b) {
+        const float* at = m + j * kLanes + l;
+        const float m0 = at[b * step], m1 = at[(4 + b) * step], m2 = at[(8 + b) * step], m3 = at[(12 + b) * step];
+        e[0][b] = m0 + m1 + m2, e[1][b] = m1 - m2 - m3;
+      }
+      for (int a = 0; a < 2; ++a) {
+        y[a * row + 2 * j * kLanes + l] = e[a][0] + e[a][1] + e[a][2];
+        y[a * row + (2 * j + 1) * kLanes + l] = e[a][1] - e[a][2] - e[a][3];
+      }
+    }
+}
+
+void winograd_grad(const float* dy, int64_t row, int64_t count, float* v, int64_t step) {
+  for (int64_t j = 0; j < count; ++j)
+    for (int l = 0; l < kLanes; ++l) {
+      float e[4][2];
+      for (int b = 0; b < 2; ++b) {
+        const float g0 = dy[(2 * j + b) * kLanes + l], g1 = dy[row + (2 * j + b) * kLanes + l];
+        e[0][b] = g0, e[1][b] = g0 + g1, e[2][b] = g0 - g1, e[3][b] = 0.f - g1;
+      }
+      for (int a = 0; a < 4; ++a) {
+        const float out[4] = {e[a][0], e[a][0] + e[a][1], e[a][0] - e[a][1], 0.f - e[a][1]};
+        for (int b = 0; b < 4; ++b) v[(4 * a + b) * step + j * kLanes + l] = out[b];
+      }
+    }
+}
+
 }  // namespace
 
 void blocked_depthwise_reference(const BlockedDepthwiseArgs& a, int lanes, int64_t i0, int64_t i1) {
@@ -113,6 +163,7 @@ void blocked_maxpool_reference(const BlockedDepthwiseArgs& a, int lanes, int64_t
 
 const BlockedConvKernel kBlockedConvReference{"reference", Isa::generic, kLanes, kBlocks, 1, forward<kLanes>, forward<1>,
                                               pack_pixels, pack_mapped, unpack_finish, wgrad, depthwise, maxpool,
-                                              gather_lanes, grad_sums};
+                                              gather_lanes, grad_sums, winograd_input, winograd_output,
+                                              winograd_grad};
 
 }  // namespace cnn

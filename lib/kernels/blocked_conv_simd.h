@@ -573,11 +573,78 @@ void grad_sums(const float* x, const float* dy, int64_t n, float mean, const BnC
   sum_dy = s, sum_dy_xc = t;
 }
 
+// Winograd F(2x2, 3x3)'s transforms (BlockedConvKernel::winograd_input, winograd_output): B^T d B
+// and A^T m A, rows first, with the reference's additions in its order.
+template <class V>
+void winograd_input(const float* x, int64_t row, int64_t count, float* v, int64_t step) {
+  constexpr int L = V::kLanes;
+  using R = typename V::reg;
+  for (int64_t j = 0; j < count; ++j, x += 2 * L, v += L) {
+    R e[4][4];
+#pragma GCC unroll 4
+    for (int b = 0; b < 4; ++b) {
+      const R d0 = V::load(x + b * L), d1 = V::load(x + row + b * L);
+      const R d2 = V::load(x + 2 * row + b * L), d3 = V::load(x + 3 * row + b * L);
+      e[0][b] = V::sub(d0, d2), e[1][b] = V::add(d1, d2), e[2][b] = V::sub(d2, d1), e[3][b] = V::sub(d1, d3);
+    }
+#pragma GCC unroll 4
+    for (int a = 0; a < 4; ++a) {
+      float* o = v + 4 * a * step;
+      V::store(o, V::sub(e[a][0], e[a][2]));
+      V::store(o + step, V::add(e[a][1], e[a][2]));
+      V::store(o + 2 * step, V::sub(e[a][2], e[a][1]));
+      V::store(o + 3 * step, V::sub(e[a][1], e[a][3]));
+    }
+  }
+}
+
+template <class V>
+void winograd_output(const float* m, int64_t step, int64_t count, float* y, int64_t row) {
+  constexpr int L = V::kLanes;
+  using R = typename V::reg;
+  for (int64_t j = 0; j < count; ++j, m += L, y += 2 * L) {
+    R e[2][4];
+#pragma GCC unroll 4
+    for (int b = 0; b < 4; ++b) {
+      const R m0 = V::load(m + b * step), m1 = V::load(m + (4 + b) * step);
+      const R m2 = V::load(m + (8 + b) * step), m3 = V::load(m + (12 + b) * step);
+      e[0][b] = V::add(V::add(m0, m1), m2), e[1][b] = V::sub(V::sub(m1, m2), m3);
+    }
+#pragma GCC unroll 2
+    for (int a = 0; a < 2; ++a) {
+      V::store(y + a * row, V::add(V::add(e[a][0], e[a][1]), e[a][2]));
+      V::store(y + a * row + L, V::sub(V::sub(e[a][1], e[a][2]), e[a][3]));
+    }
+  }
+}
+
+template <class V>
+void winograd_grad(const float* dy, int64_t row, int64_t count, float* v, int64_t step) {
+  constexpr int L = V::kLanes;
+  using R = typename V::reg;
+  for (int64_t j = 0; j < count; ++j, dy += 2 * L, v += L) {
+    R e[4][2];
+#pragma GCC unroll 2
+    for (int b = 0; b < 2; ++b) {
+      const R g0 = V::load(dy + b * L), g1 = V::load(dy + row + b * L);
+      e[0][b] = g0, e[1][b] = V::add(g0, g1), e[2][b] = V::sub(g0, g1), e[3][b] = V::sub(V::zero(), g1);
+    }
+#pragma GCC unroll 4
+    for (int a = 0; a < 4; ++a) {
+      float* o = v + 4 * a * step;
+      V::store(o, e[a][0]);
+      V::store(o + step, V::add(e[a][0], e[a][1]));
+      V::store(o + 2 * step, V::sub(e[a][0], e[a][1]));
+      V::store(o + 3 * step, V::sub(V::zero(), e[a][1]));
+    }
+  }
+}
+
 template <class V, int P, int B, int MT, int CV>
 constexpr BlockedConvKernel table_entry(std::string_view name, Isa isa) {
   return {name,           isa,          V::kLanes,        B, P, forward<V, P, B>, forward<V, P, B, 1>, pack_pixels<V>,
           pack_mapped<V>, unpack_finish<V>, wgrad<V, MT, CV>, depthwise<V, 8>, maxpool<V, 8>, gather_lanes<V>,
-          grad_sums<V>};
+          grad_sums<V>,   winograd_input<V>, winograd_output<V>, winograd_grad<V>};
 }
 
 }  // namespace cnn::blocked_conv_simd

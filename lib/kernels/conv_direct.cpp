@@ -220,9 +220,31 @@ bool blocked_layout() {
 
 void set_direct_conv_blocked(bool on) { blocked_setting = on; }
 
+namespace {
+int winograd_setting = -1;  // -1: from the environment (CNN_CONV_WINOGRAD=0 turns it off)
+bool winograd_layout() {
+  if (winograd_setting < 0) {
+    const char* v = std::getenv("CNN_CONV_WINOGRAD");
+    winograd_setting = !(v && std::string_view(v) == "0");
+  }
+  return winograd_setting != 0;
+}
+}  // namespace
+
+void set_direct_conv_winograd(bool on) { winograd_setting = on; }
+
 size_t DirectConvPlan::forward_floats(int threads) const {
   if (forward_blocked()) return size_t(std::max<int64_t>(N, threads)) * size_t(blocked.x_image + blocked.y_image);
   return size_t(C) * rows.x.length;
+}
+
+size_t DirectConvPlan::pipelined_forward_floats(int threads) const {
+  const size_t scratch = wino.on() ? size_t(threads) * size_t(winograd_scratch_floats(wino)) : 0;
+  return forward_floats(threads) + scratch;
+}
+
+size_t DirectConvPlan::pipelined_weight_floats() const {
+  return wino.on() ? size_t(winograd_weight_floats(wino)) : packed_weight_floats();
 }
 
 size_t DirectConvPlan::packed_weight_floats() const {
@@ -256,6 +278,8 @@ struct BackwardSpace {
   float *wpack, *partials, *xrows, *dyrows, *dywide, *dxrows, *dyb;
   float *dy_blocked, *dx_blocked;  // backward_data_blocked: its input and output
   float* dx_line;                  // strided: a row of dx as pixel vectors per thread
+  float* wino;                     // Winograd's scratch, wino_floats per thread
+  int64_t wino_floats = 0;
   float *xb, *dy_plain;            // weight_gradient_blocked: x packed, dy unpadded (dx not blocked)
   int64_t dx_image = 0;  // floats of one image's dx_blocked
   int64_t part = 0;  // floats of one partial
@@ -268,7 +292,8 @@ struct BackwardSpace {
     const int64_t CT = int64_t(p.C) * r.T;
     const bool bdw = p.weight_gradient_blocked(), bdx = p.dy_padded() != nullptr;
     by_rows = !bdw && wgrad_by_rows(*p.kernel, p.M);
-    part = bdw ? blocked_wgrad_floats(p.blocked) : by_rows ? p.M * CT : blocked_floats(p.M, CT, L);
+    part = bdw ? (p.wino.on() ? winograd_wgrad_floats(p.wino) : blocked_wgrad_floats(p.blocked))
+               : by_rows ? p.M * CT : blocked_floats(p.M, CT, L);
     partials_n = bdw ? blocked_wgrad_units(p.blocked, std::max(threads, 1)) : std::max(threads, 1);
     size_t at = 0;
     auto take = [&](float*& dst, size_t floats) {
@@ -277,7 +302,7 @@ struct BackwardSpace {
     };
     size_t wfloats = size_t(packed_row_conv_weights(p.C, p.M, r.T)), dx_floats = 0;
     if (p.backward_data_blocked()) {
-      wfloats = size_t(blocked_weight_floats(p.blocked_dx));
+      wfloats = size_t(p.wino_dx.on() ? winograd_weight_floats(p.wino_dx) : blocked_weight_floats(p.blocked_dx));
       dx_floats = size_t(p.blocked_dx.y_image);
     }
     if (p.strided_dx_blocked()) {  // every phase's outputs at once (backward_data_phases)
@@ -306,6 +331,9 @@ struct BackwardSpace {
     take(dy_blocked, bdx ? size_t(NI * p.dy_padded()->x_image) : 0);
     take(dx_blocked, size_t(NI) * dx_floats);
     take(dx_line, p.strided_dx_blocked() ? size_t(std::max(threads, 1)) * size_t(p.g.W) * size_t(p.blocked_sdx.pad.L) : 0);
+    if (p.wino.on()) wino_floats = winograd_scratch_floats(p.wino);
+    if (p.wino_dx.on()) wino_floats = std::max(wino_floats, winograd_scratch_floats(p.wino_dx));
+    take(wino, size_t(std::max(threads, 1)) * size_t(wino_floats));
     take(xb, bdw ? size_t(NI * p.blocked.x_image) : 0);
     take(dy_plain, bdw && !bdx ? size_t(p.N * p.dy_plain.x_image) : 0);
     total = at;
@@ -341,6 +369,9 @@ DirectConvPlan plan_direct_conv(const ConvGeom& g, int M, int64_t N, const RowCo
     if (!strided(p.rows)) p.blocked_dx = plan_blocked_conv(backward_data_geometry(g, M), g.C, k);
     else p.blocked_sdx = plan_blocked_strided_dx(g, M, k);
   }
+  if (winograd_layout() && p.forward_blocked() && winograd_suits(g, M)) p.wino = plan_winograd(p.blocked);
+  if (winograd_layout() && p.backward_data_blocked() && winograd_suits(p.blocked_dx.g, g.C))
+    p.wino_dx = plan_winograd(p.blocked_dx);
   if (p.weight_gradient_blocked()) {
     if (p.dy_padded()) {
       p.dy_pix = blocked_interior_pixels(*p.dy_padded());
@@ -358,6 +389,11 @@ DirectConvPlan plan_direct_conv(const ConvGeom& g, int M, int64_t N, const RowCo
 void pack_direct_conv_weights(const DirectConvPlan& p, const float* w, float* dst) {
   if (p.forward_blocked()) return pack_blocked_weights(p.blocked, w, dst);
   pack_row_conv_weights(w, p.M, p.C, p.rows.T, p.rows.fwd_taps, false, dst);
+}
+
+void pack_pipelined_weights(const DirectConvPlan& p, const float* w, float* dst) {
+  if (p.wino.on()) return pack_winograd_weights(p.wino, w, dst);
+  pack_direct_conv_weights(p, w, dst);
 }
 
 namespace {
@@ -539,6 +575,7 @@ void direct_conv_backward_begin(const DirectConvPlan& p, const float* w, bool dx
   if (dw) std::memset(s.partials, 0, sizeof(float) * size_t(s.partials_n) * size_t(s.part));
   if (!dx) return;
   const RowConvPlan& r = p.rows;
+  if (p.wino_dx.on()) return pack_winograd_weights(p.wino_dx, w, s.wpack, true);
   if (p.backward_data_blocked()) return pack_blocked_weights(p.blocked_dx, w, s.wpack, true);
   if (p.strided_dx_blocked()) {
     float* at = s.wpack;
@@ -575,7 +612,8 @@ void direct_conv_backward_group(const DirectConvPlan& p, const float* x, const f
     if (!bdx) pack_blocked_input(dyp, dy, p.N, s.dy_plain, dy_map);
     pack_blocked_input(p.blocked, x, p.N, s.xb, x_map);
     const BlockedGradient bg{bdx ? s.dy_blocked : s.dy_plain, dyp.x_image, dyp.x_block, p.dy_pix.data()};
-    blocked_wgrad_run(p.blocked, p.N, s.xb, bg, s.partials, s.partials_n);
+    if (p.wino.on()) winograd_wgrad_run(p.wino, p.N, s.xb, bg, s.partials, s.partials_n, s.wino);
+    else blocked_wgrad_run(p.blocked, p.N, s.xb, bg, s.partials, s.partials_n);
   } else if (dw) {
     if (s.by_rows && r.narrow) pack_rows(dy, p.N, p.M, p.g.OH, p.g.OW, wr.dy, s.dywide);
     pack_input(p, wr, x, s.xrows);
@@ -585,7 +623,8 @@ void direct_conv_backward_group(const DirectConvPlan& p, const float* x, const f
   if (!dx) return;
   if (p.strided_dx_blocked()) return backward_data_phases(p, s, dx, add_dx);
   if (bdx) {
-    blocked_conv_run(p.blocked_dx, p.N, s.dy_blocked, s.wpack, s.dx_blocked);
+    if (p.wino_dx.on()) winograd_run(p.wino_dx, p.N, s.dy_blocked, s.wpack, s.dx_blocked, s.wino);
+    else blocked_conv_run(p.blocked_dx, p.N, s.dy_blocked, s.wpack, s.dx_blocked);
     unpack_blocked_output(p.blocked_dx, p.N, s.dx_blocked, {}, add_dx, dx);
     return;
   }
@@ -618,11 +657,13 @@ void direct_conv_forward_pipelined(const DirectConvPlan& p, int64_t N, const flo
   parallel_for_balanced(units, [&](int64_t u0, int64_t u1, int tid) {
     float* const xb = workspace + tid * k * per;
     float* const yb = xb + k * b.x_image;
+    float* const scratch = p.wino.on() ? workspace + p.forward_floats(threads) + tid * winograd_scratch_floats(p.wino) : nullptr;
     for (int64_t u = u0; u < u1; ++u)
       for (int64_t n0 = N * u / units, end = N * (u + 1) / units; n0 < end; n0 += k) {
         const int64_t count = std::min(k, end - n0);
         pack_images(b, x, n0, count, xb, x_map);
-        blocked_conv_images(b, count, xb, wpacked, yb);
+        if (p.wino.on()) winograd_images(p.wino, count, xb, wpacked, yb, scratch);
+        else blocked_conv_images(b, count, xb, wpacked, yb);
         for (int64_t i = 0; i < count * MB; ++i)
           unpack_block(b, yb + i / MB * b.y_image + i % MB * b.y_block, n0 + i / MB, i % MB, e, false, y, nullptr,
                        e.slot_sums ? e.slot_sums + u * 2 * p.M : nullptr);
@@ -652,18 +693,22 @@ void direct_conv_backward_pipelined(const DirectConvPlan& p, int64_t N, const fl
     float* const dyb = s.dy_blocked + tid * k * d.x_image;
     float* const xb = s.xb + tid * k * b.x_image;
     float* const dxb = s.dx_blocked + tid * k * s.dx_image;
+    float* const scratch = s.wino + tid * s.wino_floats;
     for (int64_t u = u0; u < u1; ++u)
       for (int64_t n0 = N * u / units, end = N * (u + 1) / units; n0 < end; n0 += k) {
         const int64_t count = std::min(k, end - n0);
         pack_images(d, dy, n0, count, dyb, dy_map);
         if (dw) {
           pack_images(b, x, n0, count, xb, x_map);
-          blocked_wgrad_images(b, count, xb, {dyb, d.x_image, d.x_block, p.dy_pix.data()}, s.partials + u * s.part);
+          const BlockedGradient bg{dyb, d.x_image, d.x_block, p.dy_pix.data()};
+          if (p.wino.on()) winograd_wgrad_tiles(p.wino, 0, count * p.wino.tiles, xb, bg, s.partials + u * s.part, scratch);
+          else blocked_wgrad_images(b, count, xb, bg, s.partials + u * s.part);
         }
         if (!dx) continue;
         if (!p.strided_dx_blocked()) {
           const BlockedConvPlan& bd = p.blocked_dx;
-          blocked_conv_images(bd, count, dyb, s.wpack, dxb);
+          if (p.wino_dx.on()) winograd_images(p.wino_dx, count, dyb, s.wpack, dxb, scratch);
+          else blocked_conv_images(bd, count, dyb, s.wpack, dxb);
           for (int64_t i = 0; i < count * CMB; ++i)
             unpack_block(bd, dxb + i / CMB * bd.y_image + i % CMB * bd.y_block, n0 + i / CMB, i % CMB, {}, add_dx, dx,
                          nullptr, nullptr);
@@ -688,6 +733,7 @@ void direct_conv_backward_pipelined(const DirectConvPlan& p, int64_t N, const fl
 
 void direct_conv_backward_finish(const DirectConvPlan& p, float* dw, float* workspace) {
   const BackwardSpace s(p, num_threads(), workspace);
+  if (p.wino.on()) return add_winograd_wgrad(p.wino, s.partials, s.partials_n, dw);
   if (p.weight_gradient_blocked()) return add_blocked_wgrad(p.blocked, s.partials, s.partials_n, dw);
   const int L = s.by_rows ? 1 : p.kernel->lanes;
   const int64_t CT = int64_t(p.C) * p.rows.T;

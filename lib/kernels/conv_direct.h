@@ -12,6 +12,7 @@
 #include "kernels/blocked_conv.h"
 #include "kernels/conv_rows.h"
 #include "kernels/row_conv.h"
+#include "kernels/winograd_conv.h"
 
 namespace cnn {
 
@@ -50,6 +51,14 @@ struct DirectConvPlan {
   bool packs_input_and_output_grad() const { return forward_blocked() && dy_padded() != nullptr; }
   BlockedConvPlan dy_plain;
   std::vector<int64_t> dy_pix;
+  // Training's three passes as Winograd F(2x2, 3x3) where the geometry suits (winograd_conv.h):
+  // the pipelined forward (with its own packed weights: pack_pipelined_weights), and every
+  // backward's input gradient (wino_dx) and weight gradient (wino's partials). Inference's forward
+  // keeps the direct kernel (its handoffs write into other layers' planes through their epilogues).
+  WinogradPlan wino, wino_dx;
+  // Workspace and packed weights of direct_conv_forward_pipelined.
+  size_t pipelined_forward_floats(int threads) const;
+  size_t pipelined_weight_floats() const;
   // Workspace in floats for forward (the input rows) and for backward with `threads` threads.
   size_t forward_floats(int threads) const;
   size_t packed_weight_floats() const;  // forward's packed weights (pack_direct_conv_weights)
@@ -80,6 +89,9 @@ int64_t direct_conv_group(const ConvGeom& g, int M, int64_t N);
 void set_direct_conv_group_budget(int64_t floats);
 // Whether plans run forward in the blocked layout where it fits (on by default). A test seam.
 void set_direct_conv_blocked(bool on);
+// Whether plans take Winograd F(2x2, 3x3) for training where it suits (on by default;
+// CNN_CONV_WINOGRAD=0 turns it off). A test seam.
+void set_direct_conv_winograd(bool on);
 // Whether plans use the narrow layout (conv_rows.h) where it fits; off by default (CNN_CONV_NARROW=1
 // turns it on: see conv_direct.cpp for why). Also a test seam.
 void set_direct_conv_narrow(bool on);
@@ -101,6 +113,8 @@ struct ConvEpilogue {
 // w: M x C x KH x KW -> the kernel's layout (packed_weight_floats() floats). Depends on M, C and
 // the taps only: one packing serves every image group of a batch, and inference keeps it.
 void pack_direct_conv_weights(const DirectConvPlan& p, const float* w, float* dst);
+// The same for direct_conv_forward_pipelined (pipelined_weight_floats() floats).
+void pack_pipelined_weights(const DirectConvPlan& p, const float* w, float* dst);
 // Blocked handoffs (inference, planned by the Net; forward_blocked() plans only): x already in
 // p.blocked's padded input layout (no pack), and/or the outputs written into the reader's input
 // plane through y_target (no unpack: the epilogue is the target's, e's is unused).
@@ -134,7 +148,8 @@ void direct_conv_backward_finish(const DirectConvPlan& p, float* dw, float* work
 // parallel pass instead of one per step and group of images. Units of work are runs of images
 // (forward: direct_conv_sum_slots(), e.slot_sums per unit; backward: the weight gradient's
 // partials), taken whole by whichever thread is free: the same bits for the same thread count.
-// x, y, dy, dx and the maps' x are the whole batch's.
+// x, y, dy, dx and the maps' x are the whole batch's. Forward: wpacked from pack_pipelined_weights,
+// workspace of pipelined_forward_floats.
 void direct_conv_forward_pipelined(const DirectConvPlan& p, int64_t N, const float* x, const float* wpacked,
                                    const ConvEpilogue& e, float* y, float* workspace, const BnPackMap* x_map);
 // Between direct_conv_backward_begin and _finish. plane_sums (with x_map, dx written, not added):

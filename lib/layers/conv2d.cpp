@@ -82,6 +82,8 @@ class Conv2d : public Layer {
       case Algo::depthwise: return blocked_depthwise_on() ? "blocked depthwise " + std::string(dw_plane_.kernel->name) : "depthwise";
       case Algo::direct:  // "blocked": forward in the blocked layout, "direct": the row layout only
         if (blocked_stem_fits()) return "blocked stem " + std::string(stem_.conv.kernel->name);
+        // Winograd in training's forward and input gradient (they suit together), blocked in inference.
+        if (direct_.wino.on()) return "blocked+winograd " + std::string(direct_.kernel->name);
         return (direct_.forward_blocked() ? "blocked " : "direct ") + std::string(direct_.kernel->name);
       case Algo::im2col: break;
     }
@@ -96,7 +98,8 @@ class Conv2d : public Layer {
       return !train && blocked_depthwise_on() ? size_t(num_threads() * blocked_depthwise_scratch_floats(dw_plane_)) : 0;
     if (algo_ != Algo::direct) return 0;
     if (!train && blocked_stem_fits()) return size_t(num_threads() * blocked_stem_scratch_floats(stem_));
-    const size_t fwd = direct_.forward_floats(num_threads()) + (infer_.on && !train ? 0 : direct_.packed_weight_floats());
+    const size_t fwd = train ? direct_.pipelined_forward_floats(num_threads()) + direct_.pipelined_weight_floats()
+                             : direct_.forward_floats(num_threads()) + (infer_.on ? 0 : direct_.packed_weight_floats());
     return train ? std::max(fwd, direct_.backward_floats(num_threads())) : fwd;
   }
   size_t derived_weight_floats(bool train) const override { return train ? 0 : infer_.floats(); }
@@ -372,21 +375,24 @@ class Conv2d : public Layer {
   void direct_forward(const Tensor& x, bool fused, const float* bias, const float* residual, double* slot_sums,
                       Tensor& out, RunContext& ctx) {
     const int64_t N = x.dim(0), in_img = x.numel() / N, out_img = out.numel() / N;
-    const bool own_pack = !fused || infer_.packed.empty();
-    const size_t xrows_floats = direct_.forward_floats(num_threads());
-    float* ws = workspace_for(ctx, own_workspace_, xrows_floats + (own_pack ? direct_.packed_weight_floats() : 0));
+    const bool own_pack = !fused || infer_.packed.empty(), pipelined = !fused && direct_.forward_blocked();
+    const size_t xrows_floats = pipelined ? direct_.pipelined_forward_floats(num_threads()) : direct_.forward_floats(num_threads());
+    const size_t pack_floats = pipelined ? direct_.pipelined_weight_floats() : direct_.packed_weight_floats();
+    float* ws = workspace_for(ctx, own_workspace_, xrows_floats + (own_pack ? pack_floats : 0));
     const float* wpacked = infer_.packed.data();
     float* xrows = ws;
     if (own_pack) {
       float* dst = ws + xrows_floats;
-      pack_direct_conv_weights(direct_, fused ? infer_.w : weight_.value.data(), dst);
+      const float* w = fused ? infer_.w : weight_.value.data();
+      if (pipelined) pack_pipelined_weights(direct_, w, dst);
+      else pack_direct_conv_weights(direct_, w, dst);
       wpacked = dst;
     }
     DirectForwardIo io;  // the blocked handoffs, in fused eval forwards only
     io.x_blocked = fused && x_blocked_;
     io.x_map = ctx.input_map ? &ctx.input_map->map : nullptr;
     io.y_target = fused && handoff_.on() ? &handoff_target_ : nullptr;
-    if (!fused && direct_.forward_blocked()) {
+    if (pipelined) {
       ConvEpilogue e{bias};
       e.slot_sums = slot_sums;
       direct_conv_forward_pipelined(direct_, N, x.data(), wpacked, e, out.data(), xrows, io.x_map);

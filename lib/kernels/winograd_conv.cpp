@@ -1,0 +1,220 @@
+#include "kernels/winograd_conv.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/parallel.h"
+
+namespace cnn {
+
+namespace {
+// Channels in and out below which the direct kernel stays: at 64 the transforms already take
+// about a third of the direct kernel's time (the prototype's 64 @32x32 gained least).
+constexpr int kWinogradMinChannels = 64;
+// Tiles per chunk: its 16 transformed inputs and products (16 x (C + M) x 64 floats: 512 KB at 64
+// channels) stay in L2, and each product's weights are used for 64 tiles. Measured with the
+// prototype (session 27, alternating with the direct kernel): 64 @32x32 1.33x with 48 and 256 tiles
+// alike, 256 @8x8 1.20x with 48 and 1.75x with 64 (4 images' tiles), 512 @4x4 1.49x with 16,
+// 1.55x with 32, 1.65x with 64.
+constexpr int64_t kWinogradTiles = 64;
+// The transforms' 16 positions.
+constexpr int kPoints = 16;
+}  // namespace
+
+bool winograd_suits(const ConvGeom& g, int M) {
+  const int bottom = g.PH_end < 0 ? g.PH : g.PH_end, right = g.PW_end < 0 ? g.PW : g.PW_end;
+  return g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.PH == 1 && g.PW == 1 &&
+         bottom == 1 && right == 1 && g.OH % 2 == 0 && g.OW % 2 == 0 && g.C >= kWinogradMinChannels &&
+         M >= kWinogradMinChannels;
+}
+
+WinogradPlan plan_winograd(const BlockedConvPlan& p) {
+  WinogradPlan wp;
+  wp.kernel = p.kernel;
+  ConvGeom tiles;  // the chunk's tiles as one row of pixels
+  tiles.C = p.C, tiles.H = 1, tiles.W = int(kWinogradTiles);
+  tiles.finish();
+  wp.gemm = plan_blocked_conv(tiles, p.M, blocked_conv_kernel(p.kernel->isa, p.M, 1));
+  wp.L = p.L, wp.CB = p.CB, wp.MB = (p.M + p.L - 1) / p.L;
+  wp.x_block = p.x_block, wp.x_image = p.x_image, wp.x_row = p.WP * p.L;
+  wp.y_block = p.y_block, wp.y_image = p.y_image, wp.y_row = int64_t(p.g.OW) * p.L;
+  wp.OW = p.g.OW, wp.TW = p.g.OW / 2;
+  wp.tiles = wp.TW * (p.g.OH / 2);
+  return wp;
+}
+
+int64_t winograd_weight_floats(const WinogradPlan& wp) { return kPoints * blocked_weight_floats(wp.gemm); }
+
+namespace {
+// G w G^T of one 3x3 kernel (its taps in w(t), t = 3 * row + column), in double, rounded once:
+// G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
+template <class Tap>
+void transform_kernel(Tap w, float (&u)[kPoints]) {
+  double t[4][3];
+  for (int j = 0; j < 3; ++j) {
+    const double a = w(j), b = w(3 + j), c = w(6 + j);
+    t[0][j] = a, t[1][j] = 0.5 * (a + b + c), t[2][j] = 0.5 * (a - b + c), t[3][j] = c;
+  }
+  for (int i = 0; i < 4; ++i) {
+    const double a = t[i][0], b = t[i][1], c = t[i][2];
+    u[4 * i] = float(a), u[4 * i + 1] = float(0.5 * (a + b + c));
+    u[4 * i + 2] = float(0.5 * (a - b + c)), u[4 * i + 3] = float(c);
+  }
+}
+}  // namespace
+
+// One (output group, input block) panel per work item, as pack_blocked_weights, into all 16
+// weight sets at once.
+void pack_winograd_weights(const WinogradPlan& wp, const float* w, float* dst, bool flip) {
+  const BlockedConvPlan& p = wp.gemm;
+  const int64_t panel = int64_t(p.L) * p.G, set = blocked_weight_floats(p);
+  parallel_for(int64_t(p.MG) * p.CB, [&](int64_t b, int64_t e, int) {
+    for (int64_t i = b; i < e; ++i) {
+      const int m0 = static_cast<int>(i / p.CB) * p.G, c0 = static_cast<int>(i % p.CB) * p.L;
+      const int ms = std::min(p.G, p.M - m0), cs = std::min(p.L, p.C - c0);
+      if (ms < p.G || cs < p.L)
+        for (int k = 0; k < kPoints; ++k) std::fill_n(dst + k * set + i * panel, panel, 0.f);
+      for (int g = 0; g < ms; ++g)
+        for (int l = 0; l < cs; ++l) {
+          const int64_t m = m0 + g, c = c0 + l;
+          float u[kPoints];
+          if (flip) transform_kernel([&](int t) { return w[(c * p.M + m) * 9 + 8 - t]; }, u);
+          else transform_kernel([&](int t) { return w[(m * p.C + c) * 9 + t]; }, u);
+          for (int k = 0; k < kPoints; ++k) dst[k * set + i * panel + int64_t(l) * p.G + g] = u[k];
+        }
+    }
+  });
+}
+
+int64_t winograd_scratch_floats(const WinogradPlan& wp) { return kPoints * (wp.gemm.x_image + wp.gemm.y_image); }
+
+namespace {
+// Tiles [t0, t0 + count) of the call's images in runs along a row of tiles: fn(n, tile row, first
+// tile in the row, run length, run's place in the chunk).
+template <class Fn>
+void tile_runs(const WinogradPlan& wp, int64_t t0, int64_t count, Fn fn) {
+  for (int64_t t = t0; t < t0 + count;) {
+    const int64_t n = t / wp.tiles, r = t % wp.tiles, th = r / wp.TW, tw = r % wp.TW;
+    const int64_t run = std::min(wp.TW - tw, t0 + count - t);
+    fn(n, th, tw, run, t - t0);
+    t += run;
+  }
+}
+}  // namespace
+
+void winograd_images(const WinogradPlan& wp, int64_t count, const float* xb, const float* u, float* yb,
+                     float* scratch) {
+  const BlockedConvKernel& k = *wp.kernel;
+  const BlockedConvPlan& gp = wp.gemm;
+  const BlockedConvKernel& gk = *gp.kernel;
+  const int L = wp.L;
+  const int64_t vstep = gp.x_image, mstep = gp.y_image, chunk = gp.pixels, set = blocked_weight_floats(gp);
+  const int64_t group_w = int64_t(gp.CB) * L * gp.G;
+  float* const v = scratch;
+  float* const m = scratch + kPoints * vstep;
+  BlockedConvArgs a;
+  a.CB = gp.CB, a.T = 1, a.tap = gp.tap.data(), a.last_lanes = gp.C % L;
+  a.x_block = gp.x_block, a.x_pix = gp.x_pix.data(), a.y_block = gp.y_block;
+  a.prefetch = gp.x_block;  // as a 1x1 convolution's (blocked_conv.cpp)
+  const int64_t total = count * wp.tiles;
+  for (int64_t t0 = 0; t0 < total; t0 += chunk) {
+    const int64_t nt = std::min(chunk, total - t0);
+    tile_runs(wp, t0, nt, [&](int64_t n, int64_t th, int64_t tw, int64_t run, int64_t at) {
+      const float* x = xb + n * wp.x_image + 2 * th * wp.x_row + 2 * tw * L;
+      for (int cb = 0; cb < wp.CB; ++cb)
+        k.winograd_input(x + cb * wp.x_block, wp.x_row, run, v + (cb * chunk + at) * L, vstep);
+    });
+    for (int pt = 0; pt < kPoints; ++pt) {
+      a.x = v + pt * vstep;
+      for (int64_t grp = 0; grp < gp.MG; ++grp) {
+        a.w = u + pt * set + grp * group_w;
+        a.y = m + pt * mstep + grp * gk.blocks * gp.y_block;
+        gk.forward(a, 0, nt);
+      }
+    }
+    tile_runs(wp, t0, nt, [&](int64_t n, int64_t th, int64_t tw, int64_t run, int64_t at) {
+      float* y = yb + n * wp.y_image + 2 * th * wp.y_row + 2 * tw * L;
+      for (int mb = 0; mb < wp.MB; ++mb)
+        k.winograd_output(m + (mb * chunk + at) * L, mstep, run, y + mb * wp.y_block, wp.y_row);
+    });
+  }
+}
+
+void winograd_run(const WinogradPlan& wp, int64_t N, const float* xb, const float* u, float* yb, float* scratch) {
+  const int64_t own = winograd_scratch_floats(wp);
+  parallel_for_balanced(N, [&](int64_t b, int64_t e, int tid) {
+    winograd_images(wp, e - b, xb + b * wp.x_image, u, yb + b * wp.y_image, scratch + tid * own);
+  });
+}
+
+int64_t winograd_wgrad_floats(const WinogradPlan& wp) { return kPoints * int64_t(wp.gemm.M) * wp.CB * wp.L; }
+
+void winograd_wgrad_tiles(const WinogradPlan& wp, int64_t t0, int64_t t1, const float* xb, const BlockedGradient& dy,
+                          float* partial, float* scratch) {
+  const BlockedConvKernel& k = *wp.kernel;
+  const BlockedConvPlan& gp = wp.gemm;
+  const int L = wp.L, GB = (gp.M + L - 1) / L;  // the gradient's blocks
+  const int64_t vstep = gp.x_image, gstep = gp.y_image, chunk = gp.pixels, part = int64_t(gp.M) * wp.CB * L;
+  const int64_t dy_row = dy.dy_pix[wp.OW] - dy.dy_pix[0];
+  float* const v = scratch;
+  float* const gt = scratch + kPoints * vstep;
+  BlockedWgradArgs a;
+  a.CB = gp.CB, a.M = gp.M, a.T = 1, a.tap = gp.tap.data();
+  a.x_block = gp.x_block, a.x_pix = gp.x_pix.data();
+  a.dy_block = gp.y_block, a.dy_pix = gp.x_pix.data();  // both: tile i at i * lanes
+  a.OW = chunk, a.x_step = L;
+  for (int64_t c0 = t0; c0 < t1; c0 += chunk) {
+    const int64_t nt = std::min(chunk, t1 - c0);
+    tile_runs(wp, c0, nt, [&](int64_t n, int64_t th, int64_t tw, int64_t run, int64_t at) {
+      const float* x = xb + n * wp.x_image + 2 * th * wp.x_row + 2 * tw * L;
+      for (int cb = 0; cb < wp.CB; ++cb)
+        k.winograd_input(x + cb * wp.x_block, wp.x_row, run, v + (cb * chunk + at) * L, vstep);
+      const float* g = dy.dy + n * dy.dy_image + dy.dy_pix[2 * th * wp.OW + 2 * tw];
+      for (int mb = 0; mb < GB; ++mb)
+        k.winograd_grad(g + mb * dy.dy_block, dy_row, run, gt + (mb * chunk + at) * L, gstep);
+    });
+    for (int pt = 0; pt < kPoints; ++pt) {
+      a.x = v + pt * vstep, a.dy = gt + pt * gstep;
+      gp.kernel->wgrad(a, 0, nt, partial + pt * part);
+    }
+  }
+}
+
+void winograd_wgrad_run(const WinogradPlan& wp, int64_t N, const float* xb, const BlockedGradient& dy,
+                        float* partials, int units, float* scratch) {
+  const int64_t total = N * wp.tiles, part = winograd_wgrad_floats(wp), own = winograd_scratch_floats(wp);
+  parallel_for_balanced(units, [&](int64_t b, int64_t e, int tid) {
+    for (int64_t u = b; u < e; ++u)
+      winograd_wgrad_tiles(wp, total * u / units, total * (u + 1) / units, xb, dy, partials + u * part,
+                           scratch + tid * own);
+  });
+}
+
+void add_winograd_wgrad(const WinogradPlan& wp, const float* partials, int units, float* dw) {
+  const int M = wp.gemm.M, C = wp.gemm.C;
+  const int64_t CBL = int64_t(wp.CB) * wp.L, set = int64_t(M) * CBL, part = winograd_wgrad_floats(wp);
+  // In parallel over output channels, each sum in unit order: the same bits as one thread.
+  parallel_for(M, [&](int64_t m0, int64_t m1, int) {
+    for (int64_t m = m0; m < m1; ++m)
+      for (int64_t c = 0; c < C; ++c) {
+        float d[kPoints] = {};
+        for (int u = 0; u < units; ++u)
+          for (int k = 0; k < kPoints; ++k) d[k] += partials[u * part + k * set + m * CBL + c];
+        // G^T d G, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1], in double, rounded once.
+        double t[3][4];
+        for (int j = 0; j < 4; ++j) {
+          const double a = d[j], b = d[4 + j], e = d[8 + j], f = d[12 + j];
+          t[0][j] = a + 0.5 * (b + e), t[1][j] = 0.5 * (b - e), t[2][j] = 0.5 * (b + e) + f;
+        }
+        float* out = dw + (m * C + c) * 9;
+        for (int i = 0; i < 3; ++i) {
+          const double a = t[i][0], b = t[i][1], e = t[i][2], f = t[i][3];
+          out[3 * i] += float(a + 0.5 * (b + e));
+          out[3 * i + 1] += float(0.5 * (b - e));
+          out[3 * i + 2] += float(0.5 * (b + e) + f);
+        }
+      }
+  });
+}
+
+}  // namespace cnn
