@@ -8,8 +8,11 @@
 namespace cnn {
 
 namespace {
-// Channels in and out below which the direct kernel stays: at 64 the transforms already take
-// about a third of the direct kernel's time (the prototype's 64 @32x32 gained least).
+// Channels in and out below which the direct kernel stays: the transforms cost the same per
+// channel while the products shrink with the channels. Session 27 (Intel Xeon, ResNet-20 b128
+// training, `cnn bench --train --layers` with the rule at 16): its 16-channel layers' forward
+// 3.1-3.2 -> 3.4-3.8 ms and backward 5.9-6.7 -> 7.1-10.7; the 32-channel ones even (forward
+// 3.0-3.7 -> 2.9-3.2, backward 4.2-6.6 -> 4.6-7.7).
 constexpr int kWinogradMinChannels = 64;
 // Tiles per chunk: its 16 transformed inputs and products (16 x (C + M) x 64 floats: 512 KB at 64
 // channels) stay in L2, and each product's weights are used for 64 tiles. Measured with the
