@@ -329,6 +329,36 @@ void blocked_conv_run(const BlockedConvPlan& p, int64_t N, const float* xb, cons
   });
 }
 
+void store_blocked_target(const BlockedConvPlan& p, int64_t N, const float* yb, const BlockedOutputTarget& t, float* y) {
+  const BlockedConvPlan& into = *t.plane;
+  const int L = p.L, blocks = std::min(into.CB, (p.M + L - 1) / L);
+  const BlockedResidual& r = t.residual;
+  parallel_for_balanced(N * blocks, [&](int64_t b0, int64_t b1, int) {
+    float v[kMaxBlockedLanes];
+    for (int64_t it = b0; it < b1; ++it) {
+      const int64_t n = it / blocks;
+      const int b = static_cast<int>(it % blocks);
+      const float* src = yb + n * p.y_image + b * p.y_block;
+      float* dst = y + n * into.x_image + b * into.x_block;
+      fill_blocked_border(into, dst);
+      const float* res = r.data ? r.data + n * r.image + b * r.block : nullptr;
+      const int res_lanes = r.lane == 1 ? L : std::clamp(r.channels - b * L, 0, L);
+      for (int64_t i = 0; i < p.pixels; ++i) {
+        for (int l = 0; l < L; ++l) v[l] = src[i * L + l];
+        if (t.bias)
+          for (int l = 0; l < L; ++l) v[l] += t.bias[b * L + l];
+        if (res) {
+          const float* q = res + (r.pix ? r.pix[i] : i);
+          for (int l = 0; l < res_lanes; ++l) v[l] += q[l * r.lane];
+        }
+        if (t.clamp)
+          for (int l = 0; l < L; ++l) v[l] = v[l] > t.lo ? (v[l] < t.hi ? v[l] : t.hi) : t.lo;
+        std::copy_n(v, L, dst + t.pix[i]);
+      }
+    }
+  });
+}
+
 namespace {
 // floor(n / d) for d > 0.
 int64_t floor_div(int64_t n, int64_t d) { return n >= 0 ? n / d : -((-n + d - 1) / d); }

@@ -261,6 +261,11 @@ struct BlockedOutputTarget {
 void blocked_conv_run(const BlockedConvPlan& p, int64_t N, const float* xb, const float* wpacked, float* yb,
                       const BlockedOutputTarget* target = nullptr);
 
+// N images of p's outputs (yb, p.y_image floats each) stored into the target's planes at y as
+// blocked_conv_run's store would (+ bias, + residual, clamped: the same additions in the same
+// order), their borders filled; in parallel. For outputs computed otherwise (winograd_conv.h).
+void store_blocked_target(const BlockedConvPlan& p, int64_t N, const float* yb, const BlockedOutputTarget& t, float* y);
+
 // Single-threaded, a thread's part of a pipelined pass (conv_direct.cpp): images [0, count) of xb
 // convolved into yb (p.y_image floats each), every pixel chunk and output group in turn.
 void blocked_conv_images(const BlockedConvPlan& p, int64_t count, const float* xb, const float* wpacked, float* yb);

@@ -472,15 +472,18 @@ void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* w
   if (p.forward_blocked()) {
     const float* xb = io.x_blocked ? x : xrows;
     if (!io.x_blocked) pack_blocked_input(p.blocked, x, p.N, xrows, io.x_map);
+    float* yb = xrows + p.N * p.blocked.x_image;
+    const bool wino = io.winograd && p.wino.on();
+    if (wino) winograd_run(p.wino, p.N, xb, wpacked, yb, xrows + p.forward_floats(num_threads()));
     if (io.y_target) {
       BlockedOutputTarget t = *io.y_target;
       const int64_t P = p.blocked.pixels;
       if (io.residual.data) t.residual = io.residual;
       else if (e.residual) t.residual = {e.residual, p.M * P, p.blocked.L * P, P, nullptr, p.M};
+      if (wino) return store_blocked_target(p.blocked, p.N, yb, t, y);
       return blocked_conv_run(p.blocked, p.N, xb, wpacked, y, &t);
     }
-    float* yb = xrows + p.N * p.blocked.x_image;
-    blocked_conv_run(p.blocked, p.N, xb, wpacked, yb);
+    if (!wino) blocked_conv_run(p.blocked, p.N, xb, wpacked, yb);
     unpack_blocked_output(p.blocked, p.N, yb, e, false, y, io.residual.data ? &io.residual : nullptr);
     return;
   }

@@ -123,6 +123,8 @@ struct DirectForwardIo {
   const BnPackMap* x_map = nullptr;  // x packed through it (training: a packed BatchNorm)
   const BlockedOutputTarget* y_target = nullptr;
   BlockedResidual residual;  // a blocked residual (data set: this group's first image) instead of e.residual
+  // Winograd (p.wino): wpacked from pack_pipelined_weights, xrows of pipelined_forward_floats.
+  bool winograd = false;
 };
 // x: N x C x H x W, wpacked: pack_direct_conv_weights, y: N x M x OH x OW; xrows: forward_floats().
 void direct_conv_forward(const DirectConvPlan& p, const float* x, const float* wpacked, const ConvEpilogue& e,

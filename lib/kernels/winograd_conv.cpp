@@ -31,6 +31,13 @@ bool winograd_suits(const ConvGeom& g, int M) {
          M >= kWinogradMinChannels;
 }
 
+// Session 27 (Intel Xeon, 2 threads, `cnn bench --layers`, CNN_CONV_WINOGRAD=0 against on):
+// VGG-16 b8's 64-channel 224x224 layer 95 -> 136 ms and 64 -> 128 at 112x112 50 -> 52, its
+// 128-512-channel layers 1.3-1.75x faster (features.12 102 -> 61 ms, features.26 27 -> 16);
+// ResNet-50 b32's 64-channel 56x56 3x3 layers 19-20 -> 24-28 ms, its 128 and 256-channel ones
+// 21-23 -> 17-21.
+bool winograd_suits_inference(const ConvGeom& g, int M) { return winograd_suits(g, M) && g.C >= 128; }
+
 WinogradPlan plan_winograd(const BlockedConvPlan& p) {
   WinogradPlan wp;
   wp.kernel = p.kernel;
@@ -105,8 +112,10 @@ void tile_runs(const WinogradPlan& wp, int64_t t0, int64_t count, Fn fn) {
 }
 }  // namespace
 
-void winograd_images(const WinogradPlan& wp, int64_t count, const float* xb, const float* u, float* yb,
-                     float* scratch) {
+namespace {
+// Tiles [t0, t1) of the images at xb into yb, a chunk at a time.
+void winograd_tiles(const WinogradPlan& wp, int64_t t0, int64_t t1, const float* xb, const float* u, float* yb,
+                    float* scratch) {
   const BlockedConvKernel& k = *wp.kernel;
   const BlockedConvPlan& gp = wp.gemm;
   const BlockedConvKernel& gk = *gp.kernel;
@@ -119,10 +128,9 @@ void winograd_images(const WinogradPlan& wp, int64_t count, const float* xb, con
   a.CB = gp.CB, a.T = 1, a.tap = gp.tap.data(), a.last_lanes = gp.C % L;
   a.x_block = gp.x_block, a.x_pix = gp.x_pix.data(), a.y_block = gp.y_block;
   a.prefetch = gp.x_block;  // as a 1x1 convolution's (blocked_conv.cpp)
-  const int64_t total = count * wp.tiles;
-  for (int64_t t0 = 0; t0 < total; t0 += chunk) {
-    const int64_t nt = std::min(chunk, total - t0);
-    tile_runs(wp, t0, nt, [&](int64_t n, int64_t th, int64_t tw, int64_t run, int64_t at) {
+  for (int64_t c0 = t0; c0 < t1; c0 += chunk) {
+    const int64_t nt = std::min(chunk, t1 - c0);
+    tile_runs(wp, c0, nt, [&](int64_t n, int64_t th, int64_t tw, int64_t run, int64_t at) {
       const float* x = xb + n * wp.x_image + 2 * th * wp.x_row + 2 * tw * L;
       for (int cb = 0; cb < wp.CB; ++cb)
         k.winograd_input(x + cb * wp.x_block, wp.x_row, run, v + (cb * chunk + at) * L, vstep);
@@ -135,18 +143,26 @@ void winograd_images(const WinogradPlan& wp, int64_t count, const float* xb, con
         gk.forward(a, 0, nt);
       }
     }
-    tile_runs(wp, t0, nt, [&](int64_t n, int64_t th, int64_t tw, int64_t run, int64_t at) {
+    tile_runs(wp, c0, nt, [&](int64_t n, int64_t th, int64_t tw, int64_t run, int64_t at) {
       float* y = yb + n * wp.y_image + 2 * th * wp.y_row + 2 * tw * L;
       for (int mb = 0; mb < wp.MB; ++mb)
         k.winograd_output(m + (mb * chunk + at) * L, mstep, run, y + mb * wp.y_block, wp.y_row);
     });
   }
 }
+}  // namespace
 
+void winograd_images(const WinogradPlan& wp, int64_t count, const float* xb, const float* u, float* yb,
+                     float* scratch) {
+  winograd_tiles(wp, 0, count * wp.tiles, xb, u, yb, scratch);
+}
+
+// In chunks of tiles, not images: inference's large maps come one image per call (VGG-16's 64
+// channels at 224x224: one thread idle and the layer 2x slower than the direct kernel).
 void winograd_run(const WinogradPlan& wp, int64_t N, const float* xb, const float* u, float* yb, float* scratch) {
-  const int64_t own = winograd_scratch_floats(wp);
-  parallel_for_balanced(N, [&](int64_t b, int64_t e, int tid) {
-    winograd_images(wp, e - b, xb + b * wp.x_image, u, yb + b * wp.y_image, scratch + tid * own);
+  const int64_t own = winograd_scratch_floats(wp), chunk = wp.gemm.pixels, total = N * wp.tiles;
+  parallel_for_balanced((total + chunk - 1) / chunk, [&](int64_t b, int64_t e, int tid) {
+    winograd_tiles(wp, b * chunk, std::min(total, e * chunk), xb, u, yb, scratch + tid * own);
   });
 }
 

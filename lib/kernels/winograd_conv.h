@@ -33,6 +33,10 @@ struct WinogradPlan {
 // dilation 1, padding 1 on every side, an even output map, and at least 64 channels in and out
 // (fewer: the transforms cost more than the products save; see winograd_conv.cpp).
 bool winograd_suits(const ConvGeom& g, int M);
+// Whether an inference forward of such a convolution takes it too: from 128 input channels (its
+// outputs pass through a scratch buffer on their way into the next layer's plane, which cost the
+// 64-channel layers more than the products saved; see winograd_conv.cpp).
+bool winograd_suits_inference(const ConvGeom& g, int M);
 // The plan over p's layouts (p: a blocked plan of a geometry winograd_suits).
 WinogradPlan plan_winograd(const BlockedConvPlan& p);
 // Floats of the transformed, packed weights: 16 packed 1x1 weight sets (blocked_weight_floats).

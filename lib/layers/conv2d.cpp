@@ -82,8 +82,8 @@ class Conv2d : public Layer {
       case Algo::depthwise: return blocked_depthwise_on() ? "blocked depthwise " + std::string(dw_plane_.kernel->name) : "depthwise";
       case Algo::direct:  // "blocked": forward in the blocked layout, "direct": the row layout only
         if (blocked_stem_fits()) return "blocked stem " + std::string(stem_.conv.kernel->name);
-        // Winograd in training's forward and input gradient (they suit together), blocked in inference.
-        if (direct_.wino.on()) return "blocked+winograd " + std::string(direct_.kernel->name);
+        // Winograd in training; in a fused inference where it suits there too (infer_winograd_).
+        if (direct_.wino.on() && (!infer_.on || infer_winograd_)) return "blocked+winograd " + std::string(direct_.kernel->name);
         return (direct_.forward_blocked() ? "blocked " : "direct ") + std::string(direct_.kernel->name);
       case Algo::im2col: break;
     }
@@ -98,22 +98,30 @@ class Conv2d : public Layer {
       return !train && blocked_depthwise_on() ? size_t(num_threads() * blocked_depthwise_scratch_floats(dw_plane_)) : 0;
     if (algo_ != Algo::direct) return 0;
     if (!train && blocked_stem_fits()) return size_t(num_threads() * blocked_stem_scratch_floats(stem_));
-    const size_t fwd = train ? direct_.pipelined_forward_floats(num_threads()) + direct_.pipelined_weight_floats()
-                             : direct_.forward_floats(num_threads()) + (infer_.on ? 0 : direct_.packed_weight_floats());
+    // Training, and eval without fusion, pack their weights per call (Winograd's when it suits).
+    const size_t fwd = direct_.pipelined_forward_floats(num_threads()) +
+                       (infer_.on && !train ? 0 : direct_.pipelined_weight_floats());
     return train ? std::max(fwd, direct_.backward_floats(num_threads())) : fwd;
   }
   size_t derived_weight_floats(bool train) const override { return train ? 0 : infer_.floats(); }
 
   bool fuse_for_inference(const InferenceFusion* f) override {
     prepare_conv_inference(infer_, f, weight_.value, o_.bias ? &bias_.value : nullptr);
+    infer_winograd_ = false;
     stem_packed_ = {};
     if (infer_.on && stem_.conv.kernel && !infer_.residual) {  // the stem path, not the direct one
       infer_.packed = {};
       stem_packed_.resize({blocked_stem_weight_floats(stem_)});
       pack_blocked_stem_weights(stem_, infer_.w, stem_packed_.data());
     } else if (infer_.on && algo_ == Algo::direct) {
-      infer_.packed.resize({int64_t(direct_.packed_weight_floats())});
-      pack_direct_conv_weights(direct_, infer_.w, infer_.packed.data());
+      infer_winograd_ = direct_.wino.on() && winograd_suits_inference(g_, int(o_.out));
+      if (infer_winograd_) {
+        infer_.packed.resize({int64_t(direct_.pipelined_weight_floats())});
+        pack_pipelined_weights(direct_, infer_.w, infer_.packed.data());
+      } else {
+        infer_.packed.resize({int64_t(direct_.packed_weight_floats())});
+        pack_direct_conv_weights(direct_, infer_.w, infer_.packed.data());
+      }
     } else if (infer_.on && algo_ == Algo::depthwise && dw_plane_.kernel) {
       infer_.packed.resize({blocked_depthwise_weight_floats(dw_plane_)});
       pack_blocked_depthwise_weights(dw_plane_, infer_.w, infer_.packed.data());
@@ -255,6 +263,7 @@ class Conv2d : public Layer {
   int64_t gemm_images_ = 1;     // im2col path: the most images side by side in one GEMM at the planned batch
   Tensor own_workspace_;  // used only when the layer runs outside a Net
   ConvInference infer_;   // fuse_for_inference
+  bool infer_winograd_ = false;  // infer_.packed holds Winograd's weights (winograd_suits_inference)
   bool x_blocked_ = false;  // read_blocked_input
   bool packs_input_ = false;  // packs_input: the direct path's plans pack x and dy
   BlockedConvPlan output_plane_;  // blocked_output_plane
@@ -376,7 +385,7 @@ class Conv2d : public Layer {
                       Tensor& out, RunContext& ctx) {
     const int64_t N = x.dim(0), in_img = x.numel() / N, out_img = out.numel() / N;
     const bool own_pack = !fused || infer_.packed.empty(), pipelined = !fused && direct_.forward_blocked();
-    const size_t xrows_floats = pipelined ? direct_.pipelined_forward_floats(num_threads()) : direct_.forward_floats(num_threads());
+    const size_t xrows_floats = direct_.pipelined_forward_floats(num_threads());
     const size_t pack_floats = pipelined ? direct_.pipelined_weight_floats() : direct_.packed_weight_floats();
     float* ws = workspace_for(ctx, own_workspace_, xrows_floats + (own_pack ? pack_floats : 0));
     const float* wpacked = infer_.packed.data();
@@ -392,6 +401,7 @@ class Conv2d : public Layer {
     io.x_blocked = fused && x_blocked_;
     io.x_map = ctx.input_map ? &ctx.input_map->map : nullptr;
     io.y_target = fused && handoff_.on() ? &handoff_target_ : nullptr;
+    io.winograd = fused && !own_pack && infer_winograd_;  // infer_.packed: pack_pipelined_weights
     if (pipelined) {
       ConvEpilogue e{bias};
       e.slot_sums = slot_sums;

@@ -257,10 +257,13 @@ ModelSpec handoff_spec() {
 // c's plane; d adds b's handed-over output and writes into f's plane; g adds d's and writes into
 // the plane of h and the shortcut; j's output, only added by the shortcut's chain, goes into j's
 // own unpadded plane, and the shortcut writes NCHW for the pool.
-ModelSpec residual_handoff_spec() {
-  SpecBuilder b({3, 12, 10}, "blocked_residual_handoffs");
-  const KeyValues k1 = {{"out", "24"}, {"k", "1"}, {"bias", "false"}};
-  const KeyValues k3 = {{"out", "24"}, {"k", "3"}, {"pad", "1"}};
+// With 128 channels (residual_winograd_spec) the 3x3 stride-1 convolutions b, d and g run
+// Winograd (kernels/winograd_conv.h), whose outputs go into the planes by store_blocked_target.
+ModelSpec residual_handoff_spec(int channels, int H, int W) {
+  SpecBuilder b({3, H, W}, "blocked_residual_handoffs");
+  const std::string c = std::to_string(channels);
+  const KeyValues k1 = {{"out", c}, {"k", "1"}, {"bias", "false"}};
+  const KeyValues k3 = {{"out", c}, {"k", "3"}, {"pad", "1"}};
   auto conv_bn = [&](const std::string& name, const KeyValues& kv, int x) {
     return b.add(name + ".bn", "bn", {}, {b.add(name, "conv", kv, {x})});
   };
@@ -277,12 +280,14 @@ ModelSpec residual_handoff_spec() {
   // A downsampling bottleneck as ResNet-50's: x3 read by h (1x1) and by the projection shortcut
   // (1x1, stride 2) through the same plane; i -> j; the shortcut, computed last, takes the add.
   const int xh = b.add("h.relu", "relu", {}, {conv_bn("h", k1, x3)});
-  const int xi = b.add("i.relu", "relu", {}, {conv_bn("i", {{"out", "24"}, {"k", "3"}, {"pad", "1"}, {"stride", "2"}}, xh)});
+  const int xi = b.add("i.relu", "relu", {}, {conv_bn("i", {{"out", c}, {"k", "3"}, {"pad", "1"}, {"stride", "2"}}, xh)});
   const int xj = conv_bn("j", {{"out", "32"}, {"k", "1"}, {"bias", "false"}}, xi);
   const int sc = b.add("down", "shortcut", {{"out", "32"}, {"stride", "2"}}, {x3});
   add_classifier(b, residual("j", xj, sc, "relu"));
   return b.spec;
 }
+ModelSpec residual_handoff_spec() { return residual_handoff_spec(24, 12, 10); }
+ModelSpec residual_winograd_spec() { return residual_handoff_spec(128, 12, 10); }
 
 // MobileNet's blocks: depthwise 3x3 (BN, ReLU6) -> pointwise 1x1 (BN, ReLU6), channel counts
 // that are not multiples of 16. The stem writes into dw1's plane, dw1 into p1's;
@@ -436,6 +441,18 @@ TEST_CASE("inference fusion: blocked handoffs between convolutions give the same
 
 TEST_CASE("inference fusion: blocked handoffs with residuals in either layout give the same bits", "[graph][net][fusion]") {
   check_handoff_bits(residual_handoff_spec, 31, 10, "the stem, a, b, c, d, f, g, h, i and j");
+}
+
+TEST_CASE("inference fusion: Winograd convolutions between handoffs give the same bits", "[graph][net][fusion]") {
+  check_handoff_bits(residual_winograd_spec, 33, 10, "the stem, a, b, c, d, f, g, h, i and j");
+  for_each_isa([] {
+    Net net(residual_winograd_spec());
+    const HandoffRuns r = run_handoffs(net, 2, 33);
+    int winograd = 0;
+    for (const LayerSummary& l : r.layers) winograd += l.kernel.find("winograd") != std::string::npos;
+    INFO("b, d and g run Winograd (3x3, stride 1, 128 channels, an even map) where the blocked kernels run");
+    CHECK(winograd == (active_isa() == Isa::generic ? 0 : 3));
+  });
 }
 
 TEST_CASE("inference fusion: an option-A shortcut between handoffs gives the same bits", "[graph][net][fusion]") {
