@@ -53,8 +53,8 @@ struct DirectConvPlan {
   std::vector<int64_t> dy_pix;
   // Training's three passes as Winograd F(2x2, 3x3) where the geometry suits (winograd_conv.h):
   // the pipelined forward (with its own packed weights: pack_pipelined_weights), and every
-  // backward's input gradient (wino_dx) and weight gradient (wino's partials). Inference's forward
-  // keeps the direct kernel (its handoffs write into other layers' planes through their epilogues).
+  // backward's input gradient (wino_dx) and weight gradient (wino's partials). A fused inference
+  // forward takes it when its caller packed those weights (DirectForwardIo::winograd).
   WinogradPlan wino, wino_dx;
   // Workspace and packed weights of direct_conv_forward_pipelined.
   size_t pipelined_forward_floats(int threads) const;

@@ -35,8 +35,14 @@ bool winograd_suits(const ConvGeom& g, int M) {
 // VGG-16 b8's 64-channel 224x224 layer 95 -> 136 ms and 64 -> 128 at 112x112 50 -> 52, its
 // 128-512-channel layers 1.3-1.75x faster (features.12 102 -> 61 ms, features.26 27 -> 16);
 // ResNet-50 b32's 64-channel 56x56 3x3 layers 19-20 -> 24-28 ms, its 128 and 256-channel ones
-// 21-23 -> 17-21.
-bool winograd_suits_inference(const ConvGeom& g, int M) { return winograd_suits(g, M) && g.C >= 128; }
+// 21-23 -> 17-21. At batch 1 (40 iterations): its 256-channel 14x14 layers (49 tiles) 0.86-0.90
+// -> 1.02-1.06 ms, the 128-channel 28x28 ones (196 tiles) even (0.70-0.78 against 0.71-0.74).
+bool winograd_suits_inference(const ConvGeom& g, int M, int64_t N) {
+  constexpr int kInferenceMinChannels = 128;
+  constexpr int64_t kInferenceMinTiles = 256;
+  const int64_t tiles = N * (g.OH / 2) * (g.OW / 2);
+  return winograd_suits(g, M) && g.C >= kInferenceMinChannels && tiles >= kInferenceMinTiles;
+}
 
 WinogradPlan plan_winograd(const BlockedConvPlan& p) {
   WinogradPlan wp;
@@ -110,6 +116,17 @@ void tile_runs(const WinogradPlan& wp, int64_t t0, int64_t count, Fn fn) {
     t += run;
   }
 }
+
+// B^T d B of a run of `run` tiles from tile (th, tw) of image n, every input block, into the
+// chunk's transformed inputs v at tile `at`.
+void transform_inputs(const WinogradPlan& wp, const float* xb, int64_t n, int64_t th, int64_t tw, int64_t run,
+                      int64_t at, float* v) {
+  const int L = wp.L;
+  const int64_t chunk = wp.gemm.pixels, step = wp.gemm.x_image;
+  const float* x = xb + n * wp.x_image + 2 * th * wp.x_row + 2 * tw * L;
+  for (int cb = 0; cb < wp.CB; ++cb)
+    wp.kernel->winograd_input(x + cb * wp.x_block, wp.x_row, run, v + (cb * chunk + at) * L, step);
+}
 }  // namespace
 
 namespace {
@@ -131,9 +148,7 @@ void winograd_tiles(const WinogradPlan& wp, int64_t t0, int64_t t1, const float*
   for (int64_t c0 = t0; c0 < t1; c0 += chunk) {
     const int64_t nt = std::min(chunk, t1 - c0);
     tile_runs(wp, c0, nt, [&](int64_t n, int64_t th, int64_t tw, int64_t run, int64_t at) {
-      const float* x = xb + n * wp.x_image + 2 * th * wp.x_row + 2 * tw * L;
-      for (int cb = 0; cb < wp.CB; ++cb)
-        k.winograd_input(x + cb * wp.x_block, wp.x_row, run, v + (cb * chunk + at) * L, vstep);
+      transform_inputs(wp, xb, n, th, tw, run, at, v);
     });
     for (int pt = 0; pt < kPoints; ++pt) {
       a.x = v + pt * vstep;
@@ -157,12 +172,16 @@ void winograd_images(const WinogradPlan& wp, int64_t count, const float* xb, con
   winograd_tiles(wp, 0, count * wp.tiles, xb, u, yb, scratch);
 }
 
-// In chunks of tiles, not images: inference's large maps come one image per call (VGG-16's 64
-// channels at 224x224: one thread idle and the layer 2x slower than the direct kernel).
+// In runs of tiles, not images: inference's large maps come one image per call (VGG-16's 64
+// channels at 224x224: one thread idle and the layer 2x slower than the direct kernel). At least
+// two runs per thread (ResNet-50 at batch 1: 49 tiles at 14x14), each a whole number of the
+// product tile's pixels.
 void winograd_run(const WinogradPlan& wp, int64_t N, const float* xb, const float* u, float* yb, float* scratch) {
-  const int64_t own = winograd_scratch_floats(wp), chunk = wp.gemm.pixels, total = N * wp.tiles;
-  parallel_for_balanced((total + chunk - 1) / chunk, [&](int64_t b, int64_t e, int tid) {
-    winograd_tiles(wp, b * chunk, std::min(total, e * chunk), xb, u, yb, scratch + tid * own);
+  const int64_t own = winograd_scratch_floats(wp), total = N * wp.tiles, P = wp.gemm.kernel->tile;
+  const int64_t parts = 2 * int64_t(num_threads());
+  const int64_t run = std::min(wp.gemm.pixels, std::max<int64_t>(P, ((total + parts - 1) / parts + P - 1) / P * P));
+  parallel_for_balanced((total + run - 1) / run, [&](int64_t b, int64_t e, int tid) {
+    winograd_tiles(wp, b * run, std::min(total, e * run), xb, u, yb, scratch + tid * own);
   });
 }
 
@@ -185,9 +204,7 @@ void winograd_wgrad_tiles(const WinogradPlan& wp, int64_t t0, int64_t t1, const 
   for (int64_t c0 = t0; c0 < t1; c0 += chunk) {
     const int64_t nt = std::min(chunk, t1 - c0);
     tile_runs(wp, c0, nt, [&](int64_t n, int64_t th, int64_t tw, int64_t run, int64_t at) {
-      const float* x = xb + n * wp.x_image + 2 * th * wp.x_row + 2 * tw * L;
-      for (int cb = 0; cb < wp.CB; ++cb)
-        k.winograd_input(x + cb * wp.x_block, wp.x_row, run, v + (cb * chunk + at) * L, vstep);
+      transform_inputs(wp, xb, n, th, tw, run, at, v);
       const float* g = dy.dy + n * dy.dy_image + dy.dy_pix[2 * th * wp.OW + 2 * tw];
       for (int mb = 0; mb < GB; ++mb)
         k.winograd_grad(g + mb * dy.dy_block, dy_row, run, gt + (mb * chunk + at) * L, gstep);

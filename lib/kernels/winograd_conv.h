@@ -1,6 +1,7 @@
 #pragma once
-// Winograd F(2x2, 3x3) convolution in the channel-blocked layout (blocked_conv.h), for the
-// training passes' 3x3 stride-1 convolutions padded by one: each 2x2 block of outputs (a tile)
+// Winograd F(2x2, 3x3) convolution in the channel-blocked layout (blocked_conv.h), for 3x3
+// stride-1 convolutions padded by one (training's three passes; inference's forward from 128
+// input channels, conv_direct.h): each 2x2 block of outputs (a tile)
 // from the 4x4 input pixels around it as
 //   y = A^T [ sum over c of (G w G^T)[m][c] . (B^T d_c B) ] A
 // (16 products per tile and channel pair instead of 36). A chunk of tiles' inputs is transformed
@@ -33,10 +34,11 @@ struct WinogradPlan {
 // dilation 1, padding 1 on every side, an even output map, and at least 64 channels in and out
 // (fewer: the transforms cost more than the products save; see winograd_conv.cpp).
 bool winograd_suits(const ConvGeom& g, int M);
-// Whether an inference forward of such a convolution takes it too: from 128 input channels (its
-// outputs pass through a scratch buffer on their way into the next layer's plane, which cost the
-// 64-channel layers more than the products saved; see winograd_conv.cpp).
-bool winograd_suits_inference(const ConvGeom& g, int M);
+// Whether an inference forward of such a convolution over N images per call takes it too: from
+// 128 input channels (its outputs pass through a scratch buffer on their way into the next
+// layer's plane, which cost the 64-channel layers more than the products saved) and 256 tiles
+// (each run of tiles reads all 16 weight sets; see winograd_conv.cpp).
+bool winograd_suits_inference(const ConvGeom& g, int M, int64_t N);
 // The plan over p's layouts (p: a blocked plan of a geometry winograd_suits).
 WinogradPlan plan_winograd(const BlockedConvPlan& p);
 // Floats of the transformed, packed weights: 16 packed 1x1 weight sets (blocked_weight_floats).

@@ -114,14 +114,7 @@ class Conv2d : public Layer {
       stem_packed_.resize({blocked_stem_weight_floats(stem_)});
       pack_blocked_stem_weights(stem_, infer_.w, stem_packed_.data());
     } else if (infer_.on && algo_ == Algo::direct) {
-      infer_winograd_ = direct_.wino.on() && winograd_suits_inference(g_, int(o_.out));
-      if (infer_winograd_) {
-        infer_.packed.resize({int64_t(direct_.pipelined_weight_floats())});
-        pack_pipelined_weights(direct_, infer_.w, infer_.packed.data());
-      } else {
-        infer_.packed.resize({int64_t(direct_.packed_weight_floats())});
-        pack_direct_conv_weights(direct_, infer_.w, infer_.packed.data());
-      }
+      pack_inference_weights();
     } else if (infer_.on && algo_ == Algo::depthwise && dw_plane_.kernel) {
       infer_.packed.resize({blocked_depthwise_weight_floats(dw_plane_)});
       pack_blocked_depthwise_weights(dw_plane_, infer_.w, infer_.packed.data());
@@ -290,6 +283,20 @@ class Conv2d : public Layer {
     return algo_ == Algo::depthwise && dw_plane_.kernel && infer_.on && !infer_.residual &&
            infer_.packed.numel() == blocked_depthwise_weight_floats(dw_plane_);
   }
+  // Fused inference's packed weights for the planned batch: Winograd's where it suits
+  // (winograd_suits_inference: enough tiles per call), else the direct kernel's.
+  bool inference_winograd() const { return direct_.wino.on() && winograd_suits_inference(g_, int(o_.out), direct_.N); }
+  void pack_inference_weights() {
+    infer_winograd_ = inference_winograd();
+    if (infer_winograd_) {
+      infer_.packed.resize({int64_t(direct_.pipelined_weight_floats())});
+      pack_pipelined_weights(direct_, infer_.w, infer_.packed.data());
+    } else {
+      infer_.packed.resize({int64_t(direct_.packed_weight_floats())});
+      pack_direct_conv_weights(direct_, infer_.w, infer_.packed.data());
+    }
+  }
+
   // The bias in use padded to whole blocks of L lanes (blocked outputs), or null without one.
   const float* pad_blocked_bias(int L) {
     if (!infer_.b) return nullptr;
@@ -384,6 +391,8 @@ class Conv2d : public Layer {
   void direct_forward(const Tensor& x, bool fused, const float* bias, const float* residual, double* slot_sums,
                       Tensor& out, RunContext& ctx) {
     const int64_t N = x.dim(0), in_img = x.numel() / N, out_img = out.numel() / N;
+    // A batch size planned since the fusion may take the other packing (once per size).
+    if (fused && !infer_.packed.empty() && inference_winograd() != infer_winograd_) pack_inference_weights();
     const bool own_pack = !fused || infer_.packed.empty(), pipelined = !fused && direct_.forward_blocked();
     const size_t xrows_floats = direct_.pipelined_forward_floats(num_threads());
     const size_t pack_floats = pipelined ? direct_.pipelined_weight_floats() : direct_.packed_weight_floats();

@@ -257,8 +257,9 @@ ModelSpec handoff_spec() {
 // c's plane; d adds b's handed-over output and writes into f's plane; g adds d's and writes into
 // the plane of h and the shortcut; j's output, only added by the shortcut's chain, goes into j's
 // own unpadded plane, and the shortcut writes NCHW for the pool.
-// With 128 channels (residual_winograd_spec) the 3x3 stride-1 convolutions b, d and g run
-// Winograd (kernels/winograd_conv.h), whose outputs go into the planes by store_blocked_target.
+// With 128 channels on a 16x24 map (residual_winograd_spec) the 3x3 stride-1 convolutions b, d
+// and g run Winograd at batch 3 (288 tiles: winograd_suits_inference), their outputs stored into
+// the planes by store_blocked_target.
 ModelSpec residual_handoff_spec(int channels, int H, int W) {
   SpecBuilder b({3, H, W}, "blocked_residual_handoffs");
   const std::string c = std::to_string(channels);
@@ -287,7 +288,7 @@ ModelSpec residual_handoff_spec(int channels, int H, int W) {
   return b.spec;
 }
 ModelSpec residual_handoff_spec() { return residual_handoff_spec(24, 12, 10); }
-ModelSpec residual_winograd_spec() { return residual_handoff_spec(128, 12, 10); }
+ModelSpec residual_winograd_spec() { return residual_handoff_spec(128, 16, 24); }
 
 // MobileNet's blocks: depthwise 3x3 (BN, ReLU6) -> pointwise 1x1 (BN, ReLU6), channel counts
 // that are not multiples of 16. The stem writes into dw1's plane, dw1 into p1's;
@@ -353,10 +354,10 @@ struct HandoffRuns {
   int handoffs = 0;
   std::vector<LayerSummary> layers;  // with the kernels of the inference plan
 };
-HandoffRuns run_handoffs(Net& net, int64_t batch, uint64_t seed) {
+HandoffRuns run_handoffs(Net& net, int64_t batch, uint64_t seed, int H = 12, int W = 10) {
   net.init(seed);
   randomize_batchnorms(net, seed + 1);
-  Tensor x({batch, 3, 12, 10});
+  Tensor x({batch, 3, H, W});
   Rng rng(seed + 2);
   for (int64_t i = 0; i < x.numel(); ++i) x[i] = rng.uniform(-1.f, 1.f);
   RunContext ctx;
@@ -385,14 +386,14 @@ bool every_conv_blocked(const HandoffRuns& r) {
 
 // The same bits with and without handoffs at every ISA level, 1 and 2 threads, batch 1 and 3, and
 // `expected` handoffs (`which`) where every convolution runs blocked (none at the generic level).
-void check_handoff_bits(ModelSpec (*spec)(), uint64_t seed, int expected, const char* which) {
+void check_handoff_bits(ModelSpec (*spec)(), uint64_t seed, int expected, const char* which, int H = 12, int W = 10) {
   for_each_isa([&] {
     for (int threads : {1, 2}) {
       ThreadGuard tg(threads);
       for (int64_t batch : {1, 3}) {
         INFO("threads " << threads << " batch " << batch);
         Net net(spec());
-        const HandoffRuns r = run_handoffs(net, batch, seed);
+        const HandoffRuns r = run_handoffs(net, batch, seed, H, W);
         CHECK(r.handed == r.plain);
         CHECK(r.again == r.plain);
         INFO(which << " hand over where every convolution runs blocked");
@@ -444,13 +445,13 @@ TEST_CASE("inference fusion: blocked handoffs with residuals in either layout gi
 }
 
 TEST_CASE("inference fusion: Winograd convolutions between handoffs give the same bits", "[graph][net][fusion]") {
-  check_handoff_bits(residual_winograd_spec, 33, 10, "the stem, a, b, c, d, f, g, h, i and j");
+  check_handoff_bits(residual_winograd_spec, 33, 10, "the stem, a, b, c, d, f, g, h, i and j", 16, 24);
   for_each_isa([] {
     Net net(residual_winograd_spec());
-    const HandoffRuns r = run_handoffs(net, 2, 33);
+    const HandoffRuns r = run_handoffs(net, 3, 33, 16, 24);
     int winograd = 0;
     for (const LayerSummary& l : r.layers) winograd += l.kernel.find("winograd") != std::string::npos;
-    INFO("b, d and g run Winograd (3x3, stride 1, 128 channels, an even map) where the blocked kernels run");
+    INFO("b, d and g run Winograd (3x3, stride 1, 128 channels, 288 tiles) where the blocked kernels run");
     CHECK(winograd == (active_isa() == Isa::generic ? 0 : 3));
   });
 }
