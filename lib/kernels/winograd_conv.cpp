@@ -1,7 +1,6 @@
 #include "kernels/winograd_conv.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "core/parallel.h"
 
