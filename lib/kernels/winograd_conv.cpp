@@ -34,11 +34,13 @@ bool winograd_suits(const ConvGeom& g, int M) {
 // VGG-16 b8's 64-channel 224x224 layer 95 -> 136 ms and 64 -> 128 at 112x112 50 -> 52, its
 // 128-512-channel layers 1.3-1.75x faster (features.12 102 -> 61 ms, features.26 27 -> 16);
 // ResNet-50 b32's 64-channel 56x56 3x3 layers 19-20 -> 24-28 ms, its 128 and 256-channel ones
-// 21-23 -> 17-21. At batch 1 (40 iterations): its 256-channel 14x14 layers (49 tiles) 0.86-0.90
-// -> 1.02-1.06 ms, the 128-channel 28x28 ones (196 tiles) even (0.70-0.78 against 0.71-0.74).
+// 21-23 -> 17-21. At batch 1 (40 iterations): its 256-channel 14x14 layers (49 tiles, runs of 12
+// per weight sweep on 2 threads) 0.86-0.90 -> 1.02-1.06 ms, the 128-channel 28x28 ones (196
+// tiles) even (0.70-0.78 against 0.71-0.74); VGG-16's 512-channel layers, 196 tiles per call,
+// 1.4-1.7x faster (with 256 as the bound they stayed direct: 95 and 23 ms against 64 and 16).
 bool winograd_suits_inference(const ConvGeom& g, int M, int64_t N) {
   constexpr int kInferenceMinChannels = 128;
-  constexpr int64_t kInferenceMinTiles = 256;
+  constexpr int64_t kInferenceMinTiles = 128;
   const int64_t tiles = N * (g.OH / 2) * (g.OW / 2);
   return winograd_suits(g, M) && g.C >= kInferenceMinChannels && tiles >= kInferenceMinTiles;
 }

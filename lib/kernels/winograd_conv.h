@@ -36,7 +36,7 @@ struct WinogradPlan {
 bool winograd_suits(const ConvGeom& g, int M);
 // Whether an inference forward of such a convolution over N images per call takes it too: from
 // 128 input channels (its outputs pass through a scratch buffer on their way into the next
-// layer's plane, which cost the 64-channel layers more than the products saved) and 256 tiles
+// layer's plane, which cost the 64-channel layers more than the products saved) and 128 tiles
 // (each run of tiles reads all 16 weight sets; see winograd_conv.cpp).
 bool winograd_suits_inference(const ConvGeom& g, int M, int64_t N);
 // The plan over p's layouts (p: a blocked plan of a geometry winograd_suits).
