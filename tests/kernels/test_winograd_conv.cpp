@@ -28,54 +28,53 @@ ConvGeom geom3x3(int C, int H, int W) {
   return g;
 }
 
-// B^T d B and A^T m A of one lane, in double.
+// The transforms' matrices (B^T, A for the gradient, A^T), applied in double.
 constexpr double kBt[4][4] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
+constexpr double kA[4][2] = {{1, 0}, {1, 1}, {1, -1}, {0, -1}};
 constexpr double kAt[2][4] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
+
+// For each of `count` tiles and L lanes: got(j, l, a, b) = sum over i, c of T[a][i] in(j, l, i, c)
+// T[b][c] (an R x K matrix T on both sides of a K x K input).
+template <int R, int K, class In, class Got>
+void require_transform(const double (&T)[R][K], int64_t count, int L, In in, Got got, const char* what) {
+  for (int64_t j = 0; j < count; ++j)
+    for (int l = 0; l < L; ++l)
+      for (int a = 0; a < R; ++a)
+        for (int b = 0; b < R; ++b) {
+          double want = 0;
+          for (int i = 0; i < K; ++i)
+            for (int c = 0; c < K; ++c) want += T[a][i] * in(j, l, i, c) * T[b][c];
+          INFO(what << " tile " << j << " lane " << l << " at " << a << "," << b);
+          REQUIRE(std::fabs(got(j, l, a, b) - want) <= 1e-6 * (1 + std::fabs(want)));
+        }
+}
 
 void check_transforms(const BlockedConvKernel& k, Rng& rng) {
   const int L = k.lanes;
   const int64_t count = 3, row = (2 * count + 2 + 1) * L, step = count * L + 5;  // a wider row, odd step
+  // The 16 transformed vectors of tile j, lane l, point (a, b) in v.
+  auto point = [&](const std::vector<float>& v) {
+    return [&v, L, step](int64_t j, int l, int a, int b) { return v[size_t((4 * a + b) * step + j * L + l)]; };
+  };
+  // Pixel (i, c) of tile j's window (2x2 steps along the row), lane l, in x.
+  auto pixel = [&](const std::vector<float>& x) {
+    return [&x, L, row](int64_t j, int l, int i, int c) { return double(x[size_t(i * row + (2 * j + c) * L + l)]); };
+  };
   const auto x = random_vec(size_t(4 * row), rng);
   std::vector<float> v(size_t(16 * step), std::nanf(""));
   k.winograd_input(x.data(), row, count, v.data(), step);
-  for (int64_t j = 0; j < count; ++j)
-    for (int l = 0; l < L; ++l)
-      for (int a = 0; a < 4; ++a)
-        for (int b = 0; b < 4; ++b) {
-          double want = 0;
-          for (int i = 0; i < 4; ++i)
-            for (int c = 0; c < 4; ++c) want += kBt[a][i] * x[size_t(i * row + (2 * j + c) * L + l)] * kBt[b][c];
-          INFO("input tile " << j << " lane " << l << " point " << a << "," << b);
-          REQUIRE(std::fabs(v[size_t((4 * a + b) * step + j * L + l)] - want) <= 1e-6 * (1 + std::fabs(want)));
-        }
+  require_transform(kBt, count, L, pixel(x), point(v), "input");
   const auto dy = random_vec(size_t(2 * row), rng);
   std::vector<float> gv(size_t(16 * step), std::nanf(""));
   k.winograd_grad(dy.data(), row, count, gv.data(), step);
-  constexpr double kA[4][2] = {{1, 0}, {1, 1}, {1, -1}, {0, -1}};
-  for (int64_t j = 0; j < count; ++j)
-    for (int l = 0; l < L; ++l)
-      for (int a = 0; a < 4; ++a)
-        for (int b = 0; b < 4; ++b) {
-          double want = 0;
-          for (int i = 0; i < 2; ++i)
-            for (int c = 0; c < 2; ++c) want += kA[a][i] * dy[size_t(i * row + (2 * j + c) * L + l)] * kA[b][c];
-          INFO("gradient tile " << j << " lane " << l << " point " << a << "," << b);
-          REQUIRE(std::fabs(gv[size_t((4 * a + b) * step + j * L + l)] - want) <= 1e-6 * (1 + std::fabs(want)));
-        }
+  require_transform(kA, count, L, pixel(dy), point(gv), "gradient");
   const auto m = random_vec(size_t(16 * step), rng);
   const int64_t yrow = 2 * count * L + 3;
   std::vector<float> y(size_t(2 * yrow), std::nanf(""));
   k.winograd_output(m.data(), step, count, y.data(), yrow);
-  for (int64_t j = 0; j < count; ++j)
-    for (int l = 0; l < L; ++l)
-      for (int a = 0; a < 2; ++a)
-        for (int b = 0; b < 2; ++b) {
-          double want = 0;
-          for (int i = 0; i < 4; ++i)
-            for (int c = 0; c < 4; ++c) want += kAt[a][i] * m[size_t((4 * i + c) * step + j * L + l)] * kAt[b][c];
-          INFO("output tile " << j << " lane " << l << " pixel " << a << "," << b);
-          REQUIRE(std::fabs(y[size_t(a * yrow + (2 * j + b) * L + l)] - want) <= 1e-6 * (1 + std::fabs(want)));
-        }
+  const auto mp = point(m);
+  require_transform(kAt, count, L, [&](int64_t j, int l, int i, int c) { return double(mp(j, l, i, c)); },
+                    [&](int64_t j, int l, int a, int b) { return y[size_t(a * yrow + (2 * j + b) * L + l)]; }, "output");
 }
 
 // Images one at a time, all at once and in parallel: the same bits.
