@@ -101,6 +101,9 @@ struct BlockedEpilogue {
   float lo = 0.f, hi = 0.f;
   double* sums = nullptr;
   bool accumulate = false;  // rows[l][w] += the result (a second reader's input gradient)
+  // Rows not read again before they leave the caches (a training forward's outputs, read after the
+  // whole batch's statistics): stored past them (no read for ownership), where aligned.
+  bool stream = false;
   // A blocked residual instead of rows: pixel w's lanes at residual_px + residual_pix[w], added
   // with the bias (then lanes floats, zeros past count) to the pixels before they are transposed
   // (the same additions in the same order).

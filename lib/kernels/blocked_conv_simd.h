@@ -398,7 +398,8 @@ template <class V>
     V::add_sums8(v, s, s + kBlockedSumLanes);
   }
   if (e.accumulate) v = V::add(v, V::load(rows[l] + w));
-  V::store(rows[l] + w, v);
+  if (e.stream) V::stream(rows[l] + w, v);
+  else V::store(rows[l] + w, v);
 }
 
 // Pixel w's vector of lanes [c0, c0 + V::kLanes) from src, with a blocked residual (and the bias)
@@ -445,6 +446,7 @@ void unpack_finish(const float* src, int64_t W, int count, const BlockedEpilogue
   for (; w < W; ++w)
     for (int l = 0; l < count; ++l)
       store_blocked_value(finish_blocked_value(blocked_pixel_value(src, w, l, L, e), l, w, post), post, rows[l] + w);
+  if (e.stream) _mm_sfence();
 }
 
 // The input a.prefetch floats ahead of P windows: their origins' lines, or every tap's

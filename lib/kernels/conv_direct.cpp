@@ -427,6 +427,10 @@ void unpack_block(const BlockedConvPlan& b, const float* src, int64_t n, int64_t
     }
   }
   if (slot) be.sums = std::fill_n(lanes_sums, lanes * kBlockedSumStride, 0.0) - lanes * kBlockedSumStride;
+  // A training forward's outputs. Measured (session 28, Intel Xeon, ResNet-20 b128 training,
+  // `perf` samples against the 16-channel tile's): the unpack 4117 -> 2772, the next packs' reads
+  // of y from memory +470: -1.7% of the step.
+  be.stream = slot && !accumulate;
   b.kernel->unpack_finish(src, P, lanes, be, out);
   if (!slot) return;
   double* sums = slot + 2 * mb * L;

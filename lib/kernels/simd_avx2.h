@@ -30,6 +30,11 @@ struct V256 {
   static reg zero() { return _mm256_setzero_ps(); }
   static reg load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, reg r) { _mm256_storeu_ps(p, r); }
+  // past the caches where p is aligned (callers fence before another thread reads)
+  static void stream(float* p, reg r) {
+    if (reinterpret_cast<uintptr_t>(p) % sizeof(reg) == 0) _mm256_stream_ps(p, r);
+    else store(p, r);
+  }
   static reg bcast(const float* p) { return _mm256_broadcast_ss(p); }
   static reg fma(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
   static reg add(reg a, reg b) { return _mm256_add_ps(a, b); }

@@ -41,6 +41,10 @@ struct V512 {
   static reg zero() { return _mm512_setzero_ps(); }
   static reg load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, reg r) { _mm512_storeu_ps(p, r); }
+  static void stream(float* p, reg r) {  // V256::stream
+    if (reinterpret_cast<uintptr_t>(p) % sizeof(reg) == 0) _mm512_stream_ps(p, r);
+    else store(p, r);
+  }
   static reg bcast(const float* p) { return _mm512_set1_ps(*p); }
   static reg fma(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
   static reg add(reg a, reg b) { return _mm512_add_ps(a, b); }
