@@ -94,6 +94,16 @@ struct BlockedWgradArgs {
 // With sums set, the final values of channel l are also summed into its kSumLanes double lanes at
 // sums + l * kBlockedSumStride and their squares into the kSumLanes after them (BatchNorm's
 // statistics; the caller adds the lanes up in lane order).
+// A training BatchNorm's backward sums of the planes an unpack writes (its rows whole planes): x[l]
+// the BatchNorm's input plane of channel l, channels[l] its map's channel (mean; scale and shift
+// when relu), out[2 l] and out[2 l + 1] what grad_sums gives for x[l] and the finished row l.
+struct BlockedGradSums {
+  const float* const* x = nullptr;
+  const BnChannel* channels = nullptr;
+  bool relu = false;
+  float* out = nullptr;
+};
+
 struct BlockedEpilogue {
   const float* bias = nullptr;
   const float* const* residual = nullptr;
@@ -104,6 +114,7 @@ struct BlockedEpilogue {
   // Rows not read again before they leave the caches (a training forward's outputs, read after the
   // whole batch's statistics): stored past them (no read for ownership), where aligned.
   bool stream = false;
+  const BlockedGradSums* grad = nullptr;  // the planes' BatchNorm sums, as the values are finished
   // A blocked residual instead of rows: pixel w's lanes at residual_px + residual_pix[w], added
   // with the bias (then lanes floats, zeros past count) to the pixels before they are transposed
   // (the same additions in the same order).

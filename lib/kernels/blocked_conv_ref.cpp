@@ -46,12 +46,19 @@ void pack_mapped(const float* const* rows, const float* const* xrows, int count,
       dst[w * kLanes + l] = l < count ? bn_map_value(map, c0 + l, rows[l][w], map.input_grad ? xrows[l][w] : 0.f) : 0.f;
 }
 
+void grad_sums(const float* x, const float* dy, int64_t n, float mean, const BnChannel* relu, float& sum_dy,
+               float& sum_dy_xc);
+
 void unpack_finish(const float* src, int64_t W, int count, const BlockedEpilogue& e, float* const* rows) {
   BlockedEpilogue post = e;
   if (e.residual_px) post.bias = nullptr, post.residual_px = nullptr;
   for (int64_t w = 0; w < W; ++w)
     for (int l = 0; l < count; ++l)
       store_blocked_value(finish_blocked_value(blocked_pixel_value(src, w, l, kLanes, e), l, w, post), post, rows[l] + w);
+  if (!e.grad) return;
+  const BlockedGradSums& g = *e.grad;
+  for (int l = 0; l < count; ++l)
+    grad_sums(g.x[l], rows[l], W, g.channels[l].mean, g.relu ? &g.channels[l] : nullptr, g.out[2 * l], g.out[2 * l + 1]);
 }
 
 void wgrad(const BlockedWgradArgs& a, int64_t i0, int64_t i1, float* dwt) {

@@ -385,10 +385,56 @@ void pack_mapped(const float* const* rows, const float* const* xrows, int count,
   pack_pixels_through<V, true>(rows, count, W, dst, &map, xrows, c0);
 }
 
+// plane_grad_sums(_relu) with kStatLanes partial sums as R = kStatLanes / L vectors, each
+// operation rounded as the scalar code's. Measured (session 24, Zen 5, ResNet-20 b128 training, 5
+// alternating runs of `--layers`): its BatchNorms' backward (sums and nothing else, packed) 0.80
+// -> 0.54 ms at 32x32, 0.45 -> 0.34 at 16x16, 0.34 -> 0.29 at 8x8 against the scalar code (the
+// x86-64 baseline's 4 lanes).
+template <class V>
+struct GradSums {
+  static constexpr int R = kStatLanes / V::kLanes;
+  static_assert(kStatLanes % V::kLanes == 0);
+  using reg = typename V::reg;
+  reg a[R], b[R];
+  GradSums() {
+    for (int r = 0; r < R; ++r) a[r] = b[r] = V::zero();
+  }
+  // d (through the ReLU's mask of the BatchNorm's output at x when relu) into a[r], d (x - mean)
+  // into b[r]
+  [[gnu::always_inline]] void add(int r, reg x, reg d, float mean, const BnChannel* relu) {
+    if (relu) d = V::where_positive(V::add(V::rounded(V::mul(x, V::set1(relu->scale))), V::set1(relu->shift)), d);
+    a[r] = V::add(a[r], d);
+    b[r] = V::add(b[r], V::rounded(V::mul(d, V::sub(x, V::set1(mean)))));
+  }
+  void finish(float& sum_dy, float& sum_dy_xc) const {
+    alignas(64) float sa[kStatLanes], sb[kStatLanes];
+    for (int r = 0; r < R; ++r) V::store(sa + r * V::kLanes, a[r]), V::store(sb + r * V::kLanes, b[r]);
+    float s = 0, t = 0;  // channel_stats.cpp's combine
+    for (int l = 0; l < kStatLanes; ++l) s += sa[l], t += sb[l];
+    sum_dy = s, sum_dy_xc = t;
+  }
+};
+
+// The last values by masked loads (zeros past n add nothing).
+template <class V>
+void grad_sums(const float* x, const float* dy, int64_t n, float mean, const BnChannel* relu, float& sum_dy,
+               float& sum_dy_xc) {
+  constexpr int L = V::kLanes, R = GradSums<V>::R;
+  GradSums<V> g;
+  int64_t i = 0;
+  for (; i + kStatLanes <= n; i += kStatLanes)
+    for (int r = 0; r < R; ++r) g.add(r, V::load(x + i + r * L), V::load(dy + i + r * L), mean, relu);
+  for (int r = 0; r < R; ++r) {
+    const int valid = static_cast<int>(std::clamp<int64_t>(n - i - r * L, 0, L));
+    if (valid > 0) g.add(r, V::load_n(x + i + r * L, valid), V::load_n(dy + i + r * L, valid), mean, relu);
+  }
+  g.finish(sum_dy, sum_dy_xc);
+}
+
 // Channel l's vector v of pixels [w, w + V::kLanes) through e, stored to rows[l] + w.
 template <class V>
-[[gnu::always_inline]] inline void finish_vector(typename V::reg v, int l, int64_t w, const BlockedEpilogue& e,
-                                                 float* const* rows) {
+[[gnu::always_inline]] inline typename V::reg finish_vector(typename V::reg v, int l, int64_t w,
+                                                            const BlockedEpilogue& e, float* const* rows) {
   if (e.bias) v = V::add(v, V::set1(e.bias[l]));
   if (e.residual) v = V::add(v, V::load(e.residual[l] + w));
   // max first: a NaN becomes lo, as finish_output_run's comparisons make it
@@ -400,6 +446,7 @@ template <class V>
   if (e.accumulate) v = V::add(v, V::load(rows[l] + w));
   if (e.stream) V::stream(rows[l] + w, v);
   else V::store(rows[l] + w, v);
+  return v;
 }
 
 // Pixel w's vector of lanes [c0, c0 + V::kLanes) from src, with a blocked residual (and the bias)
@@ -430,23 +477,57 @@ void unpack_finish8(const float* src, int64_t w, int count, const BlockedEpilogu
   }
 }
 
+// The pixels [0, W - W % L) through L x L transposes (their BatchNorm sums into sums[l] when set);
+// returns the first pixel left.
 template <class V>
-void unpack_finish(const float* src, int64_t W, int count, const BlockedEpilogue& e, float* const* rows) {
-  constexpr int L = V::kLanes;
-  static_assert(L % 8 == 0);
-  const BlockedEpilogue post = after_pixel_vectors(e);
+int64_t unpack_vectors(const float* src, int64_t W, int count, const BlockedEpilogue& e, const BlockedEpilogue& post,
+                       float* const* rows, GradSums<V>* sums) {
+  constexpr int L = V::kLanes, R = GradSums<V>::R;
   int64_t w = 0;
   for (; w + L <= W; w += L) {
     typename V::reg r[L];
     for (int j = 0; j < L; ++j) r[j] = pixel_vector<V>(src + (w + j) * L, w + j, 0, e);
     V::transpose(r);
-    for (int l = 0; l < count; ++l) finish_vector<V>(r[l], l, w, post, rows);
+    for (int l = 0; l < count; ++l) {
+      const typename V::reg v = finish_vector<V>(r[l], l, w, post, rows);
+      if (!sums) continue;
+      const BnChannel& k = e.grad->channels[l];
+      sums[l].add(int(w / L % R), V::load(e.grad->x[l] + w), v, k.mean, e.grad->relu ? &k : nullptr);
+    }
+  }
+  return w;
+}
+
+// e.grad: summed as the vectors are finished when all W pixels pass through the transposes in
+// grad_sums' lanes (W a multiple of kStatLanes), else from the rows afterwards. Summed as they
+// pass, the input gradient need not stay in cache for a pass of sums (conv_direct.cpp streams it
+// past): measured (session 28, Intel Xeon, ResNet-20 b128 training, 9 alternating runs, medians)
+// 1039 -> 1068 images/s, ResNet-18-CIFAR even (5 runs).
+template <class V>
+void unpack_finish(const float* src, int64_t W, int count, const BlockedEpilogue& e, float* const* rows) {
+  constexpr int L = V::kLanes;
+  static_assert(L % 8 == 0);
+  const BlockedEpilogue post = after_pixel_vectors(e);
+  const BlockedGradSums* grad = e.grad;
+  int64_t w = 0;
+  if (grad && W % kStatLanes == 0) {
+    GradSums<V> sums[kMaxBlockedLanes];
+    w = unpack_vectors<V>(src, W, count, e, post, rows, sums);
+    for (int l = 0; l < count; ++l) sums[l].finish(grad->out[2 * l], grad->out[2 * l + 1]);
+    grad = nullptr;
+  } else {
+    w = unpack_vectors<V>(src, W, count, e, post, rows, nullptr);
   }
   for (; w + 8 <= W; w += 8) unpack_finish8<L>(src, w, count, e, post, rows);
   for (; w < W; ++w)
     for (int l = 0; l < count; ++l)
       store_blocked_value(finish_blocked_value(blocked_pixel_value(src, w, l, L, e), l, w, post), post, rows[l] + w);
   if (e.stream) _mm_sfence();
+  if (grad)
+    for (int l = 0; l < count; ++l) {
+      const BnChannel& k = grad->channels[l];
+      grad_sums<V>(grad->x[l], rows[l], W, k.mean, grad->relu ? &k : nullptr, grad->out[2 * l], grad->out[2 * l + 1]);
+    }
 }
 
 // The input a.prefetch floats ahead of P windows: their origins' lines, or every tap's
@@ -542,39 +623,6 @@ void gather_lanes(const float* base, const int64_t* pix, int64_t step, int64_t c
 
 // The table entry of V's kernels: a P-pixel x B-block forward tile, an MT x CV weight-gradient
 // tile; 8-pixel depthwise and max-pooling tiles.
-// plane_grad_sums(_relu) with kStatLanes partial sums as kStatLanes / L vectors, each operation
-// rounded as the scalar code's; the last values by masked loads (zeros past n add nothing).
-// Measured (session 24, Zen 5, ResNet-20 b128 training, 5 alternating runs of `--layers`): its
-// BatchNorms' backward (sums and nothing else, packed) 0.80 -> 0.54 ms at 32x32, 0.45 -> 0.34 at
-// 16x16, 0.34 -> 0.29 at 8x8 against the scalar code (the x86-64 baseline's 4 lanes).
-template <class V>
-void grad_sums(const float* x, const float* dy, int64_t n, float mean, const BnChannel* relu, float& sum_dy,
-               float& sum_dy_xc) {
-  constexpr int L = V::kLanes, R = kStatLanes / L;
-  static_assert(kStatLanes % L == 0);
-  typename V::reg a[R], b[R];
-  for (int r = 0; r < R; ++r) a[r] = b[r] = V::zero();
-  const typename V::reg m = V::set1(mean);
-  const typename V::reg scale = V::set1(relu ? relu->scale : 0.f), shift = V::set1(relu ? relu->shift : 0.f);
-  auto step = [&](int r, typename V::reg xv, typename V::reg d) {
-    if (relu) d = V::where_positive(V::add(V::rounded(V::mul(xv, scale)), shift), d);
-    a[r] = V::add(a[r], d);
-    b[r] = V::add(b[r], V::rounded(V::mul(d, V::sub(xv, m))));
-  };
-  int64_t i = 0;
-  for (; i + kStatLanes <= n; i += kStatLanes)
-    for (int r = 0; r < R; ++r) step(r, V::load(x + i + r * L), V::load(dy + i + r * L));
-  for (int r = 0; r < R; ++r) {
-    const int valid = static_cast<int>(std::clamp<int64_t>(n - i - r * L, 0, L));
-    if (valid > 0) step(r, V::load_n(x + i + r * L, valid), V::load_n(dy + i + r * L, valid));
-  }
-  alignas(64) float sa[kStatLanes], sb[kStatLanes];
-  for (int r = 0; r < R; ++r) V::store(sa + r * L, a[r]), V::store(sb + r * L, b[r]);
-  float s = 0, t = 0;  // channel_stats.cpp's combine
-  for (int l = 0; l < kStatLanes; ++l) s += sa[l], t += sb[l];
-  sum_dy = s, sum_dy_xc = t;
-}
-
 // Winograd F(2x2, 3x3)'s transforms (BlockedConvKernel::winograd_input, winograd_output): B^T d B
 // and A^T m A, rows first, with the reference's additions in its order.
 template <class V>

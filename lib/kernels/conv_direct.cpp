@@ -398,10 +398,20 @@ void pack_pipelined_weights(const DirectConvPlan& p, const float* w, float* dst)
 
 namespace {
 
+// A training BatchNorm's backward sums of the planes of an input gradient (bn_plane_grad_sums' map,
+// x and sums).
+struct PlaneGradSums {
+  const BnPackMap& map;
+  const float* x;
+  float* sums;
+};
+
 // Output block mb of image n (its pixels at src) -> y (N x b.M x OH x OW) through the epilogue,
-// its BatchNorm sums added to slot (when set: 2 * b.M doubles).
+// its BatchNorm sums added to slot (when set: 2 * b.M doubles), or a BatchNorm's backward sums of
+// its planes taken (grad).
 void unpack_block(const BlockedConvPlan& b, const float* src, int64_t n, int64_t mb, const ConvEpilogue& e,
-                  bool accumulate, float* y, const BlockedResidual* blocked_residual, double* slot) {
+                  bool accumulate, float* y, const BlockedResidual* blocked_residual, double* slot,
+                  const PlaneGradSums* grad = nullptr) {
   double lanes_sums[kMaxBlockedLanes * kBlockedSumStride];
   const int L = b.L, M = b.M;
   const int64_t P = b.pixels;
@@ -427,10 +437,19 @@ void unpack_block(const BlockedConvPlan& b, const float* src, int64_t n, int64_t
     }
   }
   if (slot) be.sums = std::fill_n(lanes_sums, lanes * kBlockedSumStride, 0.0) - lanes * kBlockedSumStride;
-  // A training forward's outputs. Measured (session 28, Intel Xeon, ResNet-20 b128 training,
-  // `perf` samples against the 16-channel tile's): the unpack 4117 -> 2772, the next packs' reads
-  // of y from memory +470: -1.7% of the step.
-  be.stream = slot && !accumulate;
+  const float* grad_x[kMaxBlockedLanes];
+  BlockedGradSums bg;
+  if (grad) {
+    for (int l = 0; l < lanes; ++l) grad_x[l] = grad->x + (n * M + mb * L + l) * P;
+    bg = {grad_x, grad->map.channels + mb * L, grad->map.relu, grad->sums + 2 * (n * M + mb * L)};
+    be.grad = &bg;
+  }
+  // Outputs not read again before they leave the caches: a training forward's, and an input
+  // gradient whose BatchNorm sums are taken as it is written (unpack_finish, whole vectors).
+  // Measured (session 28, Intel Xeon, ResNet-20 b128 training, `perf` samples against the
+  // 16-channel tile's): the forward's unpack 4117 -> 2772, the next packs' reads of y from memory
+  // +470: -1.7% of the step.
+  be.stream = !accumulate && (slot || (grad && P % kStatLanes == 0));
   b.kernel->unpack_finish(src, P, lanes, be, out);
   if (!slot) return;
   double* sums = slot + 2 * mb * L;
@@ -716,10 +735,10 @@ void direct_conv_backward_pipelined(const DirectConvPlan& p, int64_t N, const fl
           const BlockedConvPlan& bd = p.blocked_dx;
           if (p.wino_dx.on()) winograd_images(p.wino_dx, count, dyb, s.wpack, dxb, scratch);
           else blocked_conv_images(bd, count, dyb, s.wpack, dxb);
+          const PlaneGradSums grad{*x_map, x, plane_sums};
           for (int64_t i = 0; i < count * CMB; ++i)
             unpack_block(bd, dxb + i / CMB * bd.y_image + i % CMB * bd.y_block, n0 + i / CMB, i % CMB, {}, add_dx, dx,
-                         nullptr, nullptr);
-          if (plane_sums) sum_planes(n0, count);
+                         nullptr, nullptr, plane_sums ? &grad : nullptr);
           continue;
         }
         const float* w = s.wpack;

@@ -155,8 +155,8 @@ void direct_conv_backward_finish(const DirectConvPlan& p, float* dw, float* work
 void direct_conv_forward_pipelined(const DirectConvPlan& p, int64_t N, const float* x, const float* wpacked,
                                    const ConvEpilogue& e, float* y, float* workspace, const BnPackMap* x_map);
 // Between direct_conv_backward_begin and _finish. plane_sums (with x_map, dx written, not added):
-// x_map's BatchNorm's backward sums of dx (bn_plane_grad_sums, BnPlaneSums::sums), each image's
-// taken right after its dx.
+// x_map's BatchNorm's backward sums of dx (bn_plane_grad_sums, BnPlaneSums::sums, the same bits),
+// each plane's taken as the unpack writes it (strided: right after the image's dx).
 void direct_conv_backward_pipelined(const DirectConvPlan& p, int64_t N, const float* x, const float* dy, float* dx,
                                     bool dw, float* workspace, bool add_dx, const BnPackMap* x_map,
                                     const BnPackMap* dy_map, float* plane_sums = nullptr);

@@ -384,6 +384,44 @@ void check_grad_sums(const BlockedConvKernel& k) {
     }
 }
 
+// unpack_finish with a BatchNorm's backward sums (BlockedEpilogue::grad): the rows of a plain
+// unpack (also with streamed stores), and for each channel the bits plane_grad_sums(_relu) give for
+// its x and row; whole planes of kStatLanes multiples (summed as the vectors pass) and others
+// (summed from the rows after).
+void check_unpack_grad_sums(const BlockedConvKernel& k) {
+  Rng rng(11);
+  const int L = k.lanes;
+  for (int64_t W : {16, 48, 64, 7, 19, 40})
+    for (int count : {1, L / 2 + 1, L})
+      for (bool relu : {false, true})
+        for (bool stream : {false, true}) {
+          INFO("W " << W << " channels " << count << (relu ? " relu" : "") << (stream ? " streamed" : ""));
+          const auto px = random_vec(size_t(L * W), rng), x = random_vec(size_t(L * W), rng);
+          std::vector<BnChannel> channels(static_cast<size_t>(L));
+          for (BnChannel& c : channels) c.scale = rng.uniform(0.5f, 2.f), c.shift = rng.uniform(-0.5f, 0.5f), c.mean = rng.uniform(-0.5f, 0.5f);
+          std::vector<const float*> xrows(static_cast<size_t>(L));
+          for (int l = 0; l < L; ++l) xrows[size_t(l)] = x.data() + l * W;
+          std::vector<float> plain(size_t(L * W), -7.f), got(plain), sums(size_t(2 * L), std::nanf(""));
+          std::vector<float*> plain_rows(static_cast<size_t>(L)), rows(static_cast<size_t>(L));
+          for (int l = 0; l < L; ++l) plain_rows[size_t(l)] = plain.data() + l * W, rows[size_t(l)] = got.data() + l * W;
+          k.unpack_finish(px.data(), W, count, {}, plain_rows.data());
+          const BlockedGradSums grad{xrows.data(), channels.data(), relu, sums.data()};
+          BlockedEpilogue e;
+          e.grad = &grad, e.stream = stream;
+          k.unpack_finish(px.data(), W, count, e, rows.data());
+          REQUIRE(got == plain);
+          for (int l = 0; l < count; ++l) {
+            const BnChannel& c = channels[size_t(l)];
+            float want_a = 0, want_b = 0;
+            if (relu) plane_grad_sums_relu(xrows[size_t(l)], rows[size_t(l)], W, c.mean, c.scale, c.shift, want_a, want_b);
+            else plane_grad_sums(xrows[size_t(l)], rows[size_t(l)], W, c.mean, want_a, want_b);
+            INFO("channel " << l);
+            REQUIRE(sums[size_t(2 * l)] == want_a);
+            REQUIRE(sums[size_t(2 * l + 1)] == want_b);
+          }
+        }
+}
+
 }  // namespace
 
 TEST_CASE("blocked_conv: the table lists every ISA, the naive reference last") {
@@ -417,6 +455,7 @@ TEST_CASE("blocked_conv: the reference kernel gives the definition") {
   check_pixel_packing(kBlockedConvReference);
   check_mapped_packing(kBlockedConvReference);
   check_grad_sums(kBlockedConvReference);
+  check_unpack_grad_sums(kBlockedConvReference);
 }
 
 namespace {
@@ -432,6 +471,7 @@ void check_kernels_of(Isa isa) {
     check_pixel_packing(*k);
     check_mapped_packing(*k);
     check_grad_sums(*k);
+    check_unpack_grad_sums(*k);
   }
 }
 }  // namespace
