@@ -89,11 +89,6 @@ struct BlockedWgradArgs {
   int64_t images = 1, x_image = 0, dy_image = 0;
 };
 
-// What an unpacked output gets on its way out: + bias[l] (if set), + residual[l][w] (if set), then
-// clamped to [lo, hi] (if clamp); in that order, as the row kernels' finish_output_run.
-// With sums set, the final values of channel l are also summed into its kSumLanes double lanes at
-// sums + l * kBlockedSumStride and their squares into the kSumLanes after them (BatchNorm's
-// statistics; the caller adds the lanes up in lane order).
 // A training BatchNorm's backward sums of the planes an unpack writes (its rows whole planes): x[l]
 // the BatchNorm's input plane of channel l, channels[l] its map's channel (mean; scale and shift
 // when relu), out[2 l] and out[2 l + 1] what grad_sums gives for x[l] and the finished row l.
@@ -104,6 +99,11 @@ struct BlockedGradSums {
   float* out = nullptr;
 };
 
+// What an unpacked output gets on its way out: + bias[l] (if set), + residual[l][w] (if set), then
+// clamped to [lo, hi] (if clamp); in that order, as the row kernels' finish_output_run.
+// With sums set, the final values of channel l are also summed into its kSumLanes double lanes at
+// sums + l * kBlockedSumStride and their squares into the kSumLanes after them (BatchNorm's
+// statistics; the caller adds the lanes up in lane order).
 struct BlockedEpilogue {
   const float* bias = nullptr;
   const float* const* residual = nullptr;
@@ -112,7 +112,8 @@ struct BlockedEpilogue {
   double* sums = nullptr;
   bool accumulate = false;  // rows[l][w] += the result (a second reader's input gradient)
   // Rows not read again before they leave the caches (a training forward's outputs, read after the
-  // whole batch's statistics): stored past them (no read for ownership), where aligned.
+  // whole batch's statistics; an input gradient whose BatchNorm sums `grad` takes): stored past
+  // them (no read for ownership), where aligned.
   bool stream = false;
   const BlockedGradSums* grad = nullptr;  // the planes' BatchNorm sums, as the values are finished
   // A blocked residual instead of rows: pixel w's lanes at residual_px + residual_pix[w], added

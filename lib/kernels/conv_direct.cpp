@@ -401,7 +401,7 @@ namespace {
 // A training BatchNorm's backward sums of the planes of an input gradient (bn_plane_grad_sums' map,
 // x and sums).
 struct PlaneGradSums {
-  const BnPackMap& map;
+  const BnPackMap* map;
   const float* x;
   float* sums;
 };
@@ -441,7 +441,7 @@ void unpack_block(const BlockedConvPlan& b, const float* src, int64_t n, int64_t
   BlockedGradSums bg;
   if (grad) {
     for (int l = 0; l < lanes; ++l) grad_x[l] = grad->x + (n * M + mb * L + l) * P;
-    bg = {grad_x, grad->map.channels + mb * L, grad->map.relu, grad->sums + 2 * (n * M + mb * L)};
+    bg = {grad_x, grad->map->channels + mb * L, grad->map->relu, grad->sums + 2 * (n * M + mb * L)};
     be.grad = &bg;
   }
   // Outputs not read again before they leave the caches: a training forward's, and an input
@@ -735,7 +735,7 @@ void direct_conv_backward_pipelined(const DirectConvPlan& p, int64_t N, const fl
           const BlockedConvPlan& bd = p.blocked_dx;
           if (p.wino_dx.on()) winograd_images(p.wino_dx, count, dyb, s.wpack, dxb, scratch);
           else blocked_conv_images(bd, count, dyb, s.wpack, dxb);
-          const PlaneGradSums grad{*x_map, x, plane_sums};
+          const PlaneGradSums grad{x_map, x, plane_sums};
           for (int64_t i = 0; i < count * CMB; ++i)
             unpack_block(bd, dxb + i / CMB * bd.y_image + i % CMB * bd.y_block, n0 + i / CMB, i % CMB, {}, add_dx, dx,
                          nullptr, nullptr, plane_sums ? &grad : nullptr);
