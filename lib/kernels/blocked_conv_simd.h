@@ -621,8 +621,6 @@ void gather_lanes(const float* base, const int64_t* pix, int64_t step, int64_t c
   }
 }
 
-// The table entry of V's kernels: a P-pixel x B-block forward tile, an MT x CV weight-gradient
-// tile; 8-pixel depthwise and max-pooling tiles.
 // Winograd F(2x2, 3x3)'s transforms (BlockedConvKernel::winograd_input, winograd_output): B^T d B
 // and A^T m A, rows first, with the reference's additions in its order.
 template <class V>
@@ -690,6 +688,8 @@ void winograd_grad(const float* dy, int64_t row, int64_t count, float* v, int64_
   }
 }
 
+// The table entry of V's kernels: a P-pixel x B-block forward tile, an MT x CV weight-gradient
+// tile; 8-pixel depthwise and max-pooling tiles.
 template <class V, int P, int B, int MT, int CV>
 constexpr BlockedConvKernel table_entry(std::string_view name, Isa isa) {
   return {name,           isa,          V::kLanes,        B, P, forward<V, P, B>, forward<V, P, B, 1>, pack_pixels<V>,
