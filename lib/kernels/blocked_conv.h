@@ -98,6 +98,9 @@ struct BlockedGradSums {
   bool relu = false;
   float* out = nullptr;
 };
+// Whether an unpack of rows of W pixels sums them as the vectors pass (every pixel in an L x L
+// transpose, in grad_sums' lanes), so the rows need not stay in cache for a pass after it.
+inline bool blocked_grad_sums_fused(int64_t W) { return W % kStatLanes == 0; }
 
 // What an unpacked output gets on its way out: + bias[l] (if set), + residual[l][w] (if set), then
 // clamped to [lo, hi] (if clamp); in that order, as the row kernels' finish_output_run.

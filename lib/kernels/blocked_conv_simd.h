@@ -499,7 +499,7 @@ int64_t unpack_vectors(const float* src, int64_t W, int count, const BlockedEpil
 }
 
 // e.grad: summed as the vectors are finished when all W pixels pass through the transposes in
-// grad_sums' lanes (W a multiple of kStatLanes), else from the rows afterwards. Summed as they
+// grad_sums' lanes (blocked_grad_sums_fused), else from the rows afterwards. Summed as they
 // pass, the input gradient need not stay in cache for a pass of sums (conv_direct.cpp streams it
 // past): measured (session 28, Intel Xeon, ResNet-20 b128 training, 9 alternating runs, medians)
 // 1039 -> 1068 images/s, ResNet-18-CIFAR even (5 runs).
@@ -510,7 +510,7 @@ void unpack_finish(const float* src, int64_t W, int count, const BlockedEpilogue
   const BlockedEpilogue post = after_pixel_vectors(e);
   const BlockedGradSums* grad = e.grad;
   int64_t w = 0;
-  if (grad && W % kStatLanes == 0) {
+  if (grad && blocked_grad_sums_fused(W)) {
     GradSums<V> sums[kMaxBlockedLanes];
     w = unpack_vectors<V>(src, W, count, e, post, rows, sums);
     for (int l = 0; l < count; ++l) sums[l].finish(grad->out[2 * l], grad->out[2 * l + 1]);

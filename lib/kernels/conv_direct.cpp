@@ -449,7 +449,7 @@ void unpack_block(const BlockedConvPlan& b, const float* src, int64_t n, int64_t
   // Measured (session 28, Intel Xeon, ResNet-20 b128 training, `perf` samples against the
   // 16-channel tile's): the forward's unpack 4117 -> 2772, the next packs' reads of y from memory
   // +470: -1.7% of the step.
-  be.stream = !accumulate && (slot || (grad && P % kStatLanes == 0));
+  be.stream = !accumulate && (slot || (grad && blocked_grad_sums_fused(P)));
   b.kernel->unpack_finish(src, P, lanes, be, out);
   if (!slot) return;
   double* sums = slot + 2 * mb * L;
