@@ -197,6 +197,7 @@ class Net {
     int in_place_of = -1;      // training: the output lives in that node's `out` (an add over its input)
     bool overwritten = false;  // training: a later node writes over this output (fuse_in_place)
     int alias_of = -1;         // training: passes its input through; its output is that node's storage
+    bool relu_before = false;  // took the ReLU that is its input (Layer::fuse_relu_before), which aliases its own
     bool grad_alias = false;   // training, alias_of: its gradient is its input's (plan_buffers)
     int grad_shares = -1;      // training: its gradient is that node's, written once by an add (plan_buffers)
     // Training, packed BatchNorms (plan_packed_batchnorms; RunContext): bn_slots_ indices.

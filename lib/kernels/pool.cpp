@@ -81,6 +81,17 @@ void maxpool2d_backward(const float* dy, const int32_t* argmax, const PoolGeom& 
   for (int i = 0; i < n; ++i) dx[argmax[i]] += dy[i];
 }
 
+void maxpool2d_backward_relu(const float* dy, const float* y, const int32_t* argmax, const PoolGeom& g, float* dx) {
+  std::memset(dx, 0, sizeof(float) * g.H * g.W);
+  const int n = g.OH * g.OW;
+  // Without a branch (y > 0 is a coin toss): an output whose maximum was <= 0 adds +0 to its
+  // argmax's cell, whose input was <= 0 too, so that cell only ever gets +0s: it stays +0.
+  for (int i = 0; i < n; ++i) {
+    const float d = dy[i];
+    dx[argmax[i]] += y[i] > 0.f ? d : 0.f;
+  }
+}
+
 void maxunpool2d_forward(const float* x, const int32_t* argmax, const PoolGeom& g, float* y) {
   std::memset(y, 0, sizeof(float) * g.H * g.W);
   const int n = g.OH * g.OW;

@@ -24,6 +24,9 @@ int pool_output_size(int in, int k, int s, int p, bool ceil_mode);
 void maxpool2d_forward(const float* x, const PoolGeom& g, float* y, int32_t* argmax);
 // dx (H x W) is overwritten.
 void maxpool2d_backward(const float* dy, const int32_t* argmax, const PoolGeom& g, float* dx);
+// The same for a max pool that took the ReLU before it (y = relu(max)): only the outputs with
+// y > 0 pass their gradient on (the others' maxima were <= 0: the ReLU's mask zeroes them).
+void maxpool2d_backward_relu(const float* dy, const float* y, const int32_t* argmax, const PoolGeom& g, float* dx);
 
 // Max unpooling (PyTorch's MaxUnpool2d) on one plane: y (H x W) is zeroed, then
 // y[argmax[i]] = x[i] for the OH x OW entries of x in order (a later entry wins on a repeated index).

@@ -164,6 +164,13 @@ class Layer {
   // bit-identical to the two layers run apart. fuse_relu(false) restores the plain behaviour.
   bool is_relu() const;
   virtual bool fuse_relu(bool /*on*/) { return false; }
+  // The same from the other side, planned when the ReLU's source does not take it: a layer whose
+  // one input is a ReLU's output, that ReLU's only reader, may take the ReLU (fuse_relu_before(true)
+  // returns true). In training it then reads the ReLU's input (the ReLU passes it through) and
+  // gives the bits of the two run in order; its backward writes the gradient of the ReLU's input.
+  // In eval forwards the ReLU runs, and the layer's own is idempotent. fuse_relu_before(false)
+  // restores the plain behaviour.
+  virtual bool fuse_relu_before(bool /*on*/) { return false; }
   // Inference fusion (see InferenceFusion): what this layer is to the layer before it, and
   // whether it takes the chain `f` (null: back to the plain layer). A layer that takes it keeps
   // what it needs (folded weights) until fuse_for_inference(nullptr); its eval forwards apply it.

@@ -62,12 +62,12 @@ class Pool2d : public Layer {
   }
   // Blocked handoffs (Layer): a max pool reads its input from its padded plane (border -inf) and
   // writes into the plane of the convolution that reads it, in eval forwards.
-  const BlockedConvPlan* blocked_input_plane() const override { return plane_.kernel ? &plane_ : nullptr; }
+  const BlockedConvPlan* blocked_input_plane() const override { return plane_.kernel && !relu_ ? &plane_ : nullptr; }
   void read_blocked_input(bool on) override { x_blocked_ = on; }
   bool write_blocked_output(const BlockedConvPlan* plane) override {
     handoff_.set(nullptr);
     handoff_target_ = {};
-    if (!plane || !plane_.kernel || !plane_holds(*plane, plane_.L, channels_, g_.OH, g_.OW)) return false;
+    if (!plane || !plane_.kernel || relu_ || !plane_holds(*plane, plane_.L, channels_, g_.OH, g_.OW)) return false;
     handoff_.set(plane);
     handoff_target_.plane = &handoff_.plane;
     handoff_target_.pix = handoff_.pix.data();
@@ -76,6 +76,9 @@ class Pool2d : public Layer {
   size_t workspace_floats(bool train) const override {
     return !train && blocked_on() ? size_t(num_threads() * blocked_depthwise_scratch_floats(plane_)) : 0;
   }
+  // The ReLU before a max pool (Layer::fuse_relu_before): max(relu(x)) = relu(max(x)), the same
+  // bits; the argmax of a window whose maximum is <= 0 may differ, but no gradient passes there.
+  bool fuse_relu_before(bool on) override { return relu_ = on && !avg_; }
   // Argmax indices (int32), kept by training forwards only.
   size_t state_floats(bool train) const override { return avg_ || !train ? 0 : size_t(outputs_); }
 
@@ -102,11 +105,12 @@ class Pool2d : public Layer {
         else
           maxpool2d_forward(x.data() + p * ip, g_, out.data() + p * op,
                             have_argmax_ ? argmax_.data() + p * op : nullptr);
+        if (relu_) relu_plane(x.data() + p * ip, out.data() + p * op, have_argmax_ ? argmax_.data() + p * op : nullptr);
       }
     });
   }
 
-  void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
+  void backward(const std::vector<const Tensor*>& in, const Tensor& out, const Tensor& dout,
                 const std::vector<Tensor*>& din, RunContext&) override {
     if (!din[0]) return;
     const Tensor& x = *in[0];
@@ -116,6 +120,9 @@ class Pool2d : public Layer {
       for (int64_t p = b; p < e; ++p) {
         if (avg_)
           avgpool2d_backward(dout.data() + p * op, g_, din[0]->data() + p * ip);
+        else if (relu_)
+          maxpool2d_backward_relu(dout.data() + p * op, out.data() + p * op, argmax_.data() + p * op, g_,
+                                  din[0]->data() + p * ip);
         else
           maxpool2d_backward(dout.data() + p * op, argmax_.data() + p * op, g_, din[0]->data() + p * ip);
       }
@@ -123,6 +130,23 @@ class Pool2d : public Layer {
   }
 
  private:
+  // The taken ReLU on one plane's maxima y (argmax: its indices, or null). A NaN maximum (a NaN
+  // wins the max pool) is where relu(max) and max(relu) differ: such a plane is pooled again from
+  // its input through the ReLU (rare: no allocation otherwise).
+  void relu_plane(const float* x, float* y, int32_t* argmax) const {
+    const int64_t op = int64_t(g_.OH) * g_.OW;
+    int nan = 0;  // summed without a branch: the loop vectorizes
+    for (int64_t i = 0; i < op; ++i) {
+      const float v = y[i];
+      nan |= v != v;
+      y[i] = v > 0.f ? v : 0.f;
+    }
+    if (!nan) return;
+    std::vector<float> relu_x(x, x + int64_t(g_.H) * g_.W);
+    for (float& v : relu_x) v = v > 0.f ? v : 0.f;
+    maxpool2d_forward(relu_x.data(), g_, y, argmax);
+  }
+
   // The argmax of input x, as a training forward saves it (the values go to a scratch copy).
   void find_argmax(const Tensor& x) {
     const int64_t planes = x.dim(0) * x.dim(1), ip = int64_t(g_.H) * g_.W, op = int64_t(g_.OH) * g_.OW;
@@ -146,6 +170,7 @@ class Pool2d : public Layer {
   PoolGeom g_;
   std::vector<int32_t> argmax_;
   bool have_argmax_ = false;  // argmax_ belongs to the last forward's input
+  bool relu_ = false;         // fuse_relu_before: the ReLU before it is taken
   int64_t outputs_ = 0;       // at the planned batch
   int channels_ = 0;
   BlockedConvPlan plane_;  // max pooling with a SIMD blocked kernel: its input plane; kernel null: none

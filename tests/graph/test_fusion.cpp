@@ -3,6 +3,8 @@
 // parameter gradients and BatchNorm's running statistics, with batch and with running statistics.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -322,4 +324,47 @@ TEST_CASE("net memory: an eval forward with shared buffers gives the bits of one
   CHECK(shared.planned_memory(3, false).activations < kept.planned_memory(3, false).activations);
   CHECK(shared.planned_memory(3, true).activations < kept.planned_memory(3, true).activations);
   CHECK_THROWS_AS(shared.backward(ctx), RuntimeError);  // needs a training forward
+}
+
+// A ReLU between a convolution (which does not take it) and a max pool: the pool takes it
+// (relu(max) = max(relu)), the ReLU passes the convolution's output through in training. Same bits
+// as the layers run apart, with overlapping windows and with a NaN in the input of a window whose
+// other values are positive (a NaN wins the max pool, relu(NaN) is 0: the plane is pooled again).
+TEST_CASE("net fusion: a max pool takes the ReLU before it, the same bits", "[graph][net][fusion]") {
+  SpecBuilder b({2, 12, 11}, "relu_pool");
+  int x = b.add("c1", "conv", {{"out", "6"}, {"k", "5"}, {"pad", "2"}}, {-1});
+  x = b.add("r1", "relu", {}, {x});
+  x = b.add("p1", "maxpool", {{"k", "2"}}, {x});
+  x = b.add("c2", "conv", {{"out", "8"}, {"k", "3"}}, {x});
+  x = b.add("r2", "relu", {}, {x});
+  x = b.add("p2", "maxpool", {{"k", "3"}, {"stride", "2"}, {"pad", "1"}}, {x});
+  b.add("out", "identity", {}, {x});
+  cnn::test::for_each_isa([&] {
+    for (bool nan : {false, true}) {
+      Run runs[2];
+      for (bool fused : {true, false}) {
+        Net net(b.spec);
+        net.init(3);
+        net.set_inspectable(!fused);
+        if (nan) {  // c1's bias NaN in channel 0: every output of that channel is NaN
+          for (const auto& pr : net.params())
+            if (pr.name == "c1.bias") pr.param->value[0] = std::numeric_limits<float>::quiet_NaN();
+        }
+        RunContext ctx;
+        Rng dropout(1);
+        ctx.rng = &dropout;
+        runs[fused] = train_step(net, {3, 2, 12, 11}, ctx);
+        if (fused)
+          CHECK_THROWS_WITH(net.activation(net.node_index("r1")), Catch::Contains("the layer after it applies it"));
+        else
+          CHECK(net.activation(net.node_index("r1")).numel() == 3 * 6 * 12 * 11);
+      }
+      INFO("nan " << nan);
+      CHECK(std::memcmp(runs[0].out.data(), runs[1].out.data(), runs[0].out.size() * sizeof(float)) == 0);
+      REQUIRE(runs[0].grads.size() == runs[1].grads.size());
+      for (size_t i = 0; i < runs[0].grads.size(); ++i)
+        CHECK(std::memcmp(runs[0].grads[i].data(), runs[1].grads[i].data(), runs[0].grads[i].size() * sizeof(float)) ==
+              0);
+    }
+  });
 }
