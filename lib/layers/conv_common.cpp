@@ -51,7 +51,7 @@ void add_channel_bias(float* y, const float* bias, int64_t nb, int64_t C, int64_
 
 void accumulate_channel_bias_grad(const Tensor& dy, int64_t C, int64_t P, float* db) {
   const int64_t N = dy.dim(0), img = C * P;
-  parallel_for(C, [&](int64_t b, int64_t e, int) {
+  parallel_for_balanced(C, [&](int64_t b, int64_t e, int) {
     for (int64_t c = b; c < e; ++c) {
       double s = 0;
       for (int64_t n = 0; n < N; ++n) {

@@ -98,7 +98,7 @@ class Pool2d : public Layer {
     const int64_t planes = x.dim(0) * x.dim(1), ip = int64_t(g_.H) * g_.W, op = int64_t(g_.OH) * g_.OW;
     have_argmax_ = !avg_ && ctx.train;
     if (have_argmax_) argmax_.resize(size_t(planes * op));
-    parallel_for(planes, [&](int64_t b, int64_t e, int) {
+    parallel_for_balanced(planes, [&](int64_t b, int64_t e, int) {
       for (int64_t p = b; p < e; ++p) {
         if (avg_)
           avgpool2d_forward(x.data() + p * ip, g_, out.data() + p * op);
@@ -116,7 +116,7 @@ class Pool2d : public Layer {
     const Tensor& x = *in[0];
     const int64_t planes = x.dim(0) * x.dim(1), ip = int64_t(g_.H) * g_.W, op = int64_t(g_.OH) * g_.OW;
     if (!avg_ && !have_argmax_) find_argmax(x);
-    parallel_for(planes, [&](int64_t b, int64_t e, int) {
+    parallel_for_balanced(planes, [&](int64_t b, int64_t e, int) {
       for (int64_t p = b; p < e; ++p) {
         if (avg_)
           avgpool2d_backward(dout.data() + p * op, g_, din[0]->data() + p * ip);
