@@ -328,8 +328,8 @@ TEST_CASE("net memory: an eval forward with shared buffers gives the bits of one
 
 // A ReLU between a convolution (which does not take it) and a max pool: the pool takes it
 // (relu(max) = max(relu)), the ReLU passes the convolution's output through in training. Same bits
-// as the layers run apart, with overlapping windows and with a NaN in the input of a window whose
-// other values are positive (a NaN wins the max pool, relu(NaN) is 0: the plane is pooled again).
+// as the layers run apart, with overlapping windows and with a channel of NaNs (every maximum NaN:
+// those planes are pooled again; the single NaN beside positive values: tests/layers).
 TEST_CASE("net fusion: a max pool takes the ReLU before it, the same bits", "[graph][net][fusion]") {
   SpecBuilder b({2, 12, 11}, "relu_pool");
   int x = b.add("c1", "conv", {{"out", "6"}, {"k", "5"}, {"pad", "2"}}, {-1});

@@ -2,6 +2,8 @@
 // registry contents, and the ConfigErrors of argument parsing and shape inference.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -201,6 +203,40 @@ TEST_CASE("maxpool layer: eval forwards keep no indices, a backward after one st
   mp->backward({&x}, y_eval, dy, {&dx_eval}, eval);
   for (int64_t i = 0; i < y_train.numel(); ++i) REQUIRE(y_eval[i] == y_train[i]);
   for (int64_t i = 0; i < x.numel(); ++i) REQUIRE(dx_eval[i] == dx_train[i]);
+}
+
+// A max pool that took the ReLU before it (Layer::fuse_relu_before) against the ReLU then the pool,
+// bit for bit, forward and backward: values in -2..1 (ties, zeros, windows all <= 0), -0, and NaN
+// both alone in a window and beside positive values (a NaN wins the max pool, relu(NaN) is 0).
+TEST_CASE("maxpool layer: the ReLU taken before it gives the two layers' bits", "[layers][pool][fusion]") {
+  for (const KeyValues& kv : {KeyValues{{"k", "2"}}, KeyValues{{"k", "3"}, {"stride", "2"}, {"pad", "1"}}}) {
+    auto fused = build_layer("maxpool", kv), pool = build_layer("maxpool", kv), relu = build_layer("relu");
+    REQUIRE(fused->fuse_relu_before(true));
+    const Shape s{2, 3, 8, 10};
+    const Shape os = fused->infer({s});
+    pool->infer({s});
+    relu->infer({s});
+    Rng rng(5);
+    Tensor x(s), r(s), dy(os), y_fused(os), y_plain(os), dx_fused(s), dr(s), dx_plain(s);
+    for (int64_t i = 0; i < x.numel(); ++i) x[i] = float(rng.below(4)) - 2.f;
+    for (int64_t i = 0; i < dy.numel(); ++i) dy[i] = rng.uniform(-1.f, 1.f);
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    x[0] = nan, x[1] = 1.f;       // plane 0: a NaN beside a positive value
+    x[8 * 10] = -0.f;             // plane 1: a -0
+    for (int64_t i = 2 * 80; i < 3 * 80; ++i) x[i] = -1.f;  // plane 2: every value <= 0,
+    x[2 * 80 + 5] = nan;                                     // and a NaN among them
+    RunContext ctx;
+    fused->forward({&x}, y_fused, ctx);
+    fused->backward({&x}, y_fused, dy, {&dx_fused}, ctx);
+    relu->forward({&x}, r, ctx);
+    pool->forward({&r}, y_plain, ctx);
+    pool->backward({&r}, y_plain, dy, {&dr}, ctx);
+    relu->backward({&x}, r, dr, {&dx_plain}, ctx);
+    CHECK(std::memcmp(y_fused.data(), y_plain.data(), sizeof(float) * size_t(y_plain.numel())) == 0);
+    CHECK(std::memcmp(dx_fused.data(), dx_plain.data(), sizeof(float) * size_t(dx_plain.numel())) == 0);
+    CHECK(y_plain[0] == 1.f);  // the NaN's window: max(relu) is the positive value, not relu(NaN)
+  }
+  CHECK_FALSE(build_layer("avgpool", {{"k", "2"}})->fuse_relu_before(true));
 }
 
 TEST_CASE("activation layers: shapes, default slope, values", "[layers][activation]") {
