@@ -13,6 +13,7 @@ namespace cnn {
 #define CNN_POOL_DECLARE(ns)                                                          \
   namespace ns {                                                                      \
   bool maxpool2d_forward(const float* x, const PoolGeom& g, float* y, int32_t* argmax); \
+  bool maxpool2d_backward(const float* dy, const float* y, const int32_t* argmax, const PoolGeom& g, float* dx); \
   void avgpool2d_forward(const float* x, const PoolGeom& g, float* y);                \
   void avgpool2d_backward(const float* dy, const PoolGeom& g, float* dx);             \
   }
@@ -75,13 +76,27 @@ void maxpool2d_forward_naive(const float* x, const PoolGeom& g, float* y, int32_
   }
 }
 
+static bool maxpool2d_backward_vector(const float* dy, const float* y, const int32_t* argmax, const PoolGeom& g,
+                                      float* dx) {
+  CNN_POOL_DISPATCH(maxpool2d_backward(dy, y, argmax, g, dx));
+}
+
 void maxpool2d_backward(const float* dy, const int32_t* argmax, const PoolGeom& g, float* dx) {
+  if (!maxpool2d_backward_vector(dy, nullptr, argmax, g, dx)) maxpool2d_backward_naive(dy, argmax, g, dx);
+}
+
+void maxpool2d_backward_relu(const float* dy, const float* y, const int32_t* argmax, const PoolGeom& g, float* dx) {
+  if (!maxpool2d_backward_vector(dy, y, argmax, g, dx)) maxpool2d_backward_relu_naive(dy, y, argmax, g, dx);
+}
+
+void maxpool2d_backward_naive(const float* dy, const int32_t* argmax, const PoolGeom& g, float* dx) {
   std::memset(dx, 0, sizeof(float) * g.H * g.W);
   const int n = g.OH * g.OW;
   for (int i = 0; i < n; ++i) dx[argmax[i]] += dy[i];
 }
 
-void maxpool2d_backward_relu(const float* dy, const float* y, const int32_t* argmax, const PoolGeom& g, float* dx) {
+void maxpool2d_backward_relu_naive(const float* dy, const float* y, const int32_t* argmax, const PoolGeom& g,
+                                   float* dx) {
   std::memset(dx, 0, sizeof(float) * g.H * g.W);
   const int n = g.OH * g.OW;
   // Without a branch (y > 0 is a coin toss): an output whose maximum was <= 0 adds +0 to its

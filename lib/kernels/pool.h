@@ -27,6 +27,8 @@ void maxpool2d_backward(const float* dy, const int32_t* argmax, const PoolGeom& 
 // The same for a max pool that took the ReLU before it (y = relu(max)): only the outputs with
 // y > 0 pass their gradient on (the others' maxima were <= 0: the ReLU's mask zeroes them).
 void maxpool2d_backward_relu(const float* dy, const float* y, const int32_t* argmax, const PoolGeom& g, float* dx);
+// Both run the vector kernel of the active ISA where it has one (the 2x2 stride-2 window on small
+// planes whose rows split into whole pairs: each cell written once), else the naive loops below.
 
 // Max unpooling (PyTorch's MaxUnpool2d) on one plane: y (H x W) is zeroed, then
 // y[argmax[i]] = x[i] for the OH x OW entries of x in order (a later entry wins on a repeated index).
@@ -39,8 +41,11 @@ void avgpool2d_forward(const float* x, const PoolGeom& g, float* y);
 void avgpool2d_backward(const float* dy, const PoolGeom& g, float* dx);
 
 // The naive loops, twins of the vector kernels (which give the same bits): the fallback for
-// planes holding a NaN, and the reference of the tests.
+// planes holding a NaN and for the shapes without a vector kernel, and the reference of the tests.
 void maxpool2d_forward_naive(const float* x, const PoolGeom& g, float* y, int32_t* argmax);
+void maxpool2d_backward_naive(const float* dy, const int32_t* argmax, const PoolGeom& g, float* dx);
+void maxpool2d_backward_relu_naive(const float* dy, const float* y, const int32_t* argmax, const PoolGeom& g,
+                                   float* dx);
 void avgpool2d_forward_naive(const float* x, const PoolGeom& g, float* y);
 void avgpool2d_backward_naive(const float* dy, const PoolGeom& g, float* dx);
 

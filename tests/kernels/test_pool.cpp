@@ -384,3 +384,43 @@ TEST_CASE("avgpool2d vector kernels equal the naive loops bit for bit", "[kernel
     CHECK(bad == 0);
   });
 }
+
+TEST_CASE("maxpool2d backward kernels equal the naive loops bit for bit, with the ReLU taken too", "[kernels][pool]") {
+  cnn::test::for_each_isa([&] {
+    Rng rng(23);
+    std::vector<PoolGeom> gs = kernel_geoms(rng, true);
+    // The flat 2x2 kernels' shapes: rows shorter and longer than a vector, odd heights (the last
+    // row unread), LeNet-5's planes, and the largest plane they take.
+    for (int W : {2, 4, 10, 14, 16, 18, 28, 30, 32, 34, 64})
+      for (int H : {2, 3, 5, 10, 28})
+        gs.push_back(geom(H, W, 2, 2, 2, 2, 0, 0, false));
+    gs.push_back(geom(64, 128, 2, 2, 2, 2, 0, 0, false));
+    gs.push_back(geom(66, 128, 2, 2, 2, 2, 0, 0, false));  // past the flat kernels' size: the row kernel
+    int bad = 0, flat = 0;
+    for (const PoolGeom& g : gs) {
+      // Shapes the flat backward takes (and the naive loop does not have to).
+      flat += g.KH == 2 && g.KW == 2 && g.SH == 2 && g.W == 2 * g.OW && g.PH == 0 && g.OH * g.OW >= 128;
+      for (int kind = 0; kind < 4; ++kind) {
+        const auto x = tricky_vec(size_t(g.H) * g.W, rng, kind);
+        const size_t n = size_t(g.OH) * g.OW;
+        std::vector<float> y(n);
+        std::vector<int32_t> arg(n);
+        maxpool2d_forward(x.data(), g, y.data(), arg.data());
+        auto dy = tricky_vec(n, rng, 3);
+        for (size_t i = 0; i < n; i += 3) dy[i] = -0.f;  // 0 + -0 is +0 in both
+        for (float& v : y) v = v > 0.f ? v : 0.f;        // as the pool with the ReLU taken keeps it
+        // Planes in the middle of larger buffers: a kernel that writes or reads past its plane
+        // shows in the guard cells.
+        std::vector<float> rdx(x.size() + 64, 7.f), dx(x.size() + 64, 7.f), rdr(rdx), dr(dx);
+        maxpool2d_backward_naive(dy.data(), arg.data(), g, rdx.data() + 32);
+        maxpool2d_backward(dy.data(), arg.data(), g, dx.data() + 32);
+        maxpool2d_backward_relu_naive(dy.data(), y.data(), arg.data(), g, rdr.data() + 32);
+        maxpool2d_backward_relu(dy.data(), y.data(), arg.data(), g, dr.data() + 32);
+        if (!same_bits(dx, rdx) || !same_bits(dr, rdr))
+          if (++bad <= 5) FAIL_CHECK(geom_str(g) << " input kind " << kind);
+      }
+    }
+    CHECK(flat >= 10);
+    CHECK(bad == 0);
+  });
+}
