@@ -11,8 +11,15 @@ namespace {
 // channel while the products shrink with the channels. Session 27 (Intel Xeon, ResNet-20 b128
 // training, `cnn bench --train --layers` with the rule at 16): its 16-channel layers' forward
 // 3.1-3.2 -> 3.4-3.8 ms and backward 5.9-6.7 -> 7.1-10.7; the 32-channel ones even (forward
-// 3.0-3.7 -> 2.9-3.2, backward 4.2-6.6 -> 4.6-7.7).
-constexpr int kWinogradMinChannels = 64;
+// 3.0-3.7 -> 2.9-3.2, backward 4.2-6.6 -> 4.6-7.7). Session 30 (the same Xeon, after session 28's
+// vector weight transforms and partial sums): the 32-channel layers now gain, forward 2.1-2.7 ->
+// 1.7-2.0 ms and backward 4.4-6.3 -> 3.8-4.3 (`--layers`, 2 runs each way), the step 1.066x
+// (8 alternating pairs of runs, median of the ratios; 7 of 8 faster); the 16-channel ones still
+// lose (3.0-3.5 -> 3.0-3.5 forward, 5.4-6.4 -> 6.7-7.2 backward). Both counts matter: the
+// products save per channel pair, the input transform costs per input channel and the output's
+// per output channel, so a layer with 32 of one and more of the other is no worse off than
+// ResNet-20's 32 x 32 (DenseNet-121's 128 -> 32 layers: its step even, 4 pairs at batch 16).
+constexpr int kWinogradMinChannels = 32;
 // Tiles per chunk: its 16 transformed inputs and products (16 x (C + M) x 64 floats: 512 KB at 64
 // channels) stay in L2, and each product's weights are used for 64 tiles. Measured with the
 // prototype (session 27, alternating with the direct kernel): 64 @32x32 1.33x with 48 and 256 tiles
@@ -40,9 +47,10 @@ bool winograd_suits(const ConvGeom& g, int M) {
 // 1.4-1.7x faster (with 256 as the bound they stayed direct: 95 and 23 ms against 64 and 16).
 bool winograd_suits_inference(const ConvGeom& g, int M, int64_t N) {
   constexpr int kInferenceMinChannels = 128;
+  constexpr int kInferenceMinOutputs = 64;  // training's bound before session 30; not measured lower
   constexpr int64_t kInferenceMinTiles = 128;
   const int64_t tiles = N * (g.OH / 2) * (g.OW / 2);
-  return winograd_suits(g, M) && g.C >= kInferenceMinChannels && tiles >= kInferenceMinTiles;
+  return winograd_suits(g, M) && g.C >= kInferenceMinChannels && M >= kInferenceMinOutputs && tiles >= kInferenceMinTiles;
 }
 
 WinogradPlan plan_winograd(const BlockedConvPlan& p) {

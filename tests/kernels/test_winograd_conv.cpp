@@ -103,6 +103,8 @@ void check_convolution(const BlockedConvKernel& k) {
       {72, 10, 12, 80, 3},   // partial blocks, chunks of 64 tiles across images
       {130, 2, 2, 64, 5},    // one tile an image, three input blocks the last nearly empty
       {64, 4, 18, 96, 2},    // rows of 9 tiles, two-block groups
+      {32, 16, 16, 32, 2},   // ResNet-20's second stage (32 channels: the rule's bound)
+      {128, 6, 6, 32, 2},    // few outputs from many inputs (DenseNet's 3x3 layers)
   };
   Rng rng(17);
   for (const Case& c : cases) {
@@ -157,7 +159,8 @@ void check_convolution(const BlockedConvKernel& k) {
 // in 3 units and in one call over all tiles (the pipelined backward's), each onto 0.5.
 void check_weight_gradient(const BlockedConvKernel& k, Rng& rng) {
   struct Case { int C, H, W, M, N; };
-  const std::vector<Case> cases = {{64, 8, 8, 64, 3}, {72, 10, 12, 80, 3}, {130, 2, 2, 64, 5}};
+  const std::vector<Case> cases = {{64, 8, 8, 64, 3}, {72, 10, 12, 80, 3}, {130, 2, 2, 64, 5}, {32, 16, 16, 32, 2},
+                                   {40, 6, 6, 32, 3}};
   for (const Case& c : cases) {
     INFO("weight gradient: C " << c.C << " H " << c.H << " W " << c.W << " M " << c.M << " N " << c.N);
     const ConvGeom g = geom3x3(c.C, c.H, c.W);
@@ -212,8 +215,15 @@ TEST_CASE("winograd: which convolutions it takes") {
   REQUIRE(winograd_suits(geom3x3(64, 32, 32), 64));
   REQUIRE(winograd_suits(geom3x3(512, 4, 4), 512));
   REQUIRE(!winograd_suits(geom3x3(64, 7, 7), 64));   // an odd map
-  REQUIRE(!winograd_suits(geom3x3(32, 16, 16), 64));  // few input channels
-  REQUIRE(!winograd_suits(geom3x3(64, 16, 16), 32));  // few output channels
+  REQUIRE(winograd_suits(geom3x3(32, 16, 16), 32));   // ResNet-20's second stage
+  REQUIRE(winograd_suits(geom3x3(128, 16, 16), 32));  // DenseNet's 3x3 layers
+  REQUIRE(!winograd_suits(geom3x3(16, 16, 16), 64));  // few input channels
+  REQUIRE(!winograd_suits(geom3x3(64, 16, 16), 16));  // few output channels
+  // Inference: from 128 input channels, 64 output channels and 128 tiles.
+  REQUIRE(winograd_suits_inference(geom3x3(128, 16, 16), 64, 2));
+  REQUIRE(!winograd_suits_inference(geom3x3(128, 16, 16), 32, 2));
+  REQUIRE(!winograd_suits_inference(geom3x3(64, 16, 16), 64, 2));
+  REQUIRE(!winograd_suits_inference(geom3x3(128, 8, 8), 64, 7));  // 112 tiles
   ConvGeom g = geom3x3(64, 16, 16);
   g.SH = g.SW = 2;
   g.finish();
