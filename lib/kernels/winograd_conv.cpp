@@ -20,12 +20,17 @@ namespace {
 // per output channel, so a layer with 32 of one and more of the other is no worse off than
 // ResNet-20's 32 x 32 (DenseNet-121's 128 -> 32 layers: its step even, 4 pairs at batch 16).
 constexpr int kWinogradMinChannels = 32;
-// Tiles per chunk: its 16 transformed inputs and products (16 x (C + M) x 64 floats: 512 KB at 64
-// channels) stay in L2, and each product's weights are used for 64 tiles. Measured with the
+// Tiles per chunk: its 16 transformed inputs and products (16 x (C + M) x 72 floats: 576 KB at 64
+// channels) stay in L2, and each product's weights are used for 72 tiles. Measured with the
 // prototype (session 27, alternating with the direct kernel): 64 @32x32 1.33x with 48 and 256 tiles
 // alike, 256 @8x8 1.20x with 48 and 1.75x with 64 (4 images' tiles), 512 @4x4 1.49x with 16,
-// 1.55x with 32, 1.65x with 64.
-constexpr int64_t kWinogradTiles = 64;
+// 1.55x with 32, 1.65x with 64. 72 since session 30: whole runs of the products' 12- and 6-pixel
+// tiles (64 left a 4-pixel tail per product); ResNet-20 b128 training, Winograd layers' time over
+// the direct layers' in the same step (`--layers`, 3 runs each) forward 0.92-0.94 -> 0.88-0.89,
+// backward 2.04-2.17 -> 1.98-2.05, the step 1.041x (8 alternating pairs, median ratio);
+// ResNet-18-CIFAR's the same way (2 runs each) forward 3.62-3.79 -> 3.59-3.72, backward 3.79-4.03
+// -> 3.76-3.80.
+constexpr int64_t kWinogradTiles = 72;
 // The transforms' 16 positions.
 constexpr int kPoints = 16;
 }  // namespace

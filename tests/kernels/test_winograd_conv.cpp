@@ -100,7 +100,7 @@ void check_convolution(const BlockedConvKernel& k) {
   struct Case { int C, H, W, M, N; };
   const std::vector<Case> cases = {
       {64, 8, 8, 64, 3},     // whole blocks (AVX-512: the four-block product tile), 16 tiles an image
-      {72, 10, 12, 80, 3},   // partial blocks, chunks of 64 tiles across images
+      {72, 10, 12, 80, 3},   // partial blocks, chunks of tiles across images
       {130, 2, 2, 64, 5},    // one tile an image, three input blocks the last nearly empty
       {64, 4, 18, 96, 2},    // rows of 9 tiles, two-block groups
       {32, 16, 16, 32, 2},   // ResNet-20's second stage (32 channels: the rule's bound)
