@@ -45,6 +45,12 @@ class Runs:
         rs = self.by.get((case, engine), [])
         return statistics.median(j["images_per_s"] for j, _ in rs) if rs else None
 
+    def round_ratios(self, case, engine, ref):
+        """engine / ref images/s round by round: the r-th runs of both were timed in one round,
+        next to each other, so a drift of the host between rounds cancels in each ratio."""
+        a, b = self.by.get((case, engine), []), self.by.get((case, ref), [])
+        return [x["images_per_s"] / y["images_per_s"] for (x, _), (y, _) in zip(a, b) if y["images_per_s"]]
+
     def peak_rss_mib(self, case, engine):
         rs = self.by.get((case, engine), [])
         return max(rss for _, rss in rs) / 1024 if rs else None
@@ -78,15 +84,24 @@ def ratios(cnn, ref):
     return [num(x / ref if x and ref else None, "{:.2f}x") for x in cnn]
 
 
+def round_spread(rs):
+    """The rounds' own ratios as "median (lowest-highest)"."""
+    if not rs:
+        return "-"
+    return f"{statistics.median(rs):.2f}x ({min(rs):.2f}-{max(rs):.2f})" if len(rs) > 1 else f"{rs[0]:.2f}x"
+
+
 def table(runs, cases, meta, cores, ort_state):
     """Header row and rows: per case, images/s per engine (cnn columns, torch, ORT), the ratios
-    cnn/torch and cnn/ORT, peak RSS per engine, cnn's kernels. ORT runs inference cases only."""
+    cnn/torch (also round by round) and cnn/ORT, peak RSS per engine, cnn's kernels. ORT runs
+    inference cases only."""
     torch = runs.has_torch()
     ort = ort_state != "off"
     names = [f"cnn [{runs.blas_kernel(ci)}]" if len(cores) > 1 else "cnn" for ci in range(len(cores))]
     header = ["case"] + [f"{n} img/s" for n in names]
     header += (["torch img/s"] if torch else []) + (["ORT img/s"] if ort else [])
     header += [f"{n}/torch" for n in names] if torch else []
+    header += [f"{n}/torch by round" for n in names] if torch else []
     header += [f"{n}/ORT" for n in names] if ort else []
     header += [f"{n} peak RSS MiB" for n in names] + (["torch peak RSS MiB"] if torch else [])
     header += ["ORT peak RSS MiB"] if ort else []
@@ -101,6 +116,7 @@ def table(runs, cases, meta, cores, ort_state):
         row += [num(t)] if torch else []
         row += [num(o)] if ort else []
         row += ratios(cnn, t) if torch else []
+        row += [round_spread(runs.round_ratios(cid, f"cnn{ci}", "torch")) for ci in range(len(cores))] if torch else []
         if ort:
             row += [ORT_MISSING if ort_state == "missing" and inference else r for r in ratios(cnn, o)]
         row += [num(runs.peak_rss_mib(cid, f"cnn{ci}"), mib) for ci in range(len(cores))]
@@ -154,7 +170,9 @@ def header_lines(a, runs, cases, meta, cores):
         f"parameters ({'equal on both sides' if runs.has_torch() else 'cnn'}): {params}",
         (f"threads: {a.threads} for every engine; {a.rounds} alternating round(s) per engine and case"
          if runs.has_torch() else f"threads: {a.threads}; {a.rounds} round(s) per case") +
-        f", each {a.warmup} warm-up step(s) then >= {a.seconds} s; median images/s",
+        f", each {a.warmup} warm-up step(s) then >= {a.seconds} s; median images/s"
+        + ("; the ratio is of the medians, and \"by round\" gives the median (and range) of the ratios"
+           " of the runs timed next to each other in one round" if runs.has_torch() else ""),
         "peak RSS: GNU time's %M (the process's maximum resident set size), largest over the runs",
         f"load average (1 min): {a.load_start} at start, {a.load_end} at end",
     ]

@@ -45,19 +45,20 @@ sys.exit(1 if bad else 0)
 PY
 
 # ONNX Runtime not installed here (ORT_DIR points nowhere): its columns are there, the inference
-# row's cnn/ORT cell says how to install it, the train row has none.
-out=$(ORT_DIR=$WORK/no-ort "$SPEED" --quick --seconds 0.05 --cases lenet5-infer,lenet5-train --markdown \
+# row's cnn/ORT cell says how to install it, the train row has none. Two rounds: the "by round"
+# cell gives the median of the rounds' ratios and their range.
+out=$(ORT_DIR=$WORK/no-ort "$SPEED" --quick --rounds 2 --seconds 0.05 --cases lenet5-infer,lenet5-train --markdown \
   2>"$WORK/err") || fail "speed.sh --quick failed: $(tail -n 5 "$WORK/err")"
 echo "$out"
 for pattern in '^- machine: [0-9]+ CPUs' '^- cnn: cnn ' '^- cnn ISA: [a-z0-9]+ .*FMA peak .*[0-9]+ GFLOP/s' \
     '^- torch: [0-9]' '^- parameters \(equal on both sides\): lenet5.yaml 61,706$' '^- load average' \
     '^- ONNX Runtime: not installed \(inference rows: n/a \(scripts/bench/setup_ort.sh\)\)$' \
-    '^\| case \| cnn img/s \| torch img/s \| ORT img/s \| cnn/torch \| cnn/ORT \| cnn peak RSS MiB \| torch peak RSS MiB \| ORT peak RSS MiB \| cnn kernels \|$'; do
+    '^\| case \| cnn img/s \| torch img/s \| ORT img/s \| cnn/torch \| cnn/torch by round \| cnn/ORT \| cnn peak RSS MiB \| torch peak RSS MiB \| ORT peak RSS MiB \| cnn kernels \|$'; do
   printf '%s\n' "$out" | grep -qE -- "$pattern" || fail "no line matching /$pattern/"
 done
 grep -q 'setup_ort.sh installs it' "$WORK/err" || fail "no note on stderr that ORT is missing"
 # rows in the table's order (train before infer), every cnn and torch cell filled
-ips='[0-9.,]+ \| [0-9.,]+ \| - \| [0-9]+\.[0-9]{2}x'
+ips='[0-9.,]+ \| [0-9.,]+ \| - \| [0-9]+\.[0-9]{2}x \| [0-9]+\.[0-9]{2}x \([0-9]+\.[0-9]{2}-[0-9]+\.[0-9]{2}\)'
 rss='[0-9,]+ \| [0-9,]+ \| - \| [a-z].* x[0-9]+ \|$'
 printf '%s\n' "$out" | grep -E '^\| LeNet-5' | head -n 1 | grep -qE "^\| LeNet-5 train b64 \| $ips \| - \| $rss" \
   || fail "LeNet-5 train row missing or malformed"
