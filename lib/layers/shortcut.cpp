@@ -98,6 +98,15 @@ class Shortcut : public Layer {
           break;
         }
         mid_.resize(out.shape());
+        if (ctx.train) {  // the conv's output pass gives the BN its sums, as the Net plans outside
+          RunContext inner = ctx;
+          inner.channel_sums_out = &mid_sums_;
+          conv_->forward(in, mid_, inner);
+          inner.channel_sums_out = nullptr;
+          inner.channel_sums_in = &mid_sums_;
+          bn_->forward({&mid_}, out, inner);
+          break;
+        }
         conv_->forward(in, mid_, ctx);
         bn_->forward({&mid_}, out, ctx);
         break;
@@ -122,10 +131,19 @@ class Shortcut : public Layer {
         if (dx) dx->zero();
         break;
       case Kind::projection:
+      {
+        // The conv packs its output gradient through the BN's input gradient (a packed BatchNorm,
+        // as the Net plans outside): dmid_ is written only when the BN does not fill the map.
         dmid_.resize(out.shape());
-        bn_->backward({&mid_}, out, dout, {&dmid_}, ctx);
-        conv_->backward(in, mid_, dmid_, din, ctx);
+        RunContext inner = ctx;
+        mid_grad_.filled = false;
+        inner.bn_grad_map = conv_->packs_output_grad() ? &mid_grad_ : nullptr;
+        bn_->backward({&mid_}, out, dout, {&dmid_}, inner);
+        inner.bn_grad_map = nullptr;
+        inner.output_grad_map = &mid_grad_;
+        conv_->backward(in, mid_, dmid_, din, inner);
         break;
+      }
       case Kind::pad:
         if (dx) subsample_pad<true>(dout, *dx);
         break;
@@ -277,6 +295,8 @@ class Shortcut : public Layer {
   bool fused_ = false;  // fuse_for_inference: the conv writes the output in eval forwards
   std::unique_ptr<Layer> conv_, bn_;
   Tensor mid_, dmid_;
+  ChannelSums mid_sums_;  // training: mid_'s, from the conv
+  BnPackSlot mid_grad_;   // training: the BN's input gradient as a map for the conv's backward
   int64_t planned_ = 0;  // projection: output elements at the planned batch
   // Option A in inference (fuse_for_inference): the add's other input as residual, then the clamp.
   SubsamplePadAddPlan pad_;

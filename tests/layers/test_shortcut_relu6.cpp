@@ -104,6 +104,55 @@ TEST_CASE("shortcut B: 1x1 conv + BN with torchvision's downsample names", "[lay
   CHECK(bs[2]->value[0] == 1.f);
 }
 
+TEST_CASE("shortcut B trains as its conv and BN one after the other, the BN packed into the conv's passes",
+          "[layers][shortcut]") {
+  // Training, the projection gives its BN the conv's channel sums and lets the conv pack its output
+  // gradient through the BN's input gradient: the same values as the two layers run apart (the
+  // sums add in another order: within float rounding).
+  for (int stride : {1, 2}) {
+    INFO("stride " << stride);
+    const KeyValues conv_kv{{"out", "48"}, {"k", "1"}, {"stride", std::to_string(stride)}, {"bias", "false"}};
+    auto sc = build_layer("shortcut", {{"out", "48"}, {"stride", std::to_string(stride)}});
+    auto conv = build_layer("conv", conv_kv);
+    auto bn = build_layer("bn");
+    const Shape xs{4, 32, 12, 12};
+    const Shape ys = sc->infer({xs});
+    REQUIRE(bn->infer({conv->infer({xs})}) == ys);
+    REQUIRE(conv->packs_output_grad());  // the shape takes the packed path
+    Rng rng(11);
+    std::vector<Param*> ps = sc->params(), parts = conv->params();
+    for (Param* p : bn->params()) parts.push_back(p);
+    REQUIRE(ps.size() == parts.size());
+    for (size_t i = 0; i < ps.size(); ++i)
+      for (int64_t j = 0; j < ps[i]->value.numel(); ++j) parts[i]->value[j] = ps[i]->value[j] = rng.uniform(-1.f, 1.f);
+    Tensor x(xs), dy(ys);
+    for (int64_t i = 0; i < x.numel(); ++i) x[i] = rng.uniform(-1.f, 1.f);
+    for (int64_t i = 0; i < dy.numel(); ++i) dy[i] = rng.uniform(-1.f, 1.f);
+
+    RunContext ctx;
+    Tensor y(ys), dx(xs);
+    sc->forward({&x}, y, ctx);
+    sc->backward({&x}, y, dy, {&dx}, ctx);
+    Tensor mid(ys), y2(ys), dmid(ys), dx2(xs);
+    conv->forward({&x}, mid, ctx);
+    bn->forward({&mid}, y2, ctx);
+    bn->backward({&mid}, y2, dy, {&dmid}, ctx);
+    conv->backward({&x}, mid, dmid, {&dx2}, ctx);
+
+    for (int64_t i = 0; i < y.numel(); ++i) REQUIRE(y[i] == Approx(y2[i]).epsilon(1e-4).margin(1e-5));
+    for (int64_t i = 0; i < dx.numel(); ++i) REQUIRE(dx[i] == Approx(dx2[i]).epsilon(1e-4).margin(1e-5));
+    for (size_t k = 0; k < ps.size(); ++k) {
+      INFO(ps[k]->name);
+      for (int64_t i = 0; i < ps[k]->grad.numel(); ++i)
+        REQUIRE(ps[k]->grad[i] == Approx(parts[k]->grad[i]).epsilon(1e-4).margin(1e-4));
+    }
+    std::vector<Buffer*> bs = sc->buffers(), bs2 = bn->buffers();
+    for (size_t k = 0; k < bs.size(); ++k)
+      for (int64_t i = 0; i < bs[k]->value.numel(); ++i)
+        REQUIRE(bs[k]->value[i] == Approx(bs2[k]->value[i]).epsilon(1e-5).margin(1e-6));
+  }
+}
+
 TEST_CASE("shortcut A: subsample and zero-pad channels half before, half after", "[layers][shortcut]") {
   // akamaster: F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, planes // 4, planes // 4)), 16 -> 32 channels.
   auto l = build_layer("shortcut", {{"out", "8"}, {"stride", "2"}, {"type", "A"}});
