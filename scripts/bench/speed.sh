@@ -27,9 +27,9 @@
 # For each case the engines run alternately (cnn, torch, ort, then ort, torch, cnn, ... so slow
 # drift of the machine hits all alike), `--rounds` times each, every run timing at least
 # `--seconds` after its warm-up steps. The table gives the median images/s per engine, the ratios
-# cnn/torch and cnn/ORT (> 1: cnn is faster), each engine's peak RSS (the largest over its runs of
-# GNU time's %M, the
-# process's maximum resident set size: what the whole process held, interpreter and libraries
+# cnn/torch and cnn/ORT (> 1: cnn is faster; cnn/torch also by round: the median and range of the
+# ratios of the two runs of each round, timed next to each other), each engine's peak RSS (the
+# largest over its runs of GNU time's %M, the process's maximum resident set size: what the whole process held, interpreter and libraries
 # included) and the convolution kernels cnn planned (`cnn bench --layers`). The header gives the
 # CPU, cnn's banner, the ISA cnn runs and its measured FMA peak (`cnn bench --peak`), torch's
 # version and CPU capability, ORT's version, the thread count, the rounds and the load average.
