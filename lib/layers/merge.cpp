@@ -6,6 +6,7 @@
 #include "layers/layer_args.h"
 #include "kernels/activation.h"
 #include "kernels/channel_stats.h"
+#include "kernels/relu_mask.h"
 #include "layers/layer.h"
 
 namespace cnn {
@@ -19,7 +20,13 @@ class Add : public Layer {
       if (in[i] != in[0])
         args_.fail("add needs branches of equal shape, got " + shape_str(in[0]) + " and " + shape_str(in[i]));
     inputs_ = in.size();
+    const Shape& s = in[0];
+    plane_ = s.size() >= 3 ? numel_of(s) / (s[0] * s[1]) : 0;
+    planes_ = plane_ ? s[0] * s[1] : 0;
     return in[0];
+  }
+  size_t state_floats(bool train) const override {
+    return train && masked() ? size_t(planes_ * relu_mask_words(plane_)) * 2 : 0;  // mask_ (uint64 words)
   }
   bool fuse_relu(bool on) override { return relu_ = on; }
   bool backward_reads_output() const override { return relu_; }
@@ -31,26 +38,23 @@ class Add : public Layer {
     return f;
   }
   void forward(const std::vector<const Tensor*>& in, Tensor& out, RunContext& ctx) override {
+    mask_words_ = 0;
+    if (ctx.train && masked() && out.numel() == planes_ * plane_) {
+      mask_words_ = relu_mask_words(plane_);
+      mask_.resize(size_t(planes_ * mask_words_));  // grows only: no allocation per step
+    }
     if (ctx.input_map) return forward_mapped(*in[size_t(ctx.input_map_at)], *in[size_t(1 - ctx.input_map_at)],
                                              ctx.input_map->map, out);
-    float* y = out.data();
-    parallel_elementwise(out.numel(), [&](int64_t b, int64_t e) {
-      const int64_t n = e - b;
-      if (in.size() == 1) std::memcpy(y + b, in[0]->data() + b, sizeof(float) * n);
-      for (size_t i = 1; i < in.size(); ++i) {
-        const float* a = (i == 1 ? in[0]->data() : y) + b;
-        const float* x = in[i]->data() + b;
-        float* yb = y + b;
-        if (relu_ && i + 1 == in.size())
-          for (int64_t j = 0; j < n; ++j) {
-            const float v = a[j] + x[j];
-            yb[j] = v > 0.f ? v : 0.f;
-          }
-        else
-          for (int64_t j = 0; j < n; ++j) yb[j] = a[j] + x[j];
-      }
-      if (relu_ && in.size() == 1) relu_forward(y + b, y + b, n);
-    });
+    if (mask_words_) {  // plane by plane, each plane's bits taken while it is in cache
+      parallel_for_balanced(planes_, [&](int64_t b, int64_t e, int) {
+        for (int64_t p = b; p < e; ++p) {
+          sum_range(in, out.data(), p * plane_, (p + 1) * plane_);
+          relu_mask_bits(out.data() + p * plane_, plane_, mask_.data() + p * mask_words_);
+        }
+      });
+      return;
+    }
+    parallel_elementwise(out.numel(), [&](int64_t b, int64_t e) { sum_range(in, out.data(), b, e); });
   }
   void backward(const std::vector<const Tensor*>& in, const Tensor& out, const Tensor& dout,
                 const std::vector<Tensor*>& din, RunContext& ctx) override {
@@ -66,14 +70,21 @@ class Add : public Layer {
       s.sums.resize(size_t(2 * N * C));
       parallel_for_balanced(N * C, [&](int64_t b, int64_t e, int) {
         for (int64_t p = b; p < e; ++p) {
-          write_grads(out, dout, din, p * HW, (p + 1) * HW);
+          write_grads(out, dout, din, p * HW, (p + 1) * HW, mask_words_ ? mask_.data() + p * mask_words_ : nullptr);
           bn_plane_grad_sums(ctx.input_map->map, x.data(), mapped_grad->data(), C, HW, p, p + 1, s.sums.data());
         }
       });
       s.filled = true;
       return;
     }
-    parallel_elementwise(dout.numel(), [&](int64_t b, int64_t e) { write_grads(out, dout, din, b, e); });
+    if (mask_words_) {
+      parallel_for_balanced(planes_, [&](int64_t b, int64_t e, int) {
+        for (int64_t p = b; p < e; ++p)
+          write_grads(out, dout, din, p * plane_, (p + 1) * plane_, mask_.data() + p * mask_words_);
+      });
+      return;
+    }
+    parallel_elementwise(dout.numel(), [&](int64_t b, int64_t e) { write_grads(out, dout, din, b, e, nullptr); });
   }
 
  private:
@@ -82,7 +93,7 @@ class Add : public Layer {
   // `other` (a + b == b + a in IEEE arithmetic). Measured (session 22, Zen 5, `cnn bench --train
   // --layers`, 3-5 alternating runs, medians, forward ms): ResNet-20 b128 stage 1, BatchNorm 0.53
   // + add 0.72-0.76 -> add 0.67-0.73; ResNet-50 b32 stage 1, 9.4-10.3 + 9.7-10.3 -> 8.8-9.0.
-  void forward_mapped(const Tensor& x, const Tensor& other, const BnPackMap& map, Tensor& out) const {
+  void forward_mapped(const Tensor& x, const Tensor& other, const BnPackMap& map, Tensor& out) {
     const int64_t N = out.dim(0), C = out.dim(1), HW = out.numel() / (N * C);
     parallel_for_balanced(N * C, [&](int64_t b, int64_t e, int) {
       for (int64_t p = b; p < e; ++p) {
@@ -91,8 +102,28 @@ class Add : public Layer {
         float* yp = out.data() + p * HW;
         if (map.relu) mapped_plane<true>(xp, op, yp, HW, k);
         else mapped_plane<false>(xp, op, yp, HW, k);
+        if (mask_words_) relu_mask_bits(yp, HW, mask_.data() + p * mask_words_);
       }
     });
+  }
+
+  // out[b, e) = the sum of the inputs there (through the fused ReLU).
+  void sum_range(const std::vector<const Tensor*>& in, float* y, int64_t b, int64_t e) const {
+    const int64_t n = e - b;
+    if (in.size() == 1) std::memcpy(y + b, in[0]->data() + b, sizeof(float) * n);
+    for (size_t i = 1; i < in.size(); ++i) {
+      const float* a = (i == 1 ? in[0]->data() : y) + b;
+      const float* x = in[i]->data() + b;
+      float* yb = y + b;
+      if (relu_ && i + 1 == in.size())
+        for (int64_t j = 0; j < n; ++j) {
+          const float v = a[j] + x[j];
+          yb[j] = v > 0.f ? v : 0.f;
+        }
+      else
+        for (int64_t j = 0; j < n; ++j) yb[j] = a[j] + x[j];
+    }
+    if (relu_ && in.size() == 1) relu_forward(y + b, y + b, n);
   }
   template <bool BnRelu>
   void mapped_plane(const float* x, const float* other, float* y, int64_t n, const BnChannel& k) const {
@@ -106,8 +137,10 @@ class Add : public Layer {
       for (int64_t j = 0; j < n; ++j) y[j] = bn(x[j]) + other[j];
   }
 
-  // Values [b, e) of every input gradient: dout, through the fused ReLU's mask.
-  void write_grads(const Tensor& out, const Tensor& dout, const std::vector<Tensor*>& din, int64_t b, int64_t e) const {
+  // Values [b, e) of every input gradient: dout, through the fused ReLU's mask (the output's signs,
+  // or `bits` when [b, e) is a plane whose bits the forward kept).
+  void write_grads(const Tensor& out, const Tensor& dout, const std::vector<Tensor*>& din, int64_t b, int64_t e,
+                   const uint64_t* bits) const {
     const size_t bytes = sizeof(float) * size_t(e - b);
     const float* first = nullptr;  // the first gradient written, copied to the others
     for (Tensor* d : din) {
@@ -115,15 +148,26 @@ class Add : public Layer {
       float* g = d->data() + b;
       if (g == first) continue;  // inputs sharing one gradient (Net: share_add_gradients)
       if (first) std::memcpy(g, first, bytes);
+      else if (relu_ && bits) relu_backward_bits(bits, dout.data() + b, g, e - b);
       else if (relu_) relu_backward(out.data() + b, dout.data() + b, g, e - b);
       else std::memcpy(g, dout.data() + b, bytes);
       if (!first) first = g;
     }
   }
 
+  // Training with the fused ReLU on planes of >= 64 values: the ReLU's mask as bits per plane
+  // (relu_mask.h; whole words per plane, so threads taking planes share none), read by the backward
+  // instead of the output. Measured (session 31, ResNet-20 b128 training, `--layers`, 3 alternating
+  // runs): the backward without reading the output took 0.95-1.06 of the forward's time, 1.24-1.25
+  // reading it. Smaller planes (ResNet-50's 7x7) read the output.
+  bool masked() const { return relu_ && plane_ >= 64; }
+
   LayerArgs args_;
   bool relu_ = false;  // fused with the ReLU that follows (Net planning)
   size_t inputs_ = 0;
+  int64_t plane_ = 0, planes_ = 0;  // values per (image, channel) plane and planes, from infer()
+  std::vector<uint64_t> mask_;
+  int64_t mask_words_ = 0;  // per plane in mask_, set by the last forward; 0: no mask, read the output
 };
 
 class Concat : public Layer {

@@ -1,6 +1,7 @@
 // Dropout statistics and mask, pooling/activation/merge layer behaviour beyond gradients,
 // registry contents, and the ConfigErrors of argument parsing and shape inference.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -10,6 +11,7 @@
 #include "../layer_builder.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "kernels/activation.h"
 
 using namespace cnn;
 using namespace cnn::test;
@@ -302,6 +304,36 @@ TEST_CASE("merge layers: values and null input gradients", "[layers][merge]") {
   bad = 0;
   for (int64_t i = 0; i < a.numel(); ++i) bad += dc[i] != s[i];
   CHECK(bad == 0);
+}
+
+TEST_CASE("add with its ReLU: the training backward through the kept bit mask equals the output's signs",
+          "[layers][add]") {
+  // Planes of >= 64 values keep the ReLU's mask as bits in training (kernels/relu_mask.h); smaller
+  // planes, 2-D tensors and eval forwards read the output. Every way gives relu_backward's bits.
+  Rng rng(9);
+  for (const Shape& shape : {Shape{2, 3, 8, 8}, Shape{2, 3, 9, 9}, Shape{3, 2, 7, 7}, Shape{4, 100}, Shape{1, 5, 33, 31}})
+    for (bool train : {true, false}) {
+      INFO("shape " << shape.size() << "-d, " << numel_of(shape) << " values, train " << train);
+      auto add = build_layer("add");
+      REQUIRE(add->infer({shape, shape}) == shape);
+      REQUIRE(add->fuse_relu(true));
+      Tensor a(shape), b(shape), y(shape), dy(shape), da(shape), db(shape), want(shape);
+      for (Tensor* t : {&a, &b, &dy})
+        for (int64_t i = 0; i < t->numel(); ++i) (*t)[i] = rng.uniform(-1.f, 1.f);
+      for (int64_t i = 0; i < a.numel(); i += 7) b[i] = -a[i];  // sums of exactly 0
+      dy[0] = -0.f;
+      RunContext ctx;
+      ctx.train = train;
+      add->forward({&a, &b}, y, ctx);
+      add->backward({&a, &b}, y, dy, {&da, &db}, ctx);
+      relu_backward(y.data(), dy.data(), want.data(), y.numel());
+      int64_t bad = 0;
+      for (int64_t i = 0; i < y.numel(); ++i) {
+        bad += y[i] != std::max(a[i] + b[i], 0.f);
+        bad += std::memcmp(&da[i], &want[i], sizeof(float)) != 0 || std::memcmp(&db[i], &want[i], sizeof(float)) != 0;
+      }
+      CHECK(bad == 0);
+    }
 }
 
 TEST_CASE("shape inference errors are ConfigErrors naming the layer", "[layers][errors]") {
