@@ -2,7 +2,7 @@
 // A ReLU's mask as bits: bit j % 64 of word j / 64 is y[j] > 0 (false for -0 and NaN, as
 // relu_backward's y[j] > 0.f). A training add with a fused ReLU keeps its mask so (32x fewer bytes
 // than its output) and its backward reads the bits instead of the output. Per-ISA kernels
-// (relu_mask_impl.h) with the naive loops as twins and fallback; both give relu_backward's bits.
+// (relu_mask_impl.h), the naive loops as their twins in the tests; all give relu_backward's bits.
 #include <cstdint>
 
 namespace cnn {

@@ -49,7 +49,7 @@ class Add : public Layer {
       parallel_for_balanced(planes_, [&](int64_t b, int64_t e, int) {
         for (int64_t p = b; p < e; ++p) {
           sum_range(in, out.data(), p * plane_, (p + 1) * plane_);
-          relu_mask_bits(out.data() + p * plane_, plane_, mask_.data() + p * mask_words_);
+          relu_mask_bits(out.data() + p * plane_, plane_, plane_bits(p));
         }
       });
       return;
@@ -70,7 +70,7 @@ class Add : public Layer {
       s.sums.resize(size_t(2 * N * C));
       parallel_for_balanced(N * C, [&](int64_t b, int64_t e, int) {
         for (int64_t p = b; p < e; ++p) {
-          write_grads(out, dout, din, p * HW, (p + 1) * HW, mask_words_ ? mask_.data() + p * mask_words_ : nullptr);
+          write_grads(out, dout, din, p * HW, (p + 1) * HW, plane_bits(p));
           bn_plane_grad_sums(ctx.input_map->map, x.data(), mapped_grad->data(), C, HW, p, p + 1, s.sums.data());
         }
       });
@@ -80,7 +80,7 @@ class Add : public Layer {
     if (mask_words_) {
       parallel_for_balanced(planes_, [&](int64_t b, int64_t e, int) {
         for (int64_t p = b; p < e; ++p)
-          write_grads(out, dout, din, p * plane_, (p + 1) * plane_, mask_.data() + p * mask_words_);
+          write_grads(out, dout, din, p * plane_, (p + 1) * plane_, plane_bits(p));
       });
       return;
     }
@@ -102,7 +102,7 @@ class Add : public Layer {
         float* yp = out.data() + p * HW;
         if (map.relu) mapped_plane<true>(xp, op, yp, HW, k);
         else mapped_plane<false>(xp, op, yp, HW, k);
-        if (mask_words_) relu_mask_bits(yp, HW, mask_.data() + p * mask_words_);
+        if (mask_words_) relu_mask_bits(yp, HW, plane_bits(p));
       }
     });
   }
@@ -161,6 +161,8 @@ class Add : public Layer {
   // runs): the backward without reading the output took 0.95-1.06 of the forward's time, 1.24-1.25
   // reading it. Smaller planes (ResNet-50's 7x7) read the output.
   bool masked() const { return relu_ && plane_ >= 64; }
+  // Plane p's words in mask_ (null when the last forward kept none).
+  uint64_t* plane_bits(int64_t p) { return mask_words_ ? mask_.data() + p * mask_words_ : nullptr; }
 
   LayerArgs args_;
   bool relu_ = false;  // fused with the ReLU that follows (Net planning)
