@@ -170,12 +170,14 @@ struct BlockedConvKernel {
   // The same over an input whose channels are planes of their own (one lane per block: NCHW rows
   // with a border, a.x_block apart): a.w is [CB][T][G] and a.tap, a.x_pix count floats of a plane.
   void (*forward_planes)(const BlockedConvArgs& a, int64_t i0, int64_t i1);
-  // Channel rows to pixels: dst[w * lanes + l] = rows[l][w] for l < count, 0 for count <= l < lanes.
-  void (*pack_pixels)(const float* const* rows, int count, int64_t W, float* dst);
+  // Channel rows to pixels: dst[w * lanes + l] = rows[l][w] for l < count, 0 for count <= l < lanes;
+  // with pix, pixel w at dst + pix[w] instead (rows read as one run across a plane's row ends,
+  // stored into a padded plane: BlockedConvPlan::pack_pix).
+  void (*pack_pixels)(const float* const* rows, int count, int64_t W, float* dst, const int64_t* pix);
   // The same through a BatchNorm's map: rows[l][w] through bn_map_value for channel c0 + l
   // (xrows[l][w]: map.x's value there, input_grad), with its bits.
   void (*pack_mapped)(const float* const* rows, const float* const* xrows, int count, int64_t W, float* dst,
-                      const BnPackMap& map, int c0);
+                      const int64_t* pix, const BnPackMap& map, int c0);
   // Pixels to channel rows through the epilogue e (an empty one: a plain transpose):
   // rows[l][w] = e(src[w * lanes + l]) for l < count.
   void (*unpack_finish)(const float* src, int64_t W, int count, const BlockedEpilogue& e, float* const* rows);
@@ -233,6 +235,11 @@ struct BlockedConvPlan {
   int64_t pixels = 0;          // OH * OW
   int64_t x_block = 0, x_image = 0, y_block = 0, y_image = 0;  // floats
   std::vector<int64_t> tap, x_pix;
+  // Input rows packed per kernel call (pack_blocked_block): pack_rows rows of W pixels fill whole
+  // vectors (1 when W does; 16 at 7 pixels a row), pixel j of such a run at pack_pix[j] floats from
+  // the run's first (empty when pack_rows is 1: contiguous).
+  int pack_rows = 1;
+  std::vector<int64_t> pack_pix;
   ConvGeom g;
 };
 

@@ -34,16 +34,17 @@ void forward(const BlockedConvArgs& a, int64_t i0, int64_t i1) {
     }
 }
 
-void pack_pixels(const float* const* rows, int count, int64_t W, float* dst) {
+void pack_pixels(const float* const* rows, int count, int64_t W, float* dst, const int64_t* pix) {
   for (int64_t w = 0; w < W; ++w)
-    for (int l = 0; l < kLanes; ++l) dst[w * kLanes + l] = l < count ? rows[l][w] : 0.f;
+    for (int l = 0; l < kLanes; ++l) dst[(pix ? pix[w] : w * kLanes) + l] = l < count ? rows[l][w] : 0.f;
 }
 
 void pack_mapped(const float* const* rows, const float* const* xrows, int count, int64_t W, float* dst,
-                 const BnPackMap& map, int c0) {
+                 const int64_t* pix, const BnPackMap& map, int c0) {
   for (int64_t w = 0; w < W; ++w)
     for (int l = 0; l < kLanes; ++l)
-      dst[w * kLanes + l] = l < count ? bn_map_value(map, c0 + l, rows[l][w], map.input_grad ? xrows[l][w] : 0.f) : 0.f;
+      dst[(pix ? pix[w] : w * kLanes) + l] =
+          l < count ? bn_map_value(map, c0 + l, rows[l][w], map.input_grad ? xrows[l][w] : 0.f) : 0.f;
 }
 
 void grad_sums(const float* x, const float* dy, int64_t n, float mean, const BnChannel* relu, float& sum_dy,

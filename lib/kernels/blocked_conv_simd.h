@@ -330,10 +330,17 @@ template <class V>
   return V::mul(V::set1(k.k), V::sub(V::sub(v, V::set1(k.mdy)), t));
 }
 
+// Pixel w's place in dst: pix[w] floats in (a run of rows with the plane's borders between them),
+// or w * L (null).
+template <int L>
+[[gnu::always_inline]] inline float* pixel_at(float* dst, const int64_t* pix, int64_t w) {
+  return dst + (pix ? pix[w] : w * L);
+}
+
 // Pixels [w, w + n) (n <= 8: the last ones of a row, read with masked loads).
 template <int L, bool kMapped>
-void pack_pixels8(const float* const* rows, int count, int64_t w, float* dst, const BnPackMap* m, const float* const* xr,
-                  int c0, int n = 8) {
+void pack_pixels8(const float* const* rows, int count, int64_t w, float* dst, const int64_t* pix, const BnPackMap* m,
+                  const float* const* xr, int c0, int n = 8) {
   for (int c = 0; c < L; c += 8) {
     __m256 r[8];
     for (int l = 0; l < 8; ++l) {
@@ -342,18 +349,21 @@ void pack_pixels8(const float* const* rows, int count, int64_t w, float* dst, co
         if (c + l < count) r[l] = map_vector<V256>(r[l], *m, xr + c, c0 + c, l, w, n);
     }
     transpose8x8(r);
-    for (int j = 0; j < n; ++j) _mm256_storeu_ps(dst + (w + j) * L + c, r[j]);
+    for (int j = 0; j < n; ++j) _mm256_storeu_ps(pixel_at<L>(dst, pix, w + j) + c, r[j]);
   }
 }
 
 // kMapped: through m (map_vector; the last W % 8 pixels too, with masked loads: scalar code here
 // could be contracted into FMAs, and a call per value made ResNet-50's 14x14 and 7x7 layers' packs
 // several times slower).
-template <class V, bool kMapped>
-void pack_pixels_through(const float* const* rows, int count, int64_t W, float* dst, const BnPackMap* m,
-                         const float* const* xr, int c0) {
+// kPix: pixel w stored at dst + pix[w] (pixel_at), its own code so that the rows' plain runs keep
+// their constant offsets.
+template <class V, bool kMapped, bool kPix>
+void pack_pixels_through(const float* const* rows, int count, int64_t W, float* dst, const int64_t* pix,
+                         const BnPackMap* m, const float* const* xr, int c0) {
   constexpr int L = V::kLanes;
   static_assert(L % 8 == 0);
+  if constexpr (!kPix) pix = nullptr;
   int64_t w = 0;
   for (; w + L <= W; w += L) {
     typename V::reg r[L];
@@ -363,26 +373,28 @@ void pack_pixels_through(const float* const* rows, int count, int64_t W, float* 
         if (l < count) r[l] = map_vector<V>(r[l], *m, xr, c0, l, w);
     }
     V::transpose(r);
-    for (int j = 0; j < L; ++j) V::store(dst + (w + j) * L, r[j]);
+    for (int j = 0; j < L; ++j) V::store(pixel_at<L>(dst, pix, w + j), r[j]);
   }
-  for (; w + 8 <= W; w += 8) pack_pixels8<L, kMapped>(rows, count, w, dst, m, xr, c0);
+  for (; w + 8 <= W; w += 8) pack_pixels8<L, kMapped>(rows, count, w, dst, pix, m, xr, c0);
   if constexpr (kMapped) {
-    if (w < W) pack_pixels8<L, true>(rows, count, w, dst, m, xr, c0, static_cast<int>(W - w));
+    if (w < W) pack_pixels8<L, true>(rows, count, w, dst, pix, m, xr, c0, static_cast<int>(W - w));
     return;
   }
   for (; w < W; ++w)
-    for (int l = 0; l < L; ++l) dst[w * L + l] = l < count ? rows[l][w] : 0.f;
+    for (int l = 0; l < L; ++l) pixel_at<L>(dst, pix, w)[l] = l < count ? rows[l][w] : 0.f;
 }
 
 template <class V>
-void pack_pixels(const float* const* rows, int count, int64_t W, float* dst) {
-  pack_pixels_through<V, false>(rows, count, W, dst, nullptr, nullptr, 0);
+void pack_pixels(const float* const* rows, int count, int64_t W, float* dst, const int64_t* pix) {
+  if (pix) return pack_pixels_through<V, false, true>(rows, count, W, dst, pix, nullptr, nullptr, 0);
+  pack_pixels_through<V, false, false>(rows, count, W, dst, nullptr, nullptr, nullptr, 0);
 }
 
 template <class V>
 void pack_mapped(const float* const* rows, const float* const* xrows, int count, int64_t W, float* dst,
-                 const BnPackMap& map, int c0) {
-  pack_pixels_through<V, true>(rows, count, W, dst, &map, xrows, c0);
+                 const int64_t* pix, const BnPackMap& map, int c0) {
+  if (pix) return pack_pixels_through<V, true, true>(rows, count, W, dst, pix, &map, xrows, c0);
+  pack_pixels_through<V, true, false>(rows, count, W, dst, nullptr, &map, xrows, c0);
 }
 
 // plane_grad_sums(_relu) with kStatLanes partial sums as R = kStatLanes / L vectors, each

@@ -95,15 +95,15 @@ void subsample_pad_add_run(const SubsamplePadAddPlan& p, int64_t N, const Subsam
         if (io.y_layout.plane) {  // pixel vectors into y's row, then the residual's added there
           float* yrow = plane_row(io.y, io.y_layout, n, mb, oh, OW);
           if (io.x_layout.plane) gather_row_vectors(p, io.x, io.x_layout, n, mb, oh, yrow);
-          else k.pack_pixels(rows, lanes, OW, yrow);
+          else k.pack_pixels(rows, lanes, OW, yrow, nullptr);
           const float* rrow = vectors;
           if (io.r_layout.plane) rrow = plane_row(io.r, io.r_layout, n, mb, oh, OW);
-          else k.pack_pixels(r_rows, lanes, OW, vectors);
+          else k.pack_pixels(r_rows, lanes, OW, vectors, nullptr);
           add_and_clamp(yrow, rrow, int64_t(OW) * L, io.clamp, io.lo, io.hi);
           continue;
         }
         if (io.x_layout.plane) gather_row_vectors(p, io.x, io.x_layout, n, mb, oh, vectors);
-        else k.pack_pixels(rows, lanes, OW, vectors);
+        else k.pack_pixels(rows, lanes, OW, vectors, nullptr);
         BlockedEpilogue ep;
         ep.clamp = io.clamp, ep.lo = io.lo, ep.hi = io.hi;
         if (io.r_layout.plane) {

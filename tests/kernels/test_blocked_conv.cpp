@@ -239,6 +239,19 @@ void check_target_store(const BlockedConvKernel& k) {
   }
 }
 
+// A run of W pixels as rows of 3 with 2 pixels of border between them: pixel w's offset (pack_pix).
+std::vector<int64_t> padded_rows_pix(int64_t W, int L) {
+  std::vector<int64_t> pix(static_cast<size_t>(W));
+  for (int64_t w = 0; w < W; ++w) pix[size_t(w)] = ((w / 3) * 5 + w % 3) * L;
+  return pix;
+}
+
+// The pixel whose lanes hold float i of such a plane, or -1 (a border).
+int64_t pixel_of(const std::vector<int64_t>& pix, int64_t i, int L) {
+  const auto it = std::find(pix.begin(), pix.end(), i - i % L);
+  return it == pix.end() ? -1 : int64_t(it - pix.begin());
+}
+
 void check_pixel_packing(const BlockedConvKernel& k) {
   Rng rng(8);
   const int L = k.lanes;
@@ -249,9 +262,19 @@ void check_pixel_packing(const BlockedConvKernel& k) {
       std::vector<const float*> rows(static_cast<size_t>(L));
       for (int l = 0; l < L; ++l) rows[size_t(l)] = src.data() + l * W;
       std::vector<float> px(size_t(L * W), std::nanf(""));
-      k.pack_pixels(rows.data(), count, W, px.data());
+      k.pack_pixels(rows.data(), count, W, px.data(), nullptr);
       for (int64_t w = 0; w < W; ++w)
         for (int l = 0; l < L; ++l) REQUIRE(px[size_t(w * L + l)] == (l < count ? src[size_t(l * W + w)] : 0.f));
+      {  // the run as rows of 3 pixels stored with borders between them (pack_pix), the borders untouched
+        const std::vector<int64_t> pix = padded_rows_pix(W, L);
+        std::vector<float> plane(size_t(pix.back() + 2 * L), -5.f);
+        k.pack_pixels(rows.data(), count, W, plane.data(), pix.data());
+        for (size_t i = 0; i < plane.size(); ++i) {
+          const int64_t w = pixel_of(pix, int64_t(i), L), l = int64_t(i) % L;
+          INFO("float " << i);
+          REQUIRE(plane[i] == (w < 0 ? -5.f : l < count ? src[size_t(l * W + w)] : 0.f));
+        }
+      }
       std::vector<float> back(size_t(L * W), -7.f);
       std::vector<float*> out(static_cast<size_t>(L));
       for (int l = 0; l < L; ++l) out[size_t(l)] = back.data() + l * W;
@@ -345,14 +368,20 @@ void check_mapped_packing(const BlockedConvKernel& k) {
           for (int l = 0; l < L; ++l) rows[size_t(l)] = src.data() + l * W, xrows[size_t(l)] = xs.data() + l * W;
           const BnPackMap map{ch.data(), relu, input_grad, xs.data()};
           std::vector<float> px(size_t(L * W), 7.f);
-          k.pack_mapped(rows.data(), xrows.data(), count, W, px.data(), map, c0);
+          k.pack_mapped(rows.data(), xrows.data(), count, W, px.data(), nullptr, map, c0);
+          const std::vector<int64_t> pix = padded_rows_pix(W, L);
+          std::vector<float> plane(size_t(pix.back() + 2 * L), -5.f);
+          k.pack_mapped(rows.data(), xrows.data(), count, W, plane.data(), pix.data(), map, c0);
           for (int l = 0; l < L; ++l) {
             for (int64_t w = 0; w < W; ++w) {
               const size_t at = size_t(l * W + w);
               const float want = l < count ? bn_map_value(map, c0 + l, src[at], xs[at]) : 0.f;
               REQUIRE(bits(px[size_t(w * L + l)]) == bits(want));
+              REQUIRE(bits(plane[size_t(pix[size_t(w)] + l)]) == bits(want));
             }
           }
+          for (size_t i = 0; i < plane.size(); ++i)
+            if (pixel_of(pix, int64_t(i), L) < 0) REQUIRE(plane[i] == -5.f);
         }
 }
 
