@@ -106,6 +106,9 @@ void check_kernel(const BlockedConvKernel& k) {
       // last run one), an image of 144 pixels in three runs, input blocks left after the tiles
       {geom(64, 4, 4, 3, 1, 1), 20, 9},
       {geom(72, 12, 12, 3, 1, 1), 13, 2},
+      // one tap, input blocks left after the weight gradient's whole tiles (AVX-512: 3 of 4),
+      // output channels that fill no block
+      {geom(40, 5, 5, 1, 0, 1), 21, 2},
   };
   Rng rng(3);
   for (const Case& c : cases) {
