@@ -19,9 +19,18 @@ namespace cnn {
 namespace {
 
 thread_local bool in_parallel = false;
+std::atomic<bool> workers_held{false};
 
 // Workers spin briefly before sleeping: layer calls come back to back, and a condvar wake-up
 // costs more than a small layer's whole work.
+//
+// A call's chunks are claimed, not assigned: each thread claims its own chunk first, then the
+// chunks (or, balanced, the pieces) nobody has claimed yet, and the caller waits only for the
+// workers that joined the call, never for one that has not woken yet. A worker that is asleep,
+// or whose vCPU the host has taken away, forfeits its chunk to the caller instead of stalling
+// it: on a host whose slow phases slowed LeNet-5's ~30 calls a step (session 32) the caller
+// otherwise waited a whole wake-up or time slice per call. Which thread runs a chunk does not
+// change its results: fn gets the chunk's index (static) or its own (balanced).
 class ThreadPool {
  public:
   explicit ThreadPool(int n) : n_(n) {
@@ -39,32 +48,35 @@ class ThreadPool {
   int size() const { return n_; }
 
   void run(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn, bool balanced) {
-    int chunks = static_cast<int>(std::min<int64_t>(n, n_));
+    const int chunks = static_cast<int>(std::min<int64_t>(n, n_));
     job_ = &fn;
-    job_n_ = n;
     job_chunks_ = chunks;
     balanced_ = balanced && n < (int64_t(1) << 31);
-    if (balanced_) {
-      for (int i = 0; i < chunks; ++i) ranges_[size_t(i)].set(n * i / chunks, n * (i + 1) / chunks);
-      // a few pieces per chunk: a thread slowed by another process leaves whole pieces behind
-      piece_ = std::max<int64_t>(1, n / (int64_t(chunks) * kPiecesPerChunk));
+    job_n_ = n;
+    // Balanced ranges hold indices, in a few pieces per chunk (a thread slowed by another
+    // process leaves whole pieces behind); a static call's range is its chunk's number.
+    for (int i = 0; i < chunks; ++i) {
+      if (balanced_) ranges_[size_t(i)].set(n * i / chunks, n * (i + 1) / chunks);
+      else ranges_[size_t(i)].set(i, i + 1);
     }
-    // Every worker checks in, with or without a chunk, so none can see a later call's state.
-    pending_.store(n_ - 1, std::memory_order_relaxed);
+    piece_ = balanced_ ? std::max<int64_t>(1, n / (int64_t(chunks) * kPiecesPerChunk)) : 1;
+    const uint64_t g = generation_.load(std::memory_order_relaxed) + 1;
+    entry_.store(g << kGenerationShift, std::memory_order_release);  // open, nobody joined
     {
       std::lock_guard<std::mutex> lk(mu_);
-      generation_.fetch_add(1, std::memory_order_release);
+      generation_.store(g, std::memory_order_release);
     }
     cv_.notify_all();
     std::exception_ptr error;
     try {
-      run_chunk(0);
+      work(0);
     } catch (...) {
       error = std::current_exception();
     }
+    entry_.fetch_or(kClosed, std::memory_order_acq_rel);  // late workers stay out
     // Spin briefly, then yield: when another process holds the other core, a spinning caller
     // would only delay the worker it waits for.
-    for (int spins = 0; pending_.load(std::memory_order_acquire) > 0; ++spins) {
+    for (int spins = 0; (entry_.load(std::memory_order_acquire) & kJoinedMask) != 0; ++spins) {
       if (spins < 4000) {
 #if defined(__x86_64__)
         __builtin_ia32_pause();
@@ -78,11 +90,29 @@ class ThreadPool {
   }
 
  private:
-  void run_chunk(int i) {
-    if (i >= job_chunks_) return;
-    if (balanced_) return run_balanced(i);
-    int64_t begin = job_n_ * i / job_chunks_, end = job_n_ * (i + 1) / job_chunks_;
-    if (begin < end) (*job_)(begin, end, i);
+  // The entry word: the call's generation, a closed bit, and how many workers joined it.
+  static constexpr int kGenerationShift = 32;
+  static constexpr uint64_t kClosed = uint64_t(1) << 31;
+  static constexpr uint64_t kJoinedMask = kClosed - 1;
+
+  bool join(uint64_t g) {
+    uint64_t w = entry_.load(std::memory_order_acquire);
+    do {
+      if ((w >> kGenerationShift) != (g & 0xffffffffu) || (w & kClosed)) return false;
+    } while (!entry_.compare_exchange_weak(w, w + 1, std::memory_order_acq_rel, std::memory_order_acquire));
+    return true;
+  }
+
+  // Thread i's own chunk from the front, then what is left of the others'.
+  void work(int i) {
+    for (int k = 0; k < job_chunks_; ++k) {
+      const int owner = (i + k) % job_chunks_;
+      int64_t b, e;
+      while (ranges_[size_t(owner)].claim(piece_, k == 0, b, e)) {
+        if (balanced_) (*job_)(b, e, i);
+        else (*job_)(job_n_ * owner / job_chunks_, job_n_ * (owner + 1) / job_chunks_, owner);
+      }
+    }
   }
 
   void loop(int index) {
@@ -104,13 +134,15 @@ class ThreadPool {
       }
       seen = g;
       if (stop_) return;
-      if (index < job_chunks_) run_chunk(index);  // layers never throw on worker threads
-      pending_.fetch_sub(1, std::memory_order_acq_rel);
+      while (workers_held.load(std::memory_order_acquire) && !stop_) std::this_thread::yield();
+      if (!join(g)) continue;
+      if (index < job_chunks_) work(index);  // layers never throw on worker threads
+      entry_.fetch_sub(1, std::memory_order_acq_rel);
     }
   }
 
   // A chunk's unclaimed indices [front, back), packed in one word: its owner claims pieces from
-  // the front, other threads from the back.
+  // the front, other threads from the back (a static call's piece is the whole chunk).
   struct alignas(64) Range {
     std::atomic<uint64_t> word{0};
     void set(int64_t front, int64_t back) {
@@ -130,21 +162,12 @@ class ThreadPool {
   };
   static constexpr int64_t kPiecesPerChunk = 8;
 
-  void run_balanced(int i) {
-    int64_t b, e;
-    while (ranges_[size_t(i)].claim(piece_, true, b, e)) (*job_)(b, e, i);
-    for (int k = 1; k < job_chunks_; ++k) {
-      Range& other = ranges_[size_t((i + k) % job_chunks_)];
-      while (other.claim(piece_, false, b, e)) (*job_)(b, e, i);
-    }
-  }
-
   int n_;
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
+  alignas(64) std::atomic<uint64_t> entry_{0};
   const std::function<void(int64_t, int64_t, int)>* job_ = nullptr;
   int64_t job_n_ = 0;
   int job_chunks_ = 0;
@@ -198,6 +221,8 @@ void run_parallel(int64_t n, const std::function<void(int64_t, int64_t, int)>& f
 }  // namespace
 
 void parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn) { run_parallel(n, fn, false); }
+
+void hold_pool_workers(bool held) { workers_held.store(held, std::memory_order_release); }
 
 void parallel_for_balanced(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn) {
   run_parallel(n, fn, true);

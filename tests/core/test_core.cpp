@@ -3,6 +3,7 @@
 #include <chrono>
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -175,6 +176,46 @@ TEST_CASE("parallel_for: back-to-back calls leaving a worker idle, then not (str
     wrong += n == 2 && hits[2] != 0;
   }
   CHECK(wrong == 0);
+}
+
+TEST_CASE("parallel_for: a worker that has not started leaves its chunk to the caller", "[core][parallel]") {
+  ThreadGuard tg(3);
+  struct Held {
+    Held() { hold_pool_workers(true); }
+    ~Held() { hold_pool_workers(false); }
+  };
+  const auto caller = std::this_thread::get_id();
+  for (bool balanced : {false, true}) {
+    INFO((balanced ? "balanced" : "static"));
+    constexpr int64_t n = 100;
+    std::vector<int> hits(static_cast<size_t>(n)), index_of(static_cast<size_t>(n), -1);
+    int elsewhere = 0;
+    {
+      Held held;
+      auto fn = [&](int64_t b, int64_t e, int index) {
+        if (std::this_thread::get_id() != caller) ++elsewhere;
+        for (int64_t i = b; i < e; ++i) ++hits[size_t(i)], index_of[size_t(i)] = index;
+      };
+      if (balanced) parallel_for_balanced(n, fn);
+      else parallel_for(n, fn);
+    }
+    CHECK(elsewhere == 0);
+    for (int64_t i = 0; i < n; ++i) CHECK(hits[size_t(i)] == 1);
+    // static chunks keep their own indices (their per-chunk results do not depend on the runner);
+    // balanced pieces get the running thread's
+    CHECK(index_of.front() == 0);
+    CHECK(index_of.back() == (balanced ? 0 : 2));
+  }
+  // Released, the workers take part again.
+  std::set<std::thread::id> runners;
+  std::mutex mu;
+  for (int rep = 0; rep < 200 && runners.size() < 2; ++rep)
+    parallel_for(3, [&](int64_t, int64_t, int) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      std::lock_guard<std::mutex> lk(mu);
+      runners.insert(std::this_thread::get_id());
+    });
+  CHECK(runners.size() >= 2);
 }
 
 TEST_CASE("parallel_for: nested calls run inline on the calling thread", "[core][parallel]") {
