@@ -6,6 +6,7 @@
 #include "config/any_config.h"
 #include "core/banner.h"
 #include "core/parallel.h"
+#include "core/round_trip.h"
 #include "config/recipe.h"
 #include "data/loader_bench.h"
 #include "graph/net.h"
@@ -16,17 +17,28 @@
 namespace cnn::cli {
 namespace {
 
+constexpr const char* kRoundTripWhat = "a cache line to another thread and back";
+
 int print_peak(bool json) {
   const Isa isa = active_isa();
   const double one = fma_peak_gflops_one_thread(isa, 1.0), all = fma_peak_gflops(isa, 1.0);
+  const double trip = cross_thread_round_trip_ns();
   if (json) {
     fmt::print("{}\n", nlohmann::json{{"isa", isa_name(isa)}, {"threads", num_threads()},
-                                      {"gflops_one_thread", one}, {"gflops", all}}.dump());
+                                      {"gflops_one_thread", one}, {"gflops", all}, {"round_trip_ns", trip}}.dump());
     return 0;
   }
   print_banner();
   fmt::print("FMA peak ({}): {:.1f} GFLOP/s on one thread, {:.1f} GFLOP/s on {} threads\n", isa_name(isa), one, all,
              num_threads());
+  fmt::print("cross-CPU round trip: {:.0f} ns ({})\n", trip, kRoundTripWhat);
+  return 0;
+}
+
+int print_round_trip(bool json) {
+  const double trip = cross_thread_round_trip_ns();
+  if (json) fmt::print("{}\n", nlohmann::json{{"round_trip_ns", trip}}.dump());
+  else fmt::print("cross-CPU round trip: {:.0f} ns ({})\n", trip, kRoundTripWhat);
   return 0;
 }
 
@@ -38,13 +50,16 @@ Run add_bench(CLI::App& app) {
     std::string config;
     std::vector<std::string> sets;
     BenchOptions bench;
-    bool json = false, layers = false, data = false, peak = false;
+    bool json = false, layers = false, data = false, peak = false, round_trip = false;
     int64_t epochs = 3;
   };
   auto o = std::make_shared<Opts>();
   auto* config = cmd->add_option("--config,-c", o->config, "model or recipe YAML");
   cmd->add_flag("--peak", o->peak,
                 "measure this machine's FMA peak (GFLOP/s) at the active ISA, one thread and all threads");
+  cmd->add_flag("--round-trip", o->round_trip,
+                "measure how long a cache line takes to reach another CPU and come back (ns; also in --peak): "
+                "the host's slow phases raise it");
   cmd->add_option("--batch", o->bench.batch, "batch size")->check(whole_number_at_least(1));
   cmd->add_flag("--train", o->bench.train, "time a training step (forward, loss, backward, SGD) instead of inference");
   auto* iters = cmd->add_option("--iters", o->bench.iters, "timed iterations (default 20, or 1 with --min-seconds)")
@@ -61,7 +76,8 @@ Run add_bench(CLI::App& app) {
       ->check(whole_number_at_least(1));
   return [o, config, iters] {
     if (o->peak) return print_peak(o->json);
-    if (config->empty()) throw ConfigError("bench: --config is required (or --peak)");
+    if (o->round_trip) return print_round_trip(o->json);
+    if (config->empty()) throw ConfigError("bench: --config is required (or --peak, --round-trip)");
     if (o->bench.min_seconds > 0 && iters->count() == 0) o->bench.iters = 1;  // the duration decides
     if (o->data) {
       const Recipe recipe = load_recipe_file(o->config, o->sets);

@@ -32,7 +32,8 @@
 # largest over its runs of GNU time's %M, the process's maximum resident set size: what the whole process held, interpreter and libraries
 # included) and the convolution kernels cnn planned (`cnn bench --layers`). The header gives the
 # CPU, cnn's banner, the ISA cnn runs and its measured FMA peak (`cnn bench --peak`), torch's
-# version and CPU capability, ORT's version, the thread count, the rounds and the load average.
+# version and CPU capability, ORT's version, the thread count, the rounds, the load average and
+# the cross-CPU round trip measured before each round (`cnn bench --round-trip`: the host's phase).
 #
 #   scripts/bench/speed.sh                       # all ten, 2 threads, 3 rounds x >= 3 s
 #   scripts/bench/speed.sh --markdown            # header and table as Markdown (README's table)
@@ -177,6 +178,7 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 records="$work/records.tsv"   # case id <TAB> engine <TAB> peak RSS KiB <TAB> json
+: > "$work/round_trips.tsv"   # case id <TAB> round <TAB> cross-CPU round trip ns
 meta="$work/meta.tsv"         # case id <TAB> key <TAB> value (params, kernels)
 : > "$records"; : > "$meta"
 
@@ -348,6 +350,12 @@ for c in "${cases[@]}"; do
     export_onnx "$config" "$batch" "$work/model.onnx"
   fi
   for ((r = 1; r <= rounds; r++)); do
+    # the host's phase before the round: how far apart it has put the CPUs (docs/design.md)
+    trip_json="$("$cnn" --threads "$threads" bench --round-trip --json 2>"$work/cnn.err" | grep -m1 '^{')" \
+      || { cat "$work/cnn.err" >&2; die "cnn bench --round-trip failed"; }
+    trip="$(field round_trip_ns "$trip_json" | cut -d. -f1)"
+    printf '%s\t%s\t%s\n' "$id" "$r" "$trip" >> "$work/round_trips.tsv"
+    say "  $label round $r: cross-CPU round trip $trip ns"
     # alternate who goes first: cnn-torch-ort, ort-torch-cnn, ...
     order=("${engines[@]}")
     if (( r % 2 == 0 )); then order=(); for ((e = ${#engines[@]} - 1; e >= 0; e--)); do order+=("${engines[$e]}"); done; fi
@@ -392,4 +400,4 @@ printf '%s\n' "${cases[@]}" > "$work/cases.txt"
   --torch "$torch_version" --torchvision "$torchvision_version" --torch-cap "$torch_cap" \
   --torch-base-kib "$torch_base_kib" --ort "$ort_state" --ort-base-kib "$ort_base_kib" \
   --node-version "$node_version" --env-core "${OPENBLAS_CORETYPE:-}" --torch-core "$torch_core" \
-  --load-start "$load_start" --load-end "$(cut -d' ' -f1 /proc/loadavg)"
+  --load-start "$load_start" --load-end "$(cut -d' ' -f1 /proc/loadavg)" --round-trips "$work/round_trips.tsv"

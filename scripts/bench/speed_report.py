@@ -27,7 +27,7 @@ def parse_args():
     for name in ("records", "meta", "cases", "banners", "threads", "rounds", "seconds", "warmup",
                  "nproc", "cpu", "cpu-isa", "peak", "cnn-isa-env", "torch", "torchvision",
                  "torch-cap", "torch-base-kib", "ort", "ort-base-kib", "node-version", "env-core", "torch-core",
-                 "load-start", "load-end"):
+                 "load-start", "load-end", "round-trips"):
         ap.add_argument("--" + name, required=True)
     ap.add_argument("--markdown", default="0")
     return ap.parse_args()
@@ -176,6 +176,15 @@ def header_lines(a, runs, cases, meta, cores):
         "peak RSS: GNU time's %M (the process's maximum resident set size), largest over the runs",
         f"load average (1 min): {a.load_start} at start, {a.load_end} at end",
     ]
+    trips = {}  # case id -> the round trips measured before its rounds, in round order
+    for cid, _, ns in read_tsv(a.round_trips, 3):
+        trips.setdefault(cid, []).append(ns)
+    labels = {c[0]: c[1] for c in cases}
+    if trips:
+        lines.append("cross-CPU round trip before each round, ns (`cnn bench --round-trip`: a cache line to "
+                     "another thread and back; several times higher while the host keeps the CPUs far apart, "
+                     "a slow phase for small steps): "
+                     + "; ".join(f"{labels.get(cid, cid)} {'/'.join(ns)}" for cid, ns in trips.items()))
     return lines
 
 

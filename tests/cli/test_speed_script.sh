@@ -53,6 +53,7 @@ echo "$out"
 for pattern in '^- machine: [0-9]+ CPUs' '^- cnn: cnn ' '^- cnn ISA: [a-z0-9]+ .*FMA peak .*[0-9]+ GFLOP/s' \
     '^- torch: [0-9]' '^- parameters \(equal on both sides\): lenet5.yaml 61,706$' '^- load average' \
     '^- ONNX Runtime: not installed \(inference rows: n/a \(scripts/bench/setup_ort.sh\)\)$' \
+    '^- cross-CPU round trip before each round, ns .*: LeNet-5 train b64 [0-9]+/[0-9]+; LeNet-5 infer b64 [0-9]+/[0-9]+$' \
     '^\| case \| cnn img/s \| torch img/s \| ORT img/s \| cnn/torch \| cnn/torch by round \| cnn/ORT \| cnn peak RSS MiB \| torch peak RSS MiB \| ORT peak RSS MiB \| cnn kernels \|$'; do
   printf '%s\n' "$out" | grep -qE -- "$pattern" || fail "no line matching /$pattern/"
 done
