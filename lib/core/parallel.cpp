@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/spin_wait.h"
+
 extern "C" {
 void openblas_set_num_threads(int);
 char* openblas_get_corename(void);
@@ -74,17 +76,7 @@ class ThreadPool {
       error = std::current_exception();
     }
     entry_.fetch_or(kClosed, std::memory_order_acq_rel);  // late workers stay out
-    // Spin briefly, then yield: when another process holds the other core, a spinning caller
-    // would only delay the worker it waits for.
-    for (int spins = 0; (entry_.load(std::memory_order_acquire) & kJoinedMask) != 0; ++spins) {
-      if (spins < 4000) {
-#if defined(__x86_64__)
-        __builtin_ia32_pause();
-#endif
-      } else {
-        std::this_thread::yield();
-      }
-    }
+    spin_then_yield([&] { return (entry_.load(std::memory_order_acquire) & kJoinedMask) == 0; });
     job_ = nullptr;
     if (error) std::rethrow_exception(error);
   }
@@ -121,11 +113,9 @@ class ThreadPool {
     for (;;) {
       uint64_t g;
       int spins = 0;
-      while ((g = generation_.load(std::memory_order_acquire)) == seen && spins < 4000) {
+      while ((g = generation_.load(std::memory_order_acquire)) == seen && spins < kSpinsBeforeYield) {
         ++spins;
-#if defined(__x86_64__)
-        __builtin_ia32_pause();
-#endif
+        cpu_relax();
       }
       if (g == seen) {
         std::unique_lock<std::mutex> lk(mu_);

@@ -6,21 +6,13 @@
 #include <thread>
 #include <vector>
 
+#include "core/spin_wait.h"
+
 namespace cnn {
 namespace {
 
-// Spins until the flag holds `want`, yielding after a while: with both threads on one CPU the
-// other needs it.
 void wait_for(const std::atomic<int>& flag, int want) {
-  for (int spins = 0; flag.load(std::memory_order_acquire) != want; ++spins) {
-    if (spins < 4000) {
-#if defined(__x86_64__)
-      __builtin_ia32_pause();
-#endif
-    } else {
-      std::this_thread::yield();
-    }
-  }
+  spin_then_yield([&] { return flag.load(std::memory_order_acquire) == want; });
 }
 
 }  // namespace
