@@ -124,12 +124,14 @@ RowConvPlan plan_row_conv(const ConvGeom& g, int64_t N, bool narrow) {
   return p;
 }
 
-// Parallel over (channel, image) planes, taken by whichever thread is free: LeNet-5's 6-channel
+// Parallel over (image, channel) planes, taken by whichever thread is free: LeNet-5's 6-channel
 // rows left one thread waiting for the other's last channel (session 29, Intel Xeon, b64 training).
+// Image-major, so that each thread packs the images the layers before and after it give that
+// thread.
 void pack_rows(const float* src, int64_t N, int64_t C, int64_t H, int64_t W, const RowLayout& l, float* rows) {
   parallel_for_balanced(C * N, [&](int64_t i0, int64_t i1, int) {
     for (int64_t i = i0; i < i1; ++i) {
-      const int64_t c = i / N, n = i % N;
+      const int64_t n = i / C, c = i % C;
       float* row = rows + c * l.length;
       float* p = row + l.front;
       if (n == 0) std::memset(row, 0, sizeof(float) * size_t(l.front));
@@ -211,8 +213,8 @@ void pack_blocked_rows(const float* src, int64_t N, int64_t C, int64_t H, int64_
                        float* dst) {
   const int64_t blocks = (C + lanes - 1) / lanes, Q = l.positions, L = lanes;
   parallel_for_balanced(blocks * N, [&](int64_t i0, int64_t i1, int) {
-    for (int64_t i = i0; i < i1; ++i) {
-      const int64_t b = i / N, n = i % N, c0 = b * L, cn = std::min<int64_t>(L, C - c0);
+    for (int64_t i = i0; i < i1; ++i) {  // image-major, as pack_rows
+      const int64_t n = i / blocks, b = i % blocks, c0 = b * L, cn = std::min<int64_t>(L, C - c0);
       float* block = dst + b * Q * L;
       // This image's plane (clipped to Q), and after the last image the rest of the row.
       const int64_t p0 = n * l.plane, p1 = std::min(Q, n + 1 == N ? std::max(Q, N * l.plane) : p0 + l.plane);
