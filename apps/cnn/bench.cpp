@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <string>
+
 #include <nlohmann/json.hpp>
 
 #include "command.h"
@@ -17,7 +19,9 @@
 namespace cnn::cli {
 namespace {
 
-constexpr const char* kRoundTripWhat = "a cache line to another thread and back";
+std::string round_trip_line(double ns) {
+  return fmt::format("cross-CPU round trip: {:.0f} ns (a cache line to another thread and back)\n", ns);
+}
 
 int print_peak(bool json) {
   const Isa isa = active_isa();
@@ -31,14 +35,14 @@ int print_peak(bool json) {
   print_banner();
   fmt::print("FMA peak ({}): {:.1f} GFLOP/s on one thread, {:.1f} GFLOP/s on {} threads\n", isa_name(isa), one, all,
              num_threads());
-  fmt::print("cross-CPU round trip: {:.0f} ns ({})\n", trip, kRoundTripWhat);
+  fmt::print("{}", round_trip_line(trip));
   return 0;
 }
 
 int print_round_trip(bool json) {
   const double trip = cross_thread_round_trip_ns();
   if (json) fmt::print("{}\n", nlohmann::json{{"round_trip_ns", trip}}.dump());
-  else fmt::print("cross-CPU round trip: {:.0f} ns ({})\n", trip, kRoundTripWhat);
+  else fmt::print("{}", round_trip_line(trip));
   return 0;
 }
 

@@ -164,7 +164,7 @@ class ThreadPool {
   bool balanced_ = false;
   int64_t piece_ = 1;
   std::vector<Range> ranges_ = std::vector<Range>(size_t(n_));
-  bool stop_ = false;
+  std::atomic<bool> stop_{false};  // read by held workers while the destructor may set it
 };
 
 std::unique_ptr<ThreadPool>& pool() {
